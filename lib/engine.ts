@@ -1,0 +1,152 @@
+import { debuglog } from 'node:util'
+import { type CacheEntry, ENTRY_VERSION } from './entry.js'
+import { StoreError } from './errors.js'
+import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from './key.js'
+import type { LiveSettings } from './live-settings.js'
+import type { ResolvedSettings } from './policy/settings.js'
+import type { Store } from './stores/store.js'
+
+/** `NODE_DEBUG=fetch-cache`: one line per decision and why. */
+export const debug = debuglog('fetch-cache')
+
+const warned = new Set<string>()
+
+/** The default `onError`: one process warning per error code, so a broken disk does not flood the log. */
+export function warnOnce(error: Error): void {
+  const code = (error as { code?: string }).code ?? error.name
+  if (warned.has(code)) return
+  warned.add(code)
+  process.emitWarning(error.message, { type: 'FetchCacheWarning', code, detail: error.cause ? String(error.cause) : undefined })
+}
+
+/** A response as it is about to be stored, before the key and expiry are set. */
+export type NewEntry = Omit<CacheEntry, 'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary'>
+
+/** Request facts every store operation needs. */
+export interface KeyedRequest {
+  method: string
+  /** The request URL as given (not normalized). */
+  url: string
+  headers: Headers
+  bodyDigest: string
+  baseKey: string
+}
+
+/**
+ * The engine both fronts share: key, settings and store, with every store failure caught and
+ * reported (a broken cache never breaks a request), and `Vary` variants resolved.
+ */
+export class Engine {
+  readonly store: Store
+  readonly live: LiveSettings
+  readonly now: () => number
+  /** Keys with a background refresh running (stale-while-revalidate): one at a time per key. */
+  readonly refreshing = new Set<string>()
+  /** Identical misses in flight, for coalescing. */
+  readonly inFlight = new Map<string, unknown>()
+
+  constructor(store: Store, live: LiveSettings, now: () => number = Date.now) {
+    this.store = store
+    this.live = live
+    this.now = now
+  }
+
+  get settings(): ResolvedSettings {
+    return this.live.resolved
+  }
+
+  /** The base key of a request (before `Vary`), and its normalized URL. */
+  keyFor(method: string, url: string, headers: Headers, bodyDigest: string): string {
+    const settings = this.settings
+    return createKey({ method, url: normalizeUrl(url, settings.ignored), headers, bodyDigest }, settings, this.store.secret)
+  }
+
+  /** The stored response for a request, following a `Vary` marker to the matching variant. */
+  async lookup(request: KeyedRequest): Promise<CacheEntry | undefined> {
+    try {
+      const entry = await this.store.get(request.baseKey)
+      if (entry?.kind !== 'vary') return entry
+      const variant = await this.store.get(variantKey(request.baseKey, entry.vary ?? [], request.headers, this.store.secret))
+      return variant?.kind === 'response' ? variant : undefined
+    } catch (error) {
+      this.report(error, 'read')
+      return undefined
+    }
+  }
+
+  /** Stores a response for a request; with `Vary`, as one variant beside the others. */
+  async save(request: KeyedRequest, response: NewEntry): Promise<CacheEntry | undefined> {
+    const settings = this.settings
+    const secret = this.store.secret
+    const vary = varyNames(response.headers)
+    const key = vary ? variantKey(request.baseKey, vary, request.headers, secret) : request.baseKey
+    const entry: CacheEntry = {
+      ...response,
+      v: ENTRY_VERSION,
+      key,
+      kind: 'response',
+      method: request.method,
+      url: redactUrl(request.url, settings.ignored),
+      requestHeaders: storedRequestHeaders(request.headers, settings, secret),
+      bodyDigest: request.bodyDigest,
+      ...(vary ? { vary } : {}),
+    }
+    try {
+      if (vary) await this.store.set(request.baseKey, { ...entry, key: request.baseKey, kind: 'vary', body: new Uint8Array(0) })
+      await this.store.set(key, entry)
+      debug('stored %s %s as %s (expires %s)', entry.method, entry.url, key, entry.expires)
+      return entry
+    } catch (error) {
+      this.report(error, 'write')
+      return undefined
+    }
+  }
+
+  /** Replaces an entry after revalidation (same key). */
+  async update(entry: CacheEntry): Promise<void> {
+    try {
+      await this.store.set(entry.key, entry)
+    } catch (error) {
+      this.report(error, 'write')
+    }
+  }
+
+  /** Deletes entries by key, reporting failures. */
+  async remove(keys: string[]): Promise<void> {
+    if (keys.length === 0) return
+    try {
+      await this.store.delete(keys)
+    } catch (error) {
+      this.report(error, 'delete')
+    }
+  }
+
+  /** Reports a cache failure to `onError` (default: a warning once per code). Never throws. */
+  report(error: unknown, operation: string): void {
+    const wrapped =
+      error instanceof Error && 'code' in error && String(error.code).startsWith('FETCH_CACHE')
+        ? error
+        : new StoreError(`fetch-cache: store ${operation} failed: ${error instanceof Error ? error.message : String(error)}`, {
+            cause: error,
+          })
+    debug('store %s failed: %s', operation, wrapped.message)
+    try {
+      ;(this.settings.onError ?? warnOnce)(wrapped)
+    } catch {
+      // A throwing onError must not break the request either.
+    }
+  }
+}
+
+/** The lower-case names in a response's `Vary`, or `undefined` without one. */
+function varyNames(headers: readonly [string, string][]): string[] | undefined {
+  const names: string[] = []
+  for (const [name, value] of headers) {
+    if (name !== 'vary') continue
+    for (const field of value.split(',')) {
+      const trimmed = field.trim().toLowerCase()
+      if (trimmed && !names.includes(trimmed)) names.push(trimmed)
+    }
+  }
+  return names.length ? names.sort() : undefined
+}

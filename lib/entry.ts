@@ -1,0 +1,59 @@
+/** The version of the stored entry format. An entry with another `v` is never misread: it is a miss. */
+export const ENTRY_VERSION = 1
+
+/**
+ * In which form a stored body is.
+ * - `identity`: the bytes a `fetch()` caller reads (content-coding already removed by fetch).
+ * - `coded`: the bytes as they came off the wire, encoded as the `content-encoding` header says
+ *   (what a dispatcher handler sees).
+ */
+export type BodyEncoding = 'identity' | 'coded'
+
+/** One stored response, with what is needed to match, serve, revalidate and re-key it. */
+export interface CacheEntry {
+  v: typeof ENTRY_VERSION
+  /** The key the entry is stored under. */
+  key: string
+  /**
+   * `response`: a stored response. `vary`: a marker stored under the base key of a response that
+   * carried `Vary`; it names the headers whose values pick the variant (DESIGN §6).
+   */
+  kind: 'response' | 'vary'
+  /** The request method (upper case). */
+  method: string
+  /** The request URL, normalized, with ignored parameters redacted. */
+  url: string
+  /** The URL of the response (differs from `url` after redirects). */
+  responseUrl: string
+  /**
+   * Request headers as sent (lower-case names), with credentials replaced by a keyed hash and
+   * ignored parameters by `REDACTED`. Used for `Vary`, `matchHeaders` and `recreateKeys()`.
+   */
+  requestHeaders: Record<string, string>
+  /** The normalized request body's digest, kept so keys can be recomputed without the body. */
+  bodyDigest: string
+  status: number
+  statusText: string
+  /** Response headers as ordered pairs (lower-case names). `set-cookie` is never stored. */
+  headers: [string, string][]
+  redirected: boolean
+  body: Uint8Array
+  encoding: BodyEncoding
+  /** Names from the response's `Vary` (lower case), when it had one. */
+  vary?: string[]
+  /** When the request was sent and the response received (ms since epoch): RFC 9111 §4.2.3. */
+  requestTime: number
+  responseTime: number
+  /** When the entry was stored or last revalidated (ms since epoch). */
+  createdAt: number
+  /** When the entry expires (ms since epoch), or `null` for never. */
+  expires: number | null
+}
+
+/** The approximate number of bytes an entry takes: what size limits are counted in. */
+export function entrySize(entry: CacheEntry): number {
+  let size = entry.body.byteLength + entry.url.length + entry.responseUrl.length + 64
+  for (const [name, value] of entry.headers) size += name.length + value.length
+  for (const name in entry.requestHeaders) size += name.length + (entry.requestHeaders[name]?.length ?? 0)
+  return size
+}

@@ -1,0 +1,87 @@
+/** Stable codes: they are part of the public API and never change meaning. */
+export type FetchCacheErrorCode =
+  | 'FETCH_CACHE_INVALID_OPTION'
+  | 'FETCH_CACHE_STORE_ERROR'
+  | 'FETCH_CACHE_CORRUPT_STORE'
+  | 'FETCH_CACHE_NOT_INSTALLED'
+
+const BRAND = Symbol.for('fetch-cache.error')
+
+/** The base class of every error fetch-cache throws or reports. */
+export class FetchCacheError extends Error {
+  readonly code: FetchCacheErrorCode
+
+  constructor(code: FetchCacheErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'FetchCacheError'
+    this.code = code
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+}
+
+/** An option has the wrong type. Thrown at construction, never at request time. */
+export class InvalidOptionTypeError extends TypeError {
+  readonly code = 'FETCH_CACHE_INVALID_OPTION' as const
+  readonly option: string
+  readonly value: unknown
+
+  constructor(option: string, value: unknown, expected: string) {
+    super(`fetch-cache: option "${option}" must be ${expected}, got ${describe(value)}`)
+    this.name = 'InvalidOptionTypeError'
+    this.option = option
+    this.value = value
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+}
+
+/** An option has the right type but a value out of range (or is unknown). */
+export class InvalidOptionValueError extends RangeError {
+  readonly code = 'FETCH_CACHE_INVALID_OPTION' as const
+  readonly option: string
+  readonly value: unknown
+
+  constructor(option: string, value: unknown, expected: string) {
+    super(`fetch-cache: option "${option}" ${expected}, got ${describe(value)}`)
+    this.name = 'InvalidOptionValueError'
+    this.option = option
+    this.value = value
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+}
+
+/** A store failed (disk full, locked, I/O). Reported through `onError`; the request goes to the network. */
+export class StoreError extends FetchCacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FETCH_CACHE_STORE_ERROR', message, options)
+    this.name = 'StoreError'
+  }
+}
+
+/** A SQLite file was unreadable; it was moved aside to `movedTo` and a fresh one created. */
+export class CorruptStoreError extends FetchCacheError {
+  readonly path: string
+  readonly movedTo: string
+
+  constructor(path: string, movedTo: string, options?: { cause?: unknown }) {
+    super('FETCH_CACHE_CORRUPT_STORE', `fetch-cache: cache file ${path} was corrupt; moved it to ${movedTo} and started a fresh one`, options)
+    this.name = 'CorruptStoreError'
+    this.path = path
+    this.movedTo = movedTo
+  }
+}
+
+/** Any error fetch-cache made, even from another copy of the package. */
+export function isFetchCacheError(error: unknown): error is FetchCacheError | InvalidOptionTypeError | InvalidOptionValueError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
+  if (value instanceof RegExp || value instanceof Date) return String(value)
+  if (Array.isArray(value)) return `array (${value.length} items)`
+  if (value === null) return 'null'
+  if (typeof value === 'object') return `object ${Object.prototype.toString.call(value)}`
+  return String(value)
+}

@@ -1,0 +1,64 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Dispatcher } from 'undici'
+import type { Cache } from './cache.js'
+import type { Engine } from './engine.js'
+import type { FetchFunction } from './fetch-front.js'
+
+/** What an `enabled()` / `disabled()` block says for everything awaited inside it. */
+export type Scope = { mode: 'on'; engine: Engine } | { mode: 'off' }
+
+/**
+ * All process-global state, under a `Symbol.for()` key so two copies of the package (say, two
+ * versions in one dependency tree) see one patch and never wrap `fetch` twice.
+ */
+export interface PatchState {
+  version: 1
+  scope: AsyncLocalStorage<Scope>
+  /** The cache `installCache()` set up, if any. */
+  installed: { engine: Engine; cache: Cache } | undefined
+  /** `enabled()` blocks running that needed the patch. */
+  blocks: number
+  /** Set while `globalThis.fetch` and the global dispatcher are patched. */
+  patch:
+    | {
+        fetchDescriptor: PropertyDescriptor | undefined
+        originalFetch: FetchFunction
+        wrapper: FetchFunction
+        originalDispatcher: Dispatcher
+        dispatcher: Dispatcher
+        /** Turns the layers into pass-throughs, for when they cannot be unlinked. */
+        deactivate(): void
+      }
+    | undefined
+}
+
+const KEY = Symbol.for('fetch-cache.patch-state.v1')
+
+/** The shared state, created on first use. */
+export function patchState(): PatchState {
+  const holder = globalThis as unknown as Record<symbol, PatchState | undefined>
+  let state = holder[KEY]
+  if (!state) {
+    state = { version: 1, scope: new AsyncLocalStorage<Scope>(), installed: undefined, blocks: 0, patch: undefined }
+    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: true, writable: false })
+  }
+  return state
+}
+
+/** The engine the global patch uses for the current async context, or `undefined` for none. */
+export function activeEngine(): Engine | undefined {
+  const state = patchState()
+  const scope = state.scope.getStore()
+  if (scope) return scope.mode === 'on' ? scope.engine : undefined
+  return state.installed?.engine
+}
+
+/** The fetch that reaches the network: the original when the patch is on, else the current global. */
+export function underlyingFetch(): FetchFunction {
+  return patchState().patch?.originalFetch ?? (globalThis.fetch as FetchFunction)
+}
+
+/** The dispatcher that does not cache (the one before the patch), or `undefined` to use the global one. */
+export function uncachedDispatcher(): Dispatcher | undefined {
+  return patchState().patch?.originalDispatcher
+}

@@ -1,0 +1,148 @@
+import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici'
+import { Cache } from './cache.js'
+import type { Engine } from './engine.js'
+import { createFetchFront, type FetchFunction } from './fetch-front.js'
+import { createInterceptor } from './interceptor.js'
+import { activeEngine, patchState } from './patch-state.js'
+import type { CacheOptions } from './policy/settings.js'
+import { createEngine } from './session.js'
+
+/**
+ * Caches every `fetch()` and every undici request in the process: replaces `globalThis.fetch` and
+ * composes the cache interceptor onto undici's global dispatcher. A second call reconfigures.
+ *
+ * @example
+ * installCache({ expireAfter: '10m' })
+ * await fetch('https://example.com/data.json') // stored
+ * await fetch('https://example.com/data.json') // served from the cache
+ */
+export function installCache(options?: CacheOptions): void {
+  const state = patchState()
+  const { engine, owned } = createEngine(options)
+  const previous = state.installed
+  state.installed = { engine, cache: new Cache(engine, owned) }
+  applyPatch()
+  // Reconfiguring: the previous cache stays usable by requests in flight; close its store after.
+  if (previous) void previous.cache.close()
+}
+
+/** Removes the cache installed by `installCache()` and restores the original `fetch` and dispatcher. */
+export function uninstallCache(): void {
+  const state = patchState()
+  const installed = state.installed
+  state.installed = undefined
+  if (state.blocks === 0) removePatch()
+  if (installed) void installed.cache.close()
+}
+
+/** Whether `installCache()` is in effect. */
+export function isInstalled(): boolean {
+  return patchState().installed !== undefined
+}
+
+/** The installed cache's inspection API, or `undefined` when none is installed. */
+export function getCache(): Cache | undefined {
+  return patchState().installed?.cache
+}
+
+/** Empties the installed cache (does nothing when none is installed). */
+export async function clear(): Promise<void> {
+  await patchState().installed?.cache.clear()
+}
+
+let defaultEngine: Engine | undefined
+
+/**
+ * Caches requests made inside `fn` (everything it awaits), and nothing running concurrently outside.
+ * Installs the patch for the block when it is not installed. With `options`, the block uses a cache
+ * of its own (closed when the block ends).
+ *
+ * @example
+ * const data = await enabled(async () => (await fetch(url)).json(), { backend: 'memory' })
+ */
+export async function enabled<T>(fn: () => T | Promise<T>, options?: CacheOptions): Promise<T> {
+  const state = patchState()
+  let own: { engine: Engine; owned: boolean } | undefined
+  let engine: Engine
+  if (options !== undefined) {
+    own = createEngine(options)
+    engine = own.engine
+  } else {
+    engine = state.installed?.engine ?? (defaultEngine ??= createEngine(undefined).engine)
+  }
+  state.blocks++
+  applyPatch()
+  try {
+    return await state.scope.run({ mode: 'on', engine }, async () => fn())
+  } finally {
+    state.blocks--
+    if (state.blocks === 0 && !state.installed) removePatch()
+    if (own?.owned) await own.engine.store.close()
+  }
+}
+
+/** Bypasses the cache for requests made inside `fn`, and for nothing running concurrently outside. */
+export async function disabled<T>(fn: () => T | Promise<T>): Promise<T> {
+  return patchState().scope.run({ mode: 'off' }, async () => fn())
+}
+
+/**
+ * The cache as an undici interceptor, for code that composes dispatchers by hand. It uses a cache of
+ * its own, made from `options`.
+ *
+ * @example
+ * const agent = new Agent().compose(cacheInterceptor({ backend: 'memory' }))
+ */
+export function cacheInterceptor(options?: CacheOptions): Dispatcher.DispatcherComposeInterceptor {
+  const { engine } = createEngine(options)
+  return createInterceptor(() => (patchState().scope.getStore()?.mode === 'off' ? undefined : engine))
+}
+
+function applyPatch(): void {
+  const state = patchState()
+  if (state.patch) return
+  const fetchDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch')
+  const originalFetch = globalThis.fetch as FetchFunction
+  const originalDispatcher = currentDispatcher()
+  // Once removed, this layer passes straight through to what it wrapped, for good: a wrapper someone
+  // put over ours keeps working, and a later install wraps anew without looping back into us.
+  let active = true
+  const engine = () => (active ? activeEngine() : undefined)
+  const wrapper = createFetchFront({ engine, baseFetch: () => originalFetch, dispatcher: () => (active ? originalDispatcher : undefined) })
+  Object.defineProperties(wrapper, {
+    name: { value: originalFetch.name, configurable: true },
+    length: { value: originalFetch.length, configurable: true },
+  })
+  const dispatcher = originalDispatcher.compose(createInterceptor(engine))
+  const deactivate = () => {
+    active = false
+  }
+  state.patch = { fetchDescriptor, originalFetch, wrapper, originalDispatcher, dispatcher, deactivate }
+  Object.defineProperty(globalThis, 'fetch', {
+    value: wrapper,
+    writable: fetchDescriptor?.writable ?? true,
+    enumerable: fetchDescriptor?.enumerable ?? true,
+    configurable: fetchDescriptor?.configurable ?? true,
+  })
+  setGlobalDispatcher(dispatcher)
+}
+
+function removePatch(): void {
+  const state = patchState()
+  const patch = state.patch
+  if (!patch) return
+  state.patch = undefined
+  patch.deactivate()
+  // Someone wrapped fetch after us: leave their wrapper (ours inside it now passes straight through).
+  if (globalThis.fetch === patch.wrapper) {
+    if (patch.fetchDescriptor) Object.defineProperty(globalThis, 'fetch', patch.fetchDescriptor)
+    else Reflect.deleteProperty(globalThis, 'fetch')
+  }
+  if (getGlobalDispatcher() === patch.dispatcher) setGlobalDispatcher(patch.originalDispatcher)
+}
+
+/** The global dispatcher, created the way undici would if nothing set one yet. */
+function currentDispatcher(): Dispatcher {
+  const dispatcher = getGlobalDispatcher()
+  return dispatcher ?? new Agent()
+}

@@ -1,0 +1,432 @@
+import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
+import type { Store } from '../stores/store.js'
+import { compileUrlRules, type ExpireAfter, type Expiry, NEVER_EXPIRE, parseExpireAfter, parseStaleLimit, type UrlRule } from './expiration.js'
+
+/** What `keyFn` receives: the request as the cache sees it. */
+export interface KeyRequest {
+  method: string
+  /** The normalized URL (ignored parameters already removed). */
+  url: string
+  /** Request headers, lower-case names. */
+  headers: Headers
+  /** The normalized body's digest (`''` when there is no body). */
+  bodyDigest: string
+  /** The key fetch-cache would use. */
+  defaultKey: string
+}
+
+/** The behaviour settings: every one can be changed at runtime through `.settings`. */
+export interface CacheSettings {
+  /**
+   * How long responses stay fresh.
+   * @default NEVER_EXPIRE
+   */
+  expireAfter: ExpireAfter
+  /**
+   * Expiry by URL, ordered, first match wins: `{ 'api.example.com/v1/*': '5m' }` or
+   * `[[/\/static\//, NEVER_EXPIRE]]`. Globs match the URL without its scheme as a prefix; RegExps are
+   * searched in the whole URL. With `DO_NOT_CACHE` as the last rule it becomes an allow-list.
+   * @default {}
+   */
+  urlsExpireAfter: Record<string, ExpireAfter> | ReadonlyArray<readonly [string | RegExp, ExpireAfter]>
+  /**
+   * Honour response `Cache-Control`, `Expires` and `Age` (they win over the configured rules): a
+   * conforming RFC 9111 private cache. Request directives are always honoured.
+   * @default false
+   * @see https://www.rfc-editor.org/rfc/rfc9111
+   */
+  cacheControl: boolean
+  /**
+   * Methods whose responses may be stored. Other methods pass through (unsafe ones still invalidate).
+   * @default ['GET', 'HEAD']
+   */
+  allowableMethods: readonly string[]
+  /**
+   * Status codes that may be stored.
+   * @default [200]
+   */
+  allowableCodes: readonly number[]
+  /**
+   * Called with each response before it is stored; return `false` to leave it unstored.
+   * @default undefined
+   */
+  filter: ((response: Response) => boolean) | undefined
+  /**
+   * Request headers that become part of the key: `true` for all of them, or a list of names.
+   * @default false
+   */
+  matchHeaders: boolean | readonly string[]
+  /**
+   * Query parameters, JSON / form body fields and request headers left out of the key and replaced by
+   * `REDACTED` in what is stored. Naming `authorization`, `cookie` or `proxy-authorization` opts into
+   * sharing entries across credentials.
+   * @default []
+   */
+  ignoredParameters: readonly string[]
+  /**
+   * A custom key function. Receives the request and the default key.
+   * @default undefined
+   */
+  keyFn: ((request: KeyRequest) => string) | undefined
+  /**
+   * Serve an expired entry when the origin fails (network error or 5xx): `true`, or how long past
+   * expiry it may still be served.
+   * @default false
+   */
+  staleIfError: boolean | ExpireAfter
+  /**
+   * Serve an expired entry at once and refresh it in the background: `true`, or how long past expiry.
+   * @default false
+   */
+  staleWhileRevalidate: boolean | ExpireAfter
+  /**
+   * Revalidate every use of an entry that has a validator (`ETag` or `Last-Modified`).
+   * @default false
+   */
+  alwaysRevalidate: boolean
+  /**
+   * Offline mode: never touch the network. A miss is a 504 "Not Cached".
+   * @default false
+   */
+  onlyIfCached: boolean
+  /**
+   * Serve from the cache, never write to it.
+   * @default false
+   */
+  readOnly: boolean
+  /**
+   * Bypass the cache entirely (neither read nor write).
+   * @default false
+   */
+  disabled: boolean
+  /**
+   * Identical concurrent misses share one origin request.
+   * @default true
+   */
+  coalesce: boolean
+  /**
+   * Bodies larger than this (bytes) pass through unstored.
+   * @default 52428800 (50 MiB)
+   */
+  maxEntrySize: number
+  /**
+   * Called when the cache fails (the request itself goes on, from the network).
+   * @default one process warning per error code
+   */
+  onError: ((error: Error) => void) | undefined
+}
+
+/** Where and how entries are stored: fixed when the cache is created. */
+export interface StoreOptions {
+  /**
+   * `'sqlite'` (a file that survives restarts and is shared by processes), `'memory'`, or a `Store`.
+   * @default 'sqlite'
+   */
+  backend: 'sqlite' | 'memory' | Store
+  /**
+   * The SQLite file's name (`<cacheName>.sqlite`) or path (when it contains a `/` or ends in `.sqlite`).
+   * @default 'http_cache'
+   */
+  cacheName: string
+  /**
+   * Put the SQLite file in the user cache directory (`$XDG_CACHE_HOME/fetch-cache`, `~/.cache/fetch-cache`).
+   * @default false
+   */
+  useCacheDir: boolean
+  /**
+   * Put the SQLite file in the OS temp directory.
+   * @default false
+   */
+  useTemp: boolean
+  /**
+   * Upper bound of the store in bytes (least recently used entries go first; expired first on SQLite).
+   * @default undefined for SQLite (unbounded); 256 MiB for memory
+   */
+  maxSize: number | undefined
+  /**
+   * Upper bound of the memory store in entries.
+   * @default 10000
+   */
+  maxEntries: number | undefined
+}
+
+/** Everything `createCachedFetch()`, `installCache()` and `enabled()` accept. */
+export type CacheOptions = Partial<CacheSettings> & Partial<StoreOptions>
+
+/** The per-request options, passed as `init.cacheOptions`. */
+export interface RequestCacheOptions {
+  /** This request's expiry, winning over every other rule. */
+  expireAfter?: ExpireAfter
+  /** Never touch the network for this request; a miss is a 504. */
+  onlyIfCached?: boolean
+  /** Revalidate the entry before using it (like `cache: 'no-cache'`). */
+  refresh?: boolean
+  /** Skip the read, fetch and store (like `cache: 'reload'`). */
+  forceRefresh?: boolean
+  staleIfError?: boolean | ExpireAfter
+  staleWhileRevalidate?: boolean | ExpireAfter
+}
+
+/** The defaults, in one place; the README's table mirrors it. */
+export const DEFAULTS: Readonly<CacheSettings & StoreOptions> = Object.freeze({
+  expireAfter: NEVER_EXPIRE,
+  urlsExpireAfter: {},
+  cacheControl: false,
+  allowableMethods: Object.freeze(['GET', 'HEAD']),
+  allowableCodes: Object.freeze([200]),
+  filter: undefined,
+  matchHeaders: false,
+  ignoredParameters: Object.freeze([]),
+  keyFn: undefined,
+  staleIfError: false,
+  staleWhileRevalidate: false,
+  alwaysRevalidate: false,
+  onlyIfCached: false,
+  readOnly: false,
+  disabled: false,
+  coalesce: true,
+  maxEntrySize: 50 * 1024 * 1024,
+  onError: undefined,
+  backend: 'sqlite',
+  cacheName: 'http_cache',
+  useCacheDir: false,
+  useTemp: false,
+  maxSize: undefined,
+  maxEntries: undefined,
+})
+
+/** The settings in the form the engine uses: parsed once, trusted afterwards. */
+export interface ResolvedSettings {
+  expiry: Expiry
+  /** Whether `expireAfter` was set by the user (with `cacheControl`, the RFC's rules fill in otherwise). */
+  expiryExplicit: boolean
+  urlRules: UrlRule[]
+  cacheControl: boolean
+  allowableMethods: ReadonlySet<string>
+  allowableCodes: ReadonlySet<number>
+  /** With `cacheControl` and no explicit `allowableCodes`, the RFC's cacheable statuses apply. */
+  allowableCodesExplicit: boolean
+  filter: ((response: Response) => boolean) | undefined
+  /** `true` for all headers, or the lower-case names. */
+  matchHeaders: true | readonly string[]
+  ignored: ReadonlySet<string>
+  /** `ignoredParameters`, lower-cased, for header names. */
+  ignoredHeaders: ReadonlySet<string>
+  keyFn: ((request: KeyRequest) => string) | undefined
+  staleIfError: number
+  staleWhileRevalidate: number
+  alwaysRevalidate: boolean
+  onlyIfCached: boolean
+  readOnly: boolean
+  disabled: boolean
+  coalesce: boolean
+  maxEntrySize: number
+  onError: ((error: Error) => void) | undefined
+}
+
+// The compiler keeps these lists complete: an option missing here fails the type check.
+const SETTING_NAMES: { [K in keyof CacheSettings]-?: true } = {
+  expireAfter: true,
+  urlsExpireAfter: true,
+  cacheControl: true,
+  allowableMethods: true,
+  allowableCodes: true,
+  filter: true,
+  matchHeaders: true,
+  ignoredParameters: true,
+  keyFn: true,
+  staleIfError: true,
+  staleWhileRevalidate: true,
+  alwaysRevalidate: true,
+  onlyIfCached: true,
+  readOnly: true,
+  disabled: true,
+  coalesce: true,
+  maxEntrySize: true,
+  onError: true,
+}
+const STORE_OPTION_NAMES: { [K in keyof StoreOptions]-?: true } = {
+  backend: true,
+  cacheName: true,
+  useCacheDir: true,
+  useTemp: true,
+  maxSize: true,
+  maxEntries: true,
+}
+
+export function isSettingName(name: string): name is keyof CacheSettings {
+  return Object.hasOwn(SETTING_NAMES, name)
+}
+
+/** Validates every option (unknown ones included) and splits them into settings and store options. */
+export function splitOptions(options: unknown): { settings: Partial<CacheSettings>; store: StoreOptions } {
+  if (options === undefined) return { settings: {}, store: storeDefaults() as unknown as StoreOptions }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionTypeError('options', options, 'an object')
+  }
+  const settings: Record<string, unknown> = {}
+  const store: Record<string, unknown> = storeDefaults()
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    if (isSettingName(name)) {
+      validateSetting(name, value)
+      settings[name] = value
+    } else if (Object.hasOwn(STORE_OPTION_NAMES, name)) {
+      store[name] = value
+    } else {
+      throw new InvalidOptionValueError(name, value, 'is not a fetch-cache option')
+    }
+  }
+  validateStoreOptions(store as unknown as StoreOptions)
+  return { settings: settings as Partial<CacheSettings>, store: store as unknown as StoreOptions }
+}
+
+function storeDefaults(): Record<string, unknown> {
+  const { backend, cacheName, useCacheDir, useTemp, maxSize, maxEntries } = DEFAULTS
+  return { backend, cacheName, useCacheDir, useTemp, maxSize, maxEntries }
+}
+
+function validateStoreOptions(store: StoreOptions): void {
+  const backend: unknown = store.backend
+  if (backend !== 'sqlite' && backend !== 'memory' && !isStore(backend)) {
+    throw new InvalidOptionValueError('backend', backend, "must be 'sqlite', 'memory' or a Store instance")
+  }
+  if (typeof store.cacheName !== 'string' || store.cacheName === '') {
+    throw new InvalidOptionTypeError('cacheName', store.cacheName, 'a non-empty string')
+  }
+  expectBoolean('useCacheDir', store.useCacheDir)
+  expectBoolean('useTemp', store.useTemp)
+  if (store.useCacheDir && store.useTemp) {
+    throw new InvalidOptionValueError('useTemp', true, 'cannot be combined with useCacheDir')
+  }
+  if (store.maxSize !== undefined) expectPositiveInteger('maxSize', store.maxSize)
+  if (store.maxEntries !== undefined) expectPositiveInteger('maxEntries', store.maxEntries)
+}
+
+function isStore(value: unknown): value is Store {
+  if (value === null || typeof value !== 'object') return false
+  const store = value as Record<string, unknown>
+  return ['get', 'set', 'delete', 'clear', 'records', 'close'].every((m) => typeof store[m] === 'function')
+}
+
+/** Throws a typed error naming the option when `value` is not acceptable for `name`. */
+export function validateSetting(name: keyof CacheSettings, value: unknown): void {
+  switch (name) {
+    case 'expireAfter':
+      parseExpireAfter(name, value)
+      return
+    case 'urlsExpireAfter':
+      compileUrlRules(name, value)
+      return
+    case 'staleIfError':
+    case 'staleWhileRevalidate':
+      parseStaleLimit(name, value)
+      return
+    case 'cacheControl':
+    case 'alwaysRevalidate':
+    case 'onlyIfCached':
+    case 'readOnly':
+    case 'disabled':
+    case 'coalesce':
+      expectBoolean(name, value)
+      return
+    case 'allowableMethods':
+      expectStringList(name, value)
+      return
+    case 'allowableCodes':
+      if (!Array.isArray(value)) throw new InvalidOptionTypeError(name, value, 'an array of status codes')
+      for (const [i, code] of value.entries()) {
+        if (!Number.isInteger(code) || code < 100 || code > 599) {
+          throw new InvalidOptionValueError(`${name}[${i}]`, code, 'must be an integer status code from 100 to 599')
+        }
+      }
+      return
+    case 'matchHeaders':
+      if (typeof value !== 'boolean') expectStringList(name, value)
+      return
+    case 'ignoredParameters':
+      expectStringList(name, value)
+      return
+    case 'filter':
+    case 'keyFn':
+    case 'onError':
+      if (value !== undefined && typeof value !== 'function') throw new InvalidOptionTypeError(name, value, 'a function')
+      return
+    case 'maxEntrySize':
+      expectPositiveInteger(name, value)
+      return
+    default:
+      name satisfies never
+  }
+}
+
+/** Turns validated settings (defaults filled in) into the engine's form. */
+export function resolveSettings(settings: CacheSettings, explicit: ReadonlySet<string>): ResolvedSettings {
+  const lower = (list: readonly string[]) => list.map((s) => s.toLowerCase())
+  return {
+    expiry: parseExpireAfter('expireAfter', settings.expireAfter),
+    expiryExplicit: explicit.has('expireAfter'),
+    urlRules: compileUrlRules('urlsExpireAfter', settings.urlsExpireAfter),
+    cacheControl: settings.cacheControl,
+    allowableMethods: new Set(settings.allowableMethods.map((m) => m.toUpperCase())),
+    allowableCodes: new Set(settings.allowableCodes),
+    allowableCodesExplicit: explicit.has('allowableCodes'),
+    filter: settings.filter,
+    matchHeaders: settings.matchHeaders === true ? true : settings.matchHeaders === false ? [] : lower(settings.matchHeaders),
+    ignored: new Set(settings.ignoredParameters),
+    ignoredHeaders: new Set(lower(settings.ignoredParameters)),
+    keyFn: settings.keyFn,
+    staleIfError: parseStaleLimit('staleIfError', settings.staleIfError),
+    staleWhileRevalidate: parseStaleLimit('staleWhileRevalidate', settings.staleWhileRevalidate),
+    alwaysRevalidate: settings.alwaysRevalidate,
+    onlyIfCached: settings.onlyIfCached,
+    readOnly: settings.readOnly,
+    disabled: settings.disabled,
+    coalesce: settings.coalesce,
+    maxEntrySize: settings.maxEntrySize,
+    onError: settings.onError,
+  }
+}
+
+/** Validates `init.cacheOptions`. Runs per request, so it only checks what was given. */
+export function validateRequestOptions(value: unknown): RequestCacheOptions {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object') throw new InvalidOptionTypeError('cacheOptions', value, 'an object')
+  const options = value as Record<string, unknown>
+  for (const [name, v] of Object.entries(options)) {
+    if (v === undefined) continue
+    switch (name) {
+      case 'expireAfter':
+        parseExpireAfter(`cacheOptions.${name}`, v)
+        break
+      case 'staleIfError':
+      case 'staleWhileRevalidate':
+        parseStaleLimit(`cacheOptions.${name}`, v)
+        break
+      case 'onlyIfCached':
+      case 'refresh':
+      case 'forceRefresh':
+        expectBoolean(`cacheOptions.${name}`, v)
+        break
+      default:
+        throw new InvalidOptionValueError(`cacheOptions.${name}`, v, 'is not a per-request cache option')
+    }
+  }
+  return options as RequestCacheOptions
+}
+
+function expectBoolean(name: string, value: unknown): void {
+  if (typeof value !== 'boolean') throw new InvalidOptionTypeError(name, value, 'a boolean')
+}
+
+function expectPositiveInteger(name: string, value: unknown): void {
+  if (typeof value !== 'number') throw new InvalidOptionTypeError(name, value, 'a number')
+  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidOptionValueError(name, value, 'must be a positive integer')
+}
+
+function expectStringList(name: string, value: unknown): void {
+  if (!Array.isArray(value)) throw new InvalidOptionTypeError(name, value, 'an array of strings')
+  for (const [i, item] of value.entries()) {
+    if (typeof item !== 'string' || item === '') throw new InvalidOptionTypeError(`${name}[${i}]`, item, 'a non-empty string')
+  }
+}

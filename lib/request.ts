@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto'
+import { bodyDigest } from './key.js'
+import type { RequestCacheOptions } from './policy/settings.js'
+import { validateRequestOptions } from './policy/settings.js'
+
+/** What `fetch(input, init)` asks for, read without consuming or rebuilding the caller's `Request`. */
+export interface ParsedRequest {
+  method: string
+  url: string
+  headers: Headers
+  /** `undefined` when the body cannot be keyed without consuming it (a stream, a `Request` body). */
+  bodyDigest: string | undefined
+  mode: RequestCacheMode | undefined
+  options: RequestCacheOptions
+  signal: AbortSignal | undefined
+}
+
+/** Fetch's cache modes (`init.cache`), which fetch-cache implements and undici does not. */
+export type RequestCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached'
+
+/** The `init` fetch-cache adds to `RequestInit`. */
+export interface CacheRequestInit extends RequestInit {
+  /** The Fetch standard's cache mode, honoured by the cache and never passed on to undici. */
+  cache?: RequestCacheMode
+  /** Per-request cache options (requests-cache's per-request settings). Never sent to the origin. */
+  cacheOptions?: RequestCacheOptions
+}
+
+/**
+ * Reads the request's method, URL, headers and body digest. Throws a TypeError for a URL fetch would
+ * reject too (the caller then lets fetch raise its own error), and a typed error for bad `cacheOptions`.
+ */
+export async function parseRequest(
+  input: string | URL | Request,
+  init: CacheRequestInit | undefined,
+  ignored: ReadonlySet<string>,
+): Promise<ParsedRequest> {
+  const request = input instanceof Request ? input : undefined
+  const url = request ? request.url : new URL(typeof input === 'string' ? input : (input as URL).href).href
+  const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
+  const headers = init?.headers !== undefined ? new Headers(init.headers) : (request?.headers ?? new Headers())
+  let digest: string | undefined = ''
+  if (init?.body !== undefined && init.body !== null) {
+    digest = await digestBody(init.body, headers.get('content-type'), ignored)
+  } else if (request?.body && init?.body === undefined) {
+    digest = undefined
+  }
+  return {
+    method,
+    url,
+    headers,
+    bodyDigest: digest,
+    mode: init?.cache ?? (request && request.cache !== 'default' ? (request.cache as RequestCacheMode) : undefined),
+    options: validateRequestOptions(init?.cacheOptions),
+    signal: init?.signal ?? request?.signal ?? undefined,
+  }
+}
+
+async function digestBody(body: NonNullable<RequestInit['body']>, contentType: string | null, ignored: ReadonlySet<string>): Promise<string | undefined> {
+  if (typeof body === 'string') return bodyDigest(body, contentType ?? 'text/plain', ignored)
+  if (body instanceof URLSearchParams) return bodyDigest(body.toString(), 'application/x-www-form-urlencoded', ignored)
+  if (body instanceof ArrayBuffer) return bodyDigest(new Uint8Array(body), contentType, ignored)
+  if (ArrayBuffer.isView(body)) return bodyDigest(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType, ignored)
+  // Reading a Blob or FormData does not consume it: the caller's body stays intact.
+  if (body instanceof Blob) return bodyDigest(new Uint8Array(await body.arrayBuffer()), contentType ?? body.type, ignored)
+  if (body instanceof FormData) return formDigest(body, ignored)
+  return undefined
+}
+
+/** Multipart bodies get a random boundary each time: key them by their fields instead. */
+async function formDigest(form: FormData, ignored: ReadonlySet<string>): Promise<string> {
+  const fields: [string, string][] = []
+  for (const [name, value] of form) {
+    if (ignored.has(name)) continue
+    if (typeof value === 'string') fields.push([name, value])
+    else {
+      const bytes = new Uint8Array(await value.arrayBuffer())
+      fields.push([name, `file:${value.name}:${value.type}:${createHash('sha256').update(bytes).digest('hex')}`])
+    }
+  }
+  fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex')
+}
+
+/** `init` without the cache's own fields (undici does not implement cache modes), plus a dispatcher. */
+export function originInit(init: CacheRequestInit | undefined, dispatcher: unknown): RequestInit | undefined {
+  if (init === undefined && dispatcher === undefined) return undefined
+  const { cache: _cache, cacheOptions: _options, ...rest } = init ?? {}
+  if (dispatcher !== undefined) (rest as { dispatcher?: unknown }).dispatcher = dispatcher
+  return rest
+}

@@ -1,0 +1,136 @@
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
+import { abortable, bytesStream } from './body.js'
+import type { CacheEntry } from './entry.js'
+
+/** What `cacheInfo(response)` tells about a response that passed through the cache. */
+export interface CacheInfo {
+  /** Served from the cache (also after a 304 revalidation or as a stale fallback). */
+  fromCache: boolean
+  /** When the entry was stored or last revalidated, if there is one. */
+  createdAt: Date | undefined
+  /** When the entry expires (`undefined`: never, or nothing stored). */
+  expires: Date | undefined
+  isExpired: boolean
+  cacheKey: string | undefined
+  /** The origin answered 304 and the stored body was served. */
+  revalidated: boolean
+  /** An expired entry was served (stale-if-error, stale-while-revalidate, max-stale, force-cache). */
+  stale: boolean
+}
+
+const INFO = new WeakMap<Response, CacheInfo>()
+
+/** The cache metadata of a response, or `undefined` when it did not pass through fetch-cache. */
+export function cacheInfo(response: Response): CacheInfo | undefined {
+  return INFO.get(response)
+}
+
+/** The fields a `Response` constructor cannot set, which a cached response must still keep. */
+export interface ResponseExtras {
+  url: string
+  redirected: boolean
+  type?: Response['type']
+}
+
+/**
+ * Builds a `Response` that behaves like a fetched one: `url`, `redirected` and `type` kept, the
+ * metadata attached, and `clone()` carrying both over.
+ */
+export function decorate(response: Response, extras: ResponseExtras, info: CacheInfo): Response {
+  Object.defineProperties(response, {
+    url: { value: extras.url, enumerable: true },
+    redirected: { value: extras.redirected, enumerable: true },
+    type: { value: extras.type ?? 'basic', enumerable: true },
+    clone: { value: cloneDecorated, writable: true, configurable: true },
+  })
+  INFO.set(response, info)
+  return response
+}
+
+function cloneDecorated(this: Response): Response {
+  const copy = Response.prototype.clone.call(this)
+  return decorate(copy, this, INFO.get(this) as CacheInfo)
+}
+
+// Statuses that never carry a body (the Response constructor rejects one).
+const NULL_BODY = new Set([101, 103, 204, 205, 304])
+
+/** A `Response` for a stored entry, with extra response headers (`Age`, `Cache-Status`). */
+export function responseFromEntry(
+  entry: CacheEntry,
+  extraHeaders: readonly [string, string][],
+  info: CacheInfo,
+  signal: AbortSignal | null | undefined,
+  method: string,
+): Response {
+  const headers = new Headers()
+  for (const [name, value] of entry.headers) if (name !== 'age') headers.append(name, value)
+  for (const [name, value] of extraHeaders) headers.set(name, value)
+  let body: ReadableStream<Uint8Array> | Uint8Array | null = null
+  if (!NULL_BODY.has(entry.status) && method !== 'HEAD') {
+    const bytes = identityBody(entry)
+    body = signal ? abortable(bytesStream(bytes), signal) : bytes
+  }
+  const response = new Response(body, { status: entry.status, statusText: entry.statusText, headers })
+  return decorate(response, { url: entry.responseUrl, redirected: entry.redirected }, info)
+}
+
+/** The body as a `fetch()` caller reads it: content-coding removed. */
+export function identityBody(entry: CacheEntry): Uint8Array {
+  if (entry.encoding === 'identity') return entry.body
+  const coding = entry.headers.find(([name]) => name === 'content-encoding')?.[1]
+  return decode(entry.body, coding)
+}
+
+/** Removes the content-codings in `coding` (applied in order, so undone in reverse). */
+export function decode(body: Uint8Array, coding: string | undefined): Uint8Array {
+  if (!coding) return body
+  let bytes = body
+  for (const step of coding.toLowerCase().split(',').map((s) => s.trim()).reverse()) {
+    if (step === 'gzip' || step === 'x-gzip') bytes = gunzipSync(bytes)
+    else if (step === 'deflate') bytes = inflateSync(bytes)
+    else if (step === 'br') bytes = brotliDecompressSync(bytes)
+    else if (step !== 'identity' && step !== '') throw new Error(`unsupported content-encoding ${step}`)
+  }
+  return bytes
+}
+
+/** The metadata of an entry as served. */
+export function infoFor(entry: CacheEntry | undefined, now: number, fromCache: boolean, revalidated = false, stale = false): CacheInfo {
+  return {
+    fromCache,
+    createdAt: entry ? new Date(entry.createdAt) : undefined,
+    expires: entry?.expires == null ? undefined : new Date(entry.expires),
+    isExpired: entry?.expires != null && now >= entry.expires,
+    cacheKey: entry?.key,
+    revalidated,
+    stale,
+  }
+}
+
+/**
+ * An RFC 9211 `Cache-Status` value, e.g. `fetch-cache; hit; ttl=42` or `fetch-cache; fwd=miss; stored`.
+ * @see https://www.rfc-editor.org/rfc/rfc9211
+ */
+export function cacheStatus(status: {
+  hit?: boolean
+  fwd?: 'bypass' | 'method' | 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale' | undefined
+  fwdStatus?: number | undefined
+  stored?: boolean
+  ttl?: number | undefined
+  detail?: string | undefined
+}): string {
+  let value = 'fetch-cache'
+  if (status.hit) value += '; hit'
+  if (status.fwd) value += `; fwd=${status.fwd}`
+  if (status.fwdStatus !== undefined) value += `; fwd-status=${status.fwdStatus}`
+  if (status.stored) value += '; stored'
+  if (status.ttl !== undefined) value += `; ttl=${status.ttl}`
+  if (status.detail) value += `; detail=${status.detail}`
+  return value
+}
+
+/** Seconds of freshness left (negative when stale), as `Cache-Status`'s `ttl` wants. */
+export function ttlSeconds(entry: CacheEntry, now: number): number | undefined {
+  return entry.expires === null ? undefined : Math.floor((entry.expires - now) / 1000)
+}

@@ -1,0 +1,53 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { Cache } from './cache.js'
+import { Engine, warnOnce } from './engine.js'
+import { createFetchFront, type FetchFunction } from './fetch-front.js'
+import { LiveSettings } from './live-settings.js'
+import { uncachedDispatcher, underlyingFetch } from './patch-state.js'
+import { type CacheOptions, type CacheSettings, splitOptions } from './policy/settings.js'
+import { openStore } from './stores/open.js'
+
+/** A fetch function with a cache of its own: requests-cache's `CachedSession`. */
+export interface CachedFetch extends FetchFunction {
+  /** Inspection and maintenance of this cache. */
+  readonly cache: Cache
+  /** The behaviour settings; assignments are validated and take effect on the next request. */
+  readonly settings: CacheSettings
+  /** Runs `fn` with this cache bypassed for everything awaited inside it (and nothing outside). */
+  cacheDisabled<T>(fn: () => T | Promise<T>): Promise<T>
+}
+
+/** Builds the engine (store + settings) that a session, `installCache()` or `enabled()` runs on. */
+export function createEngine(options: CacheOptions | undefined): { engine: Engine; owned: boolean } {
+  const { settings, store: storeOptions } = splitOptions(options)
+  const live = new LiveSettings(settings)
+  const { store, owned } = openStore(storeOptions, (error) => (live.resolved.onError ?? warnOnce)(error))
+  return { engine: new Engine(store, live), owned }
+}
+
+/**
+ * Creates a caching fetch function that leaves the globals alone.
+ *
+ * @example
+ * const cachedFetch = createCachedFetch({ expireAfter: '1h' })
+ * const response = await cachedFetch('https://example.com/data.json')
+ * cacheInfo(response)?.fromCache // true on the second call
+ */
+export function createCachedFetch(options?: CacheOptions): CachedFetch {
+  const { engine, owned } = createEngine(options)
+  const disabled = new AsyncLocalStorage<boolean>()
+  const front = createFetchFront({
+    engine: () => (disabled.getStore() === true ? undefined : engine),
+    baseFetch: underlyingFetch,
+    dispatcher: uncachedDispatcher,
+  })
+  const cachedFetch = Object.defineProperties(front, {
+    cache: { value: new Cache(engine, owned), enumerable: true },
+    settings: { value: engine.live.view, enumerable: true },
+    cacheDisabled: {
+      value: <T>(fn: () => T | Promise<T>): Promise<T> => disabled.run(true, async () => fn()),
+      enumerable: true,
+    },
+  })
+  return cachedFetch as CachedFetch
+}

@@ -1,0 +1,36 @@
+import type { CacheEntry } from '../entry.js'
+
+/** A value, or a promise of it: stores may answer synchronously (SQLite, memory) or not (network). */
+export type MaybePromise<T> = T | Promise<T>
+
+/**
+ * One row as iteration sees it. `entry` is `undefined` when the row exists but cannot be read
+ * (corrupt, or written by an incompatible version): such rows count as `invalid`.
+ */
+export interface StoreRecord {
+  key: string
+  entry: CacheEntry | undefined
+}
+
+/**
+ * The contract every store keeps. Kept small on purpose, so a networked store can follow.
+ *
+ * - `get` returns `undefined` for a missing key, and for a row that cannot be read (which it deletes).
+ * - `set` replaces the entry under the key atomically: a reader never sees half an entry.
+ * - Stores keep expired entries: they can still be revalidated or served stale. Expiry only orders
+ *   pruning when a size bound is reached.
+ */
+export interface Store {
+  get(key: string): MaybePromise<CacheEntry | undefined>
+  set(key: string, entry: CacheEntry): MaybePromise<void>
+  delete(keys: readonly string[]): MaybePromise<void>
+  clear(): MaybePromise<void>
+  /** Every row, readable or not. */
+  records(): Iterable<StoreRecord> | AsyncIterable<StoreRecord>
+  close(): MaybePromise<void>
+  /**
+   * A random secret, stable for the life of the stored data, used to hash credentials into keys
+   * (so a stored key never reveals a token, and a restart still finds the entries).
+   */
+  readonly secret: string
+}

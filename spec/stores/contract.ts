@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import type { CacheEntry } from '../../lib/entry.js'
+import type { Store, StoreRecord } from '../../lib/stores/store.js'
+import { makeEntry, T0 } from '../helpers/entries.js'
+
+/** What a contract run needs: a fresh, empty store and a way to dispose of it. */
+export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>
+
+/**
+ * The behaviour every {@link Store} keeps (lib/stores/store.ts), run against a real instance.
+ * Results are awaited, so sync and async stores pass the same suite.
+ */
+export function storeContract(name: string, makeStore: MakeStore): void {
+  describe(`${name}: the Store contract`, () => {
+    let store: Store
+    let cleanup: () => Promise<void>
+
+    beforeEach(async () => {
+      ;({ store, cleanup } = await makeStore())
+    })
+    afterEach(async () => {
+      await cleanup()
+    })
+
+    it('answers undefined for a key never stored', async () => {
+      assert.equal(await store.get('missing'), undefined)
+    })
+
+    it('returns what was set: every field, and the body bytes', async () => {
+      const entry = makeEntry({ key: 'a' })
+      await store.set('a', entry)
+      assertSameEntry(await store.get('a'), entry)
+    })
+
+    it('round-trips optional fields, null expiry, non-ASCII text and coded bodies', async () => {
+      const entry = makeEntry({
+        key: 'b',
+        kind: 'vary',
+        vary: ['accept-language', 'accept'],
+        url: 'https://example.com/caf%C3%A9?q=%E2%9C%93',
+        responseUrl: 'https://example.com/café',
+        requestHeaders: { 'accept-language': 'fr-CH, fr;q=0.9', authorization: 'hmac:abc' },
+        headers: [
+          ['content-disposition', "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"],
+          ['x-note', 'naïve ✓'],
+          ['x-dup', 'one'],
+          ['x-dup', 'two'],
+        ],
+        statusText: 'Non-Authoritative Information',
+        status: 203,
+        redirected: true,
+        encoding: 'coded',
+        expires: null,
+      })
+      await store.set('b', entry)
+      assertSameEntry(await store.get('b'), entry)
+    })
+
+    it('keeps an absent optional field absent', async () => {
+      const entry = makeEntry({ key: 'c' })
+      assert.equal('vary' in entry, false)
+      await store.set('c', entry)
+      const got = await store.get('c')
+      assert.ok(got)
+      assert.equal('vary' in got, false)
+    })
+
+    it('stores an empty body (HEAD, 204, 304)', async () => {
+      const entry = makeEntry({ key: 'd', method: 'HEAD', body: new Uint8Array(0) })
+      await store.set('d', entry)
+      const got = await store.get('d')
+      assertSameEntry(got, entry)
+      assert.equal(got?.body.byteLength, 0)
+    })
+
+    it('stores every byte value, and a body that is a view into a larger buffer', async () => {
+      const bytes = new Uint8Array(256 * 4)
+      for (let i = 0; i < bytes.length; i++) bytes[i] = i % 256
+      const view = bytes.subarray(3, 3 + 700)
+      await store.set('all', makeEntry({ key: 'all', body: bytes }))
+      await store.set('view', makeEntry({ key: 'view', body: view }))
+      assertSameBytes((await store.get('all'))?.body, bytes)
+      assertSameBytes((await store.get('view'))?.body, view)
+    })
+
+    it('replaces the entry when a key is set again', async () => {
+      await store.set('a', makeEntry({ key: 'a', body: bytes('old'), headers: [['etag', '"1"']] }))
+      const newer = makeEntry({ key: 'a', body: bytes('newer body'), headers: [['etag', '"2"']], status: 203, expires: null })
+      await store.set('a', newer)
+      assertSameEntry(await store.get('a'), newer)
+      assert.deepEqual(await keysOf(store), ['a'])
+    })
+
+    it('keeps entries under different keys apart', async () => {
+      const one = makeEntry({ key: 'one', body: bytes('1') })
+      const two = makeEntry({ key: 'two', body: bytes('2') })
+      await store.set('one', one)
+      await store.set('two', two)
+      assertSameEntry(await store.get('one'), one)
+      assertSameEntry(await store.get('two'), two)
+    })
+
+    it('deletes only the named keys, and ignores unknown ones', async () => {
+      for (const key of ['a', 'b', 'c']) await store.set(key, makeEntry({ key }))
+      await store.delete(['a', 'c', 'never-stored'])
+      assert.equal(await store.get('a'), undefined)
+      assert.equal(await store.get('c'), undefined)
+      assert.ok(await store.get('b'))
+      assert.deepEqual(await keysOf(store), ['b'])
+    })
+
+    it('treats deleting no keys as a no-op', async () => {
+      await store.set('a', makeEntry({ key: 'a' }))
+      await store.delete([])
+      assert.ok(await store.get('a'))
+    })
+
+    it('empties on clear, and stays usable', async () => {
+      for (const key of ['a', 'b', 'c']) await store.set(key, makeEntry({ key }))
+      await store.clear()
+      assert.deepEqual(await keysOf(store), [])
+      assert.equal(await store.get('a'), undefined)
+      await store.set('a', makeEntry({ key: 'a' }))
+      assert.ok(await store.get('a'))
+    })
+
+    it('lists every row once in records(), with its entry', async () => {
+      const keys = Array.from({ length: 250 }, (_, i) => `key-${String(i).padStart(3, '0')}`)
+      for (const key of keys) await store.set(key, makeEntry({ key, url: `https://example.com/${key}` }))
+      const records = await collect(store.records())
+      assert.deepEqual(records.map((r) => r.key).sort(), keys)
+      for (const { key, entry } of records) assert.equal(entry?.url, `https://example.com/${key}`)
+    })
+
+    it('lets the caller delete rows while iterating records()', async () => {
+      const keys = Array.from({ length: 150 }, (_, i) => `key-${i}`)
+      for (const key of keys) await store.set(key, makeEntry({ key }))
+      let seen = 0
+      for await (const { key } of store.records()) {
+        await store.delete([key])
+        seen++
+      }
+      assert.equal(seen, keys.length)
+      assert.deepEqual(await keysOf(store), [])
+    })
+
+    it('misses on an entry of another version, deletes it, and lists it as unreadable meanwhile', async () => {
+      const future = { ...makeEntry({ key: 'v2' }), v: 2 } as unknown as CacheEntry
+      await store.set('v2', future)
+      await store.set('ok', makeEntry({ key: 'ok' }))
+      const before = await collect(store.records())
+      assert.deepEqual(before.map((r) => [r.key, r.entry === undefined]).sort(), [
+        ['ok', false],
+        ['v2', true],
+      ])
+      assert.equal(await store.get('v2'), undefined)
+      assert.deepEqual(await keysOf(store), ['ok'])
+    })
+
+    it('keeps expired entries: they can still be revalidated or served stale', async () => {
+      const expired = makeEntry({ key: 'old', createdAt: T0, expires: T0 + 1 })
+      await store.set('old', expired)
+      assertSameEntry(await store.get('old'), expired)
+    })
+
+    it('has a secret of 32 random bytes in hex, stable for its life', async () => {
+      assert.match(store.secret, /^[0-9a-f]{64}$/)
+      await store.set('a', makeEntry({ key: 'a' }))
+      assert.equal(store.secret, store.secret)
+      const other = await makeStore()
+      try {
+        // Separate stores (separate files) must not share a secret by accident.
+        assert.notEqual(other.store.secret, store.secret)
+      } finally {
+        await other.cleanup()
+      }
+    })
+  })
+}
+
+/** Assert `actual` is `expected`, field by field, comparing the body as bytes (a store may return a Buffer). */
+export function assertSameEntry(actual: CacheEntry | undefined, expected: CacheEntry): void {
+  assert.ok(actual, 'expected an entry, got undefined')
+  const { body: actualBody, ...actualRest } = actual
+  const { body: expectedBody, ...expectedRest } = expected
+  assert.deepEqual(actualRest, expectedRest)
+  assertSameBytes(actualBody, expectedBody)
+}
+
+function assertSameBytes(actual: Uint8Array | undefined, expected: Uint8Array): void {
+  assert.ok(actual instanceof Uint8Array, 'body is not a Uint8Array')
+  assert.ok(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(expected), 'body bytes differ')
+}
+
+/** Every record, from a sync or async iterable. */
+export async function collect(records: Iterable<StoreRecord> | AsyncIterable<StoreRecord>): Promise<StoreRecord[]> {
+  const out: StoreRecord[] = []
+  for await (const record of records) out.push(record)
+  return out
+}
+
+async function keysOf(store: Store): Promise<string[]> {
+  return (await collect(store.records())).map((r) => r.key).sort()
+}
+
+function bytes(text: string): Uint8Array {
+  return new TextEncoder().encode(text)
+}

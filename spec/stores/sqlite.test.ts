@@ -1,0 +1,395 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import Database from 'better-sqlite3'
+import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../../lib/errors.js'
+import { SqliteStore, type SqliteStoreOptions } from '../../lib/stores/sqlite.js'
+import { makeEntry, T0 } from '../helpers/entries.js'
+import { assertSameEntry, collect, storeContract } from './contract.js'
+
+storeContract('SqliteStore on a file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fetch-cache-sqlite-'))
+  const store = new SqliteStore({ path: join(dir, 'http_cache.sqlite') })
+  return {
+    store,
+    async cleanup() {
+      store.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+})
+
+describe('SqliteStore', () => {
+  let dir: string
+  let path: string
+  let opened: SqliteStore[]
+
+  /** A store on `path` (by default), closed after the test. */
+  const open = (options: Partial<SqliteStoreOptions> = {}): SqliteStore => {
+    const store = new SqliteStore({ path, ...options })
+    opened.push(store)
+    return store
+  }
+
+  /** A plain connection to the file, to look under the store or tamper with it. */
+  const raw = (): Database.Database => {
+    const db = new Database(path)
+    db.pragma('busy_timeout = 5000')
+    return db
+  }
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fetch-cache-sqlite-'))
+    path = join(dir, 'http_cache.sqlite')
+    opened = []
+  })
+  afterEach(async () => {
+    for (const store of opened) store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  describe('the file', () => {
+    it('creates missing parent directories', async () => {
+      path = join(dir, 'a', 'b', 'cache.sqlite')
+      open().set('k', makeEntry())
+      assert.ok((await stat(path)).isFile())
+    })
+
+    it('is created with mode 0600, and so are its -wal and -shm files', { skip: process.platform === 'win32' }, async () => {
+      open().set('k', makeEntry())
+      assert.equal((await stat(path)).mode & 0o777, 0o600)
+      for (const suffix of ['-wal', '-shm']) {
+        const sidecar = await stat(path + suffix).catch(() => undefined)
+        if (sidecar) assert.equal(sidecar.mode & 0o777, 0o600, suffix)
+      }
+    })
+
+    it('is tightened to 0600 when it already exists', { skip: process.platform === 'win32' }, async () => {
+      await writeFile(path, '', { mode: 0o644 })
+      open()
+      assert.equal((await stat(path)).mode & 0o777, 0o600)
+    })
+
+    it('is in WAL mode and records the schema version in user_version', () => {
+      open().close()
+      const db = raw()
+      try {
+        assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+        assert.equal(db.pragma('user_version', { simple: true }), 1)
+      } finally {
+        db.close()
+      }
+    })
+
+    it('keeps entries and the secret across close and reopen', () => {
+      const first = open()
+      const entry = makeEntry({ key: 'k' })
+      first.set('k', entry)
+      const secret = first.secret
+      first.close()
+      const second = open()
+      assert.equal(second.secret, secret)
+      assertSameEntry(second.get('k'), entry)
+    })
+
+    it('is reset when it carries an unknown schema version, since its rows are only a cache', () => {
+      const db = raw()
+      db.exec(
+        "CREATE TABLE entries (k TEXT); CREATE TABLE meta (name TEXT PRIMARY KEY, value); INSERT INTO meta VALUES ('secret', 'x')",
+      )
+      db.pragma('user_version = 7')
+      db.close()
+      const store = open()
+      assert.match(store.secret, /^[0-9a-f]{64}$/)
+      assert.equal(store.count(), 0)
+      store.set('k', makeEntry({ key: 'k' }))
+      assert.ok(store.get('k'))
+      const check = raw()
+      assert.equal(check.pragma('user_version', { simple: true }), 1)
+      check.close()
+    })
+
+    it('works in memory', () => {
+      path = ':memory:'
+      const store = open()
+      const entry = makeEntry({ key: 'k' })
+      store.set('k', entry)
+      assertSameEntry(store.get('k'), entry)
+    })
+  })
+
+  describe('two handles on one file', () => {
+    it("see each other's writes and deletes, and share one secret", () => {
+      const a = open()
+      const b = open()
+      assert.equal(a.secret, b.secret)
+      const entry = makeEntry({ key: 'k' })
+      a.set('k', entry)
+      assertSameEntry(b.get('k'), entry)
+      b.delete(['k'])
+      assert.equal(a.get('k'), undefined)
+    })
+
+    it('agree on size() and count()', () => {
+      const a = open()
+      const b = open()
+      a.set('x', makeEntry({ key: 'x' }))
+      b.set('y', makeEntry({ key: 'y', body: new Uint8Array(500) }))
+      assert.equal(a.size(), b.size())
+      assert.equal(a.count(), 2)
+      assert.equal(b.count(), 2)
+    })
+  })
+
+  describe('inspection helpers', () => {
+    it('keep size() equal to the sum of the rows through inserts, replaces, deletes and clear', () => {
+      const store = open()
+      const sumOfRows = () => {
+        const db = raw()
+        try {
+          return db.prepare('SELECT COALESCE(SUM(size), 0) FROM entries').pluck().get()
+        } finally {
+          db.close()
+        }
+      }
+      store.set('a', makeEntry({ key: 'a', body: new Uint8Array(100) }))
+      store.set('b', makeEntry({ key: 'b', body: new Uint8Array(200) }))
+      const afterTwo = store.size()
+      assert.ok(afterTwo > 300)
+      assert.equal(afterTwo, sumOfRows())
+      store.set('a', makeEntry({ key: 'a', body: new Uint8Array(1000) }))
+      assert.equal(store.size(), afterTwo + 900)
+      assert.equal(store.size(), sumOfRows())
+      store.delete(['b'])
+      assert.equal(store.size(), sumOfRows())
+      store.clear()
+      assert.equal(store.size(), 0)
+    })
+
+    it('count the rows and list the distinct URLs', () => {
+      const store = open()
+      store.set('a', makeEntry({ key: 'a', url: 'https://b.example/' }))
+      store.set('b', makeEntry({ key: 'b', url: 'https://a.example/' }))
+      store.set('c', makeEntry({ key: 'c', url: 'https://a.example/' }))
+      assert.equal(store.count(), 3)
+      assert.deepEqual(store.urls(), ['https://a.example/', 'https://b.example/'])
+    })
+
+    it('delete expired entries, and entries created before a time', () => {
+      const store = open()
+      store.set('never', makeEntry({ key: 'never', createdAt: T0, expires: null }))
+      store.set('past', makeEntry({ key: 'past', createdAt: T0 + 10, expires: T0 + 100 }))
+      store.set('future', makeEntry({ key: 'future', createdAt: T0 + 20, expires: T0 + 10_000 }))
+      assert.equal(store.deleteExpired(T0 + 100), 1)
+      assert.equal(store.get('past'), undefined)
+      assert.equal(store.deleteOlderThan(T0 + 20), 1)
+      assert.equal(store.get('never'), undefined)
+      assert.ok(store.get('future'))
+    })
+  })
+
+  describe('maxSize', () => {
+    /** The stored size of one entry like those the tests write. */
+    const sizeOf = (overrides: Parameters<typeof makeEntry>[0]): number => {
+      const probe = new SqliteStore({ path: ':memory:' })
+      probe.set('k', makeEntry(overrides))
+      const size = probe.size()
+      probe.close()
+      return size
+    }
+    const body = new Uint8Array(1000)
+
+    it('keeps the total under the bound, evicting the least-recently-used entries first', () => {
+      let now = T0
+      const one = sizeOf({ key: 'a', body, expires: null })
+      const maxSize = Math.floor(one * 4.5)
+      const store = open({ maxSize, now: () => now })
+      for (const key of ['a', 'b', 'c', 'd']) {
+        store.set(key, makeEntry({ key, body, expires: null }))
+        now += 1000
+      }
+      now += 61_000
+      assert.ok(store.get('a')) // 'a' is now the most recently used of the four
+      store.set('e', makeEntry({ key: 'e', body, expires: null }))
+      assert.ok(store.size() <= maxSize)
+      assert.deepEqual(collectKeys(store), ['a', 'c', 'd', 'e'])
+    })
+
+    it('evicts expired entries before fresh ones, even recently used ones', () => {
+      let now = T0
+      const one = sizeOf({ key: 'a', body, expires: null })
+      const store = open({ maxSize: Math.floor(one * 3.5), now: () => now })
+      store.set('a', makeEntry({ key: 'a', body, expires: null }))
+      now += 1000
+      store.set('b', makeEntry({ key: 'b', body, expires: T0 + 5000 }))
+      now += 1000
+      store.set('c', makeEntry({ key: 'c', body, expires: null }))
+      now += 61_000
+      assert.ok(store.get('b')) // most recently used, but expired
+      store.set('d', makeEntry({ key: 'd', body, expires: null }))
+      assert.deepEqual(collectKeys(store), ['a', 'c', 'd'])
+    })
+
+    it('keeps the entry just written even when it alone is close to the bound', () => {
+      const one = sizeOf({ key: 'a', body, expires: null })
+      const store = open({ maxSize: Math.floor(one * 1.05) })
+      store.set('a', makeEntry({ key: 'a', body, expires: null }))
+      store.set('b', makeEntry({ key: 'b', body, expires: null }))
+      assert.deepEqual(collectKeys(store), ['b'])
+    })
+
+    it('does not store an entry larger than the bound, and drops the older entry under its key', () => {
+      const store = open({ maxSize: 5000 })
+      store.set('k', makeEntry({ key: 'k', body: new Uint8Array(10) }))
+      store.set('k', makeEntry({ key: 'k', body: new Uint8Array(6000) }))
+      assert.equal(store.get('k'), undefined)
+      assert.equal(store.size(), 0)
+    })
+  })
+
+  describe('reads', () => {
+    it('rewrite accessed_at at most once a minute, so hits rarely write', () => {
+      let now = T0
+      const store = open({ now: () => now })
+      store.set('k', makeEntry({ key: 'k' }))
+      const accessedAt = () => {
+        const db = raw()
+        try {
+          return db.prepare("SELECT accessed_at FROM entries WHERE key = 'k'").pluck().get()
+        } finally {
+          db.close()
+        }
+      }
+      now += 59_000
+      store.get('k')
+      assert.equal(accessedAt(), T0)
+      now += 1000
+      store.get('k')
+      assert.equal(accessedAt(), T0 + 60_000)
+    })
+
+    it('treat a row with unreadable metadata as invalid: listed without an entry, a miss, then deleted', async () => {
+      const store = open()
+      store.set('garbage', makeEntry({ key: 'garbage' }))
+      store.set('wrong-shape', makeEntry({ key: 'wrong-shape' }))
+      store.set('ok', makeEntry({ key: 'ok' }))
+      const db = raw()
+      db.prepare("UPDATE entries SET meta = '{not json' WHERE key = 'garbage'").run()
+      db.prepare(`UPDATE entries SET meta = '{"v":1,"key":"wrong-shape"}' WHERE key = 'wrong-shape'`).run()
+      db.close()
+
+      const records = await collect(store.records())
+      const invalid = records.filter((r) => r.entry === undefined).map((r) => r.key)
+      assert.deepEqual(invalid.sort(), ['garbage', 'wrong-shape'])
+      assert.equal(store.get('garbage'), undefined)
+      assert.equal(store.get('wrong-shape'), undefined)
+      assert.deepEqual(collectKeys(store), ['ok'])
+      assert.equal(store.count(), 1)
+    })
+
+    it('still serve a hit while another connection holds the write lock', () => {
+      let now = T0
+      const store = open({ busyTimeout: 0, now: () => now })
+      store.set('k', makeEntry({ key: 'k' }))
+      now += 120_000 // the hit will try to touch accessed_at
+      const db = raw()
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        assert.ok(store.get('k'))
+      } finally {
+        db.exec('ROLLBACK')
+        db.close()
+      }
+    })
+  })
+
+  describe('failures', () => {
+    it('are wrapped in StoreError with the SQLite error as cause', () => {
+      const store = open({ busyTimeout: 0 })
+      const db = raw()
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        assert.throws(
+          () => store.set('k', makeEntry({ key: 'k' })),
+          (error: unknown) =>
+            error instanceof StoreError &&
+            error.code === 'FETCH_CACHE_STORE_ERROR' &&
+            (error.cause as { code?: string }).code === 'SQLITE_BUSY',
+        )
+      } finally {
+        db.exec('ROLLBACK')
+        db.close()
+      }
+    })
+
+    it('after close() are StoreErrors too', () => {
+      const store = open()
+      store.close()
+      store.close() // idempotent
+      assert.throws(() => store.get('k'), StoreError)
+      assert.throws(() => store.set('k', makeEntry()), StoreError)
+    })
+
+    it('move a garbage file aside, keep it, report it through onError, and start a fresh store', async () => {
+      const garbage = randomBytes(8192)
+      await writeFile(path, garbage)
+      await writeFile(`${path}-wal`, randomBytes(100))
+      await writeFile(join(dir, 'unrelated.txt'), 'keep me')
+      const reports: Error[] = []
+      const store = open({ onError: (error) => reports.push(error) })
+
+      assert.equal(reports.length, 1)
+      const report = reports[0]
+      assert.ok(report instanceof CorruptStoreError)
+      assert.equal(report.code, 'FETCH_CACHE_CORRUPT_STORE')
+      assert.equal(report.path, path)
+      assert.ok(report.movedTo.startsWith(`${path}.corrupt-`))
+      assert.equal((report.cause as { code?: string }).code, 'SQLITE_NOTADB')
+      assert.deepEqual(await readFile(report.movedTo), garbage)
+      assert.ok((await stat(`${report.movedTo}-wal`)).isFile())
+
+      const entry = makeEntry({ key: 'k' })
+      store.set('k', entry)
+      assertSameEntry(store.get('k'), entry)
+      const files = await readdir(dir)
+      assert.ok(files.includes('unrelated.txt'))
+      assert.ok(files.includes('http_cache.sqlite'))
+    })
+
+    it('report a corrupt file as a process warning when there is no onError', async (t) => {
+      const emitWarning = t.mock.method(process, 'emitWarning', () => {})
+      await writeFile(path, randomBytes(4096))
+      open()
+      assert.equal(emitWarning.mock.callCount(), 1)
+      assert.ok(emitWarning.mock.calls[0]?.arguments[0] instanceof CorruptStoreError)
+    })
+  })
+
+  describe('options', () => {
+    const cases: [string, Record<string, unknown>, typeof InvalidOptionTypeError | typeof InvalidOptionValueError, string][] = [
+      ['a non-string path', { path: 42 }, InvalidOptionTypeError, 'path'],
+      ['an empty path', { path: '' }, InvalidOptionValueError, 'path'],
+      ['a string maxSize', { path: ':memory:', maxSize: '1mb' }, InvalidOptionTypeError, 'maxSize'],
+      ['a zero maxSize', { path: ':memory:', maxSize: 0 }, InvalidOptionValueError, 'maxSize'],
+      ['a fractional busyTimeout', { path: ':memory:', busyTimeout: 1.5 }, InvalidOptionValueError, 'busyTimeout'],
+      ['a non-function onError', { path: ':memory:', onError: 'log' }, InvalidOptionTypeError, 'onError'],
+      ['an unknown option', { path: ':memory:', maxsize: 10 }, InvalidOptionValueError, 'maxsize'],
+    ]
+    for (const [what, options, type, option] of cases) {
+      it(`reject ${what}, naming the option`, () => {
+        assert.throws(
+          () => new SqliteStore(options as unknown as SqliteStoreOptions),
+          (error: unknown) => error instanceof type && error.option === option && error.code === 'FETCH_CACHE_INVALID_OPTION',
+        )
+      })
+    }
+  })
+})
+
+/** The keys of every row, sorted. */
+function collectKeys(store: SqliteStore): string[] {
+  return [...store.records()].map((r) => r.key).sort()
+}
