@@ -1,9 +1,11 @@
 import { homedir, tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
+import { StoreError } from '../errors.js'
 import type { StoreOptions } from '../policy/settings.js'
 import { MemoryStore } from './memory.js'
 import { SqliteStore } from './sqlite.js'
 import type { Store } from './store.js'
+import { UnavailableStore } from './unavailable.js'
 
 /** Whether the store was made here (and is closed with the cache) or handed in by the user. */
 export interface OpenedStore {
@@ -11,7 +13,11 @@ export interface OpenedStore {
   owned: boolean
 }
 
-/** Opens the store `backend` names, reporting recovered problems (a corrupt file) to `onError`. */
+/**
+ * Opens the store `backend` names, reporting recovered problems (a corrupt file) to `onError`. A SQLite
+ * file that cannot be opened at all (read-only directory, no permission) is reported too, and the
+ * cache runs without a store: a broken cache never breaks a request, not even the first one.
+ */
 export function openStore(options: StoreOptions, onError: (error: Error) => void): OpenedStore {
   const { backend } = options
   if (backend === 'memory') {
@@ -24,9 +30,20 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
     }
   }
   if (backend === 'sqlite') {
-    return {
-      store: new SqliteStore({ path: sqlitePath(options), onError, ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}) }),
-      owned: true,
+    const path = sqlitePath(options)
+    try {
+      return {
+        store: new SqliteStore({ path, onError, ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}) }),
+        owned: true,
+      }
+    } catch (error) {
+      // Option errors were ruled out by validation; anything else is the environment's doing.
+      if (!(error instanceof StoreError)) throw error
+      const reason = new StoreError(`${error.message}; caching is off for this cache (requests go to the network)`, {
+        cause: error.cause,
+      })
+      onError(reason)
+      return { store: new UnavailableStore(reason), owned: true }
     }
   }
   return { store: backend, owned: false }
@@ -47,6 +64,8 @@ export function sqlitePath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDi
 }
 
 function userCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || (process.platform === 'darwin' ? join(homedir(), 'Library', 'Caches') : join(homedir(), '.cache'))
+  const base =
+    process.env.XDG_CACHE_HOME ||
+    (process.platform === 'darwin' ? join(homedir(), 'Library', 'Caches') : join(homedir(), '.cache'))
   return join(base, 'fetch-cache')
 }

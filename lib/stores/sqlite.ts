@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { type CacheEntry, ENTRY_VERSION } from '../entry.js'
@@ -104,39 +104,49 @@ type Statements = ReturnType<typeof prepare>
  * A {@link Store} in one SQLite file, shared safely by every handle and process that opens it
  * (WAL, `busy_timeout`, atomic upserts, a trigger-kept size total). Bodies are BLOBs beside JSON
  * metadata; `get()` returns them as `Buffer`s.
+ *
+ * It repairs itself rather than fail for good (DESIGN §8):
+ * - a file found corrupt (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), at open or by any later statement, is
+ *   moved aside to `<path>.corrupt-<time>` (kept, named in the `CorruptStoreError` reported to
+ *   `onError`) and replaced by a fresh one; the failed call is retried once on it;
+ * - a file deleted or replaced under the running process (SQLite would go on writing into the
+ *   unlinked inode, and every write would be lost) is noticed by the next write, which reopens the
+ *   file at `path` and reports a `StoreError`. Reads in between still see the old file's entries.
  */
 export class SqliteStore implements Store {
-  readonly secret: string
-  readonly #db: Database.Database
-  readonly #sql: Statements
+  readonly #path: string
+  readonly #busyTimeout: number
   readonly #maxSize: number | undefined
   readonly #now: () => number
+  readonly #onError: (error: Error) => void
+  #db: Database.Database
+  #sql: Statements
+  #secret: string
+  /** The identity of the file the connection has open; `undefined` in memory. */
+  #file: FileId | undefined
+  #closed = false
 
   constructor(options: SqliteStoreOptions) {
     checkOptions(options)
     const { path, maxSize, busyTimeout = DEFAULT_BUSY_TIMEOUT, onError, now = Date.now } = options
+    this.#path = path
+    this.#busyTimeout = busyTimeout
     this.#maxSize = maxSize
     this.#now = now
-
-    let opened: Opened
-    let corrupt: CorruptStoreError | undefined
-    try {
-      opened = open(path, busyTimeout, now)
-    } catch (error) {
-      if (!(error instanceof CorruptStoreError)) throw wrap(`opening ${path}`, error)
-      corrupt = error
-      try {
-        opened = open(path, busyTimeout, now)
-      } catch (again) {
-        throw wrap(`re-creating ${path}`, again)
-      }
-    }
+    this.#onError = onError ?? ((error) => process.emitWarning(error))
+    const opened = this.#openOrRecreate(undefined)
     this.#db = opened.db
     this.#sql = opened.sql
-    this.secret = opened.secret
-    if (corrupt === undefined) return
-    if (onError) onError(corrupt)
-    else process.emitWarning(corrupt)
+    this.#secret = opened.secret
+    this.#file = opened.file
+  }
+
+  /**
+   * A random secret stored in the file, used to hash credentials into keys. A file re-created after
+   * corruption or deletion takes over the previous secret, so keys stay stable.
+   */
+  get secret(): string {
+    return this.#secret
   }
 
   /** The entry under `key`, or `undefined` (a row that cannot be read is deleted). */
@@ -145,7 +155,9 @@ export class SqliteStore implements Store {
     try {
       row = this.#sql.get.get(key)
     } catch (error) {
-      throw wrap('reading an entry', error)
+      // A corrupt file is replaced by an empty one, where the key is a miss.
+      this.#failed('reading an entry', error)
+      return undefined
     }
     if (row === undefined) return undefined
     const entry = decode(row.meta, row.body)
@@ -169,7 +181,7 @@ export class SqliteStore implements Store {
     const meta = JSON.stringify(rest)
     const size = body.byteLength + Buffer.byteLength(meta)
     const maxSize = this.#maxSize
-    try {
+    this.#write('writing an entry', () => {
       if (maxSize !== undefined && size > maxSize) {
         // Too big to keep: drop what was there too, so the key no longer serves the older response.
         this.#sql.deleteOne.run(key)
@@ -177,20 +189,18 @@ export class SqliteStore implements Store {
       }
       this.#sql.upsert.run(key, entry.url, meta, body, size, entry.createdAt, entry.expires, this.#now())
       if (maxSize !== undefined && (this.#sql.totalSize.get() ?? 0) > maxSize) this.#sql.prune.immediate(key, maxSize)
-    } catch (error) {
-      throw wrap('writing an entry', error)
-    }
+    })
   }
 
   /** Delete the entries under `keys`, in one transaction. Unknown keys are ignored. */
   delete(keys: readonly string[]): void {
     if (keys.length === 0) return
-    guard('deleting entries', () => this.#sql.deleteMany.immediate(keys))
+    this.#write('deleting entries', () => this.#sql.deleteMany.immediate(keys))
   }
 
   /** Delete every entry. */
   clear(): void {
-    guard('clearing', () => this.#sql.clear.run())
+    this.#write('clearing', () => this.#sql.clear.run())
   }
 
   /**
@@ -201,11 +211,10 @@ export class SqliteStore implements Store {
     let after: string | undefined
     for (;;) {
       let rows: KeyedRow[]
-      try {
-        rows = after === undefined ? this.#sql.firstPage.all(RECORDS_PAGE) : this.#sql.nextPage.all(after, RECORDS_PAGE)
-      } catch (error) {
-        throw wrap('listing entries', error)
-      }
+      const page = after
+      rows = this.#read('listing entries', () =>
+        page === undefined ? this.#sql.firstPage.all(RECORDS_PAGE) : this.#sql.nextPage.all(page, RECORDS_PAGE),
+      )
       for (const row of rows) yield { key: row.key, entry: decode(row.meta, row.body) }
       const last = rows.at(-1)
       if (last === undefined || rows.length < RECORDS_PAGE) return
@@ -215,32 +224,123 @@ export class SqliteStore implements Store {
 
   /** Stored bytes (bodies plus serialized metadata) across every process using the file; O(1). */
   size(): number {
-    return guard('reading the size', () => this.#sql.totalSize.get() ?? 0)
+    return this.#read('reading the size', () => this.#sql.totalSize.get() ?? 0)
   }
 
   /** The number of stored rows, readable or not. */
   count(): number {
-    return guard('counting entries', () => this.#sql.count.get() ?? 0)
+    return this.#read('counting entries', () => this.#sql.count.get() ?? 0)
   }
 
   /** The distinct (normalized request) URLs stored, sorted. */
   urls(): string[] {
-    return guard('listing URLs', () => this.#sql.urls.all())
+    return this.#read('listing URLs', () => this.#sql.urls.all())
   }
 
   /** Delete the entries that expire at or before `now` (ms); returns how many were deleted. */
   deleteExpired(now: number): number {
-    return guard('deleting expired entries', () => this.#sql.deleteExpired.run(now).changes)
+    return this.#write('deleting expired entries', () => this.#sql.deleteExpired.run(now).changes)
   }
 
   /** Delete the entries created (or last revalidated) before `createdBefore` (ms); returns how many. */
   deleteOlderThan(createdBefore: number): number {
-    return guard('deleting old entries', () => this.#sql.deleteOlderThan.run(createdBefore).changes)
+    return this.#write('deleting old entries', () => this.#sql.deleteOlderThan.run(createdBefore).changes)
   }
 
   /** Close the connection. Idempotent; any later call throws a `StoreError`. */
   close(): void {
+    this.#closed = true
     if (this.#db.open) this.#db.close()
+  }
+
+  /** Runs a read; on corruption, replaces the file and runs it once more. */
+  #read<T>(doing: string, fn: () => T): T {
+    try {
+      return fn()
+    } catch (error) {
+      this.#failed(doing, error)
+    }
+    return guard(doing, fn)
+  }
+
+  /**
+   * Runs a write, first making sure the file at `path` is still the one open (else the write would
+   * land in a deleted file); on corruption, replaces the file and runs it once more.
+   */
+  #write<T>(doing: string, fn: () => T): T {
+    this.#checkFile()
+    return this.#read(doing, fn)
+  }
+
+  /** Returns when `error` was corruption and the file has been replaced (worth a retry); throws otherwise. */
+  #failed(doing: string, error: unknown): void {
+    if (this.#closed || !isCorruption(error)) throw wrap(doing, error)
+    let movedTo: string | undefined
+    // Move the file aside only if it is still the one we have open: another process that found the
+    // corruption first may have put a fresh file there already.
+    const current = fileId(this.#path)
+    if (current !== undefined && sameFile(current, this.#file)) movedTo = moveAside(this.#path, this.#db)
+    else this.#db.close()
+    this.#reopen()
+    this.#report(
+      movedTo === undefined
+        ? new StoreError(`fetch-cache: cache file ${this.#path} was corrupt and already replaced; reopened it`, { cause: error })
+        : new CorruptStoreError(this.#path, movedTo, { cause: error }),
+    )
+  }
+
+  /** Reopens at `path` when the file there is not the one open (deleted, or replaced by another process). */
+  #checkFile(): void {
+    if (this.#closed || this.#file === undefined) return
+    const current = fileId(this.#path)
+    if (current !== undefined && sameFile(current, this.#file)) return
+    // Closing the last connection to a deleted file removes its -wal and -shm by name, so close
+    // before creating the new file, not after.
+    this.#db.close()
+    this.#reopen()
+    this.#report(
+      new StoreError(
+        `fetch-cache: cache file ${this.#path} was ${current === undefined ? 'deleted' : 'replaced'} while in use; ` +
+          'reopened it (entries written since then went to the old file)',
+      ),
+    )
+  }
+
+  #reopen(): void {
+    try {
+      const opened = this.#openOrRecreate(this.#secret)
+      this.#db = opened.db
+      this.#sql = opened.sql
+      this.#secret = opened.secret
+      this.#file = opened.file
+    } catch (error) {
+      // Left closed: every later call fails with a StoreError, which the engine reports.
+      throw wrap(`reopening ${this.#path}`, error)
+    }
+  }
+
+  /** Opens the file; a corrupt one is moved aside, reported, and replaced once. */
+  #openOrRecreate(secret: string | undefined): Opened {
+    const path = this.#path
+    try {
+      return open(path, this.#busyTimeout, this.#now, secret)
+    } catch (error) {
+      if (!(error instanceof CorruptStoreError)) throw wrap(`opening ${path}`, error)
+      this.#report(error)
+    }
+    try {
+      return open(path, this.#busyTimeout, this.#now, secret)
+    } catch (again) {
+      throw wrap(`re-creating ${path}`, again)
+    }
+  }
+
+  #report(error: Error): void {
+    try {
+      this.#onError(error)
+    } catch {
+      // A throwing onError must not turn a repaired store into a broken one.
+    }
   }
 }
 
@@ -275,22 +375,45 @@ interface Opened {
   db: Database.Database
   sql: Statements
   secret: string
+  file: FileId | undefined
+}
+
+/** Which file a path names: a deleted-and-recreated file has another inode. */
+interface FileId {
+  dev: number
+  ino: number
+}
+
+function fileId(path: string): FileId | undefined {
+  try {
+    const stats = statSync(path, { throwIfNoEntry: false })
+    return stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino }
+  } catch {
+    return undefined
+  }
+}
+
+function sameFile(a: FileId, b: FileId | undefined): boolean {
+  return b !== undefined && a.dev === b.dev && a.ino === b.ino
 }
 
 /**
- * Open (creating if needed) and migrate the database, and prepare the statements.
+ * Open (creating if needed) and migrate the database, and prepare the statements. A new file gets
+ * `secret` when given (a file re-created under a running store keeps its keys), else a random one.
  * Throws a `CorruptStoreError` after moving an unreadable file aside.
  */
-function open(path: string, busyTimeout: number, now: () => number): Opened {
+function open(path: string, busyTimeout: number, now: () => number, secret?: string): Opened {
   const onDisk = path !== ':memory:'
   if (onDisk) createPrivateFile(path)
+  // Taken before SQLite opens it, so a file swapped in meanwhile is noticed by the first write.
+  const file = onDisk ? fileId(path) : undefined
   const db = new Database(path)
   try {
     db.pragma(`busy_timeout = ${busyTimeout}`)
     // The first statements that read the file: a garbage file fails here with SQLITE_NOTADB.
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
-    const secret = migrate(db)
+    const stored = migrate(db, secret)
     const sql = prepare(db, now)
     if (onDisk) {
       // SQLite gives the -wal and -shm files the database's mode; tighten them anyway, in case
@@ -298,7 +421,7 @@ function open(path: string, busyTimeout: number, now: () => number): Opened {
       restrictMode(`${path}-wal`)
       restrictMode(`${path}-shm`)
     }
-    return { db, sql, secret }
+    return { db, sql, secret: stored, file }
   } catch (error) {
     if (!onDisk || !isCorruption(error)) {
       db.close()
@@ -308,8 +431,8 @@ function open(path: string, busyTimeout: number, now: () => number): Opened {
   }
 }
 
-/** Make sure the schema is ours at SCHEMA_VERSION, and return the file's secret. */
-function migrate(db: Database.Database): string {
+/** Make sure the schema is ours at SCHEMA_VERSION, and return the file's secret (`secret` for a new file). */
+function migrate(db: Database.Database, secret: string | undefined): string {
   const readSecret = () => db.prepare<[], string>("SELECT value FROM meta WHERE name = 'secret'").pluck().get()
   if (db.pragma('user_version', { simple: true }) === SCHEMA_VERSION) {
     const secret = readSecret()
@@ -326,10 +449,10 @@ function migrate(db: Database.Database): string {
       db.exec(SCHEMA)
       db.pragma(`user_version = ${SCHEMA_VERSION}`)
       // OR IGNORE, then read back: every handle and process ends up with the first secret written.
-      db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('secret', ?)").run(randomBytes(32).toString('hex'))
-      const secret = readSecret()
-      if (typeof secret !== 'string') throw new StoreError('fetch-cache: the SQLite store lost its secret while creating it')
-      return secret
+      db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('secret', ?)").run(secret ?? randomBytes(32).toString('hex'))
+      const stored = readSecret()
+      if (typeof stored !== 'string') throw new StoreError('fetch-cache: the SQLite store lost its secret while creating it')
+      return stored
     })
     .immediate()
 }
@@ -466,7 +589,7 @@ function isCorruption(error: unknown): boolean {
   return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
 }
 
-/** `fn()`, with any failure wrapped in a `StoreError`. Not used on the get/set hot path, which inlines it. */
+/** `fn()`, with any failure wrapped in a `StoreError`. */
 function guard<T>(doing: string, fn: () => T): T {
   try {
     return fn()
