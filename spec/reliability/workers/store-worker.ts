@@ -1,0 +1,155 @@
+/**
+ * One of several processes hammering one SQLite cache file through SqliteStore (spec/reliability/
+ * processes.test.ts). It writes only keys of its own, so it knows exactly what must be there, reads
+ * its own and the others' keys, deletes, prunes expired entries (every process's) and, with
+ * `maxSize`, triggers size pruning. Every entry carries a tag (worker, key, version) in its URL, a
+ * header and its body, so a reader can tell a torn or stale entry from the one acknowledged.
+ */
+import { pathToFileURL } from 'node:url'
+import type { CacheEntry } from '../../../lib/entry.js'
+import { SqliteStore } from '../../../lib/stores/sqlite.js'
+import { workerReady, workerResult } from '../../helpers/children.js'
+import { makeEntry } from '../../helpers/entries.js'
+import { Prng } from '../../helpers/prng.js'
+
+export interface StoreWorkerConfig {
+  path: string
+  id: number
+  workers: number
+  ops: number
+  /** Distinct keys per worker. */
+  keys: number
+  seed: number
+  maxSize?: number
+}
+
+/** The last acknowledged state of one of this worker's keys. */
+export type KeyState = { version: number; durable: boolean } | { deleted: true }
+
+export interface StoreWorkerResult {
+  id: number
+  /** Errors any store call threw: the test expects none. */
+  errors: string[]
+  /** Reads that saw something other than the acknowledged state. */
+  violations: string[]
+  counts: Record<string, number>
+  /** Final state of every key this worker touched. */
+  state: Record<string, KeyState>
+  ms: number
+}
+
+export function keyOf(worker: number, n: number): string {
+  return `w${worker}-k${n}`
+}
+
+export function tagOf(key: string, version: number): string {
+  return `${key}@${version}`
+}
+
+/** The tag an entry carries, or a description of how its parts disagree (a torn entry). */
+export function entryTag(entry: CacheEntry): string {
+  const fromUrl = new URL(entry.url).searchParams.get('tag') ?? ''
+  const fromHeader = entry.headers.find(([name]) => name === 'x-tag')?.[1] ?? ''
+  const fromBody = Buffer.from(entry.body.subarray(0, fromUrl.length)).toString('latin1')
+  return fromUrl === fromHeader && fromUrl === fromBody ? fromUrl : `torn(${fromUrl}|${fromHeader}|${fromBody})`
+}
+
+function makeTagged(key: string, version: number, durable: boolean, size: number, now: number): CacheEntry {
+  const tag = tagOf(key, version)
+  const body = Buffer.alloc(Math.max(size, tag.length), 0x2e)
+  body.write(tag, 0, 'latin1')
+  return makeEntry({
+    key,
+    url: `https://example.com/item?tag=${encodeURIComponent(tag)}`,
+    headers: [
+      ['content-type', 'application/octet-stream'],
+      ['x-tag', tag],
+    ],
+    body,
+    createdAt: now,
+    // Ephemeral entries are already expired: any process's deleteExpired may remove them.
+    expires: durable ? null : now - 1000,
+  })
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2] as string) as StoreWorkerConfig
+  const errors: string[] = []
+  const store = new SqliteStore({
+    path: config.path,
+    ...(config.maxSize !== undefined ? { maxSize: config.maxSize } : {}),
+    onError: (error) => errors.push(`onError: ${error.message}`),
+  })
+  const random = new Prng(config.seed)
+  const violations: string[] = []
+  const counts: Record<string, number> = {}
+  const state = new Map<string, KeyState>()
+  const versions = new Map<string, number>()
+  const bounded = config.maxSize !== undefined
+  const count = (op: string) => {
+    counts[op] = (counts[op] ?? 0) + 1
+  }
+  const attempt = (op: string, fn: () => void) => {
+    count(op)
+    try {
+      fn()
+    } catch (error) {
+      errors.push(`${op}: ${(error as Error).message}`)
+    }
+  }
+
+  await workerReady()
+  const started = performance.now()
+  for (let i = 0; i < config.ops; i++) {
+    const roll = random.float()
+    const key = keyOf(config.id, random.int(config.keys))
+    if (roll < 0.4) {
+      const version = (versions.get(key) ?? 0) + 1
+      const durable = random.chance(0.8)
+      const entry = makeTagged(key, version, durable, random.range(64, 3000), Date.now())
+      attempt('set', () => {
+        store.set(key, entry)
+        // Acknowledged: set returned.
+        versions.set(key, version)
+        state.set(key, { version, durable })
+      })
+    } else if (roll < 0.7) {
+      attempt('get', () => {
+        const found = store.get(key)
+        const known = state.get(key)
+        const tag = found && entryTag(found)
+        if (known === undefined || 'deleted' in known) {
+          if (found) violations.push(`${key}: read ${tag}, expected nothing`)
+        } else if (found) {
+          if (tag !== tagOf(key, known.version)) violations.push(`${key}: read ${tag}, expected ${tagOf(key, known.version)}`)
+        } else if (known.durable && !bounded) {
+          violations.push(`${key}: missing, expected ${tagOf(key, known.version)}`)
+        }
+      })
+    } else if (roll < 0.8) {
+      const other = keyOf(random.int(config.workers), random.int(config.keys))
+      attempt('get-other', () => {
+        const found = store.get(other)
+        if (found && entryTag(found).startsWith('torn')) violations.push(`${other}: ${entryTag(found)}`)
+      })
+    } else if (roll < 0.9) {
+      const keys = [key, keyOf(config.id, random.int(config.keys))]
+      attempt('delete', () => {
+        store.delete(keys)
+        for (const k of keys) if (versions.has(k)) state.set(k, { deleted: true })
+      })
+    } else if (roll < 0.95) {
+      attempt('delete-expired', () => void store.deleteExpired(Date.now()))
+    } else {
+      attempt('size', () => {
+        if (store.size() < 0 || store.count() < 0) violations.push('negative size or count')
+      })
+    }
+  }
+  const ms = performance.now() - started
+  store.close()
+  const result: StoreWorkerResult = { id: config.id, errors, violations, counts, state: Object.fromEntries(state), ms }
+  workerResult(result)
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main()
