@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { SqliteStore } from '../../lib/stores/sqlite.js'
 import { runWorkers, startWorker } from '../helpers/children.js'
-import { tempDir } from '../helpers/origin.js'
+import { startOrigin, tempDir } from '../helpers/origin.js'
+import type { FetchWorkerConfig, FetchWorkerResult } from './workers/fetch-worker.js'
 import { entryTag, type StoreWorkerConfig, type StoreWorkerResult, tagOf } from './workers/store-worker.js'
 
 /**
@@ -15,7 +16,9 @@ const WORKERS = 4
 const OPS = 5000
 const KEYS = 300
 const TIME_LIMIT = 50_000
+const FETCH_REQUESTS = 600
 const STORE_WORKER = join(import.meta.dirname, 'workers', 'store-worker.ts')
+const FETCH_WORKER = join(import.meta.dirname, 'workers', 'fetch-worker.ts')
 
 async function hammer(path: string, seed: number, maxSize?: number): Promise<StoreWorkerResult[]> {
   const workers = Array.from({ length: WORKERS }, (_, id) => {
@@ -127,4 +130,38 @@ describe('many processes on one SQLite file', { timeout: 120_000 }, () => {
     assert.ok(present > 0 && rows > 0, 'pruning kept some entries')
     assert.ok(present < written, `pruning removed some entries (${present} of ${written} kept)`)
   })
+
+  for (const maxSize of [undefined, 64 * 1024]) {
+    it(`${WORKERS} processes × ${FETCH_REQUESTS} cached fetch and undici requests on one file${maxSize ? ' with maxSize' : ''}: every caller gets the right answer, nothing reported`, async () => {
+      const path = join(dir, `fetch-${maxSize ?? 'unbounded'}.sqlite`)
+      const origin = await startOrigin()
+      try {
+        const workers = Array.from({ length: WORKERS }, (_, id) => {
+          const config: FetchWorkerConfig = {
+            path,
+            origin: origin.url,
+            requests: FETCH_REQUESTS,
+            paths: 60,
+            seed: 3000 + id,
+            ...(maxSize ? { maxSize } : {}),
+          }
+          return startWorker(FETCH_WORKER, [JSON.stringify(config)])
+        })
+        const results = (await runWorkers(workers, TIME_LIMIT)) as FetchWorkerResult[]
+        for (const result of results) {
+          assert.deepEqual(result.failures.slice(0, 5), [], `${result.failures.length} requests failed`)
+          assert.deepEqual(result.reported.slice(0, 5), [], `${result.reported.length} store errors reported`)
+        }
+        const hits = results.reduce((sum, r) => sum + r.fromCache, 0)
+        assert.ok(hits > WORKERS * FETCH_REQUESTS * 0.3, `only ${hits} hits: the processes did not share the cache`)
+        assert.ok(origin.count() < WORKERS * FETCH_REQUESTS - hits + 1)
+      } finally {
+        await origin.close()
+      }
+      const { integrity, total, sum } = inspect(path)
+      assert.equal(integrity, 'ok')
+      assert.equal(total, sum)
+      if (maxSize) assert.ok(total <= maxSize)
+    })
+  }
 })
