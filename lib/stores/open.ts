@@ -42,7 +42,11 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
       const reason = new StoreError(`${error.message}; caching is off for this cache (requests go to the network)`, {
         cause: error.cause,
       })
-      onError(reason)
+      try {
+        onError(reason)
+      } catch {
+        // A throwing onError must not turn a cache that is off into a session that cannot start.
+      }
       return { store: new UnavailableStore(reason), owned: true }
     }
   }
