@@ -80,13 +80,16 @@ export class Engine {
     const secret = this.store.secret
     const vary = varyNames(response.headers)
     const key = vary ? variantKey(request.baseKey, vary, request.headers, secret) : request.baseKey
+    const url = redactUrl(request.url, settings.ignored)
     const entry: CacheEntry = {
       ...response,
       v: ENTRY_VERSION,
       key,
       kind: 'response',
       method: request.method,
-      url: redactUrl(request.url, settings.ignored),
+      url,
+      // The response URL repeats the request's query (and a redirect's): redact it the same way.
+      responseUrl: response.responseUrl === request.url ? url : redactUrl(response.responseUrl, settings.ignored),
       requestHeaders: storedRequestHeaders(request.headers, settings, secret),
       bodyDigest: request.bodyDigest,
       ...(vary ? { vary } : {}),
