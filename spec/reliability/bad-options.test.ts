@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import {
+  type CacheOptions,
+  createCachedFetch,
+  enabled,
+  InvalidOptionTypeError,
+  InvalidOptionValueError,
+  installCache,
+  isFetchCacheError,
+  isInstalled,
+  type RequestCacheOptions,
+} from '../../lib/index.js'
+import { type Origin, startOrigin } from '../helpers/origin.js'
+
+/**
+ * Bad input (issue 8, DESIGN §8): every option, given a wrong type or an out-of-range value, is
+ * refused when the cache is made, with a typed error naming the option and the value.
+ */
+
+type Bad = { type?: unknown[]; range?: unknown[] }
+
+const notBoolean: Bad = { type: ['true', 1, 0, null, {}, [], () => true] }
+const notFunction: Bad = { type: ['fn', 1, null, {}, true, []] }
+const notPositiveInteger: Bad = {
+  type: ['1024', null, true, {}, [], 10n],
+  range: [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 2],
+}
+const notExpireAfter: Bad = {
+  type: [true, null, {}, [], () => 60, 10n, Symbol('soon')],
+  range: [
+    -3,
+    -0.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    'soon',
+    '',
+    '5 parsecs',
+    '-5m',
+    new Date(Number.NaN),
+  ],
+}
+const notStaleLimit: Bad = {
+  type: [null, {}, [], () => 1],
+  range: ['later', -5, Number.NaN, new Date(0)],
+}
+const notStringList: Bad = { type: ['GET', 1, null, {}, [1], [''], [null], new Set(['GET'])] }
+
+/**
+ * Every option, and values it must refuse. The compiler keeps the table complete: an option added
+ * to CacheOptions and missing here fails the type check.
+ */
+const BAD: { [K in keyof CacheOptions]-?: Bad } = {
+  expireAfter: notExpireAfter,
+  urlsExpireAfter: {
+    type: ['*.json', 5, null, true, [['pattern']], [['a', 1, 2]], ['a'], [[5, 10]], [[null, 10]], /regex/],
+    range: [{ 'example.com/*': 'soon' }, [['example.com/*', -7]], { '': 10 }, [[/x/, 'x']]],
+  },
+  cacheControl: notBoolean,
+  allowableMethods: notStringList,
+  allowableCodes: { type: [200, '200', null, {}], range: [[99], [600], [200.5], ['200'], [Number.NaN], [200, -1]] },
+  filter: notFunction,
+  matchHeaders: { type: ['accept', 1, null, {}, [2], [''], [null]] },
+  ignoredParameters: notStringList,
+  keyFn: notFunction,
+  staleIfError: notStaleLimit,
+  staleWhileRevalidate: notStaleLimit,
+  alwaysRevalidate: notBoolean,
+  onlyIfCached: notBoolean,
+  readOnly: notBoolean,
+  disabled: notBoolean,
+  coalesce: notBoolean,
+  maxEntrySize: notPositiveInteger,
+  onError: notFunction,
+  backend: { type: [1, null, true, {}, [], { get() {} }], range: ['redis', 'SQLite', ''] },
+  cacheName: { type: [5, null, true, {}, []], range: [''] },
+  useCacheDir: notBoolean,
+  useTemp: notBoolean,
+  maxSize: notPositiveInteger,
+  maxEntries: notPositiveInteger,
+}
+
+/** A value each option accepts: the refusals above are about the values, not the option. */
+const GOOD: { [K in keyof CacheOptions]-?: unknown } = {
+  expireAfter: '1h30m',
+  urlsExpireAfter: [[/\/static\//, -1]],
+  cacheControl: true,
+  allowableMethods: ['GET', 'POST'],
+  allowableCodes: [200, 404],
+  filter: () => true,
+  matchHeaders: ['accept'],
+  ignoredParameters: ['token'],
+  keyFn: (request: { defaultKey: string }) => request.defaultKey,
+  staleIfError: '1d',
+  staleWhileRevalidate: true,
+  alwaysRevalidate: true,
+  onlyIfCached: false,
+  readOnly: true,
+  disabled: false,
+  coalesce: false,
+  maxEntrySize: 1024,
+  onError: () => {},
+  backend: 'memory',
+  cacheName: 'unused-by-memory',
+  useCacheDir: false,
+  useTemp: true,
+  maxSize: 1024 * 1024,
+  maxEntries: 10,
+}
+
+/** How a value shows in a test name. */
+function show(value: unknown): string {
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'symbol') return String(value)
+  if (value instanceof Date) return `Date(${value.getTime()})`
+  if (value instanceof RegExp || value instanceof Set) return String(value)
+  if (typeof value === 'number') return String(value)
+  return JSON.stringify(value) ?? String(value)
+}
+
+/** A typed fetch-cache error naming `option` (or one of its items, `option[i]`, `option["glob"]`). */
+function namesOption(option: string) {
+  return (error: unknown) => {
+    assert.ok(error instanceof InvalidOptionTypeError || error instanceof InvalidOptionValueError, `got ${String(error)}`)
+    assert.ok(error instanceof TypeError || error instanceof RangeError)
+    assert.equal(error.code, 'FETCH_CACHE_INVALID_OPTION')
+    assert.ok(isFetchCacheError(error))
+    assert.ok(error.option === option || error.option.startsWith(`${option}[`), `names ${error.option}, not ${option}`)
+    assert.ok(error.message.includes(error.option), 'the message names the option')
+    return true
+  }
+}
+
+// A memory backend, so a value wrongly accepted never leaves a file behind.
+const base: CacheOptions = { backend: 'memory' }
+
+describe('every option refuses wrong types and out-of-range values at creation, naming itself', () => {
+  for (const [option, { type = [], range = [] }] of Object.entries(BAD)) {
+    for (const [kind, values] of [
+      ['wrong type', type],
+      ['out of range', range],
+    ] as const) {
+      for (const value of values) {
+        it(`${option}: ${kind} ${show(value)}`, () => {
+          assert.throws(() => createCachedFetch({ ...base, [option]: value }), namesOption(option))
+        })
+      }
+    }
+  }
+
+  it('while accepting a good value for each', () => {
+    for (const [option, value] of Object.entries(GOOD)) {
+      assert.doesNotThrow(() => createCachedFetch({ ...base, [option]: value }), option)
+    }
+  })
+
+  it('an unknown option, and options that are not an object', () => {
+    assert.throws(() => createCachedFetch({ ...base, expireafter: 5 } as CacheOptions), namesOption('expireafter'))
+    for (const options of ['memory', 5, [], null, true]) {
+      assert.throws(() => createCachedFetch(options as unknown as CacheOptions), namesOption('options'))
+    }
+  })
+
+  it('useTemp together with useCacheDir', () => {
+    assert.throws(() => createCachedFetch({ ...base, useTemp: true, useCacheDir: true }), namesOption('useTemp'))
+  })
+
+  it('installCache() and enabled() refuse them too, before touching any global', async () => {
+    const fetchBefore = globalThis.fetch
+    assert.throws(() => installCache({ ...base, expireAfter: 'soon' }), namesOption('expireAfter'))
+    assert.equal(isInstalled(), false)
+    assert.equal(globalThis.fetch, fetchBefore)
+    await assert.rejects(
+      enabled(() => 1, { ...base, maxEntrySize: -1 }),
+      namesOption('maxEntrySize'),
+    )
+    assert.equal(globalThis.fetch, fetchBefore)
+  })
+})
+
+describe('settings changed at runtime refuse bad values the same way, and keep the old one', () => {
+  const cachedFetch = createCachedFetch(base)
+  const settings = cachedFetch.settings as unknown as Record<string, unknown>
+  const runtime = Object.entries(BAD).filter(([option]) => option in settings)
+  it('covers every setting', () => {
+    assert.equal(runtime.length, 18)
+  })
+  for (const [option, { type = [], range = [] }] of runtime) {
+    it(`${option}`, () => {
+      const kept = settings[option]
+      for (const value of [...type, ...range]) {
+        assert.throws(() => {
+          settings[option] = value
+        }, namesOption(option))
+        assert.equal(settings[option], kept)
+      }
+    })
+  }
+  it('store options cannot be changed at runtime', () => {
+    assert.throws(() => {
+      settings.backend = 'sqlite'
+    }, namesOption('backend'))
+  })
+})
+
+describe('per-request cacheOptions refuse bad values with a typed error, and the request is not sent', () => {
+  let origin: Origin
+  before(async () => {
+    origin = await startOrigin()
+  })
+  after(() => origin.close())
+
+  const BAD_REQUEST: { [K in keyof RequestCacheOptions]-?: unknown[] } = {
+    expireAfter: [...(notExpireAfter.type ?? []), ...(notExpireAfter.range ?? [])],
+    onlyIfCached: notBoolean.type ?? [],
+    refresh: notBoolean.type ?? [],
+    forceRefresh: notBoolean.type ?? [],
+    staleIfError: [...(notStaleLimit.type ?? []), ...(notStaleLimit.range ?? [])],
+    staleWhileRevalidate: [...(notStaleLimit.type ?? []), ...(notStaleLimit.range ?? [])],
+  }
+  const cachedFetch = createCachedFetch(base)
+  for (const [option, values] of Object.entries(BAD_REQUEST)) {
+    it(option, async () => {
+      for (const value of values) {
+        await assert.rejects(
+          cachedFetch(`${origin.url}/x`, { cacheOptions: { [option]: value } }),
+          namesOption(`cacheOptions.${option}`),
+        )
+      }
+      assert.equal(origin.count(), 0)
+    })
+  }
+  it('an unknown per-request option, and cacheOptions that are not an object', async () => {
+    await assert.rejects(
+      cachedFetch(`${origin.url}/x`, { cacheOptions: { expire: 5 } as RequestCacheOptions }),
+      namesOption('cacheOptions.expire'),
+    )
+    await assert.rejects(
+      cachedFetch(`${origin.url}/x`, { cacheOptions: 'refresh' as RequestCacheOptions }),
+      namesOption('cacheOptions'),
+    )
+    assert.equal(origin.count(), 0)
+  })
+})
