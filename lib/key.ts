@@ -27,6 +27,9 @@ const TRANSPORT_HEADERS = new Set([
   'user-agent',
 ])
 
+/** An HTTP field name (RFC 9110 §5.1: a token). */
+export const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
 /** The parts of a request that make its key. */
 export interface KeyInput {
   method: string
@@ -142,6 +145,9 @@ export function variantKey(baseKey: string, vary: readonly string[], headers: He
  */
 export function varyValue(name: string, headers: Headers, secret: string): string {
   if (TRANSPORT_HEADERS.has(name)) return ''
+  // A malformed Vary member names no header a request can carry: it is absent from every request
+  // (and Headers.get() would throw on it).
+  if (!FIELD_NAME.test(name)) return '\u0000absent'
   const value = headers.get(name)
   if (value === null) return '\u0000absent'
   if (CREDENTIAL_HEADERS.includes(name)) return hashCredential(value, secret)

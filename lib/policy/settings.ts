@@ -1,4 +1,5 @@
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
+import { FIELD_NAME } from '../key.js'
 import type { Store } from '../stores/store.js'
 import { compileUrlRules, type ExpireAfter, type Expiry, NEVER_EXPIRE, parseExpireAfter, parseStaleLimit, type UrlRule } from './expiration.js'
 
@@ -342,7 +343,11 @@ export function validateSetting(name: keyof CacheSettings, value: unknown): void
       }
       return
     case 'matchHeaders':
-      if (typeof value !== 'boolean') expectStringList(name, value)
+      if (typeof value === 'boolean') return
+      expectStringList(name, value)
+      for (const [i, header] of (value as string[]).entries()) {
+        if (!FIELD_NAME.test(header)) throw new InvalidOptionValueError(`${name}[${i}]`, header, 'must be a header name')
+      }
       return
     case 'ignoredParameters':
       expectStringList(name, value)

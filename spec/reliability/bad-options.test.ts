@@ -61,7 +61,7 @@ const BAD: { [K in keyof CacheOptions]-?: Bad } = {
   allowableMethods: notStringList,
   allowableCodes: { type: [200, '200', null, {}], range: [[99], [600], [200.5], ['200'], [Number.NaN], [200, -1]] },
   filter: notFunction,
-  matchHeaders: { type: ['accept', 1, null, {}, [2], [''], [null]] },
+  matchHeaders: { type: ['accept', 1, null, {}, [2], [''], [null]], range: [['x header'], ['accept', 'bad:name'], ['é']] },
   ignoredParameters: notStringList,
   keyFn: notFunction,
   staleIfError: notStaleLimit,
