@@ -230,7 +230,8 @@ describe('createCachedFetch: what passes through unstored', () => {
 
   test('allowableMethods lets a POST be cached, keyed by its body', async () => {
     const { cachedFetch, origin, url } = await start({ allowableMethods: ['GET', 'POST'] })
-    const post = (body: string) => cachedFetch(url('/p'), { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    const post = (body: string) =>
+      cachedFetch(url('/p'), { method: 'POST', body, headers: { 'content-type': 'application/json' } })
     await (await post('{"a":1,"b":2}')).text()
     const same = await post('{"b":2,"a":1}')
     assert.equal(cacheInfo(same)?.fromCache, true, 'JSON bodies are compared with sorted keys')
@@ -239,7 +240,10 @@ describe('createCachedFetch: what passes through unstored', () => {
   })
 
   test('allowableCodes lets a 404 be cached', async () => {
-    const { cachedFetch, origin, url } = await start({ allowableCodes: [200, 404] }, { '/missing': route('nope', {}, undefined, 404) })
+    const { cachedFetch, origin, url } = await start(
+      { allowableCodes: [200, 404] },
+      { '/missing': route('nope', {}, undefined, 404) },
+    )
     await (await cachedFetch(url('/missing'))).text()
     const second = await cachedFetch(url('/missing'))
     assert.equal(second.status, 404)
@@ -355,7 +359,10 @@ describe('createCachedFetch: bad options throw a typed error naming the option a
 
 describe('createCachedFetch: what the caller sees', () => {
   test('a cached response keeps status, statusText, headers, url and redirected', async () => {
-    const { cachedFetch, url } = await start({ allowableCodes: [200, 203] }, { '/h': route('data', { 'x-custom': 'yes' }, undefined, 203) })
+    const { cachedFetch, url } = await start(
+      { allowableCodes: [200, 203] },
+      { '/h': route('data', { 'x-custom': 'yes' }, undefined, 203) },
+    )
     const first = await cachedFetch(url('/h'))
     await first.text()
     const cached = await cachedFetch(url('/h'))

@@ -151,7 +151,12 @@ describe('planRequest: expiry by URL (test_init_from_settings)', () => {
   }
 
   test('DO_NOT_CACHE as the last rule makes an allow-list', () => {
-    const allowList = settingsOf({ urlsExpireAfter: [['site.com/api', 60], ['*', DO_NOT_CACHE]] })
+    const allowList = settingsOf({
+      urlsExpireAfter: [
+        ['site.com/api', 60],
+        ['*', DO_NOT_CACHE],
+      ],
+    })
     assert.equal(plan({ url: 'https://site.com/api/x' }, allowList).kind, 'cache')
     assert.deepEqual(plan({ url: 'https://site.com/other' }, allowList), { kind: 'bypass', reason: 'DO_NOT_CACHE' })
   })
@@ -216,7 +221,12 @@ describe('planRequest: request directives we do not act on change nothing (test_
 
 describe('planRequest: modes and per-request options', () => {
   const settings = settingsOf()
-  const rows: { what: string; mode?: RequestCacheMode; cacheOptions?: RequestCacheOptions; expect: Partial<CachePlan> | 'bypass' }[] = [
+  const rows: {
+    what: string
+    mode?: RequestCacheMode
+    cacheOptions?: RequestCacheOptions
+    expect: Partial<CachePlan> | 'bypass'
+  }[] = [
     { what: "cache: 'no-store'", mode: 'no-store', expect: 'bypass' },
     { what: "cache: 'reload'", mode: 'reload', expect: { read: false, write: true } },
     { what: 'forceRefresh', cacheOptions: { forceRefresh: true }, expect: { read: false, write: true } },
@@ -232,11 +242,18 @@ describe('planRequest: modes and per-request options', () => {
     },
     { what: 'expireAfter DO_NOT_CACHE', cacheOptions: { expireAfter: DO_NOT_CACHE }, expect: 'bypass' },
     { what: 'staleIfError as a duration', cacheOptions: { staleIfError: '5m' }, expect: { staleIfError: 300 * S } },
-    { what: 'staleWhileRevalidate true', cacheOptions: { staleWhileRevalidate: true }, expect: { staleWhileRevalidate: Number.POSITIVE_INFINITY } },
+    {
+      what: 'staleWhileRevalidate true',
+      cacheOptions: { staleWhileRevalidate: true },
+      expect: { staleWhileRevalidate: Number.POSITIVE_INFINITY },
+    },
   ]
   for (const row of rows) {
     test(row.what, () => {
-      const result = plan({ ...(row.mode ? { mode: row.mode } : {}), ...(row.cacheOptions ? { cacheOptions: row.cacheOptions } : {}) }, settings)
+      const result = plan(
+        { ...(row.mode ? { mode: row.mode } : {}), ...(row.cacheOptions ? { cacheOptions: row.cacheOptions } : {}) },
+        settings,
+      )
       if (row.expect === 'bypass') return assert.equal(result.kind, 'bypass')
       assert.equal(result.kind, 'cache')
       for (const [name, value] of Object.entries(row.expect)) assert.deepEqual(result[name as keyof typeof result], value, name)
@@ -310,7 +327,9 @@ describe('decideCached: what to do with the stored entry (test_update_from_cache
         ],
         null,
       )
-      const expected: CachedAction = cacheControl ? { kind: 'revalidate', headers: { 'if-none-match': ETAG } } : { kind: 'serve', stale: false }
+      const expected: CachedAction = cacheControl
+        ? { kind: 'revalidate', headers: { 'if-none-match': ETAG } }
+        : { kind: 'serve', stale: false }
       assert.deepEqual(decideCached(cachePlan({}, s), entry, s, NOW), expected)
     })
   }
@@ -322,7 +341,10 @@ describe('decideCached: what to do with the stored entry (test_update_from_cache
       ['cache-control', 'max-age=0, must-revalidate'],
     ]
     assert.deepEqual(decideCached(cachePlan({}, s), entryWith(headers, null), s, NOW), { kind: 'serve', stale: false })
-    assert.deepEqual(decideCached(cachePlan({}, s), EXPIRED(headers), s, NOW), { kind: 'revalidate', headers: { 'if-none-match': ETAG } })
+    assert.deepEqual(decideCached(cachePlan({}, s), EXPIRED(headers), s, NOW), {
+      kind: 'revalidate',
+      headers: { 'if-none-match': ETAG },
+    })
   })
 
   test('onlyIfCached with an expired entry: 504', () => {
@@ -354,7 +376,10 @@ describe('decideCached: what to do with the stored entry (test_update_from_cache
   test('alwaysRevalidate revalidates a fresh entry with a validator, and serves one without', () => {
     const s = settingsOf({ alwaysRevalidate: true })
     const p = cachePlan({}, s)
-    assert.deepEqual(decideCached(p, entryWith([['etag', ETAG]], null), s, NOW), { kind: 'revalidate', headers: { 'if-none-match': ETAG } })
+    assert.deepEqual(decideCached(p, entryWith([['etag', ETAG]], null), s, NOW), {
+      kind: 'revalidate',
+      headers: { 'if-none-match': ETAG },
+    })
     assert.deepEqual(decideCached(p, entryWith([], null), s, NOW), { kind: 'serve', stale: false })
   })
 
@@ -371,7 +396,10 @@ describe('decideCached: what to do with the stored entry (test_update_from_cache
   })
 
   test("cache: 'force-cache' serves even an expired entry", () => {
-    assert.deepEqual(decideCached(cachePlan({ mode: 'force-cache' }, settings), EXPIRED(), settings, NOW), { kind: 'serve', stale: true })
+    assert.deepEqual(decideCached(cachePlan({ mode: 'force-cache' }, settings), EXPIRED(), settings, NOW), {
+      kind: 'serve',
+      stale: true,
+    })
   })
 })
 
@@ -386,7 +414,12 @@ describe('decideCached: request directives (test_is_usable_*)', () => {
     { what: 'min-fresh=5, expires in 10 s', header: 'min-fresh=5', expires: NOW + 10 * S, expect: 'serve' },
     { what: 'min-fresh=15, expires in 10 s', header: 'min-fresh=15', expires: NOW + 10 * S, expect: 'fetch' },
     // stale-while-revalidate as a request directive (requests-cache reads it there too).
-    { what: 'stale-while-revalidate=5, expired 10 s ago', header: 'stale-while-revalidate=5', expires: NOW - 10 * S, expect: 'fetch' },
+    {
+      what: 'stale-while-revalidate=5, expired 10 s ago',
+      header: 'stale-while-revalidate=5',
+      expires: NOW - 10 * S,
+      expect: 'fetch',
+    },
     {
       what: 'stale-while-revalidate=15, expired 10 s ago',
       header: 'stale-while-revalidate=15',
@@ -405,15 +438,40 @@ describe('decideCached: request directives (test_is_usable_*)', () => {
 
   test('request max-age: an entry older than it is not fresh for this request', () => {
     const entry = makeEntry({ headers: [], requestTime: NOW - 120 * S, responseTime: NOW - 120 * S, expires: null })
-    assert.equal(decideCached(cachePlan({ headers: { 'cache-control': 'max-age=60' } }, settings), entry, settings, NOW).kind, 'fetch')
-    assert.equal(decideCached(cachePlan({ headers: { 'cache-control': 'max-age=600' } }, settings), entry, settings, NOW).kind, 'serve')
+    assert.equal(
+      decideCached(cachePlan({ headers: { 'cache-control': 'max-age=60' } }, settings), entry, settings, NOW).kind,
+      'fetch',
+    )
+    assert.equal(
+      decideCached(cachePlan({ headers: { 'cache-control': 'max-age=600' } }, settings), entry, settings, NOW).kind,
+      'serve',
+    )
   })
 })
 
 describe('mayServeOnError: stale-if-error (test_is_usable__stale_if_error, test_stale_if_error_*)', () => {
-  const rows: { what: string; settings: Partial<CacheSettings>; header?: string; cacheOptions?: RequestCacheOptions; expires: number; usable: boolean }[] = [
-    { what: 'request stale-if-error=5, expired 10 s ago', settings: {}, header: 'stale-if-error=5', expires: NOW - 10 * S, usable: false },
-    { what: 'request stale-if-error=15, expired 10 s ago', settings: {}, header: 'stale-if-error=15', expires: NOW - 10 * S, usable: true },
+  const rows: {
+    what: string
+    settings: Partial<CacheSettings>
+    header?: string
+    cacheOptions?: RequestCacheOptions
+    expires: number
+    usable: boolean
+  }[] = [
+    {
+      what: 'request stale-if-error=5, expired 10 s ago',
+      settings: {},
+      header: 'stale-if-error=5',
+      expires: NOW - 10 * S,
+      usable: false,
+    },
+    {
+      what: 'request stale-if-error=15, expired 10 s ago',
+      settings: {},
+      header: 'stale-if-error=15',
+      expires: NOW - 10 * S,
+      usable: true,
+    },
     { what: 'staleIfError true', settings: { staleIfError: true }, expires: NOW - 1000 * H, usable: true },
     { what: 'staleIfError 15 s, expired 10 s ago', settings: { staleIfError: 15 }, expires: NOW - 10 * S, usable: true },
     { what: 'staleIfError 5 s, expired 10 s ago', settings: { staleIfError: 5 }, expires: NOW - 10 * S, usable: false },
@@ -429,7 +487,13 @@ describe('mayServeOnError: stale-if-error (test_is_usable__stale_if_error, test_
   for (const row of rows) {
     test(`${row.what} → ${row.usable ? 'serve stale' : 'fail'}`, () => {
       const s = settingsOf(row.settings)
-      const p = cachePlan({ ...(row.header ? { headers: { 'cache-control': row.header } } : {}), ...(row.cacheOptions ? { cacheOptions: row.cacheOptions } : {}) }, s)
+      const p = cachePlan(
+        {
+          ...(row.header ? { headers: { 'cache-control': row.header } } : {}),
+          ...(row.cacheOptions ? { cacheOptions: row.cacheOptions } : {}),
+        },
+        s,
+      )
       assert.equal(mayServeOnError(p, entryWith([], row.expires), s, NOW), row.usable)
     })
   }
@@ -451,13 +515,31 @@ describe('mayServeOnError: stale-if-error (test_is_usable__stale_if_error, test_
 describe('decideWrite: response headers (test_update_from_response_*)', () => {
   const DATE = new Date(NOW).toUTCString()
   const LATER = new Date(NOW + 2 * H).toUTCString()
-  const write = (headers: Record<string, string>, settings: ResolvedSettings, p: CachePlan = cachePlan({}, settings), status = 200): WriteDecision =>
-    decideWrite(p, { status, headers: new Headers({ date: DATE, ...headers }), requestTime: NOW, responseTime: NOW }, settings, NOW)
+  const write = (
+    headers: Record<string, string>,
+    settings: ResolvedSettings,
+    p: CachePlan = cachePlan({}, settings),
+    status = 200,
+  ): WriteDecision =>
+    decideWrite(
+      p,
+      { status, headers: new Headers({ date: DATE, ...headers }), requestTime: NOW, responseTime: NOW },
+      settings,
+      NOW,
+    )
   const cc = settingsOf({ cacheControl: true })
   const rows: { headers: Record<string, string>; expect: WriteDecision; note?: string }[] = [
-    { headers: {}, expect: { store: false, reason: 'no freshness information, no validator' }, note: 'requests-cache stores forever; an RFC 9111 cache needs freshness or a validator' },
+    {
+      headers: {},
+      expect: { store: false, reason: 'no freshness information, no validator' },
+      note: 'requests-cache stores forever; an RFC 9111 cache needs freshness or a validator',
+    },
     { headers: { etag: ETAG }, expect: { store: true, expires: NOW }, note: 'no freshness information: stored to revalidate' },
-    { headers: { 'cache-control': 'no-cache', etag: ETAG }, expect: { store: true, expires: NOW }, note: 'every use revalidates' },
+    {
+      headers: { 'cache-control': 'no-cache', etag: ETAG },
+      expect: { store: true, expires: NOW },
+      note: 'every use revalidates',
+    },
     { headers: { 'cache-control': 'no-cache' }, expect: { store: false, reason: 'stale on arrival, no validator' } },
     { headers: { 'cache-control': 'max-age=0' }, expect: { store: false, reason: 'stale on arrival, no validator' } },
     { headers: { 'cache-control': 'max-age=60' }, expect: { store: true, expires: NOW + 60 * S } },
@@ -507,7 +589,11 @@ describe('decideWrite: response headers (test_update_from_response_*)', () => {
     const s = settingsOf({ cacheControl: true, expireAfter: 1, urlsExpireAfter: { '*': 2 } })
     const p = cachePlan({ headers: { 'cache-control': 'max-age=3' } }, s)
     assert.deepEqual(write({ 'cache-control': 'max-age=60' }, s, p), { store: true, expires: NOW + 60 * S })
-    assert.deepEqual(write({}, s, p), { store: true, expires: NOW + 3 * S }, 'without response freshness, the request max-age applies')
+    assert.deepEqual(
+      write({}, s, p),
+      { store: true, expires: NOW + 3 * S },
+      'without response freshness, the request max-age applies',
+    )
   })
 
   test('an explicit expireAfter fills in for responses without freshness information (cacheControl on)', () => {

@@ -66,7 +66,12 @@ export async function read(response: Response): Promise<string> {
 }
 
 /** A route answering with a fixed body and headers, setting `Date` from `clock` so age math follows it. */
-export function route(body: string | ((n: number) => string), headers: Record<string, string> = {}, clock?: Clock, status = 200): Route {
+export function route(
+  body: string | ((n: number) => string),
+  headers: Record<string, string> = {},
+  clock?: Clock,
+  status = 200,
+): Route {
   let n = 0
   return (_req: IncomingMessage, res: ServerResponse) => {
     n++
@@ -83,7 +88,13 @@ export function route(body: string | ((n: number) => string), headers: Record<st
  * matching `If-None-Match` / `If-Modified-Since`. `version()` can change to simulate a new resource.
  */
 export function validatedRoute(
-  options: { etag?: boolean; lastModified?: string; headers?: Record<string, string>; clock?: Clock; version?: () => string } = {},
+  options: {
+    etag?: boolean
+    lastModified?: string
+    headers?: Record<string, string>
+    clock?: Clock
+    version?: () => string
+  } = {},
 ): Route {
   const { etag = true, lastModified, headers = {}, clock, version = () => 'v1' } = options
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -92,7 +103,9 @@ export function validatedRoute(
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
     if (etag) res.setHeader('etag', `"${current}"`)
     if (lastModified) res.setHeader('last-modified', lastModified)
-    const matches = (etag && req.headers['if-none-match'] === `"${current}"`) || (!etag && lastModified && req.headers['if-modified-since'] === lastModified)
+    const matches =
+      (etag && req.headers['if-none-match'] === `"${current}"`) ||
+      (!etag && lastModified && req.headers['if-modified-since'] === lastModified)
     if (matches) {
       res.statusCode = 304
       res.end()
