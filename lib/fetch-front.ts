@@ -131,7 +131,8 @@ async function lookup(call: Call): Promise<CacheEntry | undefined> {
 }
 
 function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): Forward {
-  if (!call.plan.read || (entry && call.plan.revalidate && !isExpired(entry, now))) return 'request'
+  // RFC 9211 §2.2: `request` when the entry was fresh but the request (or a setting) asked to go on.
+  if (!call.plan.read || (entry && !isExpired(entry, now))) return 'request'
   return entry ? 'stale' : 'miss'
 }
 

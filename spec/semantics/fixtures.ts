@@ -10,7 +10,8 @@ export interface Clock {
   advance(ms: number): void
 }
 
-export function manualClock(start = Date.now()): Clock {
+/** Starts on a whole second, so `Date` headers (whole seconds) add no apparent age. */
+export function manualClock(start = Math.floor(Date.now() / 1000) * 1000): Clock {
   let time = start
   return {
     now: () => time,
