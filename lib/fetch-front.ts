@@ -143,6 +143,10 @@ function send(call: Pass, conditional: Record<string, string> | undefined, signa
     const headers = new Headers(call.request.headers)
     for (const name in conditional) headers.set(name, conditional[name] as string)
     init.headers = headers
+    // Fetch §4.5 turns a request with If-None-Match / If-Modified-Since into cache mode 'no-store',
+    // which adds `Pragma: no-cache` and `Cache-Control: no-cache`; undici has no HTTP cache of its
+    // own, so 'force-cache' changes nothing but keeps our revalidation free of those headers.
+    ;(init as { cache?: string }).cache = 'force-cache'
   }
   if (signal) init.signal = signal
   return call.deps.baseFetch()(call.input, init)
@@ -303,7 +307,8 @@ async function storeAndPass(
   debug('origin %d for %s: %s', response.status, keyed.url, reason)
 
   const headers = new Headers(response.headers)
-  const ttl = store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
+  const ttl =
+    store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
   headers.set('cache-status', cacheStatus({ fwd, fwdStatus: response.status, stored: store, ttl }))
   const info: CacheInfo = infoFor(undefined, responseTime, false)
   let body = response.body

@@ -102,7 +102,10 @@ describe('cacheControl: response headers (opt-in)', () => {
     const in2h = new Date(s.clock.now() + 7200 * S).toUTCString()
     assert.equal(await lifetimeOf(s.cachedFetch, s.url('/r?h=cache-control:max-age=30')), 30 * S)
     assert.equal(await lifetimeOf(s.cachedFetch, s.url(`/r?h=expires:${encodeURIComponent(in2h)}`)), 7200 * S)
-    assert.equal(await lifetimeOf(s.cachedFetch, s.url(`/r?h=expires:${encodeURIComponent(in2h)}&h=cache-control:max-age=40`)), 40 * S)
+    assert.equal(
+      await lifetimeOf(s.cachedFetch, s.url(`/r?h=expires:${encodeURIComponent(in2h)}&h=cache-control:max-age=40`)),
+      40 * S,
+    )
     assert.equal(await lifetimeOf(s.cachedFetch, s.url('/r?h=cache-control:max-age=30&h=age:10')), 20 * S)
     assert.equal(await lifetimeOf(s.cachedFetch, s.url('/r?h=cache-control:immutable')), null)
     assert.equal(await lifetimeOf(s.cachedFetch, s.url('/r?x=plain')), 600 * S, 'no freshness headers: the explicit expireAfter')
@@ -213,7 +216,12 @@ describe('expiry precedence (DESIGN §3): per request > response headers > reque
   const rows: { what: string; path: string; init?: CacheRequestInit; seconds: number }[] = [
     { what: 'expireAfter alone', path: '/r?x=1', seconds: 10 },
     { what: 'a matching URL rule beats expireAfter', path: '/r?rule=1', seconds: 20 },
-    { what: 'request max-age beats the URL rule', path: '/r?rule=1&x=2', init: { headers: { 'cache-control': 'max-age=30' } }, seconds: 30 },
+    {
+      what: 'request max-age beats the URL rule',
+      path: '/r?rule=1&x=2',
+      init: { headers: { 'cache-control': 'max-age=30' } },
+      seconds: 30,
+    },
     {
       what: 'response max-age beats request max-age',
       path: '/r?rule=1&h=cache-control:max-age=40',

@@ -123,3 +123,23 @@ export function status(response: Response): string {
   if (value === null) throw new Error(`no Cache-Status on ${response.url}`)
   return value
 }
+
+/** Waits (bounded: `timeoutMs`, default 1 s) until `condition` holds; fails the test otherwise. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 1000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return
+    if (Date.now() > deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** A promise with its resolver, for gating an origin route. */
+export function gate(): { promise: Promise<void>; open(): void } {
+  let open: () => void = () => {}
+  const promise = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { promise, open }
+}

@@ -39,7 +39,10 @@ describe('conditional requests', () => {
   })
 
   test('an entry with only Last-Modified is revalidated with If-Modified-Since', async () => {
-    const { cachedFetch, origin, clock, url } = await start({ expireAfter: 60 }, { '/v': validatedRoute({ etag: false, lastModified: LAST_MODIFIED }) })
+    const { cachedFetch, origin, clock, url } = await start(
+      { expireAfter: 60 },
+      { '/v': validatedRoute({ etag: false, lastModified: LAST_MODIFIED }) },
+    )
     await (await cachedFetch(url('/v'))).text()
     clock.advance(61 * S)
     const response = await cachedFetch(url('/v'))
@@ -61,6 +64,11 @@ describe('conditional requests', () => {
     assert.deepEqual(
       origin.requests.map((r) => r.headers['if-none-match']),
       [undefined, '"v1"', '"v1"', '"v1"', '"v1"', '"v1"'],
+    )
+    // Fetch would add `Cache-Control: no-cache` and `Pragma: no-cache` to a conditional request.
+    assert.deepEqual(
+      origin.requests.map((r) => [r.headers['cache-control'], r.headers.pragma]),
+      Array.from({ length: 6 }, () => [undefined, undefined]),
     )
   })
 
@@ -219,7 +227,10 @@ describe('HEAD and unsafe methods', () => {
   })
 
   test('a failed POST invalidates nothing', async () => {
-    const { cachedFetch, url } = await start({}, { '/x': (req, res) => void ((res.statusCode = req.method === 'POST' ? 500 : 200), res.end('x')) })
+    const { cachedFetch, url } = await start(
+      {},
+      { '/x': (req, res) => void ((res.statusCode = req.method === 'POST' ? 500 : 200), res.end('x')) },
+    )
     await (await cachedFetch(url('/x'))).text()
     await (await cachedFetch(url('/x'), { method: 'POST', body: 'x' })).text()
     assert.equal(cacheInfo(await cachedFetch(url('/x')))?.fromCache, true)
