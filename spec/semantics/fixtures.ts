@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
+import type { CacheEntry } from '../../lib/entry.js'
 import type { CacheOptions } from '../../lib/policy/settings.js'
 import { type CachedFetch, createCachedFetchWithClock } from '../../lib/session.js'
 import { type Origin, type Route, startOrigin, tempDir } from '../helpers/origin.js'
@@ -142,4 +143,11 @@ export function gate(): { promise: Promise<void>; open(): void } {
     open = resolve
   })
   return { promise, open }
+}
+
+/** Every stored response entry (Vary markers left out), read straight from the store. */
+export async function storedEntries(cachedFetch: CachedFetch): Promise<CacheEntry[]> {
+  const entries: CacheEntry[] = []
+  for await (const record of cachedFetch.cache.store.records()) if (record.entry?.kind === 'response') entries.push(record.entry)
+  return entries
 }
