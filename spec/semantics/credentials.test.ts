@@ -7,7 +7,7 @@ import { REDACTED } from '../../lib/key.js'
 import type { CacheOptions } from '../../lib/policy/settings.js'
 import { cacheInfo } from '../../lib/response.js'
 import type { Route } from '../helpers/origin.js'
-import { type Setup, setup, storedEntries } from './fixtures.js'
+import { route, type Setup, setup, storedEntries } from './fixtures.js'
 
 let current: Setup | undefined
 afterEach(async () => {
@@ -38,10 +38,7 @@ const TOKENS = {
 
 describe('credentials', () => {
   test('Authorization, Proxy-Authorization and Cookie never reach the SQLite file in clear (WAL included)', async () => {
-    const { cachedFetch, dir, url } = await start(
-      {},
-      { '/vary': (_req, res) => void (res.setHeader('vary', 'Authorization, Cookie'), res.end('v')) },
-    )
+    const { cachedFetch, dir, url } = await start({}, { '/vary': route('v', { vary: 'Authorization, Cookie' }) })
     await (await cachedFetch(url('/me'), { headers: TOKENS })).text()
     await (await cachedFetch(url('/vary'), { headers: TOKENS })).text()
     assert.equal(cacheInfo(await cachedFetch(url('/me'), { headers: TOKENS }))?.fromCache, true)
@@ -100,10 +97,7 @@ describe('credentials', () => {
   })
 
   test('Set-Cookie from the origin is never stored', async () => {
-    const { cachedFetch, dir, url } = await start(
-      {},
-      { '/login': (_req, res) => void (res.setHeader('set-cookie', 'sid=sc-1234567890abcdef'), res.end('ok')) },
-    )
+    const { cachedFetch, dir, url } = await start({}, { '/login': route('ok', { 'set-cookie': 'sid=sc-1234567890abcdef' }) })
     const first = await cachedFetch(url('/login'))
     await first.text()
     const cached = await cachedFetch(url('/login'))

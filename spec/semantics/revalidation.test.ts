@@ -229,7 +229,12 @@ describe('HEAD and unsafe methods', () => {
   test('a failed POST invalidates nothing', async () => {
     const { cachedFetch, url } = await start(
       {},
-      { '/x': (req, res) => void ((res.statusCode = req.method === 'POST' ? 500 : 200), res.end('x')) },
+      {
+        '/x': (req, res) => {
+          res.statusCode = req.method === 'POST' ? 500 : 200
+          res.end('x')
+        },
+      },
     )
     await (await cachedFetch(url('/x'))).text()
     await (await cachedFetch(url('/x'), { method: 'POST', body: 'x' })).text()
