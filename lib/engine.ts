@@ -10,6 +10,8 @@ import type { Store } from './stores/store.js'
 export const debug = debuglog('fetch-cache')
 
 const warned = new Set<string>()
+/** Operations on the store itself; the others (key, filter, decode) are named as they are. */
+const STORE_OPERATIONS = new Set(['read', 'write', 'delete'])
 
 /** The default `onError`: one process warning per error code, so a broken disk does not flood the log. */
 export function warnOnce(error: Error): void {
@@ -126,9 +128,12 @@ export class Engine {
     const wrapped =
       error instanceof Error && 'code' in error && String(error.code).startsWith('FETCH_CACHE')
         ? error
-        : new StoreError(`fetch-cache: store ${operation} failed: ${error instanceof Error ? error.message : String(error)}`, {
-            cause: error,
-          })
+        : new StoreError(
+            `fetch-cache: ${STORE_OPERATIONS.has(operation) ? 'store ' : ''}${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+            {
+              cause: error,
+            },
+          )
     debug('store %s failed: %s', operation, wrapped.message)
     try {
       ;(this.settings.onError ?? warnOnce)(wrapped)

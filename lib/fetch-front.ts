@@ -174,7 +174,7 @@ async function serveOrRefetch(call: Call, entry: CacheEntry, now: number, how: S
   try {
     return serveEntry(call, entry, now, how)
   } catch (error) {
-    call.engine.report(error, 'read')
+    call.engine.report(error, 'decode')
     await call.engine.remove([entry.key])
     return fromOrigin(call, undefined, undefined, call.request.signal, 'miss')
   }

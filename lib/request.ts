@@ -36,7 +36,7 @@ export async function parseRequest(
   ignored: ReadonlySet<string>,
 ): Promise<ParsedRequest> {
   const request = input instanceof Request ? input : undefined
-  const url = request ? request.url : new URL(typeof input === 'string' ? input : (input as URL).href).href
+  const url = request ? request.url : new URL(String(input)).href
   const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
   const headers = init?.headers !== undefined ? new Headers(init.headers) : (request?.headers ?? new Headers())
   let digest: string | undefined = ''
