@@ -15,7 +15,7 @@ import {
 import { conditionalHeaders, currentAge, hasValidator } from './policy/freshness.js'
 import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from './request.js'
 import { type CacheInfo, cacheInfo, cacheStatus, decorate, infoFor, responseFromEntry, ttlSeconds } from './response.js'
-import { mergeNotModified } from './revalidation.js'
+import { mergeNotModified, satisfiesConditional } from './revalidation.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
 export type FetchFunction = (input: string | URL | Request, init?: CacheRequestInit) => Promise<Response>
@@ -200,7 +200,14 @@ function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): 
   headers.set('age', String(age))
   headers.set('cache-status', status)
   const info = infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false)
-  return responseFromEntry(entry, headers, info, call.request.signal, call.request.method)
+  const { request } = call
+  if (isConditional(request.headers) && satisfiesConditional(request.headers, entry)) {
+    // The caller already holds this representation: tell it so, without the body (RFC 9111 §4.3.2).
+    for (const name of ['content-length', 'content-encoding', 'content-type']) headers.delete(name)
+    const notModified = new Response(null, { status: 304, statusText: 'Not Modified', headers })
+    return decorate(notModified, { url: entry.responseUrl, redirected: entry.redirected }, info)
+  }
+  return responseFromEntry(entry, headers, info, request.signal, request.method)
 }
 
 /** `only-if-cached` with nothing usable stored: RFC 9111 §5.2.1.7's 504. */
@@ -243,8 +250,10 @@ async function fromOrigin(
   const responseTime = engine.now()
   const settings = engine.settings
 
-  // RFC 9111 §4.3.4: a 304 to our conditional request freshens the stored entry, every time.
-  if (response.status === 304 && entry && conditional) {
+  // RFC 9111 §4.3.4: a 304 to our conditional request freshens the stored entry, every time. An
+  // origin that answers 304 to a plain request means the same (requests-cache: test_304_not_modified);
+  // only a 304 to the caller's own conditional request is theirs to see.
+  if (response.status === 304 && entry && (conditional || !isConditional(call.request.headers))) {
     await response.body?.cancel()
     const updated = mergeNotModified(entry, response.headers, requestTime, responseTime)
     const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
@@ -271,6 +280,16 @@ async function fromOrigin(
     await invalidate(engine, call.request, response.headers)
   }
   return storeAndPass(call, response, requestTime, responseTime, fwd)
+}
+
+/** Whether the caller made the request conditional itself (RFC 9110 §13.1). */
+function isConditional(headers: Headers): boolean {
+  return (
+    headers.has('if-none-match') ||
+    headers.has('if-modified-since') ||
+    headers.has('if-match') ||
+    headers.has('if-unmodified-since')
+  )
 }
 
 /** Passes an origin response to the caller, recording its body to store it when read to the end. */

@@ -8,7 +8,7 @@ import { InvalidOptionTypeError, InvalidOptionValueError, isFetchCacheError } fr
 import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE } from '../lib/policy/expiration.js'
 import { cacheInfo } from '../lib/response.js'
 import { createCachedFetch } from '../lib/session.js'
-import { startOrigin } from './helpers/origin.js'
+import { startOrigin, tempDir } from './helpers/origin.js'
 import { route, type Setup, setup, status, validatedRoute } from './semantics/fixtures.js'
 
 const SECOND = 1000
@@ -280,6 +280,25 @@ describe('createCachedFetch: where entries live', () => {
     await (await cachedFetch(`${origin.url}/a`)).text()
     assert.equal(existsSync(file), true)
     assert.equal(cacheInfo(await cachedFetch(`${origin.url}/a`))?.fromCache, true)
+  })
+})
+
+describe('createCachedFetch: the user cache directory', () => {
+  test('useCacheDir puts <cacheName>.sqlite under $XDG_CACHE_HOME/fetch-cache', async (t) => {
+    const origin = await startOrigin()
+    const { dir, cleanup } = await tempDir()
+    const saved = process.env.XDG_CACHE_HOME
+    process.env.XDG_CACHE_HOME = dir
+    const cachedFetch = createCachedFetch({ cacheName: 'user-cache', useCacheDir: true })
+    t.after(async () => {
+      await cachedFetch.cache.close()
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME
+      else process.env.XDG_CACHE_HOME = saved
+      await origin.close()
+      await cleanup()
+    })
+    await (await cachedFetch(`${origin.url}/a`)).text()
+    assert.equal(existsSync(join(dir, 'fetch-cache', 'user-cache.sqlite')), true)
   })
 })
 

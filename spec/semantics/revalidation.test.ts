@@ -148,6 +148,70 @@ describe('conditional requests', () => {
   })
 })
 
+describe('304 answers (test_304_not_modified)', () => {
+  // [origin's second answer, an entry was stored first, the entry has expired, served from the cache]
+  const rows: [number, boolean, boolean, boolean][] = [
+    [200, false, false, false],
+    [200, true, false, true],
+    [200, true, true, false],
+    [304, false, false, false],
+    [304, true, false, true],
+    [304, true, true, true],
+  ]
+  for (const [code, cacheHit, expired, fromCache] of rows) {
+    test(`origin ${code}, ${cacheHit ? 'stored' : 'nothing stored'}${cacheHit ? (expired ? ', expired' : ', fresh') : ''} → fromCache ${fromCache}`, async () => {
+      const { cachedFetch, origin, clock, url } = await start({ expireAfter: 60 })
+      if (cacheHit) await (await cachedFetch(url('/e'))).text()
+      if (expired) clock.advance(61 * S)
+      origin.route('/e', (_req, res) => {
+        res.statusCode = code
+        res.end(code === 304 ? undefined : 'new')
+      })
+      const response = await cachedFetch(url('/e'))
+      await response.text()
+      assert.equal(cacheInfo(response)?.fromCache, fromCache)
+    })
+  }
+
+  test("a 304 to the caller's own conditional request is passed to the caller", async () => {
+    const { cachedFetch, clock, url } = await start({ expireAfter: 60 }, { '/v': validatedRoute() })
+    await (await cachedFetch(url('/v'))).text()
+    clock.advance(61 * S)
+    const response = await cachedFetch(url('/v'), { headers: { 'if-none-match': '"v1"' } })
+    assert.equal(response.status, 304)
+    assert.equal(cacheInfo(response)?.revalidated, true)
+  })
+})
+
+describe("the caller's own conditional requests (RFC 9111 §4.3.2)", () => {
+  const rows: [string, Record<string, string>, number][] = [
+    ['a matching If-None-Match', { 'if-none-match': '"v1"' }, 304],
+    ['a weak If-None-Match (weak comparison)', { 'if-none-match': 'W/"v1"' }, 304],
+    ['If-None-Match: *', { 'if-none-match': '*' }, 304],
+    ['one of several tags', { 'if-none-match': '"v0", "v1"' }, 304],
+    ['another tag', { 'if-none-match': '"v0"' }, 200],
+    ['If-Modified-Since at Last-Modified', { 'if-modified-since': LAST_MODIFIED }, 304],
+    ['If-Modified-Since before Last-Modified', { 'if-modified-since': 'Tue, 31 Dec 2024 00:00:00 GMT' }, 200],
+    [
+      'a non-matching If-None-Match beats a matching If-Modified-Since',
+      { 'if-none-match': '"v0"', 'if-modified-since': LAST_MODIFIED },
+      200,
+    ],
+  ]
+  for (const [what, headers, expected] of rows) {
+    test(`${what} → ${expected} from a fresh entry, without the origin`, async () => {
+      const { cachedFetch, origin, url } = await start({}, { '/v': validatedRoute({ lastModified: LAST_MODIFIED }) })
+      await (await cachedFetch(url('/v'))).text()
+      const response = await cachedFetch(url('/v'), { headers })
+      assert.equal(response.status, expected)
+      assert.equal(cacheInfo(response)?.fromCache, true)
+      assert.equal(await response.text(), expected === 304 ? '' : 'body v1')
+      if (expected === 304) assert.equal(response.headers.get('etag'), '"v1"')
+      assert.equal(origin.count('/v'), 1)
+    })
+  }
+})
+
 describe('alwaysRevalidate and refresh', () => {
   test('alwaysRevalidate revalidates every use of a fresh entry that has a validator (test_always_revalidate)', async () => {
     const { cachedFetch, origin, url } = await start({ expireAfter: 60 }, { '/v': validatedRoute() })
