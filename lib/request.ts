@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { InvalidOptionTypeError } from './errors.js'
 import { bodyDigest } from './key.js'
 import type { RequestCacheOptions } from './policy/settings.js'
 import { validateRequestOptions } from './policy/settings.js'
@@ -50,10 +51,24 @@ export async function parseRequest(
     url,
     headers,
     bodyDigest: digest,
-    mode: init?.cache ?? (request && request.cache !== 'default' ? (request.cache as RequestCacheMode) : undefined),
+    mode: init?.cache === undefined ? requestMode(request) : checkMode(init.cache),
     options: validateRequestOptions(init?.cacheOptions),
     signal: init?.signal ?? request?.signal ?? undefined,
   }
+}
+
+const CACHE_MODES: ReadonlySet<string> = new Set(['default', 'no-store', 'reload', 'no-cache', 'force-cache', 'only-if-cached'])
+
+/** `init.cache`, checked as fetch would (a TypeError), since it never reaches fetch to be checked there. */
+function checkMode(mode: unknown): RequestCacheMode | undefined {
+  if (typeof mode !== 'string' || !CACHE_MODES.has(mode)) {
+    throw new InvalidOptionTypeError('cache', mode, `one of ${[...CACHE_MODES].map((m) => `'${m}'`).join(', ')}`)
+  }
+  return mode === 'default' ? undefined : (mode as RequestCacheMode)
+}
+
+function requestMode(request: Request | undefined): RequestCacheMode | undefined {
+  return request && request.cache !== 'default' ? (request.cache as RequestCacheMode) : undefined
 }
 
 async function digestBody(

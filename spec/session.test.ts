@@ -372,6 +372,9 @@ describe('createCachedFetch: bad options throw a typed error naming the option a
     await assert.rejects(cachedFetch(url('/a'), { cacheOptions: { refrsh: true } as never }), (error: unknown) => {
       return error instanceof InvalidOptionValueError && error.option === 'cacheOptions.refrsh'
     })
+    await assert.rejects(cachedFetch(url('/a'), { cache: 'sometimes' as never }), (error: unknown) => {
+      return error instanceof TypeError && error instanceof InvalidOptionTypeError && error.option === 'cache'
+    })
     assert.equal(origin.count(), 0)
   })
 })
