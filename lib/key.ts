@@ -35,6 +35,11 @@ export interface KeyInput {
   headers: Headers
   /** From `bodyDigest()`; `''` without a body. */
   bodyDigest: string
+  /**
+   * The credential headers already hold `hashCredential()` values (stored request headers, when
+   * `recreateKeys()` re-keys an entry): use them as they are instead of hashing them again.
+   */
+  credentialsHashed?: boolean
 }
 
 /**
@@ -66,10 +71,15 @@ export function redactUrl(input: string, ignored: ReadonlySet<string>): string {
  * The digest of a request body, normalized so equivalent bodies share a key: JSON with sorted keys,
  * form bodies like queries, ignored fields removed; other bodies hashed as bytes.
  */
-export function bodyDigest(body: Uint8Array | string | undefined, contentType: string | null, ignored: ReadonlySet<string>): string {
+export function bodyDigest(
+  body: Uint8Array | string | undefined,
+  contentType: string | null,
+  ignored: ReadonlySet<string>,
+): string {
   if (body === undefined || body.length === 0) return ''
   const type = contentType?.toLowerCase() ?? ''
-  const text = () => (typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
+  const text = () =>
+    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
   let normalized: string | Uint8Array = body
   if (type.includes('json')) {
     try {
@@ -122,17 +132,25 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
   for (const name of CREDENTIAL_HEADERS) {
     if (settings.ignoredHeaders.has(name)) continue
     const value = headers.get(name)
-    if (value !== null) hash.update(`${name}:${hashCredential(value, secret)}\n`)
+    if (value !== null) hash.update(`${name}:${input.credentialsHashed ? value : hashCredential(value, secret)}\n`)
   }
   const key = hash.digest('hex')
   if (!settings.keyFn) return key
   return settings.keyFn({ method: input.method, url: input.url, headers, bodyDigest: input.bodyDigest, defaultKey: key })
 }
 
-/** The key of one variant of a response that carried `Vary`. */
-export function variantKey(baseKey: string, vary: readonly string[], headers: Headers, secret: string): string {
+/**
+ * The key of one variant of a response that carried `Vary`. `credentialsHashed`: as in `KeyInput`.
+ */
+export function variantKey(
+  baseKey: string,
+  vary: readonly string[],
+  headers: Headers,
+  secret: string,
+  credentialsHashed = false,
+): string {
   const hash = createHash('sha256').update(`${baseKey}\nvary\n`)
-  for (const name of vary) hash.update(`${name}:${varyValue(name, headers, secret)}\n`)
+  for (const name of vary) hash.update(`${name}:${varyValue(name, headers, secret, credentialsHashed)}\n`)
   return hash.digest('hex')
 }
 
@@ -140,11 +158,11 @@ export function variantKey(baseKey: string, vary: readonly string[], headers: He
  * A request header's value as `Vary` compares it: whitespace around commas collapsed (RFC 9111 §4.1
  * allows normalizing), credentials hashed, fetch's own transport headers ignored.
  */
-export function varyValue(name: string, headers: Headers, secret: string): string {
+export function varyValue(name: string, headers: Headers, secret: string, credentialsHashed = false): string {
   if (TRANSPORT_HEADERS.has(name)) return ''
   const value = headers.get(name)
   if (value === null) return '\u0000absent'
-  if (CREDENTIAL_HEADERS.includes(name)) return hashCredential(value, secret)
+  if (CREDENTIAL_HEADERS.includes(name)) return credentialsHashed ? value : hashCredential(value, secret)
   return value.replace(/\s*,\s*/g, ',').trim()
 }
 
