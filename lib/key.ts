@@ -71,15 +71,10 @@ export function redactUrl(input: string, ignored: ReadonlySet<string>): string {
  * The digest of a request body, normalized so equivalent bodies share a key: JSON with sorted keys,
  * form bodies like queries, ignored fields removed; other bodies hashed as bytes.
  */
-export function bodyDigest(
-  body: Uint8Array | string | undefined,
-  contentType: string | null,
-  ignored: ReadonlySet<string>,
-): string {
+export function bodyDigest(body: Uint8Array | string | undefined, contentType: string | null, ignored: ReadonlySet<string>): string {
   if (body === undefined || body.length === 0) return ''
   const type = contentType?.toLowerCase() ?? ''
-  const text = () =>
-    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+  const text = () => (typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
   let normalized: string | Uint8Array = body
   if (type.includes('json')) {
     try {
@@ -139,9 +134,7 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
   return settings.keyFn({ method: input.method, url: input.url, headers, bodyDigest: input.bodyDigest, defaultKey: key })
 }
 
-/**
- * The key of one variant of a response that carried `Vary`. `credentialsHashed`: as in `KeyInput`.
- */
+/** The key of one variant of a response that carried `Vary`. `credentialsHashed`: as in `KeyInput`. */
 export function variantKey(
   baseKey: string,
   vary: readonly string[],
