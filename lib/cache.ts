@@ -134,24 +134,24 @@ export class Cache {
     const now = engine.now()
     const parsed = parseDelete(options, now, ignored)
     const doomed: string[] = []
-    const markers: { key: string; group: string }[] = []
+    const markers: string[] = []
+    const kept = new Map<string, string>() // marker key → its URL group
     const remaining = new Set<string>()
     for await (const { key, entry } of engine.store.records()) {
       if (entry === undefined) {
         if (parsed.invalid || parsed.keys.has(key)) doomed.push(key)
       } else if (entry.kind === 'vary') {
-        if (parsed.keys.has(key) || parsed.urls.has(sameUrl(entry.url, ignored))) doomed.push(key)
-        else markers.push({ key, group: urlGroup(entry, ignored) })
+        if (parsed.keys.has(key) || parsed.urls.has(sameUrl(entry.url, ignored))) markers.push(key)
+        else kept.set(key, urlGroup(entry, ignored))
       } else if (deleteMatches(parsed, key, entry, now, ignored)) {
         doomed.push(key)
       } else {
         remaining.add(urlGroup(entry, ignored))
       }
     }
-    const counted = doomed.length
-    for (const { key, group } of markers) if (!remaining.has(group)) doomed.push(key)
-    await engine.store.delete(doomed)
-    return counted
+    for (const [key, group] of kept) if (!remaining.has(group)) markers.push(key)
+    await engine.store.delete([...doomed, ...markers])
+    return doomed.length
   }
 
   /**
@@ -179,7 +179,8 @@ export class Cache {
    * `ignoredParameters` or `keyFn` changed), from its stored method, URL, request headers and body
    * digest. Credentials are stored as keyed hashes, and are keyed as such: a later request with the
    * same credential still hits. When the new rules no longer tell two responses apart, the most
-   * recently stored one is kept. Unreadable rows are left as they are. Returns how many responses moved.
+   * recently stored one is kept. Unreadable rows are left as they are. Returns how many responses moved
+   * to a new key.
    *
    * Limits: a header named in `Vary` that `ignoredParameters` redacted is keyed by `REDACTED`, so that
    * variant misses from then on; a `keyFn` sees the hashed credentials.
