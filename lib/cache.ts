@@ -165,8 +165,13 @@ export class Cache {
     const expiry = parseExpireAfter('expireAfter', expireAfter)
     const store = this.#engine.store
     const expires = expiresAt(expiry, this.#engine.now())
+    const keys: string[] = []
+    for await (const { key, entry } of store.records()) if (entry !== undefined) keys.push(key)
+    // A write is a use. The memory store lists the most recently used first: writing in reverse keeps
+    // its order of use, so the next eviction still takes the least recently used entry.
     let count = 0
-    for await (const { key, entry } of store.records()) {
+    for (const key of keys.reverse()) {
+      const entry = await store.get(key)
       if (entry === undefined) continue
       await store.set(key, { ...entry, expires })
       if (entry.kind === 'response') count++

@@ -534,6 +534,17 @@ describe('Cache inspection: stores and bounds', () => {
     assert.equal(await cachedFetch.cache.count(), 2)
   })
 
+  it('resetExpiration() on a bounded memory cache keeps the order of use', async () => {
+    const cachedFetch = createCachedFetch({ backend: 'memory', maxEntries: 3 })
+    for (const path of ['/a', '/b', '/c', '/a']) await read(cachedFetch, path)
+    assert.equal(await cachedFetch.cache.resetExpiration('1h'), 3)
+    await read(cachedFetch, '/d') // evicts /b, the least recently used
+    assert.deepEqual(
+      await cachedFetch.cache.urls(),
+      ['/a', '/c', '/d'].map((path) => origin.url + path),
+    )
+  })
+
   it('a memory cache bounded by maxSize stays under it', async () => {
     const cachedFetch = createCachedFetch({ backend: 'memory', maxSize: 4000 })
     for (let i = 0; i < 10; i++) await read(cachedFetch, `/${i}`)
