@@ -98,10 +98,13 @@ export class Cache {
     let headers: Headers
     if ('request' in query) {
       const { request } = query
-      if (!(request instanceof Request)) throw new InvalidOptionTypeError('request', request, 'a Request')
-      if (request.body !== null)
+      // Duck-typed: a Request from the undici package is not an instance of the global Request.
+      if (!isRequestLike(request)) throw new InvalidOptionTypeError('request', request, 'a Request')
+      if (request.body != null)
         throw new InvalidOptionValueError('request', request, 'must have no body: requests with a body are not cached')
-      ;({ method, url, headers } = request)
+      method = request.method
+      url = request.url
+      headers = new Headers(request.headers)
     } else {
       const given: unknown = query.url
       if (given instanceof URL) url = given.href
@@ -292,4 +295,14 @@ export class Cache {
 /** Responses and Vary markers for one request URL share a group: a marker outlives its URL's last response by nothing. */
 function urlGroup(entry: CacheEntry, ignored: ReadonlySet<string>): string {
   return `${entry.method} ${sameUrl(entry.url, ignored)}`
+}
+
+function isRequestLike(value: unknown): value is Request {
+  if (typeof value !== 'object' || value === null) return false
+  const request = value as Partial<Record<keyof Request, unknown>>
+  return (
+    typeof request.url === 'string' &&
+    typeof request.method === 'string' &&
+    typeof (request.headers as Headers | undefined)?.get === 'function'
+  )
 }

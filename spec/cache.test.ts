@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
+import { Request as UndiciRequest } from 'undici'
 import type { Cache } from '../lib/cache.js'
 import type { InvalidEntry, StoredResponse } from '../lib/cache-query.js'
 import type { CacheEntry } from '../lib/entry.js'
@@ -204,6 +205,8 @@ for (const backend of BACKENDS) {
         assert.equal(await cache.contains({ url: `${origin.url}/c` }), false)
         assert.equal(await cache.contains({ request: new Request(`${origin.url}/c?b=2&a=1`) }), true)
         assert.equal(await cache.contains({ request: new Request(`${origin.url}/c?b=2&a=1`, { method: 'DELETE' }) }), false)
+        const fromUndici = new UndiciRequest(`${origin.url}/c?b=2&a=1`)
+        assert.equal(await cache.contains({ request: fromUndici as unknown as Request }), true, "undici's own Request")
       })
 
       it('follows Vary to the variant the request would get', async () => {
@@ -230,6 +233,10 @@ for (const backend of BACKENDS) {
         await assert.rejects(cache.contains({ key: 'k', url: 'http://x/' } as never), { name: 'InvalidOptionValueError' })
         await assert.rejects(cache.contains({ url: '/relative' }), { name: 'InvalidOptionValueError', option: 'url' })
         await assert.rejects(cache.contains({ key: 1 } as never), { name: 'InvalidOptionTypeError', option: 'key' })
+        await assert.rejects(cache.contains({ request: 'http://x/' } as never), {
+          name: 'InvalidOptionTypeError',
+          option: 'request',
+        })
       })
     })
 
