@@ -108,7 +108,7 @@ async function stats(file: string, cache: Cache): Promise<Output> {
     ['Responses', `${fresh + expired} (${fresh} fresh, ${expired} expired)`],
     ['Unreadable', `${invalid}${invalid ? ' (remove with: fetch-cache delete --invalid)' : ''}`],
     ['URLs', String(urls.size)],
-    ['Size', `${bytes(size)} (bodies ${bytes(bodyBytes)})`],
+    ['Size', `${humanBytes(size)} (${size} bytes; bodies ${bodyBytes} bytes)`],
     ['Oldest', json.oldest ?? '-'],
     ['Newest', json.newest ?? '-'],
   ]
@@ -119,16 +119,15 @@ function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`
 }
 
-/** `46312` → `45.2 KiB (46312 bytes)`. */
-function bytes(count: number): string {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+/** `46312` → `45.2 KiB`. */
+function humanBytes(count: number): string {
   if (count < 1024) return `${count} B`
   let value = count
   let unit = 'B'
-  for (const next of units) {
+  for (const next of ['KiB', 'MiB', 'GiB', 'TiB']) {
     if (value < 1024) break
     value /= 1024
     unit = next
   }
-  return `${value.toFixed(1)} ${unit} (${count} bytes)`
+  return `${value.toFixed(1)} ${unit}`
 }
