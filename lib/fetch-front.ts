@@ -302,7 +302,8 @@ async function storeAndPass(
   debug('origin %d for %s: %s', response.status, keyed.url, reason)
 
   const headers = new Headers(response.headers)
-  const ttl = store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
+  const ttl =
+    store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
   headers.set('cache-status', cacheStatus({ fwd, fwdStatus: response.status, stored: store, ttl }))
   const info: CacheInfo = infoFor(undefined, responseTime, false)
   let body = response.body
