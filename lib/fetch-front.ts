@@ -3,10 +3,11 @@ import type { CacheEntry } from './entry.js'
 import { debug, type Engine, type KeyedRequest } from './engine.js'
 import { isFetchCacheError } from './errors.js'
 import { type CachePlan, decideCached, decideWrite, mayServeOnError, planRequest } from './policy/actions.js'
+import { parseCacheControl } from './policy/directives.js'
 import { conditionalHeaders, currentAge, hasValidator } from './policy/freshness.js'
 import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from './request.js'
 import { type CacheInfo, cacheInfo, cacheStatus, decorate, infoFor, responseFromEntry, ttlSeconds } from './response.js'
-import { mergeNotModified } from './revalidation.js'
+import { mergeHead, mergeNotModified, notModifiedMatches, storableHeaders } from './revalidation.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
 export type FetchFunction = (input: string | URL | Request, init?: CacheRequestInit) => Promise<Response>
@@ -60,7 +61,9 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
       debug('bypass %s %s: %s', request.method, request.url, plan.reason)
       const response = await base(input, passInit)
       if (!SAFE_METHODS.has(request.method) && UNSAFE_SUCCESS(response.status)) await invalidate(engine, request, response.headers)
-      return response
+      // rfc: RFC 9211 §2: every response that passed through the cache says what the cache did with it.
+      const fwd = plan.reason.startsWith('method') ? 'method' : 'bypass'
+      return withCacheStatus(response, cacheStatus({ fwd, fwdStatus: response.status, detail: detailToken(plan.reason) }))
     }
 
     let keyed: KeyedRequest
@@ -71,7 +74,17 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
       return base(input, passInit)
     }
     const call: Call = { engine, input, passInit, base, request, keyed, plan }
-    const entry = plan.read ? await engine.lookup(keyed) : undefined
+    let entry = plan.read ? await engine.lookup(keyed) : undefined
+    // rfc: RFC 9110 §9.3.2 / RFC 9111 §4: a HEAD can be answered from the stored response to GET.
+    if (!entry && plan.read && request.method === 'HEAD') {
+      const get = getKeyed(engine, request)
+      const stored = get && (await engine.lookup(get))
+      if (stored) {
+        call.keyed = get as KeyedRequest
+        call.headOfGet = true
+        entry = stored
+      }
+    }
     const now = engine.now()
     const action = decideCached(plan, entry, settings, now)
     debug('%s %s: %s', request.method, request.url, action.kind)
@@ -101,17 +114,42 @@ interface Call {
   request: ParsedRequest
   keyed: KeyedRequest
   plan: CachePlan
+  /** rfc: a HEAD request working on the stored GET response (`keyed` is then the GET's). */
+  headOfGet?: boolean
+}
+
+/** rfc: the keyed GET request a HEAD request can be answered from, or `undefined` if it cannot be keyed. */
+function getKeyed(engine: Engine, request: ParsedRequest): KeyedRequest | undefined {
+  try {
+    return { ...request, method: 'GET', bodyDigest: '', baseKey: engine.keyFor('GET', request.url, request.headers, '') }
+  } catch (error) {
+    engine.report(error, 'key')
+    return undefined
+  }
+}
+
+/** rfc: a passed-through response with a `Cache-Status` field (fetch's own headers are immutable). */
+function withCacheStatus(response: Response, status: string): Response {
+  const headers = new Headers(response.headers)
+  headers.set('cache-status', status)
+  const output = new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+  return decorate(output, { url: response.url, redirected: response.redirected, type: response.type }, cacheInfo(response) ?? infoFor(undefined, Date.now(), false))
+}
+
+/** rfc: a bypass reason as an RFC 9211 `detail` token (sf-token characters only). */
+function detailToken(reason: string): string {
+  return reason.toLowerCase().replace(/[^a-z0-9!#$%&'*+.^_`|~-]+/g, '-').replace(/^-+|-+$/g, '') || 'bypass'
 }
 
 function serveEntry(
   call: Call,
   entry: CacheEntry,
   now: number,
-  how: { stale?: boolean; revalidated?: boolean; detail?: string; fwdStatus?: number },
+  how: { stale?: boolean; revalidated?: boolean; detail?: string; fwdStatus?: number; fwd?: 'request' | 'stale' },
 ): Response {
   const age = Math.floor(currentAge(entry, new Headers(entry.headers), now) / 1000)
   const status = how.revalidated
-    ? cacheStatus({ fwd: 'stale', fwdStatus: how.fwdStatus ?? 304, stored: true, ttl: ttlSeconds(entry, now) })
+    ? cacheStatus({ fwd: how.fwd ?? 'stale', fwdStatus: how.fwdStatus ?? 304, stored: true, ttl: ttlSeconds(entry, now) })
     : cacheStatus({ hit: true, ttl: ttlSeconds(entry, now), detail: how.detail, ...(how.fwdStatus ? { fwd: 'stale', fwdStatus: how.fwdStatus } : {}) })
   const info = infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false)
   return responseFromEntry(
@@ -130,7 +168,7 @@ function notCached(): Response {
   return new Response('Not Cached', {
     status: 504,
     statusText: 'Not Cached',
-    headers: { 'content-type': 'text/plain', 'cache-status': cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }) },
+    headers: { 'content-type': 'text/plain', 'cache-status': cacheStatus({ detail: 'only-if-cached' }) },
   })
 }
 
@@ -167,24 +205,71 @@ async function fromOrigin(
 
   if (response.status === 304 && entry && conditional) {
     await response.body?.cancel()
+    // rfc: RFC 9111 §4.3.4: a 304 naming another strong validator does not describe what we hold:
+    // ask again, unconditionally.
+    if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal)
     const updated = mergeNotModified(entry, response.headers, requestTime, responseTime)
     const decision = decideWrite(plan, { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }, engine.settings, responseTime)
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
     if (plan.write) await engine.update(renewed)
-    return serveEntry(call, renewed, responseTime, { revalidated: true })
+    return serveEntry(call, renewed, responseTime, { revalidated: true, fwd: forwardReason(call, entry, requestTime) })
   }
   if (response.status >= 500 && entry && mayServeOnError(plan, entry, engine.settings, responseTime)) {
     await response.body?.cancel()
     return serveEntry(call, entry, responseTime, { stale: true, detail: 'stale-if-error', fwdStatus: response.status })
   }
-  return storeAndPass(call, response, requestTime, responseTime)
+  // rfc: a HEAD answered by the origin while we hold a GET response: refresh that response (RFC 9111 §4.3.5).
+  if (call.headOfGet && entry) {
+    if (response.status === 200) await refreshFromHead(call, entry, response.headers, requestTime, responseTime)
+    return withCacheStatus(response, cacheStatus({ fwd: forwardReason(call, entry, requestTime), fwdStatus: response.status }))
+  }
+  return storeAndPass(call, response, requestTime, responseTime, entry ? forwardReason(call, entry, requestTime) : undefined)
+}
+
+/** rfc: why a request that found an entry still went to the origin (RFC 9211 `fwd`). */
+function forwardReason(call: Call, entry: CacheEntry, now: number): 'request' | 'stale' {
+  return call.plan.revalidate && (entry.expires === null || entry.expires > now) ? 'request' : 'stale'
+}
+
+/**
+ * rfc: RFC 9111 §4.3.5: a 200 to HEAD updates the stored GET response's header fields when its
+ * validators match, and makes it stale when they show the representation changed.
+ */
+async function refreshFromHead(call: Call, entry: CacheEntry, head: Headers, requestTime: number, responseTime: number): Promise<void> {
+  const { engine, plan } = call
+  if (!plan.write) return
+  const merged = mergeHead(entry, head, requestTime, responseTime)
+  if (merged.invalidate) {
+    await engine.update({ ...entry, expires: Math.min(entry.expires ?? responseTime, responseTime) })
+    return
+  }
+  const decision = decideWrite(
+    plan,
+    { status: entry.status, headers: new Headers(merged.entry.headers), requestTime, responseTime },
+    engine.settings,
+    responseTime,
+  )
+  await engine.update({ ...merged.entry, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime })
 }
 
 /** Passes an origin response to the caller, recording its body to store it when read to the end. */
-async function storeAndPass(call: Call, response: Response, requestTime: number, responseTime: number): Promise<Response> {
+async function storeAndPass(
+  call: Call,
+  response: Response,
+  requestTime: number,
+  responseTime: number,
+  fwd?: 'request' | 'stale',
+): Promise<Response> {
   const { engine, keyed, plan } = call
   const settings = engine.settings
-  const decision = decideWrite(plan, { status: response.status, headers: response.headers, requestTime, responseTime }, settings, responseTime)
+  // rfc: an unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
+  if (!SAFE_METHODS.has(keyed.method) && UNSAFE_SUCCESS(response.status)) await invalidate(engine, call.request, response.headers)
+  const decision = decideWrite(
+    plan,
+    { status: response.status, headers: response.headers, requestTime, responseTime, redirected: response.redirected },
+    settings,
+    responseTime,
+  )
   let store = decision.store
   if (store && settings.filter) {
     try {
@@ -199,7 +284,7 @@ async function storeAndPass(call: Call, response: Response, requestTime: number,
   debug('origin %d for %s: %s', response.status, keyed.url, store ? 'storing' : decision.store ? 'filtered' : decision.reason)
 
   const headers = new Headers(response.headers)
-  headers.set('cache-status', cacheStatus({ fwd: call.plan.read ? 'miss' : 'request', fwdStatus: response.status, stored: store }))
+  headers.set('cache-status', cacheStatus({ fwd: fwd ?? (call.plan.read ? 'miss' : 'request'), fwdStatus: response.status, stored: store }))
   const expires = decision.store ? decision.expires : null
   const info: CacheInfo = infoFor(undefined, responseTime, false)
   const save = async (body: Uint8Array) => {
@@ -207,7 +292,7 @@ async function storeAndPass(call: Call, response: Response, requestTime: number,
       responseUrl: response.url || keyed.url,
       status: response.status,
       statusText: response.statusText,
-      headers: storableHeaders(response.headers),
+      headers: storableHeaders(response.headers, settings.cacheControl ? parseCacheControl(response.headers.get('cache-control')) : undefined),
       redirected: response.redirected,
       body,
       encoding: 'identity',
@@ -225,13 +310,6 @@ async function storeAndPass(call: Call, response: Response, requestTime: number,
   }
   const output = new Response(body, { status: response.status, statusText: response.statusText, headers })
   return decorate(output, { url: response.url, redirected: response.redirected, type: response.type }, info)
-}
-
-/** Response headers as stored: never `set-cookie` (a credential of its own). */
-function storableHeaders(headers: Headers): [string, string][] {
-  const pairs: [string, string][] = []
-  for (const [name, value] of headers) if (name !== 'set-cookie') pairs.push([name, value])
-  return pairs
 }
 
 interface Member {

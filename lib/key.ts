@@ -27,6 +27,13 @@ const TRANSPORT_HEADERS = new Set([
   'user-agent',
 ])
 
+/** rfc: the values fetch (Node's or undici's) sends for these headers when the caller set none. */
+const FETCH_DEFAULTS: Readonly<Record<string, readonly string[]>> = {
+  accept: ['*/*'],
+  'accept-language': ['*'],
+  'user-agent': ['node', 'undici'],
+}
+
 /** The parts of a request that make its key. */
 export interface KeyInput {
   method: string
@@ -141,9 +148,13 @@ export function variantKey(baseKey: string, vary: readonly string[], headers: He
  * allows normalizing), credentials hashed, fetch's own transport headers ignored.
  */
 export function varyValue(name: string, headers: Headers, secret: string): string {
-  if (TRANSPORT_HEADERS.has(name)) return ''
+  // rfc: a header the caller set still selects the variant (RFC 9111 §4.1: a Vary: Accept-Language
+  // response must not be served to another language); only fetch's own default value counts as absent,
+  // so both fronts agree. accept-encoding stays ignored: the stored body is converted instead.
+  const defaults = FETCH_DEFAULTS[name]
+  if (TRANSPORT_HEADERS.has(name) && !defaults) return ''
   const value = headers.get(name)
-  if (value === null) return '\u0000absent'
+  if (value === null || defaults?.includes(value)) return '\u0000absent'
   if (CREDENTIAL_HEADERS.includes(name)) return hashCredential(value, secret)
   return value.replace(/\s*,\s*/g, ',').trim()
 }
