@@ -46,7 +46,7 @@ export function parseHttpDate(value: string | null | undefined, now = Date.now()
     return utc(year, match[2], match[1], match[4], match[5], match[6])
   }
   match = ASCTIME_DATE.exec(text)
-  if (match) return utc(Number(match[7]), match[1], match[2], match[3], match[4], match[5])
+  if (match) return utc(Number(match[6]), match[1], match[2], match[3], match[4], match[5])
   return undefined
 }
 
