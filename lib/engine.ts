@@ -67,6 +67,9 @@ export class Engine {
       const entry = await this.store.get(request.baseKey)
       if (entry?.kind !== 'vary') return entry
       const variant = await this.store.get(variantKey(request.baseKey, entry.vary ?? [], request.headers, this.store.secret))
+      // rfc: a variant older than its marker predates an invalidation (RFC 9111 §4.4 removes the marker,
+      // not the variants it cannot list) or a change of Vary: it must not come back.
+      if (variant && variant.createdAt < entry.createdAt) return undefined
       return variant?.kind === 'response' ? variant : undefined
     } catch (error) {
       this.report(error, 'read')
@@ -92,7 +95,12 @@ export class Engine {
       ...(vary ? { vary } : {}),
     }
     try {
-      if (vary) await this.store.set(request.baseKey, { ...entry, key: request.baseKey, kind: 'vary', body: new Uint8Array(0) })
+      // rfc: an existing marker with the same Vary is kept, so its time still dates the variants it covers.
+      const marker = vary ? await this.store.get(request.baseKey) : undefined
+      const kept = marker?.kind === 'vary' && marker.vary?.join(',') === vary?.join(',')
+      if (vary && !kept) {
+        await this.store.set(request.baseKey, { ...entry, key: request.baseKey, kind: 'vary', body: new Uint8Array(0), expires: null })
+      }
       await this.store.set(key, entry)
       debug('stored %s %s as %s (expires %s)', entry.method, entry.url, key, entry.expires)
       return entry
