@@ -98,8 +98,13 @@ export function mergeHead(
   const storedLength = stored.get('content-length') ?? (stored.has('content-encoding') ? null : String(entry.body.byteLength))
   const changed =
     (etag !== null && etag.trim() !== stored.get('etag')?.trim()) ||
-    (lastModified !== null && (parseHttpDate(lastModified) ?? lastModified) !== (parseHttpDate(stored.get('last-modified')) ?? stored.get('last-modified'))) ||
+    (lastModified !== null &&
+      (parseHttpDate(lastModified) ?? lastModified) !==
+        (parseHttpDate(stored.get('last-modified')) ?? stored.get('last-modified'))) ||
     (length !== null && Number(length) !== Number(storedLength))
   if (changed) return { entry, invalidate: true }
-  return { entry: { ...entry, headers: updateHeaders(entry.headers, head, responseTime), requestTime, responseTime }, invalidate: false }
+  return {
+    entry: { ...entry, headers: updateHeaders(entry.headers, head, responseTime), requestTime, responseTime },
+    invalidate: false,
+  }
 }

@@ -126,7 +126,7 @@ function mergeFieldList(current: true | string[] | undefined, arg: Argument): tr
 function deltaSeconds(arg: Argument): number | undefined {
   if (typeof arg !== 'string' || !/^\d+$/.test(arg)) return undefined
   const n = Number(arg)
-  return n > MAX_DELTA_SECONDS ? MAX_DELTA_SECONDS : n
+  return Math.min(n, MAX_DELTA_SECONDS)
 }
 
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/

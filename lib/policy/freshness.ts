@@ -50,7 +50,14 @@ export function parseHttpDate(value: string | null | undefined, now = Date.now()
   return undefined
 }
 
-function utc(year: number, month: string | undefined, day: string | undefined, h?: string, m?: string, s?: string): number | undefined {
+function utc(
+  year: number,
+  month: string | undefined,
+  day: string | undefined,
+  h?: string,
+  m?: string,
+  s?: string,
+): number | undefined {
   const monthIndex = MONTHS.indexOf(month?.toLowerCase() ?? '')
   const d = Number(day?.trim())
   const [hours, minutes, seconds] = [Number(h), Number(m), Number(s)]
@@ -136,7 +143,12 @@ export function allowsHeuristics(status: number, directives: Directives): boolea
  * modification. `undefined` when the status does not allow heuristics or there is no valid
  * `Last-Modified`; 0 when `Last-Modified` is in the future.
  */
-export function heuristicLifetime(status: number, headers: Headers, responseTime: number, directives: Directives = {}): number | undefined {
+export function heuristicLifetime(
+  status: number,
+  headers: Headers,
+  responseTime: number,
+  directives: Directives = {},
+): number | undefined {
   if (!allowsHeuristics(status, directives)) return undefined
   const lastModified = firstDate(headers.get('last-modified'))
   if (lastModified === undefined) return undefined
@@ -162,7 +174,13 @@ export function conditionalHeaders(headers: Headers): Record<string, string> {
 }
 
 /** The request header fields that make a request conditional (RFC 9110 §13.1). */
-export const CONDITIONAL_REQUEST_HEADERS: readonly string[] = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range']
+export const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'if-range',
+]
 
 /**
  * Whether two entity-tags match by the weak comparison of RFC 9110 §8.8.3.2 (the one

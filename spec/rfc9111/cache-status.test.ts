@@ -7,7 +7,9 @@ function status(response: Response): Map<string, string | true> {
   const value = response.headers.get('cache-status') ?? ''
   const [name, ...params] = value.split(';').map((s) => s.trim())
   assert.equal(name, 'fetch-cache', `Cache-Status: ${value}`)
-  return new Map(params.map((p) => (p.includes('=') ? (p.split('=', 2) as [string, string]) : [p, true])))
+  return new Map<string, string | true>(
+    params.map((p): [string, string | true] => (p.includes('=') ? (p.split('=', 2) as [string, string]) : [p, true])),
+  )
 }
 
 describe('RFC 9211 Cache-Status (cacheControl: true)', () => {
@@ -51,7 +53,9 @@ describe('RFC 9211 Cache-Status (cacheControl: true)', () => {
   it('§2.2 a revalidated response: fwd=stale, fwd-status=304, stored', async () => {
     const p = path()
     r.answer(p, (req) =>
-      req.headers['if-none-match'] ? { status: 304, headers: { etag: '"s"', 'cache-control': 'max-age=60' } } : { headers: { etag: '"s"', 'cache-control': 'max-age=1', age: '5' } },
+      req.headers['if-none-match']
+        ? { status: 304, headers: { etag: '"s"', 'cache-control': 'max-age=60' } }
+        : { headers: { etag: '"s"', 'cache-control': 'max-age=1', age: '5' } },
     )
     await get(r, p)
     const s = status((await get(r, p)).response)
@@ -62,7 +66,11 @@ describe('RFC 9211 Cache-Status (cacheControl: true)', () => {
 
   it('§2.2 a stale response replaced by a 200: fwd=stale, fwd-status=200', async () => {
     const p = path()
-    r.answer(p, { headers: { etag: '"1"', 'cache-control': 'max-age=1', age: '5' } }, { headers: { etag: '"2"', 'cache-control': 'max-age=60' } })
+    r.answer(
+      p,
+      { headers: { etag: '"1"', 'cache-control': 'max-age=1', age: '5' } },
+      { headers: { etag: '"2"', 'cache-control': 'max-age=60' } },
+    )
     await get(r, p)
     const s = status((await get(r, p)).response)
     assert.equal(s.get('fwd'), 'stale')
@@ -72,7 +80,9 @@ describe('RFC 9211 Cache-Status (cacheControl: true)', () => {
   it('§2.2 a fresh response revalidated because the request asked: fwd=request', async () => {
     const p = path()
     r.answer(p, (req) =>
-      req.headers['if-none-match'] ? { status: 304, headers: { etag: '"q"' } } : { headers: { etag: '"q"', 'cache-control': 'max-age=60' } },
+      req.headers['if-none-match']
+        ? { status: 304, headers: { etag: '"q"' } }
+        : { headers: { etag: '"q"', 'cache-control': 'max-age=60' } },
     )
     await get(r, p)
     const s = status((await get(r, p, { headers: { 'cache-control': 'no-cache' } })).response)

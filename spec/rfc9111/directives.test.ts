@@ -86,7 +86,11 @@ describe('RFC 9111 §5.2 Cache-Control directives (cacheControl: true, private c
         await get(s, '/fresh')
         await get(s, '/fresh')
         assert.equal(s.origin.count('/fresh'), 1)
-        s.answer('/stale', { headers: { 'cache-control': 'max-age=1, proxy-revalidate', age: '5', etag: '"p"' } }, { status: 503 })
+        s.answer(
+          '/stale',
+          { headers: { 'cache-control': 'max-age=1, proxy-revalidate', age: '5', etag: '"p"' } },
+          { status: 503 },
+        )
         await get(s, '/stale')
         assert.equal((await get(s, '/stale')).response.status, 503)
       } finally {
@@ -131,14 +135,22 @@ describe('RFC 9111 §5.2 Cache-Control directives (cacheControl: true, private c
 
     it('RFC 5861 §3 stale-while-revalidate: past its window the response is revalidated first', async () => {
       const p = path()
-      r.answer(p, { headers: { 'cache-control': 'max-age=1, stale-while-revalidate=1', age: '5', etag: '"a"' }, body: 'old' }, { body: 'new' })
+      r.answer(
+        p,
+        { headers: { 'cache-control': 'max-age=1, stale-while-revalidate=1', age: '5', etag: '"a"' }, body: 'old' },
+        { body: 'new' },
+      )
       await get(r, p)
       assert.equal((await get(r, p)).text, 'new')
     })
 
     it('RFC 5861 §4 stale-if-error: a stale response is served when the origin answers 500', async () => {
       const p = path()
-      r.answer(p, { headers: { 'cache-control': 'max-age=1, stale-if-error=3600', age: '5' }, body: 'kept' }, { status: 500, body: 'boom' })
+      r.answer(
+        p,
+        { headers: { 'cache-control': 'max-age=1, stale-if-error=3600', age: '5' }, body: 'kept' },
+        { status: 500, body: 'boom' },
+      )
       await get(r, p)
       const second = await get(r, p)
       assert.equal(second.response.status, 200)
@@ -218,7 +230,7 @@ describe('RFC 9111 §5.2 Cache-Control directives (cacheControl: true, private c
       assert.equal(r.origin.count(p), 1)
     })
 
-    it('§5.2.2.2 max-stale never overrides the response\'s must-revalidate or no-cache', async () => {
+    it("§5.2.2.2 max-stale never overrides the response's must-revalidate or no-cache", async () => {
       for (const cc of ['max-age=1, must-revalidate', 'max-age=1, no-cache']) {
         const p = path()
         r.answer(p, { headers: { 'cache-control': cc, age: '5', etag: '"s"' } })
@@ -274,7 +286,11 @@ describe('RFC 9111 §5.2 Cache-Control directives (cacheControl: true, private c
 
     it('§5.2.1.5 no-store: the stored response is not used and the new one is not stored', async () => {
       const p = path()
-      r.answer(p, { headers: { 'cache-control': 'max-age=3600' }, body: 'a' }, { headers: { 'cache-control': 'max-age=3600' }, body: 'b' })
+      r.answer(
+        p,
+        { headers: { 'cache-control': 'max-age=3600' }, body: 'a' },
+        { headers: { 'cache-control': 'max-age=3600' }, body: 'b' },
+      )
       await get(r, p)
       const bypassed = await get(r, p, { headers: { 'cache-control': 'no-store' } })
       assert.equal(bypassed.text, 'b')

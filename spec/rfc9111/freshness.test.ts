@@ -51,7 +51,16 @@ describe('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', () => {
       assert.equal(await reused(r, path(), { 'cache-control': ['max-age=3600', 'max-age=0'] }), true)
       assert.equal(await reused(r, path(), { 'cache-control': 'max-age=0, max-age=3600' }), false)
     })
-    for (const bad of ['max-age=a100', 'max-age=100a', 'max-age=-100', 'max-age=3600.5', "max-age='3600'", 'max-age =3600', 'max-age= 3600', 'max-age=']) {
+    for (const bad of [
+      'max-age=a100',
+      'max-age=100a',
+      'max-age=-100',
+      'max-age=3600.5',
+      "max-age='3600'",
+      'max-age =3600',
+      'max-age= 3600',
+      'max-age=',
+    ]) {
       it(`treats a malformed value as stale: ${bad} (§4.2.1)`, async () => {
         assert.equal(await reused(r, path(), { 'cache-control': bad }), false)
       })
@@ -87,7 +96,15 @@ describe('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', () => {
     it('accepts the obsolete rfc850 and asctime formats (RFC 9110 §5.6.7)', async () => {
       const future = new Date(Date.now() + 3600_000)
       const [wd, d, mon, y, t] = future.toUTCString().replace(',', '').split(' ') as [string, string, string, string, string]
-      const long = { Mon: 'Monday', Tue: 'Tuesday', Wed: 'Wednesday', Thu: 'Thursday', Fri: 'Friday', Sat: 'Saturday', Sun: 'Sunday' }[wd]
+      const long = {
+        Mon: 'Monday',
+        Tue: 'Tuesday',
+        Wed: 'Wednesday',
+        Thu: 'Thursday',
+        Fri: 'Friday',
+        Sat: 'Saturday',
+        Sun: 'Sunday',
+      }[wd]
       const rfc850 = `${long}, ${d}-${mon}-${y.slice(2)} ${t} GMT`
       const asctime = `${wd} ${mon} ${String(Number(d)).padStart(2, ' ')} ${t} ${y}`
       assert.equal(await reused(r, path(), { expires: rfc850, date: httpDate() }), true)
@@ -185,7 +202,10 @@ describe('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', () => {
       assert.equal(await reused(r, path(), { 'last-modified': httpDate(3600), date: httpDate() }), false)
     })
     it('prefers explicit freshness to heuristics (max-age=0 with an old Last-Modified)', async () => {
-      assert.equal(await reused(r, path(), { 'cache-control': 'max-age=0', 'last-modified': httpDate(-86400), date: httpDate() }), false)
+      assert.equal(
+        await reused(r, path(), { 'cache-control': 'max-age=0', 'last-modified': httpDate(-86400), date: httpDate() }),
+        false,
+      )
     })
     for (const status of [200, 203, 204, 404, 405, 410, 414, 501]) {
       it(`applies heuristics to a ${status} (heuristically cacheable, RFC 9110 §15.1)`, async () => {

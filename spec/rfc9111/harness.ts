@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { CacheOptions } from '../../lib/policy/settings.js'
 import { cacheInfo } from '../../lib/response.js'
 import { type CachedFetch, createCachedFetch } from '../../lib/session.js'
-import type { CacheOptions } from '../../lib/policy/settings.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 
 /**

@@ -50,7 +50,11 @@ describe('RFC 9111 HEAD, status codes, ranges and stored fields (cacheControl: t
 
     it('a 200 to HEAD keeps stored fields it does not carry', async () => {
       const p = path()
-      r.answer(p, { headers: { 'cache-control': 'max-age=1', age: '5', etag: '"k"', 'template-a': '1' } }, { headers: { 'cache-control': 'max-age=3600' } })
+      r.answer(
+        p,
+        { headers: { 'cache-control': 'max-age=1', age: '5', etag: '"k"', 'template-a': '1' } },
+        { headers: { 'cache-control': 'max-age=3600' } },
+      )
       await get(r, p)
       await get(r, p, { method: 'HEAD' })
       const { response } = await get(r, p)
@@ -142,7 +146,14 @@ describe('RFC 9111 HEAD, status codes, ranges and stored fields (cacheControl: t
 
     it('stores end-to-end fields as received', async () => {
       const p = path()
-      r.answer(p, { headers: { 'cache-control': 'max-age=3600', 'x-frame-options': 'deny', 'content-type': 'text/plain', 'www-authenticate': 'Basic' } })
+      r.answer(p, {
+        headers: {
+          'cache-control': 'max-age=3600',
+          'x-frame-options': 'deny',
+          'content-type': 'text/plain',
+          'www-authenticate': 'Basic',
+        },
+      })
       await get(r, p)
       const { response } = await get(r, p)
       assert.equal(response.headers.get('x-frame-options'), 'deny')

@@ -38,7 +38,10 @@ describe('RFC 9111 §4.4 invalidation by unsafe methods (cacheControl: true)', (
   it('a successful POST invalidates same-origin Location and Content-Location, relative or absolute', async () => {
     const p = prefix()
     for (const target of ['location-target', 'content-location-target']) r.answer(`${p}/${target}`, fresh)
-    r.answer(`${p}/form`, { status: 201, headers: { location: 'location-target', 'content-location': r.url(`${p}/content-location-target`) } })
+    r.answer(`${p}/form`, {
+      status: 201,
+      headers: { location: 'location-target', 'content-location': r.url(`${p}/content-location-target`) },
+    })
     await get(r, `${p}/location-target`)
     await get(r, `${p}/content-location-target`)
     await get(r, `${p}/form`, { method: 'POST', body: 'x' })

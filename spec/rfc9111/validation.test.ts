@@ -17,7 +17,10 @@ describe('RFC 9111 §4.3 validation (cacheControl: true)', () => {
     r.answer(p, (req) => {
       const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined
       if (conditional) return { status: 304, headers: { ...validator, ...notModified } }
-      return { headers: { 'cache-control': 'max-age=1', age: '5', date: httpDate(), ...validator, 'x-test': 'A' }, body: 'stored body' }
+      return {
+        headers: { 'cache-control': 'max-age=1', age: '5', date: httpDate(), ...validator, 'x-test': 'A' },
+        body: 'stored body',
+      }
     })
   }
 
@@ -179,7 +182,11 @@ describe('RFC 9111 §4.3 validation (cacheControl: true)', () => {
 
   it('§3 never stores a 304 that arrives for an unconditional request', async () => {
     const p = path()
-    r.answer(p, { status: 304, headers: { 'cache-control': 'max-age=3600', etag: '"x"' } }, { headers: { 'cache-control': 'max-age=3600' }, body: 'ok' })
+    r.answer(
+      p,
+      { status: 304, headers: { 'cache-control': 'max-age=3600', etag: '"x"' } },
+      { headers: { 'cache-control': 'max-age=3600' }, body: 'ok' },
+    )
     assert.equal((await get(r, p)).response.status, 304)
     assert.equal((await get(r, p)).text, 'ok')
   })
