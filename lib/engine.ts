@@ -99,7 +99,13 @@ export class Engine {
       const marker = vary ? await this.store.get(request.baseKey) : undefined
       const kept = marker?.kind === 'vary' && marker.vary?.join(',') === vary?.join(',')
       if (vary && !kept) {
-        await this.store.set(request.baseKey, { ...entry, key: request.baseKey, kind: 'vary', body: new Uint8Array(0), expires: null })
+        await this.store.set(request.baseKey, {
+          ...entry,
+          key: request.baseKey,
+          kind: 'vary',
+          body: new Uint8Array(0),
+          expires: null,
+        })
       }
       await this.store.set(key, entry)
       debug('stored %s %s as %s (expires %s)', entry.method, entry.url, key, entry.expires)

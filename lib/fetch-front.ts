@@ -1,8 +1,17 @@
 import { abortable, fanOut, recordBody } from './body.js'
-import type { CacheEntry } from './entry.js'
 import { debug, type Engine, type KeyedRequest } from './engine.js'
+import type { CacheEntry } from './entry.js'
 import { isFetchCacheError } from './errors.js'
-import { type CachePlan, decideCached, decideWrite, mayServeOnError, planRequest } from './policy/actions.js'
+import { redactUrl } from './key.js'
+import {
+  type CachePlan,
+  decideCached,
+  decideWrite,
+  isExpired,
+  isOriginError,
+  mayServeOnError,
+  planRequest,
+} from './policy/actions.js'
 import { parseCacheControl } from './policy/directives.js'
 import { conditionalHeaders, currentAge, hasValidator } from './policy/freshness.js'
 import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from './request.js'
@@ -22,8 +31,11 @@ export interface FetchFrontDeps {
   dispatcher(): unknown
 }
 
-const UNSAFE_SUCCESS = (status: number) => status >= 200 && status < 400
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+const isSuccess = (status: number) => status >= 200 && status < 400
+
+/** How the origin was involved, for `Cache-Status` (RFC 9211 §2.2). */
+type Forward = 'miss' | 'stale' | 'request'
 
 /**
  * The fetch front (DESIGN §2): a fresh hit is answered here, without undici; everything else goes to
@@ -32,144 +44,194 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
   return async function fetch(input, init) {
     const engine = deps.engine()
-    const passInit = originInit(init, deps.dispatcher())
-    const base = deps.baseFetch()
-    if (!engine) return base(input, passInit)
+    if (!engine) return deps.baseFetch()(input, originInit(init, deps.dispatcher(), input))
 
     let request: ParsedRequest
     try {
       request = await parseRequest(input, init, engine.settings.ignored)
     } catch (error) {
-      if (isFetchCacheError(error)) throw error
-      return base(input, passInit) // let fetch raise its own error for a bad URL
+      if (isFetchCacheError(error)) throw error // a bad cacheOptions: the caller's mistake, said at once
+      return deps.baseFetch()(input, originInit(init, deps.dispatcher(), input)) // fetch raises its own error for a bad URL
     }
     if (request.signal?.aborted) throw request.signal.reason
 
     const settings = engine.settings
-    const plan = planRequest(
-      {
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        mode: request.mode,
-        options: request.options,
-        unkeyableBody: request.bodyDigest === undefined,
-      },
-      settings,
-    )
+    const facts = {
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      mode: request.mode,
+      options: request.options,
+      unkeyableBody: request.bodyDigest === undefined,
+    }
+    const plan = planRequest(facts, settings)
     if (plan.kind === 'bypass') {
       debug('bypass %s %s: %s', request.method, request.url, plan.reason)
-      const response = await base(input, passInit)
-      if (!SAFE_METHODS.has(request.method) && UNSAFE_SUCCESS(response.status)) await invalidate(engine, request, response.headers)
-      // rfc: RFC 9211 §2: every response that passed through the cache says what the cache did with it.
-      const fwd = plan.reason.startsWith('method') ? 'method' : 'bypass'
-      return withCacheStatus(response, cacheStatus({ fwd, fwdStatus: response.status, detail: detailToken(plan.reason) }))
+      return bypass({ engine, deps, input, init, request }, plan.reason)
     }
 
     let keyed: KeyedRequest
     try {
-      keyed = { ...request, bodyDigest: request.bodyDigest as string, baseKey: engine.keyFor(request.method, request.url, request.headers, request.bodyDigest as string) }
+      const bodyDigest = request.bodyDigest as string
+      keyed = { ...request, bodyDigest, baseKey: engine.keyFor(request.method, request.url, request.headers, bodyDigest) }
     } catch (error) {
       engine.report(error, 'key')
-      return base(input, passInit)
+      return bypass({ engine, deps, input, init, request }, 'key failed')
     }
-    const call: Call = { engine, input, passInit, base, request, keyed, plan }
-    let entry = plan.read ? await engine.lookup(keyed) : undefined
-    // rfc: RFC 9110 §9.3.2 / RFC 9111 §4: a HEAD can be answered from the stored response to GET.
-    if (!entry && plan.read && request.method === 'HEAD') {
-      const get = getKeyed(engine, request)
-      const stored = get && (await engine.lookup(get))
-      if (stored) {
-        call.keyed = get as KeyedRequest
-        call.headOfGet = true
-        entry = stored
-      }
-    }
+    const call: Call = { engine, deps, input, init, request, keyed, plan }
+    const entry = plan.read ? await lookup(call) : undefined
     const now = engine.now()
     const action = decideCached(plan, entry, settings, now)
     debug('%s %s: %s', request.method, request.url, action.kind)
     switch (action.kind) {
       case 'serve':
-        return serveEntry(call, entry as CacheEntry, now, { stale: action.stale })
+        return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
       case 'serve-stale-and-refresh':
         refreshInBackground(call, entry as CacheEntry)
-        return serveEntry(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
+        return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
       case 'not-cached':
-        return notCached()
+        return notCached(call, now)
       case 'revalidate':
-        return fromOrigin(call, entry, action.headers, request.signal)
+        return fromOrigin(call, entry, action.headers, request.signal, forwardReason(call, entry, now))
       case 'fetch':
-        return settings.coalesce && !entry ? coalesced(call) : fromOrigin(call, entry, undefined, request.signal)
+        if (!entry && settings.coalesce) return coalesced(call)
+        return fromOrigin(call, entry, undefined, request.signal, forwardReason(call, entry, now))
       default:
         return action satisfies never
     }
   }
 }
 
-interface Call {
+/** One request through the front, before a key exists. */
+interface Pass {
   engine: Engine
+  deps: FetchFrontDeps
   input: string | URL | Request
-  passInit: RequestInit | undefined
-  base: FetchFunction
+  init: CacheRequestInit | undefined
   request: ParsedRequest
-  keyed: KeyedRequest
-  plan: CachePlan
-  /** rfc: a HEAD request working on the stored GET response (`keyed` is then the GET's). */
-  headOfGet?: boolean
 }
 
-/** rfc: the keyed GET request a HEAD request can be answered from, or `undefined` if it cannot be keyed. */
-function getKeyed(engine: Engine, request: ParsedRequest): KeyedRequest | undefined {
+/** One request the cache takes part in. */
+interface Call extends Pass {
+  keyed: KeyedRequest
+  plan: CachePlan
+}
+
+/** The stored entry; a HEAD request may be answered from a stored GET (RFC 9111 §4.3.5's spirit, §3 of DESIGN §5). */
+async function lookup(call: Call): Promise<CacheEntry | undefined> {
+  const { engine, keyed } = call
+  const entry = await engine.lookup(keyed)
+  if (entry || keyed.method !== 'HEAD' || !engine.settings.allowableMethods.has('GET')) return entry
   try {
-    return { ...request, method: 'GET', bodyDigest: '', baseKey: engine.keyFor('GET', request.url, request.headers, '') }
+    const baseKey = engine.keyFor('GET', keyed.url, keyed.headers, keyed.bodyDigest)
+    return await engine.lookup({ ...keyed, method: 'GET', baseKey })
   } catch (error) {
     engine.report(error, 'key')
     return undefined
   }
 }
 
-/** rfc: a passed-through response with a `Cache-Status` field (fetch's own headers are immutable). */
-function withCacheStatus(response: Response, status: string): Response {
-  const headers = new Headers(response.headers)
-  headers.set('cache-status', status)
-  const output = new Response(response.body, { status: response.status, statusText: response.statusText, headers })
-  return decorate(output, { url: response.url, redirected: response.redirected, type: response.type }, cacheInfo(response) ?? infoFor(undefined, Date.now(), false))
+/** Whether a HEAD request is working on the stored response to GET (then updates go to that entry). */
+function isHeadOfGet(call: Call, entry: CacheEntry | undefined): entry is CacheEntry {
+  return call.keyed.method === 'HEAD' && entry?.method === 'GET'
+}
+
+/** Why a request went to the origin (RFC 9211 `fwd`): not read, revalidating a fresh entry on request, stale, or a miss. */
+function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): Forward {
+  if (!call.plan.read || (entry && call.plan.revalidate && !isExpired(entry, now))) return 'request'
+  return entry ? 'stale' : 'miss'
+}
+
+/** Sends the request to the origin: the caller's init without the cache's fields, an uncached dispatcher. */
+function send(call: Pass, conditional: Record<string, string> | undefined, signal: AbortSignal | undefined): Promise<Response> {
+  const init: RequestInit = originInit(call.init, call.deps.dispatcher(), call.input) ?? {}
+  if (conditional) {
+    const headers = new Headers(call.request.headers)
+    for (const name in conditional) headers.set(name, conditional[name] as string)
+    init.headers = headers
+  }
+  if (signal) init.signal = signal
+  return call.deps.baseFetch()(call.input, init)
+}
+
+/** The request goes past the cache; a successful unsafe method still invalidates (RFC 9111 §4.4). */
+async function bypass(pass: Pass, reason: string): Promise<Response> {
+  const { engine, request } = pass
+  const response = await send(pass, undefined, request.signal)
+  if (!SAFE_METHODS.has(request.method) && isSuccess(response.status)) await invalidate(engine, request, response.headers)
+  const fwd = reason.startsWith('method') ? 'method' : 'bypass'
+  // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
+  const detail = engine.settings.cacheControl ? detailToken(reason) : undefined
+  return withCacheStatus(
+    response,
+    cacheStatus({ fwd, fwdStatus: response.status, detail }),
+    infoFor(undefined, engine.now(), false),
+  )
 }
 
 /** rfc: a bypass reason as an RFC 9211 `detail` token (sf-token characters only). */
 function detailToken(reason: string): string {
-  return reason.toLowerCase().replace(/[^a-z0-9!#$%&'*+.^_`|~-]+/g, '-').replace(/^-+|-+$/g, '') || 'bypass'
-}
-
-function serveEntry(
-  call: Call,
-  entry: CacheEntry,
-  now: number,
-  how: { stale?: boolean; revalidated?: boolean; detail?: string; fwdStatus?: number; fwd?: 'request' | 'stale' },
-): Response {
-  const age = Math.floor(currentAge(entry, new Headers(entry.headers), now) / 1000)
-  const status = how.revalidated
-    ? cacheStatus({ fwd: how.fwd ?? 'stale', fwdStatus: how.fwdStatus ?? 304, stored: true, ttl: ttlSeconds(entry, now) })
-    : cacheStatus({ hit: true, ttl: ttlSeconds(entry, now), detail: how.detail, ...(how.fwdStatus ? { fwd: 'stale', fwdStatus: how.fwdStatus } : {}) })
-  const info = infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false)
-  return responseFromEntry(
-    entry,
-    [
-      ['age', String(age)],
-      ['cache-status', status],
-    ],
-    info,
-    call.request.signal,
-    call.request.method,
+  return (
+    reason
+      .toLowerCase()
+      .replace(/[^a-z0-9!#$%&'*+.^_`|~-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'bypass'
   )
 }
 
-function notCached(): Response {
-  return new Response('Not Cached', {
+/** A copy of an origin response carrying `Cache-Status` and cache metadata (fetch's own headers are immutable). */
+function withCacheStatus(response: Response, status: string, info: CacheInfo): Response {
+  const headers = new Headers(response.headers)
+  headers.set('cache-status', status)
+  const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+  return decorate(copy, { url: response.url, redirected: response.redirected, type: response.type }, info)
+}
+
+/** Serves a stored entry; one that cannot be served (say, an unknown content-coding) is dropped and fetched anew. */
+async function serveOrRefetch(call: Call, entry: CacheEntry, now: number, how: ServeHow): Promise<Response> {
+  try {
+    return serveEntry(call, entry, now, how)
+  } catch (error) {
+    call.engine.report(error, 'read')
+    await call.engine.remove([entry.key])
+    return fromOrigin(call, undefined, undefined, call.request.signal, 'miss')
+  }
+}
+
+interface ServeHow {
+  stale?: boolean
+  revalidated?: boolean
+  detail?: string
+  fwd?: Forward
+  fwdStatus?: number
+  stored?: boolean
+}
+
+function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): Response {
+  const headers = new Headers(entry.headers)
+  const age = Math.floor(currentAge(entry, headers, now) / 1000)
+  const ttl = ttlSeconds(entry, now)
+  const status =
+    how.fwd === undefined
+      ? cacheStatus({ hit: true, ttl, detail: how.detail })
+      : cacheStatus({ fwd: how.fwd, fwdStatus: how.fwdStatus, stored: how.stored ?? false, ttl, detail: how.detail })
+  headers.set('age', String(age))
+  headers.set('cache-status', status)
+  const info = infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false)
+  return responseFromEntry(entry, headers, info, call.request.signal, call.request.method)
+}
+
+/** `only-if-cached` with nothing usable stored: RFC 9111 §5.2.1.7's 504. */
+function notCached(call: Call, now: number): Response {
+  const response = new Response('Not Cached', {
     status: 504,
     statusText: 'Not Cached',
-    headers: { 'content-type': 'text/plain', 'cache-status': cacheStatus({ detail: 'only-if-cached' }) },
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-status': cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }),
+    },
   })
+  return decorate(response, { url: call.request.url, redirected: false }, infoFor(undefined, now, false))
 }
 
 /**
@@ -181,61 +243,74 @@ async function fromOrigin(
   entry: CacheEntry | undefined,
   conditional: Record<string, string> | undefined,
   signal: AbortSignal | undefined,
+  fwd: Forward,
 ): Promise<Response> {
-  const { engine, request, plan } = call
-  const init: RequestInit = { ...call.passInit }
-  if (conditional) {
-    const headers = new Headers(request.headers)
-    for (const [name, value] of Object.entries(conditional)) headers.set(name, value)
-    init.headers = headers
-  }
-  if (signal !== undefined) init.signal = signal
+  const { engine, plan } = call
   const requestTime = engine.now()
   let response: Response
   try {
-    response = await call.base(call.input, init)
+    response = await send(call, conditional, signal)
   } catch (error) {
-    if (entry && !signal?.aborted && mayServeOnError(plan, entry, engine.settings, engine.now())) {
-      debug('network error, serving stale %s: %s', request.url, error)
-      return serveEntry(call, entry, engine.now(), { stale: true, detail: 'stale-if-error' })
+    const now = engine.now()
+    if (entry && !signal?.aborted && mayServeOnError(plan, entry, engine.settings, now)) {
+      debug('network error, serving stale %s: %s', call.request.url, error)
+      return serveOrRefetch(call, entry, now, { stale: isExpired(entry, now), detail: 'stale-if-error', fwd })
     }
     throw error
   }
   const responseTime = engine.now()
+  const settings = engine.settings
 
+  // RFC 9111 §4.3.4: a 304 to our conditional request freshens the stored entry, every time.
   if (response.status === 304 && entry && conditional) {
     await response.body?.cancel()
     // rfc: RFC 9111 §4.3.4: a 304 naming another strong validator does not describe what we hold:
     // ask again, unconditionally.
-    if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal)
+    if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal, fwd)
     const updated = mergeNotModified(entry, response.headers, requestTime, responseTime)
-    const decision = decideWrite(plan, { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }, engine.settings, responseTime)
+    const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
+    const decision = decideWrite(plan, facts, settings, responseTime)
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
-    if (plan.write) await engine.update(renewed)
-    return serveEntry(call, renewed, responseTime, { revalidated: true, fwd: forwardReason(call, entry, requestTime) })
+    if (plan.write) {
+      if (decision.store) await engine.update(renewed)
+      else await engine.remove([entry.key])
+    }
+    return serveOrRefetch(call, renewed, responseTime, {
+      revalidated: true,
+      fwd,
+      fwdStatus: 304,
+      stored: plan.write && decision.store,
+    })
   }
-  if (response.status >= 500 && entry && mayServeOnError(plan, entry, engine.settings, responseTime)) {
+  if (entry && isOriginError(response.status, settings) && mayServeOnError(plan, entry, settings, responseTime)) {
+    debug('origin %d, serving stale %s', response.status, call.request.url)
     await response.body?.cancel()
-    return serveEntry(call, entry, responseTime, { stale: true, detail: 'stale-if-error', fwdStatus: response.status })
+    const how = { stale: isExpired(entry, responseTime), detail: 'stale-if-error', fwd, fwdStatus: response.status }
+    return serveOrRefetch(call, entry, responseTime, how)
   }
   // rfc: a HEAD answered by the origin while we hold a GET response: refresh that response (RFC 9111 §4.3.5).
-  if (call.headOfGet && entry) {
+  if (isHeadOfGet(call, entry)) {
     if (response.status === 200) await refreshFromHead(call, entry, response.headers, requestTime, responseTime)
-    return withCacheStatus(response, cacheStatus({ fwd: forwardReason(call, entry, requestTime), fwdStatus: response.status }))
+    return withCacheStatus(response, cacheStatus({ fwd, fwdStatus: response.status }), infoFor(undefined, responseTime, false))
   }
-  return storeAndPass(call, response, requestTime, responseTime, entry ? forwardReason(call, entry, requestTime) : undefined)
-}
-
-/** rfc: why a request that found an entry still went to the origin (RFC 9211 `fwd`). */
-function forwardReason(call: Call, entry: CacheEntry, now: number): 'request' | 'stale' {
-  return call.plan.revalidate && (entry.expires === null || entry.expires > now) ? 'request' : 'stale'
+  // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
+  if (!SAFE_METHODS.has(call.request.method) && isSuccess(response.status)) {
+    await invalidate(engine, call.request, response.headers)
+  }
+  return storeAndPass(call, response, requestTime, responseTime, fwd)
 }
 
 /**
  * rfc: RFC 9111 §4.3.5: a 200 to HEAD updates the stored GET response's header fields when its
  * validators match, and makes it stale when they show the representation changed.
  */
-async function refreshFromHead(call: Call, entry: CacheEntry, head: Headers, requestTime: number, responseTime: number): Promise<void> {
+async function refreshFromHead(
+  call: Call,
+  entry: CacheEntry,
+  head: Headers,
+  requestTime: number,
+  responseTime: number,
+): Promise<void> {
   const { engine, plan } = call
   if (!plan.write) return
   const merged = mergeHead(entry, head, requestTime, responseTime)
@@ -243,12 +318,8 @@ async function refreshFromHead(call: Call, entry: CacheEntry, head: Headers, req
     await engine.update({ ...entry, expires: Math.min(entry.expires ?? responseTime, responseTime) })
     return
   }
-  const decision = decideWrite(
-    plan,
-    { status: entry.status, headers: new Headers(merged.entry.headers), requestTime, responseTime },
-    engine.settings,
-    responseTime,
-  )
+  const facts = { status: entry.status, headers: new Headers(merged.entry.headers), requestTime, responseTime }
+  const decision = decideWrite(plan, facts, engine.settings, responseTime)
   await engine.update({ ...merged.entry, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime })
 }
 
@@ -258,12 +329,10 @@ async function storeAndPass(
   response: Response,
   requestTime: number,
   responseTime: number,
-  fwd?: 'request' | 'stale',
+  fwd: Forward,
 ): Promise<Response> {
   const { engine, keyed, plan } = call
   const settings = engine.settings
-  // rfc: an unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
-  if (!SAFE_METHODS.has(keyed.method) && UNSAFE_SUCCESS(response.status)) await invalidate(engine, call.request, response.headers)
   const decision = decideWrite(
     plan,
     { status: response.status, headers: response.headers, requestTime, responseTime, redirected: response.redirected },
@@ -271,6 +340,7 @@ async function storeAndPass(
     responseTime,
   )
   let store = decision.store
+  let reason = decision.store ? 'storing' : decision.reason
   if (store && settings.filter) {
     try {
       store = settings.filter(response) !== false
@@ -278,33 +348,42 @@ async function storeAndPass(
       engine.report(error, 'filter')
       store = false
     }
+    if (!store) reason = 'filtered'
   }
-  const length = Number(response.headers.get('content-length') ?? 0)
-  if (length > settings.maxEntrySize) store = false
-  debug('origin %d for %s: %s', response.status, keyed.url, store ? 'storing' : decision.store ? 'filtered' : decision.reason)
+  if (store && Number(response.headers.get('content-length') ?? 0) > settings.maxEntrySize) {
+    store = false
+    reason = 'larger than maxEntrySize'
+  }
+  debug('origin %d for %s: %s', response.status, keyed.url, reason)
 
   const headers = new Headers(response.headers)
-  headers.set('cache-status', cacheStatus({ fwd: fwd ?? (call.plan.read ? 'miss' : 'request'), fwdStatus: response.status, stored: store }))
-  const expires = decision.store ? decision.expires : null
+  const ttl =
+    store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
+  headers.set('cache-status', cacheStatus({ fwd, fwdStatus: response.status, stored: store, ttl }))
   const info: CacheInfo = infoFor(undefined, responseTime, false)
-  const save = async (body: Uint8Array) => {
-    const saved = await engine.save(keyed, {
-      responseUrl: response.url || keyed.url,
-      status: response.status,
-      statusText: response.statusText,
-      headers: storableHeaders(response.headers, settings.cacheControl ? parseCacheControl(response.headers.get('cache-control')) : undefined),
-      redirected: response.redirected,
-      body,
-      encoding: 'identity',
-      requestTime,
-      responseTime,
-      createdAt: responseTime,
-      expires,
-    })
-    if (saved) Object.assign(info, infoFor(saved, responseTime, false))
-  }
   let body = response.body
   if (store) {
+    const expires = decision.store ? decision.expires : null
+    const save = async (bytes: Uint8Array) => {
+      const saved = await engine.save(keyed, {
+        responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
+        status: response.status,
+        statusText: response.statusText,
+        headers: storableHeaders(
+          response.headers,
+          settings.cacheControl ? parseCacheControl(response.headers.get('cache-control')) : undefined,
+        ),
+        redirected: response.redirected,
+        body: bytes,
+        encoding: 'identity',
+        requestTime,
+        responseTime,
+        createdAt: responseTime,
+        expires,
+      })
+      // The caller's response learns its entry once stored (its body was read to the end).
+      if (saved) Object.assign(info, infoFor(saved, responseTime, false))
+    }
     if (body) body = recordBody(body, settings.maxEntrySize, save)
     else await save(new Uint8Array(0))
   }
@@ -335,14 +414,14 @@ function coalesced(call: Call): Promise<Response> {
     const started: Flight = { members: [], controller: new AbortController() }
     flight = started
     engine.inFlight.set(flightKey, started)
-    fromOrigin(call, undefined, undefined, started.controller.signal).then(
+    fromOrigin(call, undefined, undefined, started.controller.signal, call.plan.read ? 'miss' : 'request').then(
       (response) => {
         engine.inFlight.delete(flightKey)
         distribute(started.members, response)
       },
       (error) => {
         engine.inFlight.delete(flightKey)
-        for (const member of started.members) member.reject(error)
+        for (const member of started.members.splice(0)) member.reject(error)
       },
     )
   }
@@ -382,28 +461,21 @@ function distribute(members: Member[], response: Response): void {
   })
 }
 
-/** stale-while-revalidate: refresh the entry off the caller's path, one refresh per key at a time. */
+/**
+ * stale-while-revalidate: refresh the entry off the caller's path (never with the caller's
+ * AbortSignal: the caller has its answer already), one refresh per key at a time.
+ */
 function refreshInBackground(call: Call, entry: CacheEntry): void {
   const { engine, keyed } = call
   if (engine.refreshing.has(keyed.baseKey)) return
   engine.refreshing.add(keyed.baseKey)
-  const conditional = conditionalFor(entry)
-  const background: Call = { ...call, request: { ...call.request, signal: undefined }, passInit: withoutSignal(call.passInit) }
-  fromOrigin(background, entry, conditional, undefined)
+  const headers = new Headers(entry.headers)
+  const conditional = hasValidator(headers) ? conditionalHeaders(headers) : undefined
+  const background: Call = { ...call, request: { ...call.request, signal: undefined } }
+  fromOrigin(background, entry, conditional, new AbortController().signal, 'stale')
     .then((response) => response.arrayBuffer())
     .catch((error) => debug('background refresh of %s failed: %s', keyed.url, error))
     .finally(() => engine.refreshing.delete(keyed.baseKey))
-}
-
-function conditionalFor(entry: CacheEntry): Record<string, string> | undefined {
-  const headers = new Headers(entry.headers)
-  return hasValidator(headers) ? conditionalHeaders(headers) : undefined
-}
-
-function withoutSignal(init: RequestInit | undefined): RequestInit | undefined {
-  if (!init?.signal) return init
-  const { signal: _signal, ...rest } = init
-  return rest
 }
 
 /** RFC 9111 §4.4: a successful unsafe request invalidates the URL and same-origin Location / Content-Location. */

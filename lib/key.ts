@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto'
+import { InvalidOptionValueError } from './errors.js'
 import type { ResolvedSettings } from './policy/settings.js'
 
 /** Bumped when the key recipe changes, so old entries are re-keyed or missed, never misread. */
@@ -10,28 +11,51 @@ export const REDACTED = 'REDACTED'
 export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie']
 
 /**
- * Headers that fetch adds on its own, which one front sees and the other does not. They are left out
- * when `matchHeaders` is `true` and from `Vary` matching, so both fronts compute the same key
- * (content-coding is handled by converting the stored body, not by separate variants).
+ * Headers that only describe the transport (or that fetch adds on its own, so one front sees them
+ * and the other does not). They never take part in `matchHeaders: true` or in `Vary` matching:
+ * content-coding is handled by converting the stored body, not by separate variants.
  */
 const TRANSPORT_HEADERS = new Set([
   'accept-encoding',
-  'accept-language',
-  'accept',
   'connection',
   'content-length',
   'host',
   'keep-alive',
   'sec-fetch-mode',
   'transfer-encoding',
-  'user-agent',
 ])
 
-/** rfc: the values fetch (Node's or undici's) sends for these headers when the caller set none. */
-const FETCH_DEFAULTS: Readonly<Record<string, readonly string[]>> = {
+/**
+ * Request headers that steer the cache itself, not the content: left out of `matchHeaders: true`,
+ * so a `no-cache` refresh or a conditional request updates the same entry.
+ */
+const CACHE_REQUEST_HEADERS = new Set([
+  'cache-control',
+  'pragma',
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+])
+
+/**
+ * What fetch sends when the caller sets nothing (Node's fetch first, then undici's own `fetch`). An
+ * absent header compares equal to its default, so a request made through either front, with or without
+ * the explicit default, finds the same entry; RFC 9110 §12.5 gives absent `Accept` / `Accept-Language`
+ * the same meaning as `*`. A value the caller set still selects its own variant (RFC 9111 §4.1).
+ */
+const FETCH_DEFAULTS: Readonly<Record<string, readonly [string, ...string[]]>> = {
   accept: ['*/*'],
   'accept-language': ['*'],
   'user-agent': ['node', 'undici'],
+}
+
+/** A request header's value for matching: the fetch default when absent (or another default), `null` when absent without one. */
+function matchedValue(name: string, headers: Headers): string | null {
+  const value = headers.get(name)
+  const defaults = FETCH_DEFAULTS[name]
+  if (defaults && (value === null || defaults.includes(value))) return defaults[0]
+  return value
 }
 
 /** The parts of a request that make its key. */
@@ -73,10 +97,15 @@ export function redactUrl(input: string, ignored: ReadonlySet<string>): string {
  * The digest of a request body, normalized so equivalent bodies share a key: JSON with sorted keys,
  * form bodies like queries, ignored fields removed; other bodies hashed as bytes.
  */
-export function bodyDigest(body: Uint8Array | string | undefined, contentType: string | null, ignored: ReadonlySet<string>): string {
+export function bodyDigest(
+  body: Uint8Array | string | undefined,
+  contentType: string | null,
+  ignored: ReadonlySet<string>,
+): string {
   if (body === undefined || body.length === 0) return ''
   const type = contentType?.toLowerCase() ?? ''
-  const text = () => (typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
+  const text = () =>
+    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
   let normalized: string | Uint8Array = body
   if (type.includes('json')) {
     try {
@@ -114,15 +143,24 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
   const { headers } = input
   const matched = settings.matchHeaders
   if (matched === true) {
-    for (const [name, value] of headers) {
-      if (TRANSPORT_HEADERS.has(name) || settings.ignoredHeaders.has(name) || CREDENTIAL_HEADERS.includes(name)) continue
-      hash.update(`${name}:${value}\n`)
+    const names = new Set<string>(Object.keys(FETCH_DEFAULTS))
+    for (const name of headers.keys()) names.add(name)
+    for (const name of [...names].sort()) {
+      if (
+        TRANSPORT_HEADERS.has(name) ||
+        CACHE_REQUEST_HEADERS.has(name) ||
+        settings.ignoredHeaders.has(name) ||
+        CREDENTIAL_HEADERS.includes(name)
+      ) {
+        continue
+      }
+      hash.update(`${name}:${normalizeValue(matchedValue(name, headers) as string)}\n`)
     }
   } else {
     for (const name of matched) {
       if (settings.ignoredHeaders.has(name) || CREDENTIAL_HEADERS.includes(name)) continue
-      const value = headers.get(name)
-      if (value !== null) hash.update(`${name}:${value}\n`)
+      const value = matchedValue(name, headers)
+      if (value !== null) hash.update(`${name}:${normalizeValue(value)}\n`)
     }
   }
   // Credentials partition the cache unless ignoredParameters names them (DESIGN §6).
@@ -133,7 +171,22 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
   }
   const key = hash.digest('hex')
   if (!settings.keyFn) return key
-  return settings.keyFn({ method: input.method, url: input.url, headers, bodyDigest: input.bodyDigest, defaultKey: key })
+  const custom: unknown = settings.keyFn({
+    method: input.method,
+    url: input.url,
+    headers,
+    bodyDigest: input.bodyDigest,
+    defaultKey: key,
+  })
+  if (typeof custom !== 'string' || custom === '') {
+    throw new InvalidOptionValueError('keyFn', custom, 'must return a non-empty string')
+  }
+  return custom
+}
+
+/** Whitespace around commas collapsed (RFC 9111 §4.1 allows normalizing before comparing). */
+function normalizeValue(value: string): string {
+  return value.replace(/\s*,\s*/g, ',').trim()
 }
 
 /** The key of one variant of a response that carried `Vary`. */
@@ -145,18 +198,14 @@ export function variantKey(baseKey: string, vary: readonly string[], headers: He
 
 /**
  * A request header's value as `Vary` compares it: whitespace around commas collapsed (RFC 9111 §4.1
- * allows normalizing), credentials hashed, fetch's own transport headers ignored.
+ * allows normalizing), fetch's defaults filled in, credentials hashed, transport headers ignored.
  */
 export function varyValue(name: string, headers: Headers, secret: string): string {
-  // rfc: a header the caller set still selects the variant (RFC 9111 §4.1: a Vary: Accept-Language
-  // response must not be served to another language); only fetch's own default value counts as absent,
-  // so both fronts agree. accept-encoding stays ignored: the stored body is converted instead.
-  const defaults = FETCH_DEFAULTS[name]
-  if (TRANSPORT_HEADERS.has(name) && !defaults) return ''
-  const value = headers.get(name)
-  if (value === null || defaults?.includes(value)) return '\u0000absent'
+  if (TRANSPORT_HEADERS.has(name)) return ''
+  const value = matchedValue(name, headers)
+  if (value === null) return '\u0000absent'
   if (CREDENTIAL_HEADERS.includes(name)) return hashCredential(value, secret)
-  return value.replace(/\s*,\s*/g, ',').trim()
+  return normalizeValue(value)
 }
 
 /** The request headers as stored: credentials hashed, ignored ones redacted. */

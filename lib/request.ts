@@ -56,11 +56,16 @@ export async function parseRequest(
   }
 }
 
-async function digestBody(body: NonNullable<RequestInit['body']>, contentType: string | null, ignored: ReadonlySet<string>): Promise<string | undefined> {
+async function digestBody(
+  body: NonNullable<RequestInit['body']>,
+  contentType: string | null,
+  ignored: ReadonlySet<string>,
+): Promise<string | undefined> {
   if (typeof body === 'string') return bodyDigest(body, contentType ?? 'text/plain', ignored)
   if (body instanceof URLSearchParams) return bodyDigest(body.toString(), 'application/x-www-form-urlencoded', ignored)
   if (body instanceof ArrayBuffer) return bodyDigest(new Uint8Array(body), contentType, ignored)
-  if (ArrayBuffer.isView(body)) return bodyDigest(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType, ignored)
+  if (ArrayBuffer.isView(body))
+    return bodyDigest(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType, ignored)
   // Reading a Blob or FormData does not consume it: the caller's body stays intact.
   if (body instanceof Blob) return bodyDigest(new Uint8Array(await body.arrayBuffer()), contentType ?? body.type, ignored)
   if (body instanceof FormData) return formDigest(body, ignored)
@@ -82,10 +87,20 @@ async function formDigest(form: FormData, ignored: ReadonlySet<string>): Promise
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex')
 }
 
-/** `init` without the cache's own fields (undici does not implement cache modes), plus a dispatcher. */
-export function originInit(init: CacheRequestInit | undefined, dispatcher: unknown): RequestInit | undefined {
-  if (init === undefined && dispatcher === undefined) return undefined
+/**
+ * `init` without the cache's own fields, plus a dispatcher. Cache modes never reach undici: it would
+ * turn them into `Cache-Control` / `Pragma` request headers (Fetch §4.5), so a `Request` carrying a
+ * mode gets `cache: 'default'` (which overrides it without touching its body).
+ */
+export function originInit(
+  init: CacheRequestInit | undefined,
+  dispatcher: unknown,
+  input?: string | URL | Request,
+): RequestInit | undefined {
+  const modeInRequest = input instanceof Request && input.cache !== 'default'
+  if (init === undefined && dispatcher === undefined && !modeInRequest) return undefined
   const { cache: _cache, cacheOptions: _options, ...rest } = init ?? {}
   if (dispatcher !== undefined) (rest as { dispatcher?: unknown }).dispatcher = dispatcher
+  if (modeInRequest) (rest as { cache?: string }).cache = 'default'
   return rest
 }

@@ -1,6 +1,14 @@
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import type { Store } from '../stores/store.js'
-import { compileUrlRules, type ExpireAfter, type Expiry, NEVER_EXPIRE, parseExpireAfter, parseStaleLimit, type UrlRule } from './expiration.js'
+import {
+  compileUrlRules,
+  type ExpireAfter,
+  type Expiry,
+  NEVER_EXPIRE,
+  parseExpireAfter,
+  parseStaleLimit,
+  type UrlRule,
+} from './expiration.js'
 
 /** What `keyFn` receives: the request as the cache sees it. */
 export interface KeyRequest {
@@ -388,9 +396,11 @@ export function resolveSettings(settings: CacheSettings, explicit: ReadonlySet<s
   }
 }
 
+const NO_REQUEST_OPTIONS: RequestCacheOptions = Object.freeze({})
+
 /** Validates `init.cacheOptions`. Runs per request, so it only checks what was given. */
 export function validateRequestOptions(value: unknown): RequestCacheOptions {
-  if (value === undefined) return {}
+  if (value === undefined) return NO_REQUEST_OPTIONS
   if (value === null || typeof value !== 'object') throw new InvalidOptionTypeError('cacheOptions', value, 'an object')
   const options = value as Record<string, unknown>
   for (const [name, v] of Object.entries(options)) {
