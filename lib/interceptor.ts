@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { concat } from './body.js'
-import type { CacheEntry } from './entry.js'
 import { debug, type Engine, type KeyedRequest } from './engine.js'
+import type { CacheEntry } from './entry.js'
 import { bodyDigest } from './key.js'
 import { type CachePlan, decideCached, decideWrite, mayServeOnError, planRequest } from './policy/actions.js'
 import { currentAge } from './policy/freshness.js'
@@ -60,29 +60,56 @@ function prepare(engine: Engine, opts: Dispatcher.DispatchOptions): Prepared | u
   const headers = toHeaders(opts.headers)
   const body = opts.body
   const keyable = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
-  const digest = keyable ? bodyDigest((body ?? undefined) as string | Uint8Array | undefined, headers.get('content-type'), engine.settings.ignored) : undefined
-  const plan = planRequest({ method, url, headers, mode: undefined, options: {}, unkeyableBody: digest === undefined }, engine.settings)
+  const digest = keyable
+    ? bodyDigest((body ?? undefined) as string | Uint8Array | undefined, headers.get('content-type'), engine.settings.ignored)
+    : undefined
+  const plan = planRequest(
+    { method, url, headers, mode: undefined, options: {}, unkeyableBody: digest === undefined },
+    engine.settings,
+  )
   if (plan.kind === 'bypass') return { method, url, headers, plan, keyed: undefined }
   const bodyKey = digest as string
   const keyed: KeyedRequest = { method, url, headers, bodyDigest: bodyKey, baseKey: engine.keyFor(method, url, headers, bodyKey) }
   return { method, url, headers, plan, keyed }
 }
 
-async function run(engine: Engine, dispatch: Dispatch, opts: Dispatcher.DispatchOptions, handler: Handler, keyed: KeyedRequest, plan: CachePlan) {
+async function run(
+  engine: Engine,
+  dispatch: Dispatch,
+  opts: Dispatcher.DispatchOptions,
+  handler: Handler,
+  keyed: KeyedRequest,
+  plan: CachePlan,
+) {
   const entry = plan.read ? await engine.lookup(keyed) : undefined
   const now = engine.now()
   const action = decideCached(plan, entry, engine.settings, now)
   debug('%s %s (dispatcher): %s', keyed.method, keyed.url, action.kind)
   switch (action.kind) {
     case 'serve':
-      return serve(handler, entry as CacheEntry, keyed.method, now, cacheStatus({ hit: true, ttl: ttlSeconds(entry as CacheEntry, now) }))
+      return serve(
+        handler,
+        entry as CacheEntry,
+        keyed.method,
+        now,
+        cacheStatus({ hit: true, ttl: ttlSeconds(entry as CacheEntry, now) }),
+      )
     case 'serve-stale-and-refresh': {
       if (!engine.refreshing.has(keyed.baseKey)) {
         engine.refreshing.add(keyed.baseKey)
         const done = () => engine.refreshing.delete(keyed.baseKey)
-        dispatch(withHeaders(opts, conditionalFor(entry as CacheEntry)), new StoringHandler(discardHandler(done), engine, keyed, plan, entry, true))
+        dispatch(
+          withHeaders(opts, conditionalFor(entry as CacheEntry)),
+          new StoringHandler(discardHandler(done), engine, keyed, plan, entry, true),
+        )
       }
-      return serve(handler, entry as CacheEntry, keyed.method, now, cacheStatus({ hit: true, ttl: ttlSeconds(entry as CacheEntry, now), detail: 'stale-while-revalidate' }))
+      return serve(
+        handler,
+        entry as CacheEntry,
+        keyed.method,
+        now,
+        cacheStatus({ hit: true, ttl: ttlSeconds(entry as CacheEntry, now), detail: 'stale-while-revalidate' }),
+      )
     }
     case 'not-cached':
       return serveGenerated(handler, 504, 'Not Cached', cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }))
@@ -129,7 +156,14 @@ class StoringHandler implements Handler {
   #swap: 'revalidated' | 'stale' | undefined
   #started = false
 
-  constructor(handler: Handler, engine: Engine, keyed: KeyedRequest, plan: CachePlan, entry: CacheEntry | undefined, conditional: boolean) {
+  constructor(
+    handler: Handler,
+    engine: Engine,
+    keyed: KeyedRequest,
+    plan: CachePlan,
+    entry: CacheEntry | undefined,
+    conditional: boolean,
+  ) {
     this.#handler = handler
     this.#engine = engine
     this.#keyed = keyed
@@ -168,7 +202,10 @@ class StoringHandler implements Handler {
     let store = decision.store && Number(responseHeaders.get('content-length') ?? 0) <= engine.settings.maxEntrySize
     if (store && engine.settings.filter) {
       try {
-        store = engine.settings.filter(new Response(null, { status: statusCode < 200 ? 200 : statusCode, headers: responseHeaders })) !== false
+        store =
+          engine.settings.filter(
+            new Response(null, { status: statusCode < 200 ? 200 : statusCode, headers: responseHeaders }),
+          ) !== false
       } catch (error) {
         engine.report(error, 'filter')
         store = false
@@ -205,17 +242,39 @@ class StoringHandler implements Handler {
       const updated = mergeNotModified(entry, new Headers(this.#headers), this.#requestTime, this.#responseTime)
       const decision = decideWrite(
         this.#plan,
-        { status: entry.status, headers: new Headers(updated.headers), requestTime: this.#requestTime, responseTime: this.#responseTime },
+        {
+          status: entry.status,
+          headers: new Headers(updated.headers),
+          requestTime: this.#requestTime,
+          responseTime: this.#responseTime,
+        },
         engine.settings,
         this.#responseTime,
       )
-      const renewed: CacheEntry = { ...updated, createdAt: this.#responseTime, expires: decision.store ? decision.expires : this.#responseTime }
+      const renewed: CacheEntry = {
+        ...updated,
+        createdAt: this.#responseTime,
+        expires: decision.store ? decision.expires : this.#responseTime,
+      }
       if (this.#plan.write) await engine.update(renewed)
-      serve(this.#handler, renewed, this.#keyed.method, this.#responseTime, cacheStatus({ fwd: 'stale', fwdStatus: 304, stored: true, ttl: ttlSeconds(renewed, this.#responseTime) }), controller)
+      serve(
+        this.#handler,
+        renewed,
+        this.#keyed.method,
+        this.#responseTime,
+        cacheStatus({ fwd: 'stale', fwdStatus: 304, stored: true, ttl: ttlSeconds(renewed, this.#responseTime) }),
+        controller,
+      )
       return
     }
     if (this.#swap === 'stale' && entry) {
-      const status = cacheStatus({ hit: true, fwd: 'stale', fwdStatus: this.#status, ttl: ttlSeconds(entry, this.#responseTime), detail: 'stale-if-error' })
+      const status = cacheStatus({
+        hit: true,
+        fwd: 'stale',
+        fwdStatus: this.#status,
+        ttl: ttlSeconds(entry, this.#responseTime),
+        detail: 'stale-if-error',
+      })
       serve(this.#handler, entry, this.#keyed.method, this.#responseTime, status, controller)
       return
     }
@@ -250,9 +309,21 @@ class StoringHandler implements Handler {
   onResponseError(controller: Controller, error: Error): void {
     this.#chunks = undefined
     const entry = this.#entry
-    if (!this.#started && !controller.aborted && entry && mayServeOnError(this.#plan, entry, this.#engine.settings, this.#engine.now())) {
+    if (
+      !this.#started &&
+      !controller.aborted &&
+      entry &&
+      mayServeOnError(this.#plan, entry, this.#engine.settings, this.#engine.now())
+    ) {
       const now = this.#engine.now()
-      serve(this.#handler, entry, this.#keyed.method, now, cacheStatus({ hit: true, ttl: ttlSeconds(entry, now), detail: 'stale-if-error' }), controller)
+      serve(
+        this.#handler,
+        entry,
+        this.#keyed.method,
+        now,
+        cacheStatus({ hit: true, ttl: ttlSeconds(entry, now), detail: 'stale-if-error' }),
+        controller,
+      )
       return
     }
     this.#handler.onResponseError?.(controller, error)
@@ -374,7 +445,12 @@ function serveGenerated(handler: Handler, statusCode: number, text: string, stat
   handler.onRequestStart?.(controller, {})
   if (controller.aborted) return
   const body = Buffer.from(text)
-  handler.onResponseStart?.(controller, statusCode, { 'content-type': 'text/plain', 'content-length': String(body.byteLength), 'cache-status': status }, text)
+  handler.onResponseStart?.(
+    controller,
+    statusCode,
+    { 'content-type': 'text/plain', 'content-length': String(body.byteLength), 'cache-status': status },
+    text,
+  )
   if (controller.aborted) return
   handler.onResponseData?.(controller, body)
   handler.onResponseEnd?.(controller, {})
@@ -410,7 +486,8 @@ function toHeaders(raw: Dispatcher.DispatchOptions['headers']): Headers {
     for (const [name, value] of raw as Iterable<[string, string | string[]]>) appendValue(headers, name, value)
     return headers
   }
-  for (const [name, value] of Object.entries(raw as Record<string, string | string[] | undefined>)) appendValue(headers, name, value)
+  for (const [name, value] of Object.entries(raw as Record<string, string | string[] | undefined>))
+    appendValue(headers, name, value)
   return headers
 }
 

@@ -66,6 +66,11 @@ export interface KeyInput {
   headers: Headers
   /** From `bodyDigest()`; `''` without a body. */
   bodyDigest: string
+  /**
+   * The credential headers already hold `hashCredential()` values (stored request headers, when
+   * `recreateKeys()` re-keys an entry): use them as they are instead of hashing them again.
+   */
+  credentialsHashed?: boolean
 }
 
 /**
@@ -167,7 +172,7 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
   for (const name of CREDENTIAL_HEADERS) {
     if (settings.ignoredHeaders.has(name)) continue
     const value = headers.get(name)
-    if (value !== null) hash.update(`${name}:${hashCredential(value, secret)}\n`)
+    if (value !== null) hash.update(`${name}:${input.credentialsHashed ? value : hashCredential(value, secret)}\n`)
   }
   const key = hash.digest('hex')
   if (!settings.keyFn) return key
@@ -189,10 +194,16 @@ function normalizeValue(value: string): string {
   return value.replace(/\s*,\s*/g, ',').trim()
 }
 
-/** The key of one variant of a response that carried `Vary`. */
-export function variantKey(baseKey: string, vary: readonly string[], headers: Headers, secret: string): string {
+/** The key of one variant of a response that carried `Vary`. `credentialsHashed`: as in `KeyInput`. */
+export function variantKey(
+  baseKey: string,
+  vary: readonly string[],
+  headers: Headers,
+  secret: string,
+  credentialsHashed = false,
+): string {
   const hash = createHash('sha256').update(`${baseKey}\nvary\n`)
-  for (const name of vary) hash.update(`${name}:${varyValue(name, headers, secret)}\n`)
+  for (const name of vary) hash.update(`${name}:${varyValue(name, headers, secret, credentialsHashed)}\n`)
   return hash.digest('hex')
 }
 
@@ -200,11 +211,11 @@ export function variantKey(baseKey: string, vary: readonly string[], headers: He
  * A request header's value as `Vary` compares it: whitespace around commas collapsed (RFC 9111 §4.1
  * allows normalizing), fetch's defaults filled in, credentials hashed, transport headers ignored.
  */
-export function varyValue(name: string, headers: Headers, secret: string): string {
+export function varyValue(name: string, headers: Headers, secret: string, credentialsHashed = false): string {
   if (TRANSPORT_HEADERS.has(name)) return ''
   const value = matchedValue(name, headers)
   if (value === null) return '\u0000absent'
-  if (CREDENTIAL_HEADERS.includes(name)) return hashCredential(value, secret)
+  if (CREDENTIAL_HEADERS.includes(name)) return credentialsHashed ? value : hashCredential(value, secret)
   return normalizeValue(value)
 }
 

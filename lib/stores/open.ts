@@ -25,7 +25,11 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
   }
   if (backend === 'sqlite') {
     return {
-      store: new SqliteStore({ path: sqlitePath(options), onError, ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}) }),
+      store: new SqliteStore({
+        path: sqlitePath(options),
+        onError,
+        ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
+      }),
       owned: true,
     }
   }
@@ -47,6 +51,8 @@ export function sqlitePath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDi
 }
 
 function userCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || (process.platform === 'darwin' ? join(homedir(), 'Library', 'Caches') : join(homedir(), '.cache'))
+  const base =
+    process.env.XDG_CACHE_HOME ||
+    (process.platform === 'darwin' ? join(homedir(), 'Library', 'Caches') : join(homedir(), '.cache'))
   return join(base, 'fetch-cache')
 }
