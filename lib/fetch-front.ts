@@ -12,11 +12,19 @@ import {
   mayServeOnError,
   planRequest,
 } from './policy/actions.js'
-import { parseCacheControl } from './policy/directives.js'
 import { conditionalHeaders, currentAge, hasValidator } from './policy/freshness.js'
 import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from './request.js'
-import { type CacheInfo, cacheInfo, cacheStatus, decorate, infoFor, responseFromEntry, ttlSeconds } from './response.js'
-import { mergeHead, mergeNotModified, notModifiedMatches, storableHeaders } from './revalidation.js'
+import {
+  bypassStatus,
+  type CacheInfo,
+  cacheInfo,
+  cacheStatus,
+  decorate,
+  infoFor,
+  responseFromEntry,
+  ttlSeconds,
+} from './response.js'
+import { freshenFromHead, mergeNotModified, notModifiedMatches, storableHeaders } from './revalidation.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
 export type FetchFunction = (input: string | URL | Request, init?: CacheRequestInit) => Promise<Response>
@@ -30,9 +38,6 @@ export interface FetchFrontDeps {
   /** A dispatcher that does not cache, so a request is never looked up or stored twice. */
   dispatcher(): unknown
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
-const isSuccess = (status: number) => status >= 200 && status < 400
 
 /** How the origin was involved, for `Cache-Status` (RFC 9211 §2.2). */
 type Forward = 'miss' | 'stale' | 'request'
@@ -79,7 +84,7 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
       return bypass({ engine, deps, input, init, request }, 'key failed')
     }
     const call: Call = { engine, deps, input, init, request, keyed, plan }
-    const entry = plan.read ? await lookup(call) : undefined
+    const entry = plan.read ? await engine.lookupFor(keyed) : undefined
     const now = engine.now()
     const action = decideCached(plan, entry, settings, now)
     debug('%s %s: %s', request.method, request.url, action.kind)
@@ -117,25 +122,6 @@ interface Call extends Pass {
   plan: CachePlan
 }
 
-/** The stored entry; a HEAD request may be answered from a stored GET (RFC 9111 §4.3.5's spirit, §3 of DESIGN §5). */
-async function lookup(call: Call): Promise<CacheEntry | undefined> {
-  const { engine, keyed } = call
-  const entry = await engine.lookup(keyed)
-  if (entry || keyed.method !== 'HEAD' || !engine.settings.allowableMethods.has('GET')) return entry
-  try {
-    const baseKey = engine.keyFor('GET', keyed.url, keyed.headers, keyed.bodyDigest)
-    return await engine.lookup({ ...keyed, method: 'GET', baseKey })
-  } catch (error) {
-    engine.report(error, 'key')
-    return undefined
-  }
-}
-
-/** Whether a HEAD request is working on the stored response to GET (then updates go to that entry). */
-function isHeadOfGet(call: Call, entry: CacheEntry | undefined): entry is CacheEntry {
-  return call.keyed.method === 'HEAD' && entry?.method === 'GET'
-}
-
 /** Why a request went to the origin (RFC 9211 `fwd`): not read, revalidating a fresh entry on request, stale, or a miss. */
 function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): Forward {
   if (!call.plan.read || (entry && call.plan.revalidate && !isExpired(entry, now))) return 'request'
@@ -158,25 +144,10 @@ function send(call: Pass, conditional: Record<string, string> | undefined, signa
 async function bypass(pass: Pass, reason: string): Promise<Response> {
   const { engine, request } = pass
   const response = await send(pass, undefined, request.signal)
-  if (!SAFE_METHODS.has(request.method) && isSuccess(response.status)) await invalidate(engine, request, response.headers)
-  const fwd = reason.startsWith('method') ? 'method' : 'bypass'
+  await engine.invalidateAfter(request, response.status, response.headers)
   // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
-  const detail = engine.settings.cacheControl ? detailToken(reason) : undefined
-  return withCacheStatus(
-    response,
-    cacheStatus({ fwd, fwdStatus: response.status, detail }),
-    infoFor(undefined, engine.now(), false),
-  )
-}
-
-/** rfc: a bypass reason as an RFC 9211 `detail` token (sf-token characters only). */
-function detailToken(reason: string): string {
-  return (
-    reason
-      .toLowerCase()
-      .replace(/[^a-z0-9!#$%&'*+.^_`|~-]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'bypass'
-  )
+  const status = bypassStatus(reason, response.status, engine.settings.cacheControl)
+  return withCacheStatus(response, status, infoFor(undefined, engine.now(), false))
 }
 
 /** A copy of an origin response carrying `Cache-Status` and cache metadata (fetch's own headers are immutable). */
@@ -289,38 +260,15 @@ async function fromOrigin(
     return serveOrRefetch(call, entry, responseTime, how)
   }
   // rfc: a HEAD answered by the origin while we hold a GET response: refresh that response (RFC 9111 §4.3.5).
-  if (isHeadOfGet(call, entry)) {
-    if (response.status === 200) await refreshFromHead(call, entry, response.headers, requestTime, responseTime)
+  if (entry && call.keyed.method === 'HEAD' && entry.method === 'GET') {
+    if (response.status === 200 && plan.write) {
+      await freshenFromHead(engine, plan, entry, response.headers, requestTime, responseTime)
+    }
     return withCacheStatus(response, cacheStatus({ fwd, fwdStatus: response.status }), infoFor(undefined, responseTime, false))
   }
   // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
-  if (!SAFE_METHODS.has(call.request.method) && isSuccess(response.status)) {
-    await invalidate(engine, call.request, response.headers)
-  }
+  await engine.invalidateAfter(call.request, response.status, response.headers)
   return storeAndPass(call, response, requestTime, responseTime, fwd)
-}
-
-/**
- * rfc: RFC 9111 §4.3.5: a 200 to HEAD updates the stored GET response's header fields when its
- * validators match, and makes it stale when they show the representation changed.
- */
-async function refreshFromHead(
-  call: Call,
-  entry: CacheEntry,
-  head: Headers,
-  requestTime: number,
-  responseTime: number,
-): Promise<void> {
-  const { engine, plan } = call
-  if (!plan.write) return
-  const merged = mergeHead(entry, head, requestTime, responseTime)
-  if (merged.invalidate) {
-    await engine.update({ ...entry, expires: Math.min(entry.expires ?? responseTime, responseTime) })
-    return
-  }
-  const facts = { status: entry.status, headers: new Headers(merged.entry.headers), requestTime, responseTime }
-  const decision = decideWrite(plan, facts, engine.settings, responseTime)
-  await engine.update({ ...merged.entry, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime })
 }
 
 /** Passes an origin response to the caller, recording its body to store it when read to the end. */
@@ -369,10 +317,7 @@ async function storeAndPass(
         responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
         status: response.status,
         statusText: response.statusText,
-        headers: storableHeaders(
-          response.headers,
-          settings.cacheControl ? parseCacheControl(response.headers.get('cache-control')) : undefined,
-        ),
+        headers: storableHeaders(response.headers, settings.cacheControl),
         redirected: response.redirected,
         body: bytes,
         encoding: 'identity',
@@ -476,29 +421,4 @@ function refreshInBackground(call: Call, entry: CacheEntry): void {
     .then((response) => response.arrayBuffer())
     .catch((error) => debug('background refresh of %s failed: %s', keyed.url, error))
     .finally(() => engine.refreshing.delete(keyed.baseKey))
-}
-
-/** RFC 9111 §4.4: a successful unsafe request invalidates the URL and same-origin Location / Content-Location. */
-async function invalidate(engine: Engine, request: ParsedRequest, responseHeaders: Headers): Promise<void> {
-  const origin = new URL(request.url).origin
-  const urls = [request.url]
-  for (const name of ['location', 'content-location']) {
-    const value = responseHeaders.get(name)
-    if (!value) continue
-    try {
-      const target = new URL(value, request.url)
-      if (target.origin === origin) urls.push(target.href)
-    } catch {
-      // An unparsable Location invalidates nothing.
-    }
-  }
-  const keys: string[] = []
-  try {
-    for (const url of urls) for (const method of ['GET', 'HEAD']) keys.push(engine.keyFor(method, url, request.headers, ''))
-  } catch (error) {
-    engine.report(error, 'key')
-    return
-  }
-  debug('invalidating %s after %s', urls.join(', '), request.method)
-  await engine.remove(keys)
 }

@@ -1,5 +1,7 @@
+import type { Engine } from './engine.js'
 import type { CacheEntry } from './entry.js'
-import type { Directives } from './policy/directives.js'
+import { type CachePlan, decideWrite } from './policy/actions.js'
+import { parseCacheControl } from './policy/directives.js'
 import { parseHttpDate } from './policy/freshness.js'
 
 /**
@@ -28,12 +30,13 @@ function connectionListed(headers: Headers): Set<string> {
 
 /**
  * Response header fields as stored (RFC 9111 §3.1): without hop-by-hop fields, the fields `Connection`
- * lists, and `set-cookie`. With `directives` (cacheControl on), also without the fields a qualified
+ * lists, and `set-cookie`. With `cacheControl` on, also without the fields a qualified
  * `no-cache="a, b"` names, which must not be reused without revalidation (§5.2.2.4).
  */
-export function storableHeaders(headers: Headers, directives?: Directives): [string, string][] {
+export function storableHeaders(headers: Headers, cacheControl: boolean): [string, string][] {
   const skip = connectionListed(headers)
-  if (Array.isArray(directives?.noCache)) for (const name of directives.noCache) skip.add(name)
+  const noCache = cacheControl ? parseCacheControl(headers.get('cache-control')).noCache : undefined
+  if (Array.isArray(noCache)) for (const name of noCache) skip.add(name)
   const pairs: [string, string][] = []
   for (const [name, value] of headers) if (!NEVER_STORED.has(name) && !skip.has(name)) pairs.push([name, value])
   return pairs
@@ -107,4 +110,27 @@ export function mergeHead(
     entry: { ...entry, headers: updateHeaders(entry.headers, head, responseTime), requestTime, responseTime },
     invalidate: false,
   }
+}
+
+/**
+ * RFC 9111 §4.3.5: a 200 to HEAD, for a request the stored GET response answers, updates that stored
+ * response's header fields and freshness when its validators match, and makes it stale when they show
+ * the representation changed. Both fronts call this; the store's failures are reported, never thrown.
+ */
+export async function freshenFromHead(
+  engine: Engine,
+  plan: CachePlan,
+  entry: CacheEntry,
+  head: Headers,
+  requestTime: number,
+  responseTime: number,
+): Promise<void> {
+  const merged = mergeHead(entry, head, requestTime, responseTime)
+  if (merged.invalidate) {
+    await engine.update({ ...entry, expires: Math.min(entry.expires ?? responseTime, responseTime) })
+    return
+  }
+  const facts = { status: entry.status, headers: new Headers(merged.entry.headers), requestTime, responseTime }
+  const decision = decideWrite(plan, facts, engine.settings, responseTime)
+  await engine.update({ ...merged.entry, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime })
 }

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { get, type Rig, rig } from './harness.js'
+import { cacheStatusParams, get, type Rig, rig } from './harness.js'
 
-/** The parameters of our member of a Cache-Status field (RFC 9211 §2), as a map. */
+/** The parameters of the response's Cache-Status member. */
 function status(response: Response): Map<string, string | true> {
-  const value = response.headers.get('cache-status') ?? ''
-  const [name, ...params] = value.split(';').map((s) => s.trim())
-  assert.equal(name, 'fetch-cache', `Cache-Status: ${value}`)
-  return new Map<string, string | true>(
-    params.map((p): [string, string | true] => (p.includes('=') ? (p.split('=', 2) as [string, string]) : [p, true])),
-  )
+  return cacheStatusParams(response.headers.get('cache-status'))
 }
 
 describe('RFC 9211 Cache-Status (cacheControl: true)', () => {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CacheOptions } from '../../lib/policy/settings.js'
 import { cacheInfo } from '../../lib/response.js'
@@ -36,22 +37,35 @@ export async function rig(options: CacheOptions = {}): Promise<Rig> {
     origin,
     fetch,
     url: (path) => `${origin.url}${path}`,
-    answer(path, ...answers) {
-      let i = 0
-      origin.route(path, (req: IncomingMessage, res: ServerResponse) => {
-        const next = answers[Math.min(i++, answers.length - 1)]
-        const answer = typeof next === 'function' ? next(req) : (next ?? {})
-        res.statusCode = answer.status ?? 200
-        for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value)
-        const noBody = req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304
-        res.end(noBody ? undefined : (answer.body ?? `body ${i} of ${path}`))
-      })
-    },
+    answer: (path, ...answers) => script(origin, path, ...answers),
     async close() {
       await fetch.cache.close()
       await origin.close()
     },
   }
+}
+
+/** Scripts an origin's answers for a path, one per request in order (the last one repeats). */
+export function script(origin: Origin, path: string, ...answers: (Answer | ((req: IncomingMessage) => Answer))[]): void {
+  let i = 0
+  origin.route(path, (req: IncomingMessage, res: ServerResponse) => {
+    const next = answers[Math.min(i++, answers.length - 1)]
+    const answer = typeof next === 'function' ? next(req) : (next ?? {})
+    res.statusCode = answer.status ?? 200
+    for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value)
+    const noBody = req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304
+    res.end(noBody ? undefined : (answer.body ?? `body ${i} of ${path}`))
+  })
+}
+
+/** The parameters of our member of a `Cache-Status` field value (RFC 9211 §2), as a map. */
+export function cacheStatusParams(value: string | string[] | null | undefined): Map<string, string | true> {
+  const text = Array.isArray(value) ? value.join(', ') : (value ?? '')
+  const [name, ...params] = text.split(';').map((s) => s.trim())
+  assert.equal(name, 'fetch-cache', `Cache-Status: ${text}`)
+  return new Map<string, string | true>(
+    params.map((p): [string, string | true] => (p.includes('=') ? (p.split('=', 2) as [string, string]) : [p, true])),
+  )
 }
 
 /** An IMF-fixdate `seconds` from now (negative: in the past). */
