@@ -14,8 +14,17 @@ import {
 } from './policy/actions.js'
 import { conditionalHeaders, currentAge, hasValidator } from './policy/freshness.js'
 import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from './request.js'
-import { type CacheInfo, cacheInfo, cacheStatus, decorate, infoFor, responseFromEntry, ttlSeconds } from './response.js'
-import { mergeNotModified, satisfiesConditional } from './revalidation.js'
+import {
+  bypassStatus,
+  type CacheInfo,
+  cacheInfo,
+  cacheStatus,
+  decorate,
+  infoFor,
+  responseFromEntry,
+  ttlSeconds,
+} from './response.js'
+import { freshenFromHead, mergeNotModified, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
 export type FetchFunction = (input: string | URL | Request, init?: CacheRequestInit) => Promise<Response>
@@ -29,9 +38,6 @@ export interface FetchFrontDeps {
   /** A dispatcher that does not cache, so a request is never looked up or stored twice. */
   dispatcher(): unknown
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
-const isSuccess = (status: number) => status >= 200 && status < 400
 
 /** How the origin was involved, for `Cache-Status` (RFC 9211 §2.2). */
 type Forward = 'miss' | 'stale' | 'request'
@@ -78,7 +84,7 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
       return bypass({ engine, deps, input, init, request }, 'key failed')
     }
     const call: Call = { engine, deps, input, init, request, keyed, plan }
-    const entry = plan.read ? await lookup(call) : undefined
+    const entry = plan.read ? await engine.lookupFor(keyed) : undefined
     const now = engine.now()
     const action = decideCached(plan, entry, settings, now)
     debug('%s %s: %s', request.method, request.url, action.kind)
@@ -116,20 +122,7 @@ interface Call extends Pass {
   plan: CachePlan
 }
 
-/** The stored entry; a HEAD request may be answered from a stored GET (RFC 9111 §4.3.5's spirit, §3 of DESIGN §5). */
-async function lookup(call: Call): Promise<CacheEntry | undefined> {
-  const { engine, keyed } = call
-  const entry = await engine.lookup(keyed)
-  if (entry || keyed.method !== 'HEAD' || !engine.settings.allowableMethods.has('GET')) return entry
-  try {
-    const baseKey = engine.keyFor('GET', keyed.url, keyed.headers, keyed.bodyDigest)
-    return await engine.lookup({ ...keyed, method: 'GET', baseKey })
-  } catch (error) {
-    engine.report(error, 'key')
-    return undefined
-  }
-}
-
+/** Why a request went to the origin (RFC 9211 `fwd`): not read, revalidating a fresh entry on request, stale, or a miss. */
 function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): Forward {
   // RFC 9211 §2.2: `request` when the entry was fresh but the request (or a setting) asked to go on.
   if (!call.plan.read || (entry && !isExpired(entry, now))) return 'request'
@@ -156,9 +149,10 @@ function send(call: Pass, conditional: Record<string, string> | undefined, signa
 async function bypass(pass: Pass, reason: string): Promise<Response> {
   const { engine, request } = pass
   const response = await send(pass, undefined, request.signal)
-  if (!SAFE_METHODS.has(request.method) && isSuccess(response.status)) await invalidate(engine, request, response.headers)
-  const fwd = reason.startsWith('method') ? 'method' : 'bypass'
-  return withCacheStatus(response, cacheStatus({ fwd, fwdStatus: response.status }), infoFor(undefined, engine.now(), false))
+  await engine.invalidateAfter(request, response.status, response.headers)
+  // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
+  const status = bypassStatus(reason, response.status, engine.settings.cacheControl)
+  return withCacheStatus(response, status, infoFor(undefined, engine.now(), false))
 }
 
 /** A copy of an origin response carrying `Cache-Status` and cache metadata (fetch's own headers are immutable). */
@@ -255,6 +249,9 @@ async function fromOrigin(
   // only a 304 to the caller's own conditional request is theirs to see.
   if (response.status === 304 && entry && (conditional || !isConditional(call.request.headers))) {
     await response.body?.cancel()
+    // rfc: RFC 9111 §4.3.4: a 304 naming another strong validator does not describe what we hold:
+    // ask again, unconditionally.
+    if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal, fwd)
     const updated = mergeNotModified(entry, response.headers, requestTime, responseTime)
     const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
     const decision = decideWrite(plan, facts, settings, responseTime)
@@ -276,9 +273,15 @@ async function fromOrigin(
     const how = { stale: isExpired(entry, responseTime), detail: 'stale-if-error', fwd, fwdStatus: response.status }
     return serveOrRefetch(call, entry, responseTime, how)
   }
-  if (!SAFE_METHODS.has(call.request.method) && isSuccess(response.status)) {
-    await invalidate(engine, call.request, response.headers)
+  // rfc: a HEAD answered by the origin while we hold a GET response: refresh that response (RFC 9111 §4.3.5).
+  if (entry && call.keyed.method === 'HEAD' && entry.method === 'GET') {
+    if (response.status === 200 && plan.write) {
+      await freshenFromHead(engine, plan, entry, response.headers, requestTime, responseTime)
+    }
+    return withCacheStatus(response, cacheStatus({ fwd, fwdStatus: response.status }), infoFor(undefined, responseTime, false))
   }
+  // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
+  await engine.invalidateAfter(call.request, response.status, response.headers)
   return storeAndPass(call, response, requestTime, responseTime, fwd)
 }
 
@@ -304,7 +307,7 @@ async function storeAndPass(
   const settings = engine.settings
   const decision = decideWrite(
     plan,
-    { status: response.status, headers: response.headers, requestTime, responseTime },
+    { status: response.status, headers: response.headers, requestTime, responseTime, redirected: response.redirected },
     settings,
     responseTime,
   )
@@ -338,7 +341,7 @@ async function storeAndPass(
         responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
         status: response.status,
         statusText: response.statusText,
-        headers: storableHeaders(response.headers),
+        headers: storableHeaders(response.headers, settings.cacheControl),
         redirected: response.redirected,
         body: bytes,
         encoding: 'identity',
@@ -355,13 +358,6 @@ async function storeAndPass(
   }
   const output = new Response(body, { status: response.status, statusText: response.statusText, headers })
   return decorate(output, { url: response.url, redirected: response.redirected, type: response.type }, info)
-}
-
-/** Response headers as stored: never `set-cookie` (a credential of its own). */
-function storableHeaders(headers: Headers): [string, string][] {
-  const pairs: [string, string][] = []
-  for (const [name, value] of headers) if (name !== 'set-cookie') pairs.push([name, value])
-  return pairs
 }
 
 interface Member {
@@ -449,29 +445,4 @@ function refreshInBackground(call: Call, entry: CacheEntry): void {
     .then((response) => response.arrayBuffer())
     .catch((error) => debug('background refresh of %s failed: %s', keyed.url, error))
     .finally(() => engine.refreshing.delete(keyed.baseKey))
-}
-
-/** RFC 9111 §4.4: a successful unsafe request invalidates the URL and same-origin Location / Content-Location. */
-async function invalidate(engine: Engine, request: ParsedRequest, responseHeaders: Headers): Promise<void> {
-  const origin = new URL(request.url).origin
-  const urls = [request.url]
-  for (const name of ['location', 'content-location']) {
-    const value = responseHeaders.get(name)
-    if (!value) continue
-    try {
-      const target = new URL(value, request.url)
-      if (target.origin === origin) urls.push(target.href)
-    } catch {
-      // An unparsable Location invalidates nothing.
-    }
-  }
-  const keys: string[] = []
-  try {
-    for (const url of urls) for (const method of ['GET', 'HEAD']) keys.push(engine.keyFor(method, url, request.headers, ''))
-  } catch (error) {
-    engine.report(error, 'key')
-    return
-  }
-  debug('invalidating %s after %s', urls.join(', '), request.method)
-  await engine.remove(keys)
 }

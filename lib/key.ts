@@ -39,16 +39,23 @@ const CACHE_REQUEST_HEADERS = new Set([
 ])
 
 /**
- * What fetch sends when the caller sets nothing (undici's defaults). An absent header compares
- * equal to its default, so a request made through either front, with or without the explicit
- * default, finds the same entry; RFC 9110 §12.5 gives absent `Accept` / `Accept-Language` the same
- * meaning as `*`.
+ * What fetch sends when the caller sets nothing (Node's fetch first, then undici's own `fetch`). An
+ * absent header compares equal to its default, so a request made through either front, with or without
+ * the explicit default, finds the same entry; RFC 9110 §12.5 gives absent `Accept` / `Accept-Language`
+ * the same meaning as `*`. A value the caller set still selects its own variant (RFC 9111 §4.1).
  */
-const FETCH_DEFAULTS: Readonly<Record<string, string>> = { accept: '*/*', 'accept-language': '*', 'user-agent': 'node' }
+const FETCH_DEFAULTS: Readonly<Record<string, readonly [string, ...string[]]>> = {
+  accept: ['*/*'],
+  'accept-language': ['*'],
+  'user-agent': ['node', 'undici'],
+}
 
-/** A request header's value for matching: the fetch default when absent, `null` when absent without one. */
+/** A request header's value for matching: the fetch default when absent (or another default), `null` when absent without one. */
 function matchedValue(name: string, headers: Headers): string | null {
-  return headers.get(name) ?? FETCH_DEFAULTS[name] ?? null
+  const value = headers.get(name)
+  const defaults = FETCH_DEFAULTS[name]
+  if (defaults && (value === null || defaults.includes(value))) return defaults[0]
+  return value
 }
 
 /** The parts of a request that make its key. */

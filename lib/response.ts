@@ -137,6 +137,25 @@ export function cacheStatus(status: {
   return value
 }
 
+/**
+ * The `Cache-Status` of a response the cache stayed out of (RFC 9211 §2.2): `fwd=method` for a method
+ * it does not take part in, `fwd=bypass` otherwise; with `withDetail`, the reason as a `detail` token (§2.8).
+ */
+export function bypassStatus(reason: string, fwdStatus: number, withDetail: boolean): string {
+  const fwd = reason.startsWith('method') ? 'method' : 'bypass'
+  return cacheStatus({ fwd, fwdStatus, detail: withDetail ? detailToken(reason) : undefined })
+}
+
+/** A reason as an RFC 9211 `detail` token (sf-token characters only). */
+function detailToken(reason: string): string {
+  return (
+    reason
+      .toLowerCase()
+      .replace(/[^a-z0-9!#$%&'*+.^_`|~-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'bypass'
+  )
+}
+
 /** Seconds of freshness left (negative when stale), as `Cache-Status`'s `ttl` wants. */
 export function ttlSeconds(entry: CacheEntry, now: number): number | undefined {
   return entry.expires === null ? undefined : Math.floor((entry.expires - now) / 1000)

@@ -3,10 +3,11 @@ import type { RequestCacheMode } from '../request.js'
 import { type Directives, parseCacheControl } from './directives.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from './expiration.js'
 import {
+  allowsHeuristics,
+  CONDITIONAL_REQUEST_HEADERS,
   conditionalHeaders,
   currentAge,
   explicitLifetime,
-  HEURISTICALLY_CACHEABLE,
   hasValidator,
   heuristicLifetime,
   initialAge,
@@ -77,6 +78,15 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   const request = parseCacheControl(cacheControl)
   // RFC 9111 §5.2.1.5: no-store in a request means neither reuse nor store.
   if (request.noStore) return { kind: 'bypass', reason: 'request no-store' }
+  // Range requests are passed through: we neither store partial content (206) nor serve ranges from a
+  // stored response (RFC 9111 §3.3 allows a cache not to).
+  if (facts.headers.has('range')) return { kind: 'bypass', reason: 'Range request' }
+  // rfc: a request that carries its own validators is the caller's conditional request: it goes to the
+  // origin as is and its answer (often a 304 for something we do not hold) is never stored, as Fetch
+  // does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache fetch", step 15).
+  if (settings.cacheControl && CONDITIONAL_REQUEST_HEADERS.some((name) => facts.headers.has(name))) {
+    return { kind: 'bypass', reason: 'conditional request' }
+  }
 
   const { options } = facts
   const requestExpiry =
@@ -272,6 +282,8 @@ export interface ResponseFacts {
   headers: Headers
   requestTime: number
   responseTime: number
+  /** The response is the end of a redirect chain that fetch followed. */
+  redirected?: boolean
 }
 
 /** Whether to store a response, and until when. */
@@ -285,28 +297,29 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
   const validator = hasValidator(headers)
   if (!isStorableStatus(status, directives, headers, settings)) return { store: false, reason: `status ${status}` }
   if (directives.noStore) return { store: false, reason: 'response no-store' }
-  // RFC 9111 §4.1: Vary: * never matches a later request, so storing it would only waste space.
-  if (
-    headers
-      .get('vary')
-      ?.split(',')
-      .some((name) => name.trim() === '*')
-  )
-    return { store: false, reason: 'Vary: *' }
+  // RFC 9111 §4.1: a Vary member "*" (alone, in a list, or on any of several lines) never matches a
+  // later request, so storing it would only waste space.
+  if ((headers.get('vary') ?? '').split(',').some((name) => name.trim() === '*')) return { store: false, reason: 'Vary: *' }
+  // rfc: the response to the original URL was a redirect whose own cacheability we never saw; storing
+  // the final response under the original URL would replay the redirect's target without asking.
+  if (settings.cacheControl && response.redirected) return { store: false, reason: 'redirected' }
 
   if (plan.requestExpiry) return fromRule(plan.requestExpiry, validator, now)
   if (settings.cacheControl) {
-    const lifetime = directives.noCache === true ? 0 : explicitLifetime(directives, headers)
+    const lifetime = directives.noCache === true ? 0 : explicitLifetime(directives, headers, response.responseTime)
     if (lifetime !== undefined) {
       const expires = now + lifetime - initialAge(headers, response.requestTime, response.responseTime)
-      // Stale on arrival is worth storing only to revalidate (requests-cache: max-age=0 + validator).
-      if (expires <= now && !validator) return { store: false, reason: 'stale on arrival, no validator' }
+      // rfc: stale on arrival is still worth storing when it can be revalidated (requests-cache: max-age=0
+      // + validator) or served stale (RFC 5861).
+      if (expires <= now && !validator && !maySoonServeStale(directives, settings)) {
+        return { store: false, reason: 'stale on arrival, no validator' }
+      }
       return { store: true, expires }
     }
-    // RFC 8246: immutable without a lifetime never changes; requests-cache stores it forever.
-    if (directives.immutable) return { store: true, expires: null }
+    // rfc: `immutable` only means something while fresh (RFC 8246 §2): without a lifetime it adds none
+    // (requests-cache stores it forever; with cacheControl on, the RFC wins).
     if (!plan.ruleExplicit) {
-      const heuristic = heuristicLifetime(status, headers, response.responseTime)
+      const heuristic = heuristicLifetime(status, headers, response.responseTime, directives)
       if (heuristic !== undefined) {
         return { store: true, expires: now + heuristic - initialAge(headers, response.requestTime, response.responseTime) }
       }
@@ -324,12 +337,25 @@ function fromRule(expiry: Expiry, validator: boolean, now: number): WriteDecisio
   return { store: true, expires: expiresAt(expiry, now) }
 }
 
+/** rfc: whether a stale-on-arrival response without a validator could still be served (stale-if-error, stale-while-revalidate). */
+function maySoonServeStale(directives: Directives, settings: ResolvedSettings): boolean {
+  if (!mayServeStale(directives)) return false
+  return (
+    directives.staleIfError !== undefined ||
+    directives.staleWhileRevalidate !== undefined ||
+    settings.staleIfError > 0 ||
+    settings.staleWhileRevalidate > 0
+  )
+}
+
 function isStorableStatus(status: number, directives: Directives, headers: Headers, settings: ResolvedSettings): boolean {
+  // rfc: partial content (we do not combine ranges, RFC 9111 §3.3) and a 304 (an answer about a response
+  // we may not hold, §4.3.4) are never stored as a response, whatever allowableCodes says.
+  if (status === 206 || status === 304) return false
   if (settings.allowableCodes.has(status)) return true
   if (!settings.cacheControl || settings.allowableCodesExplicit) return false
-  // RFC 9111 §3: heuristically cacheable statuses, or any final status with explicit freshness.
-  if (status === 206 || status < 200) return false
-  return (
-    HEURISTICALLY_CACHEABLE.has(status) || directives.maxAge !== undefined || headers.has('expires') || directives.public === true
-  )
+  // RFC 9111 §3: a final status that is heuristically cacheable (or marked public), or any final
+  // status with explicit freshness (max-age, Expires; s-maxage is for shared caches only).
+  if (status < 200) return false
+  return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
 }

@@ -544,7 +544,11 @@ describe('decideWrite: response headers (test_update_from_response_*)', () => {
     { headers: { 'cache-control': 'max-age=0' }, expect: { store: false, reason: 'stale on arrival, no validator' } },
     { headers: { 'cache-control': 'max-age=60' }, expect: { store: true, expires: NOW + 60 * S } },
     { headers: { 'cache-control': 'public, max-age=60' }, expect: { store: true, expires: NOW + 60 * S } },
-    { headers: { 'cache-control': 'immutable' }, expect: { store: true, expires: null } },
+    {
+      headers: { 'cache-control': 'immutable' },
+      expect: { store: false, reason: 'no freshness information, no validator' },
+      note: 'requests-cache stores it forever; RFC 8246 §2: immutable gives no freshness of its own',
+    },
     {
       headers: { 'cache-control': 'immutable, max-age=60' },
       expect: { store: true, expires: NOW + 60 * S },

@@ -107,7 +107,9 @@ describe('cacheControl: response headers (opt-in)', () => {
       40 * S,
     )
     assert.equal(await lifetimeOf(s.cachedFetch, s.url('/r?h=cache-control:max-age=30&h=age:10')), 20 * S)
-    assert.equal(await lifetimeOf(s.cachedFetch, s.url('/r?h=cache-control:immutable')), null)
+    // RFC 8246: immutable gives no freshness of its own (with cacheControl the RFC wins over
+    // requests-cache, which reads it as NEVER_EXPIRE): the explicit expireAfter applies.
+    assert.equal(await lifetimeOf(s.cachedFetch, s.url('/r?h=cache-control:immutable')), 600 * S)
     assert.equal(await lifetimeOf(s.cachedFetch, s.url('/r?x=plain')), 600 * S, 'no freshness headers: the explicit expireAfter')
   })
 
