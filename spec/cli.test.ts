@@ -4,10 +4,9 @@ import { existsSync } from 'node:fs'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { createCachedFetch } from '../lib/session.js'
+import { createCachedFetchWithClock } from '../lib/session.js'
 import { SqliteStore } from '../lib/stores/sqlite.js'
 import { type Origin, startOrigin, tempDir } from './helpers/origin.js'
 
@@ -41,8 +40,8 @@ describe('fetch-cache (the CLI)', () => {
   let db: string
 
   /** Fills `db` through real requests: two fresh responses, one expired; returns their URLs. */
-  const fill = async (paths = ['/a?y=1&x=2', '/b'], expired = ['/old']): Promise<void> => {
-    const cachedFetch = createCachedFetch({ cacheName: db })
+  const fill = async (paths = ['/a?y=1&x=2', '/b'], expired = ['/old'], now: () => number = Date.now): Promise<void> => {
+    const cachedFetch = createCachedFetchWithClock({ cacheName: db }, now)
     try {
       for (const path of paths) await (await cachedFetch(origin.url + path)).arrayBuffer()
       for (const path of expired) {
@@ -152,10 +151,10 @@ describe('fetch-cache (the CLI)', () => {
     })
 
     it('--older-than deletes the responses stored before that age', async () => {
-      await fill(['/first'], [])
-      await sleep(1100)
+      // Stored two hours ago (through the engine's clock), so a slow CLI start cannot blur the cutoff.
+      await fill(['/first'], [], () => Date.now() - 2 * 3_600_000)
       await fill(['/second'], [])
-      const result = await cli(['delete', '--older-than', '1s', '--db', db, '--json'], dir)
+      const result = await cli(['delete', '--older-than', '1h', '--db', db, '--json'], dir)
       assert.equal(result.code, 0, result.stderr)
       assert.deepEqual(JSON.parse(result.stdout), { deleted: 1 })
       assert.deepEqual(storedUrls(), [`${origin.url}/second`])
