@@ -34,7 +34,9 @@ for (const attempt of ['first', 'second']) {
   console.log(`  body: ${JSON.stringify(body)}`)
 }
 
-console.log(`origin saw ${originRequests} request(s); ${await cachedFetch.cache.count()} response(s) stored in ${cacheName}.sqlite`)
+console.log(
+  `origin saw ${originRequests} request(s); ${await cachedFetch.cache.count()} response(s) stored in ${cacheName}.sqlite`,
+)
 await cachedFetch.cache.close()
 
 // A restart: a new cache on the same file still has the entry.

@@ -115,12 +115,24 @@ export function abortable(source: ReadableStream<Uint8Array>, signal: AbortSigna
   )
 }
 
-/** A stream over bytes already in memory. */
+/** How much of an in-memory body one read hands out, so large bodies stream instead of arriving whole. */
+const CHUNK = 64 * 1024
+
+/** A stream over bytes already in memory, in copied chunks (the stored body is never handed out). */
 export function bytesStream(body: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (body.byteLength > 0) controller.enqueue(body.slice())
-      controller.close()
+  let offset = 0
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (offset >= body.byteLength) {
+          controller.close()
+          return
+        }
+        const end = Math.min(offset + CHUNK, body.byteLength)
+        controller.enqueue(body.slice(offset, end))
+        offset = end
+      },
     },
-  })
+    { highWaterMark: 0 },
+  )
 }

@@ -1,8 +1,33 @@
+import {
+  type CacheDeleteOptions,
+  type CacheFilter,
+  type ContainsQuery,
+  deleteMatches,
+  describeEntry,
+  filterMatches,
+  type InvalidEntry,
+  type ParsedFilter,
+  parseDelete,
+  parseFilter,
+  type StoredResponse,
+  sameUrl,
+} from './cache-query.js'
 import type { Engine } from './engine.js'
+import type { CacheEntry } from './entry.js'
+import { entrySize } from './entry.js'
+import { InvalidOptionTypeError, InvalidOptionValueError } from './errors.js'
+import { createKey, normalizeUrl, variantKey } from './key.js'
+import { type ExpireAfter, expiresAt, parseExpireAfter } from './policy/expiration.js'
+import { planRekey, type RekeyClaim } from './rekey.js'
 import type { Store } from './stores/store.js'
 
 /**
- * The inspection and maintenance API of one cache (`cachedFetch.cache`, `getCache()`).
+ * The inspection and maintenance API of one cache (`cachedFetch.cache`, `getCache()`): requests-cache's
+ * `session.cache`. It works on any store through the small store contract. Store failures are thrown
+ * (as `StoreError`): here the caller asked for the store, there is no request to protect.
+ *
+ * Vary markers (the rows that point a base key at its variants) are bookkeeping: they are never listed
+ * or counted, they move with their variants, and they go when no response is left for their URL.
  */
 export class Cache {
   readonly #engine: Engine
@@ -18,20 +43,266 @@ export class Cache {
     return this.#engine.store
   }
 
-  /** Deletes every entry. */
-  async clear(): Promise<void> {
-    await this.#engine.store.clear()
+  /**
+   * The stored responses, in store order, as {@link StoredResponse}s; with `filter`, as `filter()` selects.
+   *
+   * @example
+   * for await (const response of cachedFetch.cache.responses()) console.log(response.url, response.status)
+   */
+  responses(filter: CacheFilter & { invalid: true }): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined>
+  responses(filter?: CacheFilter & { invalid?: false }): AsyncGenerator<StoredResponse, void, undefined>
+  responses(filter?: CacheFilter): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined>
+  responses(filter?: CacheFilter): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined> {
+    return this.#select(parseFilter(filter, this.#engine.now()))
   }
 
-  /** How many responses are stored. */
+  /**
+   * The responses in the groups `options` selects (by default valid and expired ones), with `invalid`
+   * rows as {@link InvalidEntry}; `olderThan` narrows to responses created before it. Options are
+   * checked at the call, before the first row is read.
+   *
+   * @example
+   * for await (const old of cache.filter({ valid: false, expired: true })) console.log('expired:', old.url)
+   */
+  filter(options: CacheFilter & { invalid: true }): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined>
+  filter(options?: CacheFilter & { invalid?: false }): AsyncGenerator<StoredResponse, void, undefined>
+  filter(options?: CacheFilter): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined>
+  filter(options?: CacheFilter): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined> {
+    return this.#select(parseFilter(options, this.#engine.now()))
+  }
+
+  /** The distinct request URLs of the responses `filter` selects (every response by default), sorted. */
+  async urls(filter?: CacheFilter): Promise<string[]> {
+    const urls = new Set<string>()
+    for await (const item of this.#select(parseFilter(filter, this.#engine.now()))) if (!item.invalid) urls.add(item.url)
+    return [...urls].sort()
+  }
+
+  /**
+   * Whether a response is stored: under `key`; or for what `fetch(url)` would ask (GET, or `method`,
+   * without headers); or for a bodyless `Request` (its method, URL and headers), following `Vary` as a
+   * lookup does. Freshness is not considered: an expired response is still contained.
+   */
+  async contains(query: ContainsQuery): Promise<boolean> {
+    const store = this.#engine.store
+    if (typeof query !== 'object' || query === null)
+      throw new InvalidOptionTypeError('query', query, 'an object { key }, { url } or { request }')
+    const forms = (['key', 'url', 'request'] as const).filter((name) => name in query)
+    if (forms.length !== 1) throw new InvalidOptionValueError('query', query, 'must have exactly one of key, url or request')
+    if ('key' in query) {
+      if (typeof query.key !== 'string') throw new InvalidOptionTypeError('key', query.key, 'a string')
+      return (await store.get(query.key))?.kind === 'response'
+    }
+    let method: string
+    let url: string
+    let headers: Headers
+    if ('request' in query) {
+      const { request } = query
+      // Duck-typed: a Request from the undici package is not an instance of the global Request.
+      if (!isRequestLike(request)) throw new InvalidOptionTypeError('request', request, 'a Request')
+      if (request.body != null)
+        throw new InvalidOptionValueError('request', request, 'must have no body: requests with a body are not cached')
+      method = request.method
+      url = request.url
+      headers = new Headers(request.headers)
+    } else {
+      const given: unknown = query.url
+      if (given instanceof URL) url = given.href
+      else if (typeof given === 'string' && URL.canParse(given)) url = given
+      else throw new InvalidOptionValueError('url', given, 'must be an absolute URL')
+      const asked: unknown = query.method ?? 'GET'
+      if (typeof asked !== 'string') throw new InvalidOptionTypeError('method', asked, 'a string')
+      method = asked.toUpperCase()
+      headers = new Headers()
+    }
+    const baseKey = this.#engine.keyFor(method, url, headers, '')
+    const entry = await store.get(baseKey)
+    if (entry?.kind !== 'vary') return entry !== undefined
+    const variant = await store.get(variantKey(baseKey, entry.vary ?? [], headers, store.secret))
+    return variant?.kind === 'response'
+  }
+
+  /**
+   * Deletes every entry in any of the groups `options` names; returns how many responses (and
+   * unreadable rows) went. Vary markers left without a response for their URL go too, uncounted.
+   *
+   * @example
+   * await cache.delete({ expired: true, invalid: true })
+   * await cache.delete({ olderThan: '30d' })
+   * await cache.delete({ urls: ['https://api.example.com/users'] })
+   */
+  async delete(options: CacheDeleteOptions): Promise<number> {
+    const engine = this.#engine
+    const ignored = engine.settings.ignored
+    const now = engine.now()
+    const parsed = parseDelete(options, now, ignored)
+    const doomed: string[] = []
+    const markers: string[] = []
+    const kept = new Map<string, string>() // marker key → its URL group
+    const remaining = new Set<string>()
+    for await (const { key, entry } of engine.store.records()) {
+      if (entry === undefined) {
+        if (parsed.invalid || parsed.keys.has(key)) doomed.push(key)
+      } else if (entry.kind === 'vary') {
+        if (parsed.keys.has(key) || parsed.urls.has(sameUrl(entry.url, ignored))) markers.push(key)
+        else kept.set(key, urlGroup(entry, ignored))
+      } else if (deleteMatches(parsed, key, entry, now, ignored)) {
+        doomed.push(key)
+      } else {
+        remaining.add(urlGroup(entry, ignored))
+      }
+    }
+    for (const [key, group] of kept) if (!remaining.has(group)) markers.push(key)
+    await engine.store.delete([...doomed, ...markers])
+    return doomed.length
+  }
+
+  /**
+   * Re-stamps every stored response's expiry from now, as `expireAfter` says (the forms of the
+   * `expireAfter` option). Returns how many responses were re-stamped.
+   *
+   * @example
+   * await cache.resetExpiration('1h') // everything stored is fresh for another hour
+   */
+  async resetExpiration(expireAfter: ExpireAfter): Promise<number> {
+    const expiry = parseExpireAfter('expireAfter', expireAfter)
+    const store = this.#engine.store
+    const expires = expiresAt(expiry, this.#engine.now())
+    const keys: string[] = []
+    for await (const { key, entry } of store.records()) if (entry !== undefined) keys.push(key)
+    // A write is a use. The memory store lists the most recently used first: writing in reverse keeps
+    // its order of use, so the next eviction still takes the least recently used entry.
+    let count = 0
+    for (const key of keys.reverse()) {
+      const entry = await store.get(key)
+      if (entry === undefined) continue
+      await store.set(key, { ...entry, expires })
+      if (entry.kind === 'response') count++
+    }
+    return count
+  }
+
+  /**
+   * Re-keys every stored response under the current key rules (after `matchHeaders`,
+   * `ignoredParameters` or `keyFn` changed), from its stored method, URL, request headers and body
+   * digest. Credentials are stored as keyed hashes, and are keyed as such: a later request with the
+   * same credential still hits. When the new rules no longer tell two responses apart, the most
+   * recently stored one is kept. Unreadable rows are left as they are. Returns how many responses moved
+   * to a new key.
+   *
+   * Limits: a header named in `Vary` that `ignoredParameters` redacted is keyed by `REDACTED`, so that
+   * variant misses from then on; a `keyFn` sees the hashed credentials.
+   */
+  async recreateKeys(): Promise<number> {
+    const store = this.#engine.store
+    const claims: RekeyClaim[] = []
+    const stored: string[] = []
+    const markers = new Set<string>()
+    for await (const { key, entry } of store.records()) {
+      if (entry === undefined) continue
+      stored.push(key)
+      if (entry.kind === 'vary') {
+        markers.add(key)
+        continue
+      }
+      let keys: { base: string; key: string }
+      try {
+        keys = this.#keysOf(entry)
+      } catch {
+        continue // headers that no longer parse: leave the entry where it is
+      }
+      claims.push({ kind: 'move', from: key, to: keys.key, createdAt: entry.createdAt })
+      if (entry.vary) {
+        const { body: _body, ...meta } = entry
+        const marker: CacheEntry = { ...meta, key: keys.base, kind: 'vary', body: new Uint8Array(0) }
+        claims.push({ kind: 'marker', to: keys.base, createdAt: entry.createdAt, marker })
+      }
+    }
+    const plan = planRekey(claims, stored, markers)
+
+    // A move may land on a key another move has yet to read from: read that one first and keep it.
+    const pending = new Set(plan.moves.map((move) => move.from))
+    const displaced = new Map<string, CacheEntry | undefined>()
+    for (const { from, to } of plan.moves) {
+      const entry = displaced.has(from) ? displaced.get(from) : await store.get(from)
+      pending.delete(from)
+      if (entry === undefined) continue // gone since it was listed
+      if (pending.has(to) && !displaced.has(to)) displaced.set(to, await store.get(to))
+      await store.set(to, { ...entry, key: to })
+    }
+    for (const marker of plan.markers) await store.set(marker.key, marker)
+    await store.delete(plan.remove)
+    return plan.moves.length
+  }
+
+  /** How many responses are stored (Vary markers and unreadable rows not counted). */
   async count(): Promise<number> {
     let count = 0
     for await (const record of this.#engine.store.records()) if (record.entry?.kind === 'response') count++
     return count
   }
 
+  /**
+   * The bytes the store holds, by its own count when it keeps one (SQLite: bodies plus serialized
+   * metadata; memory: `entrySize()`), else the sum of `entrySize()` over readable rows.
+   */
+  async size(): Promise<number> {
+    const store = this.#engine.store
+    if (store.size) return store.size()
+    let size = 0
+    for await (const { entry } of store.records()) if (entry) size += entrySize(entry)
+    return size
+  }
+
+  /** Deletes every entry. */
+  async clear(): Promise<void> {
+    await this.#engine.store.clear()
+  }
+
   /** Closes the store (only when the cache opened it; a store passed in stays the caller's). */
   async close(): Promise<void> {
     if (this.#owned) await this.#engine.store.close()
   }
+
+  async *#select(filter: ParsedFilter): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined> {
+    const now = this.#engine.now()
+    for await (const { key, entry } of this.#engine.store.records()) {
+      if (entry?.kind === 'vary') continue
+      if (entry === undefined) {
+        if (filter.invalid) yield { invalid: true, key }
+      } else if (filterMatches(filter, entry, now)) {
+        yield describeEntry(key, entry, now)
+      }
+    }
+  }
+
+  /** An entry's base key and key under the current rules, from what was stored about its request. */
+  #keysOf(entry: CacheEntry): { base: string; key: string } {
+    const engine = this.#engine
+    const settings = engine.settings
+    const secret = engine.store.secret
+    const headers = new Headers(entry.requestHeaders)
+    const url = normalizeUrl(entry.url, settings.ignored)
+    const base = createKey(
+      { method: entry.method, url, headers, bodyDigest: entry.bodyDigest, credentialsHashed: true },
+      settings,
+      secret,
+    )
+    return { base, key: entry.vary ? variantKey(base, entry.vary, headers, secret, true) : base }
+  }
+}
+
+/** Responses and Vary markers for one request URL share a group: a marker outlives its URL's last response by nothing. */
+function urlGroup(entry: CacheEntry, ignored: ReadonlySet<string>): string {
+  return `${entry.method} ${sameUrl(entry.url, ignored)}`
+}
+
+function isRequestLike(value: unknown): value is Request {
+  if (typeof value !== 'object' || value === null) return false
+  const request = value as Partial<Record<keyof Request, unknown>>
+  return (
+    typeof request.url === 'string' &&
+    typeof request.method === 'string' &&
+    typeof (request.headers as Headers | undefined)?.get === 'function'
+  )
 }

@@ -10,6 +10,8 @@ import type { Store } from './stores/store.js'
 export const debug = debuglog('fetch-cache')
 
 const warned = new Set<string>()
+/** Operations on the store itself; the others (key, filter, decode) are named as they are. */
+const STORE_OPERATIONS = new Set(['read', 'write', 'delete'])
 
 /** The default `onError`: one process warning per error code, so a broken disk does not flood the log. */
 export function warnOnce(error: Error): void {
@@ -22,15 +24,21 @@ export function warnOnce(error: Error): void {
 /** A response as it is about to be stored, before the key and expiry are set. */
 export type NewEntry = Omit<CacheEntry, 'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary'>
 
-/** Request facts every store operation needs. */
-export interface KeyedRequest {
+/** The request facts invalidation needs. */
+export interface RequestTarget {
   method: string
   /** The request URL as given (not normalized). */
   url: string
   headers: Headers
+}
+
+/** Request facts every store operation needs. */
+export interface KeyedRequest extends RequestTarget {
   bodyDigest: string
   baseKey: string
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 /**
  * The engine both fronts share: key, settings and store, with every store failure caught and
@@ -67,11 +75,60 @@ export class Engine {
       const entry = await this.store.get(request.baseKey)
       if (entry?.kind !== 'vary') return entry
       const variant = await this.store.get(variantKey(request.baseKey, entry.vary ?? [], request.headers, this.store.secret))
+      // rfc: a variant older than its marker predates an invalidation (RFC 9111 §4.4 removes the marker,
+      // not the variants it cannot list) or a change of Vary: it must not come back.
+      if (variant && variant.createdAt < entry.createdAt) return undefined
       return variant?.kind === 'response' ? variant : undefined
     } catch (error) {
       this.report(error, 'read')
       return undefined
     }
+  }
+
+  /**
+   * The stored response that can answer a request: its own or, for a HEAD request, the stored
+   * response to GET (RFC 9110 §9.3.2: HEAD asks for what GET would send, without the body).
+   */
+  async lookupFor(request: KeyedRequest): Promise<CacheEntry | undefined> {
+    const entry = await this.lookup(request)
+    if (entry || request.method !== 'HEAD' || !this.settings.allowableMethods.has('GET')) return entry
+    let baseKey: string
+    try {
+      baseKey = this.keyFor('GET', request.url, request.headers, request.bodyDigest)
+    } catch (error) {
+      this.report(error, 'key')
+      return undefined
+    }
+    return this.lookup({ ...request, method: 'GET', baseKey })
+  }
+
+  /**
+   * RFC 9111 §4.4: a successful (2xx, 3xx) response to an unsafe method invalidates the stored
+   * responses for its URL and for its same-origin `Location` / `Content-Location`. Never throws.
+   */
+  async invalidateAfter(request: RequestTarget, status: number, responseHeaders: Headers): Promise<void> {
+    if (SAFE_METHODS.has(request.method) || status < 200 || status >= 400) return
+    const origin = new URL(request.url).origin
+    const urls = [request.url]
+    for (const name of ['location', 'content-location']) {
+      const value = responseHeaders.get(name)
+      if (!value) continue
+      try {
+        const target = new URL(value, request.url)
+        if (target.origin === origin) urls.push(target.href)
+      } catch {
+        // An unparsable Location invalidates nothing.
+      }
+    }
+    const keys: string[] = []
+    try {
+      for (const url of urls) for (const method of ['GET', 'HEAD']) keys.push(this.keyFor(method, url, request.headers, ''))
+    } catch (error) {
+      this.report(error, 'key')
+      return
+    }
+    debug('invalidating %s after %s', urls.join(', '), request.method)
+    await this.remove(keys)
   }
 
   /** Stores a response for a request; with `Vary`, as one variant beside the others. */
@@ -95,7 +152,18 @@ export class Engine {
       ...(vary ? { vary } : {}),
     }
     try {
-      if (vary) await this.store.set(request.baseKey, { ...entry, key: request.baseKey, kind: 'vary', body: new Uint8Array(0) })
+      // rfc: an existing marker with the same Vary is kept, so its time still dates the variants it covers.
+      const marker = vary ? await this.store.get(request.baseKey) : undefined
+      const kept = marker?.kind === 'vary' && marker.vary?.join(',') === vary?.join(',')
+      if (vary && !kept) {
+        await this.store.set(request.baseKey, {
+          ...entry,
+          key: request.baseKey,
+          kind: 'vary',
+          body: new Uint8Array(0),
+          expires: null,
+        })
+      }
       await this.store.set(key, entry)
       debug('stored %s %s as %s (expires %s)', entry.method, entry.url, key, entry.expires)
       return entry
@@ -129,9 +197,12 @@ export class Engine {
     const wrapped =
       error instanceof Error && 'code' in error && String(error.code).startsWith('FETCH_CACHE')
         ? error
-        : new StoreError(`fetch-cache: store ${operation} failed: ${error instanceof Error ? error.message : String(error)}`, {
-            cause: error,
-          })
+        : new StoreError(
+            `fetch-cache: ${STORE_OPERATIONS.has(operation) ? 'store ' : ''}${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+            {
+              cause: error,
+            },
+          )
     debug('store %s failed: %s', operation, wrapped.message)
     try {
       ;(this.settings.onError ?? warnOnce)(wrapped)

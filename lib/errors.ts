@@ -63,7 +63,11 @@ export class CorruptStoreError extends FetchCacheError {
   readonly movedTo: string
 
   constructor(path: string, movedTo: string, options?: { cause?: unknown }) {
-    super('FETCH_CACHE_CORRUPT_STORE', `fetch-cache: cache file ${path} was corrupt; moved it to ${movedTo} and started a fresh one`, options)
+    super(
+      'FETCH_CACHE_CORRUPT_STORE',
+      `fetch-cache: cache file ${path} was corrupt; moved it to ${movedTo} and started a fresh one`,
+      options,
+    )
     this.name = 'CorruptStoreError'
     this.path = path
     this.movedTo = movedTo

@@ -1,12 +1,30 @@
 import { abortable, fanOut, recordBody } from './body.js'
-import type { CacheEntry } from './entry.js'
 import { debug, type Engine, type KeyedRequest } from './engine.js'
+import type { CacheEntry } from './entry.js'
 import { isFetchCacheError } from './errors.js'
-import { type CachePlan, decideCached, decideWrite, mayServeOnError, planRequest } from './policy/actions.js'
+import { redactUrl } from './key.js'
+import {
+  type CachePlan,
+  decideCached,
+  decideWrite,
+  isExpired,
+  isOriginError,
+  mayServeOnError,
+  planRequest,
+} from './policy/actions.js'
 import { conditionalHeaders, currentAge, hasValidator } from './policy/freshness.js'
 import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from './request.js'
-import { type CacheInfo, cacheInfo, cacheStatus, decorate, infoFor, responseFromEntry, ttlSeconds } from './response.js'
-import { mergeNotModified } from './revalidation.js'
+import {
+  bypassStatus,
+  type CacheInfo,
+  cacheInfo,
+  cacheStatus,
+  decorate,
+  infoFor,
+  responseFromEntry,
+  ttlSeconds,
+} from './response.js'
+import { freshenFromHead, mergeNotModified, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
 export type FetchFunction = (input: string | URL | Request, init?: CacheRequestInit) => Promise<Response>
@@ -21,8 +39,8 @@ export interface FetchFrontDeps {
   dispatcher(): unknown
 }
 
-const UNSAFE_SUCCESS = (status: number) => status >= 200 && status < 400
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+/** How the origin was involved, for `Cache-Status` (RFC 9211 §2.2). */
+type Forward = 'miss' | 'stale' | 'request'
 
 /**
  * The fetch front (DESIGN §2): a fresh hit is answered here, without undici; everything else goes to
@@ -31,107 +49,172 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
   return async function fetch(input, init) {
     const engine = deps.engine()
-    const passInit = originInit(init, deps.dispatcher())
-    const base = deps.baseFetch()
-    if (!engine) return base(input, passInit)
+    if (!engine) return deps.baseFetch()(input, originInit(init, deps.dispatcher(), input))
 
     let request: ParsedRequest
     try {
       request = await parseRequest(input, init, engine.settings.ignored)
     } catch (error) {
-      if (isFetchCacheError(error)) throw error
-      return base(input, passInit) // let fetch raise its own error for a bad URL
+      if (isFetchCacheError(error)) throw error // a bad cacheOptions: the caller's mistake, said at once
+      return deps.baseFetch()(input, originInit(init, deps.dispatcher(), input)) // fetch raises its own error for a bad URL
     }
     if (request.signal?.aborted) throw request.signal.reason
 
     const settings = engine.settings
-    const plan = planRequest(
-      {
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        mode: request.mode,
-        options: request.options,
-        unkeyableBody: request.bodyDigest === undefined,
-      },
-      settings,
-    )
+    const facts = {
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      mode: request.mode,
+      options: request.options,
+      unkeyableBody: request.bodyDigest === undefined,
+    }
+    const plan = planRequest(facts, settings)
     if (plan.kind === 'bypass') {
       debug('bypass %s %s: %s', request.method, request.url, plan.reason)
-      const response = await base(input, passInit)
-      if (!SAFE_METHODS.has(request.method) && UNSAFE_SUCCESS(response.status)) await invalidate(engine, request, response.headers)
-      return response
+      return bypass({ engine, deps, input, init, request }, plan.reason)
     }
 
     let keyed: KeyedRequest
     try {
-      keyed = { ...request, bodyDigest: request.bodyDigest as string, baseKey: engine.keyFor(request.method, request.url, request.headers, request.bodyDigest as string) }
+      const bodyDigest = request.bodyDigest as string
+      keyed = { ...request, bodyDigest, baseKey: engine.keyFor(request.method, request.url, request.headers, bodyDigest) }
     } catch (error) {
       engine.report(error, 'key')
-      return base(input, passInit)
+      return bypass({ engine, deps, input, init, request }, 'key failed')
     }
-    const call: Call = { engine, input, passInit, base, request, keyed, plan }
-    const entry = plan.read ? await engine.lookup(keyed) : undefined
+    const call: Call = { engine, deps, input, init, request, keyed, plan }
+    const entry = plan.read ? await engine.lookupFor(keyed) : undefined
     const now = engine.now()
     const action = decideCached(plan, entry, settings, now)
     debug('%s %s: %s', request.method, request.url, action.kind)
     switch (action.kind) {
       case 'serve':
-        return serveEntry(call, entry as CacheEntry, now, { stale: action.stale })
+        return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
       case 'serve-stale-and-refresh':
         refreshInBackground(call, entry as CacheEntry)
-        return serveEntry(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
+        return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
       case 'not-cached':
-        return notCached()
+        return notCached(call, now)
       case 'revalidate':
-        return fromOrigin(call, entry, action.headers, request.signal)
+        return fromOrigin(call, entry, action.headers, request.signal, forwardReason(call, entry, now))
       case 'fetch':
-        return settings.coalesce && !entry ? coalesced(call) : fromOrigin(call, entry, undefined, request.signal)
+        if (!entry && settings.coalesce) return coalesced(call)
+        return fromOrigin(call, entry, undefined, request.signal, forwardReason(call, entry, now))
       default:
         return action satisfies never
     }
   }
 }
 
-interface Call {
+/** One request through the front, before a key exists. */
+interface Pass {
   engine: Engine
+  deps: FetchFrontDeps
   input: string | URL | Request
-  passInit: RequestInit | undefined
-  base: FetchFunction
+  init: CacheRequestInit | undefined
   request: ParsedRequest
+}
+
+/** One request the cache takes part in. */
+interface Call extends Pass {
   keyed: KeyedRequest
   plan: CachePlan
 }
 
-function serveEntry(
-  call: Call,
-  entry: CacheEntry,
-  now: number,
-  how: { stale?: boolean; revalidated?: boolean; detail?: string; fwdStatus?: number },
-): Response {
-  const age = Math.floor(currentAge(entry, new Headers(entry.headers), now) / 1000)
-  const status = how.revalidated
-    ? cacheStatus({ fwd: 'stale', fwdStatus: how.fwdStatus ?? 304, stored: true, ttl: ttlSeconds(entry, now) })
-    : cacheStatus({ hit: true, ttl: ttlSeconds(entry, now), detail: how.detail, ...(how.fwdStatus ? { fwd: 'stale', fwdStatus: how.fwdStatus } : {}) })
-  const info = infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false)
-  return responseFromEntry(
-    entry,
-    [
-      ['age', String(age)],
-      ['cache-status', status],
-    ],
-    info,
-    call.request.signal,
-    call.request.method,
-  )
+/** Why a request went to the origin (RFC 9211 `fwd`): not read, revalidating a fresh entry on request, stale, or a miss. */
+function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): Forward {
+  // RFC 9211 §2.2: `request` when the entry was fresh but the request (or a setting) asked to go on.
+  if (!call.plan.read || (entry && !isExpired(entry, now))) return 'request'
+  return entry ? 'stale' : 'miss'
 }
 
-function notCached(): Response {
-  return new Response('Not Cached', {
+/** Sends the request to the origin: the caller's init without the cache's fields, an uncached dispatcher. */
+function send(call: Pass, conditional: Record<string, string> | undefined, signal: AbortSignal | undefined): Promise<Response> {
+  const init: RequestInit = originInit(call.init, call.deps.dispatcher(), call.input) ?? {}
+  if (conditional) {
+    const headers = new Headers(call.request.headers)
+    for (const name in conditional) headers.set(name, conditional[name] as string)
+    init.headers = headers
+    // Fetch §4.5 turns a request with If-None-Match / If-Modified-Since into cache mode 'no-store',
+    // which adds `Pragma: no-cache` and `Cache-Control: no-cache`; undici has no HTTP cache of its
+    // own, so 'force-cache' changes nothing but keeps our revalidation free of those headers.
+    ;(init as { cache?: string }).cache = 'force-cache'
+  }
+  if (signal) init.signal = signal
+  return call.deps.baseFetch()(call.input, init)
+}
+
+/** The request goes past the cache; a successful unsafe method still invalidates (RFC 9111 §4.4). */
+async function bypass(pass: Pass, reason: string): Promise<Response> {
+  const { engine, request } = pass
+  const response = await send(pass, undefined, request.signal)
+  await engine.invalidateAfter(request, response.status, response.headers)
+  // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
+  const status = bypassStatus(reason, response.status, engine.settings.cacheControl)
+  return withCacheStatus(response, status, infoFor(undefined, engine.now(), false))
+}
+
+/** A copy of an origin response carrying `Cache-Status` and cache metadata (fetch's own headers are immutable). */
+function withCacheStatus(response: Response, status: string, info: CacheInfo): Response {
+  const headers = new Headers(response.headers)
+  headers.set('cache-status', status)
+  const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+  return decorate(copy, { url: response.url, redirected: response.redirected, type: response.type }, info)
+}
+
+/** Serves a stored entry; one that cannot be served (say, an unknown content-coding) is dropped and fetched anew. */
+async function serveOrRefetch(call: Call, entry: CacheEntry, now: number, how: ServeHow): Promise<Response> {
+  try {
+    return serveEntry(call, entry, now, how)
+  } catch (error) {
+    call.engine.report(error, 'decode')
+    await call.engine.remove([entry.key])
+    return fromOrigin(call, undefined, undefined, call.request.signal, 'miss')
+  }
+}
+
+interface ServeHow {
+  stale?: boolean
+  revalidated?: boolean
+  detail?: string
+  fwd?: Forward
+  fwdStatus?: number
+  stored?: boolean
+}
+
+function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): Response {
+  const headers = new Headers(entry.headers)
+  const age = Math.floor(currentAge(entry, headers, now) / 1000)
+  const ttl = ttlSeconds(entry, now)
+  const status =
+    how.fwd === undefined
+      ? cacheStatus({ hit: true, ttl, detail: how.detail })
+      : cacheStatus({ fwd: how.fwd, fwdStatus: how.fwdStatus, stored: how.stored ?? false, ttl, detail: how.detail })
+  headers.set('age', String(age))
+  headers.set('cache-status', status)
+  const info = infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false)
+  const { request } = call
+  if (isConditional(request.headers) && satisfiesConditional(request.headers, entry)) {
+    // The caller already holds this representation: tell it so, without the body (RFC 9111 §4.3.2).
+    for (const name of ['content-length', 'content-encoding', 'content-type']) headers.delete(name)
+    const notModified = new Response(null, { status: 304, statusText: 'Not Modified', headers })
+    return decorate(notModified, { url: entry.responseUrl, redirected: entry.redirected }, info)
+  }
+  return responseFromEntry(entry, headers, info, request.signal, request.method)
+}
+
+/** `only-if-cached` with nothing usable stored: RFC 9111 §5.2.1.7's 504. */
+function notCached(call: Call, now: number): Response {
+  const response = new Response('Not Cached', {
     status: 504,
     statusText: 'Not Cached',
-    headers: { 'content-type': 'text/plain', 'cache-status': cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }) },
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-status': cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }),
+    },
   })
+  return decorate(response, { url: call.request.url, redirected: false }, infoFor(undefined, now, false))
 }
 
 /**
@@ -143,49 +226,93 @@ async function fromOrigin(
   entry: CacheEntry | undefined,
   conditional: Record<string, string> | undefined,
   signal: AbortSignal | undefined,
+  fwd: Forward,
 ): Promise<Response> {
-  const { engine, request, plan } = call
-  const init: RequestInit = { ...call.passInit }
-  if (conditional) {
-    const headers = new Headers(request.headers)
-    for (const [name, value] of Object.entries(conditional)) headers.set(name, value)
-    init.headers = headers
-  }
-  if (signal !== undefined) init.signal = signal
+  const { engine, plan } = call
   const requestTime = engine.now()
   let response: Response
   try {
-    response = await call.base(call.input, init)
+    response = await send(call, conditional, signal)
   } catch (error) {
-    if (entry && !signal?.aborted && mayServeOnError(plan, entry, engine.settings, engine.now())) {
-      debug('network error, serving stale %s: %s', request.url, error)
-      return serveEntry(call, entry, engine.now(), { stale: true, detail: 'stale-if-error' })
+    const now = engine.now()
+    if (entry && !signal?.aborted && mayServeOnError(plan, entry, engine.settings, now)) {
+      debug('network error, serving stale %s: %s', call.request.url, error)
+      return serveOrRefetch(call, entry, now, { stale: isExpired(entry, now), detail: 'stale-if-error', fwd })
     }
     throw error
   }
   const responseTime = engine.now()
+  const settings = engine.settings
 
-  if (response.status === 304 && entry && conditional) {
+  // RFC 9111 §4.3.4: a 304 to our conditional request freshens the stored entry, every time. An
+  // origin that answers 304 to a plain request means the same (requests-cache: test_304_not_modified);
+  // only a 304 to the caller's own conditional request is theirs to see.
+  if (response.status === 304 && entry && (conditional || !isConditional(call.request.headers))) {
     await response.body?.cancel()
+    // rfc: RFC 9111 §4.3.4: a 304 naming another strong validator does not describe what we hold:
+    // ask again, unconditionally.
+    if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal, fwd)
     const updated = mergeNotModified(entry, response.headers, requestTime, responseTime)
-    const decision = decideWrite(plan, { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }, engine.settings, responseTime)
+    const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
+    const decision = decideWrite(plan, facts, settings, responseTime)
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
-    if (plan.write) await engine.update(renewed)
-    return serveEntry(call, renewed, responseTime, { revalidated: true })
+    if (plan.write) {
+      if (decision.store) await engine.update(renewed)
+      else await engine.remove([entry.key])
+    }
+    return serveOrRefetch(call, renewed, responseTime, {
+      revalidated: true,
+      fwd,
+      fwdStatus: 304,
+      stored: plan.write && decision.store,
+    })
   }
-  if (response.status >= 500 && entry && mayServeOnError(plan, entry, engine.settings, responseTime)) {
+  if (entry && isOriginError(response.status, settings) && mayServeOnError(plan, entry, settings, responseTime)) {
+    debug('origin %d, serving stale %s', response.status, call.request.url)
     await response.body?.cancel()
-    return serveEntry(call, entry, responseTime, { stale: true, detail: 'stale-if-error', fwdStatus: response.status })
+    const how = { stale: isExpired(entry, responseTime), detail: 'stale-if-error', fwd, fwdStatus: response.status }
+    return serveOrRefetch(call, entry, responseTime, how)
   }
-  return storeAndPass(call, response, requestTime, responseTime)
+  // rfc: a HEAD answered by the origin while we hold a GET response: refresh that response (RFC 9111 §4.3.5).
+  if (entry && call.keyed.method === 'HEAD' && entry.method === 'GET') {
+    if (response.status === 200 && plan.write) {
+      await freshenFromHead(engine, plan, entry, response.headers, requestTime, responseTime)
+    }
+    return withCacheStatus(response, cacheStatus({ fwd, fwdStatus: response.status }), infoFor(undefined, responseTime, false))
+  }
+  // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
+  await engine.invalidateAfter(call.request, response.status, response.headers)
+  return storeAndPass(call, response, requestTime, responseTime, fwd)
+}
+
+/** Whether the caller made the request conditional itself (RFC 9110 §13.1). */
+function isConditional(headers: Headers): boolean {
+  return (
+    headers.has('if-none-match') ||
+    headers.has('if-modified-since') ||
+    headers.has('if-match') ||
+    headers.has('if-unmodified-since')
+  )
 }
 
 /** Passes an origin response to the caller, recording its body to store it when read to the end. */
-async function storeAndPass(call: Call, response: Response, requestTime: number, responseTime: number): Promise<Response> {
+async function storeAndPass(
+  call: Call,
+  response: Response,
+  requestTime: number,
+  responseTime: number,
+  fwd: Forward,
+): Promise<Response> {
   const { engine, keyed, plan } = call
   const settings = engine.settings
-  const decision = decideWrite(plan, { status: response.status, headers: response.headers, requestTime, responseTime }, settings, responseTime)
+  const decision = decideWrite(
+    plan,
+    { status: response.status, headers: response.headers, requestTime, responseTime, redirected: response.redirected },
+    settings,
+    responseTime,
+  )
   let store = decision.store
+  let reason = decision.store ? 'storing' : decision.reason
   if (store && settings.filter) {
     try {
       store = settings.filter(response) !== false
@@ -193,45 +320,44 @@ async function storeAndPass(call: Call, response: Response, requestTime: number,
       engine.report(error, 'filter')
       store = false
     }
+    if (!store) reason = 'filtered'
   }
-  const length = Number(response.headers.get('content-length') ?? 0)
-  if (length > settings.maxEntrySize) store = false
-  debug('origin %d for %s: %s', response.status, keyed.url, store ? 'storing' : decision.store ? 'filtered' : decision.reason)
+  if (store && Number(response.headers.get('content-length') ?? 0) > settings.maxEntrySize) {
+    store = false
+    reason = 'larger than maxEntrySize'
+  }
+  debug('origin %d for %s: %s', response.status, keyed.url, reason)
 
   const headers = new Headers(response.headers)
-  headers.set('cache-status', cacheStatus({ fwd: call.plan.read ? 'miss' : 'request', fwdStatus: response.status, stored: store }))
-  const expires = decision.store ? decision.expires : null
+  const ttl =
+    store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
+  headers.set('cache-status', cacheStatus({ fwd, fwdStatus: response.status, stored: store, ttl }))
   const info: CacheInfo = infoFor(undefined, responseTime, false)
-  const save = async (body: Uint8Array) => {
-    const saved = await engine.save(keyed, {
-      responseUrl: response.url || keyed.url,
-      status: response.status,
-      statusText: response.statusText,
-      headers: storableHeaders(response.headers),
-      redirected: response.redirected,
-      body,
-      encoding: 'identity',
-      requestTime,
-      responseTime,
-      createdAt: responseTime,
-      expires,
-    })
-    if (saved) Object.assign(info, infoFor(saved, responseTime, false))
-  }
   let body = response.body
   if (store) {
+    const expires = decision.store ? decision.expires : null
+    const save = async (bytes: Uint8Array) => {
+      const saved = await engine.save(keyed, {
+        responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
+        status: response.status,
+        statusText: response.statusText,
+        headers: storableHeaders(response.headers, settings.cacheControl),
+        redirected: response.redirected,
+        body: bytes,
+        encoding: 'identity',
+        requestTime,
+        responseTime,
+        createdAt: responseTime,
+        expires,
+      })
+      // The caller's response learns its entry once stored (its body was read to the end).
+      if (saved) Object.assign(info, infoFor(saved, responseTime, false))
+    }
     if (body) body = recordBody(body, settings.maxEntrySize, save)
     else await save(new Uint8Array(0))
   }
   const output = new Response(body, { status: response.status, statusText: response.statusText, headers })
   return decorate(output, { url: response.url, redirected: response.redirected, type: response.type }, info)
-}
-
-/** Response headers as stored: never `set-cookie` (a credential of its own). */
-function storableHeaders(headers: Headers): [string, string][] {
-  const pairs: [string, string][] = []
-  for (const [name, value] of headers) if (name !== 'set-cookie') pairs.push([name, value])
-  return pairs
 }
 
 interface Member {
@@ -257,14 +383,14 @@ function coalesced(call: Call): Promise<Response> {
     const started: Flight = { members: [], controller: new AbortController() }
     flight = started
     engine.inFlight.set(flightKey, started)
-    fromOrigin(call, undefined, undefined, started.controller.signal).then(
+    fromOrigin(call, undefined, undefined, started.controller.signal, call.plan.read ? 'miss' : 'request').then(
       (response) => {
         engine.inFlight.delete(flightKey)
         distribute(started.members, response)
       },
       (error) => {
         engine.inFlight.delete(flightKey)
-        for (const member of started.members) member.reject(error)
+        for (const member of started.members.splice(0)) member.reject(error)
       },
     )
   }
@@ -304,51 +430,19 @@ function distribute(members: Member[], response: Response): void {
   })
 }
 
-/** stale-while-revalidate: refresh the entry off the caller's path, one refresh per key at a time. */
+/**
+ * stale-while-revalidate: refresh the entry off the caller's path (never with the caller's
+ * AbortSignal: the caller has its answer already), one refresh per key at a time.
+ */
 function refreshInBackground(call: Call, entry: CacheEntry): void {
   const { engine, keyed } = call
   if (engine.refreshing.has(keyed.baseKey)) return
   engine.refreshing.add(keyed.baseKey)
-  const conditional = conditionalFor(entry)
-  const background: Call = { ...call, request: { ...call.request, signal: undefined }, passInit: withoutSignal(call.passInit) }
-  fromOrigin(background, entry, conditional, undefined)
+  const headers = new Headers(entry.headers)
+  const conditional = hasValidator(headers) ? conditionalHeaders(headers) : undefined
+  const background: Call = { ...call, request: { ...call.request, signal: undefined } }
+  fromOrigin(background, entry, conditional, new AbortController().signal, 'stale')
     .then((response) => response.arrayBuffer())
     .catch((error) => debug('background refresh of %s failed: %s', keyed.url, error))
     .finally(() => engine.refreshing.delete(keyed.baseKey))
-}
-
-function conditionalFor(entry: CacheEntry): Record<string, string> | undefined {
-  const headers = new Headers(entry.headers)
-  return hasValidator(headers) ? conditionalHeaders(headers) : undefined
-}
-
-function withoutSignal(init: RequestInit | undefined): RequestInit | undefined {
-  if (!init?.signal) return init
-  const { signal: _signal, ...rest } = init
-  return rest
-}
-
-/** RFC 9111 §4.4: a successful unsafe request invalidates the URL and same-origin Location / Content-Location. */
-async function invalidate(engine: Engine, request: ParsedRequest, responseHeaders: Headers): Promise<void> {
-  const origin = new URL(request.url).origin
-  const urls = [request.url]
-  for (const name of ['location', 'content-location']) {
-    const value = responseHeaders.get(name)
-    if (!value) continue
-    try {
-      const target = new URL(value, request.url)
-      if (target.origin === origin) urls.push(target.href)
-    } catch {
-      // An unparsable Location invalidates nothing.
-    }
-  }
-  const keys: string[] = []
-  try {
-    for (const url of urls) for (const method of ['GET', 'HEAD']) keys.push(engine.keyFor(method, url, request.headers, ''))
-  } catch (error) {
-    engine.report(error, 'key')
-    return
-  }
-  debug('invalidating %s after %s', urls.join(', '), request.method)
-  await engine.remove(keys)
 }

@@ -1,6 +1,7 @@
 // The public surface of fetch-cache: everything users import comes from here (DESIGN §1).
 
 export type { Cache } from './cache.js'
+export type { CacheDeleteOptions, CacheFilter, ContainsQuery, InvalidEntry, StoredResponse } from './cache-query.js'
 export type { BodyEncoding, CacheEntry } from './entry.js'
 export {
   CorruptStoreError,

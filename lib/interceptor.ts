@@ -1,19 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { concat } from './body.js'
-import type { CacheEntry } from './entry.js'
 import { debug, type Engine, type KeyedRequest } from './engine.js'
+import type { CacheEntry } from './entry.js'
 import { bodyDigest } from './key.js'
-import { type CachePlan, decideCached, decideWrite, mayServeOnError, planRequest } from './policy/actions.js'
-import { currentAge } from './policy/freshness.js'
-import { cacheStatus, decode, identityBody, ttlSeconds } from './response.js'
-import { mergeNotModified } from './revalidation.js'
+import { type CachePlan, decideCached, decideWrite, isOriginError, mayServeOnError, planRequest } from './policy/actions.js'
+import { conditionalHeaders, currentAge } from './policy/freshness.js'
+import { bypassStatus, cacheStatus, decode, identityBody, ttlSeconds } from './response.js'
+import { freshenFromHead, mergeNotModified, notModifiedMatches, storableHeaders } from './revalidation.js'
 
 type Handler = Dispatcher.DispatchHandler
 type Controller = Dispatcher.DispatchController
 type Dispatch = Dispatcher.Dispatch
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 /**
  * The dispatcher front (DESIGN §2): an undici interceptor over the same engine as the fetch front,
@@ -33,12 +31,10 @@ export function createInterceptor(resolveEngine: () => Engine | undefined): Disp
     if (!prepared) return dispatch(opts, handler)
     if (prepared.plan.kind === 'bypass') {
       debug('bypass %s %s: %s', prepared.method, prepared.url, prepared.plan.reason)
-      if (SAFE_METHODS.has(prepared.method)) return dispatch(opts, handler)
-      return dispatch(opts, new InvalidatingHandler(handler, engine, prepared))
+      return dispatch(opts, new BypassHandler(handler, engine, prepared, prepared.plan.reason))
     }
-    const keyed = prepared.keyed as KeyedRequest
-    const plan = prepared.plan
-    run(engine, dispatch, opts, handler, keyed, plan).catch((error) => {
+    const exchange: Exchange = { engine, dispatch, opts, keyed: prepared.keyed as KeyedRequest, plan: prepared.plan }
+    run(exchange, handler).catch((error) => {
       engine.report(error, 'interceptor')
       handler.onResponseError?.(idleController(), error instanceof Error ? error : new Error(String(error)))
     })
@@ -60,50 +56,71 @@ function prepare(engine: Engine, opts: Dispatcher.DispatchOptions): Prepared | u
   const headers = toHeaders(opts.headers)
   const body = opts.body
   const keyable = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
-  const digest = keyable ? bodyDigest((body ?? undefined) as string | Uint8Array | undefined, headers.get('content-type'), engine.settings.ignored) : undefined
-  const plan = planRequest({ method, url, headers, mode: undefined, options: {}, unkeyableBody: digest === undefined }, engine.settings)
+  const digest = keyable
+    ? bodyDigest((body ?? undefined) as string | Uint8Array | undefined, headers.get('content-type'), engine.settings.ignored)
+    : undefined
+  const plan = planRequest(
+    { method, url, headers, mode: undefined, options: {}, unkeyableBody: digest === undefined },
+    engine.settings,
+  )
   if (plan.kind === 'bypass') return { method, url, headers, plan, keyed: undefined }
   const bodyKey = digest as string
   const keyed: KeyedRequest = { method, url, headers, bodyDigest: bodyKey, baseKey: engine.keyFor(method, url, headers, bodyKey) }
   return { method, url, headers, plan, keyed }
 }
 
-async function run(engine: Engine, dispatch: Dispatch, opts: Dispatcher.DispatchOptions, handler: Handler, keyed: KeyedRequest, plan: CachePlan) {
-  const entry = plan.read ? await engine.lookup(keyed) : undefined
+/** One request the cache takes part in. */
+interface Exchange {
+  engine: Engine
+  /** The next dispatch in the chain (towards the origin). */
+  dispatch: Dispatch
+  /** The caller's options, without the cache's conditional headers. */
+  opts: Dispatcher.DispatchOptions
+  keyed: KeyedRequest
+  plan: CachePlan
+}
+
+async function run(exchange: Exchange, handler: Handler) {
+  const { engine, dispatch, opts, keyed, plan } = exchange
+  const entry = plan.read ? await engine.lookupFor(keyed) : undefined
   const now = engine.now()
   const action = decideCached(plan, entry, engine.settings, now)
   debug('%s %s (dispatcher): %s', keyed.method, keyed.url, action.kind)
   switch (action.kind) {
     case 'serve':
-      return serve(handler, entry as CacheEntry, keyed.method, now, cacheStatus({ hit: true, ttl: ttlSeconds(entry as CacheEntry, now) }))
+      return serve(
+        handler,
+        entry as CacheEntry,
+        keyed.method,
+        now,
+        cacheStatus({ hit: true, ttl: ttlSeconds(entry as CacheEntry, now) }),
+      )
     case 'serve-stale-and-refresh': {
       if (!engine.refreshing.has(keyed.baseKey)) {
         engine.refreshing.add(keyed.baseKey)
         const done = () => engine.refreshing.delete(keyed.baseKey)
-        dispatch(withHeaders(opts, conditionalFor(entry as CacheEntry)), new StoringHandler(discardHandler(done), engine, keyed, plan, entry, true))
+        const conditional = conditionalHeaders(new Headers((entry as CacheEntry).headers))
+        dispatch(withHeaders(opts, conditional), new StoringHandler(discardHandler(done), exchange, entry, true))
       }
-      return serve(handler, entry as CacheEntry, keyed.method, now, cacheStatus({ hit: true, ttl: ttlSeconds(entry as CacheEntry, now), detail: 'stale-while-revalidate' }))
+      return serve(
+        handler,
+        entry as CacheEntry,
+        keyed.method,
+        now,
+        cacheStatus({ hit: true, ttl: ttlSeconds(entry as CacheEntry, now), detail: 'stale-while-revalidate' }),
+      )
     }
     case 'not-cached':
       return serveGenerated(handler, 504, 'Not Cached', cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }))
     case 'revalidate':
-      dispatch(withHeaders(opts, action.headers), new StoringHandler(handler, engine, keyed, plan, entry, true))
+      dispatch(withHeaders(opts, action.headers), new StoringHandler(handler, exchange, entry, true))
       return
     case 'fetch':
-      dispatch(opts, new StoringHandler(handler, engine, keyed, plan, entry, false))
+      dispatch(opts, new StoringHandler(handler, exchange, entry, false))
       return
     default:
       return action satisfies never
   }
-}
-
-function conditionalFor(entry: CacheEntry): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const [name, value] of entry.headers) {
-    if (name === 'etag') headers['if-none-match'] = value
-    if (name === 'last-modified') headers['if-modified-since'] = value
-  }
-  return headers
 }
 
 /**
@@ -112,9 +129,7 @@ function conditionalFor(entry: CacheEntry): Record<string, string> {
  */
 class StoringHandler implements Handler {
   readonly #handler: Handler
-  readonly #engine: Engine
-  readonly #keyed: KeyedRequest
-  readonly #plan: CachePlan
+  readonly #exchange: Exchange
   readonly #entry: CacheEntry | undefined
   readonly #conditional: boolean
   readonly #requestTime: number
@@ -125,18 +140,22 @@ class StoringHandler implements Handler {
   #chunks: Buffer[] | undefined
   #size = 0
   #expires: number | null = null
-  /** Set when the stored entry replaces the origin's answer (304, or stale-if-error). */
-  #swap: 'revalidated' | 'stale' | undefined
+  /**
+   * Set when the origin's answer is not passed on as is: a 304 or a failure stale-if-error covers
+   * (the stored entry is served instead), or a 304 about another response (asked again, unconditionally).
+   */
+  #swap: 'revalidated' | 'stale' | 'retry' | undefined
+  /** A HEAD request working on the stored GET response: the origin's answer refreshes it (RFC 9111 §4.3.5). */
+  #headOfGet = false
+  #invalidation: Promise<void> | undefined
   #started = false
 
-  constructor(handler: Handler, engine: Engine, keyed: KeyedRequest, plan: CachePlan, entry: CacheEntry | undefined, conditional: boolean) {
+  constructor(handler: Handler, exchange: Exchange, entry: CacheEntry | undefined, conditional: boolean) {
     this.#handler = handler
-    this.#engine = engine
-    this.#keyed = keyed
-    this.#plan = plan
+    this.#exchange = exchange
     this.#entry = entry
     this.#conditional = conditional
-    this.#requestTime = engine.now()
+    this.#requestTime = exchange.engine.now()
   }
 
   onRequestStart(controller: Controller, context: unknown): void {
@@ -144,40 +163,51 @@ class StoringHandler implements Handler {
   }
 
   onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
-    const engine = this.#engine
+    const { engine, keyed, plan } = this.#exchange
+    const settings = engine.settings
     this.#responseTime = engine.now()
     this.#status = statusCode
     this.#statusText = statusMessage ?? ''
     this.#headers = toPairs(headers)
+    const responseHeaders = new Headers(this.#headers)
     const entry = this.#entry
     if (entry && this.#conditional && statusCode === 304) {
-      this.#swap = 'revalidated'
+      // rfc: RFC 9111 §4.3.4: a 304 naming another strong validator does not describe what we hold.
+      this.#swap = notModifiedMatches(entry, responseHeaders) ? 'revalidated' : 'retry'
       return
     }
-    if (entry && statusCode >= 500 && mayServeOnError(this.#plan, entry, engine.settings, this.#responseTime)) {
+    if (entry && isOriginError(statusCode, settings) && mayServeOnError(plan, entry, settings, this.#responseTime)) {
       this.#swap = 'stale'
       return
     }
-    const responseHeaders = new Headers(this.#headers)
-    const decision = decideWrite(
-      this.#plan,
-      { status: statusCode, headers: responseHeaders, requestTime: this.#requestTime, responseTime: this.#responseTime },
-      engine.settings,
-      this.#responseTime,
-    )
-    let store = decision.store && Number(responseHeaders.get('content-length') ?? 0) <= engine.settings.maxEntrySize
-    if (store && engine.settings.filter) {
-      try {
-        store = engine.settings.filter(new Response(null, { status: statusCode < 200 ? 200 : statusCode, headers: responseHeaders })) !== false
-      } catch (error) {
-        engine.report(error, 'filter')
-        store = false
+    // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
+    this.#invalidation = engine.invalidateAfter(keyed, statusCode, responseHeaders)
+    let store = false
+    if (entry && keyed.method === 'HEAD' && entry.method === 'GET') {
+      this.#headOfGet = true
+    } else {
+      const facts = {
+        status: statusCode,
+        headers: responseHeaders,
+        requestTime: this.#requestTime,
+        responseTime: this.#responseTime,
       }
+      const decision = decideWrite(plan, facts, settings, this.#responseTime)
+      store = decision.store && Number(responseHeaders.get('content-length') ?? 0) <= settings.maxEntrySize
+      if (store && settings.filter) {
+        try {
+          const response = new Response(null, { status: Math.max(statusCode, 200), headers: responseHeaders })
+          store = settings.filter(response) !== false
+        } catch (error) {
+          engine.report(error, 'filter')
+          store = false
+        }
+      }
+      if (decision.store) this.#expires = decision.expires
     }
-    if (decision.store) this.#expires = decision.expires
     this.#chunks = store ? [] : undefined
     this.#started = true
-    const status = cacheStatus({ fwd: this.#plan.read ? 'miss' : 'request', fwdStatus: statusCode, stored: store })
+    const status = cacheStatus({ fwd: plan.read ? 'miss' : 'request', fwdStatus: statusCode, stored: store })
     this.#handler.onResponseStart?.(controller, statusCode, { ...headers, 'cache-status': status }, statusMessage)
   }
 
@@ -185,7 +215,7 @@ class StoringHandler implements Handler {
     if (this.#swap) return
     if (this.#chunks) {
       this.#size += chunk.byteLength
-      if (this.#size > this.#engine.settings.maxEntrySize) this.#chunks = undefined
+      if (this.#size > this.#exchange.engine.settings.maxEntrySize) this.#chunks = undefined
       else this.#chunks.push(chunk)
     }
     this.#handler.onResponseData?.(controller, chunk)
@@ -193,31 +223,50 @@ class StoringHandler implements Handler {
 
   onResponseEnd(controller: Controller, trailers: IncomingHttpHeaders): void {
     this.#finish(controller, trailers).catch((error) => {
-      this.#engine.report(error, 'write')
+      this.#exchange.engine.report(error, 'write')
       this.#handler.onResponseError?.(controller, error instanceof Error ? error : new Error(String(error)))
     })
   }
 
   async #finish(controller: Controller, trailers: IncomingHttpHeaders): Promise<void> {
-    const engine = this.#engine
+    const { engine, keyed, plan } = this.#exchange
     const entry = this.#entry
+    if (this.#swap === 'retry') {
+      const { dispatch, opts } = this.#exchange
+      dispatch(opts, new StoringHandler(this.#handler, this.#exchange, undefined, false))
+      return
+    }
     if (this.#swap === 'revalidated' && entry) {
       const updated = mergeNotModified(entry, new Headers(this.#headers), this.#requestTime, this.#responseTime)
-      const decision = decideWrite(
-        this.#plan,
-        { status: entry.status, headers: new Headers(updated.headers), requestTime: this.#requestTime, responseTime: this.#responseTime },
-        engine.settings,
-        this.#responseTime,
-      )
-      const renewed: CacheEntry = { ...updated, createdAt: this.#responseTime, expires: decision.store ? decision.expires : this.#responseTime }
-      if (this.#plan.write) await engine.update(renewed)
-      serve(this.#handler, renewed, this.#keyed.method, this.#responseTime, cacheStatus({ fwd: 'stale', fwdStatus: 304, stored: true, ttl: ttlSeconds(renewed, this.#responseTime) }), controller)
+      const facts = {
+        status: entry.status,
+        headers: new Headers(updated.headers),
+        requestTime: this.#requestTime,
+        responseTime: this.#responseTime,
+      }
+      const decision = decideWrite(plan, facts, engine.settings, this.#responseTime)
+      const expires = decision.store ? decision.expires : this.#responseTime
+      const renewed: CacheEntry = { ...updated, createdAt: this.#responseTime, expires }
+      if (plan.write) await engine.update(renewed)
+      const ttl = ttlSeconds(renewed, this.#responseTime)
+      const status = cacheStatus({ fwd: 'stale', fwdStatus: 304, stored: true, ttl })
+      serve(this.#handler, renewed, keyed.method, this.#responseTime, status, controller)
       return
     }
     if (this.#swap === 'stale' && entry) {
-      const status = cacheStatus({ hit: true, fwd: 'stale', fwdStatus: this.#status, ttl: ttlSeconds(entry, this.#responseTime), detail: 'stale-if-error' })
-      serve(this.#handler, entry, this.#keyed.method, this.#responseTime, status, controller)
+      const status = cacheStatus({
+        hit: true,
+        fwd: 'stale',
+        fwdStatus: this.#status,
+        ttl: ttlSeconds(entry, this.#responseTime),
+        detail: 'stale-if-error',
+      })
+      serve(this.#handler, entry, keyed.method, this.#responseTime, status, controller)
       return
+    }
+    await this.#invalidation
+    if (this.#headOfGet && entry && this.#status === 200 && plan.write) {
+      await freshenFromHead(engine, plan, entry, new Headers(this.#headers), this.#requestTime, this.#responseTime)
     }
     if (this.#chunks) {
       const raw = concat(this.#chunks, this.#size)
@@ -229,11 +278,11 @@ class StoringHandler implements Handler {
         engine.report(error, 'decode')
       }
       if (body) {
-        await engine.save(this.#keyed, {
-          responseUrl: this.#keyed.url,
+        await engine.save(keyed, {
+          responseUrl: keyed.url,
           status: this.#status,
           statusText: this.#statusText,
-          headers: this.#headers.filter(([name]) => name !== 'set-cookie'),
+          headers: storableHeaders(new Headers(this.#headers), engine.settings.cacheControl),
           redirected: false,
           body,
           encoding: 'identity',
@@ -249,26 +298,34 @@ class StoringHandler implements Handler {
 
   onResponseError(controller: Controller, error: Error): void {
     this.#chunks = undefined
+    const { engine, keyed, plan } = this.#exchange
     const entry = this.#entry
-    if (!this.#started && !controller.aborted && entry && mayServeOnError(this.#plan, entry, this.#engine.settings, this.#engine.now())) {
-      const now = this.#engine.now()
-      serve(this.#handler, entry, this.#keyed.method, now, cacheStatus({ hit: true, ttl: ttlSeconds(entry, now), detail: 'stale-if-error' }), controller)
+    const now = engine.now()
+    if (!this.#started && !controller.aborted && entry && mayServeOnError(plan, entry, engine.settings, now)) {
+      const status = cacheStatus({ hit: true, ttl: ttlSeconds(entry, now), detail: 'stale-if-error' })
+      serve(this.#handler, entry, keyed.method, now, status, controller)
       return
     }
     this.#handler.onResponseError?.(controller, error)
   }
 }
 
-/** Passes a bypassed unsafe request through and invalidates its URL when it succeeds (RFC 9111 §4.4). */
-class InvalidatingHandler implements Handler {
+/**
+ * Passes a request the cache stays out of through, saying so in `Cache-Status` (RFC 9211); a
+ * successful unsafe method still invalidates its URL (RFC 9111 §4.4).
+ */
+class BypassHandler implements Handler {
   readonly #handler: Handler
   readonly #engine: Engine
   readonly #request: Prepared
+  readonly #reason: string
+  #invalidation: Promise<void> | undefined
 
-  constructor(handler: Handler, engine: Engine, request: Prepared) {
+  constructor(handler: Handler, engine: Engine, request: Prepared, reason: string) {
     this.#handler = handler
     this.#engine = engine
     this.#request = request
+    this.#reason = reason
   }
 
   onRequestStart(controller: Controller, context: unknown): void {
@@ -276,14 +333,10 @@ class InvalidatingHandler implements Handler {
   }
 
   onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
-    if (statusCode >= 200 && statusCode < 400) {
-      const { engine } = { engine: this.#engine }
-      const { url, headers: requestHeaders } = this.#request
-      const urls = [url, ...sameOrigin(url, [headers.location, headers['content-location']])]
-      const keys = urls.flatMap((u) => ['GET', 'HEAD'].map((method) => engine.keyFor(method, u, requestHeaders, '')))
-      void engine.remove(keys)
-    }
-    this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
+    this.#invalidation = this.#engine.invalidateAfter(this.#request, statusCode, new Headers(toPairs(headers)))
+    // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
+    const status = bypassStatus(this.#reason, statusCode, this.#engine.settings.cacheControl)
+    this.#handler.onResponseStart?.(controller, statusCode, { ...headers, 'cache-status': status }, statusMessage)
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
@@ -291,27 +344,14 @@ class InvalidatingHandler implements Handler {
   }
 
   onResponseEnd(controller: Controller, trailers: IncomingHttpHeaders): void {
-    this.#handler.onResponseEnd?.(controller, trailers)
+    const end = () => this.#handler.onResponseEnd?.(controller, trailers)
+    if (this.#invalidation) this.#invalidation.then(end)
+    else end()
   }
 
   onResponseError(controller: Controller, error: Error): void {
     this.#handler.onResponseError?.(controller, error)
   }
-}
-
-function sameOrigin(base: string, values: (string | string[] | undefined)[]): string[] {
-  const origin = new URL(base).origin
-  const urls: string[] = []
-  for (const value of values) {
-    if (typeof value !== 'string') continue
-    try {
-      const target = new URL(value, base)
-      if (target.origin === origin) urls.push(target.href)
-    } catch {
-      // An unparsable Location invalidates nothing.
-    }
-  }
-  return urls
 }
 
 /** A controller for responses the cache generates itself: nothing to pause, abort stops delivery. */
@@ -374,7 +414,12 @@ function serveGenerated(handler: Handler, statusCode: number, text: string, stat
   handler.onRequestStart?.(controller, {})
   if (controller.aborted) return
   const body = Buffer.from(text)
-  handler.onResponseStart?.(controller, statusCode, { 'content-type': 'text/plain', 'content-length': String(body.byteLength), 'cache-status': status }, text)
+  handler.onResponseStart?.(
+    controller,
+    statusCode,
+    { 'content-type': 'text/plain', 'content-length': String(body.byteLength), 'cache-status': status },
+    text,
+  )
   if (controller.aborted) return
   handler.onResponseData?.(controller, body)
   handler.onResponseEnd?.(controller, {})
@@ -410,7 +455,8 @@ function toHeaders(raw: Dispatcher.DispatchOptions['headers']): Headers {
     for (const [name, value] of raw as Iterable<[string, string | string[]]>) appendValue(headers, name, value)
     return headers
   }
-  for (const [name, value] of Object.entries(raw as Record<string, string | string[] | undefined>)) appendValue(headers, name, value)
+  for (const [name, value] of Object.entries(raw as Record<string, string | string[] | undefined>))
+    appendValue(headers, name, value)
   return headers
 }
 

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto'
+import { InvalidOptionValueError } from './errors.js'
 import type { ResolvedSettings } from './policy/settings.js'
 
 /** Bumped when the key recipe changes, so old entries are re-keyed or missed, never misread. */
@@ -10,25 +11,55 @@ export const REDACTED = 'REDACTED'
 export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie']
 
 /**
- * Headers that fetch adds on its own, which one front sees and the other does not. They are left out
- * when `matchHeaders` is `true` and from `Vary` matching, so both fronts compute the same key
- * (content-coding is handled by converting the stored body, not by separate variants).
+ * Headers that only describe the transport (or that fetch adds on its own, so one front sees them
+ * and the other does not). They never take part in `matchHeaders: true` or in `Vary` matching:
+ * content-coding is handled by converting the stored body, not by separate variants.
  */
 const TRANSPORT_HEADERS = new Set([
   'accept-encoding',
-  'accept-language',
-  'accept',
   'connection',
   'content-length',
   'host',
   'keep-alive',
   'sec-fetch-mode',
   'transfer-encoding',
-  'user-agent',
 ])
 
 /** An HTTP field name (RFC 9110 §5.1: a token). */
 export const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/**
+ * Request headers that steer the cache itself, not the content: left out of `matchHeaders: true`,
+ * so a `no-cache` refresh or a conditional request updates the same entry.
+ */
+const CACHE_REQUEST_HEADERS = new Set([
+  'cache-control',
+  'pragma',
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+])
+
+/**
+ * What fetch sends when the caller sets nothing (Node's fetch first, then undici's own `fetch`). An
+ * absent header compares equal to its default, so a request made through either front, with or without
+ * the explicit default, finds the same entry; RFC 9110 §12.5 gives absent `Accept` / `Accept-Language`
+ * the same meaning as `*`. A value the caller set still selects its own variant (RFC 9111 §4.1).
+ */
+const FETCH_DEFAULTS: Readonly<Record<string, readonly [string, ...string[]]>> = {
+  accept: ['*/*'],
+  'accept-language': ['*'],
+  'user-agent': ['node', 'undici'],
+}
+
+/** A request header's value for matching: the fetch default when absent (or another default), `null` when absent without one. */
+function matchedValue(name: string, headers: Headers): string | null {
+  const value = headers.get(name)
+  const defaults = FETCH_DEFAULTS[name]
+  if (defaults && (value === null || defaults.includes(value))) return defaults[0]
+  return value
+}
 
 /** The parts of a request that make its key. */
 export interface KeyInput {
@@ -38,6 +69,11 @@ export interface KeyInput {
   headers: Headers
   /** From `bodyDigest()`; `''` without a body. */
   bodyDigest: string
+  /**
+   * The credential headers already hold `hashCredential()` values (stored request headers, when
+   * `recreateKeys()` re-keys an entry): use them as they are instead of hashing them again.
+   */
+  credentialsHashed?: boolean
 }
 
 /**
@@ -69,10 +105,15 @@ export function redactUrl(input: string, ignored: ReadonlySet<string>): string {
  * The digest of a request body, normalized so equivalent bodies share a key: JSON with sorted keys,
  * form bodies like queries, ignored fields removed; other bodies hashed as bytes.
  */
-export function bodyDigest(body: Uint8Array | string | undefined, contentType: string | null, ignored: ReadonlySet<string>): string {
+export function bodyDigest(
+  body: Uint8Array | string | undefined,
+  contentType: string | null,
+  ignored: ReadonlySet<string>,
+): string {
   if (body === undefined || body.length === 0) return ''
   const type = contentType?.toLowerCase() ?? ''
-  const text = () => (typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
+  const text = () =>
+    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
   let normalized: string | Uint8Array = body
   if (type.includes('json')) {
     try {
@@ -110,48 +151,78 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
   const { headers } = input
   const matched = settings.matchHeaders
   if (matched === true) {
-    for (const [name, value] of headers) {
-      if (TRANSPORT_HEADERS.has(name) || settings.ignoredHeaders.has(name) || CREDENTIAL_HEADERS.includes(name)) continue
-      hash.update(`${name}:${value}\n`)
+    const names = new Set<string>(Object.keys(FETCH_DEFAULTS))
+    for (const name of headers.keys()) names.add(name)
+    for (const name of [...names].sort()) {
+      if (
+        TRANSPORT_HEADERS.has(name) ||
+        CACHE_REQUEST_HEADERS.has(name) ||
+        settings.ignoredHeaders.has(name) ||
+        CREDENTIAL_HEADERS.includes(name)
+      ) {
+        continue
+      }
+      hash.update(`${name}:${normalizeValue(matchedValue(name, headers) as string)}\n`)
     }
   } else {
     for (const name of matched) {
       if (settings.ignoredHeaders.has(name) || CREDENTIAL_HEADERS.includes(name)) continue
-      const value = headers.get(name)
-      if (value !== null) hash.update(`${name}:${value}\n`)
+      const value = matchedValue(name, headers)
+      if (value !== null) hash.update(`${name}:${normalizeValue(value)}\n`)
     }
   }
   // Credentials partition the cache unless ignoredParameters names them (DESIGN §6).
   for (const name of CREDENTIAL_HEADERS) {
     if (settings.ignoredHeaders.has(name)) continue
     const value = headers.get(name)
-    if (value !== null) hash.update(`${name}:${hashCredential(value, secret)}\n`)
+    if (value !== null) hash.update(`${name}:${input.credentialsHashed ? value : hashCredential(value, secret)}\n`)
   }
   const key = hash.digest('hex')
   if (!settings.keyFn) return key
-  return settings.keyFn({ method: input.method, url: input.url, headers, bodyDigest: input.bodyDigest, defaultKey: key })
+  const custom: unknown = settings.keyFn({
+    method: input.method,
+    url: input.url,
+    headers,
+    bodyDigest: input.bodyDigest,
+    defaultKey: key,
+  })
+  if (typeof custom !== 'string' || custom === '') {
+    throw new InvalidOptionValueError('keyFn', custom, 'must return a non-empty string')
+  }
+  return custom
 }
 
-/** The key of one variant of a response that carried `Vary`. */
-export function variantKey(baseKey: string, vary: readonly string[], headers: Headers, secret: string): string {
+/** Whitespace around commas collapsed (RFC 9111 §4.1 allows normalizing before comparing). */
+function normalizeValue(value: string): string {
+  return value.replace(/\s*,\s*/g, ',').trim()
+}
+
+/** The key of one variant of a response that carried `Vary`. `credentialsHashed`: as in `KeyInput`. */
+export function variantKey(
+  baseKey: string,
+  vary: readonly string[],
+  headers: Headers,
+  secret: string,
+  credentialsHashed = false,
+): string {
   const hash = createHash('sha256').update(`${baseKey}\nvary\n`)
-  for (const name of vary) hash.update(`${name}:${varyValue(name, headers, secret)}\n`)
+  for (const name of vary) hash.update(`${name}:${varyValue(name, headers, secret, credentialsHashed)}\n`)
   return hash.digest('hex')
 }
 
 /**
  * A request header's value as `Vary` compares it: whitespace around commas collapsed (RFC 9111 §4.1
- * allows normalizing), credentials hashed, fetch's own transport headers ignored.
+ * allows normalizing), fetch's defaults filled in, credentials hashed, transport headers ignored.
  */
-export function varyValue(name: string, headers: Headers, secret: string): string {
+export function varyValue(name: string, headers: Headers, secret: string, credentialsHashed = false): string {
   if (TRANSPORT_HEADERS.has(name)) return ''
   // A malformed Vary member names no header a request can carry: it is absent from every request
   // (and Headers.get() would throw on it).
   if (!FIELD_NAME.test(name)) return '\u0000absent'
-  const value = headers.get(name)
+  const value = matchedValue(name, headers)
   if (value === null) return '\u0000absent'
-  if (CREDENTIAL_HEADERS.includes(name)) return hashCredential(value, secret)
-  return value.replace(/\s*,\s*/g, ',').trim()
+  if (CREDENTIAL_HEADERS.includes(name)) return credentialsHashed ? value : hashCredential(value, secret)
+  return normalizeValue(value)
 }
 
 /** The request headers as stored: credentials hashed, ignored ones redacted. */

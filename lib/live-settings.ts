@@ -1,5 +1,12 @@
 import { InvalidOptionValueError } from './errors.js'
-import { type CacheSettings, DEFAULTS, isSettingName, type ResolvedSettings, resolveSettings, validateSetting } from './policy/settings.js'
+import {
+  type CacheSettings,
+  DEFAULTS,
+  isSettingName,
+  type ResolvedSettings,
+  resolveSettings,
+  validateSetting,
+} from './policy/settings.js'
 
 /**
  * The settings of one cache: a plain-looking object (`cachedFetch.settings.expireAfter = '5m'`) whose
@@ -12,7 +19,9 @@ export class LiveSettings {
   #resolved: ResolvedSettings
 
   constructor(initial: Partial<CacheSettings>) {
-    const defaults = Object.fromEntries(Object.entries(DEFAULTS).filter(([name]) => isSettingName(name))) as unknown as CacheSettings
+    const defaults = Object.fromEntries(
+      Object.entries(DEFAULTS).filter(([name]) => isSettingName(name)),
+    ) as unknown as CacheSettings
     this.#values = { ...defaults, ...initial }
     this.#explicit = new Set(Object.keys(initial))
     this.#resolved = resolveSettings(this.#values, this.#explicit)

@@ -67,8 +67,11 @@ export async function enabled<T>(fn: () => T | Promise<T>, options?: CacheOption
   if (options !== undefined) {
     own = createEngine(options)
     engine = own.engine
+  } else if (state.installed) {
+    engine = state.installed.engine
   } else {
-    engine = state.installed?.engine ?? (defaultEngine ??= createEngine(undefined).engine)
+    defaultEngine ??= createEngine(undefined).engine
+    engine = defaultEngine
   }
   state.blocks++
   applyPatch()
@@ -108,7 +111,11 @@ function applyPatch(): void {
   // put over ours keeps working, and a later install wraps anew without looping back into us.
   let active = true
   const engine = () => (active ? activeEngine() : undefined)
-  const wrapper = createFetchFront({ engine, baseFetch: () => originalFetch, dispatcher: () => (active ? originalDispatcher : undefined) })
+  const wrapper = createFetchFront({
+    engine,
+    baseFetch: () => originalFetch,
+    dispatcher: () => (active ? originalDispatcher : undefined),
+  })
   Object.defineProperties(wrapper, {
     name: { value: originalFetch.name, configurable: true },
     length: { value: originalFetch.length, configurable: true },

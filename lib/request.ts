@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { InvalidOptionTypeError } from './errors.js'
 import { bodyDigest } from './key.js'
 import type { RequestCacheOptions } from './policy/settings.js'
 import { validateRequestOptions } from './policy/settings.js'
@@ -36,7 +37,7 @@ export async function parseRequest(
   ignored: ReadonlySet<string>,
 ): Promise<ParsedRequest> {
   const request = input instanceof Request ? input : undefined
-  const url = request ? request.url : new URL(typeof input === 'string' ? input : (input as URL).href).href
+  const url = request ? request.url : new URL(String(input)).href
   const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
   const headers = init?.headers !== undefined ? new Headers(init.headers) : (request?.headers ?? new Headers())
   let digest: string | undefined = ''
@@ -50,17 +51,36 @@ export async function parseRequest(
     url,
     headers,
     bodyDigest: digest,
-    mode: init?.cache ?? (request && request.cache !== 'default' ? (request.cache as RequestCacheMode) : undefined),
+    mode: init?.cache === undefined ? requestMode(request) : checkMode(init.cache),
     options: validateRequestOptions(init?.cacheOptions),
     signal: init?.signal ?? request?.signal ?? undefined,
   }
 }
 
-async function digestBody(body: NonNullable<RequestInit['body']>, contentType: string | null, ignored: ReadonlySet<string>): Promise<string | undefined> {
+const CACHE_MODES: ReadonlySet<string> = new Set(['default', 'no-store', 'reload', 'no-cache', 'force-cache', 'only-if-cached'])
+
+/** `init.cache`, checked as fetch would (a TypeError), since it never reaches fetch to be checked there. */
+function checkMode(mode: unknown): RequestCacheMode | undefined {
+  if (typeof mode !== 'string' || !CACHE_MODES.has(mode)) {
+    throw new InvalidOptionTypeError('cache', mode, `one of ${[...CACHE_MODES].map((m) => `'${m}'`).join(', ')}`)
+  }
+  return mode === 'default' ? undefined : (mode as RequestCacheMode)
+}
+
+function requestMode(request: Request | undefined): RequestCacheMode | undefined {
+  return request && request.cache !== 'default' ? (request.cache as RequestCacheMode) : undefined
+}
+
+async function digestBody(
+  body: NonNullable<RequestInit['body']>,
+  contentType: string | null,
+  ignored: ReadonlySet<string>,
+): Promise<string | undefined> {
   if (typeof body === 'string') return bodyDigest(body, contentType ?? 'text/plain', ignored)
   if (body instanceof URLSearchParams) return bodyDigest(body.toString(), 'application/x-www-form-urlencoded', ignored)
   if (body instanceof ArrayBuffer) return bodyDigest(new Uint8Array(body), contentType, ignored)
-  if (ArrayBuffer.isView(body)) return bodyDigest(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType, ignored)
+  if (ArrayBuffer.isView(body))
+    return bodyDigest(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType, ignored)
   // Reading a Blob or FormData does not consume it: the caller's body stays intact.
   if (body instanceof Blob) return bodyDigest(new Uint8Array(await body.arrayBuffer()), contentType ?? body.type, ignored)
   if (body instanceof FormData) return formDigest(body, ignored)
@@ -82,10 +102,20 @@ async function formDigest(form: FormData, ignored: ReadonlySet<string>): Promise
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex')
 }
 
-/** `init` without the cache's own fields (undici does not implement cache modes), plus a dispatcher. */
-export function originInit(init: CacheRequestInit | undefined, dispatcher: unknown): RequestInit | undefined {
-  if (init === undefined && dispatcher === undefined) return undefined
+/**
+ * `init` without the cache's own fields, plus a dispatcher. Cache modes never reach undici: it would
+ * turn them into `Cache-Control` / `Pragma` request headers (Fetch §4.5), so a `Request` carrying a
+ * mode gets `cache: 'default'` (which overrides it without touching its body).
+ */
+export function originInit(
+  init: CacheRequestInit | undefined,
+  dispatcher: unknown,
+  input?: string | URL | Request,
+): RequestInit | undefined {
+  const modeInRequest = input instanceof Request && input.cache !== 'default'
+  if (init === undefined && dispatcher === undefined && !modeInRequest) return undefined
   const { cache: _cache, cacheOptions: _options, ...rest } = init ?? {}
   if (dispatcher !== undefined) (rest as { dispatcher?: unknown }).dispatcher = dispatcher
+  if (modeInRequest) (rest as { cache?: string }).cache = 'default'
   return rest
 }

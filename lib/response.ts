@@ -55,17 +55,14 @@ function cloneDecorated(this: Response): Response {
 // Statuses that never carry a body (the Response constructor rejects one).
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
-/** A `Response` for a stored entry, with extra response headers (`Age`, `Cache-Status`). */
+/** A `Response` for a stored entry, with the headers to serve it with (`Age`, `Cache-Status` set). */
 export function responseFromEntry(
   entry: CacheEntry,
-  extraHeaders: readonly [string, string][],
+  headers: Headers,
   info: CacheInfo,
   signal: AbortSignal | null | undefined,
   method: string,
 ): Response {
-  const headers = new Headers()
-  for (const [name, value] of entry.headers) if (name !== 'age') headers.append(name, value)
-  for (const [name, value] of extraHeaders) headers.set(name, value)
   let body: ReadableStream<Uint8Array> | Uint8Array | null = null
   if (!NULL_BODY.has(entry.status) && method !== 'HEAD') {
     const bytes = identityBody(entry)
@@ -86,7 +83,11 @@ export function identityBody(entry: CacheEntry): Uint8Array {
 export function decode(body: Uint8Array, coding: string | undefined): Uint8Array {
   if (!coding) return body
   let bytes = body
-  for (const step of coding.toLowerCase().split(',').map((s) => s.trim()).reverse()) {
+  for (const step of coding
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim())
+    .reverse()) {
     if (step === 'gzip' || step === 'x-gzip') bytes = gunzipSync(bytes)
     else if (step === 'deflate') bytes = inflateSync(bytes)
     else if (step === 'br') bytes = brotliDecompressSync(bytes)
@@ -96,7 +97,13 @@ export function decode(body: Uint8Array, coding: string | undefined): Uint8Array
 }
 
 /** The metadata of an entry as served. */
-export function infoFor(entry: CacheEntry | undefined, now: number, fromCache: boolean, revalidated = false, stale = false): CacheInfo {
+export function infoFor(
+  entry: CacheEntry | undefined,
+  now: number,
+  fromCache: boolean,
+  revalidated = false,
+  stale = false,
+): CacheInfo {
   return {
     fromCache,
     createdAt: entry ? new Date(entry.createdAt) : undefined,
@@ -128,6 +135,25 @@ export function cacheStatus(status: {
   if (status.ttl !== undefined) value += `; ttl=${status.ttl}`
   if (status.detail) value += `; detail=${status.detail}`
   return value
+}
+
+/**
+ * The `Cache-Status` of a response the cache stayed out of (RFC 9211 §2.2): `fwd=method` for a method
+ * it does not take part in, `fwd=bypass` otherwise; with `withDetail`, the reason as a `detail` token (§2.8).
+ */
+export function bypassStatus(reason: string, fwdStatus: number, withDetail: boolean): string {
+  const fwd = reason.startsWith('method') ? 'method' : 'bypass'
+  return cacheStatus({ fwd, fwdStatus, detail: withDetail ? detailToken(reason) : undefined })
+}
+
+/** A reason as an RFC 9211 `detail` token (sf-token characters only). */
+function detailToken(reason: string): string {
+  return (
+    reason
+      .toLowerCase()
+      .replace(/[^a-z0-9!#$%&'*+.^_`|~-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'bypass'
+  )
 }
 
 /** Seconds of freshness left (negative when stale), as `Cache-Status`'s `ttl` wants. */

@@ -1,29 +1,168 @@
+import type { Engine } from './engine.js'
 import type { CacheEntry } from './entry.js'
+import { type CachePlan, decideWrite } from './policy/actions.js'
+import { parseCacheControl } from './policy/directives.js'
+import { parseHttpDate } from './policy/freshness.js'
 
 /**
- * Header fields a 304 must not overwrite (RFC 9111 §3.2): hop-by-hop fields (§3.1), Content-Length,
- * and fields the stored body depends on (its content-coding). `set-cookie` is never stored at all.
+ * Which response header fields are stored, and how a 304 (RFC 9111 §4.3.4) or a response to HEAD
+ * (§4.3.5) updates a stored response's fields (§3.2).
  */
-const NOT_UPDATED = new Set([
-  'connection',
-  'content-encoding',
-  'content-length',
-  'keep-alive',
-  'proxy-connection',
-  'set-cookie',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-])
+
+/** Hop-by-hop fields (RFC 9110 §7.6.1) and `set-cookie` (a credential of its own): never stored (§3.1). */
+const NEVER_STORED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'set-cookie'])
+
+/**
+ * Fields a newer response never overwrites in a stored one (§3.2): those never stored, the
+ * `Content-Length` of the stored body, and the content-coding the stored body depends on.
+ */
+const NOT_UPDATED = new Set([...NEVER_STORED, 'content-length', 'content-encoding', 'content-range'])
+
+/** The field names a `Connection` header lists: hop-by-hop too, never stored (RFC 9111 §3.1). */
+function connectionListed(headers: Headers): Set<string> {
+  const listed = new Set<string>()
+  for (const name of (headers.get('connection') ?? '').split(',')) {
+    const trimmed = name.trim().toLowerCase()
+    if (trimmed) listed.add(trimmed)
+  }
+  return listed
+}
+
+/**
+ * Response header fields as stored (RFC 9111 §3.1): without hop-by-hop fields, the fields `Connection`
+ * lists, and `set-cookie`. With `cacheControl` on, also without the fields a qualified
+ * `no-cache="a, b"` names, which must not be reused without revalidation (§5.2.2.4).
+ */
+export function storableHeaders(headers: Headers, cacheControl: boolean): [string, string][] {
+  const skip = connectionListed(headers)
+  const noCache = cacheControl ? parseCacheControl(headers.get('cache-control')).noCache : undefined
+  if (Array.isArray(noCache)) for (const name of noCache) skip.add(name)
+  const pairs: [string, string][] = []
+  for (const [name, value] of headers) if (!NEVER_STORED.has(name) && !skip.has(name)) pairs.push([name, value])
+  return pairs
+}
+
+/**
+ * The stored fields updated by a newer response's (§3.2): each field it carries replaces the stored
+ * one, except the fields above. A stored `Age` is dropped (it belonged to the old response) and a
+ * newer response without `Date` gets the time it arrived (RFC 9110 §6.6.1), so the age calculation
+ * restarts from the newer response.
+ */
+function updateHeaders(stored: readonly [string, string][], newer: Headers, responseTime: number): [string, string][] {
+  const skip = connectionListed(newer)
+  const replaced = new Set<string>(['age'])
+  for (const [name] of newer) if (!NOT_UPDATED.has(name) && !skip.has(name)) replaced.add(name)
+  const headers: [string, string][] = stored.filter(([name]) => !replaced.has(name))
+  for (const [name, value] of newer) if (replaced.has(name)) headers.push([name, value])
+  if (!newer.has('date')) {
+    const date = headers.findIndex(([name]) => name === 'date')
+    const pair: [string, string] = ['date', new Date(responseTime).toUTCString()]
+    if (date === -1) headers.push(pair)
+    else headers[date] = pair
+  }
+  return headers
+}
 
 /**
  * The entry updated by a 304 Not Modified (RFC 9111 §4.3.4): the new header fields replace the
  * stored ones, the body stays, and the timing restarts for the age calculation.
  */
 export function mergeNotModified(entry: CacheEntry, notModified: Headers, requestTime: number, responseTime: number): CacheEntry {
-  const replaced = new Set<string>()
-  for (const [name] of notModified) if (!NOT_UPDATED.has(name)) replaced.add(name)
-  const headers: [string, string][] = entry.headers.filter(([name]) => !replaced.has(name))
-  for (const [name, value] of notModified) if (replaced.has(name)) headers.push([name, value])
-  return { ...entry, headers, requestTime, responseTime }
+  return { ...entry, headers: updateHeaders(entry.headers, notModified, responseTime), requestTime, responseTime }
+}
+
+/**
+ * Whether a 304 may update the stored entry (RFC 9111 §4.3.4): when it names a strong entity-tag,
+ * that tag must be the stored one's; a 304 without one applies to the response we validated.
+ */
+export function notModifiedMatches(entry: CacheEntry, notModified: Headers): boolean {
+  const etag = notModified.get('etag')?.trim()
+  if (!etag || /^W\//i.test(etag)) return true
+  const stored = new Headers(entry.headers).get('etag')?.trim()
+  return stored === undefined || stored === etag
+}
+
+/**
+ * A stored GET response refreshed by a 200 response to HEAD for the same request (RFC 9111 §4.3.5):
+ * updated when every validator the HEAD response carries (`ETag`, `Last-Modified`) and its
+ * `Content-Length`, if any, match the stored response's; otherwise the representation changed and the
+ * stored response must be treated as stale (`invalidate: true`).
+ */
+export function mergeHead(
+  entry: CacheEntry,
+  head: Headers,
+  requestTime: number,
+  responseTime: number,
+): { entry: CacheEntry; invalidate: boolean } {
+  const stored = new Headers(entry.headers)
+  const etag = head.get('etag')
+  const lastModified = head.get('last-modified')
+  const length = head.get('content-length')
+  const storedLength = stored.get('content-length') ?? (stored.has('content-encoding') ? null : String(entry.body.byteLength))
+  const changed =
+    (etag !== null && etag.trim() !== stored.get('etag')?.trim()) ||
+    (lastModified !== null &&
+      (parseHttpDate(lastModified) ?? lastModified) !==
+        (parseHttpDate(stored.get('last-modified')) ?? stored.get('last-modified'))) ||
+    (length !== null && Number(length) !== Number(storedLength))
+  if (changed) return { entry, invalidate: true }
+  return {
+    entry: { ...entry, headers: updateHeaders(entry.headers, head, responseTime), requestTime, responseTime },
+    invalidate: false,
+  }
+}
+
+/**
+ * RFC 9111 §4.3.5: a 200 to HEAD, for a request the stored GET response answers, updates that stored
+ * response's header fields and freshness when its validators match, and makes it stale when they show
+ * the representation changed. Both fronts call this; the store's failures are reported, never thrown.
+ */
+export async function freshenFromHead(
+  engine: Engine,
+  plan: CachePlan,
+  entry: CacheEntry,
+  head: Headers,
+  requestTime: number,
+  responseTime: number,
+): Promise<void> {
+  const merged = mergeHead(entry, head, requestTime, responseTime)
+  if (merged.invalidate) {
+    await engine.update({ ...entry, expires: Math.min(entry.expires ?? responseTime, responseTime) })
+    return
+  }
+  const facts = { status: entry.status, headers: new Headers(merged.entry.headers), requestTime, responseTime }
+  const decision = decideWrite(plan, facts, engine.settings, responseTime)
+  await engine.update({ ...merged.entry, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime })
+}
+
+/**
+ * Whether a caller's own conditional request is satisfied by the entry about to be served, so the
+ * answer is a 304 rather than the whole body (RFC 9111 §4.3.2, RFC 9110 §13.1.2 and §13.1.3):
+ * `If-None-Match` with the weak comparison, else `If-Modified-Since` against `Last-Modified`.
+ */
+export function satisfiesConditional(request: Headers, entry: CacheEntry): boolean {
+  if (entry.status !== 200) return false
+  const ifNoneMatch = request.get('if-none-match')
+  if (ifNoneMatch !== null) {
+    const etag = storedField(entry, 'etag')
+    if (ifNoneMatch.trim() === '*') return true
+    if (etag === undefined) return false
+    const stored = opaqueTag(etag)
+    return ifNoneMatch.split(',').some((tag) => opaqueTag(tag) === stored)
+  }
+  const ifModifiedSince = request.get('if-modified-since')
+  if (ifModifiedSince === null) return false
+  const since = Date.parse(ifModifiedSince)
+  const lastModified = Date.parse(storedField(entry, 'last-modified') ?? '')
+  return !Number.isNaN(since) && !Number.isNaN(lastModified) && lastModified <= since
+}
+
+function storedField(entry: CacheEntry, name: string): string | undefined {
+  return entry.headers.find(([field]) => field === name)?.[1]
+}
+
+/** An entity-tag without its weakness indicator, for the weak comparison. */
+function opaqueTag(tag: string): string {
+  const trimmed = tag.trim()
+  return trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed
 }

@@ -17,12 +17,18 @@ export interface CachedFetch extends FetchFunction {
   cacheDisabled<T>(fn: () => T | Promise<T>): Promise<T>
 }
 
-/** Builds the engine (store + settings) that a session, `installCache()` or `enabled()` runs on. */
-export function createEngine(options: CacheOptions | undefined): { engine: Engine; owned: boolean } {
+/**
+ * Builds the engine (store + settings) that a session, `installCache()` or `enabled()` runs on.
+ * `now` is the policy clock (ms since the epoch); only tests pass one.
+ */
+export function createEngine(
+  options: CacheOptions | undefined,
+  now: () => number = Date.now,
+): { engine: Engine; owned: boolean } {
   const { settings, store: storeOptions } = splitOptions(options)
   const live = new LiveSettings(settings)
   const { store, owned } = openStore(storeOptions, (error) => (live.resolved.onError ?? warnOnce)(error))
-  return { engine: new Engine(store, live), owned }
+  return { engine: new Engine(store, live, now), owned }
 }
 
 /**
@@ -34,7 +40,15 @@ export function createEngine(options: CacheOptions | undefined): { engine: Engin
  * cacheInfo(response)?.fromCache // true on the second call
  */
 export function createCachedFetch(options?: CacheOptions): CachedFetch {
-  const { engine, owned } = createEngine(options)
+  return createCachedFetchWithClock(options, Date.now)
+}
+
+/**
+ * `createCachedFetch` on an injected policy clock, so tests move time forward instead of sleeping.
+ * Internal: not exported from the package.
+ */
+export function createCachedFetchWithClock(options: CacheOptions | undefined, now: () => number): CachedFetch {
+  const { engine, owned } = createEngine(options, now)
   const disabled = new AsyncLocalStorage<boolean>()
   const front = createFetchFront({
     engine: () => (disabled.getStore() === true ? undefined : engine),

@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import { fetch as undiciFetch, getGlobalDispatcher, request } from 'undici'
-import { cacheInfo, cacheInterceptor, clear, disabled, enabled, getCache, installCache, isInstalled, uninstallCache } from '../lib/index.js'
+import { getGlobalDispatcher, request, fetch as undiciFetch } from 'undici'
+import {
+  cacheInfo,
+  cacheInterceptor,
+  clear,
+  disabled,
+  enabled,
+  getCache,
+  installCache,
+  isInstalled,
+  uninstallCache,
+} from '../lib/index.js'
 import { type Origin, startOrigin } from './helpers/origin.js'
 
 const memory = { backend: 'memory' } as const
@@ -36,7 +46,7 @@ describe('installCache()', () => {
     assert.match(second.headers.get('cache-status') ?? '', /fetch-cache; hit/)
   })
 
-  it("caches undici.request() through the global dispatcher", async () => {
+  it('caches undici.request() through the global dispatcher', async () => {
     installCache(memory)
     const url = fresh()
     for (let i = 0; i < 3; i++) {

@@ -2,12 +2,28 @@ import type { CacheEntry } from '../entry.js'
 import type { RequestCacheMode } from '../request.js'
 import { type Directives, parseCacheControl } from './directives.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from './expiration.js'
-import { conditionalHeaders, currentAge, explicitLifetime, HEURISTICALLY_CACHEABLE, hasValidator, heuristicLifetime, initialAge } from './freshness.js'
+import {
+  allowsHeuristics,
+  CONDITIONAL_REQUEST_HEADERS,
+  conditionalHeaders,
+  currentAge,
+  explicitLifetime,
+  hasValidator,
+  heuristicLifetime,
+  initialAge,
+} from './freshness.js'
 import type { RequestCacheOptions, ResolvedSettings } from './settings.js'
 
 /**
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
  * the stored entry, the settings and `now`. The fronts switch on them and do the I/O.
+ *
+ * Expiry precedence (DESIGN §3), highest first:
+ * 1. the per-request `cacheOptions.expireAfter`;
+ * 2. the response's `Cache-Control` / `Expires` / `Age` (only with `cacheControl`);
+ * 3. the request's `Cache-Control: max-age`;
+ * 4. the first matching `urlsExpireAfter` rule;
+ * 5. `expireAfter`.
  */
 
 /** What the request itself says, before anything is looked up. */
@@ -29,7 +45,7 @@ export type RequestPlan =
       kind: 'cache'
       read: boolean
       write: boolean
-      /** Revalidate before using an entry (`no-cache`, `refresh`). */
+      /** Revalidate before using an entry, even a fresh one (`no-cache`, `refresh`, request `max-age=0`). */
       revalidate: boolean
       /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
       anyAge: boolean
@@ -40,42 +56,67 @@ export type RequestPlan =
       ruleExpiry: Expiry
       /** Whether `ruleExpiry` came from the user rather than the default. */
       ruleExplicit: boolean
+      /** Per-request stale limits (ms), when given. */
       staleIfError: number | undefined
       staleWhileRevalidate: number | undefined
+      /** The request's own Cache-Control directives. */
       request: Directives
     }
 
 export type CachePlan = Extract<RequestPlan, { kind: 'cache' }>
 
+const NO_DIRECTIVES: Directives = Object.freeze({})
+const PRAGMA_NO_CACHE = /(?:^|,)\s*no-cache\s*(?:,|$)/i
+
 /** Decides whether and how the cache takes part in a request. */
 export function planRequest(facts: RequestFacts, settings: ResolvedSettings): RequestPlan {
   if (settings.disabled) return { kind: 'bypass', reason: 'disabled' }
+  if (facts.mode === 'no-store') return { kind: 'bypass', reason: "cache: 'no-store'" }
   if (!settings.allowableMethods.has(facts.method)) return { kind: 'bypass', reason: `method ${facts.method}` }
   if (facts.unkeyableBody) return { kind: 'bypass', reason: 'stream body' }
-  if (facts.mode === 'no-store') return { kind: 'bypass', reason: "cache: 'no-store'" }
-  const request = parseCacheControl(facts.headers.get('cache-control'))
+  const cacheControl = facts.headers.get('cache-control')
+  const request = parseCacheControl(cacheControl)
+  // RFC 9111 §5.2.1.5: no-store in a request means neither reuse nor store.
   if (request.noStore) return { kind: 'bypass', reason: 'request no-store' }
+  // Range requests are passed through: we neither store partial content (206) nor serve ranges from a
+  // stored response (RFC 9111 §3.3 allows a cache not to).
+  if (facts.headers.has('range')) return { kind: 'bypass', reason: 'Range request' }
+  // rfc: a request that carries its own validators is the caller's conditional request: it goes to the
+  // origin as is and its answer (often a 304 for something we do not hold) is never stored, as Fetch
+  // does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache fetch", step 15).
+  if (settings.cacheControl && CONDITIONAL_REQUEST_HEADERS.some((name) => facts.headers.has(name))) {
+    return { kind: 'bypass', reason: 'conditional request' }
+  }
 
   const { options } = facts
-  const requestExpiry = options.expireAfter === undefined ? undefined : parseExpireAfter('cacheOptions.expireAfter', options.expireAfter)
-  const [ruleExpiry, ruleExplicit] = chooseRule(facts, request, settings)
+  const requestExpiry =
+    options.expireAfter === undefined ? undefined : parseExpireAfter('cacheOptions.expireAfter', options.expireAfter)
+  const [ruleExpiry, ruleExplicit] = chooseRule(facts.url, request, settings)
   if ((requestExpiry ?? ruleExpiry).kind === 'skip') return { kind: 'bypass', reason: 'DO_NOT_CACHE' }
 
-  const pragmaNoCache = request.noCache === undefined && /(^|,)\s*no-cache\s*(,|$)/i.test(facts.headers.get('pragma') ?? '')
-  const forceRefresh = options.forceRefresh === true || facts.mode === 'reload'
+  // RFC 9111 §5.4: Pragma counts only when the request has no Cache-Control.
+  const pragmaNoCache = cacheControl === null && PRAGMA_NO_CACHE.test(facts.headers.get('pragma') ?? '')
   const onlyIfCached =
     options.onlyIfCached ?? (facts.mode === 'only-if-cached' || request.onlyIfCached === true || settings.onlyIfCached)
+  const forceRefresh = options.forceRefresh === true || facts.mode === 'reload'
   return {
     kind: 'cache',
+    // Offline beats a forced refresh: there is no network to refresh from.
     read: !forceRefresh || onlyIfCached,
     write: !settings.readOnly,
-    revalidate: options.refresh === true || facts.mode === 'no-cache' || request.noCache !== undefined || pragmaNoCache,
+    revalidate:
+      options.refresh === true ||
+      facts.mode === 'no-cache' ||
+      request.noCache !== undefined ||
+      request.maxAge === 0 ||
+      pragmaNoCache,
     anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached',
     onlyIfCached,
     requestExpiry,
     ruleExpiry,
     ruleExplicit,
-    staleIfError: options.staleIfError === undefined ? undefined : parseStaleLimit('cacheOptions.staleIfError', options.staleIfError),
+    staleIfError:
+      options.staleIfError === undefined ? undefined : parseStaleLimit('cacheOptions.staleIfError', options.staleIfError),
     staleWhileRevalidate:
       options.staleWhileRevalidate === undefined
         ? undefined
@@ -85,14 +126,14 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
 }
 
 /**
- * Expiry precedence below response headers: request max-age (requests-cache reads it as the expiry
- * to store with; with `cacheControl` it keeps only its RFC meaning), urlsExpireAfter, expireAfter.
+ * The expiry below the response headers: the request's `max-age` (requests-cache stores with it),
+ * then the first matching `urlsExpireAfter` rule, then `expireAfter`.
  */
-function chooseRule(facts: RequestFacts, request: Directives, settings: ResolvedSettings): [Expiry, boolean] {
-  if (request.maxAge !== undefined && !settings.cacheControl) {
+function chooseRule(url: string, request: Directives, settings: ResolvedSettings): [Expiry, boolean] {
+  if (request.maxAge !== undefined) {
     return [request.maxAge === 0 ? { kind: 'immediately' } : { kind: 'duration', ms: request.maxAge * 1000 }, true]
   }
-  for (const rule of settings.urlRules) if (rule.test(facts.url)) return [rule.expiry, true]
+  for (const rule of settings.urlRules) if (rule.test(url)) return [rule.expiry, true]
   return [settings.expiry, settings.expiryExplicit]
 }
 
@@ -104,51 +145,92 @@ export type CachedAction =
   | { kind: 'fetch' }
   | { kind: 'not-cached' }
 
+const SERVE_FRESH: CachedAction = Object.freeze({ kind: 'serve', stale: false })
+const SERVE_STALE: CachedAction = Object.freeze({ kind: 'serve', stale: true })
+const FETCH: CachedAction = Object.freeze({ kind: 'fetch' })
+const NOT_CACHED: CachedAction = Object.freeze({ kind: 'not-cached' })
+const SERVE_STALE_AND_REFRESH: CachedAction = Object.freeze({ kind: 'serve-stale-and-refresh' })
+
 /** Decides between serving, revalidating and fetching, given what the store holds. */
-export function decideCached(plan: CachePlan, entry: CacheEntry | undefined, settings: ResolvedSettings, now: number): CachedAction {
-  if (!entry) return plan.onlyIfCached ? { kind: 'not-cached' } : { kind: 'fetch' }
-  const headers = new Headers(entry.headers)
-  const response = settings.cacheControl ? parseCacheControl(headers.get('cache-control')) : NO_DIRECTIVES
-  const validator = hasValidator(headers)
+export function decideCached(
+  plan: CachePlan,
+  entry: CacheEntry | undefined,
+  settings: ResolvedSettings,
+  now: number,
+): CachedAction {
+  if (!entry) return plan.onlyIfCached ? NOT_CACHED : FETCH
+  const expired = isExpired(entry, now)
+  if (plan.anyAge) return expired ? SERVE_STALE : SERVE_FRESH
+  const response = responseDirectives(entry, settings)
+  const fresh = !expired && isFreshForRequest(plan, entry, response, now)
 
-  if (plan.anyAge) return { kind: 'serve', stale: isExpired(entry, now) }
-  const fresh = isFresh(plan, entry, headers, response, now)
   if (plan.onlyIfCached) {
-    if (fresh || mayServeStale(response) || staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))) {
-      return { kind: 'serve', stale: !fresh }
+    // Offline: never the network. A stale entry is served when some stale allowance covers it.
+    if (fresh) return SERVE_FRESH
+    if (expired && mayServeStale(response)) {
+      const maxStale = plan.request.maxStale
+      if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
+      if (staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))) return SERVE_STALE
+      if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings))) return SERVE_STALE
     }
-    return { kind: 'not-cached' }
+    return NOT_CACHED
   }
-  const mustRevalidate = plan.revalidate || (settings.alwaysRevalidate && !(response.immutable && fresh))
-  if (fresh && !mustRevalidate) return { kind: 'serve', stale: false }
-  if (fresh && mustRevalidate) return validator ? { kind: 'revalidate', headers: conditionalHeaders(headers) } : { kind: 'fetch' }
 
-  // Stale. A client's max-stale accepts it as is (RFC 9111 §5.2.1.2), unless the response forbids.
-  const maxStale = plan.request.maxStale
-  if (maxStale !== undefined && !plan.revalidate && mayServeStale(response) && staleWithin(entry, now, maxStale * 1000)) {
-    return { kind: 'serve', stale: true }
+  if (fresh) {
+    if (plan.revalidate) return revalidateOrFetch(entry)
+    // alwaysRevalidate needs a validator (requests-cache); immutable means there is nothing to ask.
+    if (settings.alwaysRevalidate && !response.immutable && entryHasValidator(entry)) return revalidateOrFetch(entry)
+    return SERVE_FRESH
   }
-  if (!plan.revalidate && mayServeStale(response) && staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings))) {
-    return { kind: 'serve-stale-and-refresh' }
+
+  if (expired && !plan.revalidate && mayServeStale(response)) {
+    // A client's max-stale accepts a stale entry as is (RFC 9111 §5.2.1.2).
+    const maxStale = plan.request.maxStale
+    if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
+    if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings))) return SERVE_STALE_AND_REFRESH
   }
-  return validator ? { kind: 'revalidate', headers: conditionalHeaders(headers) } : { kind: 'fetch' }
+  return revalidateOrFetch(entry)
 }
 
-const NO_DIRECTIVES: Directives = Object.freeze({})
+/** A conditional request when the entry has a validator (RFC 9110 §13.1), a plain one otherwise. */
+function revalidateOrFetch(entry: CacheEntry): CachedAction {
+  if (!entryHasValidator(entry)) return FETCH
+  return { kind: 'revalidate', headers: conditionalHeaders(new Headers(entry.headers)) }
+}
 
 /** Whether the entry is past its expiry (ignoring request directives). */
 export function isExpired(entry: CacheEntry, now: number): boolean {
   return entry.expires !== null && now >= entry.expires
 }
 
-function isFresh(plan: CachePlan, entry: CacheEntry, headers: Headers, response: Directives, now: number): boolean {
-  if (isExpired(entry, now)) return false
+/** Freshness as this request sees it (the entry is not expired): response no-cache, request max-age / min-fresh. */
+function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directives, now: number): boolean {
   // RFC 9111 §5.2.2.4: no-cache without field names means every use must be validated.
   if (response.noCache === true) return false
   const { maxAge, minFresh } = plan.request
-  if (maxAge !== undefined && currentAge(entry, headers, now) > maxAge * 1000) return false
+  if (maxAge !== undefined && currentAge(entry, new Headers(entry.headers), now) > maxAge * 1000) return false
   if (minFresh !== undefined && entry.expires !== null && entry.expires - now < minFresh * 1000) return false
   return true
+}
+
+/** The stored response's directives, read only when `cacheControl` is on. */
+function responseDirectives(entry: CacheEntry, settings: ResolvedSettings): Directives {
+  if (!settings.cacheControl) return NO_DIRECTIVES
+  return parseCacheControl(entryHeader(entry, 'cache-control'))
+}
+
+/** A stored header's value (repeated fields joined), without building a `Headers`. */
+function entryHeader(entry: CacheEntry, name: string): string | null {
+  let value: string | null = null
+  for (const [field, fieldValue] of entry.headers) {
+    if (field === name) value = value === null ? fieldValue : `${value}, ${fieldValue}`
+  }
+  return value
+}
+
+function entryHasValidator(entry: CacheEntry): boolean {
+  for (const [name] of entry.headers) if (name === 'etag' || name === 'last-modified') return true
+  return false
 }
 
 /** must-revalidate, proxy-revalidate (we honour it too: it is never wrong to be stricter) and no-cache forbid serving stale. */
@@ -156,11 +238,13 @@ function mayServeStale(response: Directives): boolean {
   return !response.mustRevalidate && !response.noCache && !response.proxyRevalidate
 }
 
+/** Whether the entry is at most `limitMs` past its expiry (a fresh entry is within any positive limit). */
 function staleWithin(entry: CacheEntry, now: number, limitMs: number | undefined): boolean {
   if (!limitMs || entry.expires === null) return false
   return now - entry.expires <= limitMs
 }
 
+/** stale-if-error: the per-request option, the request directive, the response directive, the setting. */
 function staleIfErrorLimit(plan: CachePlan, response: Directives, settings: ResolvedSettings): number {
   if (plan.staleIfError !== undefined) return plan.staleIfError
   if (plan.request.staleIfError !== undefined) return plan.request.staleIfError * 1000
@@ -168,16 +252,26 @@ function staleIfErrorLimit(plan: CachePlan, response: Directives, settings: Reso
   return settings.staleIfError
 }
 
+/** stale-while-revalidate: the per-request option, the request directive (as requests-cache reads it), the response, the setting. */
 function staleWhileRevalidateLimit(plan: CachePlan, response: Directives, settings: ResolvedSettings): number {
   if (plan.staleWhileRevalidate !== undefined) return plan.staleWhileRevalidate
+  if (plan.request.staleWhileRevalidate !== undefined) return plan.request.staleWhileRevalidate * 1000
   if (response.staleWhileRevalidate !== undefined) return response.staleWhileRevalidate * 1000
   return settings.staleWhileRevalidate
 }
 
+/**
+ * Whether an origin answer counts as a failure that stale-if-error covers: a 5xx the user did not
+ * ask to store (with 500 in `allowableCodes`, a 500 is an answer like any other, as in requests-cache).
+ */
+export function isOriginError(status: number, settings: ResolvedSettings): boolean {
+  return status >= 500 && !settings.allowableCodes.has(status)
+}
+
 /** Whether a failed origin request (network error or 5xx) may be answered with the stored entry. */
 export function mayServeOnError(plan: CachePlan, entry: CacheEntry, settings: ResolvedSettings, now: number): boolean {
-  if (!isExpired(entry, now)) return true // still fresh, e.g. a failed no-cache revalidation
-  const response = settings.cacheControl ? parseCacheControl(new Headers(entry.headers).get('cache-control')) : NO_DIRECTIVES
+  const response = responseDirectives(entry, settings)
+  // RFC 5861 §4: a response's stale-if-error overrides its must-revalidate for errors.
   if (!mayServeStale(response) && response.staleIfError === undefined) return false
   return staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))
 }
@@ -188,6 +282,8 @@ export interface ResponseFacts {
   headers: Headers
   requestTime: number
   responseTime: number
+  /** The response is the end of a redirect chain that fetch followed. */
+  redirected?: boolean
 }
 
 /** Whether to store a response, and until when. */
@@ -201,20 +297,29 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
   const validator = hasValidator(headers)
   if (!isStorableStatus(status, directives, headers, settings)) return { store: false, reason: `status ${status}` }
   if (directives.noStore) return { store: false, reason: 'response no-store' }
-  if (settings.cacheControl && headers.get('vary')?.trim() === '*') return { store: false, reason: 'Vary: *' }
+  // RFC 9111 §4.1: a Vary member "*" (alone, in a list, or on any of several lines) never matches a
+  // later request, so storing it would only waste space.
+  if ((headers.get('vary') ?? '').split(',').some((name) => name.trim() === '*')) return { store: false, reason: 'Vary: *' }
+  // rfc: the response to the original URL was a redirect whose own cacheability we never saw; storing
+  // the final response under the original URL would replay the redirect's target without asking.
+  if (settings.cacheControl && response.redirected) return { store: false, reason: 'redirected' }
 
-  // Precedence (DESIGN §3): per-request option, then response headers (cacheControl), then the rules.
   if (plan.requestExpiry) return fromRule(plan.requestExpiry, validator, now)
   if (settings.cacheControl) {
-    const lifetime = directives.noCache === true ? 0 : explicitLifetime(directives, headers)
+    const lifetime = directives.noCache === true ? 0 : explicitLifetime(directives, headers, response.responseTime)
     if (lifetime !== undefined) {
       const expires = now + lifetime - initialAge(headers, response.requestTime, response.responseTime)
-      if (expires <= now && !validator) return { store: false, reason: 'stale on arrival, no validator' }
+      // rfc: stale on arrival is still worth storing when it can be revalidated (requests-cache: max-age=0
+      // + validator) or served stale (RFC 5861).
+      if (expires <= now && !validator && !maySoonServeStale(directives, settings)) {
+        return { store: false, reason: 'stale on arrival, no validator' }
+      }
       return { store: true, expires }
     }
-    if (directives.immutable) return { store: true, expires: null }
+    // rfc: `immutable` only means something while fresh (RFC 8246 §2): without a lifetime it adds none
+    // (requests-cache stores it forever; with cacheControl on, the RFC wins).
     if (!plan.ruleExplicit) {
-      const heuristic = heuristicLifetime(status, headers, response.responseTime)
+      const heuristic = heuristicLifetime(status, headers, response.responseTime, directives)
       if (heuristic !== undefined) {
         return { store: true, expires: now + heuristic - initialAge(headers, response.requestTime, response.responseTime) }
       }
@@ -232,10 +337,25 @@ function fromRule(expiry: Expiry, validator: boolean, now: number): WriteDecisio
   return { store: true, expires: expiresAt(expiry, now) }
 }
 
+/** rfc: whether a stale-on-arrival response without a validator could still be served (stale-if-error, stale-while-revalidate). */
+function maySoonServeStale(directives: Directives, settings: ResolvedSettings): boolean {
+  if (!mayServeStale(directives)) return false
+  return (
+    directives.staleIfError !== undefined ||
+    directives.staleWhileRevalidate !== undefined ||
+    settings.staleIfError > 0 ||
+    settings.staleWhileRevalidate > 0
+  )
+}
+
 function isStorableStatus(status: number, directives: Directives, headers: Headers, settings: ResolvedSettings): boolean {
+  // rfc: partial content (we do not combine ranges, RFC 9111 §3.3) and a 304 (an answer about a response
+  // we may not hold, §4.3.4) are never stored as a response, whatever allowableCodes says.
+  if (status === 206 || status === 304) return false
   if (settings.allowableCodes.has(status)) return true
   if (!settings.cacheControl || settings.allowableCodesExplicit) return false
-  // RFC 9111 §3: heuristically cacheable statuses, or any final status with explicit freshness.
-  if (status === 206 || status < 200) return false
-  return HEURISTICALLY_CACHEABLE.has(status) || directives.maxAge !== undefined || headers.has('expires') || directives.public === true
+  // RFC 9111 §3: a final status that is heuristically cacheable (or marked public), or any final
+  // status with explicit freshness (max-age, Expires; s-maxage is for shared caches only).
+  if (status < 200) return false
+  return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
 }

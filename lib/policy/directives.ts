@@ -1,6 +1,8 @@
 /**
- * Cache-Control parsing (RFC 9111 §5.2). Never throws: a malformed directive is ignored, a malformed
- * delta-seconds counts as 0 (stale), which is the safe reading of §4.2.1.
+ * Cache-Control parsing (RFC 9111 §5.2). Never throws. An unknown directive is ignored (§5.2.3); a
+ * known one with a malformed argument is read the safe way: an invalid `max-age` makes the response
+ * stale (§4.2.1 "caches are encouraged to consider responses that have invalid freshness information
+ * ... to be stale"), an invalid `max-stale` / `min-fresh` / `stale-*` is ignored (no stale serving).
  */
 
 /** The directives we act on, request and response alike. Seconds for the numeric ones. */
@@ -21,37 +23,43 @@ export interface Directives {
   immutable?: true
   onlyIfCached?: true
   mustUnderstand?: true
+  noTransform?: true
 }
 
 const EMPTY: Directives = Object.freeze({})
-// 2^31: RFC 9111 §1.2.2 says to use it when delta-seconds overflows.
-const MAX_DELTA = 2_147_483_648
+/** 2^31: RFC 9111 §1.2.2 says to use it when delta-seconds overflows. */
+export const MAX_DELTA_SECONDS = 2_147_483_648
 
-/** Parses one or more `Cache-Control` field values (joined with commas). */
+/** A directive's argument: absent, well-formed text, or present but malformed (e.g. `max-age= 5`). */
+type Argument = string | undefined | typeof MALFORMED
+const MALFORMED = Symbol('malformed')
+
+/** Parses one or more `Cache-Control` field values (several field lines are joined with commas). */
 export function parseCacheControl(value: string | null | undefined): Directives {
   if (!value) return EMPTY
   const directives: Directives = {}
   for (const [name, arg] of splitDirectives(value)) {
-    // RFC 9111 §4.2.1: with duplicates, use the first occurrence.
+    // RFC 9111 §4.2.1: with duplicates, use the first occurrence (`??=`).
     switch (name) {
       case 'max-age':
-        directives.maxAge ??= deltaSeconds(arg)
+        directives.maxAge ??= deltaSeconds(arg) ?? 0
         break
       case 's-maxage':
-        directives.sMaxAge ??= deltaSeconds(arg)
+        // Parsed for completeness; a private cache ignores it (§5.2.2.10).
+        directives.sMaxAge ??= deltaSeconds(arg) ?? 0
         break
       case 'max-stale':
-        // A bare max-stale accepts any staleness (§5.2.1.2).
-        directives.maxStale ??= arg === undefined ? Number.POSITIVE_INFINITY : deltaSeconds(arg)
+        // A bare max-stale accepts any staleness (§5.2.1.2); a malformed one is ignored.
+        setOnce(directives, 'maxStale', arg === undefined ? Number.POSITIVE_INFINITY : deltaSeconds(arg))
         break
       case 'min-fresh':
-        directives.minFresh ??= deltaSeconds(arg)
+        setOnce(directives, 'minFresh', deltaSeconds(arg))
         break
       case 'stale-while-revalidate':
-        directives.staleWhileRevalidate ??= deltaSeconds(arg)
+        setOnce(directives, 'staleWhileRevalidate', deltaSeconds(arg))
         break
       case 'stale-if-error':
-        directives.staleIfError ??= deltaSeconds(arg)
+        setOnce(directives, 'staleIfError', deltaSeconds(arg))
         break
       case 'no-cache':
         directives.noCache = mergeFieldList(directives.noCache, arg)
@@ -80,15 +88,29 @@ export function parseCacheControl(value: string | null | undefined): Directives 
       case 'must-understand':
         directives.mustUnderstand = true
         break
+      case 'no-transform':
+        directives.noTransform = true
+        break
       // Unknown directives are ignored (§5.2.3).
     }
   }
   return directives
 }
 
-/** `no-cache` / `private` without a value apply to the whole response; with one, to the named fields. */
-function mergeFieldList(current: true | string[] | undefined, arg: string | undefined): true | string[] {
-  if (current === true || arg === undefined) return true
+type Numeric = 'maxStale' | 'minFresh' | 'staleWhileRevalidate' | 'staleIfError'
+
+/** Keeps the first well-formed value of a directive whose malformed form is ignored. */
+function setOnce(directives: Directives, name: Numeric, seconds: number | undefined): void {
+  if (directives[name] === undefined && seconds !== undefined) directives[name] = seconds
+}
+
+/**
+ * `no-cache` / `private` without a value apply to the whole response; with a (quoted) list, to the
+ * named fields (§5.2.2.4, §5.2.2.7). Once the whole response is covered, it stays covered. A malformed
+ * argument is read as the unqualified form, the stricter one.
+ */
+function mergeFieldList(current: true | string[] | undefined, arg: Argument): true | string[] {
+  if (current === true || arg === undefined || arg === MALFORMED) return true
   const fields = arg
     .split(',')
     .map((f) => f.trim().toLowerCase())
@@ -97,14 +119,25 @@ function mergeFieldList(current: true | string[] | undefined, arg: string | unde
   return current ? [...current, ...fields] : fields
 }
 
-function deltaSeconds(arg: string | undefined): number {
-  if (arg === undefined || !/^\d+$/.test(arg)) return 0
+/**
+ * delta-seconds (§1.2.2): digits only, capped at 2^31. `undefined` when malformed: a sign, a decimal
+ * point, letters, whitespace, single quotes or an empty value.
+ */
+function deltaSeconds(arg: Argument): number | undefined {
+  if (typeof arg !== 'string' || !/^\d+$/.test(arg)) return undefined
   const n = Number(arg)
-  return n > MAX_DELTA ? MAX_DELTA : n
+  return Math.min(n, MAX_DELTA_SECONDS)
 }
 
-/** Splits `a, b=1, c="x, y"` into `[name, value]` pairs; names lower-cased, quotes removed. */
-function* splitDirectives(value: string): Generator<[string, string | undefined]> {
+const TCHAR = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
+
+/**
+ * Splits `a, b=1, c="x, y"` into `[name, argument]` pairs (names lower-cased, quoted-strings
+ * unescaped). The grammar (§5.2) is `token [ "=" ( token / quoted-string ) ]` with no whitespace
+ * around `=`: `max-age =5` and `max-age= 5` are malformed. A comma inside a quoted-string does not
+ * end the directive, so `ext="max-age=5"` is one unknown directive.
+ */
+function* splitDirectives(value: string): Generator<[string, Argument]> {
   const length = value.length
   let i = 0
   while (i < length) {
@@ -112,10 +145,13 @@ function* splitDirectives(value: string): Generator<[string, string | undefined]
     if (i >= length) return
     const nameStart = i
     while (i < length && value[i] !== '=' && value[i] !== ',') i++
-    const name = value.slice(nameStart, i).trim().toLowerCase()
-    let arg: string | undefined
+    const rawName = value.slice(nameStart, i)
+    const name = rawName.trim().toLowerCase()
+    let arg: Argument
     if (value[i] === '=') {
       i++
+      let malformed = rawName !== rawName.trimEnd()
+      if (value[i] === ' ' || value[i] === '\t') malformed = true
       while (i < length && (value[i] === ' ' || value[i] === '\t')) i++
       if (value[i] === '"') {
         i++
@@ -125,15 +161,19 @@ function* splitDirectives(value: string): Generator<[string, string | undefined]
           text += value[i]
           i++
         }
+        if (i >= length) malformed = true // unterminated quoted-string
         i++ // closing quote
-        arg = text
+        const rest = value.slice(i, value.indexOf(',', i) === -1 ? length : value.indexOf(',', i))
+        if (rest.trim() !== '') malformed = true
         while (i < length && value[i] !== ',') i++
+        arg = malformed ? MALFORMED : text
       } else {
         const argStart = i
         while (i < length && value[i] !== ',') i++
-        arg = value.slice(argStart, i).trim()
+        const text = value.slice(argStart, i).trimEnd()
+        arg = malformed || !TCHAR.test(text.toLowerCase()) ? MALFORMED : text
       }
     }
-    if (name) yield [name, arg]
+    if (name && TCHAR.test(name)) yield [name, arg]
   }
 }

@@ -122,7 +122,11 @@ export function compileUrlRules(option: string, value: unknown): UrlRule[] {
   } else if (value !== null && typeof value === 'object' && !(value instanceof RegExp)) {
     pairs = Object.entries(value)
   } else {
-    throw new InvalidOptionTypeError(option, value, 'an object { pattern: expireAfter } or an array of [pattern, expireAfter] pairs')
+    throw new InvalidOptionTypeError(
+      option,
+      value,
+      'an object { pattern: expireAfter } or an array of [pattern, expireAfter] pairs',
+    )
   }
   return pairs.map(([pattern, expireAfter]) => {
     const name = `${option}[${typeof pattern === 'string' ? JSON.stringify(pattern) : String(pattern)}]`

@@ -1,93 +1,192 @@
 import type { CacheEntry } from '../entry.js'
-import type { Directives } from './directives.js'
+import { type Directives, MAX_DELTA_SECONDS } from './directives.js'
 
 /**
- * Freshness arithmetic of RFC 9111 §4.2. Pure: every function takes `now` (ms since epoch).
+ * Freshness arithmetic of RFC 9111 §4.2, and the validators of RFC 9110 §8.8 / §13. Pure: every
+ * function takes `now` (ms since epoch). Nothing here throws on a malformed header.
  */
 
-/** Status codes a cache may store and reuse without explicit freshness (RFC 9110 §15.1). */
+/**
+ * Status codes that are heuristically cacheable (RFC 9110 §15.1): storable and reusable with a
+ * freshness lifetime computed from `Last-Modified` when the response gives none.
+ */
 export const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501])
 
 /** The share of (Date − Last-Modified) used as heuristic freshness (RFC 9111 §4.2.2 suggests 10%). */
 const HEURISTIC_FRACTION = 0.1
 
-/** An HTTP-date in ms, or `undefined` when absent or malformed. */
-export function parseHttpDate(value: string | null | undefined): number | undefined {
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
+const DAY = '(?:mon|tue|wed|thu|fri|sat|sun)'
+const LONG_DAY = '(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)'
+const MONTH = `(${MONTHS.join('|')})`
+const TIME = '(\\d{2}):(\\d{2}):(\\d{2})'
+// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete rfc850-date and asctime-date a recipient must accept.
+const IMF_FIXDATE = new RegExp(`^${DAY}, (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`, 'i')
+const RFC850_DATE = new RegExp(`^${LONG_DAY}, (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`, 'i')
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} ( \\d|\\d{2}) ${TIME} (\\d{4})$`, 'i')
+
+/**
+ * An HTTP-date (RFC 9110 §5.6.7) in ms, or `undefined` when absent or malformed. Only the three
+ * formats HTTP defines are accepted (names compared case-insensitively): anything else is invalid,
+ * which for `Expires` means already expired (RFC 9111 §5.3). `Date.parse` is not used: it accepts
+ * `"0"` or `"2050"` as dates.
+ */
+export function parseHttpDate(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined
-  const ms = Date.parse(value)
-  return Number.isNaN(ms) ? undefined : ms
-}
-
-/** The first header value of a list, for fields that must be single (duplicates: RFC 9111 §4.2.1). */
-function first(value: string | null): string | null {
-  if (value === null) return null
-  const comma = value.indexOf(',')
-  // HTTP-dates contain a comma after the weekday: only split past it.
-  if (comma === -1 || /^\s*[A-Za-z]{3},/.test(value)) {
-    const second = value.indexOf(',', comma + 1)
-    return second === -1 || comma === -1 ? value : value.slice(0, second)
+  const text = value.trim()
+  let match = IMF_FIXDATE.exec(text)
+  if (match) return utc(Number(match[3]), match[2], match[1], match[4], match[5], match[6])
+  match = RFC850_DATE.exec(text)
+  if (match) {
+    // A two-digit year more than 50 years in the future is the most recent past year with those digits.
+    const yy = Number(match[3])
+    const thisYear = new Date(now).getUTCFullYear()
+    let year = Math.floor(thisYear / 100) * 100 + yy
+    if (year > thisYear + 50) year -= 100
+    return utc(year, match[2], match[1], match[4], match[5], match[6])
   }
-  return value.slice(0, comma)
+  match = ASCTIME_DATE.exec(text)
+  if (match) return utc(Number(match[6]), match[1], match[2], match[3], match[4], match[5])
+  return undefined
 }
 
-/** The `Age` header as seconds; malformed or absent is 0. */
+function utc(
+  year: number,
+  month: string | undefined,
+  day: string | undefined,
+  h?: string,
+  m?: string,
+  s?: string,
+): number | undefined {
+  const monthIndex = MONTHS.indexOf(month?.toLowerCase() ?? '')
+  const d = Number(day?.trim())
+  const [hours, minutes, seconds] = [Number(h), Number(m), Number(s)]
+  if (monthIndex < 0 || hours > 23 || minutes > 59 || seconds > 60) return undefined
+  const ms = Date.UTC(year, monthIndex, d, hours, minutes, Math.min(seconds, 59))
+  // Reject dates the calendar does not have (e.g. 31 Feb), which Date.UTC would roll over.
+  if (new Date(ms).getUTCDate() !== d) return undefined
+  return ms
+}
+
+/**
+ * The first member of a field that must be single (`Date`, `Expires`) but arrived as a list, from
+ * several field lines or a comma (RFC 9111 §4.2.1 "the first occurrence should be used"). Dates
+ * contain a comma themselves, so the first prefix that parses as a date wins.
+ */
+function firstDate(value: string | null): number | undefined {
+  if (value === null) return undefined
+  const whole = parseHttpDate(value)
+  if (whole !== undefined) return whole
+  for (let comma = value.indexOf(','); comma !== -1; comma = value.indexOf(',', comma + 1)) {
+    const parsed = parseHttpDate(value.slice(0, comma))
+    if (parsed !== undefined) return parsed
+  }
+  return undefined
+}
+
+/**
+ * The `Age` header as seconds. A list uses its first member and an invalid value (not a non-negative
+ * integer: `-5`, `1.5`, `abc`) is ignored, i.e. 0 (RFC 9111 §5.1).
+ */
 export function parseAge(value: string | null): number {
-  const text = first(value)?.trim()
-  if (!text || !/^\d+$/.test(text)) return 0
-  return Math.min(Number(text), 2_147_483_648)
+  if (value === null) return 0
+  const text = value.split(',')[0]?.trim() ?? ''
+  if (!/^\d+$/.test(text)) return 0
+  return Math.min(Number(text), MAX_DELTA_SECONDS)
+}
+
+/** The response's `Date` in ms; without a valid one, when it was received (RFC 9110 §6.6.1). */
+export function dateValue(headers: Headers, responseTime: number): number {
+  return firstDate(headers.get('date')) ?? responseTime
 }
 
 /** `corrected_initial_age` of RFC 9111 §4.2.3, in ms. */
 export function initialAge(headers: Headers, requestTime: number, responseTime: number): number {
-  const date = parseHttpDate(first(headers.get('date'))) ?? responseTime
-  const apparentAge = Math.max(0, responseTime - date)
+  const apparentAge = Math.max(0, responseTime - dateValue(headers, responseTime))
   const responseDelay = Math.max(0, responseTime - requestTime)
   const correctedAgeValue = parseAge(headers.get('age')) * 1000 + responseDelay
   return Math.max(apparentAge, correctedAgeValue)
 }
 
-/** `current_age` of RFC 9111 §4.2.3, in ms, for a stored entry. */
+/** `current_age` of RFC 9111 §4.2.3, in ms, for a stored entry: initial age plus time resident. */
 export function currentAge(entry: CacheEntry, headers: Headers, now: number): number {
   return initialAge(headers, entry.requestTime, entry.responseTime) + Math.max(0, now - entry.responseTime)
 }
 
 /**
  * The freshness lifetime a response's own headers give it (RFC 9111 §4.2.1), in ms, or `undefined`
- * when it has none. As a private cache we ignore `s-maxage`.
+ * when it has none. As a private cache we ignore `s-maxage`. `max-age` beats `Expires`; an invalid
+ * `Expires` (e.g. `0`) means already expired (§5.3); `Expires` is measured against `Date`, or against
+ * the time the response arrived when `Date` is missing or invalid.
  */
-export function explicitLifetime(directives: Directives, headers: Headers): number | undefined {
+export function explicitLifetime(directives: Directives, headers: Headers, responseTime = Date.now()): number | undefined {
   if (directives.maxAge !== undefined) return directives.maxAge * 1000
   const expiresHeader = headers.get('expires')
   if (expiresHeader !== null) {
-    // A malformed Expires (e.g. "0") means already expired (§5.3).
-    const expires = parseHttpDate(first(expiresHeader))
+    const expires = firstDate(expiresHeader)
     if (expires === undefined) return 0
-    const date = parseHttpDate(first(headers.get('date')))
-    return date === undefined ? 0 : Math.max(0, expires - date)
+    return Math.max(0, expires - dateValue(headers, responseTime))
   }
   return undefined
 }
 
-/** Heuristic freshness from `Last-Modified` (RFC 9111 §4.2.2), in ms, for statuses that allow it. */
-export function heuristicLifetime(status: number, headers: Headers, responseTime: number): number | undefined {
-  if (!HEURISTICALLY_CACHEABLE.has(status)) return undefined
-  const lastModified = parseHttpDate(headers.get('last-modified'))
+/**
+ * Whether a response may be given heuristic freshness (RFC 9111 §4.2.2): its status is heuristically
+ * cacheable, or `Cache-Control: public` marks it explicitly cacheable.
+ */
+export function allowsHeuristics(status: number, directives: Directives): boolean {
+  return HEURISTICALLY_CACHEABLE.has(status) || directives.public === true
+}
+
+/**
+ * Heuristic freshness from `Last-Modified` (RFC 9111 §4.2.2), in ms: 10% of the time since the last
+ * modification. `undefined` when the status does not allow heuristics or there is no valid
+ * `Last-Modified`; 0 when `Last-Modified` is in the future.
+ */
+export function heuristicLifetime(
+  status: number,
+  headers: Headers,
+  responseTime: number,
+  directives: Directives = {},
+): number | undefined {
+  if (!allowsHeuristics(status, directives)) return undefined
+  const lastModified = firstDate(headers.get('last-modified'))
   if (lastModified === undefined) return undefined
-  const date = parseHttpDate(first(headers.get('date'))) ?? responseTime
-  return Math.max(0, (date - lastModified) * HEURISTIC_FRACTION)
+  return Math.max(0, (dateValue(headers, responseTime) - lastModified) * HEURISTIC_FRACTION)
 }
 
-/** Whether a response carries a validator usable in a conditional request. */
+/** Whether a response carries a validator usable in a conditional request (RFC 9110 §8.8). */
 export function hasValidator(headers: Headers): boolean {
-  return headers.has('etag') || headers.has('last-modified')
+  return headers.has('etag') || firstDate(headers.get('last-modified')) !== undefined
 }
 
-/** The conditional headers to revalidate a stored response with (RFC 9110 §13.1). */
+/**
+ * The conditional headers to revalidate a stored response with (RFC 9111 §4.3.1): `If-None-Match`
+ * with its entity-tag, and `If-Modified-Since` with its `Last-Modified` (a valid date only).
+ */
 export function conditionalHeaders(headers: Headers): Record<string, string> {
   const conditional: Record<string, string> = {}
   const etag = headers.get('etag')
   const lastModified = headers.get('last-modified')
   if (etag !== null) conditional['if-none-match'] = etag
-  if (lastModified !== null) conditional['if-modified-since'] = lastModified
+  if (lastModified !== null && firstDate(lastModified) !== undefined) conditional['if-modified-since'] = lastModified
   return conditional
+}
+
+/** The request header fields that make a request conditional (RFC 9110 §13.1). */
+export const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'if-range',
+]
+
+/**
+ * Whether two entity-tags match by the weak comparison of RFC 9110 §8.8.3.2 (the one
+ * `If-None-Match` uses): equal opaque-tags, either or both may be weak.
+ */
+export function weakMatch(a: string, b: string): boolean {
+  const strip = (tag: string) => tag.trim().replace(/^W\//i, '')
+  return strip(a) === strip(b)
 }

@@ -1,7 +1,15 @@
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { FIELD_NAME } from '../key.js'
 import type { Store } from '../stores/store.js'
-import { compileUrlRules, type ExpireAfter, type Expiry, NEVER_EXPIRE, parseExpireAfter, parseStaleLimit, type UrlRule } from './expiration.js'
+import {
+  compileUrlRules,
+  type ExpireAfter,
+  type Expiry,
+  NEVER_EXPIRE,
+  parseExpireAfter,
+  parseStaleLimit,
+  type UrlRule,
+} from './expiration.js'
 
 /** What `keyFn` receives: the request as the cache sees it. */
 export interface KeyRequest {
@@ -19,14 +27,17 @@ export interface KeyRequest {
 /** The behaviour settings: every one can be changed at runtime through `.settings`. */
 export interface CacheSettings {
   /**
-   * How long responses stay fresh.
+   * How long responses stay fresh: seconds, a duration string (`'90s'`, `'5m'`, `'1h30m'`, `'7d'`),
+   * a `Date`, `NEVER_EXPIRE`, `EXPIRE_IMMEDIATELY` (store only responses with a validator and
+   * revalidate them on every use) or `DO_NOT_CACHE` (neither read nor write).
    * @default NEVER_EXPIRE
    */
   expireAfter: ExpireAfter
   /**
    * Expiry by URL, ordered, first match wins: `{ 'api.example.com/v1/*': '5m' }` or
    * `[[/\/static\//, NEVER_EXPIRE]]`. Globs match the URL without its scheme as a prefix; RegExps are
-   * searched in the whole URL. With `DO_NOT_CACHE` as the last rule it becomes an allow-list.
+   * searched in the whole URL. With `DO_NOT_CACHE` as the last rule it becomes an allow-list. (An
+   * object keeps its insertion order except for integer-like keys; use the array form for RegExps.)
    * @default {}
    */
   urlsExpireAfter: Record<string, ExpireAfter> | ReadonlyArray<readonly [string | RegExp, ExpireAfter]>
@@ -48,12 +59,16 @@ export interface CacheSettings {
    */
   allowableCodes: readonly number[]
   /**
-   * Called with each response before it is stored; return `false` to leave it unstored.
+   * Called with each response before it is stored; return `false` to leave it unstored. It must not
+   * read the body (the caller still has to). A filter that throws stores nothing and goes to `onError`.
    * @default undefined
    */
   filter: ((response: Response) => boolean) | undefined
   /**
-   * Request headers that become part of the key: `true` for all of them, or a list of names.
+   * Request headers that become part of the key: `true` for all of them, or a list of names. An
+   * absent `Accept`, `Accept-Language` or `User-Agent` counts as fetch's default. With `true`,
+   * transport headers (`Accept-Encoding`, `Connection`, `Host`…), cache directives (`Cache-Control`,
+   * `Pragma`) and validators (`If-None-Match`…) are left out. Credentials always partition the key.
    * @default false
    */
   matchHeaders: boolean | readonly string[]
@@ -70,8 +85,8 @@ export interface CacheSettings {
    */
   keyFn: ((request: KeyRequest) => string) | undefined
   /**
-   * Serve an expired entry when the origin fails (network error or 5xx): `true`, or how long past
-   * expiry it may still be served.
+   * Serve an expired entry when the origin fails (a network error, or a 5xx not in
+   * `allowableCodes`): `true`, or how long past expiry it may still be served.
    * @default false
    */
   staleIfError: boolean | ExpireAfter
@@ -81,7 +96,8 @@ export interface CacheSettings {
    */
   staleWhileRevalidate: boolean | ExpireAfter
   /**
-   * Revalidate every use of an entry that has a validator (`ETag` or `Last-Modified`).
+   * Revalidate every use of an entry that has a validator (`ETag` or `Last-Modified`); entries
+   * without one are served as usual.
    * @default false
    */
   alwaysRevalidate: boolean
@@ -154,17 +170,25 @@ export interface StoreOptions {
 /** Everything `createCachedFetch()`, `installCache()` and `enabled()` accept. */
 export type CacheOptions = Partial<CacheSettings> & Partial<StoreOptions>
 
-/** The per-request options, passed as `init.cacheOptions`. */
+/**
+ * The per-request options, passed as `init.cacheOptions` (requests-cache's per-request arguments).
+ * They are read by the cache and never sent to the origin.
+ *
+ * @example
+ * await cachedFetch(url, { cacheOptions: { expireAfter: '5m', staleIfError: true } })
+ */
 export interface RequestCacheOptions {
-  /** This request's expiry, winning over every other rule. */
+  /** This request's expiry, winning over every other rule, response headers included. */
   expireAfter?: ExpireAfter
-  /** Never touch the network for this request; a miss is a 504. */
+  /** Never touch the network for this request; a miss (or an expired entry) is a 504 "Not Cached". */
   onlyIfCached?: boolean
-  /** Revalidate the entry before using it (like `cache: 'no-cache'`). */
+  /** Revalidate the entry before using it, even when fresh (like `cache: 'no-cache'`). */
   refresh?: boolean
-  /** Skip the read, fetch and store (like `cache: 'reload'`). */
+  /** Skip the read, fetch and store the answer (like `cache: 'reload'`). */
   forceRefresh?: boolean
+  /** This request's stale-if-error: `true`, or how long past expiry. */
   staleIfError?: boolean | ExpireAfter
+  /** This request's stale-while-revalidate: `true`, or how long past expiry. */
   staleWhileRevalidate?: boolean | ExpireAfter
 }
 
@@ -393,9 +417,11 @@ export function resolveSettings(settings: CacheSettings, explicit: ReadonlySet<s
   }
 }
 
+const NO_REQUEST_OPTIONS: RequestCacheOptions = Object.freeze({})
+
 /** Validates `init.cacheOptions`. Runs per request, so it only checks what was given. */
 export function validateRequestOptions(value: unknown): RequestCacheOptions {
-  if (value === undefined) return {}
+  if (value === undefined) return NO_REQUEST_OPTIONS
   if (value === null || typeof value !== 'object') throw new InvalidOptionTypeError('cacheOptions', value, 'an object')
   const options = value as Record<string, unknown>
   for (const [name, v] of Object.entries(options)) {

@@ -34,7 +34,7 @@ export interface SqliteStoreOptions {
 }
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
-const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 1
 const DEFAULT_BUSY_TIMEOUT = 5000
 /** A hit rewrites `accessed_at` at most this often, so the hit path rarely writes. */
 const TOUCH_INTERVAL = 60_000

@@ -29,6 +29,11 @@ export interface Store {
   records(): Iterable<StoreRecord> | AsyncIterable<StoreRecord>
   close(): MaybePromise<void>
   /**
+   * Optional: the bytes the store holds, by its own count (`cache.size()` sums the entries'
+   * `entrySize()` over `records()` when a store has no cheaper way).
+   */
+  size?(): MaybePromise<number>
+  /**
    * A random secret, stable for the life of the stored data, used to hash credentials into keys
    * (so a stored key never reveals a token, and a restart still finds the entries).
    */

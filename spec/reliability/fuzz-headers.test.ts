@@ -270,7 +270,7 @@ describe('malformed response headers, through the policy functions', () => {
           now + 5,
         )
         if (again.store) finiteOrNull(again.expires, 'expires after 304')
-        const response = responseFromEntry(merged, [['age', '1']], infoFor(merged, now, true), undefined, 'GET')
+        const response = responseFromEntry(merged, toHeaders(merged.headers), infoFor(merged, now, true), undefined, 'GET')
         assert.equal(response.status, status)
       } catch (error) {
         throw new Error(`case ${i} of seed ${SEED}: ${JSON.stringify(pairs)}: ${(error as Error).message}`, { cause: error })

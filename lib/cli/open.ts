@@ -1,0 +1,72 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import { Cache } from '../cache.js'
+import { Engine } from '../engine.js'
+import { LiveSettings } from '../live-settings.js'
+import { SCHEMA_VERSION, SqliteStore } from '../stores/sqlite.js'
+
+/** The cache file cannot be worked on (missing, not SQLite, not ours); exit status 1. */
+export class CacheFileError extends Error {
+  override name = 'CacheFileError'
+}
+
+const SQLITE_HEADER = 'SQLite format 3\u0000'
+
+/**
+ * Opens an existing fetch-cache file for inspection. Refuses, without touching it, a path that is
+ * missing (the store would create an empty cache there), is not a SQLite database (the store would
+ * move it aside as corrupt), or is a database of another schema (the store would reset it).
+ */
+export function openCacheFile(path: string): Cache {
+  checkCacheFile(path)
+  const store = new SqliteStore({ path })
+  return new Cache(new Engine(store, new LiveSettings({})), true)
+}
+
+function checkCacheFile(path: string): void {
+  let size: number
+  try {
+    const stats = statSync(path)
+    if (!stats.isFile()) throw new CacheFileError(`${path} is not a file`)
+    size = stats.size
+  } catch (error) {
+    if (error instanceof CacheFileError) throw error
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CacheFileError(`no cache file at ${path} (give its path with --db)`)
+    throw new CacheFileError(`cannot read ${path}: ${(error as Error).message}`)
+  }
+  if (size < SQLITE_HEADER.length || readHeader(path) !== SQLITE_HEADER) {
+    throw new CacheFileError(`${path} is not a SQLite database`)
+  }
+  let db: Database.Database | undefined
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true })
+    db.pragma('busy_timeout = 5000')
+    const version = db.pragma('user_version', { simple: true })
+    const tables = db
+      .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('entries', 'meta')")
+      .pluck()
+      .all()
+    if (version !== SCHEMA_VERSION || tables.length !== 2) {
+      throw new CacheFileError(
+        `${path} is not a fetch-cache file of schema version ${SCHEMA_VERSION} (user_version is ${version})`,
+      )
+    }
+  } catch (error) {
+    if (error instanceof CacheFileError) throw error
+    throw new CacheFileError(`cannot open ${path}: ${(error as Error).message}`)
+  } finally {
+    db?.close()
+  }
+}
+
+function readHeader(path: string): string {
+  const fd = openSync(path, 'r')
+  try {
+    const buffer = Buffer.alloc(SQLITE_HEADER.length)
+    readSync(fd, buffer, 0, buffer.length, 0)
+    return buffer.toString('latin1')
+  } finally {
+    closeSync(fd)
+  }
+}

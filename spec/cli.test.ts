@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { createCachedFetchWithClock } from '../lib/session.js'
+import { SqliteStore } from '../lib/stores/sqlite.js'
+import { type Origin, startOrigin, tempDir } from './helpers/origin.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const CLI = join(ROOT, 'lib', 'cli.ts')
+const TSX = import.meta.resolve('tsx')
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs `command` to completion (`timeout` ms at most), whatever its exit status. */
+function run(command: string, args: string[], cwd: string, timeout = 10_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, timeout, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(error)
+      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr })
+    })
+  })
+}
+
+/** Runs the CLI from source, as a child process. */
+const cli = (args: string[], cwd: string): Promise<Run> => run(process.execPath, ['--import', TSX, CLI, ...args], cwd)
+
+describe('fetch-cache (the CLI)', () => {
+  let origin: Origin
+  let dir: string
+  let cleanup: () => Promise<void>
+  let db: string
+
+  /** Fills `db` through real requests: two fresh responses, one expired; returns their URLs. */
+  const fill = async (paths = ['/a?y=1&x=2', '/b'], expired = ['/old'], now: () => number = Date.now): Promise<void> => {
+    const cachedFetch = createCachedFetchWithClock({ cacheName: db }, now)
+    try {
+      for (const path of paths) await (await cachedFetch(origin.url + path)).arrayBuffer()
+      for (const path of expired) {
+        await (
+          await cachedFetch(origin.url + path, { cacheOptions: { expireAfter: new Date(Date.now() - 60_000) } })
+        ).arrayBuffer()
+      }
+    } finally {
+      await cachedFetch.cache.close()
+    }
+  }
+
+  /** The request URLs in the file, read in this process. */
+  const storedUrls = (): string[] => {
+    const store = new SqliteStore({ path: db })
+    try {
+      return [...store.records()].map((r) => r.entry?.url ?? `invalid:${r.key}`).sort()
+    } finally {
+      store.close()
+    }
+  }
+
+  beforeEach(async () => {
+    origin = await startOrigin()
+    ;({ dir, cleanup } = await tempDir('fetch-cache-cli-'))
+    db = join(dir, 'http_cache.sqlite')
+  })
+  afterEach(async () => {
+    await origin.close()
+    await cleanup()
+  })
+
+  describe('stats', () => {
+    it('counts fresh, expired and unreadable responses, URLs and bytes', async () => {
+      await fill()
+      const corrupt = new Database(db)
+      corrupt.prepare("UPDATE entries SET meta = 'garbage' WHERE url LIKE '%/b'").run()
+      corrupt.close()
+      const store = new SqliteStore({ path: db })
+      const size = store.size()
+      store.close()
+
+      const json = await cli(['stats', '--db', db, '--json'], dir)
+      assert.equal(json.code, 0, json.stderr)
+      const stats = JSON.parse(json.stdout)
+      assert.equal(stats.file, db)
+      assert.equal(stats.responses, 2)
+      assert.equal(stats.fresh, 1)
+      assert.equal(stats.expired, 1)
+      assert.equal(stats.invalid, 1)
+      assert.equal(stats.urls, 2)
+      assert.equal(stats.size, size)
+      assert.equal(stats.bodyBytes, Buffer.byteLength('hello /a?y=1&x=2') + Buffer.byteLength('hello /old'))
+      assert.ok(Date.parse(stats.oldest) <= Date.parse(stats.newest))
+
+      const human = await cli(['stats', '--db', db], dir)
+      assert.equal(human.code, 0)
+      assert.match(human.stdout, /^File +.*http_cache\.sqlite$/m)
+      assert.match(human.stdout, /^Responses +2 \(1 fresh, 1 expired\)$/m)
+      assert.match(human.stdout, /^Unreadable +1 \(remove with: fetch-cache delete --invalid\)$/m)
+      assert.match(human.stdout, /^URLs +2$/m)
+      assert.match(human.stdout, new RegExp(`^Size +\\S+ .*\\b${size} bytes`, 'm'))
+      assert.equal(human.stderr, '')
+    })
+
+    it('reads ./http_cache.sqlite in the working directory without --db', async () => {
+      await fill(['/here'], [])
+      const result = await cli(['stats', '--json'], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(JSON.parse(result.stdout).responses, 1)
+    })
+
+    it('resolves a relative --db against the working directory', async () => {
+      await fill(['/rel'], [])
+      const result = await cli(['urls', '--db', relative(ROOT, db)], ROOT)
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout, `${origin.url}/rel\n`)
+    })
+  })
+
+  describe('urls', () => {
+    it('lists the stored request URLs, sorted, one per line or as a JSON array', async () => {
+      await fill()
+      const expected = [`${origin.url}/a?y=1&x=2`, `${origin.url}/b`, `${origin.url}/old`]
+      const text = await cli(['urls', '--db', db], dir)
+      assert.equal(text.code, 0, text.stderr)
+      assert.equal(text.stdout, expected.map((url) => `${url}\n`).join(''))
+      const json = await cli(['urls', '--db', db, '--json'], dir)
+      assert.deepEqual(JSON.parse(json.stdout), expected)
+    })
+
+    it('prints nothing for an empty cache', async () => {
+      await fill([], [])
+      const result = await cli(['urls', '--db', db], dir)
+      assert.equal(result.code, 0)
+      assert.equal(result.stdout, '')
+    })
+  })
+
+  describe('delete', () => {
+    it('--expired deletes the expired responses only', async () => {
+      await fill()
+      const result = await cli(['delete', '--expired', '--db', db], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout, 'Deleted 1 entry.\n')
+      assert.deepEqual(storedUrls(), [`${origin.url}/a?y=1&x=2`, `${origin.url}/b`])
+    })
+
+    it('--older-than deletes the responses stored before that age', async () => {
+      // Stored two hours ago (through the engine's clock), so a slow CLI start cannot blur the cutoff.
+      await fill(['/first'], [], () => Date.now() - 2 * 3_600_000)
+      await fill(['/second'], [])
+      const result = await cli(['delete', '--older-than', '1h', '--db', db, '--json'], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(JSON.parse(result.stdout), { deleted: 1 })
+      assert.deepEqual(storedUrls(), [`${origin.url}/second`])
+      const none = await cli(['delete', '--older-than', '7d', '--db', db, '--json'], dir)
+      assert.deepEqual(JSON.parse(none.stdout), { deleted: 0 })
+      const all = await cli(['delete', '--older-than', '0', '--db', db, '--json'], dir)
+      assert.deepEqual(JSON.parse(all.stdout), { deleted: 1 })
+    })
+
+    it('--url deletes every response for each URL given, compared normalized', async () => {
+      await fill()
+      const result = await cli(['delete', '--url', `${origin.url}/a?x=2&y=1`, '--url', `${origin.url}/old`, '--db', db], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout, 'Deleted 2 entries.\n')
+      assert.deepEqual(storedUrls(), [`${origin.url}/b`])
+    })
+
+    it('--invalid deletes the rows that cannot be read, and combines with --expired', async () => {
+      await fill()
+      const corrupt = new Database(db)
+      const { key } = corrupt.prepare<[], { key: string }>("SELECT key FROM entries WHERE url LIKE '%/b'").get() ?? { key: '' }
+      corrupt.prepare("UPDATE entries SET meta = '{' WHERE key = ?").run(key)
+      corrupt.close()
+      assert.ok(storedUrls().includes(`invalid:${key}`))
+      const result = await cli(['delete', '--invalid', '--expired', '--db', db, '--json'], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(JSON.parse(result.stdout), { deleted: 2 })
+      assert.deepEqual(storedUrls(), [`${origin.url}/a?y=1&x=2`])
+    })
+  })
+
+  describe('clear', () => {
+    it('deletes everything and keeps the file usable', async () => {
+      await fill()
+      const result = await cli(['clear', '--db', db], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout, 'Cleared the cache: deleted 3 entries.\n')
+      assert.deepEqual(storedUrls(), [])
+      await fill(['/again'], [])
+      assert.deepEqual(storedUrls(), [`${origin.url}/again`])
+    })
+  })
+
+  describe('failures (exit status 1)', () => {
+    it('a missing file is reported, and not created', async () => {
+      for (const args of [['stats'], ['clear', '--db', join(dir, 'nope.sqlite')]]) {
+        const result = await cli(args, dir)
+        assert.equal(result.code, 1, args.join(' '))
+        assert.match(result.stderr, /^fetch-cache: no cache file at .*(http_cache|nope)\.sqlite/)
+        assert.equal(result.stdout, '')
+      }
+      assert.deepEqual(await readdir(dir), [])
+    })
+
+    it('a file that is not SQLite is refused, and left exactly as it was', async () => {
+      await writeFile(db, 'not a database, but somebody needs it')
+      const result = await cli(['clear', '--db', db], dir)
+      assert.equal(result.code, 1)
+      assert.match(result.stderr, /is not a SQLite database/)
+      assert.deepEqual(await readdir(dir), ['http_cache.sqlite'])
+      assert.equal(await readFile(db, 'utf8'), 'not a database, but somebody needs it')
+    })
+
+    it("another application's SQLite database is refused, and left alone", async () => {
+      const other = new Database(db)
+      other.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('keep me')")
+      other.close()
+      const result = await cli(['clear', '--db', db], dir)
+      assert.equal(result.code, 1)
+      assert.match(result.stderr, /is not a fetch-cache file/)
+      const check = new Database(db, { readonly: true })
+      const tables = check.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all()
+      const notes = check.prepare<[], string>('SELECT text FROM notes').pluck().all()
+      check.close()
+      assert.deepEqual(tables, ['notes'])
+      assert.deepEqual(notes, ['keep me'])
+    })
+
+    it('a directory is refused', async () => {
+      const result = await cli(['stats', '--db', dir], dir)
+      assert.equal(result.code, 1)
+      assert.match(result.stderr, /is not a file/)
+    })
+  })
+
+  describe('usage (exit status 2, or 0 for --help)', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['no command', [], /missing command/],
+      ['an unknown command', ['purge'], /unknown command "purge"/],
+      ['an unknown option', ['stats', '--verbose'], /Unknown option '--verbose'/],
+      ['an extra argument', ['urls', 'extra'], /unexpected argument "extra"/],
+      ['delete without what to delete', ['delete'], /delete needs --expired, --older-than AGE, --url URL or --invalid/],
+      ['a bad --older-than', ['delete', '--older-than', 'a while'], /--older-than takes an age .*"a while"/],
+      ['a relative --url', ['delete', '--url', '/a'], /--url takes an absolute URL, got "\/a"/],
+      ['a delete option on another command', ['stats', '--expired'], /--expired is an option of "delete", not of "stats"/],
+      ['--db without a path', ['stats', '--db'], /argument missing|--db/],
+    ]
+    for (const [what, args, message] of cases) {
+      it(`rejects ${what}, before touching any file`, async () => {
+        const result = await cli(args, dir)
+        assert.equal(result.code, 2, result.stderr)
+        assert.match(result.stderr, message)
+        assert.match(result.stderr, /Run "fetch-cache --help" for usage/)
+        assert.equal(result.stdout, '')
+        assert.deepEqual(await readdir(dir), [])
+      })
+    }
+
+    it('--help prints the usage of every command and exits 0', async () => {
+      for (const args of [['--help'], ['delete', '-h']]) {
+        const result = await cli(args, dir)
+        assert.equal(result.code, 0)
+        assert.match(result.stdout, /^Usage: fetch-cache <command> \[options\]/)
+        for (const command of [
+          'stats',
+          'urls',
+          'delete --expired',
+          'delete --older-than AGE',
+          'delete --url URL',
+          'clear',
+          '--db PATH',
+          '--json',
+        ]) {
+          assert.ok(result.stdout.includes(command), command)
+        }
+      }
+    })
+  })
+
+  describe('the bin', () => {
+    it('starts with a node shebang', async () => {
+      assert.match(await readFile(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/)
+    })
+
+    it('compiles to a runnable dist/cli.js', {
+      skip: !existsSync(join(ROOT, 'tsconfig.build.json')) && 'no tsconfig.build.json',
+    }, async () => {
+      // Built inside the repository (git-ignored .scratch/), so package.json and node_modules apply.
+      const out = join(ROOT, '.scratch', `cli-build-${process.pid}`)
+      try {
+        const build = await run(
+          process.execPath,
+          [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
+          ROOT,
+          60_000,
+        )
+        assert.equal(build.code, 0, build.stdout + build.stderr)
+        assert.match(await readFile(join(out, 'cli.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/)
+        await fill(['/built'], [])
+        const result = await run(process.execPath, [join(out, 'cli.js'), 'urls', '--db', db], dir)
+        assert.equal(result.code, 0, result.stderr)
+        assert.equal(result.stdout, `${origin.url}/built\n`)
+      } finally {
+        await rm(out, { recursive: true, force: true })
+      }
+    })
+  })
+})

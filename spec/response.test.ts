@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { brotliCompressSync, gzipSync } from 'node:zlib'
+import { cacheInfo, cacheStatus, decorate, identityBody, infoFor, responseFromEntry, ttlSeconds } from '../lib/response.js'
+import { createCachedFetch } from '../lib/session.js'
+import { makeEntry, T0 } from './helpers/entries.js'
+import { startOrigin, tempDir } from './helpers/origin.js'
+
+const info = infoFor(makeEntry(), T0, true)
+
+describe('cacheStatus (RFC 9211)', () => {
+  const rows: [Parameters<typeof cacheStatus>[0], string][] = [
+    [{ hit: true, ttl: 42 }, 'fetch-cache; hit; ttl=42'],
+    [{ fwd: 'miss', fwdStatus: 200, stored: true, ttl: 60 }, 'fetch-cache; fwd=miss; fwd-status=200; stored; ttl=60'],
+    [{ fwd: 'stale', fwdStatus: 304, stored: true }, 'fetch-cache; fwd=stale; fwd-status=304; stored'],
+    [{ hit: true, ttl: -5, detail: 'stale-while-revalidate' }, 'fetch-cache; hit; ttl=-5; detail=stale-while-revalidate'],
+    [{ fwd: 'bypass', fwdStatus: 200 }, 'fetch-cache; fwd=bypass; fwd-status=200'],
+  ]
+  for (const [input, expected] of rows) test(expected, () => assert.equal(cacheStatus(input), expected))
+
+  test('ttl: seconds left, negative when stale, none for a never-expiring entry', () => {
+    assert.equal(ttlSeconds(makeEntry({ expires: T0 + 90_500 }), T0), 90)
+    assert.equal(ttlSeconds(makeEntry({ expires: T0 - 1500 }), T0), -2)
+    assert.equal(ttlSeconds(makeEntry({ expires: null }), T0), undefined)
+  })
+})
+
+describe('responseFromEntry', () => {
+  const headers = (entry = makeEntry()) => new Headers(entry.headers)
+
+  test('keeps status, statusText, headers, url and redirected; attaches cacheInfo', async () => {
+    const entry = makeEntry({
+      status: 203,
+      statusText: 'Non-Authoritative',
+      responseUrl: 'https://example.com/final',
+      redirected: true,
+    })
+    const response = responseFromEntry(entry, headers(entry), info, undefined, 'GET')
+    assert.equal(response.status, 203)
+    assert.equal(response.statusText, 'Non-Authoritative')
+    assert.equal(response.headers.get('etag'), '"v1"')
+    assert.equal(response.url, 'https://example.com/final')
+    assert.equal(response.redirected, true)
+    assert.equal(response.type, 'basic')
+    assert.equal(cacheInfo(response), info)
+    assert.equal(await response.text(), 'hello')
+  })
+
+  test('HEAD gets no body; null-body statuses get none either', async () => {
+    assert.equal(responseFromEntry(makeEntry(), headers(), info, undefined, 'HEAD').body, null)
+    const noContent = makeEntry({ status: 204, body: new Uint8Array(0) })
+    assert.equal(responseFromEntry(noContent, headers(noContent), info, undefined, 'GET').body, null)
+  })
+
+  test('a body stored with its content-coding is decoded (gzip, br, and both in order)', async () => {
+    const text = 'decoded body'
+    const rows: [string, Uint8Array][] = [
+      ['gzip', gzipSync(text)],
+      ['br', brotliCompressSync(text)],
+      ['gzip, br', brotliCompressSync(gzipSync(text))],
+    ]
+    for (const [coding, body] of rows) {
+      const entry = makeEntry({ encoding: 'coded', body, headers: [['content-encoding', coding]] })
+      assert.equal(Buffer.from(identityBody(entry)).toString(), text, coding)
+    }
+    assert.throws(() => identityBody(makeEntry({ encoding: 'coded', headers: [['content-encoding', 'bogus']] })), /bogus/)
+  })
+
+  test('the body handed out is a copy: a caller writing into it cannot change the entry', async () => {
+    const entry = makeEntry()
+    const response = responseFromEntry(entry, headers(entry), info, new AbortController().signal, 'GET')
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    const { value } = await reader.read()
+    value?.fill(0)
+    assert.equal(Buffer.from(entry.body).toString(), 'hello')
+  })
+})
+
+describe('decorate and clone', () => {
+  test('clone() keeps url, redirected, type and cacheInfo, and clones of clones too', async () => {
+    const response = decorate(new Response('x'), { url: 'https://example.com/a', redirected: true }, info)
+    const copy = response.clone().clone()
+    assert.equal(copy.url, 'https://example.com/a')
+    assert.equal(copy.redirected, true)
+    assert.equal(copy.type, 'basic')
+    assert.equal(cacheInfo(copy), info)
+    assert.equal(await copy.text(), 'x')
+    assert.equal(await response.text(), 'x')
+  })
+
+  test('a response that never passed through the cache has no cacheInfo', () => {
+    assert.equal(cacheInfo(new Response('x')), undefined)
+  })
+})
+
+describe('a stored entry that cannot be served never breaks the request', () => {
+  test('an entry with an unknown content-coding is dropped, reported, and fetched anew', async (t) => {
+    const origin = await startOrigin()
+    const { dir, cleanup } = await tempDir()
+    const errors: Error[] = []
+    const cachedFetch = createCachedFetch({ cacheName: join(dir, 'cache'), onError: (error) => errors.push(error) })
+    t.after(async () => {
+      await cachedFetch.cache.close()
+      await origin.close()
+      await cleanup()
+    })
+    const first = await cachedFetch(`${origin.url}/a`)
+    await first.text()
+    const key = cacheInfo(first)?.cacheKey as string
+    const stored = await cachedFetch.cache.store.get(key)
+    assert.ok(stored)
+    await cachedFetch.cache.store.set(key, {
+      ...stored,
+      encoding: 'coded',
+      headers: [...stored.headers, ['content-encoding', 'bogus']],
+    })
+
+    const response = await cachedFetch(`${origin.url}/a`)
+    assert.equal(await response.text(), 'hello /a')
+    assert.equal(cacheInfo(response)?.fromCache, false)
+    assert.equal(origin.count('/a'), 2)
+    assert.equal(errors.length, 1)
+    assert.match(errors[0]?.message ?? '', /decode failed.*bogus/)
+    assert.equal(cacheInfo(await cachedFetch(`${origin.url}/a`))?.fromCache, true, 'the fresh copy was stored')
+  })
+})

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { cacheStatusParams, get, type Rig, rig } from './harness.js'
+
+/** The parameters of the response's Cache-Status member. */
+function status(response: Response): Map<string, string | true> {
+  return cacheStatusParams(response.headers.get('cache-status'))
+}
+
+describe('RFC 9211 Cache-Status (cacheControl: true)', () => {
+  let r: Rig
+  let n = 0
+  const path = () => `/status/${++n}`
+  before(async () => {
+    r = await rig()
+  })
+  after(() => r.close())
+
+  it('§2.2/§2.3/§2.5 a miss that is stored: fwd=miss, fwd-status, stored', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=60' } })
+    const s = status((await get(r, p)).response)
+    assert.equal(s.get('fwd'), 'miss')
+    assert.equal(s.get('fwd-status'), '200')
+    assert.equal(s.get('stored'), true)
+    assert.equal(s.has('hit'), false)
+  })
+
+  it('§2.1/§2.7 a hit: hit and ttl (seconds of freshness left)', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=60' } })
+    await get(r, p)
+    const s = status((await get(r, p)).response)
+    assert.equal(s.get('hit'), true)
+    const ttl = Number(s.get('ttl'))
+    assert.ok(ttl > 55 && ttl <= 60, `ttl ${ttl}`)
+    assert.equal(s.has('fwd'), false)
+  })
+
+  it('§2.5 a response that is not stored has no stored parameter', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'no-store' } })
+    const s = status((await get(r, p)).response)
+    assert.equal(s.get('fwd'), 'miss')
+    assert.equal(s.has('stored'), false)
+  })
+
+  it('§2.2 a revalidated response: fwd=stale, fwd-status=304, stored', async () => {
+    const p = path()
+    r.answer(p, (req) =>
+      req.headers['if-none-match']
+        ? { status: 304, headers: { etag: '"s"', 'cache-control': 'max-age=60' } }
+        : { headers: { etag: '"s"', 'cache-control': 'max-age=1', age: '5' } },
+    )
+    await get(r, p)
+    const s = status((await get(r, p)).response)
+    assert.equal(s.get('fwd'), 'stale')
+    assert.equal(s.get('fwd-status'), '304')
+    assert.equal(s.get('stored'), true)
+  })
+
+  it('§2.2 a stale response replaced by a 200: fwd=stale, fwd-status=200', async () => {
+    const p = path()
+    r.answer(
+      p,
+      { headers: { etag: '"1"', 'cache-control': 'max-age=1', age: '5' } },
+      { headers: { etag: '"2"', 'cache-control': 'max-age=60' } },
+    )
+    await get(r, p)
+    const s = status((await get(r, p)).response)
+    assert.equal(s.get('fwd'), 'stale')
+    assert.equal(s.get('fwd-status'), '200')
+  })
+
+  it('§2.2 a fresh response revalidated because the request asked: fwd=request', async () => {
+    const p = path()
+    r.answer(p, (req) =>
+      req.headers['if-none-match']
+        ? { status: 304, headers: { etag: '"q"' } }
+        : { headers: { etag: '"q"', 'cache-control': 'max-age=60' } },
+    )
+    await get(r, p)
+    const s = status((await get(r, p, { headers: { 'cache-control': 'no-cache' } })).response)
+    assert.equal(s.get('fwd'), 'request')
+  })
+
+  it('§2.2/§2.8 a request the cache stays out of: fwd=bypass (or method) with a detail', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=60' } })
+    const ranged = status((await get(r, p, { headers: { range: 'bytes=0-1' } })).response)
+    assert.equal(ranged.get('fwd'), 'bypass')
+    assert.ok(typeof ranged.get('detail') === 'string')
+    const posted = status((await get(r, p, { method: 'POST', body: 'x' })).response)
+    assert.equal(posted.get('fwd'), 'method')
+    assert.equal(posted.get('fwd-status'), '200')
+  })
+
+  it('§2.8 stale-if-error and stale-while-revalidate say so in detail', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=1, stale-if-error=60', age: '5' } }, { status: 500 })
+    await get(r, p)
+    const s = status((await get(r, p)).response)
+    assert.equal(s.get('detail'), 'stale-if-error')
+    assert.equal(s.get('fwd-status'), '500')
+    const q = path()
+    r.answer(q, { headers: { 'cache-control': 'max-age=1, stale-while-revalidate=60', age: '5', etag: '"w"' } })
+    await get(r, q)
+    const w = status((await get(r, q)).response)
+    assert.equal(w.get('hit'), true)
+    assert.equal(w.get('detail'), 'stale-while-revalidate')
+    assert.ok(Number(w.get('ttl')) < 0)
+  })
+
+  it('only-if-cached with nothing stored: 504 that says why', async () => {
+    const s = status((await get(r, path(), { headers: { 'cache-control': 'only-if-cached' } })).response)
+    assert.equal(s.get('detail'), 'only-if-cached')
+    assert.equal(s.has('hit'), false)
+  })
+
+  it('a HEAD answered from a stored GET is a hit', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=60' } })
+    await get(r, p)
+    assert.equal(status((await get(r, p, { method: 'HEAD' })).response).get('hit'), true)
+  })
+})

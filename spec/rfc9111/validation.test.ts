@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { cacheInfo } from '../../lib/response.js'
+import { fromCache, get, httpDate, type Rig, rig } from './harness.js'
+
+describe('RFC 9111 §4.3 validation (cacheControl: true)', () => {
+  let r: Rig
+  let n = 0
+  const path = () => `/validate/${++n}`
+  before(async () => {
+    r = await rig()
+  })
+  after(() => r.close())
+
+  /** Stored stale (Age past max-age) with the given validator; the origin answers 304 when it matches. */
+  function staleWith(p: string, validator: Record<string, string>, notModified: Record<string, string | string[]> = {}) {
+    r.answer(p, (req) => {
+      const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined
+      if (conditional) return { status: 304, headers: { ...validator, ...notModified } }
+      return {
+        headers: { 'cache-control': 'max-age=1', age: '5', date: httpDate(), ...validator, 'x-test': 'A' },
+        body: 'stored body',
+      }
+    })
+  }
+
+  it('§4.3.1 revalidates a stale response with its strong ETag in If-None-Match', async () => {
+    const p = path()
+    staleWith(p, { etag: '"abc"' })
+    await get(r, p)
+    const { response, text } = await get(r, p)
+    assert.equal(r.origin.requests.at(-1)?.headers['if-none-match'], '"abc"')
+    assert.equal(response.status, 200)
+    assert.equal(text, 'stored body')
+    assert.equal(cacheInfo(response)?.revalidated, true)
+  })
+
+  it('§4.3.1 revalidates with a weak ETag as it was received', async () => {
+    const p = path()
+    staleWith(p, { etag: 'W/"abc"' })
+    await get(r, p)
+    await get(r, p)
+    assert.equal(r.origin.requests.at(-1)?.headers['if-none-match'], 'W/"abc"')
+  })
+
+  it('§4.3.1 revalidates with Last-Modified in If-Modified-Since', async () => {
+    const p = path()
+    const lm = httpDate(-86400)
+    staleWith(p, { 'last-modified': lm })
+    await get(r, p)
+    const { text } = await get(r, p)
+    assert.equal(r.origin.requests.at(-1)?.headers['if-modified-since'], lm)
+    assert.equal(text, 'stored body')
+  })
+
+  it('§4.3.1 sends both validators when the response has both', async () => {
+    const p = path()
+    const lm = httpDate(-86400)
+    staleWith(p, { etag: '"both"', 'last-modified': lm })
+    await get(r, p)
+    await get(r, p)
+    const seen = r.origin.requests.at(-1)?.headers
+    assert.equal(seen?.['if-none-match'], '"both"')
+    assert.equal(seen?.['if-modified-since'], lm)
+  })
+
+  it('§4.3.1 does not send an invalid Last-Modified as If-Modified-Since', async () => {
+    const p = path()
+    staleWith(p, { etag: '"e"', 'last-modified': 'yesterday' })
+    await get(r, p)
+    await get(r, p)
+    assert.equal(r.origin.requests.at(-1)?.headers['if-modified-since'], undefined)
+  })
+
+  it('§4.3.4 a 304 updates the returned and the stored header fields, and the freshness', async () => {
+    const p = path()
+    staleWith(p, { etag: '"u"' }, { 'cache-control': 'max-age=3600', 'x-test': 'B', 'content-type': 'text/x-new' })
+    await get(r, p)
+    const revalidated = await get(r, p)
+    assert.equal(revalidated.response.headers.get('x-test'), 'B')
+    assert.equal(revalidated.response.headers.get('content-type'), 'text/x-new')
+    const reused = await get(r, p)
+    assert.equal(r.origin.count(p), 2)
+    assert.equal(fromCache(reused.response), true)
+    assert.equal(reused.response.headers.get('x-test'), 'B')
+    assert.equal(reused.text, 'stored body')
+  })
+
+  it('§4.3.4 a 304 that omits a field keeps the stored one', async () => {
+    const p = path()
+    staleWith(p, { etag: '"k"' }, { 'cache-control': 'max-age=3600' })
+    await get(r, p)
+    const { response } = await get(r, p)
+    assert.equal(response.headers.get('x-test'), 'A')
+  })
+
+  it('§3.2 a 304 does not change Content-Length (the stored body keeps its length)', async () => {
+    const p = path()
+    let calls = 0
+    r.origin.route(p, (req, res) => {
+      if (calls++ > 0 && req.headers['if-none-match']) {
+        res.statusCode = 304
+        res.setHeader('etag', '"len"')
+        res.setHeader('content-length', '999')
+        res.setHeader('cache-control', 'max-age=3600')
+        return void res.end()
+      }
+      res.setHeader('etag', '"len"')
+      res.setHeader('cache-control', 'max-age=1')
+      res.setHeader('age', '5')
+      res.end('12345')
+    })
+    await get(r, p)
+    const { response, text } = await get(r, p)
+    assert.equal(text, '12345')
+    assert.equal(response.headers.get('content-length'), '5')
+  })
+
+  it('§4.3.4 each revalidation works, not only every other one', async () => {
+    const p = path()
+    staleWith(p, { etag: '"again"' }, { 'cache-control': 'max-age=1', age: '5' })
+    await get(r, p)
+    for (let i = 0; i < 3; i++) {
+      const { response, text } = await get(r, p)
+      assert.equal(cacheInfo(response)?.revalidated, true)
+      assert.equal(text, 'stored body')
+    }
+    assert.equal(r.origin.count(p), 4)
+  })
+
+  it('§4.3.3 a 200 answer to a revalidation replaces the stored response', async () => {
+    const p = path()
+    r.answer(
+      p,
+      { headers: { 'cache-control': 'max-age=1', age: '5', etag: '"1"' }, body: 'one' },
+      { headers: { 'cache-control': 'max-age=3600', etag: '"2"' }, body: 'two' },
+    )
+    await get(r, p)
+    assert.equal((await get(r, p)).text, 'two')
+    assert.equal((await get(r, p)).text, 'two')
+    assert.equal(r.origin.count(p), 2)
+  })
+
+  it('§4.3.4 a 304 naming another strong ETag does not update the stored response: it is fetched again', async () => {
+    const p = path()
+    r.answer(
+      p,
+      { headers: { 'cache-control': 'max-age=1', age: '5', etag: '"1"' }, body: 'one' },
+      { status: 304, headers: { etag: '"other"' } },
+      { headers: { etag: '"2"', 'cache-control': 'max-age=3600' }, body: 'two' },
+    )
+    await get(r, p)
+    const { response, text } = await get(r, p)
+    assert.equal(response.status, 200)
+    assert.equal(text, 'two')
+    assert.equal(r.origin.requests.at(-1)?.headers['if-none-match'], undefined)
+  })
+
+  it("§4.3.2 a caller's own conditional request goes to the origin, and its 304 passes through unstored", async () => {
+    const p = path()
+    r.answer(p, (req) =>
+      req.headers['if-none-match'] === '"mine"'
+        ? { status: 304, headers: { etag: '"mine"', 'cache-control': 'max-age=3600' } }
+        : { headers: { etag: '"mine"', 'cache-control': 'max-age=3600' }, body: 'full' },
+    )
+    const conditional = await get(r, p, { headers: { 'if-none-match': '"mine"' } })
+    assert.equal(conditional.response.status, 304)
+    const plain = await get(r, p)
+    assert.equal(plain.response.status, 200)
+    assert.equal(plain.text, 'full')
+    assert.equal(r.origin.count(p), 2)
+  })
+
+  it('§4.3.2 a conditional request is passed through even when a fresh response is stored', async () => {
+    const p = path()
+    r.answer(p, (req) => (req.headers['if-modified-since'] ? { status: 304 } : { headers: { 'cache-control': 'max-age=3600' } }))
+    await get(r, p)
+    const { response } = await get(r, p, { headers: { 'if-modified-since': httpDate(-10) } })
+    assert.equal(response.status, 304)
+    assert.equal(r.origin.count(p), 2)
+  })
+
+  it('§3 never stores a 304 that arrives for an unconditional request', async () => {
+    const p = path()
+    r.answer(
+      p,
+      { status: 304, headers: { 'cache-control': 'max-age=3600', etag: '"x"' } },
+      { headers: { 'cache-control': 'max-age=3600' }, body: 'ok' },
+    )
+    assert.equal((await get(r, p)).response.status, 304)
+    assert.equal((await get(r, p)).text, 'ok')
+  })
+})

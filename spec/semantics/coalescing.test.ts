@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { afterEach, describe, test } from 'node:test'
+import type { CacheOptions } from '../../lib/policy/settings.js'
+import { cacheInfo } from '../../lib/response.js'
+import type { Route } from '../helpers/origin.js'
+import { gate, type Setup, setup, waitFor } from './fixtures.js'
+
+let current: Setup | undefined
+afterEach(async () => {
+  await current?.close()
+  current = undefined
+})
+async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
+  current = await setup(options, routes)
+  return current
+}
+
+/** A route that holds its answer until the gate opens, then sends `body` in two chunks. */
+function held(opened: Promise<void>, body: string): Route {
+  return async (_req: IncomingMessage, res: ServerResponse) => {
+    await opened
+    res.setHeader('content-type', 'text/plain')
+    res.write(body.slice(0, body.length / 2))
+    res.end(body.slice(body.length / 2))
+  }
+}
+
+describe('coalescing', () => {
+  test('identical concurrent misses share one origin request, and every caller gets its own body', async () => {
+    const open = gate()
+    const { cachedFetch, origin, url } = await start({}, { '/slow': held(open.promise, 'shared body') })
+    const pending = Array.from({ length: 5 }, () => cachedFetch(url('/slow')))
+    await waitFor(() => origin.count('/slow') === 1, 'the first request to reach the origin')
+    open.open()
+    const responses = await Promise.all(pending)
+    assert.equal(new Set(responses).size, 5, 'five distinct Response objects')
+    const bodies = await Promise.all(responses.map((response) => response.text()))
+    assert.deepEqual(bodies, Array(5).fill('shared body'))
+    assert.equal(origin.count('/slow'), 1)
+    assert.equal(cacheInfo(await cachedFetch(url('/slow')))?.fromCache, true)
+    assert.equal(origin.count('/slow'), 1)
+  })
+
+  test('one caller aborting before the answer leaves the others unharmed', async () => {
+    const open = gate()
+    const { cachedFetch, origin, url } = await start({}, { '/slow': held(open.promise, 'still here') })
+    const controller = new AbortController()
+    const first = cachedFetch(url('/slow'))
+    const aborted = cachedFetch(url('/slow'), { signal: controller.signal })
+    const third = cachedFetch(url('/slow'))
+    await waitFor(() => origin.count('/slow') === 1, 'the shared request')
+    controller.abort()
+    await assert.rejects(aborted, { name: 'AbortError' })
+    open.open()
+    assert.equal(await (await first).text(), 'still here')
+    assert.equal(await (await third).text(), 'still here')
+    assert.equal(origin.count('/slow'), 1)
+  })
+
+  test('one caller aborting its body mid-read leaves the others unharmed, and the entry is stored', async () => {
+    const open = gate()
+    const big = 'b'.repeat(256 * 1024)
+    const { cachedFetch, origin, url } = await start({}, { '/big': held(open.promise, big) })
+    const controller = new AbortController()
+    const leaving = cachedFetch(url('/big'), { signal: controller.signal })
+    const staying = cachedFetch(url('/big'))
+    await waitFor(() => origin.count('/big') === 1, 'the shared request')
+    open.open()
+    const reader = ((await leaving).body as ReadableStream<Uint8Array>).getReader()
+    await reader.read()
+    controller.abort()
+    await assert.rejects(reader.read(), { name: 'AbortError' })
+    assert.equal((await (await staying).text()).length, big.length)
+    assert.equal(cacheInfo(await cachedFetch(url('/big')))?.fromCache, true)
+    assert.equal(origin.count('/big'), 1)
+  })
+
+  test('an origin error reaches every caller', async () => {
+    const open = gate()
+    const { cachedFetch, origin, url } = await start(
+      {},
+      {
+        '/broken': async (req) => {
+          await open.promise
+          req.socket.destroy()
+        },
+      },
+    )
+    const pending = Array.from({ length: 3 }, () => cachedFetch(url('/broken')))
+    await waitFor(() => origin.count('/broken') === 1, 'the shared request')
+    open.open()
+    const results = await Promise.allSettled(pending)
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected', 'rejected'],
+    )
+    assert.equal(origin.count('/broken'), 1)
+  })
+
+  test('coalesce: false sends every request', async () => {
+    const open = gate()
+    const { cachedFetch, origin, url } = await start({ coalesce: false }, { '/slow': held(open.promise, 'x') })
+    const pending = Array.from({ length: 3 }, () => cachedFetch(url('/slow')))
+    await waitFor(() => origin.count('/slow') === 3, 'three requests at the origin')
+    open.open()
+    for (const response of await Promise.all(pending)) assert.equal(await response.text(), 'x')
+  })
+
+  test('requests with different keys are not coalesced', async () => {
+    const open = gate()
+    const { cachedFetch, origin, url } = await start({}, { '/slow': held(open.promise, 'x') })
+    const pending = [
+      cachedFetch(url('/slow?a=1')),
+      cachedFetch(url('/slow?a=2')),
+      cachedFetch(url('/slow'), { headers: { authorization: 'Bearer t' } }),
+    ]
+    await waitFor(() => origin.count() === 3, 'three requests at the origin')
+    open.open()
+    await Promise.all((await Promise.all(pending)).map((response) => response.text()))
+  })
+})

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, test } from 'node:test'
+import { REDACTED } from '../../lib/key.js'
+import type { CacheOptions } from '../../lib/policy/settings.js'
+import { cacheInfo } from '../../lib/response.js'
+import type { Route } from '../helpers/origin.js'
+import { route, type Setup, setup, storedEntries } from './fixtures.js'
+
+let current: Setup | undefined
+afterEach(async () => {
+  await current?.close()
+  current = undefined
+})
+async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
+  current = await setup(options, routes)
+  return current
+}
+
+/** Every byte of the SQLite database as it is on disk: the main file, its WAL and shared memory. */
+async function databaseBytes(dir: string): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (const suffix of ['', '-wal', '-shm']) {
+    const file = join(dir, `cache.sqlite${suffix}`)
+    if (existsSync(file)) parts.push(await readFile(file))
+  }
+  assert.ok(parts.length > 0, 'the database exists')
+  return Buffer.concat(parts)
+}
+
+const TOKENS = {
+  authorization: 'Bearer tok-4f9a2c7e1b-alice',
+  'proxy-authorization': 'Basic cHJveHktc2VjcmV0LTdkM2E=',
+  cookie: 'session=ck-9e8d7c6b5a-alice',
+}
+
+describe('credentials', () => {
+  test('Authorization, Proxy-Authorization and Cookie never reach the SQLite file in clear (WAL included)', async () => {
+    const { cachedFetch, dir, url } = await start({}, { '/vary': route('v', { vary: 'Authorization, Cookie' }) })
+    await (await cachedFetch(url('/me'), { headers: TOKENS })).text()
+    await (await cachedFetch(url('/vary'), { headers: TOKENS })).text()
+    assert.equal(cacheInfo(await cachedFetch(url('/me'), { headers: TOKENS }))?.fromCache, true)
+    assert.equal(await cachedFetch.cache.count(), 2)
+    const bytes = await databaseBytes(dir)
+    for (const [name, token] of Object.entries(TOKENS)) {
+      for (const needle of [token, token.split(' ').pop() as string, token.split('=')[1] ?? ''].filter((n) => n.length > 6)) {
+        assert.equal(bytes.indexOf(needle), -1, `${name} (${needle}) found in the database file`)
+      }
+    }
+    for (const entry of await storedEntries(cachedFetch)) {
+      for (const name of Object.keys(TOKENS)) assert.match(entry.requestHeaders[name] ?? '', /^hmac-sha256:[0-9a-f]{64}$/)
+    }
+  })
+
+  test("a second token does not hit the first token's entry; the same token does", async () => {
+    const { cachedFetch, origin, url } = await start(
+      {},
+      { '/me': (req, res) => void res.end(`for ${req.headers.authorization}`) },
+    )
+    const as = (token: string) => cachedFetch(url('/me'), { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(await (await as('alice')).text(), 'for Bearer alice')
+    const bob = await as('bob')
+    assert.equal(await bob.text(), 'for Bearer bob')
+    assert.equal(cacheInfo(bob)?.fromCache, false)
+    const anonymous = await cachedFetch(url('/me'))
+    assert.equal(await anonymous.text(), 'for undefined')
+    const alice = await as('alice')
+    assert.equal(cacheInfo(alice)?.fromCache, true)
+    assert.equal(await alice.text(), 'for Bearer alice')
+    assert.equal(origin.count('/me'), 3)
+  })
+
+  test('the partition survives a restart: the credential hash is keyed by a secret kept with the data', async () => {
+    const s = await start()
+    await (await s.cachedFetch(s.url('/me'), { headers: { cookie: 'sid=1' } })).text()
+    await s.cachedFetch.cache.close()
+    const restarted = s.reopen()
+    assert.equal(cacheInfo(await restarted(s.url('/me'), { headers: { cookie: 'sid=1' } }))?.fromCache, true)
+    const other = await restarted(s.url('/me'), { headers: { cookie: 'sid=2' } })
+    await other.text()
+    assert.equal(cacheInfo(other)?.fromCache, false)
+  })
+
+  test('naming a credential in ignoredParameters shares the entry and stores it as REDACTED', async () => {
+    const { cachedFetch, dir, origin, url } = await start({ ignoredParameters: ['authorization'] })
+    await (await cachedFetch(url('/shared'), { headers: { authorization: TOKENS.authorization } })).text()
+    assert.equal(
+      cacheInfo(await cachedFetch(url('/shared'), { headers: { authorization: 'Bearer someone-else' } }))?.fromCache,
+      true,
+    )
+    assert.equal(origin.count(), 1)
+    const [entry] = await storedEntries(cachedFetch)
+    assert.equal(entry?.requestHeaders.authorization, REDACTED)
+    assert.equal((await databaseBytes(dir)).indexOf('tok-4f9a2c7e1b-alice'), -1)
+  })
+
+  test('Set-Cookie from the origin is never stored', async () => {
+    const { cachedFetch, dir, url } = await start({}, { '/login': route('ok', { 'set-cookie': 'sid=sc-1234567890abcdef' }) })
+    const first = await cachedFetch(url('/login'))
+    await first.text()
+    const cached = await cachedFetch(url('/login'))
+    assert.equal(cacheInfo(cached)?.fromCache, true)
+    assert.equal(cached.headers.get('set-cookie'), null)
+    assert.equal((await databaseBytes(dir)).indexOf('sc-1234567890abcdef'), -1)
+  })
+})

@@ -1,0 +1,153 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { join } from 'node:path'
+import type { CacheEntry } from '../../lib/entry.js'
+import type { CacheOptions } from '../../lib/policy/settings.js'
+import { type CachedFetch, createCachedFetchWithClock } from '../../lib/session.js'
+import { type Origin, type Route, startOrigin, tempDir } from '../helpers/origin.js'
+
+/** A clock the tests move by hand: the session's policy time, never the wall clock. */
+export interface Clock {
+  now(): number
+  advance(ms: number): void
+}
+
+/** Starts on a whole second, so `Date` headers (whole seconds) add no apparent age. */
+export function manualClock(start = Math.floor(Date.now() / 1000) * 1000): Clock {
+  let time = start
+  return {
+    now: () => time,
+    advance: (ms) => {
+      time += ms
+    },
+  }
+}
+
+/** A session on a real SQLite file in a temp dir (unless `options.backend` says otherwise), a counting origin and a clock. */
+export interface Setup {
+  origin: Origin
+  clock: Clock
+  dir: string
+  cachedFetch: CachedFetch
+  /** `origin.url + path` */
+  url(path: string): string
+  /** Another session on the same options and clock (same SQLite file). */
+  reopen(options?: CacheOptions): CachedFetch
+  close(): Promise<void>
+}
+
+export async function setup(options: CacheOptions = {}, routes: Record<string, Route> = {}): Promise<Setup> {
+  const origin = await startOrigin(routes)
+  const clock = manualClock()
+  const { dir, cleanup } = await tempDir()
+  const base: CacheOptions = { cacheName: join(dir, 'cache'), ...options }
+  const sessions: CachedFetch[] = []
+  const open = (extra: CacheOptions = {}) => {
+    const session = createCachedFetchWithClock({ ...base, ...extra }, clock.now)
+    sessions.push(session)
+    return session
+  }
+  const cachedFetch = open()
+  return {
+    origin,
+    clock,
+    dir,
+    cachedFetch,
+    url: (path) => origin.url + path,
+    reopen: open,
+    close: async () => {
+      for (const session of sessions) await session.cache.close()
+      await origin.close()
+      await cleanup()
+    },
+  }
+}
+
+/** Reads a response's text and its cache metadata in one go. */
+export async function read(response: Response): Promise<string> {
+  return response.text()
+}
+
+/** A route answering with a fixed body and headers, setting `Date` from `clock` so age math follows it. */
+export function route(
+  body: string | ((n: number) => string),
+  headers: Record<string, string> = {},
+  clock?: Clock,
+  status = 200,
+): Route {
+  let n = 0
+  return (_req: IncomingMessage, res: ServerResponse) => {
+    n++
+    res.statusCode = status
+    if (clock) res.setHeader('date', new Date(clock.now()).toUTCString())
+    res.setHeader('content-type', 'text/plain')
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
+    res.end(typeof body === 'function' ? body(n) : body)
+  }
+}
+
+/**
+ * A route with a validator: `ETag: "<version>"` (and `Last-Modified` when asked), answering 304 to a
+ * matching `If-None-Match` / `If-Modified-Since`. `version()` can change to simulate a new resource.
+ */
+export function validatedRoute(
+  options: {
+    etag?: boolean
+    lastModified?: string
+    headers?: Record<string, string>
+    clock?: Clock
+    version?: () => string
+  } = {},
+): Route {
+  const { etag = true, lastModified, headers = {}, clock, version = () => 'v1' } = options
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const current = version()
+    if (clock) res.setHeader('date', new Date(clock.now()).toUTCString())
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
+    if (etag) res.setHeader('etag', `"${current}"`)
+    if (lastModified) res.setHeader('last-modified', lastModified)
+    const matches =
+      (etag && req.headers['if-none-match'] === `"${current}"`) ||
+      (!etag && lastModified && req.headers['if-modified-since'] === lastModified)
+    if (matches) {
+      res.statusCode = 304
+      res.end()
+      return
+    }
+    res.setHeader('content-type', 'text/plain')
+    res.end(`body ${current}`)
+  }
+}
+
+/** The `Cache-Status` of a response, or fail. */
+export function status(response: Response): string {
+  const value = response.headers.get('cache-status')
+  if (value === null) throw new Error(`no Cache-Status on ${response.url}`)
+  return value
+}
+
+/** Waits (bounded: `timeoutMs`, default 1 s) until `condition` holds; fails the test otherwise. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 1000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return
+    if (Date.now() > deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** A promise with its resolver, for gating an origin route. */
+export function gate(): { promise: Promise<void>; open(): void } {
+  let open: () => void = () => {}
+  const promise = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { promise, open }
+}
+
+/** Every stored response entry (Vary markers left out), read straight from the store. */
+export async function storedEntries(cachedFetch: CachedFetch): Promise<CacheEntry[]> {
+  const entries: CacheEntry[] = []
+  for await (const record of cachedFetch.cache.store.records()) if (record.entry?.kind === 'response') entries.push(record.entry)
+  return entries
+}
