@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, it } from 'node:test'
+import { createCachedFetch, MemoryStore } from '../../lib/index.js'
+import { FaultyStore } from '../helpers/faulty-store.js'
+import { fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
+import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
+
+/**
+ * The default onError (DESIGN §8): one process warning per error code, so a broken disk warns once
+ * instead of once per request. This file runs alone in its process (node --test gives each file
+ * one), so the warnings it counts are its own; nothing here sets onError.
+ */
+
+let origin: Origin
+let dir: string
+let cleanup: () => Promise<void>
+const warnings: Error[] = []
+const onWarning = (warning: Error) => void warnings.push(warning)
+
+before(async () => {
+  origin = await startOrigin()
+  ;({ dir, cleanup } = await tempDir('fetch-cache-warnings-'))
+  process.on('warning', onWarning)
+})
+after(async () => {
+  process.off('warning', onWarning)
+  await origin.close()
+  await cleanup()
+})
+
+const ours = () => warnings.filter((w) => (w as { code?: string }).code?.startsWith('FETCH_CACHE'))
+const settle = () => new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+
+it('a store failing on every request, through both fronts: one warning, and every request succeeds', async () => {
+  const store = new FaultyStore(new MemoryStore()).fail('SQLITE_FULL', 'set').fail('SQLITE_IOERR', 'get')
+  for (const front of [fetchFront({ backend: store }), undiciFront({ backend: store })]) {
+    try {
+      for (let i = 0; i < 10; i++) {
+        const response = await front.get(`${origin.url}/w${i}`)
+        assert.equal(await readAll(response.body), `hello /w${i}`)
+      }
+    } finally {
+      await front.close()
+    }
+  }
+  await settle()
+  assert.ok((store.failures.get ?? 0) >= 20 && (store.failures.set ?? 0) >= 20, 'the store failed every time')
+  const warned = ours()
+  assert.equal(warned.length, 1, warned.map((w) => w.message).join('\n'))
+  assert.equal(warned[0]?.name, 'FetchCacheWarning')
+  assert.equal((warned[0] as { code?: string }).code, 'FETCH_CACHE_STORE_ERROR')
+})
+
+it('a corrupt file is another code: its own warning, naming where the file was moved', async () => {
+  const path = join(dir, 'corrupt.sqlite')
+  await writeFile(path, randomBytes(8192))
+  const cachedFetch = createCachedFetch({ cacheName: path })
+  try {
+    assert.equal(await (await cachedFetch(`${origin.url}/c`)).text(), 'hello /c')
+  } finally {
+    await cachedFetch.cache.close()
+  }
+  await settle()
+  const corrupt = ours().filter((w) => (w as { code?: string }).code === 'FETCH_CACHE_CORRUPT_STORE')
+  assert.equal(corrupt.length, 1)
+  const movedTo = corrupt[0]?.message.match(/moved it to (\S+)/)?.[1] ?? ''
+  assert.ok(movedTo.startsWith(`${path}.corrupt-`), corrupt[0]?.message)
+  assert.ok(existsSync(movedTo), 'the file named in the warning exists')
+  assert.equal(ours().length, 2)
+})
