@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import Database from 'better-sqlite3'
-import { SqliteStore } from '../../lib/stores/sqlite.js'
 import { runWorkers, startWorker } from '../helpers/children.js'
 import { startOrigin, tempDir } from '../helpers/origin.js'
 import type { FetchWorkerConfig, FetchWorkerResult } from './workers/fetch-worker.js'
-import { entryTag, type StoreWorkerConfig, type StoreWorkerResult, tagOf } from './workers/store-worker.js'
+import { checkFinalState, inspectFile, type StoreWorkerConfig, type StoreWorkerResult } from './workers/store-worker.js'
 
 /**
  * Many processes, one file (issue 8). The sizes here run in seconds on two cores; the soak in
@@ -45,21 +43,6 @@ function assertClean(results: StoreWorkerResult[]): void {
   }
 }
 
-/** integrity_check, and the trigger-kept total equal to the rows' real sum. */
-function inspect(path: string): { integrity: string; total: number; sum: number; rows: number } {
-  const db = new Database(path, { readonly: true })
-  try {
-    return {
-      integrity: db.pragma('integrity_check', { simple: true }) as string,
-      total: db.prepare("SELECT value FROM meta WHERE name = 'total_size'").pluck().get() as number,
-      sum: db.prepare('SELECT COALESCE(SUM(size), 0) FROM entries').pluck().get() as number,
-      rows: db.prepare('SELECT COUNT(*) FROM entries').pluck().get() as number,
-    }
-  } finally {
-    db.close()
-  }
-}
-
 describe('many processes on one SQLite file', { timeout: 120_000 }, () => {
   let dir: string
   let cleanup: () => Promise<void>
@@ -73,25 +56,10 @@ describe('many processes on one SQLite file', { timeout: 120_000 }, () => {
     const results = await hammer(path, 1000)
     assertClean(results)
 
-    const store = new SqliteStore({ path })
-    try {
-      let checked = 0
-      for (const result of results) {
-        for (const [key, known] of Object.entries(result.state)) {
-          const found = store.get(key)
-          if ('deleted' in known) assert.equal(found, undefined, `${key} was deleted`)
-          else if (known.durable) {
-            assert.ok(found, `${key}: acknowledged ${tagOf(key, known.version)} is missing`)
-            assert.equal(entryTag(found), tagOf(key, known.version))
-            checked++
-          } else if (found) assert.equal(entryTag(found), tagOf(key, known.version), `${key} (expired, may be pruned)`)
-        }
-      }
-      assert.ok(checked > WORKERS * KEYS * 0.3, `only ${checked} durable keys checked`)
-    } finally {
-      store.close()
-    }
-    const { integrity, total, sum } = inspect(path)
+    const check = checkFinalState(path, results, false)
+    assert.deepEqual(check.problems.slice(0, 5), [], `${check.problems.length} keys not as acknowledged`)
+    assert.ok(check.durableFound > WORKERS * KEYS * 0.3, `only ${check.durableFound} durable keys checked`)
+    const { integrity, total, sum } = inspectFile(path)
     assert.equal(integrity, 'ok')
     assert.equal(total, sum)
   })
@@ -102,33 +70,14 @@ describe('many processes on one SQLite file', { timeout: 120_000 }, () => {
     const results = await hammer(path, 2000, maxSize)
     assertClean(results)
 
-    const store = new SqliteStore({ path })
-    let present = 0
-    let written = 0
-    try {
-      for (const result of results) {
-        for (const [key, known] of Object.entries(result.state)) {
-          const found = store.get(key)
-          if ('deleted' in known) assert.equal(found, undefined, `${key} was deleted`)
-          else {
-            written++
-            // Pruned or there; when there, it is the last version acknowledged, whole.
-            if (found) {
-              present++
-              assert.equal(entryTag(found), tagOf(key, known.version))
-            }
-          }
-        }
-      }
-    } finally {
-      store.close()
-    }
-    const { integrity, total, sum, rows } = inspect(path)
+    const check = checkFinalState(path, results, true)
+    assert.deepEqual(check.problems.slice(0, 5), [], `${check.problems.length} keys not as acknowledged`)
+    const { integrity, total, sum, rows } = inspectFile(path)
     assert.equal(integrity, 'ok')
     assert.equal(total, sum)
     assert.ok(total <= maxSize, `${total} bytes stored, bound ${maxSize}`)
-    assert.ok(present > 0 && rows > 0, 'pruning kept some entries')
-    assert.ok(present < written, `pruning removed some entries (${present} of ${written} kept)`)
+    assert.ok(check.present > 0 && rows > 0, 'pruning kept some entries')
+    assert.ok(check.present < check.written, `pruning removed some entries (${check.present} of ${check.written} kept)`)
   })
 
   for (const maxSize of [undefined, 64 * 1024]) {
@@ -158,7 +107,7 @@ describe('many processes on one SQLite file', { timeout: 120_000 }, () => {
       } finally {
         await origin.close()
       }
-      const { integrity, total, sum } = inspect(path)
+      const { integrity, total, sum } = inspectFile(path)
       assert.equal(integrity, 'ok')
       assert.equal(total, sum)
       if (maxSize) assert.ok(total <= maxSize)

@@ -6,6 +6,7 @@
  * header and its body, so a reader can tell a torn or stale entry from the one acknowledged.
  */
 import { pathToFileURL } from 'node:url'
+import Database from 'better-sqlite3'
 import type { CacheEntry } from '../../../lib/entry.js'
 import { SqliteStore } from '../../../lib/stores/sqlite.js'
 import { workerReady, workerResult } from '../../helpers/children.js'
@@ -70,6 +71,64 @@ function makeTagged(key: string, version: number, durable: boolean, size: number
     // Ephemeral entries are already expired: any process's deleteExpired may remove them.
     expires: durable ? null : now - 1000,
   })
+}
+
+/** integrity_check, and the trigger-kept size total beside the rows' real sum. */
+export function inspectFile(path: string): { integrity: string; total: number; sum: number; rows: number } {
+  const db = new Database(path, { readonly: true })
+  try {
+    return {
+      integrity: db.pragma('integrity_check', { simple: true }) as string,
+      total: db.prepare("SELECT value FROM meta WHERE name = 'total_size'").pluck().get() as number,
+      sum: db.prepare('SELECT COALESCE(SUM(size), 0) FROM entries').pluck().get() as number,
+      rows: db.prepare('SELECT COUNT(*) FROM entries').pluck().get() as number,
+    }
+  } finally {
+    db.close()
+  }
+}
+
+/** What the file holds after the workers, key by key, against what each acknowledged. */
+export interface FinalCheck {
+  problems: string[]
+  /** Keys whose last write was durable (no expiry) and not deleted, found with that write. */
+  durableFound: number
+  /** Keys last written (not deleted), and how many are still there. */
+  written: number
+  present: number
+}
+
+/**
+ * Reads back every key the workers touched. Without `maxSize`, every acknowledged durable write must
+ * be there with its last version; with it, a key may have been pruned, but what is there is always
+ * the last version acknowledged, whole. A deleted key is never there.
+ */
+export function checkFinalState(path: string, results: readonly StoreWorkerResult[], bounded: boolean): FinalCheck {
+  const store = new SqliteStore({ path })
+  const check: FinalCheck = { problems: [], durableFound: 0, written: 0, present: 0 }
+  try {
+    for (const result of results) {
+      for (const [key, known] of Object.entries(result.state)) {
+        const found = store.get(key)
+        if ('deleted' in known) {
+          if (found) check.problems.push(`${key} was deleted, found ${entryTag(found)}`)
+          continue
+        }
+        check.written++
+        const expected = tagOf(key, known.version)
+        if (found) {
+          check.present++
+          if (entryTag(found) !== expected) check.problems.push(`${key}: found ${entryTag(found)}, acknowledged ${expected}`)
+          else if (known.durable) check.durableFound++
+        } else if (known.durable && !bounded) {
+          check.problems.push(`${key}: acknowledged ${expected} is missing`)
+        }
+      }
+    }
+  } finally {
+    store.close()
+  }
+  return check
 }
 
 async function main(): Promise<void> {
