@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { type CacheEntry, ENTRY_VERSION } from '../entry.js'
@@ -547,6 +547,17 @@ function createPrivateFile(path: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     restrictMode(path)
+    return
+  }
+  // This process created the file, so a -wal or -shm already beside it belongs to a database that
+  // was deleted (maybe still open in another process). SQLite would read the new file through that
+  // old log and index; unlink them first. Only the process whose exclusive create won does this.
+  for (const suffix of ['-wal', '-shm']) {
+    try {
+      unlinkSync(path + suffix)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
   }
 }
 

@@ -107,12 +107,18 @@ export async function runWorkers(workers: Worker[], timeoutMs: number): Promise<
 export function workerReady(): Promise<void> {
   process.stdout.write('ready\n')
   return new Promise<void>((resolve) => {
+    let started = false
     const lines = createInterface({ input: process.stdin })
     lines.on('line', (line) => {
       if (line !== 'go') return
+      started = true
       lines.close()
       process.stdin.destroy() // nothing more comes; an open stdin would keep the worker alive
       resolve()
+    })
+    // The parent went away (or gave up) before saying go: do not linger.
+    lines.on('close', () => {
+      if (!started) process.exit(2)
     })
   })
 }

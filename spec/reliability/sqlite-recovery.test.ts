@@ -4,6 +4,7 @@ import { open, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { CorruptStoreError, SqliteStore, StoreError } from '../../lib/index.js'
+import { startWorker } from '../helpers/children.js'
 import { makeEntry } from '../helpers/entries.js'
 import { tempDir } from '../helpers/origin.js'
 import { Prng } from '../helpers/prng.js'
@@ -109,6 +110,43 @@ describe('a file deleted under the store', () => {
     assert.equal(other.secret, secret)
     assert.deepEqual(other.urls(), ['https://example.com/b'])
   })
+
+  for (const [what, suffixes] of [
+    ['alone', ['']],
+    ['with its -wal and -shm', ['', '-wal', '-shm']],
+  ] as const) {
+    it(`${what}, while another process still has it open: the new file never reads the old -wal and -shm, and both processes end up on it`, async (t) => {
+      const store = openStore()
+      store.set('before', entry('before'))
+      const holder = startWorker(join(import.meta.dirname, 'workers', 'holder-worker.ts'), [path])
+      t.after(() => holder.kill()) // if an assertion fails before it is told to go
+      await holder.ready
+      for (const suffix of suffixes) await rm(path + suffix, { force: true })
+      for (let i = 0; i < 5; i++) store.set(`after${i}`, entry(`after${i}`, 3000))
+      assert.deepEqual(
+        reports.map((e) => e.message.replace(path, '<path>')),
+        [
+          'fetch-cache: cache file <path> was deleted while in use; reopened it (entries written since then went to the old file)',
+        ],
+      )
+      holder.go()
+      const result = (await holder.result) as { reports: string[]; errors: string[] }
+      assert.deepEqual(result.errors, [])
+      assert.equal(result.reports.length, 1)
+      assert.match(result.reports[0] ?? '', /replaced while in use/)
+      const reader = new SqliteStore({ path })
+      opened.push(reader)
+      assert.deepEqual(reader.urls(), [
+        'https://example.com/after0',
+        'https://example.com/after1',
+        'https://example.com/after2',
+        'https://example.com/after3',
+        'https://example.com/after4',
+        'https://example.com/from-holder',
+      ])
+      assert.equal(reader.secret, store.secret)
+    })
+  }
 
   it('is not re-created once the store is closed', async () => {
     const store = openStore()
