@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Engine, type KeyedRequest } from '../../lib/engine.js'
 import type { CacheEntry } from '../../lib/entry.js'
-import { type CacheOptions, createCachedFetch } from '../../lib/index.js'
+import type { CacheOptions } from '../../lib/index.js'
 import { LiveSettings } from '../../lib/live-settings.js'
 import { decideCached, decideWrite, mayServeOnError, planRequest } from '../../lib/policy/actions.js'
 import { parseCacheControl } from '../../lib/policy/directives.js'
@@ -122,23 +122,19 @@ function randomText(random: Prng, max: number): string {
   return text
 }
 
-function pieces(random: Prng, make: () => string, count: number): string {
+function pieces(make: () => string, count: number): string {
   let value = ''
   for (let i = 0; i < count; i++) value += make()
   return value
 }
 
 function cacheControl(random: Prng): string {
-  return pieces(
-    random,
-    () => {
-      const r = random.int(10)
-      if (r < 6) return random.pick(DIRECTIVES) + random.pick(ARGUMENTS) + random.pick(SEPARATORS)
-      if (r < 8) return random.pick(SEPARATORS)
-      return randomText(random, 12)
-    },
-    random.int(6),
-  )
+  return pieces(() => {
+    const r = random.int(10)
+    if (r < 6) return random.pick(DIRECTIVES) + random.pick(ARGUMENTS) + random.pick(SEPARATORS)
+    if (r < 8) return random.pick(SEPARATORS)
+    return randomText(random, 12)
+  }, random.int(6))
 }
 
 /** One of: a well-formed value, a known-bad one, or random bytes. */
