@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
@@ -6,7 +7,7 @@ import { join } from 'node:path'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { CorruptStoreError, createCachedFetch, SqliteStore, StoreError } from '../../lib/index.js'
-import { runWorkers, startWorker } from '../helpers/children.js'
+import { ROOT, runWorkers, startWorker } from '../helpers/children.js'
 import { FaultyStore } from '../helpers/faulty-store.js'
 import { type Front, fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
@@ -23,6 +24,16 @@ const posix = process.platform !== 'win32'
 /** Root ignores file modes: the read-only cases run their cache in a child process as `nobody`. */
 const asRoot = posix && process.getuid?.() === 0
 const unprivileged = asRoot ? { uid: 65534, gid: 65534 } : {}
+/** Why the read-only cases cannot run here, if they cannot (no user switch, or a checkout `nobody` cannot read). */
+const readOnlySkip = !posix
+  ? 'POSIX file modes'
+  : asRoot &&
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', "require('node:fs').readFileSync('lib/index.ts')"], {
+        cwd: ROOT,
+        ...unprivileged,
+      }).status !== 0
+    ? 'running as root, and cannot run the cache as an unprivileged user (file modes do not apply to root)'
+    : false
 
 let origin: Origin
 let dir: string
@@ -74,7 +85,7 @@ function integrity(path: string): string {
   }
 }
 
-describe('a SQLite file made read-only', { skip: !posix && 'POSIX file modes' }, () => {
+describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
   /** A cache file holding `/stored`, made by this (possibly root) process. */
   async function prepared(): Promise<{ cacheDir: string; path: string }> {
     const { dir: cacheDir } = await tempDir('fetch-cache-readonly-')
