@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
+import { gzipSync } from 'node:zlib'
 import { InvalidOptionTypeError, InvalidOptionValueError, isFetchCacheError } from '../lib/errors.js'
 import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE } from '../lib/policy/expiration.js'
 import { cacheInfo } from '../lib/response.js'
@@ -70,6 +71,25 @@ describe('createCachedFetch: hits and misses', () => {
     assert.equal(await response.text(), 'hello /a')
     assert.equal(cacheInfo(response)?.fromCache, true)
     assert.equal(origin.count('/a'), 1)
+  })
+
+  test('a gzip-encoded response is stored and served decoded, as fetch reads it', async () => {
+    const text = 'compressed '.repeat(100)
+    const { cachedFetch, origin, url } = await start(
+      {},
+      {
+        '/gz': (_req, res) => {
+          res.setHeader('content-encoding', 'gzip')
+          res.setHeader('content-type', 'text/plain')
+          res.end(gzipSync(text))
+        },
+      },
+    )
+    assert.equal(await (await cachedFetch(url('/gz'))).text(), text)
+    const cached = await cachedFetch(url('/gz'))
+    assert.equal(cacheInfo(cached)?.fromCache, true)
+    assert.equal(await cached.text(), text)
+    assert.equal(origin.count('/gz'), 1)
   })
 
   test('a body is stored only once read to the end', async () => {
