@@ -86,7 +86,7 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
       case 'serve':
         return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
       case 'serve-stale-and-refresh':
-        refreshInBackground(call, entry as CacheEntry)
+        if (plan.write) refreshInBackground(call, entry as CacheEntry) // readOnly could not store the refresh
         return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
       case 'not-cached':
         return notCached(call, now)
@@ -116,7 +116,7 @@ interface Call extends Pass {
   plan: CachePlan
 }
 
-/** The stored entry; a HEAD request may be answered from a stored GET (RFC 9111 §4.3.5's spirit, §3 of DESIGN §5). */
+/** The stored entry. A HEAD is answered from a stored GET too (DESIGN §5): the same header fields, RFC 9110 §9.3.2. */
 async function lookup(call: Call): Promise<CacheEntry | undefined> {
   const { engine, keyed } = call
   const entry = await engine.lookup(keyed)
