@@ -92,6 +92,19 @@ describe('createCachedFetch: hits and misses', () => {
     assert.equal(origin.count('/gz'), 1)
   })
 
+  test('a caller writing into the chunks it reads does not change what is stored', async () => {
+    const { cachedFetch, url } = await start({ backend: 'memory' })
+    const reader = ((await cachedFetch(url('/a'))).body as ReadableStream<Uint8Array>).getReader()
+    for (let i = 0; i < 10; i++) {
+      const { done, value } = await reader.read()
+      if (done) break
+      value.fill(0)
+    }
+    const cached = await cachedFetch(url('/a'))
+    assert.equal(cacheInfo(cached)?.fromCache, true)
+    assert.equal(await cached.text(), 'hello /a')
+  })
+
   test('a body is stored only once read to the end', async () => {
     const { cachedFetch, origin, url } = await start()
     const first = await cachedFetch(url('/a'))
