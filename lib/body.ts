@@ -33,7 +33,8 @@ export function recordBody(
         if (chunks) {
           size += value.byteLength
           if (size > limit) chunks = undefined
-          else chunks.push(value)
+          // A copy: the caller owns the chunk it is handed and may write into it.
+          else chunks.push(value.slice())
         }
         controller.enqueue(value)
       },

@@ -92,7 +92,7 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
       case 'serve':
         return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
       case 'serve-stale-and-refresh':
-        refreshInBackground(call, entry as CacheEntry)
+        if (plan.write) refreshInBackground(call, entry as CacheEntry) // readOnly could not store the refresh
         return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
       case 'not-cached':
         return notCached(call, now)

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
+import { gzipSync } from 'node:zlib'
 import { InvalidOptionTypeError, InvalidOptionValueError, isFetchCacheError } from '../lib/errors.js'
 import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE } from '../lib/policy/expiration.js'
 import { cacheInfo } from '../lib/response.js'
@@ -70,6 +71,38 @@ describe('createCachedFetch: hits and misses', () => {
     assert.equal(await response.text(), 'hello /a')
     assert.equal(cacheInfo(response)?.fromCache, true)
     assert.equal(origin.count('/a'), 1)
+  })
+
+  test('a gzip-encoded response is stored and served decoded, as fetch reads it', async () => {
+    const text = 'compressed '.repeat(100)
+    const { cachedFetch, origin, url } = await start(
+      {},
+      {
+        '/gz': (_req, res) => {
+          res.setHeader('content-encoding', 'gzip')
+          res.setHeader('content-type', 'text/plain')
+          res.end(gzipSync(text))
+        },
+      },
+    )
+    assert.equal(await (await cachedFetch(url('/gz'))).text(), text)
+    const cached = await cachedFetch(url('/gz'))
+    assert.equal(cacheInfo(cached)?.fromCache, true)
+    assert.equal(await cached.text(), text)
+    assert.equal(origin.count('/gz'), 1)
+  })
+
+  test('a caller writing into the chunks it reads does not change what is stored', async () => {
+    const { cachedFetch, url } = await start({ backend: 'memory' })
+    const reader = ((await cachedFetch(url('/a'))).body as ReadableStream<Uint8Array>).getReader()
+    for (let i = 0; i < 10; i++) {
+      const { done, value } = await reader.read()
+      if (done) break
+      value.fill(0)
+    }
+    const cached = await cachedFetch(url('/a'))
+    assert.equal(cacheInfo(cached)?.fromCache, true)
+    assert.equal(await cached.text(), 'hello /a')
   })
 
   test('a body is stored only once read to the end', async () => {

@@ -24,6 +24,7 @@ import type { RequestCacheOptions, ResolvedSettings } from './settings.js'
  * 3. the request's `Cache-Control: max-age`;
  * 4. the first matching `urlsExpireAfter` rule;
  * 5. `expireAfter`.
+ * `DO_NOT_CACHE` from 4 or 5 is an exclusion rather than an expiry: only 1 overrides it.
  */
 
 /** What the request itself says, before anything is looked up. */
@@ -91,8 +92,12 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   const { options } = facts
   const requestExpiry =
     options.expireAfter === undefined ? undefined : parseExpireAfter('cacheOptions.expireAfter', options.expireAfter)
-  const [ruleExpiry, ruleExplicit] = chooseRule(facts.url, request, settings)
-  if ((requestExpiry ?? ruleExpiry).kind === 'skip') return { kind: 'bypass', reason: 'DO_NOT_CACHE' }
+  const [configured, configuredExplicit] = configuredExpiry(facts.url, settings)
+  // DO_NOT_CACHE in the settings excludes the URL: only this request's own expireAfter overrides it
+  // (a request Cache-Control: max-age does not, unlike requests-cache, so an allow-list holds).
+  if ((requestExpiry ?? configured).kind === 'skip') return { kind: 'bypass', reason: 'DO_NOT_CACHE' }
+  const [ruleExpiry, ruleExplicit] =
+    request.maxAge === undefined ? [configured, configuredExplicit] : [fromMaxAge(request.maxAge), true]
 
   // RFC 9111 §5.4: Pragma counts only when the request has no Cache-Control.
   const pragmaNoCache = cacheControl === null && PRAGMA_NO_CACHE.test(facts.headers.get('pragma') ?? '')
@@ -125,16 +130,15 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   }
 }
 
-/**
- * The expiry below the response headers: the request's `max-age` (requests-cache stores with it),
- * then the first matching `urlsExpireAfter` rule, then `expireAfter`.
- */
-function chooseRule(url: string, request: Directives, settings: ResolvedSettings): [Expiry, boolean] {
-  if (request.maxAge !== undefined) {
-    return [request.maxAge === 0 ? { kind: 'immediately' } : { kind: 'duration', ms: request.maxAge * 1000 }, true]
-  }
+/** The first matching `urlsExpireAfter` rule, else `expireAfter`; and whether the user set it. */
+function configuredExpiry(url: string, settings: ResolvedSettings): [Expiry, boolean] {
   for (const rule of settings.urlRules) if (rule.test(url)) return [rule.expiry, true]
   return [settings.expiry, settings.expiryExplicit]
+}
+
+/** A request's `max-age` as the expiry to store with (requests-cache reads it so). */
+function fromMaxAge(seconds: number): Expiry {
+  return seconds === 0 ? { kind: 'immediately' } : { kind: 'duration', ms: seconds * 1000 }
 }
 
 /** What to do once the store has answered. */

@@ -160,6 +160,22 @@ describe('planRequest: expiry by URL (test_init_from_settings)', () => {
     assert.equal(plan({ url: 'https://site.com/api/x' }, allowList).kind, 'cache')
     assert.deepEqual(plan({ url: 'https://site.com/other' }, allowList), { kind: 'bypass', reason: 'DO_NOT_CACHE' })
   })
+
+  test('a request max-age does not lift DO_NOT_CACHE (requests-cache lets it); a per-request expireAfter does', () => {
+    const allowList = settingsOf({
+      urlsExpireAfter: [
+        ['site.com/api', 60],
+        ['*', DO_NOT_CACHE],
+      ],
+    })
+    const other = 'https://site.com/other'
+    assert.equal(plan({ url: other, headers: { 'cache-control': 'max-age=60' } }, allowList).kind, 'bypass')
+    assert.equal(plan({ url: other, cacheOptions: { expireAfter: 60 } }, allowList).kind, 'cache')
+    assert.equal(
+      plan({ url: other }, settingsOf({ expireAfter: DO_NOT_CACHE, urlsExpireAfter: { 'site.com/other': 5 } })).kind,
+      'cache',
+    )
+  })
 })
 
 describe('planRequest: settings and request headers together (test_init_from_settings_and_headers, cacheControl off)', () => {

@@ -196,6 +196,16 @@ describe('staleWhileRevalidate', () => {
     await waitFor(() => isFresh(cachedFetch, url('/n')), 'the refreshed entry')
   })
 
+  test('readOnly: the stale entry is served and no refresh is sent (it could not be stored)', async () => {
+    const { cachedFetch, origin, clock, url } = await start({ expireAfter: 60, staleWhileRevalidate: true })
+    await (await cachedFetch(url('/a'))).text()
+    cachedFetch.settings.readOnly = true
+    clock.advance(61 * S)
+    for (let i = 0; i < 3; i++) assert.equal(cacheInfo(await cachedFetch(url('/a')))?.stale, true)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(origin.count('/a'), 1)
+  })
+
   test('a failing background refresh keeps the entry and breaks nothing', async () => {
     const { cachedFetch, origin, clock, url } = await start({ expireAfter: 60, staleWhileRevalidate: true })
     await (await cachedFetch(url('/a'))).text()
