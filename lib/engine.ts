@@ -4,7 +4,7 @@ import { StoreError } from './errors.js'
 import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from './key.js'
 import type { LiveSettings } from './live-settings.js'
 import type { ResolvedSettings } from './policy/settings.js'
-import type { Store } from './stores/store.js'
+import { isPromise, type MaybePromise, type Store } from './stores/store.js'
 
 /** `NODE_DEBUG=fetch-cache`: one line per decision and why. */
 export const debug = debuglog('fetch-cache')
@@ -39,6 +39,8 @@ export interface KeyedRequest extends RequestTarget {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+/** How many request keys `keyFor` remembers (cleared when full, and when the settings change). */
+const KEY_MEMO_SIZE = 10_000
 
 /**
  * The engine both fronts share: key, settings and store, with every store failure caught and
@@ -63,35 +65,75 @@ export class Engine {
     return this.live.resolved
   }
 
-  /** The base key of a request (before `Vary`), and its normalized URL. */
+  /** The base key of a request (before `Vary`). */
   keyFor(method: string, url: string, headers: Headers, bodyDigest: string): string {
     const settings = this.settings
-    return createKey({ method, url: normalizeUrl(url, settings.ignored), headers, bodyDigest }, settings, this.store.secret)
+    const compute = () =>
+      createKey({ method, url: normalizeUrl(url, settings.ignored), headers, bodyDigest }, settings, this.store.secret)
+    // The common request (no body, no matched headers, no custom key) keys on method, URL and
+    // credentials alone: remember those keys instead of parsing the URL and hashing on every hit.
+    if (bodyDigest !== '' || settings.keyFn || settings.matchHeaders === true || settings.matchHeaders.length > 0)
+      return compute()
+    if (url.length > 2048) return compute()
+    if (this.#memoFor !== settings) {
+      this.#memo.clear()
+      this.#memoFor = settings
+    }
+    const id = `${method} ${url} ${headers.get('authorization')} ${headers.get('proxy-authorization')} ${headers.get('cookie')}`
+    let key = this.#memo.get(id)
+    if (key === undefined) {
+      key = compute()
+      if (this.#memo.size >= KEY_MEMO_SIZE) this.#memo.clear()
+      this.#memo.set(id, key)
+    }
+    return key
   }
 
-  /** The stored response for a request, following a `Vary` marker to the matching variant. */
-  async lookup(request: KeyedRequest): Promise<CacheEntry | undefined> {
+  #memo = new Map<string, string>()
+  #memoFor: ResolvedSettings | undefined
+
+  /**
+   * The stored response for a request, following a `Vary` marker to the matching variant. Answers
+   * synchronously when the store does (SQLite, memory): a hit then costs no extra turn of the loop.
+   */
+  lookup(request: KeyedRequest): MaybePromise<CacheEntry | undefined> {
     try {
-      const entry = await this.store.get(request.baseKey)
-      if (entry?.kind !== 'vary') return entry
-      const variant = await this.store.get(variantKey(request.baseKey, entry.vary ?? [], request.headers, this.store.secret))
-      // rfc: a variant older than its marker predates an invalidation (RFC 9111 §4.4 removes the marker,
-      // not the variants it cannot list) or a change of Vary: it must not come back.
-      if (variant && variant.createdAt < entry.createdAt) return undefined
-      return variant?.kind === 'response' ? variant : undefined
+      const found = this.store.get(request.baseKey)
+      return isPromise(found)
+        ? found.then((entry) => this.#variantOf(request, entry)).catch((error) => this.#readFailed(error))
+        : this.#variantOf(request, found)
     } catch (error) {
-      this.report(error, 'read')
-      return undefined
+      return this.#readFailed(error)
     }
+  }
+
+  #variantOf(request: KeyedRequest, entry: CacheEntry | undefined): MaybePromise<CacheEntry | undefined> {
+    if (entry?.kind !== 'vary') return entry
+    const marker = entry
+    // rfc: a variant older than its marker predates an invalidation (RFC 9111 §4.4 removes the marker,
+    // not the variants it cannot list) or a change of Vary: it must not come back.
+    const pick = (variant: CacheEntry | undefined) =>
+      variant?.kind === 'response' && variant.createdAt >= marker.createdAt ? variant : undefined
+    const found = this.store.get(variantKey(request.baseKey, marker.vary ?? [], request.headers, this.store.secret))
+    return isPromise(found) ? found.then(pick) : pick(found)
+  }
+
+  #readFailed(error: unknown): undefined {
+    this.report(error, 'read')
+    return undefined
   }
 
   /**
    * The stored response that can answer a request: its own or, for a HEAD request, the stored
    * response to GET (RFC 9110 §9.3.2: HEAD asks for what GET would send, without the body).
    */
-  async lookupFor(request: KeyedRequest): Promise<CacheEntry | undefined> {
-    const entry = await this.lookup(request)
-    if (entry || request.method !== 'HEAD' || !this.settings.allowableMethods.has('GET')) return entry
+  lookupFor(request: KeyedRequest): MaybePromise<CacheEntry | undefined> {
+    const found = this.lookup(request)
+    if (request.method !== 'HEAD' || !this.settings.allowableMethods.has('GET')) return found
+    return isPromise(found) ? found.then((entry) => entry ?? this.#lookupGet(request)) : (found ?? this.#lookupGet(request))
+  }
+
+  #lookupGet(request: KeyedRequest): MaybePromise<CacheEntry | undefined> {
     let baseKey: string
     try {
       baseKey = this.keyFor('GET', request.url, request.headers, request.bodyDigest)

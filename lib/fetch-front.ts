@@ -17,14 +17,15 @@ import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } f
 import {
   bypassStatus,
   type CacheInfo,
+  cachedResponse,
   cacheInfo,
   cacheStatus,
-  decorate,
   infoFor,
   responseFromEntry,
   ttlSeconds,
 } from './response.js'
 import { freshenFromHead, mergeNotModified, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
+import { isPromise } from './stores/store.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
 export type FetchFunction = (input: string | URL | Request, init?: CacheRequestInit) => Promise<Response>
@@ -53,7 +54,8 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
 
     let request: ParsedRequest
     try {
-      request = await parseRequest(input, init, engine.settings.ignored)
+      const parsed = parseRequest(input, init, engine.settings.ignored)
+      request = isPromise(parsed) ? await parsed : parsed
     } catch (error) {
       if (isFetchCacheError(error)) throw error // a bad cacheOptions: the caller's mistake, said at once
       return deps.baseFetch()(input, originInit(init, deps.dispatcher(), input)) // fetch raises its own error for a bad URL
@@ -84,7 +86,11 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
       return bypass({ engine, deps, input, init, request }, 'key failed')
     }
     const call: Call = { engine, deps, input, init, request, keyed, plan }
-    const entry = plan.read ? await engine.lookupFor(keyed) : undefined
+    let entry: CacheEntry | undefined
+    if (plan.read) {
+      const found = engine.lookupFor(keyed)
+      entry = isPromise(found) ? await found : found
+    }
     const now = engine.now()
     const action = decideCached(plan, entry, settings, now)
     debug('%s %s: %s', request.method, request.url, action.kind)
@@ -159,8 +165,8 @@ async function bypass(pass: Pass, reason: string): Promise<Response> {
 function withCacheStatus(response: Response, status: string, info: CacheInfo): Response {
   const headers = new Headers(response.headers)
   headers.set('cache-status', status)
-  const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers })
-  return decorate(copy, { url: response.url, redirected: response.redirected, type: response.type }, info)
+  const init = { status: response.status, statusText: response.statusText, headers }
+  return cachedResponse(response.body, init, { url: response.url, redirected: response.redirected, type: response.type }, info)
 }
 
 /** Serves a stored entry; one that cannot be served (say, an unknown content-coding) is dropped and fetched anew. */
@@ -184,37 +190,38 @@ interface ServeHow {
 }
 
 function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): Response {
-  const headers = new Headers(entry.headers)
-  const age = Math.floor(currentAge(entry, headers, now) / 1000)
+  const age = Math.floor(currentAge(entry, now) / 1000)
   const ttl = ttlSeconds(entry, now)
   const status =
     how.fwd === undefined
       ? cacheStatus({ hit: true, ttl, detail: how.detail })
       : cacheStatus({ fwd: how.fwd, fwdStatus: how.fwdStatus, stored: how.stored ?? false, ttl, detail: how.detail })
-  headers.set('age', String(age))
-  headers.set('cache-status', status)
+  // Pairs, not a Headers object: the Response constructor validates and copies them once.
+  const headers: [string, string][] = []
+  for (const pair of entry.headers) if (pair[0] !== 'age' && pair[0] !== 'cache-status') headers.push(pair)
+  headers.push(['age', String(age)], ['cache-status', status])
   const info = infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false)
   const { request } = call
   if (isConditional(request.headers) && satisfiesConditional(request.headers, entry)) {
     // The caller already holds this representation: tell it so, without the body (RFC 9111 §4.3.2).
-    for (const name of ['content-length', 'content-encoding', 'content-type']) headers.delete(name)
-    const notModified = new Response(null, { status: 304, statusText: 'Not Modified', headers })
-    return decorate(notModified, { url: entry.responseUrl, redirected: entry.redirected }, info)
+    const omitted = new Set(['content-length', 'content-encoding', 'content-type'])
+    const init = { status: 304, statusText: 'Not Modified', headers: headers.filter(([name]) => !omitted.has(name)) }
+    return cachedResponse(null, init, { url: entry.responseUrl, redirected: entry.redirected }, info)
   }
   return responseFromEntry(entry, headers, info, request.signal, request.method)
 }
 
 /** `only-if-cached` with nothing usable stored: RFC 9111 §5.2.1.7's 504. */
 function notCached(call: Call, now: number): Response {
-  const response = new Response('Not Cached', {
+  const init = {
     status: 504,
     statusText: 'Not Cached',
     headers: {
       'content-type': 'text/plain; charset=utf-8',
       'cache-status': cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }),
     },
-  })
-  return decorate(response, { url: call.request.url, redirected: false }, infoFor(undefined, now, false))
+  }
+  return cachedResponse('Not Cached', init, { url: call.request.url, redirected: false }, infoFor(undefined, now, false))
 }
 
 /**
@@ -356,8 +363,8 @@ async function storeAndPass(
     if (body) body = recordBody(body, settings.maxEntrySize, save)
     else await save(new Uint8Array(0))
   }
-  const output = new Response(body, { status: response.status, statusText: response.statusText, headers })
-  return decorate(output, { url: response.url, redirected: response.redirected, type: response.type }, info)
+  const init = { status: response.status, statusText: response.statusText, headers }
+  return cachedResponse(body, init, { url: response.url, redirected: response.redirected, type: response.type }, info)
 }
 
 interface Member {
@@ -425,8 +432,8 @@ function distribute(members: Member[], response: Response): void {
   taken.forEach((member, i) => {
     let body: ReadableStream<Uint8Array> | null = branches[i] ?? null
     if (body && member.signal) body = abortable(body, member.signal)
-    const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
-    member.resolve(decorate(copy, response, info))
+    const init = { status: response.status, statusText: response.statusText, headers: response.headers }
+    member.resolve(cachedResponse(body, init, { url: response.url, redirected: response.redirected, type: response.type }, info))
   })
 }
 

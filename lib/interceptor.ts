@@ -400,7 +400,7 @@ function serve(handler: Handler, entry: CacheEntry, method: string, now: number,
     else headers[name] = Array.isArray(existing) ? [...existing, value] : [existing, value]
   }
   if (body || method === 'HEAD') headers['content-length'] = String(body ? body.byteLength : identityBody(entry).byteLength)
-  headers.age = String(Math.floor(currentAge(entry, new Headers(entry.headers), now) / 1000))
+  headers.age = String(Math.floor(currentAge(entry, now) / 1000))
   headers['cache-status'] = status
   handler.onResponseStart?.(controller, entry.status, headers, entry.statusText)
   if (controller.aborted) return

@@ -3,6 +3,7 @@ import { InvalidOptionTypeError } from './errors.js'
 import { bodyDigest } from './key.js'
 import type { RequestCacheOptions } from './policy/settings.js'
 import { validateRequestOptions } from './policy/settings.js'
+import { isPromise, type MaybePromise } from './stores/store.js'
 
 /** What `fetch(input, init)` asks for, read without consuming or rebuilding the caller's `Request`. */
 export interface ParsedRequest {
@@ -31,30 +32,33 @@ export interface CacheRequestInit extends RequestInit {
  * Reads the request's method, URL, headers and body digest. Throws a TypeError for a URL fetch would
  * reject too (the caller then lets fetch raise its own error), and a typed error for bad `cacheOptions`.
  */
-export async function parseRequest(
+export function parseRequest(
   input: string | URL | Request,
   init: CacheRequestInit | undefined,
   ignored: ReadonlySet<string>,
-): Promise<ParsedRequest> {
+): MaybePromise<ParsedRequest> {
   const request = input instanceof Request ? input : undefined
   const url = request ? request.url : new URL(String(input)).href
   const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
   const headers = init?.headers !== undefined ? new Headers(init.headers) : (request?.headers ?? new Headers())
-  let digest: string | undefined = ''
-  if (init?.body !== undefined && init.body !== null) {
-    digest = await digestBody(init.body, headers.get('content-type'), ignored)
-  } else if (request?.body && init?.body === undefined) {
-    digest = undefined
-  }
-  return {
+  const parsed: ParsedRequest = {
     method,
     url,
     headers,
-    bodyDigest: digest,
+    bodyDigest: '',
     mode: init?.cache === undefined ? requestMode(request) : checkMode(init.cache),
     options: validateRequestOptions(init?.cacheOptions),
     signal: init?.signal ?? request?.signal ?? undefined,
   }
+  if (init?.body !== undefined && init.body !== null) {
+    // Synchronous unless the body is a Blob or FormData: most requests cost no extra turn of the loop.
+    const digest = digestBody(init.body, headers.get('content-type'), ignored)
+    if (isPromise(digest)) return digest.then((bodyDigest) => ({ ...parsed, bodyDigest }))
+    parsed.bodyDigest = digest
+  } else if (request?.body && init?.body === undefined) {
+    parsed.bodyDigest = undefined
+  }
+  return parsed
 }
 
 const CACHE_MODES: ReadonlySet<string> = new Set(['default', 'no-store', 'reload', 'no-cache', 'force-cache', 'only-if-cached'])
@@ -71,18 +75,20 @@ function requestMode(request: Request | undefined): RequestCacheMode | undefined
   return request && request.cache !== 'default' ? (request.cache as RequestCacheMode) : undefined
 }
 
-async function digestBody(
+function digestBody(
   body: NonNullable<RequestInit['body']>,
   contentType: string | null,
   ignored: ReadonlySet<string>,
-): Promise<string | undefined> {
+): MaybePromise<string | undefined> {
   if (typeof body === 'string') return bodyDigest(body, contentType ?? 'text/plain', ignored)
   if (body instanceof URLSearchParams) return bodyDigest(body.toString(), 'application/x-www-form-urlencoded', ignored)
   if (body instanceof ArrayBuffer) return bodyDigest(new Uint8Array(body), contentType, ignored)
   if (ArrayBuffer.isView(body))
     return bodyDigest(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType, ignored)
   // Reading a Blob or FormData does not consume it: the caller's body stays intact.
-  if (body instanceof Blob) return bodyDigest(new Uint8Array(await body.arrayBuffer()), contentType ?? body.type, ignored)
+  if (body instanceof Blob) {
+    return body.arrayBuffer().then((bytes) => bodyDigest(new Uint8Array(bytes), contentType ?? body.type, ignored))
+  }
   if (body instanceof FormData) return formDigest(body, ignored)
   return undefined
 }

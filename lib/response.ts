@@ -18,11 +18,17 @@ export interface CacheInfo {
   stale: boolean
 }
 
-const INFO = new WeakMap<Response, CacheInfo>()
+// A registered symbol, so `cacheInfo()` from another copy of the package reads it too.
+const STATE = Symbol.for('fetch-cache.response')
+
+interface ResponseState {
+  extras: ResponseExtras
+  info: CacheInfo
+}
 
 /** The cache metadata of a response, or `undefined` when it did not pass through fetch-cache. */
 export function cacheInfo(response: Response): CacheInfo | undefined {
-  return INFO.get(response)
+  return (response as Partial<CachedResponse>)[STATE]?.info
 }
 
 /** The fields a `Response` constructor cannot set, which a cached response must still keep. */
@@ -33,23 +39,60 @@ export interface ResponseExtras {
 }
 
 /**
- * Builds a `Response` that behaves like a fetched one: `url`, `redirected` and `type` kept, the
- * metadata attached, and `clone()` carrying both over.
+ * A `Response` that behaves like a fetched one: `url`, `redirected` and `type` kept (the constructor
+ * cannot set them), the metadata attached, and `clone()` carrying both over. A subclass rather than
+ * properties defined per instance: the hit path builds one per request.
  */
-export function decorate(response: Response, extras: ResponseExtras, info: CacheInfo): Response {
-  Object.defineProperties(response, {
-    url: { value: extras.url, enumerable: true },
-    redirected: { value: extras.redirected, enumerable: true },
-    type: { value: extras.type ?? 'basic', enumerable: true },
-    clone: { value: cloneDecorated, writable: true, configurable: true },
-  })
-  INFO.set(response, info)
-  return response
+class CachedResponse extends Response {
+  declare [STATE]: ResponseState
+
+  constructor(body: ConstructorParameters<typeof Response>[0], init: ResponseInit, state: ResponseState) {
+    super(body, init)
+    this[STATE] = state
+  }
 }
 
-function cloneDecorated(this: Response): Response {
-  const copy = Response.prototype.clone.call(this)
-  return decorate(copy, this, INFO.get(this) as CacheInfo)
+// Accessors on the prototype (TypeScript's Response declares these as plain properties).
+Object.defineProperties(CachedResponse.prototype, {
+  url: {
+    get(this: CachedResponse) {
+      return this[STATE].extras.url
+    },
+    configurable: true,
+  },
+  redirected: {
+    get(this: CachedResponse) {
+      return this[STATE].extras.redirected
+    },
+    configurable: true,
+  },
+  type: {
+    get(this: CachedResponse) {
+      return this[STATE].extras.type ?? 'basic'
+    },
+    configurable: true,
+  },
+  clone: {
+    value(this: CachedResponse): Response {
+      // Response.prototype.clone builds a plain Response around the teed body: give it our accessors back.
+      const copy = Response.prototype.clone.call(this) as CachedResponse
+      Object.setPrototypeOf(copy, CachedResponse.prototype)
+      copy[STATE] = this[STATE]
+      return copy
+    },
+    writable: true,
+    configurable: true,
+  },
+})
+
+/** A `Response` with the given extras and cache metadata. */
+export function cachedResponse(
+  body: ConstructorParameters<typeof Response>[0],
+  init: ResponseInit,
+  extras: ResponseExtras,
+  info: CacheInfo,
+): Response {
+  return new CachedResponse(body, init, { extras, info })
 }
 
 // Statuses that never carry a body (the Response constructor rejects one).
@@ -58,7 +101,7 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304])
 /** A `Response` for a stored entry, with the headers to serve it with (`Age`, `Cache-Status` set). */
 export function responseFromEntry(
   entry: CacheEntry,
-  headers: Headers,
+  headers: Headers | [string, string][],
   info: CacheInfo,
   signal: AbortSignal | null | undefined,
   method: string,
@@ -68,8 +111,8 @@ export function responseFromEntry(
     const bytes = identityBody(entry)
     body = signal ? abortable(bytesStream(bytes), signal) : bytes
   }
-  const response = new Response(body, { status: entry.status, statusText: entry.statusText, headers })
-  return decorate(response, { url: entry.responseUrl, redirected: entry.redirected }, info)
+  const init = { status: entry.status, statusText: entry.statusText, headers }
+  return cachedResponse(body, init, { url: entry.responseUrl, redirected: entry.redirected }, info)
 }
 
 /** The body as a `fetch()` caller reads it: content-coding removed. */

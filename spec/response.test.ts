@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
-import { cacheInfo, cacheStatus, decorate, identityBody, infoFor, responseFromEntry, ttlSeconds } from '../lib/response.js'
+import { cachedResponse, cacheInfo, cacheStatus, identityBody, infoFor, responseFromEntry, ttlSeconds } from '../lib/response.js'
 import { createCachedFetch } from '../lib/session.js'
 import { makeEntry, T0 } from './helpers/entries.js'
 import { startOrigin, tempDir } from './helpers/origin.js'
@@ -77,9 +77,10 @@ describe('responseFromEntry', () => {
   })
 })
 
-describe('decorate and clone', () => {
+describe('cachedResponse and clone', () => {
   test('clone() keeps url, redirected, type and cacheInfo, and clones of clones too', async () => {
-    const response = decorate(new Response('x'), { url: 'https://example.com/a', redirected: true }, info)
+    const response = cachedResponse('x', {}, { url: 'https://example.com/a', redirected: true }, info)
+    assert.ok(response instanceof Response)
     const copy = response.clone().clone()
     assert.equal(copy.url, 'https://example.com/a')
     assert.equal(copy.redirected, true)

@@ -212,7 +212,7 @@ function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directi
   // RFC 9111 §5.2.2.4: no-cache without field names means every use must be validated.
   if (response.noCache === true) return false
   const { maxAge, minFresh } = plan.request
-  if (maxAge !== undefined && currentAge(entry, new Headers(entry.headers), now) > maxAge * 1000) return false
+  if (maxAge !== undefined && currentAge(entry, now) > maxAge * 1000) return false
   if (minFresh !== undefined && entry.expires !== null && entry.expires - now < minFresh * 1000) return false
   return true
 }

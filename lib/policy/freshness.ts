@@ -102,15 +102,41 @@ export function dateValue(headers: Headers, responseTime: number): number {
 
 /** `corrected_initial_age` of RFC 9111 §4.2.3, in ms. */
 export function initialAge(headers: Headers, requestTime: number, responseTime: number): number {
-  const apparentAge = Math.max(0, responseTime - dateValue(headers, responseTime))
+  return correctedInitialAge(headers.get('date'), headers.get('age'), requestTime, responseTime)
+}
+
+function correctedInitialAge(date: string | null, age: string | null, requestTime: number, responseTime: number): number {
+  const apparentAge = Math.max(0, responseTime - (cachedDate(date) ?? responseTime))
   const responseDelay = Math.max(0, responseTime - requestTime)
-  const correctedAgeValue = parseAge(headers.get('age')) * 1000 + responseDelay
+  const correctedAgeValue = parseAge(age) * 1000 + responseDelay
   return Math.max(apparentAge, correctedAgeValue)
 }
 
-/** `current_age` of RFC 9111 §4.2.3, in ms, for a stored entry: initial age plus time resident. */
-export function currentAge(entry: CacheEntry, headers: Headers, now: number): number {
-  return initialAge(headers, entry.requestTime, entry.responseTime) + Math.max(0, now - entry.responseTime)
+/**
+ * `current_age` of RFC 9111 §4.2.3, in ms, for a stored entry: initial age plus time resident. Reads
+ * the stored header pairs directly: it runs on every hit.
+ */
+export function currentAge(entry: CacheEntry, now: number): number {
+  let date: string | null = null
+  let age: string | null = null
+  for (const [name, value] of entry.headers) {
+    // Repeated lines read as Headers.get() would join them.
+    if (name === 'date') date = date === null ? value : `${date}, ${value}`
+    else if (name === 'age') age = age === null ? value : `${age}, ${value}`
+  }
+  return correctedInitialAge(date, age, entry.requestTime, entry.responseTime) + Math.max(0, now - entry.responseTime)
+}
+
+// Parsed `Date` values: an entry is served many times with the same one. Bounded, cleared when full.
+const PARSED_DATES = new Map<string, number | undefined>()
+
+function cachedDate(value: string | null): number | undefined {
+  if (value === null) return undefined
+  if (PARSED_DATES.has(value)) return PARSED_DATES.get(value)
+  const parsed = firstDate(value)
+  if (PARSED_DATES.size >= 1024) PARSED_DATES.clear()
+  PARSED_DATES.set(value, parsed)
+  return parsed
 }
 
 /**

@@ -4,6 +4,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { type CacheEntry, ENTRY_VERSION } from '../entry.js'
 import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../errors.js'
+import { RecentEntries } from './recent-entries.js'
 import type { Store, StoreRecord } from './store.js'
 
 /** Options of {@link SqliteStore}. */
@@ -38,6 +39,9 @@ export const SCHEMA_VERSION = 1
 const DEFAULT_BUSY_TIMEOUT = 5000
 /** A hit rewrites `accessed_at` at most this often, so the hit path rarely writes. */
 const TOUCH_INTERVAL = 60_000
+/** Bounds of the decoded entries kept for repeated hits (see RecentEntries). */
+const RECENT_ENTRIES = 1024
+const RECENT_BYTES = 32 * 1024 * 1024
 /** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
 const PRUNE_TARGET = 0.9
 const RECORDS_PAGE = 100
@@ -125,6 +129,9 @@ export class SqliteStore implements Store {
   /** The identity of the file the connection has open; `undefined` in memory. */
   #file: FileId | undefined
   #closed = false
+  /** Decoded entries read lately, valid while `#dataVersion` holds (see RecentEntries). */
+  readonly #recent = new RecentEntries(RECENT_ENTRIES, RECENT_BYTES)
+  #dataVersion: number | undefined
 
   constructor(options: SqliteStoreOptions) {
     checkOptions(options)
@@ -153,6 +160,16 @@ export class SqliteStore implements Store {
   get(key: string): CacheEntry | undefined {
     let row: EntryRow | undefined
     try {
+      const version = this.#sql.dataVersion.get()
+      if (version !== this.#dataVersion) {
+        this.#recent.clear()
+        this.#dataVersion = version
+      }
+      const recent = this.#recent.get(key)
+      if (recent) {
+        recent.accessedAt = this.#touch(key, recent.accessedAt)
+        return recent.entry
+      }
       row = this.#sql.get.get(key)
     } catch (error) {
       // A corrupt file is replaced by an empty one, where the key is a miss.
@@ -165,14 +182,21 @@ export class SqliteStore implements Store {
       this.delete([key])
       return undefined
     }
-    const now = this.#now()
-    if (now - row.accessed_at >= TOUCH_INTERVAL) {
-      // LRU order is a hint: a hit must not fail because the touch could not take the write lock.
-      try {
-        this.#sql.touch.run(now, key)
-      } catch {}
-    }
+    this.#recent.set(key, entry, this.#touch(key, row.accessed_at))
     return entry
+  }
+
+  /** Records a use for LRU pruning, at most once a minute per entry; returns the access time kept. */
+  #touch(key: string, accessedAt: number): number {
+    const now = this.#now()
+    if (now - accessedAt < TOUCH_INTERVAL) return accessedAt
+    // LRU order is a hint: a hit must not fail because the touch could not take the write lock.
+    try {
+      this.#sql.touch.run(now, key)
+      return now
+    } catch {
+      return accessedAt
+    }
   }
 
   /** Store `entry` under `key`, replacing any entry there; then prune if past `maxSize`. */
@@ -181,6 +205,7 @@ export class SqliteStore implements Store {
     const meta = JSON.stringify(rest)
     const size = body.byteLength + Buffer.byteLength(meta)
     const maxSize = this.#maxSize
+    this.#recent.delete(key)
     this.#write('writing an entry', () => {
       if (maxSize !== undefined && size > maxSize) {
         // Too big to keep: drop what was there too, so the key no longer serves the older response.
@@ -188,18 +213,23 @@ export class SqliteStore implements Store {
         return
       }
       this.#sql.upsert.run(key, entry.url, meta, body, size, entry.createdAt, entry.expires, this.#now())
-      if (maxSize !== undefined && (this.#sql.totalSize.get() ?? 0) > maxSize) this.#sql.prune.immediate(key, maxSize)
+      if (maxSize !== undefined && (this.#sql.totalSize.get() ?? 0) > maxSize) {
+        this.#recent.clear() // pruning deletes other rows, through this connection
+        this.#sql.prune.immediate(key, maxSize)
+      }
     })
   }
 
   /** Delete the entries under `keys`, in one transaction. Unknown keys are ignored. */
   delete(keys: readonly string[]): void {
     if (keys.length === 0) return
+    for (const key of keys) this.#recent.delete(key)
     this.#write('deleting entries', () => this.#sql.deleteMany.immediate(keys))
   }
 
   /** Delete every entry. */
   clear(): void {
+    this.#recent.clear()
     this.#write('clearing', () => this.#sql.clear.run())
   }
 
@@ -239,11 +269,13 @@ export class SqliteStore implements Store {
 
   /** Delete the entries that expire at or before `now` (ms); returns how many were deleted. */
   deleteExpired(now: number): number {
+    this.#recent.clear()
     return this.#write('deleting expired entries', () => this.#sql.deleteExpired.run(now).changes)
   }
 
   /** Delete the entries created (or last revalidated) before `createdBefore` (ms); returns how many. */
   deleteOlderThan(createdBefore: number): number {
+    this.#recent.clear()
     return this.#write('deleting old entries', () => this.#sql.deleteOlderThan.run(createdBefore).changes)
   }
 
@@ -307,6 +339,8 @@ export class SqliteStore implements Store {
   }
 
   #reopen(): void {
+    this.#recent.clear()
+    this.#dataVersion = undefined
     try {
       const opened = this.#openOrRecreate(this.#secret)
       this.#db = opened.db
@@ -480,6 +514,8 @@ function prepare(db: Database.Database, now: () => number) {
 
   return {
     get: db.prepare<[string], EntryRow>('SELECT meta, body, accessed_at FROM entries WHERE key = ?'),
+    // Changes when another connection commits to the file: cheaper than a row read and parse.
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     touch: db.prepare<[number, string]>('UPDATE entries SET accessed_at = ? WHERE key = ?'),
     upsert: db.prepare<[string, string, string, Uint8Array, number, number, number | null, number]>(
       `INSERT INTO entries (key, url, meta, body, size, created_at, expires_at, accessed_at)

@@ -3,6 +3,11 @@ import type { CacheEntry } from '../entry.js'
 /** A value, or a promise of it: stores may answer synchronously (SQLite, memory) or not (network). */
 export type MaybePromise<T> = T | Promise<T>
 
+/** Whether a `MaybePromise` is the promise (a thenable). */
+export function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
+}
+
 /**
  * One row as iteration sees it. `entry` is `undefined` when the row exists but cannot be read
  * (corrupt, or written by an incompatible version): such rows count as `invalid`.
