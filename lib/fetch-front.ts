@@ -169,14 +169,18 @@ function withCacheStatus(response: Response, status: string, info: CacheInfo): R
   return cachedResponse(response.body, init, { url: response.url, redirected: response.redirected, type: response.type }, info)
 }
 
-/** Serves a stored entry; one that cannot be served (say, an unknown content-coding) is dropped and fetched anew. */
-async function serveOrRefetch(call: Call, entry: CacheEntry, now: number, how: ServeHow): Promise<Response> {
+/**
+ * Serves a stored entry; one that cannot be served (say, an unknown content-coding) is dropped and
+ * fetched anew. Not `async`: a hit returns its Response without another promise.
+ */
+function serveOrRefetch(call: Call, entry: CacheEntry, now: number, how: ServeHow): Response | Promise<Response> {
   try {
     return serveEntry(call, entry, now, how)
   } catch (error) {
     call.engine.report(error, 'decode')
-    await call.engine.remove([entry.key])
-    return fromOrigin(call, undefined, undefined, call.request.signal, 'miss')
+    return Promise.resolve(call.engine.remove([entry.key])).then(() =>
+      fromOrigin(call, undefined, undefined, call.request.signal, 'miss'),
+    )
   }
 }
 
