@@ -18,24 +18,26 @@ import { CAPACITY, workload } from './workloads.js'
 async function execute(job: Job, dir: string): Promise<JobResult> {
   switch (job.kind) {
     case 'timing': {
-      const chosen = workload(job.workload)
       const who = contender(job.contender)
-      const client = await who.open({ dir, expireAfter: chosen.expireAfter, capacity: CAPACITY })
-      try {
-        await resetOrigin(job.origin)
-        const bounds = job.quick ? QUICK_BOUNDS : FULL_BOUNDS
-        const outcome = await chosen.run({
-          client,
-          contender: who,
-          origin: job.origin,
-          bounds,
-          quick: job.quick,
-          runId: randomUUID(),
+      const bounds = job.quick ? QUICK_BOUNDS : FULL_BOUNDS
+      const outcomes = []
+      for (const name of job.workloads) {
+        const chosen = workload(name)
+        // A fresh cache (and SQLite file) per workload, even when they share a process.
+        const client = await who.open({
+          dir: await mkdtemp(join(dir, 'w-')),
+          expireAfter: chosen.expireAfter,
+          capacity: CAPACITY,
         })
-        return { kind: 'timing', ...outcome }
-      } finally {
-        await client.close()
+        try {
+          await resetOrigin(job.origin)
+          const context = { client, contender: who, origin: job.origin, bounds, quick: job.quick, runId: randomUUID() }
+          outcomes.push({ workload: name, ...(await chosen.run(context)) })
+        } finally {
+          await client.close()
+        }
       }
+      return { kind: 'timing', outcomes }
     }
     case 'footprint':
       return { kind: 'footprint', ...(await measureFootprint(contender(job.contender), job.origin, dir, job.quick)) }

@@ -1,30 +1,32 @@
 /**
  * A run is a list of jobs, each run in a fresh child process (`child.ts`): one per contender and
- * workload, one per footprint, and a fill then a measurement per SQLite size.
+ * workload (with `--quick`, one per contender running all its workloads, each on a fresh cache),
+ * one per footprint, and a fill then a measurement per SQLite size.
  */
 import { join } from 'node:path'
-import type { Check } from './checks.js'
 import { CONTENDERS } from './contenders/index.js'
 import type { Footprint } from './footprint.js'
 import type { FillOutcome, ScaleOutcome } from './scale.js'
-import type { Timing } from './timing.js'
-import { WORKLOADS } from './workloads.js'
+import { WORKLOADS, type WorkloadOutcome } from './workloads.js'
 
 export type Job =
-  | { kind: 'timing'; workload: string; contender: string; origin: string; quick: boolean }
+  | { kind: 'timing'; workloads: string[]; contender: string; origin: string; quick: boolean }
   | { kind: 'footprint'; contender: string; origin: string; quick: boolean }
   | { kind: 'fill'; path: string; entries: number; origin: string }
   | { kind: 'scale'; path: string; entries: number; origin: string; quick: boolean }
 
 export type JobResult =
-  | { kind: 'timing'; timing: Timing; checks: Check[] }
+  | { kind: 'timing'; outcomes: ({ workload: string } & WorkloadOutcome)[] }
   | ({ kind: 'footprint' } & Footprint)
   | ({ kind: 'fill' } & FillOutcome)
   | ({ kind: 'scale' } & ScaleOutcome)
   | { kind: 'error'; message: string }
 
 /** SQLite sizes measured, in entries. */
-export const SCALES = { full: [10_000, 100_000, 1_000_000], quick: [10_000, 100_000] }
+export const SCALES = { full: [10_000, 100_000, 1_000_000], quick: [2_000, 5_000] }
+
+/** `--quick` measures the footprint of the limit and of the two stores the targets name only. */
+const QUICK_FOOTPRINTS = new Set(['map', 'fc-install-memory', 'fc-install-sqlite'])
 
 export interface PlanOptions {
   origin: string
@@ -39,7 +41,7 @@ export interface PlanOptions {
 export function label(job: Job): string {
   switch (job.kind) {
     case 'timing':
-      return `${job.workload} × ${job.contender}`
+      return `${job.workloads.join(', ')} × ${job.contender}`
     case 'footprint':
       return `footprint × ${job.contender}`
     case 'fill':
@@ -55,23 +57,37 @@ export function label(job: Job): string {
 export function plan(options: PlanOptions): Job[] {
   const { origin, quick } = options
   const jobs: Job[] = []
-  for (const workload of WORKLOADS) {
+  if (quick) {
     for (const contender of CONTENDERS) {
-      if (workload.applies(contender))
-        jobs.push({ kind: 'timing', workload: workload.name, contender: contender.name, origin, quick })
+      const workloads = WORKLOADS.filter((w) => w.applies(contender)).map((w) => w.name)
+      jobs.push({ kind: 'timing', workloads, contender: contender.name, origin, quick })
+    }
+  } else {
+    for (const workload of WORKLOADS) {
+      for (const contender of CONTENDERS) {
+        if (!workload.applies(contender)) continue
+        jobs.push({ kind: 'timing', workloads: [workload.name], contender: contender.name, origin, quick })
+      }
     }
   }
   for (const contender of CONTENDERS) {
-    if (contender.keeps !== 'nothing') jobs.push({ kind: 'footprint', contender: contender.name, origin, quick })
+    if (contender.keeps === 'nothing' || (quick && !QUICK_FOOTPRINTS.has(contender.name))) continue
+    jobs.push({ kind: 'footprint', contender: contender.name, origin, quick })
   }
   for (const entries of quick ? SCALES.quick : SCALES.full) {
     const path = join(options.scratch, `scale-${entries}.sqlite`)
     jobs.push({ kind: 'fill', path, entries, origin }, { kind: 'scale', path, entries, origin, quick })
   }
   if (options.only.length === 0) return jobs
-  // A scale measurement needs its fill.
-  return jobs.filter((job) => {
-    const name = job.kind === 'fill' ? `sqlite-scale × ${job.entries}` : label(job)
-    return options.only.some((part) => name.includes(part))
-  })
+  const wanted = (name: string) => options.only.some((part) => name.includes(part))
+  const kept: Job[] = []
+  for (const job of jobs) {
+    if (job.kind === 'timing') {
+      const workloads = job.workloads.filter((w) => wanted(`${w} × ${job.contender}`))
+      if (workloads.length > 0) kept.push({ ...job, workloads })
+    } else if (wanted(job.kind === 'fill' ? `sqlite-scale × ${job.entries}` : label(job))) {
+      kept.push(job) // a scale measurement comes with its fill
+    }
+  }
+  return kept
 }

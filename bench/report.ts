@@ -82,18 +82,10 @@ export function buildReport(facts: RunFacts, records: readonly JobRecord[]): Run
   for (const { job, result } of records) {
     if (result.kind === 'error') failures.push({ job: label(job), message: result.message })
     else if (job.kind === 'timing' && result.kind === 'timing') {
-      const { us, rps, p25, p75, samples } = result.timing
-      timings.push({
-        workload: job.workload,
-        contender: job.contender,
-        us,
-        rps,
-        p25,
-        p75,
-        samples,
-        ratio: undefined,
-        checks: result.checks,
-      })
+      for (const { workload, timing, checks } of result.outcomes) {
+        const { us, rps, p25, p75, samples } = timing
+        timings.push({ workload, contender: job.contender, us, rps, p25, p75, samples, ratio: undefined, checks })
+      }
     } else if (job.kind === 'footprint' && result.kind === 'footprint') {
       const { entries, heapPerEntry, externalPerEntry, diskPerEntry, checks } = result
       footprints.push({ contender: job.contender, entries, heapPerEntry, externalPerEntry, diskPerEntry, checks })

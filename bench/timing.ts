@@ -25,17 +25,17 @@ export const FULL_BOUNDS: Bounds = Object.freeze({
   warmupCalls: 5_000,
   sampleMs: 2,
   minSamples: 25,
-  maxMs: 2_500,
+  maxMs: 2_000,
   maxSamples: 5_000,
   hardMs: 10_000,
 })
 
 export const QUICK_BOUNDS: Bounds = Object.freeze({
-  warmupMs: 80,
+  warmupMs: 50,
   warmupCalls: 1_000,
   sampleMs: 2,
   minSamples: 7,
-  maxMs: 250,
+  maxMs: 200,
   maxSamples: 500,
   hardMs: 2_000,
 })
