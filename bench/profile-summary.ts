@@ -21,10 +21,9 @@ const TOP = 30
 
 /**
  * A text table of the top functions and files by self time, and of fetch-cache's functions by
- * inclusive time (their own time plus everything they called). `undefined` for a profile that
- * was mostly idle (the loader's worker thread).
+ * inclusive time (their own time plus everything they called).
  */
-export async function summarize(path: string): Promise<string | undefined> {
+export async function summarize(path: string): Promise<string> {
   const profile = JSON.parse(await readFile(path, 'utf8')) as Profile
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
   const parents = new Map<number, number>()
@@ -41,6 +40,7 @@ export async function summarize(path: string): Promise<string | undefined> {
   const byFunction = new Map<string, number>()
   const byFile = new Map<string, number>()
   const inclusive = new Map<string, number>()
+  const inclusiveAll = new Map<string, number>()
   for (const [id, time] of self) {
     const node = nodes.get(id)
     if (!node) continue
@@ -50,20 +50,20 @@ export async function summarize(path: string): Promise<string | undefined> {
     const seen = new Set<string>()
     for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
       const name = names.get(at) ?? '?'
-      if (isOurs(name) && !seen.has(name)) {
-        seen.add(name)
-        add(inclusive, name, time)
-      }
+      if (seen.has(name)) continue
+      seen.add(name)
+      add(inclusiveAll, name, time)
+      if (isOurs(name)) add(inclusive, name, time)
     }
   }
-  const idle = byFunction.get('(idle) (native)') ?? 0
-  if (idle > total / 2) return undefined
   const lines = [`total ${(total / 1e6).toFixed(2)} s sampled`, '', 'self time by function:']
   for (const [name, time] of top(byFunction)) lines.push(row(time, total, name))
   lines.push('', 'self time by file:')
   for (const [file, time] of top(byFile)) lines.push(row(time, total, file))
   lines.push('', "inclusive time of fetch-cache's functions (lib/):")
   for (const [name, time] of top(inclusive)) lines.push(row(time, total, name))
+  lines.push('', 'inclusive time of every function (what each costs with what it calls):')
+  for (const [name, time] of top(inclusiveAll, 45)) lines.push(row(time, total, name))
   return lines.join('\n')
 }
 
@@ -80,8 +80,8 @@ function isOurs(name: string): boolean {
   return name.includes(' lib/')
 }
 
-function top(map: Map<string, number>): [string, number][] {
-  return [...map].sort((a, b) => b[1] - a[1]).slice(0, TOP)
+function top(map: Map<string, number>, count = TOP): [string, number][] {
+  return [...map].sort((a, b) => b[1] - a[1]).slice(0, count)
 }
 
 function row(time: number, total: number, name: string): string {
@@ -101,5 +101,5 @@ function shortFile(url: string): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  for (const path of process.argv.slice(2)) process.stdout.write(`${(await summarize(path)) ?? `${path}: mostly idle`}\n`)
+  for (const path of process.argv.slice(2)) process.stdout.write(`${await summarize(path)}\n`)
 }
