@@ -35,6 +35,8 @@ export interface PlanOptions {
   scratch: string
   /** Only jobs whose label contains one of these (all when empty). */
   only: readonly string[]
+  /** Leave out everything that loads better-sqlite3 (for a Node it was not built for). */
+  skipSqlite: boolean
 }
 
 /** A short name for progress lines and `--only`. */
@@ -56,25 +58,26 @@ export function label(job: Job): string {
 /** The jobs of a run, in order. */
 export function plan(options: PlanOptions): Job[] {
   const { origin, quick } = options
+  const contenders = CONTENDERS.filter((c) => !(options.skipSqlite && c.sqlite))
   const jobs: Job[] = []
   if (quick) {
-    for (const contender of CONTENDERS) {
+    for (const contender of contenders) {
       const workloads = WORKLOADS.filter((w) => w.applies(contender)).map((w) => w.name)
       jobs.push({ kind: 'timing', workloads, contender: contender.name, origin, quick })
     }
   } else {
     for (const workload of WORKLOADS) {
-      for (const contender of CONTENDERS) {
+      for (const contender of contenders) {
         if (!workload.applies(contender)) continue
         jobs.push({ kind: 'timing', workloads: [workload.name], contender: contender.name, origin, quick })
       }
     }
   }
-  for (const contender of CONTENDERS) {
+  for (const contender of contenders) {
     if (contender.keeps === 'nothing' || (quick && !QUICK_FOOTPRINTS.has(contender.name))) continue
     jobs.push({ kind: 'footprint', contender: contender.name, origin, quick })
   }
-  for (const entries of quick ? SCALES.quick : SCALES.full) {
+  for (const entries of options.skipSqlite ? [] : quick ? SCALES.quick : SCALES.full) {
     const path = join(options.scratch, `scale-${entries}.sqlite`)
     jobs.push({ kind: 'fill', path, entries, origin }, { kind: 'scale', path, entries, origin, quick })
   }

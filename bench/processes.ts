@@ -82,7 +82,7 @@ export async function runJob(runtime: Runtime, job: Job, timeoutMs: number): Pro
   } catch (error) {
     result = { kind: 'error', message: error instanceof Error ? error.message : String(error) }
   }
-  if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve))
+  if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve))
   return { result, output: output.text(), ms: performance.now() - started }
 }
 
@@ -93,7 +93,10 @@ function collect(child: ChildProcess): { text(): string } {
   return { text: () => Buffer.concat(chunks).toString('utf8') }
 }
 
-/** The child's first message; rejects (killing the child) on exit without one or past the deadline. */
+/**
+ * The child's first message; rejects (killing the child) past the deadline, or when it exits
+ * without one. A message can arrive just after the exit event, so an exit waits a moment first.
+ */
 function answer<T>(child: ChildProcess, timeoutMs: number, what: string, output: { text(): string }): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -106,7 +109,7 @@ function answer<T>(child: ChildProcess, timeoutMs: number, what: string, output:
     })
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`${what} exited (${signal ?? code}) without an answer\n${output.text()}`))
+      setTimeout(() => reject(new Error(`${what} exited (${signal ?? code}) without an answer\n${output.text()}`)), 500)
     })
   })
 }

@@ -59,6 +59,8 @@ export interface RunReport {
   mode: 'full' | 'quick'
   started: string
   seconds: number
+  /** Where the scale workload's SQLite files were. */
+  scaleDir: string
   timings: TimingRow[]
   footprints: FootprintRow[]
   scale: ScaleRow[]
@@ -199,7 +201,7 @@ export function toMarkdown(report: RunReport): string {
       '',
       '### SQLite hit latency by file size',
       '',
-      'Hits through the patched fetch, spread over 1,000 hot entries placed evenly among the rest; the rest written by `SqliteStore.set` (copies of a real entry).',
+      `Hits through the patched fetch, spread over 1,000 hot entries placed evenly among the rest; the rest written by \`SqliteStore.set\` (copies of a real entry). Files in ${report.scaleDir}.`,
       '',
       '| entries | µs/hit | req/s | × smallest | file | bytes/entry | fill | check |',
       '| --: | --: | --: | --: | --: | --: | --: | --- |',

@@ -38,6 +38,8 @@ export interface Contender {
   revalidates: boolean
   /** Where its entries live, for the footprint measurement. */
   keeps: 'nothing' | 'heap' | 'disk'
+  /** Whether it loads better-sqlite3 (so `--skip-sqlite` leaves it out). */
+  sqlite: boolean
   open(options: ClientOptions): Promise<Client>
 }
 

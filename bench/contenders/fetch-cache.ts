@@ -29,6 +29,7 @@ export const installMemory: Contender = {
   caches: true,
   revalidates: true,
   keeps: 'heap',
+  sqlite: false,
   async open(options) {
     installCache(memoryOptions(options))
     return { get: async (url) => drain(await fetch(url)), close: uninstall }
@@ -43,6 +44,7 @@ export const installSqlite: Contender = {
   caches: true,
   revalidates: true,
   keeps: 'disk',
+  sqlite: true,
   async open(options) {
     installCache(sqliteOptions(options))
     return { get: async (url) => drain(await fetch(url)), close: uninstall }
@@ -57,6 +59,7 @@ export const sessionMemory: Contender = {
   caches: true,
   revalidates: true,
   keeps: 'heap',
+  sqlite: false,
   async open(options) {
     const cachedFetch = createCachedFetch(memoryOptions(options))
     return {
@@ -74,6 +77,7 @@ export const installUndiciRequest: Contender = {
   caches: true,
   revalidates: true,
   keeps: 'heap',
+  sqlite: false,
   async open(options) {
     installCache(memoryOptions(options))
     return {

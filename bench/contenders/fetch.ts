@@ -8,6 +8,7 @@ export const builtinFetch: Contender = {
   caches: false,
   revalidates: false,
   keeps: 'nothing',
+  sqlite: false,
   async open() {
     return {
       get: async (url) => drain(await fetch(url)),

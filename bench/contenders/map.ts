@@ -11,6 +11,7 @@ export const mapLimit: Contender = {
   caches: true,
   revalidates: false,
   keeps: 'heap',
+  sqlite: false,
   async open() {
     let map = new Map<string, Uint8Array>()
     return {

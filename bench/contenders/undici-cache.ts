@@ -19,6 +19,7 @@ export const undiciCacheFetch: Contender = {
   caches: true,
   revalidates: true,
   keeps: 'heap',
+  sqlite: false,
   async open(options) {
     const dispatcher = cachingAgent(options)
     // Node's fetch takes a dispatcher from the undici package; the types of the two copies differ.
@@ -38,6 +39,7 @@ export const undiciCacheRequest: Contender = {
   caches: true,
   revalidates: true,
   keeps: 'heap',
+  sqlite: false,
   async open(options) {
     const dispatcher = cachingAgent(options)
     return {

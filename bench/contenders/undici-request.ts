@@ -9,6 +9,7 @@ export const undiciRequest: Contender = {
   caches: false,
   revalidates: false,
   keeps: 'nothing',
+  sqlite: false,
   async open() {
     return {
       async get(url) {
