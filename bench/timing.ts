@@ -9,7 +9,10 @@ export interface Bounds {
   warmupMs: number
   /** …or this many calls, whichever comes first. */
   warmupCalls: number
-  /** One sample runs as many calls as fit in about this long (at least one). */
+  /**
+   * One sample runs as many calls as fit in about this long (at least one), so the collections a
+   * workload causes are spread over its samples instead of making a few of them outliers.
+   */
   sampleMs: number
   /** Keep sampling until this many samples… */
   minSamples: number
@@ -23,7 +26,7 @@ export interface Bounds {
 export const FULL_BOUNDS: Bounds = Object.freeze({
   warmupMs: 300,
   warmupCalls: 5_000,
-  sampleMs: 2,
+  sampleMs: 10,
   minSamples: 25,
   maxMs: 2_000,
   maxSamples: 5_000,
@@ -33,7 +36,7 @@ export const FULL_BOUNDS: Bounds = Object.freeze({
 export const QUICK_BOUNDS: Bounds = Object.freeze({
   warmupMs: 50,
   warmupCalls: 1_000,
-  sampleMs: 2,
+  sampleMs: 5,
   minSamples: 7,
   maxMs: 200,
   maxSamples: 500,
