@@ -23,7 +23,7 @@ export interface Footprint {
 }
 
 /** Entries stored for the measurement, and before it to load every code path. */
-const ENTRIES = { full: 10_000, quick: 1_000 }
+const ENTRIES = { full: 20_000, quick: 1_000 }
 const WARM_UP = 64
 
 export async function measureFootprint(contender: Contender, origin: string, dir: string, quick: boolean): Promise<Footprint> {

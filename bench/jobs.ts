@@ -10,7 +10,7 @@ import type { FillOutcome, ScaleOutcome } from './scale.js'
 import { WORKLOADS, type WorkloadOutcome } from './workloads.js'
 
 export type Job =
-  | { kind: 'timing'; workloads: string[]; contender: string; origin: string; quick: boolean }
+  | { kind: 'timing'; workloads: string[]; contender: string; origin: string; quick: boolean; round: number }
   | { kind: 'footprint'; contender: string; origin: string; quick: boolean }
   | { kind: 'fill'; path: string; entries: number; origin: string }
   | { kind: 'scale'; path: string; entries: number; origin: string; quick: boolean }
@@ -37,13 +37,15 @@ export interface PlanOptions {
   only: readonly string[]
   /** Leave out everything that loads better-sqlite3 (for a Node it was not built for). */
   skipSqlite: boolean
+  /** How many times to run every timing job (each later round in the opposite order). */
+  rounds: number
 }
 
 /** A short name for progress lines and `--only`. */
 export function label(job: Job): string {
   switch (job.kind) {
     case 'timing':
-      return `${job.workloads.join(', ')} × ${job.contender}`
+      return `${job.workloads.join(', ')} × ${job.contender}${job.round > 0 ? ` (round ${job.round + 1})` : ''}`
     case 'footprint':
       return `footprint × ${job.contender}`
     case 'fill':
@@ -63,15 +65,21 @@ export function plan(options: PlanOptions): Job[] {
   if (quick) {
     for (const contender of contenders) {
       const workloads = WORKLOADS.filter((w) => w.applies(contender)).map((w) => w.name)
-      jobs.push({ kind: 'timing', workloads, contender: contender.name, origin, quick })
+      jobs.push({ kind: 'timing', workloads, contender: contender.name, origin, quick, round: 0 })
     }
   } else {
     for (const workload of WORKLOADS) {
       for (const contender of contenders) {
         if (!workload.applies(contender)) continue
-        jobs.push({ kind: 'timing', workloads: [workload.name], contender: contender.name, origin, quick })
+        jobs.push({ kind: 'timing', workloads: [workload.name], contender: contender.name, origin, quick, round: 0 })
       }
     }
+  }
+  const first = jobs.slice()
+  for (let round = 1; round < options.rounds; round++) {
+    // Alternating the order keeps a slow drift (a busy neighbour) from favouring one contender.
+    const order = round % 2 === 1 ? first.slice().reverse() : first
+    for (const job of order) jobs.push({ ...job, round } as Job)
   }
   for (const contender of contenders) {
     if (contender.keeps === 'nothing' || (quick && !QUICK_FOOTPRINTS.has(contender.name))) continue

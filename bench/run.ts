@@ -5,6 +5,7 @@
  *   npm run bench                       full run (under 10 minutes)
  *   npm run bench -- --quick            shorter samples, smaller sets (under 1 minute)
  *   npm run bench -- --only hit,miss    jobs whose name contains one of these
+ *   npm run bench -- --rounds 3         every timing job three times; the median round counts
  *   npm run bench -- --node <path> [--better-sqlite3 <dir> | --skip-sqlite]
  *       run the children on another Node; <dir>: a better-sqlite3 package built for it, or leave
  *       out everything that needs better-sqlite3
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     node: { type: 'string' },
     'better-sqlite3': { type: 'string' },
     'skip-sqlite': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
     out: { type: 'string', default: OUT },
   },
 })
@@ -70,7 +72,10 @@ async function main(): Promise<number> {
   let node = process.version
   try {
     const only = values.only.flatMap((part) => part.split(',')).filter(Boolean)
-    const jobs = plan({ origin: origin.url, quick, scratch, only, skipSqlite: values['skip-sqlite'] })
+    const rounds = Number(values.rounds)
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9)
+      throw new Error(`--rounds must be an integer from 1 to 9, not ${values.rounds}`)
+    const jobs = plan({ origin: origin.url, quick, scratch, only, skipSqlite: values['skip-sqlite'], rounds })
     for (const [i, job] of jobs.entries()) {
       process.stderr.write(`[${i + 1}/${jobs.length}] ${label(job)} … `)
       const run = await runJob(env, job, deadline(job))
@@ -92,6 +97,7 @@ async function main(): Promise<number> {
       cpus: cpus().length,
       load: [load, loadavg()[0] ?? 0],
       mode: quick ? 'quick' : 'full',
+      rounds: Number(values.rounds),
       started: started.toISOString(),
       seconds: (Date.now() - started.getTime()) / 1000,
       scaleDir: scaleRoot(),
