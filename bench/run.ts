@@ -10,12 +10,14 @@
  *       run the children on another Node; <dir>: a better-sqlite3 package built for it, or leave
  *       out everything that needs better-sqlite3
  */
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import type { Check } from './checks.js'
 import { CONTENDERS } from './contenders/index.js'
 import { type Job, type JobResult, label, plan } from './jobs.js'
 import { runJob, runtime, startOrigin } from './processes.js'
@@ -63,6 +65,10 @@ function summary(result: JobResult): string {
 
 async function main(): Promise<number> {
   const quick = values.quick
+  const rounds = Number(values.rounds)
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) {
+    throw new Error(`--rounds must be an integer from 1 to 9, not ${values.rounds}`)
+  }
   const started = new Date()
   const load = loadavg()[0] ?? 0
   const env = runtime(values.node, values['better-sqlite3'])
@@ -72,9 +78,6 @@ async function main(): Promise<number> {
   let node = process.version
   try {
     const only = values.only.flatMap((part) => part.split(',')).filter(Boolean)
-    const rounds = Number(values.rounds)
-    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9)
-      throw new Error(`--rounds must be an integer from 1 to 9, not ${values.rounds}`)
     const jobs = plan({ origin: origin.url, quick, scratch, only, skipSqlite: values['skip-sqlite'], rounds })
     for (const [i, job] of jobs.entries()) {
       process.stderr.write(`[${i + 1}/${jobs.length}] ${label(job)} … `)
@@ -97,7 +100,7 @@ async function main(): Promise<number> {
       cpus: cpus().length,
       load: [load, loadavg()[0] ?? 0],
       mode: quick ? 'quick' : 'full',
-      rounds: Number(values.rounds),
+      rounds,
       started: started.toISOString(),
       seconds: (Date.now() - started.getTime()) / 1000,
       scaleDir: scaleRoot(),
@@ -111,7 +114,11 @@ async function main(): Promise<number> {
   // A failed check on fetch-cache (a fast number from a cache that did not cache) fails the run;
   // on another contender it is a finding about that contender, shown in the table.
   const subjects = new Set(CONTENDERS.filter((c) => c.role !== 'reference').map((c) => c.name))
-  const broken = report.timings.some((r) => subjects.has(r.contender) && r.checks.some((c) => !c.ok))
+  const failed = (checks: readonly Check[]) => checks.some((c) => !c.ok)
+  const broken =
+    report.timings.some((r) => subjects.has(r.contender) && failed(r.checks)) ||
+    report.footprints.some((f) => subjects.has(f.contender) && failed(f.checks)) ||
+    report.scale.some((s) => failed(s.checks))
   return report.failures.length > 0 || broken ? 1 : 0
 }
 
@@ -129,7 +136,6 @@ async function removeSqlite(path: string): Promise<void> {
 }
 
 async function nodeVersion(node: string): Promise<string> {
-  const { execFile } = await import('node:child_process')
   return new Promise((resolve) => execFile(node, ['--version'], (error, stdout) => resolve(error ? node : stdout.trim())))
 }
 
