@@ -251,7 +251,8 @@ export async function writeReport(dir: string, report: RunReport, markdown: stri
 }
 
 function checks(list: readonly Check[]): string {
-  const failed = list.filter((c) => !c.ok)
+  // Several rounds can fail the same way: say it once.
+  const failed = list.filter((c, i) => !c.ok && list.findIndex((d) => !d.ok && d.what === c.what) === i)
   if (failed.length === 0) return list.length > 0 ? 'ok' : ''
   return failed.map((c) => `**${c.what}: ${count(c.actual)}, expected ${count(c.expected)}**`).join('; ')
 }
