@@ -1,0 +1,91 @@
+import { join } from 'node:path'
+import { request } from 'undici'
+import { type CacheOptions, createCachedFetch, installCache, uninstallCache } from '../../lib/index.js'
+import { type ClientOptions, type Contender, drain } from './contender.js'
+
+function memoryOptions(options: ClientOptions): CacheOptions {
+  return { backend: 'memory', maxEntries: options.capacity, maxSize: 4 * 1024 * 1024 * 1024, expireAfter: options.expireAfter }
+}
+
+function sqliteOptions(options: ClientOptions): CacheOptions {
+  return {
+    backend: 'sqlite',
+    cacheName: options.sqlitePath ?? join(options.dir, 'bench.sqlite'),
+    expireAfter: options.expireAfter,
+  }
+}
+
+/** Lets `uninstallCache()`'s store close (it does not wait for it) before the job goes on. */
+async function uninstall(): Promise<void> {
+  uninstallCache()
+  await new Promise((resolve) => setImmediate(resolve))
+}
+
+/** fetch-cache through `installCache()` and the patched global fetch, memory store. */
+export const installMemory: Contender = {
+  name: 'fc-install-memory',
+  description: 'fetch-cache: `installCache({ backend: "memory" })`, global `fetch`',
+  role: 'subject',
+  caches: true,
+  revalidates: true,
+  keeps: 'heap',
+  sqlite: false,
+  async open(options) {
+    installCache(memoryOptions(options))
+    return { get: async (url) => drain(await fetch(url)), close: uninstall }
+  },
+}
+
+/** fetch-cache through `installCache()` and the patched global fetch, SQLite store. */
+export const installSqlite: Contender = {
+  name: 'fc-install-sqlite',
+  description: 'fetch-cache: `installCache({ backend: "sqlite" })`, global `fetch`',
+  role: 'subject',
+  caches: true,
+  revalidates: true,
+  keeps: 'disk',
+  sqlite: true,
+  async open(options) {
+    installCache(sqliteOptions(options))
+    return { get: async (url) => drain(await fetch(url)), close: uninstall }
+  },
+}
+
+/** fetch-cache through `createCachedFetch()` (no globals touched), memory store. */
+export const sessionMemory: Contender = {
+  name: 'fc-session-memory',
+  description: 'fetch-cache: `createCachedFetch({ backend: "memory" })`',
+  role: 'subject',
+  caches: true,
+  revalidates: true,
+  keeps: 'heap',
+  sqlite: false,
+  async open(options) {
+    const cachedFetch = createCachedFetch(memoryOptions(options))
+    return {
+      get: async (url) => drain(await cachedFetch(url)),
+      close: () => cachedFetch.cache.close(),
+    }
+  },
+}
+
+/** fetch-cache's dispatcher front: `undici.request()` through the global dispatcher `installCache()` set. */
+export const installUndiciRequest: Contender = {
+  name: 'fc-undici-request',
+  description: 'fetch-cache: `installCache({ backend: "memory" })`, `undici.request()` (global dispatcher)',
+  role: 'subject',
+  caches: true,
+  revalidates: true,
+  keeps: 'heap',
+  sqlite: false,
+  async open(options) {
+    installCache(memoryOptions(options))
+    return {
+      async get(url) {
+        const { body } = await request(url)
+        return (await body.arrayBuffer()).byteLength
+      },
+      close: uninstall,
+    }
+  },
+}

@@ -1,0 +1,274 @@
+/**
+ * Turns the jobs' answers into the run's report: ratios to the baseline measured in the same run,
+ * the issue's targets, a Markdown rendering and a JSON file.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Check } from './checks.js'
+import { CONTENDERS } from './contenders/index.js'
+import { type Job, type JobResult, label } from './jobs.js'
+import { WORKLOADS } from './workloads.js'
+
+export interface TimingRow {
+  workload: string
+  contender: string
+  /** The median over rounds of each round's median. */
+  us: number
+  /** Each round's median, in run order. */
+  rounds: number[]
+  rps: number
+  p25: number
+  p75: number
+  samples: number
+  /** µs ÷ the baseline's µs on the same workload. */
+  ratio: number | undefined
+  checks: Check[]
+}
+
+export interface FootprintRow {
+  contender: string
+  entries: number
+  heapPerEntry: number
+  externalPerEntry: number
+  diskPerEntry: number | undefined
+  checks: Check[]
+}
+
+export interface ScaleRow {
+  entries: number
+  us: number
+  rps: number
+  /** µs ÷ µs at the smallest size. */
+  ratio: number | undefined
+  fileBytes: number
+  fillSeconds: number | undefined
+  checks: Check[]
+}
+
+export interface TargetRow {
+  target: string
+  measured: number | undefined
+  goal: number
+  unit: '×' | 'KiB'
+  met: boolean | undefined
+}
+
+export interface RunReport {
+  node: string
+  platform: string
+  cpus: number
+  /** The 1-minute load average when the run started and ended (other work skews the numbers). */
+  load: [number, number]
+  mode: 'full' | 'quick'
+  /** Timing rounds (`--rounds`). */
+  rounds: number
+  started: string
+  seconds: number
+  /** Where the scale workload's SQLite files were. */
+  scaleDir: string
+  timings: TimingRow[]
+  footprints: FootprintRow[]
+  scale: ScaleRow[]
+  targets: TargetRow[]
+  failures: { job: string; message: string }[]
+}
+
+export interface JobRecord {
+  job: Job
+  result: JobResult
+}
+
+export type RunFacts = Omit<RunReport, 'timings' | 'footprints' | 'scale' | 'targets' | 'failures'>
+
+export function buildReport(facts: RunFacts, records: readonly JobRecord[]): RunReport {
+  const measured = new Map<string, TimingRow[]>()
+  const footprints: FootprintRow[] = []
+  const scale: ScaleRow[] = []
+  const failures: RunReport['failures'] = []
+  const fills = new Map<number, number>()
+  for (const { job, result } of records) {
+    if (result.kind === 'error') failures.push({ job: label(job), message: result.message })
+    else if (job.kind === 'timing' && result.kind === 'timing') {
+      for (const { workload, timing, checks } of result.outcomes) {
+        const { us, rps, p25, p75, samples } = timing
+        const row = { workload, contender: job.contender, us, rounds: [us], rps, p25, p75, samples, ratio: undefined, checks }
+        const key = `${workload}\n${job.contender}`
+        measured.set(key, [...(measured.get(key) ?? []), row])
+      }
+    } else if (job.kind === 'footprint' && result.kind === 'footprint') {
+      const { entries, heapPerEntry, externalPerEntry, diskPerEntry, checks } = result
+      footprints.push({ contender: job.contender, entries, heapPerEntry, externalPerEntry, diskPerEntry, checks })
+    } else if (job.kind === 'fill' && result.kind === 'fill') {
+      fills.set(job.entries, result.seconds)
+    } else if (job.kind === 'scale' && result.kind === 'scale') {
+      const { us, rps } = result.timing
+      const row = { entries: job.entries, us, rps, ratio: undefined, fileBytes: result.fileBytes, checks: result.checks }
+      scale.push({ ...row, fillSeconds: fills.get(job.entries) })
+    }
+  }
+  const timings = [...measured.values()].map(combineRounds)
+  for (const row of timings) {
+    const baseline = timings.find((r) => r.workload === row.workload && r.contender === 'fetch')
+    row.ratio = baseline ? row.us / baseline.us : undefined
+  }
+  const smallest = scale[0]
+  for (const row of scale) row.ratio = smallest ? row.us / smallest.us : undefined
+  const report: RunReport = { ...facts, timings, footprints, scale, targets: [], failures }
+  report.targets = targets(report)
+  return report
+}
+
+/** One row for several rounds: the round with the median time, with every round's time and check kept. */
+function combineRounds(rows: TimingRow[]): TimingRow {
+  const sorted = rows.slice().sort((a, b) => a.us - b.us)
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] as TimingRow
+  return {
+    ...median,
+    rounds: rows.map((r) => r.us),
+    samples: rows.reduce((sum, r) => sum + r.samples, 0),
+    checks: rows.flatMap((r) => r.checks.filter((c) => !c.ok)).concat(median.checks.filter((c) => c.ok)),
+  }
+}
+
+/** The issue's targets (#7), measured through the patched global fetch. */
+function targets(report: RunReport): TargetRow[] {
+  const us = (workload: string, contender: string) =>
+    report.timings.find((r) => r.workload === workload && r.contender === contender)?.us
+  const divide = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b)
+  const row = (target: string, measured: number | undefined, goal: number, unit: TargetRow['unit'] = '×'): TargetRow => ({
+    target,
+    measured,
+    goal,
+    unit,
+    met: measured === undefined ? undefined : measured <= goal,
+  })
+  const rows = [
+    row('warm hit, memory store ÷ the limit', divide(us('hit', 'fc-install-memory'), us('hit', 'map')), 1.5),
+    row('warm hit, SQLite store ÷ the limit', divide(us('hit', 'fc-install-sqlite'), us('hit', 'map')), 2.5),
+  ]
+  const vsBaseline: [string, string, number][] = [
+    ['inflight-64', '64 in flight', 0.2],
+    ['miss-store', 'cold miss + store', 1.15],
+    ['revalidate-304', 'revalidation (304)', 1.1],
+    ['hit-1mib', '1 MiB hit', 0.3],
+  ]
+  for (const [workload, title, goal] of vsBaseline) {
+    for (const [contender, store] of [
+      ['fc-install-memory', 'memory'],
+      ['fc-install-sqlite', 'SQLite'],
+    ] as const) {
+      rows.push(row(`${title}, ${store} store ÷ fetch`, divide(us(workload, contender), us(workload, 'fetch')), goal))
+    }
+  }
+  const memory = report.footprints.find((f) => f.contender === 'fc-install-memory')
+  rows.push(row('memory per cached 1 KiB entry', memory && (memory.heapPerEntry + memory.externalPerEntry) / 1024, 1.3, 'KiB'))
+  const largest = report.scale.at(-1)
+  if (largest)
+    rows.push(
+      row(`SQLite hit at ${count(largest.entries)} entries ÷ at ${count(report.scale[0]?.entries ?? 0)}`, largest.ratio, 1.5),
+    )
+  return rows
+}
+
+export function toMarkdown(report: RunReport): string {
+  const lines: string[] = []
+  const minutes = `${Math.floor(report.seconds / 60)} min ${Math.round(report.seconds % 60)} s`
+  lines.push(
+    `Node ${report.node}, ${report.platform}, ${report.cpus} CPUs, ${report.mode} run${report.rounds > 1 ? ` (${report.rounds} rounds, median round shown)` : ''}, ${minutes}, load ${report.load[0].toFixed(2)} → ${report.load[1].toFixed(2)}, ${report.started}`,
+    '',
+    '### Time per request',
+    '',
+    'Medians of samples (µs per request, and requests per second at that median; in-flight rows: wall time of a batch ÷ 64). × fetch: ratio to built-in fetch without a cache, measured in the same run. Check: what the origin counted (hits never reached it; revalidations all did).',
+    '',
+    '| workload | contender | µs/req | req/s | × fetch | check |',
+    '| --- | --- | --: | --: | --: | --- |',
+  )
+  for (const workload of WORKLOADS) {
+    for (const contender of CONTENDERS) {
+      const row = report.timings.find((r) => r.workload === workload.name && r.contender === contender.name)
+      if (!row) continue
+      lines.push(
+        `| ${workload.title} | ${contender.name} | ${fixed(row.us)} | ${count(Math.round(row.rps))} | ${ratio(row.ratio)} | ${checks(row.checks)} |`,
+      )
+    }
+  }
+  lines.push('', '### Targets (issue #7)', '', '| target | measured | goal | met |', '| --- | --: | --: | --- |')
+  for (const t of report.targets) {
+    const measured = t.measured === undefined ? 'n/a' : t.unit === '×' ? ratio(t.measured) : `${t.measured.toFixed(2)} KiB`
+    const goal = t.unit === '×' ? `≤ ${t.goal}×` : `≤ ${t.goal} KiB`
+    lines.push(`| ${t.target} | ${measured} | ${goal} | ${t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'} |`)
+  }
+  if (report.footprints.length > 0) {
+    lines.push(
+      '',
+      '### Footprint per cached 1 KiB entry',
+      '',
+      'Heap: `heapUsed` growth; external: `external` growth (ArrayBuffers and other memory outside the JS heap), after GC. Disk: file size after closing (WAL checkpointed).',
+      '',
+      '| contender | entries | heap B | external B | memory KiB | disk B |',
+      '| --- | --: | --: | --: | --: | --: |',
+    )
+    for (const f of report.footprints) {
+      const memory = (f.heapPerEntry + f.externalPerEntry) / 1024
+      const disk = f.diskPerEntry === undefined ? '' : count(Math.round(f.diskPerEntry))
+      lines.push(
+        `| ${f.contender} | ${count(f.entries)} | ${count(Math.round(f.heapPerEntry))} | ${count(Math.round(f.externalPerEntry))} | ${memory.toFixed(2)} | ${disk} |${f.checks.every((c) => c.ok) ? '' : ` ${checks(f.checks)}`}`,
+      )
+    }
+  }
+  if (report.scale.length > 0) {
+    lines.push(
+      '',
+      '### SQLite hit latency by file size',
+      '',
+      `Hits through the patched fetch, spread over 1,000 hot entries placed evenly among the rest; the rest written by \`SqliteStore.set\` (copies of a real entry). Files in ${report.scaleDir}.`,
+      '',
+      '| entries | µs/hit | req/s | × smallest | file | bytes/entry | fill | check |',
+      '| --: | --: | --: | --: | --: | --: | --: | --- |',
+    )
+    for (const s of report.scale) {
+      const fill = s.fillSeconds === undefined ? '' : `${s.fillSeconds.toFixed(1)} s`
+      lines.push(
+        `| ${count(s.entries)} | ${fixed(s.us)} | ${count(Math.round(s.rps))} | ${ratio(s.ratio)} | ${mib(s.fileBytes)} | ${count(Math.round(s.fileBytes / s.entries))} | ${fill} | ${checks(s.checks)} |`,
+      )
+    }
+  }
+  if (report.failures.length > 0) {
+    lines.push('', '### Failed jobs', '')
+    for (const f of report.failures) lines.push(`- ${f.job}: ${f.message.split('\n')[0]}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Writes `<dir>/bench-<stamp>.json` and `.md`; returns their paths. */
+export async function writeReport(dir: string, report: RunReport, markdown: string): Promise<{ json: string; markdown: string }> {
+  await mkdir(dir, { recursive: true })
+  const stamp = report.started.replace(/[:.]/g, '-')
+  const paths = { json: join(dir, `bench-${stamp}.json`), markdown: join(dir, `bench-${stamp}.md`) }
+  await writeFile(paths.json, `${JSON.stringify(report, null, 2)}\n`)
+  await writeFile(paths.markdown, markdown)
+  return paths
+}
+
+function checks(list: readonly Check[]): string {
+  // Several rounds can fail the same way: say it once.
+  const failed = list.filter((c, i) => !c.ok && list.findIndex((d) => !d.ok && d.what === c.what) === i)
+  if (failed.length === 0) return list.length > 0 ? 'ok' : ''
+  return failed.map((c) => `**${c.what}: ${count(c.actual)}, expected ${count(c.expected)}**`).join('; ')
+}
+
+function fixed(us: number): string {
+  return us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2)
+}
+
+function ratio(value: number | undefined): string {
+  return value === undefined ? '' : `${value.toFixed(2)}×`
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+}
