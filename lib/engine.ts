@@ -40,7 +40,7 @@ export interface KeyedRequest extends RequestTarget {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 /** How many request keys `keyFor` remembers (cleared when full, and when the settings change). */
-const KEY_MEMO_SIZE = 10_000
+const KEY_MEMO_SIZE = 4096
 
 /**
  * The engine both fronts share: key, settings and store, with every store failure caught and

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { type CacheEntry, ENTRY_VERSION, entrySize } from '../entry.js'
+import type { CacheEntry } from '../entry.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
+import { pack, unpack } from './codec.js'
+import { RecentEntries } from './recent-entries.js'
 import type { Store, StoreRecord } from './store.js'
 
 /** Options of {@link MemoryStore}. */
@@ -12,7 +14,7 @@ export interface MemoryStoreOptions {
    */
   maxEntries?: number
   /**
-   * The most bytes kept, as counted by `entrySize()`; past it least-recently-used entries are
+   * The most bytes kept (packed entries plus a per-entry allowance); past it least-recently-used entries are
    * evicted. An entry larger than this is not stored.
    * @default 268_435_456 (256 MiB)
    */
@@ -20,6 +22,11 @@ export interface MemoryStoreOptions {
 }
 
 const DEFAULTS = Object.freeze({ maxEntries: 10_000, maxSize: 256 * 1024 * 1024 })
+/** The heap around one packed entry (its key string, the array object, lru-cache's slots), measured. */
+const PACKED_OVERHEAD = 256
+/** Bounds of the decoded hot entries (their bodies are views into the packed arrays, not copies). */
+const RECENT_ENTRIES = 256
+const RECENT_BYTES = 64 * 1024 * 1024
 
 const KNOWN_OPTIONS: { [K in keyof MemoryStoreOptions]-?: true } = { maxEntries: true, maxSize: true }
 
@@ -31,26 +38,39 @@ const KNOWN_OPTIONS: { [K in keyof MemoryStoreOptions]-?: true } = { maxEntries:
 export class MemoryStore implements Store {
   /** Random per instance: the entries do not outlive it, so neither must the secret. */
   readonly secret: string = randomBytes(32).toString('hex')
-  readonly #lru: LRUCache<string, CacheEntry>
+  /** Entries packed one byte array each (see codec.ts): little heap per entry. */
+  readonly #lru: LRUCache<string, Uint8Array>
+  /** Decoded entries of the latest hits, so a hot entry is not parsed on every hit. */
+  readonly #recent = new RecentEntries(RECENT_ENTRIES, RECENT_BYTES)
 
   constructor(options: MemoryStoreOptions = {}) {
     checkOptions(options)
     const { maxEntries = DEFAULTS.maxEntries, maxSize = DEFAULTS.maxSize } = options
     // lru-cache skips (and deletes the old value of) an entry larger than maxSize instead of throwing.
-    this.#lru = new LRUCache({ max: maxEntries, maxSize, sizeCalculation: entrySize })
+    this.#lru = new LRUCache({
+      max: maxEntries,
+      maxSize,
+      sizeCalculation: (packed, key) => packed.byteLength + key.length + PACKED_OVERHEAD,
+      dispose: (_packed, key) => this.#recent.delete(key),
+    })
   }
 
-  /** The entry under `key`, or `undefined` (an entry of another version is deleted). Marks it recently used. */
+  /** The entry under `key`, or `undefined` (one that cannot be read is deleted). Marks it recently used. */
   get(key: string): CacheEntry | undefined {
-    const entry = this.#lru.get(key)
-    if (entry === undefined || entry.v === ENTRY_VERSION) return entry
-    this.#lru.delete(key)
-    return undefined
+    const packed = this.#lru.get(key)
+    if (packed === undefined) return undefined
+    const recent = this.#recent.get(key)
+    if (recent) return recent.entry
+    const entry = unpack(packed)
+    if (entry === undefined) this.#lru.delete(key)
+    else this.#recent.set(key, entry, 0)
+    return entry
   }
 
   /** Store `entry` under `key`, replacing any entry there; evicts LRU entries past the bounds. */
   set(key: string, entry: CacheEntry): void {
-    this.#lru.set(key, entry)
+    this.#recent.delete(key)
+    this.#lru.set(key, pack(entry))
   }
 
   /** Delete the entries under `keys`. Unknown keys are ignored. */
@@ -61,18 +81,19 @@ export class MemoryStore implements Store {
   /** Delete every entry. */
   clear(): void {
     this.#lru.clear()
+    this.#recent.clear()
   }
 
   /** Every entry, most recently used first, without changing recency; safe to write while iterating. */
   *records(): Generator<StoreRecord, void, undefined> {
     for (const key of [...this.#lru.keys()]) {
-      const entry = this.#lru.peek(key)
-      if (entry === undefined) continue // deleted since the snapshot
-      yield { key, entry: entry.v === ENTRY_VERSION ? entry : undefined }
+      const packed = this.#lru.peek(key)
+      if (packed === undefined) continue // deleted since the snapshot
+      yield { key, entry: unpack(packed) }
     }
   }
 
-  /** Stored bytes, as counted by `entrySize()`. */
+  /** Stored bytes: the packed entries plus a per-entry allowance for the objects around them. */
   size(): number {
     return this.#lru.calculatedSize
   }
@@ -85,7 +106,7 @@ export class MemoryStore implements Store {
   /** The distinct (normalized request) URLs stored, sorted. */
   urls(): string[] {
     const urls = new Set<string>()
-    for (const entry of this.#lru.values()) urls.add(entry.url)
+    for (const { entry } of this.records()) if (entry) urls.add(entry.url)
     return [...urls].sort()
   }
 
@@ -101,12 +122,12 @@ export class MemoryStore implements Store {
 
   /** Drop every entry: a memory store has nothing else to release. */
   close(): void {
-    this.#lru.clear()
+    this.clear()
   }
 
   #deleteWhere(matches: (entry: CacheEntry) => boolean): number {
     const keys: string[] = []
-    for (const [key, entry] of this.#lru.entries()) if (matches(entry)) keys.push(key)
+    for (const { key, entry } of this.records()) if (entry && matches(entry)) keys.push(key)
     for (const key of keys) this.#lru.delete(key)
     return keys.length
   }

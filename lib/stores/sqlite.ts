@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { type CacheEntry, ENTRY_VERSION } from '../entry.js'
+import type { CacheEntry } from '../entry.js'
 import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../errors.js'
+import { decodeEntry, encodeMeta } from './codec.js'
 import { RecentEntries } from './recent-entries.js'
 import type { Store, StoreRecord } from './store.js'
 
@@ -177,7 +178,7 @@ export class SqliteStore implements Store {
       return undefined
     }
     if (row === undefined) return undefined
-    const entry = decode(row.meta, row.body)
+    const entry = decodeEntry(row.meta, row.body)
     if (entry === undefined) {
       this.delete([key])
       return undefined
@@ -201,8 +202,8 @@ export class SqliteStore implements Store {
 
   /** Store `entry` under `key`, replacing any entry there; then prune if past `maxSize`. */
   set(key: string, entry: CacheEntry): void {
-    const { body, ...rest } = entry
-    const meta = JSON.stringify(rest)
+    const { body } = entry
+    const meta = encodeMeta(entry)
     const size = body.byteLength + Buffer.byteLength(meta)
     const maxSize = this.#maxSize
     this.#recent.delete(key)
@@ -245,7 +246,7 @@ export class SqliteStore implements Store {
       rows = this.#read('listing entries', () =>
         page === undefined ? this.#sql.firstPage.all(RECORDS_PAGE) : this.#sql.nextPage.all(page, RECORDS_PAGE),
       )
-      for (const row of rows) yield { key: row.key, entry: decode(row.meta, row.body) }
+      for (const row of rows) yield { key: row.key, entry: decodeEntry(row.meta, row.body) }
       const last = rows.at(-1)
       if (last === undefined || rows.length < RECORDS_PAGE) return
       after = last.key
@@ -548,33 +549,6 @@ function prepare(db: Database.Database, now: () => number) {
 }
 
 /** The entry a row holds, or `undefined` when the row cannot be read as one of this version. */
-function decode(meta: string, body: Buffer): CacheEntry | undefined {
-  let value: unknown
-  try {
-    value = JSON.parse(meta)
-  } catch {
-    return undefined
-  }
-  if (!hasEntryShape(value)) return undefined
-  value.body = body
-  return value as CacheEntry
-}
-
-/** A cheap check of the fields every reader relies on; it is the cache-hit path. */
-function hasEntryShape(value: unknown): value is Omit<CacheEntry, 'body'> & { body?: Buffer } {
-  if (typeof value !== 'object' || value === null) return false
-  const e = value as Record<string, unknown>
-  return (
-    e.v === ENTRY_VERSION &&
-    typeof e.key === 'string' &&
-    typeof e.url === 'string' &&
-    typeof e.status === 'number' &&
-    Array.isArray(e.headers) &&
-    typeof e.createdAt === 'number' &&
-    (e.expires === null || typeof e.expires === 'number')
-  )
-}
-
 /** Create the parent directory and the file with mode 0600 before SQLite opens it. */
 function createPrivateFile(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })

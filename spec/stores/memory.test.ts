@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { entrySize } from '../../lib/entry.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../../lib/errors.js'
 import { MemoryStore, type MemoryStoreOptions } from '../../lib/stores/memory.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
@@ -23,9 +22,12 @@ describe('MemoryStore', () => {
     assert.equal(store.count(), 3)
   })
 
-  it('evicts least-recently-used entries past maxSize, counting entrySize()', () => {
+  it('evicts least-recently-used entries past maxSize, counting the packed size of each entry', () => {
     const body = new Uint8Array(1000)
-    const one = entrySize(makeEntry({ key: 'a', body }))
+    const probe = new MemoryStore()
+    probe.set('a', makeEntry({ key: 'a', body }))
+    const one = probe.size()
+    assert.ok(one > body.byteLength, 'the size counts the body and the metadata')
     const store = new MemoryStore({ maxSize: Math.floor(one * 3.5) })
     for (const key of ['a', 'b', 'c']) store.set(key, makeEntry({ key, body }))
     assert.equal(store.size(), one * 3)
@@ -52,11 +54,16 @@ describe('MemoryStore', () => {
     assert.deepEqual(keys(store), ['b', 'c'])
   })
 
-  it('returns the stored entry object itself', () => {
+  it('keeps a copy: changing the object given afterwards does not change what is stored', () => {
     const store = new MemoryStore()
-    const entry = makeEntry({ key: 'k' })
+    const entry = makeEntry({ key: 'k', status: 200 })
     store.set('k', entry)
-    assert.equal(store.get('k'), entry)
+    entry.status = 500
+    entry.body[0] = 42
+    const stored = store.get('k')
+    assert.equal(stored?.status, 200)
+    assert.notEqual(stored?.body[0], 42)
+    assert.equal(store.get('k'), stored, 'a hot entry is decoded once')
   })
 
   it('lists distinct URLs, and deletes expired and old entries', () => {
