@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { afterEach, describe, test } from 'node:test'
-import type { CacheOptions } from '../../lib/policy/settings.js'
+import { describe, test } from 'node:test'
 import { cacheInfo } from '../../lib/response.js'
 import type { Route } from '../helpers/origin.js'
-import { gate, type Setup, setup, waitFor } from './fixtures.js'
+import { gate, startPerTest, waitFor } from './fixtures.js'
 
-let current: Setup | undefined
-afterEach(async () => {
-  await current?.close()
-  current = undefined
-})
-async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
-  current = await setup(options, routes)
-  return current
-}
+const start = startPerTest()
 
 /** A route that holds its answer until the gate opens, then sends `body` in two chunks. */
 function held(opened: Promise<void>, body: string): Route {

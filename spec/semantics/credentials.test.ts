@@ -2,22 +2,12 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { REDACTED } from '../../lib/key.js'
-import type { CacheOptions } from '../../lib/policy/settings.js'
 import { cacheInfo } from '../../lib/response.js'
-import type { Route } from '../helpers/origin.js'
-import { route, type Setup, setup, storedEntries } from './fixtures.js'
+import { route, startPerTest, storedEntries } from './fixtures.js'
 
-let current: Setup | undefined
-afterEach(async () => {
-  await current?.close()
-  current = undefined
-})
-async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
-  current = await setup(options, routes)
-  return current
-}
+const start = startPerTest()
 
 /** Every byte of the SQLite database as it is on disk: the main file, its WAL and shared memory. */
 async function databaseBytes(dir: string): Promise<Buffer> {

@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { afterEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { DO_NOT_CACHE, NEVER_EXPIRE } from '../../lib/policy/expiration.js'
-import type { CacheOptions } from '../../lib/policy/settings.js'
 import type { CacheRequestInit } from '../../lib/request.js'
 import { cacheInfo } from '../../lib/response.js'
 import type { Route } from '../helpers/origin.js'
-import { type Setup, setup, status, validatedRoute } from './fixtures.js'
+import { type Setup, startPerTest, status, validatedRoute } from './fixtures.js'
 
 const S = 1000
 
-let current: Setup | undefined
-afterEach(async () => {
-  await current?.close()
-  current = undefined
-})
-async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
-  current = await setup(options, routes)
-  return current
-}
+const start = startPerTest()
 
 /** Fetches, reads the body, and returns the lifetime the entry got (ms), or `null` for never. */
 async function lifetimeOf(cachedFetch: Setup['cachedFetch'], url: string, init?: CacheRequestInit): Promise<number | null> {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
+import { afterEach } from 'node:test'
 import type { CacheEntry } from '../../lib/entry.js'
 import type { CacheOptions } from '../../lib/policy/settings.js'
 import { type CachedFetch, createCachedFetchWithClock } from '../../lib/session.js'
@@ -63,6 +64,19 @@ export async function setup(options: CacheOptions = {}, routes: Record<string, R
 }
 
 /** Reads a response's text and its cache metadata in one go. */
+/** A `start()` for one test file: each test's setup (cache and origin) is closed after the test. */
+export function startPerTest(): (options?: CacheOptions, routes?: Record<string, Route>) => Promise<Setup> {
+  let current: Setup | undefined
+  afterEach(async () => {
+    await current?.close()
+    current = undefined
+  })
+  return async (options, routes) => {
+    current = await setup(options, routes)
+    return current
+  }
+}
+
 export async function read(response: Response): Promise<string> {
   return response.text()
 }

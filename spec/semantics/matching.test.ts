@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { afterEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { REDACTED } from '../../lib/key.js'
-import type { CacheOptions } from '../../lib/policy/settings.js'
 import { cacheInfo } from '../../lib/response.js'
 import type { Route } from '../helpers/origin.js'
-import { type Setup, setup, storedEntries } from './fixtures.js'
+import { startPerTest, storedEntries } from './fixtures.js'
 
-let current: Setup | undefined
-afterEach(async () => {
-  await current?.close()
-  current = undefined
-})
-async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
-  current = await setup(options, routes)
-  return current
-}
+const start = startPerTest()
 
 /** Answers with the request's Accept / Accept-Language, and `Vary` as given. */
 function negotiating(vary: string): Route {

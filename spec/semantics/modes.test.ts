@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict'
-import { afterEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { NEVER_EXPIRE } from '../../lib/policy/expiration.js'
-import type { CacheOptions } from '../../lib/policy/settings.js'
 import type { CacheRequestInit } from '../../lib/request.js'
 import { cacheInfo } from '../../lib/response.js'
-import type { Route } from '../helpers/origin.js'
-import { route, type Setup, setup, status, validatedRoute } from './fixtures.js'
+import { route, startPerTest, status, validatedRoute } from './fixtures.js'
 
 const S = 1000
 
-let current: Setup | undefined
-afterEach(async () => {
-  await current?.close()
-  current = undefined
-})
-async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
-  current = await setup(options, routes)
-  return current
-}
+const start = startPerTest()
 
 describe('onlyIfCached, readOnly, disabled', () => {
   test('onlyIfCached: a miss is a 504 "Not Cached" and the origin is never asked', async () => {

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict'
-import { afterEach, describe, test } from 'node:test'
-import type { CacheOptions } from '../../lib/policy/settings.js'
+import { describe, test } from 'node:test'
 import { cacheInfo } from '../../lib/response.js'
-import type { Route } from '../helpers/origin.js'
-import { route, type Setup, setup, status, validatedRoute } from './fixtures.js'
+import { route, startPerTest, status, validatedRoute } from './fixtures.js'
 
 const S = 1000
 const LAST_MODIFIED = 'Wed, 01 Jan 2025 00:00:00 GMT'
 
-let current: Setup | undefined
-afterEach(async () => {
-  await current?.close()
-  current = undefined
-})
-async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
-  current = await setup(options, routes)
-  return current
-}
+const start = startPerTest()
 
 describe('conditional requests', () => {
   test('an expired entry with an ETag is revalidated with If-None-Match; the 304 serves the stored body', async () => {

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict'
-import { afterEach, describe, test } from 'node:test'
-import type { CacheOptions } from '../../lib/policy/settings.js'
+import { describe, test } from 'node:test'
 import { cacheInfo } from '../../lib/response.js'
 import type { Route } from '../helpers/origin.js'
-import { gate, route, type Setup, setup, status, validatedRoute, waitFor } from './fixtures.js'
+import { gate, route, type Setup, startPerTest, status, validatedRoute, waitFor } from './fixtures.js'
 
 const S = 1000
 
-let current: Setup | undefined
-afterEach(async () => {
-  await current?.close()
-  current = undefined
-})
-async function start(options?: CacheOptions, routes?: Record<string, Route>): Promise<Setup> {
-  current = await setup(options, routes)
-  return current
-}
+const start = startPerTest()
 
 /** Whether the stored entry is fresh again, asked without touching the origin. */
 async function isFresh(cachedFetch: Setup['cachedFetch'], url: string): Promise<boolean> {
