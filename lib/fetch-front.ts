@@ -430,6 +430,12 @@ function distribute(members: Member[], response: Response): void {
     response.body?.cancel().catch(() => {})
     return
   }
+  // The common case, one caller who cannot abort: the response as it is, no copy.
+  const only = taken[0]
+  if (taken.length === 1 && only && !only.signal) {
+    only.resolve(response)
+    return
+  }
   // The leader's info object is shared on purpose: it is filled in once the body is stored.
   const info = cacheInfo(response) ?? infoFor(undefined, Date.now(), false)
   const branches = response.body ? fanOut(response.body, taken.length) : []

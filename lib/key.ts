@@ -93,6 +93,8 @@ export function normalizeUrl(input: string, ignored: ReadonlySet<string>): strin
 
 /** Like `normalizeUrl`, but ignored parameters are kept with their value replaced: what is stored. */
 export function redactUrl(input: string, ignored: ReadonlySet<string>): string {
+  // Nothing to redact and no fragment: the URL as fetch normalized it (no second parse on each save).
+  if (ignored.size === 0 && !input.includes('#')) return input
   const url = new URL(input)
   url.hash = ''
   for (const name of new Set(url.searchParams.keys())) {
