@@ -394,7 +394,10 @@ function coalesced(call: Call): Promise<Response> {
     const started: Flight = { members: [], controller: new AbortController() }
     flight = started
     engine.inFlight.set(flightKey, started)
-    fromOrigin(call, undefined, undefined, started.controller.signal, call.plan.read ? 'miss' : 'request').then(
+    // A signal costs undici work on every request: wire one only when the leader can abort. Without
+    // it, callers who join later and all abort leave the request to finish (and be stored).
+    const signal = call.request.signal ? started.controller.signal : undefined
+    fromOrigin(call, undefined, undefined, signal, call.plan.read ? 'miss' : 'request').then(
       (response) => {
         engine.inFlight.delete(flightKey)
         distribute(started.members, response)
