@@ -3,7 +3,9 @@ import { type CacheEntry, ENTRY_VERSION } from './entry.js'
 import { StoreError } from './errors.js'
 import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from './key.js'
 import type { LiveSettings } from './live-settings.js'
+import { type CachePlan, decideWrite } from './policy/actions.js'
 import type { ResolvedSettings } from './policy/settings.js'
+import { mergeNotModified } from './revalidation.js'
 import { isPromise, type MaybePromise, type Store } from './stores/store.js'
 
 /** `NODE_DEBUG=fetch-cache`: one line per decision and why. */
@@ -213,6 +215,27 @@ export class Engine {
       this.report(error, 'write')
       return undefined
     }
+  }
+
+  /**
+   * RFC 9111 §4.3.4: the entry freshened by a 304 (new header fields, new expiry), stored again, or
+   * dropped when its new headers no longer allow storing it. Both fronts answer a 304 through here.
+   */
+  async renew(
+    plan: CachePlan,
+    entry: CacheEntry,
+    notModified: Headers,
+    requestTime: number,
+    responseTime: number,
+  ): Promise<{ entry: CacheEntry; stored: boolean }> {
+    const updated = mergeNotModified(entry, notModified, requestTime, responseTime)
+    const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
+    const decision = decideWrite(plan, facts, this.settings, responseTime)
+    const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
+    if (!plan.write) return { entry: renewed, stored: false }
+    if (decision.store) await this.update(renewed)
+    else await this.remove([entry.key])
+    return { entry: renewed, stored: decision.store }
   }
 
   /** Replaces an entry after revalidation (same key). */

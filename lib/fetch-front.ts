@@ -24,7 +24,7 @@ import {
   responseFromEntry,
   ttlSeconds,
 } from './response.js'
-import { freshenFromHead, mergeNotModified, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
+import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
 import { isPromise } from './stores/store.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
@@ -263,20 +263,8 @@ async function fromOrigin(
     // rfc: RFC 9111 §4.3.4: a 304 naming another strong validator does not describe what we hold:
     // ask again, unconditionally.
     if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal, fwd)
-    const updated = mergeNotModified(entry, response.headers, requestTime, responseTime)
-    const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
-    const decision = decideWrite(plan, facts, settings, responseTime)
-    const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
-    if (plan.write) {
-      if (decision.store) await engine.update(renewed)
-      else await engine.remove([entry.key])
-    }
-    return serveOrRefetch(call, renewed, responseTime, {
-      revalidated: true,
-      fwd,
-      fwdStatus: 304,
-      stored: plan.write && decision.store,
-    })
+    const renewed = await engine.renew(plan, entry, response.headers, requestTime, responseTime)
+    return serveOrRefetch(call, renewed.entry, responseTime, { revalidated: true, fwd, fwdStatus: 304, stored: renewed.stored })
   }
   if (entry && isOriginError(response.status, settings) && mayServeOnError(plan, entry, settings, responseTime)) {
     debug('origin %d, serving stale %s', response.status, call.request.url)

@@ -7,7 +7,7 @@ import { bodyDigest } from './key.js'
 import { type CachePlan, decideCached, decideWrite, isOriginError, mayServeOnError, planRequest } from './policy/actions.js'
 import { conditionalHeaders, currentAge } from './policy/freshness.js'
 import { bypassStatus, cacheStatus, decode, identityBody, ttlSeconds } from './response.js'
-import { freshenFromHead, mergeNotModified, notModifiedMatches, storableHeaders } from './revalidation.js'
+import { freshenFromHead, notModifiedMatches, storableHeaders } from './revalidation.js'
 
 type Handler = Dispatcher.DispatchHandler
 type Controller = Dispatcher.DispatchController
@@ -237,20 +237,10 @@ class StoringHandler implements Handler {
       return
     }
     if (this.#swap === 'revalidated' && entry) {
-      const updated = mergeNotModified(entry, new Headers(this.#headers), this.#requestTime, this.#responseTime)
-      const facts = {
-        status: entry.status,
-        headers: new Headers(updated.headers),
-        requestTime: this.#requestTime,
-        responseTime: this.#responseTime,
-      }
-      const decision = decideWrite(plan, facts, engine.settings, this.#responseTime)
-      const expires = decision.store ? decision.expires : this.#responseTime
-      const renewed: CacheEntry = { ...updated, createdAt: this.#responseTime, expires }
-      if (plan.write) await engine.update(renewed)
-      const ttl = ttlSeconds(renewed, this.#responseTime)
-      const status = cacheStatus({ fwd: 'stale', fwdStatus: 304, stored: true, ttl })
-      serve(this.#handler, renewed, keyed.method, this.#responseTime, status, controller)
+      const renewed = await engine.renew(plan, entry, new Headers(this.#headers), this.#requestTime, this.#responseTime)
+      const ttl = ttlSeconds(renewed.entry, this.#responseTime)
+      const status = cacheStatus({ fwd: 'stale', fwdStatus: 304, stored: renewed.stored, ttl })
+      serve(this.#handler, renewed.entry, keyed.method, this.#responseTime, status, controller)
       return
     }
     if (this.#swap === 'stale' && entry) {
