@@ -12,7 +12,7 @@ import {
   mayServeOnError,
   planRequest,
 } from './policy/actions.js'
-import { conditionalHeaders, currentAge, hasValidator } from './policy/freshness.js'
+import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from './policy/freshness.js'
 import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from './request.js'
 import {
   bypassStatus,
@@ -206,7 +206,7 @@ function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): 
   headers.push(['age', String(age)], ['cache-status', status])
   const info = infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false)
   const { request } = call
-  if (isConditional(request.headers) && satisfiesConditional(request.headers, entry)) {
+  if (isConditionalRequest(request.headers) && satisfiesConditional(request.headers, entry)) {
     // The caller already holds this representation: tell it so, without the body (RFC 9111 §4.3.2).
     const omitted = new Set(['content-length', 'content-encoding', 'content-type'])
     const init = { status: 304, statusText: 'Not Modified', headers: headers.filter(([name]) => !omitted.has(name)) }
@@ -258,7 +258,7 @@ async function fromOrigin(
   // RFC 9111 §4.3.4: a 304 to our conditional request freshens the stored entry, every time. An
   // origin that answers 304 to a plain request means the same (requests-cache: test_304_not_modified);
   // only a 304 to the caller's own conditional request is theirs to see.
-  if (response.status === 304 && entry && (conditional || !isConditional(call.request.headers))) {
+  if (response.status === 304 && entry && (conditional || !isConditionalRequest(call.request.headers))) {
     await response.body?.cancel()
     // rfc: RFC 9111 §4.3.4: a 304 naming another strong validator does not describe what we hold:
     // ask again, unconditionally.
@@ -285,15 +285,6 @@ async function fromOrigin(
 }
 
 /** Whether the caller made the request conditional itself (RFC 9110 §13.1). */
-function isConditional(headers: Headers): boolean {
-  return (
-    headers.has('if-none-match') ||
-    headers.has('if-modified-since') ||
-    headers.has('if-match') ||
-    headers.has('if-unmodified-since')
-  )
-}
-
 /** Passes an origin response to the caller, recording its body to store it when read to the end. */
 async function storeAndPass(
   call: Call,

@@ -4,13 +4,13 @@ import { type Directives, parseCacheControl } from './directives.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from './expiration.js'
 import {
   allowsHeuristics,
-  CONDITIONAL_REQUEST_HEADERS,
   conditionalHeaders,
   currentAge,
   explicitLifetime,
   hasValidator,
   heuristicLifetime,
   initialAge,
+  isConditionalRequest,
 } from './freshness.js'
 import type { RequestCacheOptions, ResolvedSettings } from './settings.js'
 
@@ -85,7 +85,7 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   // rfc: a request that carries its own validators is the caller's conditional request: it goes to the
   // origin as is and its answer (often a 304 for something we do not hold) is never stored, as Fetch
   // does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache fetch", step 15).
-  if (settings.cacheControl && CONDITIONAL_REQUEST_HEADERS.some((name) => facts.headers.has(name))) {
+  if (settings.cacheControl && isConditionalRequest(facts.headers)) {
     return { kind: 'bypass', reason: 'conditional request' }
   }
 

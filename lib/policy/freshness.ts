@@ -200,13 +200,18 @@ export function conditionalHeaders(headers: Headers): Record<string, string> {
 }
 
 /** The request header fields that make a request conditional (RFC 9110 §13.1). */
-export const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
+const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
   'if-match',
   'if-none-match',
   'if-modified-since',
   'if-unmodified-since',
   'if-range',
 ]
+
+/** Whether the caller made the request conditional itself. */
+export function isConditionalRequest(headers: Headers): boolean {
+  return CONDITIONAL_REQUEST_HEADERS.some((name) => headers.has(name))
+}
 
 /**
  * Whether two entity-tags match by the weak comparison of RFC 9110 §8.8.3.2 (the one
