@@ -1,8 +1,5 @@
 // The public surface of fetch-cache: everything users import comes from here (DESIGN §1).
 
-export type { Cache } from './cache.js'
-export type { CacheDeleteOptions, CacheFilter, ContainsQuery, InvalidEntry, StoredResponse } from './cache-query.js'
-export type { BodyEncoding, CacheEntry } from './entry.js'
 export {
   CorruptStoreError,
   FetchCacheError,
@@ -12,14 +9,26 @@ export {
   isFetchCacheError,
   StoreError,
 } from './errors.js'
-export type { FetchFunction } from './fetch-front.js'
-export { REDACTED } from './key.js'
-export { cacheInterceptor, clear, disabled, enabled, getCache, installCache, isInstalled, uninstallCache } from './patch.js'
+export type { FetchFunction } from './fronts/fetch.js'
+export { type CacheInfo, cacheInfo } from './fronts/response.js'
+export type { Cache } from './inspect/cache.js'
+export type { CacheDeleteOptions, CacheFilter, ContainsQuery, InvalidEntry, StoredResponse } from './inspect/query.js'
+export {
+  cacheInterceptor,
+  clear,
+  disabled,
+  enabled,
+  getCache,
+  installCache,
+  isInstalled,
+  uninstallCache,
+} from './install/patch.js'
+export { type CachedFetch, createCachedFetch } from './install/session.js'
+export type { CacheOptions, CacheSettings, KeyRequest, RequestCacheOptions, StoreOptions } from './options/settings.js'
 export { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type ExpireAfter, NEVER_EXPIRE } from './policy/expiration.js'
-export type { CacheOptions, CacheSettings, KeyRequest, RequestCacheOptions, StoreOptions } from './policy/settings.js'
-export type { CacheRequestInit, RequestCacheMode } from './request.js'
-export { type CacheInfo, cacheInfo } from './response.js'
-export { type CachedFetch, createCachedFetch } from './session.js'
+export type { CacheRequestInit, RequestCacheMode } from './request/from-fetch.js'
+export { REDACTED } from './request/key.js'
+export type { BodyEncoding, CacheEntry } from './stores/entry.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite.js'
 export type { MaybePromise, Store, StoreRecord } from './stores/store.js'

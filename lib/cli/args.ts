@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { CacheDeleteOptions } from '../cache-query.js'
-import { olderThanCutoff } from '../cache-query.js'
+import type { CacheDeleteOptions } from '../inspect/query.js'
+import { olderThanCutoff } from '../inspect/query.js'
 
 /** The file the CLI works on when `--db` is not given (the default `cacheName`, in the working directory). */
 export const DEFAULT_DB = 'http_cache.sqlite'

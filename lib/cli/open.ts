@@ -1,8 +1,8 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import Database from 'better-sqlite3'
-import { Cache } from '../cache.js'
-import { Engine } from '../engine.js'
-import { LiveSettings } from '../live-settings.js'
+import { Engine } from '../engine/engine.js'
+import { Cache } from '../inspect/cache.js'
+import { LiveSettings } from '../options/live.js'
 import { SCHEMA_VERSION, SqliteStore } from '../stores/sqlite.js'
 
 /** The cache file cannot be worked on (missing, not SQLite, not ours); exit status 1. */

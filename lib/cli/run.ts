@@ -1,5 +1,5 @@
-import type { Cache } from '../cache.js'
 import { isFetchCacheError } from '../errors.js'
+import type { Cache } from '../inspect/cache.js'
 import { type Command, parseCommandLine, USAGE, UsageError } from './args.js'
 import { CacheFileError, openCacheFile } from './open.js'
 

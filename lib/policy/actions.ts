@@ -1,6 +1,7 @@
-import type { CacheEntry } from '../entry.js'
-import type { RequestCacheMode } from '../request.js'
-import { type Directives, parseCacheControl } from './directives.js'
+import { type Directives, parseCacheControl } from '../http/cache-control.js'
+import type { RequestCacheOptions, ResolvedSettings } from '../options/settings.js'
+import type { RequestCacheMode } from '../request/from-fetch.js'
+import type { CacheEntry } from '../stores/entry.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from './expiration.js'
 import {
   allowsHeuristics,
@@ -12,7 +13,6 @@ import {
   initialAge,
   isConditionalRequest,
 } from './freshness.js'
-import type { RequestCacheOptions, ResolvedSettings } from './settings.js'
 
 /**
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,

@@ -1,5 +1,5 @@
-import type { CacheEntry } from '../entry.js'
-import { type Directives, MAX_DELTA_SECONDS } from './directives.js'
+import { type Directives, MAX_DELTA_SECONDS } from '../http/cache-control.js'
+import type { CacheEntry } from '../stores/entry.js'
 
 /**
  * Freshness arithmetic of RFC 9111 §4.2, and the validators of RFC 9110 §8.8 / §13. Pure: every

@@ -1,4 +1,4 @@
-import { type CacheEntry, ENTRY_VERSION } from '../entry.js'
+import { type CacheEntry, ENTRY_VERSION } from './entry.js'
 
 /**
  * How stores keep an entry: its metadata as JSON beside its body bytes. A row that does not decode

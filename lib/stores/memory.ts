@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import type { CacheEntry } from '../entry.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { pack, unpack } from './codec.js'
+import type { CacheEntry } from './entry.js'
 import { RecentEntries } from './recent-entries.js'
 import type { Store, StoreRecord } from './store.js'
 

@@ -1,7 +1,7 @@
 import { homedir, tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { StoreError } from '../errors.js'
-import type { StoreOptions } from '../policy/settings.js'
+import type { StoreOptions } from '../options/settings.js'
 import { MemoryStore } from './memory.js'
 import { SqliteStore } from './sqlite.js'
 import type { Store } from './store.js'

@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry.js'
+import type { CacheEntry } from './entry.js'
 
 /** A value, or a promise of it: stores may answer synchronously (SQLite, memory) or not (network). */
 export type MaybePromise<T> = T | Promise<T>

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry } from '../entry.js'
+import type { CacheEntry } from './entry.js'
 import type { Store, StoreRecord } from './store.js'
 
 /**

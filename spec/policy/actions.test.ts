@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { CacheEntry } from '../../lib/entry.js'
-import { LiveSettings } from '../../lib/live-settings.js'
+import { LiveSettings } from '../../lib/options/live.js'
+import type { CacheSettings, RequestCacheOptions, ResolvedSettings } from '../../lib/options/settings.js'
 import {
   type CachedAction,
   type CachePlan,
@@ -21,8 +21,8 @@ import {
   type WriteDecision,
 } from '../../lib/policy/actions.js'
 import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type Expiry, NEVER_EXPIRE } from '../../lib/policy/expiration.js'
-import type { CacheSettings, RequestCacheOptions, ResolvedSettings } from '../../lib/policy/settings.js'
-import type { RequestCacheMode } from '../../lib/request.js'
+import type { RequestCacheMode } from '../../lib/request/from-fetch.js'
+import type { CacheEntry } from '../../lib/stores/entry.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 
 const S = 1000

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { Engine, type KeyedRequest } from '../../lib/engine.js'
-import type { CacheEntry } from '../../lib/entry.js'
+import { Engine, type KeyedRequest } from '../../lib/engine/engine.js'
+import { mergeNotModified } from '../../lib/engine/revalidation.js'
+import { infoFor, responseFromEntry } from '../../lib/fronts/response.js'
+import { parseCacheControl } from '../../lib/http/cache-control.js'
 import type { CacheOptions } from '../../lib/index.js'
-import { LiveSettings } from '../../lib/live-settings.js'
+import { LiveSettings } from '../../lib/options/live.js'
+import type { CacheSettings } from '../../lib/options/settings.js'
 import { decideCached, decideWrite, mayServeOnError, planRequest } from '../../lib/policy/actions.js'
-import { parseCacheControl } from '../../lib/policy/directives.js'
 import {
   conditionalHeaders,
   currentAge,
@@ -16,9 +18,7 @@ import {
   parseAge,
   parseHttpDate,
 } from '../../lib/policy/freshness.js'
-import type { CacheSettings } from '../../lib/policy/settings.js'
-import { infoFor, responseFromEntry } from '../../lib/response.js'
-import { mergeNotModified } from '../../lib/revalidation.js'
+import type { CacheEntry } from '../../lib/stores/entry.js'
 import { MemoryStore } from '../../lib/stores/memory.js'
 import { fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { CacheOptions } from '../../lib/policy/settings.js'
-import { cacheInfo } from '../../lib/response.js'
-import { type CachedFetch, createCachedFetch } from '../../lib/session.js'
+import { cacheInfo } from '../../lib/fronts/response.js'
+import { type CachedFetch, createCachedFetch } from '../../lib/install/session.js'
+import type { CacheOptions } from '../../lib/options/settings.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 
 /**

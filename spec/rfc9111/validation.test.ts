@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { cacheInfo } from '../../lib/response.js'
+import { cacheInfo } from '../../lib/fronts/response.js'
 import { fromCache, get, httpDate, type Rig, rig } from './harness.js'
 
 describe('RFC 9111 §4.3 validation (cacheControl: true)', () => {

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { REDACTED } from '../../lib/key.js'
-import { cacheInfo } from '../../lib/response.js'
+import { cacheInfo } from '../../lib/fronts/response.js'
+import { REDACTED } from '../../lib/request/key.js'
 import { route, startPerTest, storedEntries } from './fixtures.js'
 
 const start = startPerTest()

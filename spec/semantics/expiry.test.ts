@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe, test } from 'node:test'
+import { cacheInfo } from '../../lib/fronts/response.js'
 import { DO_NOT_CACHE, NEVER_EXPIRE } from '../../lib/policy/expiration.js'
-import type { CacheRequestInit } from '../../lib/request.js'
-import { cacheInfo } from '../../lib/response.js'
+import type { CacheRequestInit } from '../../lib/request/from-fetch.js'
 import type { Route } from '../helpers/origin.js'
 import { type Setup, startPerTest, status, validatedRoute } from './fixtures.js'
 

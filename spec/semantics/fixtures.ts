@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { afterEach } from 'node:test'
-import type { CacheEntry } from '../../lib/entry.js'
-import type { CacheOptions } from '../../lib/policy/settings.js'
-import { type CachedFetch, createCachedFetchWithClock } from '../../lib/session.js'
+import { type CachedFetch, createCachedFetchWithClock } from '../../lib/install/session.js'
+import type { CacheOptions } from '../../lib/options/settings.js'
+import type { CacheEntry } from '../../lib/stores/entry.js'
 import { type Origin, type Route, startOrigin, tempDir } from '../helpers/origin.js'
 
 /** A clock the tests move by hand: the session's policy time, never the wall clock. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe, test } from 'node:test'
-import { REDACTED } from '../../lib/key.js'
-import { cacheInfo } from '../../lib/response.js'
+import { cacheInfo } from '../../lib/fronts/response.js'
+import { REDACTED } from '../../lib/request/key.js'
 import type { Route } from '../helpers/origin.js'
 import { startPerTest, storedEntries } from './fixtures.js'
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { cacheInfo } from '../../lib/fronts/response.js'
 import { NEVER_EXPIRE } from '../../lib/policy/expiration.js'
-import type { CacheRequestInit } from '../../lib/request.js'
-import { cacheInfo } from '../../lib/response.js'
+import type { CacheRequestInit } from '../../lib/request/from-fetch.js'
 import { route, startPerTest, status, validatedRoute } from './fixtures.js'
 
 const S = 1000

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { cacheInfo } from '../../lib/response.js'
+import { cacheInfo } from '../../lib/fronts/response.js'
 import { route, startPerTest, status, validatedRoute } from './fixtures.js'
 
 const S = 1000

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { cacheInfo } from '../../lib/response.js'
+import { cacheInfo } from '../../lib/fronts/response.js'
 import type { Route } from '../helpers/origin.js'
 import { gate, route, type Setup, startPerTest, status, validatedRoute, waitFor } from './fixtures.js'
 

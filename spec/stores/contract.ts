@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import type { CacheEntry } from '../../lib/entry.js'
+import type { CacheEntry } from '../../lib/stores/entry.js'
 import type { Store, StoreRecord } from '../../lib/stores/store.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 

@@ -5,10 +5,10 @@
  * run with --expose-gc).
  */
 import { pathToFileURL } from 'node:url'
-import { Engine, type KeyedRequest } from '../../../lib/engine.js'
-import { ENTRY_VERSION } from '../../../lib/entry.js'
+import { Engine, type KeyedRequest } from '../../../lib/engine/engine.js'
 import { createCachedFetch } from '../../../lib/index.js'
-import { LiveSettings } from '../../../lib/live-settings.js'
+import { LiveSettings } from '../../../lib/options/live.js'
+import { ENTRY_VERSION } from '../../../lib/stores/entry.js'
 import { MemoryStore } from '../../../lib/stores/memory.js'
 import { workerReady, workerResult } from '../../helpers/children.js'
 

@@ -1,11 +1,11 @@
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici'
-import { Cache } from './cache.js'
-import type { Engine } from './engine.js'
-import { createFetchFront, type FetchFunction } from './fetch-front.js'
-import { createInterceptor } from './interceptor.js'
-import { activeEngine, patchState } from './patch-state.js'
-import type { CacheOptions } from './policy/settings.js'
+import type { Engine } from '../engine/engine.js'
+import { createInterceptor } from '../fronts/dispatcher.js'
+import { createFetchFront, type FetchFunction } from '../fronts/fetch.js'
+import { Cache } from '../inspect/cache.js'
+import type { CacheOptions } from '../options/settings.js'
 import { createEngine } from './session.js'
+import { activeEngine, patchState } from './state.js'
 
 /**
  * Caches every `fetch()` and every undici request in the process: replaces `globalThis.fetch` and

@@ -1,8 +1,8 @@
+import { parseCacheControl } from '../http/cache-control.js'
+import { type CachePlan, decideWrite } from '../policy/actions.js'
+import { parseHttpDate } from '../policy/freshness.js'
+import type { CacheEntry } from '../stores/entry.js'
 import type { Engine } from './engine.js'
-import type { CacheEntry } from './entry.js'
-import { type CachePlan, decideWrite } from './policy/actions.js'
-import { parseCacheControl } from './policy/directives.js'
-import { parseHttpDate } from './policy/freshness.js'
 
 /**
  * Which response header fields are stored, and how a 304 (RFC 9111 §4.3.4) or a response to HEAD

@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { Cache } from './cache.js'
-import { Engine, warnOnce } from './engine.js'
-import { createFetchFront, type FetchFunction } from './fetch-front.js'
-import { LiveSettings } from './live-settings.js'
-import { uncachedDispatcher, underlyingFetch } from './patch-state.js'
-import { type CacheOptions, type CacheSettings, splitOptions } from './policy/settings.js'
-import { openStore } from './stores/open.js'
+import { Engine, warnOnce } from '../engine/engine.js'
+import { createFetchFront, type FetchFunction } from '../fronts/fetch.js'
+import { Cache } from '../inspect/cache.js'
+import { LiveSettings } from '../options/live.js'
+import { type CacheOptions, type CacheSettings, splitOptions } from '../options/settings.js'
+import { openStore } from '../stores/open.js'
+import { uncachedDispatcher, underlyingFetch } from './state.js'
 
 /** A fetch function with a cache of its own: requests-cache's `CachedSession`. */
 export interface CachedFetch extends FetchFunction {

@@ -1,4 +1,4 @@
-import { InvalidOptionValueError } from './errors.js'
+import { InvalidOptionValueError } from '../errors.js'
 import {
   type CacheSettings,
   DEFAULTS,
@@ -6,7 +6,7 @@ import {
   type ResolvedSettings,
   resolveSettings,
   validateSetting,
-} from './policy/settings.js'
+} from './settings.js'
 
 /**
  * The settings of one cache: a plain-looking object (`cachedFetch.settings.expireAfter = '5m'`) whose

@@ -1,3 +1,10 @@
+import type { Engine } from '../engine/engine.js'
+import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
+import { type ExpireAfter, expiresAt, parseExpireAfter } from '../policy/expiration.js'
+import { createKey, normalizeUrl, variantKey } from '../request/key.js'
+import type { CacheEntry } from '../stores/entry.js'
+import { entrySize } from '../stores/entry.js'
+import type { Store } from '../stores/store.js'
 import {
   type CacheDeleteOptions,
   type CacheFilter,
@@ -11,15 +18,8 @@ import {
   parseFilter,
   type StoredResponse,
   sameUrl,
-} from './cache-query.js'
-import type { Engine } from './engine.js'
-import type { CacheEntry } from './entry.js'
-import { entrySize } from './entry.js'
-import { InvalidOptionTypeError, InvalidOptionValueError } from './errors.js'
-import { createKey, normalizeUrl, variantKey } from './key.js'
-import { type ExpireAfter, expiresAt, parseExpireAfter } from './policy/expiration.js'
+} from './query.js'
 import { planRekey, type RekeyClaim } from './rekey.js'
-import type { Store } from './stores/store.js'
 
 /**
  * The inspection and maintenance API of one cache (`cachedFetch.cache`, `getCache()`): requests-cache's

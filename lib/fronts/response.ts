@@ -1,6 +1,6 @@
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
+import type { CacheEntry } from '../stores/entry.js'
 import { abortable, bytesStream } from './body.js'
-import type { CacheEntry } from './entry.js'
 
 /** What `cacheInfo(response)` tells about a response that passed through the cache. */
 export interface CacheInfo {

@@ -1,12 +1,12 @@
 import { debuglog } from 'node:util'
-import { type CacheEntry, ENTRY_VERSION } from './entry.js'
-import { StoreError } from './errors.js'
-import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from './key.js'
-import type { LiveSettings } from './live-settings.js'
-import { type CachePlan, decideWrite } from './policy/actions.js'
-import type { ResolvedSettings } from './policy/settings.js'
+import { StoreError } from '../errors.js'
+import type { LiveSettings } from '../options/live.js'
+import type { ResolvedSettings } from '../options/settings.js'
+import { type CachePlan, decideWrite } from '../policy/actions.js'
+import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from '../request/key.js'
+import { type CacheEntry, ENTRY_VERSION } from '../stores/entry.js'
+import { isPromise, type MaybePromise, type Store } from '../stores/store.js'
 import { mergeNotModified } from './revalidation.js'
-import { isPromise, type MaybePromise, type Store } from './stores/store.js'
 
 /** `NODE_DEBUG=fetch-cache`: one line per decision and why. */
 export const debug = debuglog('fetch-cache')

@@ -1,6 +1,4 @@
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
-import { FIELD_NAME } from '../key.js'
-import type { Store } from '../stores/store.js'
 import {
   compileUrlRules,
   type ExpireAfter,
@@ -9,7 +7,9 @@ import {
   parseExpireAfter,
   parseStaleLimit,
   type UrlRule,
-} from './expiration.js'
+} from '../policy/expiration.js'
+import { FIELD_NAME } from '../request/key.js'
+import type { Store } from '../stores/store.js'
 
 /** What `keyFn` receives: the request as the cache sees it. */
 export interface KeyRequest {

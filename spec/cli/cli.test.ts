@@ -6,12 +6,12 @@ import { dirname, join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { createCachedFetchWithClock } from '../lib/session.js'
-import { SqliteStore } from '../lib/stores/sqlite.js'
-import { type Origin, startOrigin, tempDir } from './helpers/origin.js'
+import { createCachedFetchWithClock } from '../../lib/install/session.js'
+import { SqliteStore } from '../../lib/stores/sqlite.js'
+import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const CLI = join(ROOT, 'lib', 'cli.ts')
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const CLI = join(ROOT, 'lib', 'cli', 'main.ts')
 const TSX = import.meta.resolve('tsx')
 
 interface Run {
@@ -289,7 +289,7 @@ describe('fetch-cache (the CLI)', () => {
       assert.match(await readFile(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/)
     })
 
-    it('compiles to a runnable dist/cli.js', {
+    it('compiles to a runnable dist/cli/main.js', {
       skip: !existsSync(join(ROOT, 'tsconfig.build.json')) && 'no tsconfig.build.json',
     }, async () => {
       // Built inside the repository (git-ignored .scratch/), so package.json and node_modules apply.
@@ -302,9 +302,9 @@ describe('fetch-cache (the CLI)', () => {
           60_000,
         )
         assert.equal(build.code, 0, build.stdout + build.stderr)
-        assert.match(await readFile(join(out, 'cli.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/)
+        assert.match(await readFile(join(out, 'cli', 'main.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/)
         await fill(['/built'], [])
-        const result = await run(process.execPath, [join(out, 'cli.js'), 'urls', '--db', db], dir)
+        const result = await run(process.execPath, [join(out, 'cli', 'main.js'), 'urls', '--db', db], dir)
         assert.equal(result.code, 0, result.stderr)
         assert.equal(result.stdout, `${origin.url}/built\n`)
       } finally {

@@ -1,13 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
+import { debug, type Engine, type KeyedRequest } from '../engine/engine.js'
+import { freshenFromHead, notModifiedMatches, storableHeaders } from '../engine/revalidation.js'
+import { type CachePlan, decideCached, decideWrite, isOriginError, mayServeOnError, planRequest } from '../policy/actions.js'
+import { conditionalHeaders, currentAge } from '../policy/freshness.js'
+import { bodyDigest } from '../request/key.js'
+import type { CacheEntry } from '../stores/entry.js'
 import { concat } from './body.js'
-import { debug, type Engine, type KeyedRequest } from './engine.js'
-import type { CacheEntry } from './entry.js'
-import { bodyDigest } from './key.js'
-import { type CachePlan, decideCached, decideWrite, isOriginError, mayServeOnError, planRequest } from './policy/actions.js'
-import { conditionalHeaders, currentAge } from './policy/freshness.js'
 import { bypassStatus, cacheStatus, decode, identityBody, ttlSeconds } from './response.js'
-import { freshenFromHead, notModifiedMatches, storableHeaders } from './revalidation.js'
 
 type Handler = Dispatcher.DispatchHandler
 type Controller = Dispatcher.DispatchController

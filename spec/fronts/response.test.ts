@@ -2,10 +2,18 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
-import { cachedResponse, cacheInfo, cacheStatus, identityBody, infoFor, responseFromEntry, ttlSeconds } from '../lib/response.js'
-import { createCachedFetch } from '../lib/session.js'
-import { makeEntry, T0 } from './helpers/entries.js'
-import { startOrigin, tempDir } from './helpers/origin.js'
+import {
+  cachedResponse,
+  cacheInfo,
+  cacheStatus,
+  identityBody,
+  infoFor,
+  responseFromEntry,
+  ttlSeconds,
+} from '../../lib/fronts/response.js'
+import { createCachedFetch } from '../../lib/install/session.js'
+import { makeEntry, T0 } from '../helpers/entries.js'
+import { startOrigin, tempDir } from '../helpers/origin.js'
 
 const info = infoFor(makeEntry(), T0, true)
 

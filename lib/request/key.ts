@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto'
-import { InvalidOptionValueError } from './errors.js'
-import type { ResolvedSettings } from './policy/settings.js'
+import { InvalidOptionValueError } from '../errors.js'
+import type { ResolvedSettings } from '../options/settings.js'
 
 /** Bumped when the key recipe changes, so old entries are re-keyed or missed, never misread. */
 export const KEY_VERSION = 1

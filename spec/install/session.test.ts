@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import { InvalidOptionTypeError, InvalidOptionValueError, isFetchCacheError } from '../lib/errors.js'
-import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE } from '../lib/policy/expiration.js'
-import { cacheInfo } from '../lib/response.js'
-import { createCachedFetch } from '../lib/session.js'
-import { startOrigin, tempDir } from './helpers/origin.js'
-import { route, type Setup, setup, status, validatedRoute } from './semantics/fixtures.js'
+import { InvalidOptionTypeError, InvalidOptionValueError, isFetchCacheError } from '../../lib/errors.js'
+import { cacheInfo } from '../../lib/fronts/response.js'
+import { createCachedFetch } from '../../lib/install/session.js'
+import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE } from '../../lib/policy/expiration.js'
+import { startOrigin, tempDir } from '../helpers/origin.js'
+import { route, type Setup, setup, status, validatedRoute } from '../semantics/fixtures.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND

@@ -1,11 +1,11 @@
 // What the inspection API (`Cache`) takes and gives: the shapes of its results, and the validation
 // of its options (a typed error naming the option and the value, before any row is touched).
 
-import type { CacheEntry } from './entry.js'
-import { InvalidOptionTypeError, InvalidOptionValueError } from './errors.js'
-import { normalizeUrl } from './key.js'
-import { isExpired } from './policy/actions.js'
-import { type ExpireAfter, parseExpireAfter } from './policy/expiration.js'
+import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
+import { isExpired } from '../policy/actions.js'
+import { type ExpireAfter, parseExpireAfter } from '../policy/expiration.js'
+import { normalizeUrl } from '../request/key.js'
+import type { CacheEntry } from '../stores/entry.js'
 
 /** One stored response, as `cache.responses()` and `cache.filter()` list it. */
 export interface StoredResponse {

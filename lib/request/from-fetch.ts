@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { InvalidOptionTypeError } from './errors.js'
+import { InvalidOptionTypeError } from '../errors.js'
+import type { RequestCacheOptions } from '../options/settings.js'
+import { validateRequestOptions } from '../options/settings.js'
+import { isPromise, type MaybePromise } from '../stores/store.js'
 import { bodyDigest } from './key.js'
-import type { RequestCacheOptions } from './policy/settings.js'
-import { validateRequestOptions } from './policy/settings.js'
-import { isPromise, type MaybePromise } from './stores/store.js'
 
 /** What `fetch(input, init)` asks for, read without consuming or rebuilding the caller's `Request`. */
 export interface ParsedRequest {

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidOptionValueError } from '../lib/errors.js'
+import { InvalidOptionValueError } from '../../lib/errors.js'
+import { LiveSettings } from '../../lib/options/live.js'
+import type { CacheSettings, ResolvedSettings } from '../../lib/options/settings.js'
 import {
   bodyDigest,
   createKey,
@@ -16,9 +18,7 @@ import {
   redactUrl,
   storedRequestHeaders,
   variantKey,
-} from '../lib/key.js'
-import { LiveSettings } from '../lib/live-settings.js'
-import type { CacheSettings, ResolvedSettings } from '../lib/policy/settings.js'
+} from '../../lib/request/key.js'
 
 const SECRET = 'test-secret'
 

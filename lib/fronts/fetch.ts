@@ -1,8 +1,6 @@
-import { abortable, fanOut, recordBody } from './body.js'
-import { debug, type Engine, type KeyedRequest } from './engine.js'
-import type { CacheEntry } from './entry.js'
-import { isFetchCacheError } from './errors.js'
-import { redactUrl } from './key.js'
+import { debug, type Engine, type KeyedRequest } from '../engine/engine.js'
+import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from '../engine/revalidation.js'
+import { isFetchCacheError } from '../errors.js'
 import {
   type CachePlan,
   decideCached,
@@ -11,9 +9,13 @@ import {
   isOriginError,
   mayServeOnError,
   planRequest,
-} from './policy/actions.js'
-import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from './policy/freshness.js'
-import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from './request.js'
+} from '../policy/actions.js'
+import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from '../policy/freshness.js'
+import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from '../request/from-fetch.js'
+import { redactUrl } from '../request/key.js'
+import type { CacheEntry } from '../stores/entry.js'
+import { isPromise } from '../stores/store.js'
+import { abortable, fanOut, recordBody } from './body.js'
 import {
   bypassStatus,
   type CacheInfo,
@@ -24,8 +26,6 @@ import {
   responseFromEntry,
   ttlSeconds,
 } from './response.js'
-import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
-import { isPromise } from './stores/store.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
 export type FetchFunction = (input: string | URL | Request, init?: CacheRequestInit) => Promise<Response>

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Dispatcher } from 'undici'
-import type { Cache } from './cache.js'
-import type { Engine } from './engine.js'
-import type { FetchFunction } from './fetch-front.js'
+import type { Engine } from '../engine/engine.js'
+import type { FetchFunction } from '../fronts/fetch.js'
+import type { Cache } from '../inspect/cache.js'
 
 /** What an `enabled()` / `disabled()` block says for everything awaited inside it. */
 export type Scope = { mode: 'on'; engine: Engine } | { mode: 'off' }

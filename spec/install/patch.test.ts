@@ -12,8 +12,8 @@ import {
   installCache,
   isInstalled,
   uninstallCache,
-} from '../lib/index.js'
-import { type Origin, startOrigin } from './helpers/origin.js'
+} from '../../lib/index.js'
+import { type Origin, startOrigin } from '../helpers/origin.js'
 
 const memory = { backend: 'memory' } as const
 
