@@ -53,7 +53,7 @@ export class Engine {
   readonly live: LiveSettings
   readonly now: () => number
   /** Keys with a background refresh running (stale-while-revalidate): one at a time per key. */
-  readonly refreshing = new Set<string>()
+  readonly #refreshing = new Set<string>()
   /** Identical misses in flight, for coalescing. */
   readonly inFlight = new Map<string, unknown>()
 
@@ -65,6 +65,32 @@ export class Engine {
 
   get settings(): ResolvedSettings {
     return this.live.resolved
+  }
+
+  /** Claims the one background refresh of a key; `false` when one is already running. */
+  startRefresh(baseKey: string): boolean {
+    if (this.#refreshing.has(baseKey)) return false
+    this.#refreshing.add(baseKey)
+    return true
+  }
+
+  endRefresh(baseKey: string): void {
+    this.#refreshing.delete(baseKey)
+  }
+
+  /** How many background refreshes are running. */
+  get refreshes(): number {
+    return this.#refreshing.size
+  }
+
+  /** A URL as debug output shows it: ignored parameters redacted, as in the store. Free when debug is off. */
+  redact(url: string): string {
+    if (!debug.enabled) return url
+    try {
+      return redactUrl(url, this.settings.ignored)
+    } catch {
+      return url
+    }
   }
 
   /** The base key of a request (before `Vary`). */

@@ -158,13 +158,16 @@ export function infoFor(
   }
 }
 
+/** Why a request went forward to the origin (RFC 9211 §2.2 `fwd`), when the cache took part. */
+export type Forwarded = 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale'
+
 /**
  * An RFC 9211 `Cache-Status` value, e.g. `fetch-cache; hit; ttl=42` or `fetch-cache; fwd=miss; stored`.
  * @see https://www.rfc-editor.org/rfc/rfc9211
  */
 export function cacheStatus(status: {
   hit?: boolean
-  fwd?: 'bypass' | 'method' | 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale' | undefined
+  fwd?: 'bypass' | 'method' | Forwarded | undefined
   fwdStatus?: number | undefined
   stored?: boolean
   ttl?: number | undefined

@@ -1,9 +1,10 @@
-import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import type { Engine } from '../engine/engine.js'
 import { createInterceptor } from '../fronts/dispatcher.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch.js'
 import { Cache } from '../inspect/cache.js'
 import type { CacheOptions } from '../options/settings.js'
+import { restoreSlots, wrapSlots } from './global-dispatcher.js'
 import { createEngine } from './session.js'
 import { activeEngine, patchState } from './state.js'
 
@@ -106,32 +107,26 @@ function applyPatch(): void {
   if (state.patch) return
   const fetchDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch')
   const originalFetch = globalThis.fetch as FetchFunction
-  const originalDispatcher = currentDispatcher()
-  // Once removed, this layer passes straight through to what it wrapped, for good: a wrapper someone
+  // Once removed, these layers pass straight through to what they wrapped, for good: a wrapper someone
   // put over ours keeps working, and a later install wraps anew without looping back into us.
   let active = true
   const engine = () => (active ? activeEngine() : undefined)
-  const wrapper = createFetchFront({
-    engine,
-    baseFetch: () => originalFetch,
-    dispatcher: () => (active ? originalDispatcher : undefined),
-  })
+  const wrapper = createFetchFront({ engine, baseFetch: () => originalFetch })
   Object.defineProperties(wrapper, {
     name: { value: originalFetch.name, configurable: true },
     length: { value: originalFetch.length, configurable: true },
   })
-  const dispatcher = originalDispatcher.compose(createInterceptor(engine))
+  const { saved, wrappers } = wrapSlots(engine)
   const deactivate = () => {
     active = false
   }
-  state.patch = { fetchDescriptor, originalFetch, wrapper, originalDispatcher, dispatcher, deactivate }
+  state.patch = { fetchDescriptor, originalFetch, wrapper, slots: saved, dispatchers: wrappers, deactivate }
   Object.defineProperty(globalThis, 'fetch', {
     value: wrapper,
     writable: fetchDescriptor?.writable ?? true,
     enumerable: fetchDescriptor?.enumerable ?? true,
     configurable: fetchDescriptor?.configurable ?? true,
   })
-  setGlobalDispatcher(dispatcher)
 }
 
 function removePatch(): void {
@@ -145,11 +140,5 @@ function removePatch(): void {
     if (patch.fetchDescriptor) Object.defineProperty(globalThis, 'fetch', patch.fetchDescriptor)
     else Reflect.deleteProperty(globalThis, 'fetch')
   }
-  if (getGlobalDispatcher() === patch.dispatcher) setGlobalDispatcher(patch.originalDispatcher)
-}
-
-/** The global dispatcher, created the way undici would if nothing set one yet. */
-function currentDispatcher(): Dispatcher {
-  const dispatcher = getGlobalDispatcher()
-  return dispatcher ?? new Agent()
+  restoreSlots(patch.slots, patch.dispatchers)
 }

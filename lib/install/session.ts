@@ -5,7 +5,7 @@ import { Cache } from '../inspect/cache.js'
 import { LiveSettings } from '../options/live.js'
 import { type CacheOptions, type CacheSettings, splitOptions } from '../options/settings.js'
 import { openStore } from '../stores/open.js'
-import { uncachedDispatcher, underlyingFetch } from './state.js'
+import { underlyingFetch } from './state.js'
 
 /** A fetch function with a cache of its own: requests-cache's `CachedSession`. */
 export interface CachedFetch extends FetchFunction {
@@ -53,7 +53,6 @@ export function createCachedFetchWithClock(options: CacheOptions | undefined, no
   const front = createFetchFront({
     engine: () => (disabled.getStore() === true ? undefined : engine),
     baseFetch: underlyingFetch,
-    dispatcher: uncachedDispatcher,
   })
   const cachedFetch = Object.defineProperties(front, {
     cache: { value: new Cache(engine, owned), enumerable: true },

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Dispatcher } from 'undici'
 import type { Engine } from '../engine/engine.js'
 import type { FetchFunction } from '../fronts/fetch.js'
 import type { Cache } from '../inspect/cache.js'
+import type { CachingDispatcher, SlotState } from './global-dispatcher.js'
 
 /** What an `enabled()` / `disabled()` block says for everything awaited inside it. */
 export type Scope = { mode: 'on'; engine: Engine } | { mode: 'off' }
@@ -24,8 +24,10 @@ export interface PatchState {
         fetchDescriptor: PropertyDescriptor | undefined
         originalFetch: FetchFunction
         wrapper: FetchFunction
-        originalDispatcher: Dispatcher
-        dispatcher: Dispatcher
+        /** What the two global dispatcher slots held before. */
+        slots: SlotState
+        /** Our layers in them. */
+        dispatchers: readonly CachingDispatcher[]
         /** Turns the layers into pass-throughs, for when they cannot be unlinked. */
         deactivate(): void
       }
@@ -56,9 +58,4 @@ export function activeEngine(): Engine | undefined {
 /** The fetch that reaches the network: the original when the patch is on, else the current global. */
 export function underlyingFetch(): FetchFunction {
   return patchState().patch?.originalFetch ?? (globalThis.fetch as FetchFunction)
-}
-
-/** The dispatcher that does not cache (the one before the patch), or `undefined` to use the global one. */
-export function uncachedDispatcher(): Dispatcher | undefined {
-  return patchState().patch?.originalDispatcher
 }

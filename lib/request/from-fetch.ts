@@ -109,19 +109,15 @@ async function formDigest(form: FormData, ignored: ReadonlySet<string>): Promise
 }
 
 /**
- * `init` without the cache's own fields, plus a dispatcher. Cache modes never reach undici: it would
- * turn them into `Cache-Control` / `Pragma` request headers (Fetch §4.5), so a `Request` carrying a
- * mode gets `cache: 'default'` (which overrides it without touching its body).
+ * `init` without the cache's own fields. Cache modes never reach undici: it would turn them into
+ * `Cache-Control` / `Pragma` request headers (Fetch §4.5), so a `Request` carrying a mode gets
+ * `cache: 'default'` (which overrides it without touching its body). The caller's `dispatcher` stays.
  */
-export function originInit(
-  init: CacheRequestInit | undefined,
-  dispatcher: unknown,
-  input?: string | URL | Request,
-): RequestInit | undefined {
+export function originInit(init: CacheRequestInit | undefined, input?: string | URL | Request): RequestInit | undefined {
   const modeInRequest = input instanceof Request && input.cache !== 'default'
-  if (init === undefined && dispatcher === undefined && !modeInRequest) return undefined
+  if (init === undefined && !modeInRequest) return undefined
+  if (init !== undefined && init.cache === undefined && init.cacheOptions === undefined && !modeInRequest) return init
   const { cache: _cache, cacheOptions: _options, ...rest } = init ?? {}
-  if (dispatcher !== undefined) (rest as { dispatcher?: unknown }).dispatcher = dispatcher
   if (modeInRequest) (rest as { cache?: string }).cache = 'default'
   return rest
 }

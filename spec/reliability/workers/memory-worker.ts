@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     samples,
     afterClear,
     inFlight: engine.inFlight.size,
-    refreshing: engine.refreshing.size,
+    refreshing: engine.refreshes,
   } satisfies MemoryWorkerResult)
 }
 

@@ -1,0 +1,468 @@
+import { abortable, fanOut, recordBody } from '../fronts/body.js'
+import {
+  bypassStatus,
+  type CacheInfo,
+  cachedResponse,
+  cacheStatus,
+  decode,
+  type Forwarded,
+  infoFor,
+  ttlSeconds,
+} from '../fronts/response.js'
+import type { RequestCacheOptions } from '../options/settings.js'
+import {
+  type CachePlan,
+  decideCached,
+  decideWrite,
+  isExpired,
+  isOriginError,
+  mayServeOnError,
+  planRequest,
+} from '../policy/actions.js'
+import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from '../policy/freshness.js'
+import type { RequestCacheMode } from '../request/from-fetch.js'
+import { redactUrl } from '../request/key.js'
+import type { CacheEntry } from '../stores/entry.js'
+import { isPromise, type MaybePromise } from '../stores/store.js'
+import { debug, type Engine, type KeyedRequest } from './engine.js'
+import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
+
+/**
+ * The one request flow both fronts share (lib/README.md, "The exchange"): given a request, it decides
+ * (serve a stored entry, forward with conditions, generate a 504), calls the front's `forward` when the
+ * origin is needed, decides again on the answer (pass it on and store it, serve the stored entry after
+ * a 304 or a failure stale-if-error covers, ask again unconditionally) and says what the caller gets as
+ * an `Outcome`. The fronts only turn outcomes into a `Response` or into handler calls.
+ */
+
+/** A request as the exchange sees it, whichever front it came through. */
+export interface CacheRequest {
+  method: string
+  /** The URL as it will be sent. */
+  url: string
+  headers: Headers
+  /** `undefined` when the body cannot be keyed without consuming it (a stream). */
+  bodyDigest: string | undefined
+  /** Fetch's `init.cache`. */
+  mode: RequestCacheMode | undefined
+  options: RequestCacheOptions
+  signal: AbortSignal | undefined
+  /** Why the front keeps the cache out of this request (e.g. a `Host` header naming another host). */
+  bypass?: string | undefined
+}
+
+/** The origin's answer, as the front hands it over. */
+export interface OriginResponse {
+  status: number
+  statusText: string
+  headers: Headers
+  body: ReadableStream<Uint8Array> | null
+  /** Whether `body` is already without content-coding (fetch decodes; a dispatcher does not). */
+  decoded: boolean
+  /** The response URL (after redirects, for fetch). */
+  url: string
+  redirected: boolean
+  type?: Response['type']
+  /** The fetch front's `Response`, which `filter` receives as it is. */
+  source?: Response
+}
+
+/** Sends the request to the origin, with `conditional` header fields added when given. */
+export type Forward = (
+  conditional: Record<string, string> | undefined,
+  signal: AbortSignal | undefined,
+) => Promise<OriginResponse>
+
+/** What the caller gets. */
+export type Outcome =
+  | {
+      kind: 'entry'
+      entry: CacheEntry
+      /** The stored header fields as served (`Age` and `Cache-Status` set). */
+      headers: [string, string][]
+      info: CacheInfo
+      /** The caller's own conditional request is satisfied: answer 304 without a body (RFC 9111 §4.3.2). */
+      notModified: boolean
+    }
+  | { kind: 'origin'; response: OriginResponse; cacheStatus: string; info: CacheInfo }
+  | { kind: 'generated'; status: number; statusText: string; body: string; cacheStatus: string; info: CacheInfo }
+
+/** One request the cache takes part in. */
+interface Call {
+  engine: Engine
+  request: CacheRequest
+  keyed: KeyedRequest
+  plan: CachePlan
+  forward: Forward
+}
+
+/**
+ * Runs one request through the cache. Synchronous for a fresh hit from a synchronous store, so a hit
+ * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error.
+ */
+export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
+  const settings = engine.settings
+  const plan = request.bypass
+    ? ({ kind: 'bypass', reason: request.bypass } as const)
+    : planRequest(
+        {
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+          mode: request.mode,
+          options: request.options,
+          unkeyableBody: request.bodyDigest === undefined,
+        },
+        settings,
+      )
+  if (plan.kind === 'bypass') {
+    debug('bypass %s %s: %s', request.method, engine.redact(request.url), plan.reason)
+    return bypass(engine, request, forward, plan.reason)
+  }
+  let keyed: KeyedRequest
+  try {
+    const bodyDigest = request.bodyDigest as string
+    keyed = {
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      bodyDigest,
+      baseKey: engine.keyFor(request.method, request.url, request.headers, bodyDigest),
+    }
+  } catch (error) {
+    engine.report(error, 'key')
+    return bypass(engine, request, forward, 'key failed')
+  }
+  const call: Call = { engine, request, keyed, plan, forward }
+  if (!plan.read) return decide(call, undefined)
+  const found = engine.lookupFor(keyed)
+  return isPromise(found) ? found.then((entry) => decide(call, entry)) : decide(call, found)
+}
+
+function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome> {
+  const { engine, plan, request } = call
+  const now = engine.now()
+  const action = decideCached(plan, entry, engine.settings, now)
+  debug('%s %s: %s', request.method, engine.redact(request.url), action.kind)
+  switch (action.kind) {
+    case 'serve':
+      return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
+    case 'serve-stale-and-refresh':
+      if (plan.write) refreshInBackground(call, entry as CacheEntry) // readOnly could not store the refresh
+      return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
+    case 'not-cached':
+      return {
+        kind: 'generated',
+        status: 504,
+        statusText: 'Not Cached',
+        body: 'Not Cached',
+        cacheStatus: cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }),
+        info: infoFor(undefined, now, false),
+      }
+    case 'revalidate':
+      return fromOrigin(call, entry, action.headers, request.signal, forwardReason(call, entry, now))
+    case 'fetch':
+      if (!entry && engine.settings.coalesce) return coalesced(call)
+      return fromOrigin(call, entry, undefined, request.signal, forwardReason(call, entry, now))
+    default:
+      return action satisfies never
+  }
+}
+
+/** Why a request went to the origin (RFC 9211 §2.2 `fwd`): not read, a fresh entry revalidated on request, stale, or a miss. */
+function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): Forwarded {
+  if (!call.plan.read || (entry && !isExpired(entry, now))) return 'request'
+  return entry ? 'stale' : 'miss'
+}
+
+/** The request goes past the cache; a successful unsafe method still invalidates (RFC 9111 §4.4). */
+async function bypass(engine: Engine, request: CacheRequest, forward: Forward, reason: string): Promise<Outcome> {
+  const response = await forward(undefined, request.signal)
+  await engine.invalidateAfter(request, response.status, response.headers)
+  // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
+  const status = bypassStatus(reason, response.status, engine.settings.cacheControl !== false)
+  return { kind: 'origin', response, cacheStatus: status, info: infoFor(undefined, engine.now(), false) }
+}
+
+interface ServeHow {
+  stale?: boolean
+  revalidated?: boolean
+  detail?: string
+  fwd?: Forwarded
+  fwdStatus?: number
+  stored?: boolean
+}
+
+/** Serves a stored entry; one that cannot be served (say, an unknown content-coding) is dropped and fetched anew. */
+function serveOrRefetch(call: Call, entry: CacheEntry, now: number, how: ServeHow): MaybePromise<Outcome> {
+  try {
+    return serveEntry(call, entry, now, how)
+  } catch (error) {
+    call.engine.report(error, 'decode')
+    return Promise.resolve(call.engine.remove([entry.key])).then(() =>
+      fromOrigin(call, undefined, undefined, call.request.signal, 'miss'),
+    )
+  }
+}
+
+function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): Outcome {
+  const age = Math.floor(currentAge(entry, now) / 1000)
+  const ttl = ttlSeconds(entry, now)
+  const status =
+    how.fwd === undefined
+      ? cacheStatus({ hit: true, ttl, detail: how.detail })
+      : cacheStatus({ fwd: how.fwd, fwdStatus: how.fwdStatus, stored: how.stored ?? false, ttl, detail: how.detail })
+  const headers: [string, string][] = []
+  for (const pair of entry.headers) if (pair[0] !== 'age' && pair[0] !== 'cache-status') headers.push(pair)
+  headers.push(['age', String(age)], ['cache-status', status])
+  // Throws for an entry whose body cannot be decoded: the caller drops it and fetches anew.
+  if (entry.encoding !== 'identity') decode(entry.body, entry.headers.find(([name]) => name === 'content-encoding')?.[1])
+  const { headers: requestHeaders } = call.request
+  const notModified = isConditionalRequest(requestHeaders) && satisfiesConditional(requestHeaders, entry)
+  return {
+    kind: 'entry',
+    entry,
+    headers,
+    info: infoFor(entry, now, true, how.revalidated ?? false, how.stale ?? false),
+    notModified,
+  }
+}
+
+/**
+ * Sends the request to the origin (conditionally when `conditional` is given) and decides on the
+ * answer. A 304 refreshes `entry`; a failure falls back to `entry` when stale-if-error allows.
+ */
+async function fromOrigin(
+  call: Call,
+  entry: CacheEntry | undefined,
+  conditional: Record<string, string> | undefined,
+  signal: AbortSignal | undefined,
+  fwd: Forwarded,
+): Promise<Outcome> {
+  const { engine, plan } = call
+  const requestTime = engine.now()
+  let response: OriginResponse
+  try {
+    response = await call.forward(conditional, signal)
+  } catch (error) {
+    const now = engine.now()
+    if (entry && !signal?.aborted && mayServeOnError(plan, entry, engine.settings, now)) {
+      debug('network error, serving stale %s: %s', engine.redact(call.request.url), error)
+      return serveOrRefetch(call, entry, now, { stale: isExpired(entry, now), detail: 'stale-if-error', fwd })
+    }
+    throw error
+  }
+  const responseTime = engine.now()
+  const settings = engine.settings
+
+  // RFC 9111 §4.3.4: a 304 to our conditional request freshens the stored entry, every time. An
+  // origin that answers 304 to a plain request means the same (requests-cache: test_304_not_modified);
+  // only a 304 to the caller's own conditional request is theirs to see.
+  if (response.status === 304 && entry && (conditional || !isConditionalRequest(call.request.headers))) {
+    await discard(response)
+    // rfc: RFC 9111 §4.3.4: a 304 naming another strong validator does not describe what we hold:
+    // ask again, unconditionally.
+    if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal, fwd)
+    const renewed = await engine.renew(plan, entry, response.headers, requestTime, responseTime)
+    return serveOrRefetch(call, renewed.entry, responseTime, { revalidated: true, fwd, fwdStatus: 304, stored: renewed.stored })
+  }
+  if (entry && isOriginError(response.status, settings) && mayServeOnError(plan, entry, settings, responseTime)) {
+    debug('origin %d, serving stale %s', response.status, engine.redact(call.request.url))
+    await discard(response)
+    const how = { stale: isExpired(entry, responseTime), detail: 'stale-if-error', fwd, fwdStatus: response.status }
+    return serveOrRefetch(call, entry, responseTime, how)
+  }
+  // rfc: a HEAD answered by the origin while we hold a GET response: refresh that response (RFC 9111 §4.3.5).
+  if (entry && call.keyed.method === 'HEAD' && entry.method === 'GET') {
+    if (response.status === 200 && plan.write) {
+      await freshenFromHead(engine, plan, entry, response.headers, requestTime, responseTime)
+    }
+    const status = cacheStatus({ fwd, fwdStatus: response.status })
+    return { kind: 'origin', response, cacheStatus: status, info: infoFor(undefined, responseTime, false) }
+  }
+  // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
+  await engine.invalidateAfter(call.request, response.status, response.headers)
+  return storeAndPass(call, response, requestTime, responseTime, fwd)
+}
+
+/** Cancels a body nobody will read. */
+async function discard(response: OriginResponse): Promise<void> {
+  await response.body?.cancel().catch(() => {})
+}
+
+/** Passes an origin response on, recording its body to store it once it has ended. */
+function storeAndPass(call: Call, response: OriginResponse, requestTime: number, responseTime: number, fwd: Forwarded): Outcome {
+  const { engine, keyed, plan } = call
+  const settings = engine.settings
+  const decision = decideWrite(
+    plan,
+    { status: response.status, headers: response.headers, requestTime, responseTime, redirected: response.redirected },
+    settings,
+    responseTime,
+  )
+  let store = decision.store
+  let reason = decision.store ? 'storing' : decision.reason
+  if (store && settings.filter) {
+    try {
+      store = settings.filter(filterView(response)) !== false
+    } catch (error) {
+      engine.report(error, 'filter')
+      store = false
+    }
+    if (!store) reason = 'filtered'
+  }
+  if (store && Number(response.headers.get('content-length') ?? 0) > settings.maxEntrySize) {
+    store = false
+    reason = 'larger than maxEntrySize'
+  }
+  debug('origin %d for %s: %s', response.status, engine.redact(keyed.url), reason)
+  const ttl =
+    store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
+  const status = cacheStatus({ fwd, fwdStatus: response.status, stored: store, ttl })
+  const info: CacheInfo = infoFor(undefined, responseTime, false)
+  if (!store || !decision.store) return { kind: 'origin', response, cacheStatus: status, info }
+  const expires = decision.expires
+  const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
+  const save = async (raw: Uint8Array) => {
+    let body: Uint8Array
+    try {
+      body = decode(raw, coding)
+    } catch (error) {
+      engine.report(error, 'decode')
+      return
+    }
+    const saved = await engine.save(keyed, {
+      responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
+      status: response.status,
+      statusText: response.statusText,
+      headers: storableHeaders(response.headers, settings.cacheControl !== false),
+      redirected: response.redirected,
+      body,
+      encoding: 'identity',
+      requestTime,
+      responseTime,
+      createdAt: responseTime,
+      expires,
+    })
+    // The caller's response learns its entry once stored.
+    if (saved) Object.assign(info, infoFor(saved, responseTime, false))
+  }
+  if (!response.body) {
+    void save(new Uint8Array(0))
+    return { kind: 'origin', response, cacheStatus: status, info }
+  }
+  const recorded = { ...response, body: recordBody(response.body, settings.maxEntrySize, save) }
+  return { kind: 'origin', response: recorded, cacheStatus: status, info }
+}
+
+/** What `filter` receives: the fetched `Response`, or one with the origin's status, headers and URL (no body). */
+function filterView(response: OriginResponse): Response {
+  if (response.source) return response.source
+  const init = { status: Math.min(Math.max(response.status, 200), 599), statusText: '', headers: response.headers }
+  return cachedResponse(null, init, { url: response.url, redirected: response.redirected }, infoFor(undefined, 0, false))
+}
+
+interface Member {
+  resolve(outcome: Outcome): void
+  reject(error: unknown): void
+  signal: AbortSignal | undefined
+}
+
+interface Flight {
+  members: Member[]
+  controller: AbortController
+}
+
+/**
+ * Identical concurrent misses share one origin request. Each caller gets its own body; a caller that
+ * aborts leaves without failing the others; the origin request is aborted only when all have left.
+ */
+function coalesced(call: Call): Promise<Outcome> {
+  const { engine, keyed } = call
+  const flightKey = `${keyed.baseKey}\n${JSON.stringify([...keyed.headers])}`
+  let flight = engine.inFlight.get(flightKey) as Flight | undefined
+  if (!flight) {
+    const started: Flight = { members: [], controller: new AbortController() }
+    flight = started
+    engine.inFlight.set(flightKey, started)
+    // A signal costs undici work on every request: wire one only when the leader can abort. Without
+    // it, callers who join later and all abort leave the request to finish (and be stored).
+    const signal = call.request.signal ? started.controller.signal : undefined
+    fromOrigin(call, undefined, undefined, signal, call.plan.read ? 'miss' : 'request').then(
+      (outcome) => {
+        engine.inFlight.delete(flightKey)
+        distribute(started.members, outcome)
+      },
+      (error) => {
+        engine.inFlight.delete(flightKey)
+        for (const member of started.members.splice(0)) member.reject(error)
+      },
+    )
+  }
+  const joined = flight
+  const signal = call.request.signal
+  return new Promise<Outcome>((resolve, reject) => {
+    const member: Member = { resolve, reject, signal }
+    joined.members.push(member)
+    signal?.addEventListener(
+      'abort',
+      () => {
+        const index = joined.members.indexOf(member)
+        if (index === -1) return // already has its response; its body handles the abort
+        joined.members.splice(index, 1)
+        reject(signal.reason)
+        if (joined.members.length === 0) joined.controller.abort(signal.reason)
+      },
+      { once: true },
+    )
+  })
+}
+
+function distribute(members: Member[], outcome: Outcome): void {
+  const taken = members.splice(0)
+  if (outcome.kind !== 'origin') {
+    for (const member of taken) member.resolve(outcome)
+    return
+  }
+  const { response } = outcome
+  if (taken.length === 0) {
+    void discard(response)
+    return
+  }
+  // The common case, one caller who cannot abort: the response as it is, no copy.
+  const only = taken[0]
+  if (taken.length === 1 && only && !only.signal) {
+    only.resolve(outcome)
+    return
+  }
+  // The leader's info object is shared on purpose: it is filled in once the body is stored.
+  const branches = response.body ? fanOut(response.body, taken.length) : []
+  taken.forEach((member, i) => {
+    let body: ReadableStream<Uint8Array> | null = branches[i] ?? null
+    if (body && member.signal) body = abortable(body, member.signal)
+    member.resolve({ ...outcome, response: { ...response, body } })
+  })
+}
+
+/**
+ * stale-while-revalidate: refresh the entry off the caller's path (never with the caller's
+ * AbortSignal: the caller has its answer already), one refresh per key at a time.
+ */
+function refreshInBackground(call: Call, entry: CacheEntry): void {
+  const { engine, keyed } = call
+  if (!engine.startRefresh(keyed.baseKey)) return
+  const headers = new Headers(entry.headers)
+  const conditional = hasValidator(headers) ? conditionalHeaders(headers) : undefined
+  const background: Call = { ...call, request: { ...call.request, signal: undefined } }
+  fromOrigin(background, entry, conditional, undefined, 'stale')
+    .then((outcome) => (outcome.kind === 'origin' ? drain(outcome.response.body) : undefined))
+    .catch((error) => debug('background refresh of %s failed: %s', engine.redact(keyed.url), error))
+    .finally(() => engine.endRefresh(keyed.baseKey))
+}
+
+/** Reads a body to its end (storing it as a side effect of recording) without keeping it. */
+async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
+  if (!body) return
+  const reader = body.getReader()
+  for (;;) if ((await reader.read()).done) return
+}
