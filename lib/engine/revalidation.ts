@@ -9,8 +9,23 @@ import type { Engine } from './engine.js'
  * (§4.3.5) updates a stored response's fields (§3.2).
  */
 
-/** Hop-by-hop fields (RFC 9110 §7.6.1) and `set-cookie` (a credential of its own): never stored (§3.1). */
-const NEVER_STORED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'set-cookie'])
+/**
+ * Never stored (§3.1): hop-by-hop fields (RFC 9110 §7.6.1), the proxy authentication fields, and
+ * `set-cookie` / the obsolete `set-cookie2` (credentials of their own).
+ */
+const NEVER_STORED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authentication-info',
+  'proxy-authorization',
+  'set-cookie',
+  'set-cookie2',
+])
 
 /**
  * Fields a newer response never overwrites in a stored one (§3.2): those never stored, the

@@ -39,7 +39,7 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
     if (parsed.signal?.aborted) throw parsed.signal.reason
     const request: CacheRequest = {
       ...parsed,
-      bypass: bypassReason(input, init),
+      bypass: bypassReason(parsed.url, input, init),
       bodyDigest: partitioned(parsed.bodyDigest, input, init),
     }
     const outcome = exchange(engine, request, (conditional, signal) =>
@@ -49,8 +49,12 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
   }
 }
 
-/** `integrity` is checked by fetch on the body it reads, so such a request reads the origin's. */
-function bypassReason(input: string | URL | Request, init: CacheRequestInit | undefined): string | undefined {
+/**
+ * Requests the cache stays out of: URLs that are not `http:` or `https:` (a `blob:` URL outlives its
+ * revocation if stored), and `integrity`, which fetch checks on the body it reads from the origin.
+ */
+function bypassReason(url: string, input: string | URL | Request, init: CacheRequestInit | undefined): string | undefined {
+  if (!url.startsWith('http:') && !url.startsWith('https:')) return 'not an http(s) URL'
   return init?.integrity || (input instanceof Request && input.integrity) ? 'integrity' : undefined
 }
 
