@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
-import { afterEach, beforeEach, describe, it } from 'node:test'
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { createCachedFetchWithClock } from '../../lib/install/session.js'
@@ -289,12 +289,12 @@ describe('fetch-cache (the CLI)', () => {
       assert.match(await readFile(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/)
     })
 
-    it('compiles to a runnable dist/cli/main.js', {
+    describe('built with tsconfig.build.json', {
       skip: !existsSync(join(ROOT, 'tsconfig.build.json')) && 'no tsconfig.build.json',
-    }, async () => {
-      // Built inside the repository (git-ignored .scratch/), so package.json and node_modules apply.
+    }, () => {
+      // Built once inside the repository (git-ignored .scratch/), so package.json and node_modules apply.
       const out = join(ROOT, '.scratch', `cli-build-${process.pid}`)
-      try {
+      before(async () => {
         const build = await run(
           process.execPath,
           [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
@@ -302,14 +302,27 @@ describe('fetch-cache (the CLI)', () => {
           60_000,
         )
         assert.equal(build.code, 0, build.stdout + build.stderr)
+      })
+      after(() => rm(out, { recursive: true, force: true }))
+
+      it('compiles to a runnable dist/cli/main.js', async () => {
         assert.match(await readFile(join(out, 'cli', 'main.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/)
         await fill(['/built'], [])
         const result = await run(process.execPath, [join(out, 'cli', 'main.js'), 'urls', '--db', db], dir)
         assert.equal(result.code, 0, result.stderr)
         assert.equal(result.stdout, `${origin.url}/built\n`)
-      } finally {
-        await rm(out, { recursive: true, force: true })
-      }
+      })
+
+      it('ships source maps that carry the TypeScript they point at (lib/ is not in the tarball)', async () => {
+        const maps = (await readdir(out, { recursive: true })).filter((file) => file.endsWith('.js.map'))
+        assert.ok(maps.length > 10, `only ${maps.length} maps`)
+        for (const file of maps) {
+          const map = JSON.parse(await readFile(join(out, file), 'utf8')) as { sources: string[]; sourcesContent?: string[] }
+          assert.equal(map.sources.length, 1, file)
+          const source = join(ROOT, 'lib', file.replace(/\.js\.map$/, '.ts'))
+          assert.equal(map.sourcesContent?.[0], await readFile(source, 'utf8'), file)
+        }
+      })
     })
   })
 })
