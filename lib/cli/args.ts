@@ -2,6 +2,8 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CacheDeleteOptions } from '../inspect/query.js'
 import { olderThanCutoff } from '../inspect/query.js'
+import { closestName } from '../options/suggest.js'
+import { UsageError } from './errors.js'
 
 /** The file the CLI works on when `--db` is not given (the default `cacheName`, in the working directory). */
 export const DEFAULT_DB = 'http_cache.sqlite'
@@ -11,27 +13,28 @@ export const USAGE = `Usage: fetch-cache <command> [options]
 Inspect and maintain a fetch-cache SQLite cache file.
 
 Commands:
-  stats                      Count the responses (fresh, expired, unreadable), URLs and bytes
+  stats                      Count the responses (fresh, expired, unreadable) and URLs; show the
+                             stored size, the file's size on disk, and the oldest and newest entry
   urls                       List the stored request URLs, one per line, sorted
   delete --expired           Delete expired responses
   delete --older-than AGE    Delete responses stored more than AGE ago (seconds, or 90s, 12h, 1h30m, 7d)
   delete --url URL           Delete every response stored for URL (repeatable)
   delete --invalid           Delete rows that cannot be read
   clear                      Delete everything in the file
+  help                       Show this help
 
 Options:
   --db PATH    The cache file (default: ./${DEFAULT_DB}); it must exist
-  --json       Print JSON, for scripts
+  --json       Print JSON, for scripts; errors too, on stdout: {"error": {"code", "message"}}
+  -y, --yes    Let a delete remove every entry without asking
   -h, --help   Show this help
+  --version    Print the version
 
-Delete options combine: "delete --expired --invalid" deletes both kinds.
-Exit status: 0 done, 1 failed (no such file, not a cache file, store error), 2 usage error.
+Delete options combine: "delete --expired --invalid" deletes both kinds. A delete that would
+remove every entry asks first on a terminal; elsewhere it needs --yes ("clear" never asks).
+Exit status: 0 done, 1 failed (no such file, not a cache file, store error, declined),
+2 usage error (including a delete of every entry without --yes when there is no terminal).
 `
-
-/** A command line the CLI cannot run; exit status 2. */
-export class UsageError extends Error {
-  override name = 'UsageError'
-}
 
 interface Common {
   /** Absolute path of the cache file. */
@@ -42,62 +45,115 @@ interface Common {
 /** What the command line asks for. */
 export type Command =
   | { kind: 'help' }
+  | { kind: 'version' }
   | ({ kind: 'stats' } & Common)
   | ({ kind: 'urls' } & Common)
-  | ({ kind: 'delete'; what: CacheDeleteOptions } & Common)
+  | ({ kind: 'delete'; what: CacheDeleteOptions; yes: boolean } & Common)
   | ({ kind: 'clear' } & Common)
 
-const COMMANDS = ['stats', 'urls', 'delete', 'clear'] as const
-const DELETE_FLAGS = ['expired', 'older-than', 'url', 'invalid'] as const
+const COMMANDS = ['stats', 'urls', 'delete', 'clear', 'help'] as const
+
+/** Every option; `value` names what a string option takes, for messages. */
+const OPTIONS = {
+  db: { type: 'string', value: 'a path' },
+  json: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  expired: { type: 'boolean' },
+  invalid: { type: 'boolean' },
+  'older-than': { type: 'string', value: 'an age' },
+  url: { type: 'string', value: 'a URL', multiple: true },
+} as const
+type OptionName = keyof typeof OPTIONS
+const DELETE_ONLY: readonly OptionName[] = ['expired', 'older-than', 'url', 'invalid', 'yes']
+
+interface Values {
+  db?: string
+  json?: true
+  yes?: true
+  help?: true
+  version?: true
+  expired?: true
+  invalid?: true
+  'older-than'?: string
+  url?: string[]
+}
+
+/** Whether the command line asks for JSON, read even from one that cannot be parsed (for its error). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
+}
 
 /** Reads the command line (without `node` and the script); throws a `UsageError` for what it cannot run. */
 export function parseCommandLine(argv: readonly string[], cwd: string): Command {
-  let parsed: ReturnType<typeof parse>
-  try {
-    parsed = parse(argv)
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error))
-  }
-  const { values, positionals } = parsed
+  const { values, positionals } = readOptions(argv)
   if (values.help) return { kind: 'help' }
+  if (values.version) return { kind: 'version' }
   const [name, ...extra] = positionals
   if (name === undefined) throw new UsageError('missing command')
-  if (!(COMMANDS as readonly string[]).includes(name)) throw new UsageError(`unknown command "${name}"`)
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`)
-  if (values.db === '') throw new UsageError('--db needs a path')
-  const common: Common = { db: resolve(cwd, values.db ?? DEFAULT_DB), json: values.json === true }
+  if (!(COMMANDS as readonly string[]).includes(name)) {
+    throw new UsageError(`unknown command "${name}"${suggest(name, COMMANDS)}`)
+  }
   const kind = name as (typeof COMMANDS)[number]
+  if (kind === 'help') {
+    if (extra[0] !== undefined && !(COMMANDS as readonly string[]).includes(extra[0])) {
+      throw new UsageError(`unknown command "${extra[0]}"${suggest(extra[0], COMMANDS)}`)
+    }
+    return { kind: 'help' }
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`)
+  const common: Common = { db: resolve(cwd, values.db ?? DEFAULT_DB), json: values.json === true }
   if (kind !== 'delete') {
-    const stray = DELETE_FLAGS.find((flag) => values[flag] !== undefined)
+    const stray = DELETE_ONLY.find((option) => values[option] !== undefined)
     if (stray) throw new UsageError(`--${stray} is an option of "delete", not of "${kind}"`)
     return { kind, ...common }
   }
-  return { kind, ...common, what: deleteOptions(values) }
+  return { kind, ...common, what: deleteOptions(values), yes: values.yes === true }
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      db: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      expired: { type: 'boolean' },
-      invalid: { type: 'boolean' },
-      'older-than': { type: 'string' },
-      url: { type: 'string', multiple: true },
-    },
-  })
+/**
+ * `parseArgs` in its lenient mode, so every message is ours: its strict mode throws texts meant for
+ * programmers ("argument is ambiguous", advice about `--`) and refuses `--older-than -5` before we
+ * can say what is wrong with it.
+ */
+function readOptions(argv: readonly string[]): { values: Values; positionals: string[] } {
+  const { tokens } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: false, tokens: true })
+  const values: Record<string, unknown> = {}
+  const positionals: string[] = []
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value)
+    if (token.kind !== 'option') continue
+    const { name, rawName, value, inlineValue } = token
+    if (!Object.hasOwn(OPTIONS, name)) {
+      const long = rawName.startsWith('--') ? name : rawName.slice(1)
+      throw new UsageError(`unknown option "${rawName}"${suggest(long, Object.keys(OPTIONS), '--')}`)
+    }
+    const option: { type: 'boolean' | 'string'; value?: string; multiple?: boolean } = OPTIONS[name as OptionName]
+    if (option.type === 'boolean') {
+      if (value !== undefined) throw new UsageError(`--${name} takes no value, got "${rawName}=${value}"`)
+      values[name] = true
+      continue
+    }
+    // A next argument that is itself an option ("--db --json") means the value was left out.
+    if (value === undefined || value === '' || (!inlineValue && value.startsWith('--'))) {
+      throw new UsageError(`--${name} needs ${option.value}`)
+    }
+    values[name] = option.multiple ? [...((values[name] as string[] | undefined) ?? []), value] : value
+  }
+  return { values: values as Values, positionals }
 }
 
-function deleteOptions(values: ReturnType<typeof parse>['values']): CacheDeleteOptions {
+function deleteOptions(values: Values): CacheDeleteOptions {
   const what: CacheDeleteOptions = {}
   if (values.expired) what.expired = true
   if (values.invalid) what.invalid = true
   const age = values['older-than']
   if (age !== undefined) {
+    if (age.startsWith('-')) {
+      throw new UsageError(`--older-than takes an age (how long ago), which cannot be negative, got "${age}"`)
+    }
     const olderThan = /^\d+(?:\.\d+)?$/.test(age) ? Number(age) : age
     try {
       olderThanCutoff('--older-than', olderThan, Date.now())
@@ -112,4 +168,10 @@ function deleteOptions(values: ReturnType<typeof parse>['values']): CacheDeleteO
   }
   if (Object.keys(what).length === 0) throw new UsageError('delete needs --expired, --older-than AGE, --url URL or --invalid')
   return what
+}
+
+/** `' (did you mean "--json"?)'`, or `''`. */
+function suggest(input: string, names: readonly string[], prefix = ''): string {
+  const name = closestName(input, names)
+  return name === undefined ? '' : ` (did you mean "${prefix}${name}"?)`
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The `fetch-cache` command: inspect and maintain a SQLite cache file from the shell (`fetch-cache --help`).
 
+import { askOnTerminal } from './confirm.js'
 import { runCli } from './run.js'
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   cwd: process.cwd(),
+  // Only a person at a terminal can answer; a pipe or a script gets a refusal that names --yes.
+  ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
 })

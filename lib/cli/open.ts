@@ -4,11 +4,7 @@ import { Engine } from '../engine/engine.js'
 import { Cache } from '../inspect/cache.js'
 import { LiveSettings } from '../options/live.js'
 import { SCHEMA_VERSION, SqliteStore } from '../stores/sqlite.js'
-
-/** The cache file cannot be worked on (missing, not SQLite, not ours); exit status 1. */
-export class CacheFileError extends Error {
-  override name = 'CacheFileError'
-}
+import { CacheFileError } from './errors.js'
 
 const SQLITE_HEADER = 'SQLite format 3\u0000'
 
@@ -27,16 +23,16 @@ function checkCacheFile(path: string): void {
   let size: number
   try {
     const stats = statSync(path)
-    if (!stats.isFile()) throw new CacheFileError(`${path} is not a file`)
+    if (!stats.isFile()) throw new CacheFileError('NOT_A_FILE', `${path} is not a file`)
     size = stats.size
   } catch (error) {
     if (error instanceof CacheFileError) throw error
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new CacheFileError(`no cache file at ${path} (give its path with --db)`)
-    throw new CacheFileError(`cannot read ${path}: ${(error as Error).message}`)
+      throw new CacheFileError('NO_CACHE_FILE', `no cache file at ${path} (give its path with --db)`)
+    throw new CacheFileError('CANNOT_OPEN', `cannot read ${path}: ${(error as Error).message}`)
   }
   if (size < SQLITE_HEADER.length || readHeader(path) !== SQLITE_HEADER) {
-    throw new CacheFileError(`${path} is not a SQLite database`)
+    throw new CacheFileError('NOT_SQLITE', `${path} is not a SQLite database`)
   }
   let db: Database.Database | undefined
   try {
@@ -49,12 +45,13 @@ function checkCacheFile(path: string): void {
       .all()
     if (version !== SCHEMA_VERSION || tables.length !== 2) {
       throw new CacheFileError(
+        'NOT_A_CACHE_FILE',
         `${path} is not a fetch-cache file of schema version ${SCHEMA_VERSION} (user_version is ${version})`,
       )
     }
   } catch (error) {
     if (error instanceof CacheFileError) throw error
-    throw new CacheFileError(`cannot open ${path}: ${(error as Error).message}`)
+    throw new CacheFileError('CANNOT_OPEN', `cannot open ${path}: ${(error as Error).message}`)
   } finally {
     db?.close()
   }

@@ -1,133 +1,122 @@
 import { isFetchCacheError } from '../errors.js'
 import type { Cache } from '../inspect/cache.js'
-import { type Command, parseCommandLine, USAGE, UsageError } from './args.js'
-import { CacheFileError, openCacheFile } from './open.js'
+import { type CacheDeleteOptions, deleteMatches, olderThanCutoff, parseDelete } from '../inspect/query.js'
+import { type Command, parseCommandLine, USAGE, wantsJson } from './args.js'
+import { CliError, EXIT, UsageError } from './errors.js'
+import { openCacheFile } from './open.js'
+import { diskUsage, type Output, stats } from './stats.js'
+import { packageVersion } from './version.js'
 
 /** Where the CLI writes, and where it runs: injected so it can be driven without a process. */
 export interface CliContext {
   stdout(text: string): void
   stderr(text: string): void
   cwd: string
+  /** Asks a yes/no question; absent when there is no terminal to ask on. */
+  confirm?: (question: string) => Promise<boolean>
 }
 
-/** Exit statuses: done, failed at run time, command line not understood. */
-export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2 })
-
-/** Runs `fetch-cache` with `argv` (without `node` and the script); resolves to the exit status. */
+/**
+ * Runs `fetch-cache` with `argv` (without `node` and the script); resolves to the exit status.
+ * Errors are one line on stderr, or with `--json` one `{"error": {"code", "message"}}` object on
+ * stdout, where a script reading the output finds it.
+ */
 export async function runCli(argv: readonly string[], context: CliContext): Promise<number> {
-  let command: Command
+  const json = wantsJson(argv)
   try {
-    command = parseCommandLine(argv, context.cwd)
+    return await execute(parseCommandLine(argv, context.cwd), context)
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error
-    context.stderr(`fetch-cache: ${error.message}\nRun "fetch-cache --help" for usage.\n`)
-    return EXIT.usage
+    let code: string
+    if (error instanceof CliError) code = error.code
+    else if (isFetchCacheError(error)) code = error.code
+    else throw error
+    const message = error.message.replace(/^fetch-cache: /, '')
+    if (json) context.stdout(`${JSON.stringify({ error: { code, message } })}\n`)
+    else {
+      const hint = error instanceof UsageError && code === 'USAGE' ? '\nRun "fetch-cache --help" for usage.' : ''
+      context.stderr(`fetch-cache: ${message}${hint}\n`)
+    }
+    return error instanceof CliError ? error.exitStatus : EXIT.failure
   }
+}
+
+async function execute(command: Command, context: CliContext): Promise<number> {
   if (command.kind === 'help') {
     context.stdout(USAGE)
     return EXIT.ok
   }
-  let cache: Cache | undefined
+  if (command.kind === 'version') {
+    context.stdout(`${packageVersion()}\n`)
+    return EXIT.ok
+  }
+  const disk = diskUsage(command.db) // before opening: see diskUsage()
+  const cache = openCacheFile(command.db)
   try {
-    cache = openCacheFile(command.db)
-    const output = await execute(command, cache)
+    let output: Output
+    switch (command.kind) {
+      case 'stats':
+        output = await stats(command.db, cache, disk, Date.now())
+        break
+      case 'urls': {
+        const urls = await cache.urls()
+        output = { text: urls.map((url) => `${url}\n`).join(''), json: urls }
+        break
+      }
+      case 'delete': {
+        const what = fixCutoff(command.what)
+        if (!command.yes) await confirmDeletingAll(cache, what, command.db, context)
+        const deleted = await cache.delete(what)
+        output = { text: `Deleted ${entries(deleted)}.\n`, json: { deleted } }
+        break
+      }
+      case 'clear': {
+        let deleted = 0
+        for await (const _ of cache.filter({ invalid: true })) deleted++
+        await cache.clear()
+        output = { text: `Cleared the cache: deleted ${entries(deleted)}.\n`, json: { deleted } }
+        break
+      }
+      default:
+        return command satisfies never
+    }
     context.stdout(command.json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
     return EXIT.ok
-  } catch (error) {
-    if (!(error instanceof CacheFileError) && !isFetchCacheError(error)) throw error
-    context.stderr(`fetch-cache: ${error.message.replace(/^fetch-cache: /, '')}\n`)
-    return EXIT.failure
   } finally {
-    await cache?.close()
+    await cache.close()
   }
 }
 
-interface Output {
-  text: string
-  json: unknown
+/** `--older-than` as a `Date`, so the check for "every entry" and the delete use one cutoff. */
+function fixCutoff(what: CacheDeleteOptions): CacheDeleteOptions {
+  if (what.olderThan === undefined) return what
+  return { ...what, olderThan: new Date(olderThanCutoff('--older-than', what.olderThan, Date.now())) }
 }
 
-async function execute(command: Exclude<Command, { kind: 'help' }>, cache: Cache): Promise<Output> {
-  switch (command.kind) {
-    case 'stats':
-      return stats(command.db, cache)
-    case 'urls': {
-      const urls = await cache.urls()
-      return { text: urls.map((url) => `${url}\n`).join(''), json: urls }
-    }
-    case 'delete': {
-      const deleted = await cache.delete(command.what)
-      return { text: `Deleted ${plural(deleted, 'entry', 'entries')}.\n`, json: { deleted } }
-    }
-    case 'clear': {
-      let deleted = 0
-      for await (const _ of cache.filter({ invalid: true })) deleted++
-      await cache.clear()
-      return { text: `Cleared the cache: deleted ${plural(deleted, 'entry', 'entries')}.\n`, json: { deleted } }
-    }
-    default:
-      return command satisfies never
-  }
-}
-
-async function stats(file: string, cache: Cache): Promise<Output> {
-  let fresh = 0
-  let expired = 0
-  let invalid = 0
-  let bodyBytes = 0
-  let oldest: Date | undefined
-  let newest: Date | undefined
-  const urls = new Set<string>()
+/**
+ * A delete that would leave the file empty (`--older-than 1s` is easy to type) asks first on a
+ * terminal, and without one needs `--yes`. Rows are matched with the predicate `cache.delete()` uses;
+ * the CLI's cache has no `ignoredParameters`, so URLs compare with none ignored.
+ */
+async function confirmDeletingAll(cache: Cache, what: CacheDeleteOptions, file: string, context: CliContext): Promise<void> {
+  const now = Date.now()
+  const ignored: ReadonlySet<string> = new Set()
+  const parsed = parseDelete(what, now, ignored)
+  let total = 0
+  let matched = 0
   for await (const item of cache.filter({ invalid: true })) {
-    if (item.invalid) {
-      invalid++
-      continue
-    }
-    if (item.isExpired) expired++
-    else fresh++
-    bodyBytes += item.size
-    urls.add(item.url)
-    if (oldest === undefined || item.createdAt < oldest) oldest = item.createdAt
-    if (newest === undefined || item.createdAt > newest) newest = item.createdAt
+    total++
+    if (item.invalid ? parsed.invalid : deleteMatches(parsed, item.key, item.entry, now, ignored)) matched++
   }
-  const size = await cache.size()
-  const json = {
-    file,
-    responses: fresh + expired,
-    fresh,
-    expired,
-    invalid,
-    urls: urls.size,
-    size,
-    bodyBytes,
-    oldest: oldest?.toISOString() ?? null,
-    newest: newest?.toISOString() ?? null,
+  if (total === 0 || matched < total) return
+  const all = total === 1 ? 'the only entry' : `all ${total} entries`
+  if (context.confirm === undefined) {
+    throw new UsageError(`this delete would remove ${all} in ${file}; add --yes to confirm`, 'CONFIRMATION_REQUIRED')
   }
-  const rows: [string, string][] = [
-    ['File', file],
-    ['Responses', `${fresh + expired} (${fresh} fresh, ${expired} expired)`],
-    ['Unreadable', `${invalid}${invalid ? ' (remove with: fetch-cache delete --invalid)' : ''}`],
-    ['URLs', String(urls.size)],
-    ['Size', `${humanBytes(size)} (${size} bytes; bodies ${bodyBytes} bytes)`],
-    ['Oldest', json.oldest ?? '-'],
-    ['Newest', json.newest ?? '-'],
-  ]
-  return { text: rows.map(([label, value]) => `${label.padEnd(11)} ${value}\n`).join(''), json }
+  if (!(await context.confirm(`This deletes ${all} in ${file}. Delete? [y/N] `))) {
+    throw new CliError('NOT_CONFIRMED', 'nothing deleted', EXIT.failure)
+  }
 }
 
-function plural(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`
-}
-
-/** `46312` → `45.2 KiB`. */
-function humanBytes(count: number): string {
-  if (count < 1024) return `${count} B`
-  let value = count
-  let unit = 'B'
-  for (const next of ['KiB', 'MiB', 'GiB', 'TiB']) {
-    if (value < 1024) break
-    value /= 1024
-    unit = next
-  }
-  return `${value.toFixed(1)} ${unit}`
+function entries(count: number): string {
+  return `${count} ${count === 1 ? 'entry' : 'entries'}`
 }

@@ -3,8 +3,10 @@ import {
   type CacheSettings,
   DEFAULTS,
   isSettingName,
+  isStoreOptionName,
   type ResolvedSettings,
   resolveSettings,
+  suggestSetting,
   validateSetting,
 } from './settings.js'
 
@@ -28,7 +30,13 @@ export class LiveSettings {
     this.view = new Proxy(this.#values, {
       set: (target, name, value) => {
         if (typeof name !== 'string' || !isSettingName(name)) {
-          throw new InvalidOptionValueError(String(name), value, 'is not a setting that can be changed at runtime')
+          const why =
+            typeof name !== 'string'
+              ? 'is not a setting'
+              : isStoreOptionName(name)
+                ? 'chooses the store, which is fixed when the cache is created'
+                : `is not a setting that can be changed at runtime${suggestSetting(name)}`
+          throw new InvalidOptionValueError(String(name), value, why)
         }
         validateSetting(name, value)
         const next = { ...target, [name]: value }

@@ -10,6 +10,7 @@ import {
 } from '../policy/expiration.js'
 import { FIELD_NAME } from '../request/key.js'
 import type { Store } from '../stores/store.js'
+import { didYouMean } from './suggest.js'
 
 /** What `keyFn` receives: the request as the cache sees it. */
 export interface KeyRequest {
@@ -279,8 +280,27 @@ const STORE_OPTION_NAMES: { [K in keyof StoreOptions]-?: true } = {
   maxEntries: true,
 }
 
+const REQUEST_OPTION_NAMES: { [K in keyof RequestCacheOptions]-?: true } = {
+  expireAfter: true,
+  onlyIfCached: true,
+  refresh: true,
+  forceRefresh: true,
+  staleIfError: true,
+  staleWhileRevalidate: true,
+}
+
 export function isSettingName(name: string): name is keyof CacheSettings {
   return Object.hasOwn(SETTING_NAMES, name)
+}
+
+/** Whether `name` is an option that chooses the store: given at creation, fixed afterwards. */
+export function isStoreOptionName(name: string): name is keyof StoreOptions {
+  return Object.hasOwn(STORE_OPTION_NAMES, name)
+}
+
+/** `' (did you mean "expireAfter"?)'` for a misspelt setting name, or `''`. */
+export function suggestSetting(name: string): string {
+  return didYouMean(name, Object.keys(SETTING_NAMES))
 }
 
 /** Validates every option (unknown ones included) and splits them into settings and store options. */
@@ -296,10 +316,11 @@ export function splitOptions(options: unknown): { settings: Partial<CacheSetting
     if (isSettingName(name)) {
       validateSetting(name, value)
       settings[name] = value
-    } else if (Object.hasOwn(STORE_OPTION_NAMES, name)) {
+    } else if (isStoreOptionName(name)) {
       store[name] = value
     } else {
-      throw new InvalidOptionValueError(name, value, 'is not a fetch-cache option')
+      const suggestion = didYouMean(name, [...Object.keys(SETTING_NAMES), ...Object.keys(STORE_OPTION_NAMES)])
+      throw new InvalidOptionValueError(name, value, `is not a fetch-cache option${suggestion}`)
     }
   }
   validateStoreOptions(store as unknown as StoreOptions)
@@ -439,8 +460,10 @@ export function validateRequestOptions(value: unknown): RequestCacheOptions {
       case 'forceRefresh':
         expectBoolean(`cacheOptions.${name}`, v)
         break
-      default:
-        throw new InvalidOptionValueError(`cacheOptions.${name}`, v, 'is not a per-request cache option')
+      default: {
+        const suggestion = didYouMean(name, Object.keys(REQUEST_OPTION_NAMES))
+        throw new InvalidOptionValueError(`cacheOptions.${name}`, v, `is not a per-request cache option${suggestion}`)
+      }
     }
   }
   return options as RequestCacheOptions

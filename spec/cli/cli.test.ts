@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, statSync } from 'node:fs'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
-import { afterEach, beforeEach, describe, it } from 'node:test'
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { createCachedFetchWithClock } from '../../lib/install/session.js'
@@ -29,6 +29,9 @@ function run(command: string, args: string[], cwd: string, timeout = 10_000): Pr
     })
   })
 }
+
+/** `arg` quoted for sh. */
+const shellQuote = (arg: string): string => `'${arg.replace(/'/g, "'\\''")}'`
 
 /** Runs the CLI from source, as a child process. */
 const cli = (args: string[], cwd: string): Promise<Run> => run(process.execPath, ['--import', TSX, CLI, ...args], cwd)
@@ -84,6 +87,8 @@ describe('fetch-cache (the CLI)', () => {
       const size = store.size()
       store.close()
 
+      const onDisk = statSync(db).size
+
       const json = await cli(['stats', '--db', db, '--json'], dir)
       assert.equal(json.code, 0, json.stderr)
       const stats = JSON.parse(json.stdout)
@@ -95,6 +100,7 @@ describe('fetch-cache (the CLI)', () => {
       assert.equal(stats.urls, 2)
       assert.equal(stats.size, size)
       assert.equal(stats.bodyBytes, Buffer.byteLength('hello /a?y=1&x=2') + Buffer.byteLength('hello /old'))
+      assert.deepEqual(stats.disk, { total: onDisk, db: onDisk, wal: 0, shm: 0 })
       assert.ok(Date.parse(stats.oldest) <= Date.parse(stats.newest))
 
       const human = await cli(['stats', '--db', db], dir)
@@ -103,8 +109,46 @@ describe('fetch-cache (the CLI)', () => {
       assert.match(human.stdout, /^Responses +2 \(1 fresh, 1 expired\)$/m)
       assert.match(human.stdout, /^Unreadable +1 \(remove with: fetch-cache delete --invalid\)$/m)
       assert.match(human.stdout, /^URLs +2$/m)
-      assert.match(human.stdout, new RegExp(`^Size +\\S+ .*\\b${size} bytes`, 'm'))
+      assert.match(
+        human.stdout,
+        new RegExp(
+          `^Stored size +\\S+ \\S+ \\(${size} bytes\\): the entries' bodies and metadata, which maxSize limits \\(bodies: 26 B\\)$`,
+          'm',
+        ),
+      )
+      assert.match(
+        human.stdout,
+        new RegExp(`^On disk +\\S+ \\S+ \\(${onDisk} bytes\\): database \\S+ \\S+, -wal 0 B, -shm 0 B$`, 'm'),
+      )
+      assert.match(human.stdout, /^Oldest +\d{4}-\d\d-\d\dT[\d:.]+Z \(\d+ s ago\)$/m)
+      assert.match(human.stdout, /^Newest +\d{4}-\d\d-\d\dT[\d:.]+Z \(\d+ s ago\)$/m)
       assert.equal(human.stderr, '')
+    })
+
+    it('counts the -wal and -shm files in the size on disk, as they were before it opened the file', async () => {
+      await fill(['/a'], [])
+      // Another process's open connection with an unfolded write keeps -wal and -shm on disk.
+      const other = new Database(db)
+      try {
+        other.pragma('wal_autocheckpoint = 0')
+        other.prepare("UPDATE entries SET url = url || '' WHERE url LIKE '%/a'").run()
+        const sizes = { db: statSync(db).size, wal: statSync(`${db}-wal`).size, shm: statSync(`${db}-shm`).size }
+        assert.ok(sizes.wal > 0 && sizes.shm > 0)
+        const result = await cli(['stats', '--db', db, '--json'], dir)
+        assert.equal(result.code, 0, result.stderr)
+        assert.deepEqual(JSON.parse(result.stdout).disk, { total: sizes.db + sizes.wal + sizes.shm, ...sizes })
+      } finally {
+        other.close()
+      }
+    })
+
+    it('shows the oldest and newest entry with their age', async () => {
+      await fill(['/first'], [], () => Date.now() - 3 * 3_600_000)
+      await fill(['/second'], [], () => Date.now() - 5 * 60_000)
+      const result = await cli(['stats', '--db', db], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, /^Oldest +\S+ \(3 h ago\)$/m)
+      assert.match(result.stdout, /^Newest +\S+ \(5 min ago\)$/m)
     })
 
     it('reads ./http_cache.sqlite in the working directory without --db', async () => {
@@ -160,7 +204,7 @@ describe('fetch-cache (the CLI)', () => {
       assert.deepEqual(storedUrls(), [`${origin.url}/second`])
       const none = await cli(['delete', '--older-than', '7d', '--db', db, '--json'], dir)
       assert.deepEqual(JSON.parse(none.stdout), { deleted: 0 })
-      const all = await cli(['delete', '--older-than', '0', '--db', db, '--json'], dir)
+      const all = await cli(['delete', '--older-than', '0', '--yes', '--db', db, '--json'], dir)
       assert.deepEqual(JSON.parse(all.stdout), { deleted: 1 })
     })
 
@@ -243,28 +287,47 @@ describe('fetch-cache (the CLI)', () => {
   describe('usage (exit status 2, or 0 for --help)', () => {
     const cases: [string, string[], RegExp][] = [
       ['no command', [], /missing command/],
-      ['an unknown command', ['purge'], /unknown command "purge"/],
-      ['an unknown option', ['stats', '--verbose'], /Unknown option '--verbose'/],
+      ['an unknown command', ['purge'], /^fetch-cache: unknown command "purge"\n/],
+      ['a misspelt command, with the closest one', ['stat'], /unknown command "stat" \(did you mean "stats"\?\)/],
+      ['an unknown option', ['stats', '--verbose'], /^fetch-cache: unknown option "--verbose"\n/],
+      ['an unknown short option', ['stats', '-x'], /^fetch-cache: unknown option "-x"\n/],
+      [
+        'a misspelt option, with the closest one',
+        ['delete', '--older_than', '1h'],
+        /unknown option "--older_than" \(did you mean "--older-than"\?\)/,
+      ],
       ['an extra argument', ['urls', 'extra'], /unexpected argument "extra"/],
       ['delete without what to delete', ['delete'], /delete needs --expired, --older-than AGE, --url URL or --invalid/],
       ['a bad --older-than', ['delete', '--older-than', 'a while'], /--older-than takes an age .*"a while"/],
+      [
+        'a negative --older-than',
+        ['delete', '--older-than', '-5'],
+        /^fetch-cache: --older-than takes an age \(how long ago\), which cannot be negative, got "-5"\n/,
+      ],
+      ['a negative --older-than=', ['delete', '--older-than=-5m'], /which cannot be negative, got "-5m"/],
       ['a relative --url', ['delete', '--url', '/a'], /--url takes an absolute URL, got "\/a"/],
       ['a delete option on another command', ['stats', '--expired'], /--expired is an option of "delete", not of "stats"/],
-      ['--db without a path', ['stats', '--db'], /argument missing|--db/],
+      ['--yes on another command', ['stats', '--yes'], /--yes is an option of "delete", not of "stats"/],
+      ['--db without a path', ['stats', '--db'], /^fetch-cache: --db needs a path\n/],
+      ['--db followed by another option', ['stats', '--db', '--yes'], /^fetch-cache: --db needs a path\n/],
+      ['--older-than without an age', ['delete', '--older-than'], /^fetch-cache: --older-than needs an age\n/],
+      ['a value given to a flag', ['stats', '--json=yes'], /^fetch-cache: --json takes no value, got "--json=yes"\n/],
+      ['help for an unknown command', ['help', 'purge'], /unknown command "purge"/],
     ]
     for (const [what, args, message] of cases) {
       it(`rejects ${what}, before touching any file`, async () => {
         const result = await cli(args, dir)
         assert.equal(result.code, 2, result.stderr)
         assert.match(result.stderr, message)
-        assert.match(result.stderr, /Run "fetch-cache --help" for usage/)
+        assert.match(result.stderr, /\nRun "fetch-cache --help" for usage\.\n$/)
+        assert.doesNotMatch(result.stderr, /To specify|ambiguous|argument missing/, "the parser's own message")
         assert.equal(result.stdout, '')
         assert.deepEqual(await readdir(dir), [])
       })
     }
 
-    it('--help prints the usage of every command and exits 0', async () => {
-      for (const args of [['--help'], ['delete', '-h']]) {
+    it('--help and help print the usage of every command and exit 0', async () => {
+      for (const args of [['--help'], ['delete', '-h'], ['help'], ['help', 'delete']]) {
         const result = await cli(args, dir)
         assert.equal(result.code, 0)
         assert.match(result.stdout, /^Usage: fetch-cache <command> \[options\]/)
@@ -277,10 +340,156 @@ describe('fetch-cache (the CLI)', () => {
           'clear',
           '--db PATH',
           '--json',
+          '--yes',
+          '--version',
         ]) {
           assert.ok(result.stdout.includes(command), command)
         }
       }
+    })
+  })
+
+  describe('--version', () => {
+    it("prints the package's name and version from package.json, and exits 0", async () => {
+      const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+      const result = await cli(['--version'], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout, `${manifest.name} ${manifest.version}\n`)
+      assert.equal(result.stderr, '')
+    })
+  })
+
+  describe('errors under --json', () => {
+    it('a usage error is one JSON object on stdout, exit status 2', async () => {
+      const result = await cli(['stats', '--json', '--bogus'], dir)
+      assert.equal(result.code, 2)
+      assert.deepEqual(JSON.parse(result.stdout), { error: { code: 'USAGE', message: 'unknown option "--bogus"' } })
+      assert.equal(result.stderr, '')
+    })
+
+    it('a missing cache file is one JSON object on stdout, exit status 1', async () => {
+      const result = await cli(['urls', '--json', '--db', join(dir, 'nope.sqlite')], dir)
+      assert.equal(result.code, 1)
+      const { error } = JSON.parse(result.stdout)
+      assert.equal(error.code, 'NO_CACHE_FILE')
+      assert.match(error.message, /^no cache file at .*nope\.sqlite/)
+      assert.equal(result.stderr, '')
+    })
+
+    it('a file that is not a cache file has its own code', async () => {
+      await writeFile(db, 'not a database')
+      const result = await cli(['stats', '--json', '--db', db], dir)
+      assert.equal(result.code, 1)
+      assert.equal(JSON.parse(result.stdout).error.code, 'NOT_SQLITE')
+    })
+
+    it('"--json" after "--" is an argument, not the option', async () => {
+      const result = await cli(['stats', '--bogus', '--', '--json'], dir)
+      assert.equal(result.code, 2)
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, /^fetch-cache: unknown option "--bogus"/)
+    })
+  })
+
+  describe('a delete that would remove every entry', () => {
+    const deletes: [string, string[]][] = [
+      ['--older-than 0', ['--older-than', '0']],
+      ['--older-than 1s', ['--older-than', '1s']],
+      ['--expired, when every response has expired', ['--expired']],
+      ['--url, naming every URL', ['--url', '/a', '--url', '/b']],
+    ]
+    for (const [what, args] of deletes) {
+      it(`${what}: refused without --yes when there is no terminal (exit 2), nothing deleted`, async () => {
+        await fill([], ['/a', '/b'], () => Date.now() - 10_000)
+        const withUrls = args.map((arg) => (arg.startsWith('/') ? origin.url + arg : arg))
+        const result = await cli(['delete', ...withUrls, '--db', db], dir)
+        assert.equal(result.code, 2, result.stderr)
+        assert.equal(result.stderr, `fetch-cache: this delete would remove all 2 entries in ${db}; add --yes to confirm\n`)
+        assert.equal(result.stdout, '')
+        assert.deepEqual(storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
+
+        const confirmed = await cli(['delete', ...withUrls, '--yes', '--db', db], dir)
+        assert.equal(confirmed.code, 0, confirmed.stderr)
+        assert.equal(confirmed.stdout, 'Deleted 2 entries.\n')
+        assert.deepEqual(storedUrls(), [])
+      })
+    }
+
+    it('counts unreadable rows: --expired alone leaves them, so it needs no --yes', async () => {
+      await fill([], ['/a', '/b'])
+      const corrupt = new Database(db)
+      corrupt.prepare("UPDATE entries SET meta = 'garbage' WHERE url LIKE '%/b'").run()
+      corrupt.close()
+      const result = await cli(['delete', '--expired', '--db', db, '--json'], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(JSON.parse(result.stdout), { deleted: 1 })
+      const all = await cli(['delete', '--invalid', '--db', db, '--json'], dir)
+      assert.equal(all.code, 2)
+      assert.deepEqual(JSON.parse(all.stdout), {
+        error: {
+          code: 'CONFIRMATION_REQUIRED',
+          message: `this delete would remove the only entry in ${db}; add --yes to confirm`,
+        },
+      })
+    })
+
+    it('an empty cache needs no --yes', async () => {
+      await fill([], [])
+      const result = await cli(['delete', '--older-than', '0', '--db', db], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout, 'Deleted 0 entries.\n')
+    })
+
+    it('-y is --yes', async () => {
+      await fill(['/a'], [])
+      const result = await cli(['delete', '--older-than', '0', '-y', '--db', db], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(storedUrls(), [])
+    })
+
+    describe('on a terminal', { skip: !existsSync('/usr/bin/script') && 'no script(1) to make a terminal' }, () => {
+      /** Runs the CLI under script(1), which gives it a pseudo-terminal; types `answer` at the prompt. */
+      const onTerminal = (args: string[], answer: string): Promise<Run> =>
+        new Promise((resolve, reject) => {
+          const command = [process.execPath, '--import', TSX, CLI, ...args].map(shellQuote).join(' ')
+          const child = spawn('script', ['-qec', command, '/dev/null'], {
+            cwd: dir,
+            env: { ...process.env, NODE_OPTIONS: '' },
+            stdio: ['pipe', 'pipe', 'pipe'],
+          })
+          let stdout = ''
+          let answered = false
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+          child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+            stdout += chunk
+            if (!answered && stdout.includes('[y/N] ')) {
+              answered = true
+              child.stdin.write(`${answer}\r`)
+            }
+          })
+          child.on('error', reject)
+          child.on('close', (code) => {
+            clearTimeout(timer)
+            resolve({ code: code ?? -1, stdout: stdout.replace(/\r\n/g, '\n'), stderr: '' })
+          })
+        })
+
+      it('asks, and deletes on "y"', async () => {
+        await fill(['/a', '/b'], [])
+        const result = await onTerminal(['delete', '--older-than', '0', '--db', db], 'y')
+        assert.equal(result.code, 0, result.stdout)
+        assert.ok(result.stdout.includes(`This deletes all 2 entries in ${db}. Delete? [y/N] `), result.stdout)
+        assert.match(result.stdout, /Deleted 2 entries\.\n/)
+        assert.deepEqual(storedUrls(), [])
+      })
+
+      it('asks, and deletes nothing on any other answer (exit 1)', async () => {
+        await fill(['/a', '/b'], [])
+        const result = await onTerminal(['delete', '--older-than', '0', '--db', db], 'n')
+        assert.equal(result.code, 1, result.stdout)
+        assert.match(result.stdout, /fetch-cache: nothing deleted\n/)
+        assert.deepEqual(storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
+      })
     })
   })
 
@@ -289,12 +498,12 @@ describe('fetch-cache (the CLI)', () => {
       assert.match(await readFile(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/)
     })
 
-    it('compiles to a runnable dist/cli/main.js', {
+    describe('built with tsconfig.build.json', {
       skip: !existsSync(join(ROOT, 'tsconfig.build.json')) && 'no tsconfig.build.json',
-    }, async () => {
-      // Built inside the repository (git-ignored .scratch/), so package.json and node_modules apply.
+    }, () => {
+      // Built once inside the repository (git-ignored .scratch/), so package.json and node_modules apply.
       const out = join(ROOT, '.scratch', `cli-build-${process.pid}`)
-      try {
+      before(async () => {
         const build = await run(
           process.execPath,
           [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
@@ -302,14 +511,27 @@ describe('fetch-cache (the CLI)', () => {
           60_000,
         )
         assert.equal(build.code, 0, build.stdout + build.stderr)
+      })
+      after(() => rm(out, { recursive: true, force: true }))
+
+      it('compiles to a runnable dist/cli/main.js', async () => {
         assert.match(await readFile(join(out, 'cli', 'main.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/)
         await fill(['/built'], [])
         const result = await run(process.execPath, [join(out, 'cli', 'main.js'), 'urls', '--db', db], dir)
         assert.equal(result.code, 0, result.stderr)
         assert.equal(result.stdout, `${origin.url}/built\n`)
-      } finally {
-        await rm(out, { recursive: true, force: true })
-      }
+      })
+
+      it('ships source maps that carry the TypeScript they point at (lib/ is not in the tarball)', async () => {
+        const maps = (await readdir(out, { recursive: true })).filter((file) => file.endsWith('.js.map'))
+        assert.ok(maps.length > 10, `only ${maps.length} maps`)
+        for (const file of maps) {
+          const map = JSON.parse(await readFile(join(out, file), 'utf8')) as { sources: string[]; sourcesContent?: string[] }
+          assert.equal(map.sources.length, 1, file)
+          const source = join(ROOT, 'lib', file.replace(/\.js\.map$/, '.ts'))
+          assert.equal(map.sourcesContent?.[0], await readFile(source, 'utf8'), file)
+        }
+      })
     })
   })
 })
