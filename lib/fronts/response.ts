@@ -38,52 +38,68 @@ export interface ResponseExtras {
   type?: Response['type']
 }
 
+/** A `Response` carrying the cache's state. */
+interface CachedResponse extends Response {
+  [STATE]: ResponseState
+}
+
+type CachedResponseClass = new (
+  body: ConstructorParameters<typeof Response>[0],
+  init: ResponseInit,
+  state: ResponseState,
+) => CachedResponse
+
+let cachedResponseClass: CachedResponseClass | undefined
+
 /**
  * A `Response` that behaves like a fetched one: `url`, `redirected` and `type` kept (the constructor
  * cannot set them), the metadata attached, and `clone()` carrying both over. A subclass rather than
- * properties defined per instance: the hit path builds one per request.
+ * properties defined per instance: the hit path builds one per request. Made on first use, since
+ * reading the global `Response` loads Node's undici, and importing the package changes no global.
  */
-class CachedResponse extends Response {
-  declare [STATE]: ResponseState
+function responseClass(): CachedResponseClass {
+  if (cachedResponseClass) return cachedResponseClass
+  class Cached extends Response {
+    declare [STATE]: ResponseState
 
-  constructor(body: ConstructorParameters<typeof Response>[0], init: ResponseInit, state: ResponseState) {
-    super(body, init)
-    this[STATE] = state
+    constructor(body: ConstructorParameters<typeof Response>[0], init: ResponseInit, state: ResponseState) {
+      super(body, init)
+      this[STATE] = state
+    }
   }
+  Object.defineProperties(Cached.prototype, {
+    url: {
+      get(this: Cached) {
+        return this[STATE].extras.url
+      },
+      configurable: true,
+    },
+    redirected: {
+      get(this: Cached) {
+        return this[STATE].extras.redirected
+      },
+      configurable: true,
+    },
+    type: {
+      get(this: Cached) {
+        return this[STATE].extras.type ?? 'basic'
+      },
+      configurable: true,
+    },
+    clone: {
+      value(this: Cached): Response {
+        const copy = Response.prototype.clone.call(this) as Cached
+        Object.setPrototypeOf(copy, Cached.prototype)
+        copy[STATE] = this[STATE]
+        return copy
+      },
+      writable: true,
+      configurable: true,
+    },
+  })
+  cachedResponseClass = Cached
+  return Cached
 }
-
-// Accessors on the prototype (TypeScript's Response declares these as plain properties).
-Object.defineProperties(CachedResponse.prototype, {
-  url: {
-    get(this: CachedResponse) {
-      return this[STATE].extras.url
-    },
-    configurable: true,
-  },
-  redirected: {
-    get(this: CachedResponse) {
-      return this[STATE].extras.redirected
-    },
-    configurable: true,
-  },
-  type: {
-    get(this: CachedResponse) {
-      return this[STATE].extras.type ?? 'basic'
-    },
-    configurable: true,
-  },
-  clone: {
-    value(this: CachedResponse): Response {
-      // Response.prototype.clone builds a plain Response around the teed body: give it our accessors back.
-      const copy = Response.prototype.clone.call(this) as CachedResponse
-      Object.setPrototypeOf(copy, CachedResponse.prototype)
-      copy[STATE] = this[STATE]
-      return copy
-    },
-    writable: true,
-    configurable: true,
-  },
-})
 
 /** A `Response` with the given extras and cache metadata. */
 export function cachedResponse(
@@ -92,10 +108,9 @@ export function cachedResponse(
   extras: ResponseExtras,
   info: CacheInfo,
 ): Response {
-  return new CachedResponse(body, init, { extras, info })
+  return new (responseClass())(body, init, { extras, info })
 }
 
-// Statuses that never carry a body (the Response constructor rejects one).
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
 /** A `Response` for a stored entry, with the headers to serve it with (`Age`, `Cache-Status` set). */

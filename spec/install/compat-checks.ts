@@ -55,7 +55,7 @@ export const FAULT_FRONTS: readonly FrontName[] = ['builtin-fetch', 'undici-requ
 
 export const OWN_DISPATCHER_FRONTS: readonly FrontName[] = ['builtin-fetch', 'undici-request', 'undici-fetch']
 
-export const COMPOSED = { agent: 'an Agent', pool: 'a Pool (no opts.origin)', client: 'a Client (no opts.origin)' } as const
+export const COMPOSED = { agent: 'an Agent', pool: 'a Pool', client: 'a Client' } as const
 export type ComposedName = keyof typeof COMPOSED
 
 export interface CheckSpec {

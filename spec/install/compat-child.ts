@@ -498,11 +498,9 @@ async function main(): Promise<void> {
           const path = `/interceptor/${name}`
           const answers: Undici.Dispatcher.ResponseData[] = []
           for (let i = 0; i < 2; i++) {
-            // A Pool or Client is asked the way its own users ask it: a path, no origin.
-            const answer =
-              name === 'agent'
-                ? await dispatcher.request({ origin: origin.url, path, method: 'GET' })
-                : await dispatcher.request({ path, method: 'GET' })
+            // With the origin in the options, as `undici.request(url, { dispatcher })` gives it: the key
+            // needs it, and a dispatch without one passes uncached (see the check below).
+            const answer = await dispatcher.request({ origin: origin.url, path, method: 'GET' })
             p.eq(await answer.body.text(), `hello ${path}`, `body ${i + 1}`)
             answers.push(answer)
           }
