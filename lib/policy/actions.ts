@@ -18,7 +18,7 @@ import {
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
  * the stored entry, the settings and `now`. The fronts switch on them and do the I/O.
  *
- * Expiry precedence (DESIGN §3), highest first:
+ * Expiry precedence, highest first (the README's "Expiry precedence"):
  * 1. the per-request `cacheOptions.expireAfter`;
  * 2. the response's `Cache-Control` / `Expires` / `Age` (only with `cacheControl`);
  * 3. the request's `Cache-Control: max-age`;
@@ -336,7 +336,7 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
 
 function fromRule(expiry: Expiry, validator: boolean, now: number): WriteDecision {
   if (expiry.kind === 'skip') return { store: false, reason: 'DO_NOT_CACHE' }
-  // EXPIRE_IMMEDIATELY stores only what can be revalidated (DESIGN §3).
+  // EXPIRE_IMMEDIATELY stores only what can be revalidated.
   if (expiry.kind === 'immediately' && !validator) return { store: false, reason: 'EXPIRE_IMMEDIATELY without a validator' }
   return { store: true, expires: expiresAt(expiry, now) }
 }

@@ -173,7 +173,7 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
       if (value !== null) hash.update(`${name}:${normalizeValue(value)}\n`)
     }
   }
-  // Credentials partition the cache unless ignoredParameters names them (DESIGN §6).
+  // Credentials partition the cache unless ignoredParameters names them.
   for (const name of CREDENTIAL_HEADERS) {
     if (settings.ignoredHeaders.has(name)) continue
     const value = headers.get(name)

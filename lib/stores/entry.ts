@@ -16,7 +16,7 @@ export interface CacheEntry {
   key: string
   /**
    * `response`: a stored response. `vary`: a marker stored under the base key of a response that
-   * carried `Vary`; it names the headers whose values pick the variant (DESIGN §6).
+   * carried `Vary`; it names the headers whose values pick the variant (RFC 9111 §4.1).
    */
   kind: 'response' | 'vary'
   /** The request method (upper case). */

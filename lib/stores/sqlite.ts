@@ -110,7 +110,7 @@ type Statements = ReturnType<typeof prepare>
  * (WAL, `busy_timeout`, atomic upserts, a trigger-kept size total). Bodies are BLOBs beside JSON
  * metadata; `get()` returns them as `Buffer`s.
  *
- * It repairs itself rather than fail for good (DESIGN §8):
+ * It repairs itself rather than fail for good (lib/README.md, "Stores and entries"):
  * - a file found corrupt (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), at open or by any later statement, is
  *   moved aside to `<path>.corrupt-<time>` (kept, named in the `CorruptStoreError` reported to
  *   `onError`) and replaced by a fresh one; the failed call is retried once on it;

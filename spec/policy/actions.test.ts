@@ -3,7 +3,7 @@
  *
  * Cases ported from requests-cache tests/unit/policy/test_actions.py (and the policy cases of
  * tests/unit/test_session.py), rewritten for our API. Where we deliberately differ, the row says so
- * in `note`: DESIGN §3 / §5 and RFC 9111 win over requests-cache where the two disagree.
+ * in `note`: our documented precedence and RFC 9111 win over requests-cache where the two disagree.
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'

@@ -14,7 +14,7 @@ import {
 import { type Origin, startOrigin } from '../helpers/origin.js'
 
 /**
- * Bad input (issue 8, DESIGN §8): every option, given a wrong type or an out-of-range value, is
+ * Bad input (issue 8): every option, given a wrong type or an out-of-range value, is
  * refused when the cache is made, with a typed error naming the option and the value.
  */
 

@@ -15,7 +15,7 @@ import { Prng } from '../helpers/prng.js'
 import type { CacheUserConfig, CacheUserResult } from './workers/cache-user-worker.js'
 
 /**
- * A broken store never breaks a request (issue 8, DESIGN §8): requests succeed from the network,
+ * A broken store never breaks a request (issue 8): requests succeed from the network,
  * onError hears about it, and a corrupt file is moved aside, kept, and replaced.
  */
 

@@ -25,7 +25,7 @@ import { type Origin, startOrigin } from '../helpers/origin.js'
 import { Prng } from '../helpers/prng.js'
 
 /**
- * Malformed response headers never throw inside the cache (issue 8, DESIGN §5): Cache-Control,
+ * Malformed response headers never throw inside the cache (issue 8): Cache-Control,
  * Expires, Age, Vary, ETag, Date (and Last-Modified, Pragma) from a seeded generator, mixing
  * well-formed pieces with random bytes. A failing case prints its seed and index to replay it.
  */

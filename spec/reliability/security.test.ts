@@ -8,7 +8,7 @@ import { type CacheOptions, cacheInfo, createCachedFetch, SqliteStore } from '..
 import { fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
 
-/** Security (issue 8, DESIGN §6): nothing secret in the file, nothing served across credentials. */
+/** Security (issue 8): nothing secret in the file, nothing served across credentials. */
 
 let origin: Origin
 let dir: string

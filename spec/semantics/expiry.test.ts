@@ -205,7 +205,7 @@ describe('request Cache-Control is always honoured (cacheControl off)', () => {
   })
 })
 
-describe('expiry precedence (DESIGN §3): per request > response headers > request Cache-Control > urlsExpireAfter > expireAfter', () => {
+describe('expiry precedence: per request > response headers > request Cache-Control > urlsExpireAfter > expireAfter', () => {
   const rows: { what: string; path: string; init?: CacheRequestInit; seconds: number }[] = [
     { what: 'expireAfter alone', path: '/r?x=1', seconds: 10 },
     { what: 'a matching URL rule beats expireAfter', path: '/r?rule=1', seconds: 20 },
