@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { createRequire } from 'node:module'
 import type { Dispatcher } from 'undici'
 import type { Engine } from '../engine/engine.js'
 import { dispatchThroughCache } from '../fronts/dispatcher.js'
@@ -141,8 +142,16 @@ export class CachingDispatcher extends EventEmitter {
   }
 
   #borrow(name: string, args: unknown[]): unknown {
-    const method = (this.#base as unknown as Record<string, unknown>)[name]
+    let method = (this.#base as unknown as Record<string, unknown>)[name]
+    // Node's bundled undici has no request API: a caller asking the global dispatcher for it gets
+    // undici's own (our dependency), loaded only then, running over this dispatcher.
+    if (typeof method !== 'function') method = (requireUndici().Dispatcher.prototype as unknown as Record<string, unknown>)[name]
     if (typeof method !== 'function') throw new TypeError(`the global dispatcher has no ${name}()`)
     return method.apply(this, args)
   }
+}
+
+/** npm undici, loaded on demand (never on the install path). */
+function requireUndici(): typeof import('undici') {
+  return createRequire(import.meta.url)('undici') as typeof import('undici')
 }

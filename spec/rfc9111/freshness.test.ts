@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { forEachFront } from '../helpers/fronts.js'
 import { get, httpDate, type Rig, rig, sleep } from './harness.js'
 
 /** Two fetches of a path whose answers are scripted: whether the second one reached the origin. */
@@ -11,12 +12,12 @@ async function reused(r: Rig, path: string, headers: Record<string, string | str
   return r.origin.count(path) === 1
 }
 
-describe('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', () => {
+forEachFront('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', (front) => {
   let r: Rig
   let n = 0
   const path = () => `/fresh/${++n}`
   before(async () => {
-    r = await rig()
+    r = await rig(front)
   })
   after(() => r.close())
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { cacheInfo } from '../../lib/fronts/response.js'
-import { type CachedFetch, createCachedFetch } from '../../lib/install/session.js'
+import type { StoredResponse } from '../../lib/inspect/query.js'
 import type { CacheOptions } from '../../lib/options/settings.js'
+import { type CacheFront, type FrontInit, type FrontKind, type FrontResponse, parseCacheStatus } from '../helpers/fronts.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 
 /**
  * The RFC 9111 specs' harness: a counting loopback origin whose answers each test scripts, and a
- * `createCachedFetch({ backend: 'memory', cacheControl: true })` in front of it.
+ * memory cache with `cacheControl: true` in front of it, reached through one front (fetch or dispatcher).
  */
 
 /** A scripted origin answer. Header values given as arrays go out as several field lines. */
@@ -19,7 +19,8 @@ export interface Answer {
 
 export interface Rig {
   origin: Origin
-  fetch: CachedFetch
+  /** The cache, through the front under test. */
+  front: CacheFront
   /** The absolute URL of a path on the origin. */
   url(path: string): string
   /**
@@ -30,16 +31,16 @@ export interface Rig {
   close(): Promise<void>
 }
 
-export async function rig(options: CacheOptions = {}): Promise<Rig> {
+export async function rig(kind: FrontKind, options: CacheOptions = {}): Promise<Rig> {
   const origin = await startOrigin()
-  const fetch = createCachedFetch({ backend: 'memory', cacheControl: true, ...options })
+  const front = kind.open({ backend: 'memory', cacheControl: true, ...options })
   return {
     origin,
-    fetch,
+    front,
     url: (path) => `${origin.url}${path}`,
     answer: (path, ...answers) => script(origin, path, ...answers),
     async close() {
-      await fetch.cache.close()
+      await front.close()
       await origin.close()
     },
   }
@@ -59,13 +60,9 @@ export function script(origin: Origin, path: string, ...answers: (Answer | ((req
 }
 
 /** The parameters of our member of a `Cache-Status` field value (RFC 9211 §2), as a map. */
-export function cacheStatusParams(value: string | string[] | null | undefined): Map<string, string | true> {
-  const text = Array.isArray(value) ? value.join(', ') : (value ?? '')
-  const [name, ...params] = text.split(';').map((s) => s.trim())
-  assert.equal(name, 'fetch-cache', `Cache-Status: ${text}`)
-  return new Map<string, string | true>(
-    params.map((p): [string, string | true] => (p.includes('=') ? (p.split('=', 2) as [string, string]) : [p, true])),
-  )
+export function cacheStatusParams(value: string | null | undefined): Map<string, string | true> {
+  assert.equal(value?.split(';')[0], 'fetch-cache', `Cache-Status: ${value}`)
+  return parseCacheStatus(value)
 }
 
 /** An IMF-fixdate `seconds` from now (negative: in the past). */
@@ -73,16 +70,17 @@ export function httpDate(seconds = 0): string {
   return new Date(Date.now() + seconds * 1000).toUTCString()
 }
 
-/** Whether a response was served from the cache (also after a 304 revalidation). */
-export function fromCache(response: Response): boolean {
-  return cacheInfo(response)?.fromCache === true
-}
-
-/** Fetches and reads the body, so that what is stored is stored. */
-export async function get(r: Rig, path: string, init?: RequestInit): Promise<{ response: Response; text: string }> {
-  const response = await r.fetch(r.url(path), init)
+/** Sends a request through the rig's front and reads the body, so that what is stored is stored. */
+export async function get(r: Rig, path: string, init?: FrontInit): Promise<{ response: FrontResponse; text: string }> {
+  const response = await r.front.get(r.url(path), init)
   const text = await response.text()
   return { response, text }
+}
+
+/** The stored response for a GET of `path` (no Vary), read through the cache's inspection API. */
+export async function stored(r: Rig, path: string): Promise<StoredResponse | undefined> {
+  for await (const response of r.front.cache.responses()) if (response.url === r.url(path)) return response
+  return undefined
 }
 
 /** Real waiting, for the few tests that need a stored response to age (bounded: at most 3 s). */

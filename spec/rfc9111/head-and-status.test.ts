@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { fromCache, get, httpDate, type Rig, rig } from './harness.js'
+import { FETCH, forEachFront } from '../helpers/fronts.js'
+import { get, httpDate, type Rig, rig, stored } from './harness.js'
 
-describe('RFC 9111 HEAD, status codes, ranges and stored fields (cacheControl: true)', () => {
+forEachFront('RFC 9111 HEAD, status codes, ranges and stored fields (cacheControl: true)', (front) => {
   let r: Rig
   let n = 0
   const path = () => `/hs/${++n}`
   before(async () => {
-    r = await rig()
+    r = await rig(front)
   })
   after(() => r.close())
 
@@ -18,9 +19,10 @@ describe('RFC 9111 HEAD, status codes, ranges and stored fields (cacheControl: t
       await get(r, p)
       const { response, text } = await get(r, p, { method: 'HEAD' })
       assert.equal(r.origin.count(p), 1)
-      assert.equal(fromCache(response), true)
+      assert.equal(response.fromCache, true)
       assert.equal(response.status, 200)
       assert.equal(response.headers.get('x-a'), '1')
+      assert.equal(response.headers.get('content-length'), '5', 'the length of the GET body')
       assert.equal(text, '')
     })
 
@@ -93,15 +95,6 @@ describe('RFC 9111 HEAD, status codes, ranges and stored fields (cacheControl: t
         assert.equal(r.origin.count(stale), 2)
       })
     }
-
-    it('never stores the end of a followed redirect under the original URL', async () => {
-      const p = path()
-      r.answer(p, { status: 302, headers: { location: `${p}/target` } })
-      r.answer(`${p}/target`, { headers: { 'cache-control': 'max-age=3600' }, body: 'target' })
-      assert.equal((await get(r, p)).text, 'target')
-      await get(r, p)
-      assert.equal(r.origin.count(p), 2)
-    })
   })
 
   describe('ranges (RFC 9111 §3.3, RFC 9110 §14)', () => {
@@ -137,11 +130,26 @@ describe('RFC 9111 HEAD, status codes, ranges and stored fields (cacheControl: t
       r.answer(p, { headers: { 'cache-control': 'max-age=3600', connection: 'a, b', a: '1', b: '2', c: '3' } })
       await get(r, p)
       const { response } = await get(r, p)
-      assert.equal(fromCache(response), true)
+      assert.equal(response.fromCache, true)
       assert.equal(response.headers.get('a'), null)
       assert.equal(response.headers.get('b'), null)
       assert.equal(response.headers.get('connection'), null)
       assert.equal(response.headers.get('c'), '3')
+    })
+
+    it('never stores hop-by-hop fields or the fields Connection lists (§3.1)', async () => {
+      const p = path()
+      r.answer(p, {
+        headers: { 'cache-control': 'max-age=3600', connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'x-kept': 'yes' },
+      })
+      await get(r, p)
+      const names = [...((await stored(r, p))?.headers.keys() ?? [])]
+      assert.ok(names.includes('x-kept'), `stored: ${names.join(', ')}`)
+      for (const name of ['connection', 'keep-alive', 'x-hop', 'transfer-encoding'])
+        assert.ok(!names.includes(name), `${name} stored`)
+      const { response } = await get(r, p)
+      assert.equal(r.origin.count(p), 1)
+      assert.equal(response.headers.get('x-hop'), null)
     })
 
     it('stores end-to-end fields as received', async () => {
@@ -169,5 +177,24 @@ describe('RFC 9111 HEAD, status codes, ranges and stored fields (cacheControl: t
       await get(r, `${p}?test=1`)
       assert.equal(r.origin.requests.filter((q) => q.path.startsWith(p)).length, 2)
     })
+  })
+})
+
+describe('RFC 9111 redirects fetch follows (cacheControl: true) [fetch only]', () => {
+  let r: Rig
+  let n = 0
+  const path = () => `/hs-redirect/${++n}`
+  before(async () => {
+    r = await rig(FETCH)
+  })
+  after(() => r.close())
+
+  it('never stores the end of a followed redirect under the original URL', async () => {
+    const p = path()
+    r.answer(p, { status: 302, headers: { location: `${p}/target` } })
+    r.answer(`${p}/target`, { headers: { 'cache-control': 'max-age=3600' }, body: 'target' })
+    assert.equal((await get(r, p)).text, 'target')
+    await get(r, p)
+    assert.equal(r.origin.count(p), 2)
   })
 })

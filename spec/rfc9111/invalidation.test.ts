@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
+import { forEachFront } from '../helpers/fronts.js'
 import { get, type Rig, rig } from './harness.js'
 
-describe('RFC 9111 §4.4 invalidation by unsafe methods (cacheControl: true)', () => {
+forEachFront('RFC 9111 §4.4 invalidation by unsafe methods (cacheControl: true)', (front) => {
   let r: Rig
   let n = 0
   const prefix = () => `/inv/${++n}`
   before(async () => {
-    r = await rig()
+    r = await rig(front)
   })
   after(() => r.close())
 
@@ -62,15 +63,15 @@ describe('RFC 9111 §4.4 invalidation by unsafe methods (cacheControl: true)', (
   })
 
   it('does not invalidate a Location on another origin', async () => {
-    const other = await rig()
+    const other = await rig(front)
     try {
       const p = prefix()
       other.answer(p, fresh)
       r.answer(p, { status: 200, headers: { location: other.url(p) } })
       // The other origin's response, stored in *our* cache.
-      await r.fetch(other.url(p)).then((res) => res.text())
+      await r.front.get(other.url(p)).then((res) => res.text())
       await get(r, p, { method: 'POST', body: 'x' })
-      await r.fetch(other.url(p)).then((res) => res.text())
+      await r.front.get(other.url(p)).then((res) => res.text())
       assert.equal(other.origin.count(p), 1)
     } finally {
       await other.close()

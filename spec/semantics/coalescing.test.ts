@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { describe, test } from 'node:test'
-import { cacheInfo } from '../../lib/fronts/response.js'
+import { test } from 'node:test'
+import { forEachFront } from '../helpers/fronts.js'
 import type { Route } from '../helpers/origin.js'
-import { gate, startPerTest, waitFor } from './fixtures.js'
-
-const start = startPerTest()
+import { gate, startPerTestOn, waitFor } from './fixtures.js'
 
 /** A route that holds its answer until the gate opens, then sends `body` in two chunks. */
 function held(opened: Promise<void>, body: string): Route {
@@ -17,29 +15,31 @@ function held(opened: Promise<void>, body: string): Route {
   }
 }
 
-describe('coalescing', () => {
+forEachFront('coalescing', (kind) => {
+  const start = startPerTestOn(kind)
+
   test('identical concurrent misses share one origin request, and every caller gets its own body', async () => {
     const open = gate()
-    const { cachedFetch, origin, url } = await start({}, { '/slow': held(open.promise, 'shared body') })
-    const pending = Array.from({ length: 5 }, () => cachedFetch(url('/slow')))
+    const { front, origin, url } = await start({}, { '/slow': held(open.promise, 'shared body') })
+    const pending = Array.from({ length: 5 }, () => front.get(url('/slow')))
     await waitFor(() => origin.count('/slow') === 1, 'the first request to reach the origin')
     open.open()
     const responses = await Promise.all(pending)
-    assert.equal(new Set(responses).size, 5, 'five distinct Response objects')
+    assert.equal(new Set(responses.map((response) => response.raw)).size, 5, 'five distinct responses')
     const bodies = await Promise.all(responses.map((response) => response.text()))
     assert.deepEqual(bodies, Array(5).fill('shared body'))
     assert.equal(origin.count('/slow'), 1)
-    assert.equal(cacheInfo(await cachedFetch(url('/slow')))?.fromCache, true)
+    assert.equal((await front.get(url('/slow'))).fromCache, true)
     assert.equal(origin.count('/slow'), 1)
   })
 
   test('one caller aborting before the answer leaves the others unharmed', async () => {
     const open = gate()
-    const { cachedFetch, origin, url } = await start({}, { '/slow': held(open.promise, 'still here') })
+    const { front, origin, url } = await start({}, { '/slow': held(open.promise, 'still here') })
     const controller = new AbortController()
-    const first = cachedFetch(url('/slow'))
-    const aborted = cachedFetch(url('/slow'), { signal: controller.signal })
-    const third = cachedFetch(url('/slow'))
+    const first = front.get(url('/slow'))
+    const aborted = front.get(url('/slow'), { signal: controller.signal })
+    const third = front.get(url('/slow'))
     await waitFor(() => origin.count('/slow') === 1, 'the shared request')
     controller.abort()
     await assert.rejects(aborted, { name: 'AbortError' })
@@ -52,24 +52,24 @@ describe('coalescing', () => {
   test('one caller aborting its body mid-read leaves the others unharmed, and the entry is stored', async () => {
     const open = gate()
     const big = 'b'.repeat(256 * 1024)
-    const { cachedFetch, origin, url } = await start({}, { '/big': held(open.promise, big) })
+    const { front, origin, url } = await start({}, { '/big': held(open.promise, big) })
     const controller = new AbortController()
-    const leaving = cachedFetch(url('/big'), { signal: controller.signal })
-    const staying = cachedFetch(url('/big'))
+    const leaving = front.get(url('/big'), { signal: controller.signal })
+    const staying = front.get(url('/big'))
     await waitFor(() => origin.count('/big') === 1, 'the shared request')
     open.open()
-    const reader = ((await leaving).body as ReadableStream<Uint8Array>).getReader()
-    await reader.read()
+    const chunks = (await leaving).body[Symbol.asyncIterator]()
+    await chunks.next()
     controller.abort()
-    await assert.rejects(reader.read(), { name: 'AbortError' })
+    await assert.rejects(chunks.next(), { name: 'AbortError' })
     assert.equal((await (await staying).text()).length, big.length)
-    assert.equal(cacheInfo(await cachedFetch(url('/big')))?.fromCache, true)
+    assert.equal((await front.get(url('/big'))).fromCache, true)
     assert.equal(origin.count('/big'), 1)
   })
 
   test('an origin error reaches every caller', async () => {
     const open = gate()
-    const { cachedFetch, origin, url } = await start(
+    const { front, origin, url } = await start(
       {},
       {
         '/broken': async (req) => {
@@ -78,7 +78,7 @@ describe('coalescing', () => {
         },
       },
     )
-    const pending = Array.from({ length: 3 }, () => cachedFetch(url('/broken')))
+    const pending = Array.from({ length: 3 }, () => front.get(url('/broken')))
     await waitFor(() => origin.count('/broken') === 1, 'the shared request')
     open.open()
     const results = await Promise.allSettled(pending)
@@ -91,8 +91,8 @@ describe('coalescing', () => {
 
   test('coalesce: false sends every request', async () => {
     const open = gate()
-    const { cachedFetch, origin, url } = await start({ coalesce: false }, { '/slow': held(open.promise, 'x') })
-    const pending = Array.from({ length: 3 }, () => cachedFetch(url('/slow')))
+    const { front, origin, url } = await start({ coalesce: false }, { '/slow': held(open.promise, 'x') })
+    const pending = Array.from({ length: 3 }, () => front.get(url('/slow')))
     await waitFor(() => origin.count('/slow') === 3, 'three requests at the origin')
     open.open()
     for (const response of await Promise.all(pending)) assert.equal(await response.text(), 'x')
@@ -100,11 +100,11 @@ describe('coalescing', () => {
 
   test('requests with different keys are not coalesced', async () => {
     const open = gate()
-    const { cachedFetch, origin, url } = await start({}, { '/slow': held(open.promise, 'x') })
+    const { front, origin, url } = await start({}, { '/slow': held(open.promise, 'x') })
     const pending = [
-      cachedFetch(url('/slow?a=1')),
-      cachedFetch(url('/slow?a=2')),
-      cachedFetch(url('/slow'), { headers: { authorization: 'Bearer t' } }),
+      front.get(url('/slow?a=1')),
+      front.get(url('/slow?a=2')),
+      front.get(url('/slow'), { headers: { authorization: 'Bearer t' } }),
     ]
     await waitFor(() => origin.count() === 3, 'three requests at the origin')
     open.open()

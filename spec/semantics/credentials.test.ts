@@ -2,12 +2,10 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
-import { cacheInfo } from '../../lib/fronts/response.js'
+import { test } from 'node:test'
 import { REDACTED } from '../../lib/request/key.js'
-import { route, startPerTest, storedEntries } from './fixtures.js'
-
-const start = startPerTest()
+import { forEachFront } from '../helpers/fronts.js'
+import { route, startPerTestOn, storedEntries } from './fixtures.js'
 
 /** Every byte of the SQLite database as it is on disk: the main file, its WAL and shared memory. */
 async function databaseBytes(dir: string): Promise<Buffer> {
@@ -26,72 +24,68 @@ const TOKENS = {
   cookie: 'session=ck-9e8d7c6b5a-alice',
 }
 
-describe('credentials', () => {
+forEachFront('credentials', (kind) => {
+  const start = startPerTestOn(kind)
+
   test('Authorization, Proxy-Authorization and Cookie never reach the SQLite file in clear (WAL included)', async () => {
-    const { cachedFetch, dir, url } = await start({}, { '/vary': route('v', { vary: 'Authorization, Cookie' }) })
-    await (await cachedFetch(url('/me'), { headers: TOKENS })).text()
-    await (await cachedFetch(url('/vary'), { headers: TOKENS })).text()
-    assert.equal(cacheInfo(await cachedFetch(url('/me'), { headers: TOKENS }))?.fromCache, true)
-    assert.equal(await cachedFetch.cache.count(), 2)
+    const { front, dir, url } = await start({}, { '/vary': route('v', { vary: 'Authorization, Cookie' }) })
+    await (await front.get(url('/me'), { headers: TOKENS })).text()
+    await (await front.get(url('/vary'), { headers: TOKENS })).text()
+    assert.equal((await front.get(url('/me'), { headers: TOKENS })).fromCache, true)
+    assert.equal(await front.cache.count(), 2)
     const bytes = await databaseBytes(dir)
     for (const [name, token] of Object.entries(TOKENS)) {
       for (const needle of [token, token.split(' ').pop() as string, token.split('=')[1] ?? ''].filter((n) => n.length > 6)) {
         assert.equal(bytes.indexOf(needle), -1, `${name} (${needle}) found in the database file`)
       }
     }
-    for (const entry of await storedEntries(cachedFetch)) {
+    for (const entry of await storedEntries(front)) {
       for (const name of Object.keys(TOKENS)) assert.match(entry.requestHeaders[name] ?? '', /^hmac-sha256:[0-9a-f]{64}$/)
     }
   })
 
   test("a second token does not hit the first token's entry; the same token does", async () => {
-    const { cachedFetch, origin, url } = await start(
-      {},
-      { '/me': (req, res) => void res.end(`for ${req.headers.authorization}`) },
-    )
-    const as = (token: string) => cachedFetch(url('/me'), { headers: { authorization: `Bearer ${token}` } })
+    const { front, origin, url } = await start({}, { '/me': (req, res) => void res.end(`for ${req.headers.authorization}`) })
+    const as = (token: string) => front.get(url('/me'), { headers: { authorization: `Bearer ${token}` } })
     assert.equal(await (await as('alice')).text(), 'for Bearer alice')
     const bob = await as('bob')
     assert.equal(await bob.text(), 'for Bearer bob')
-    assert.equal(cacheInfo(bob)?.fromCache, false)
-    const anonymous = await cachedFetch(url('/me'))
+    assert.equal(bob.fromCache, false)
+    const anonymous = await front.get(url('/me'))
     assert.equal(await anonymous.text(), 'for undefined')
     const alice = await as('alice')
-    assert.equal(cacheInfo(alice)?.fromCache, true)
+    assert.equal(alice.fromCache, true)
     assert.equal(await alice.text(), 'for Bearer alice')
     assert.equal(origin.count('/me'), 3)
   })
 
   test('the partition survives a restart: the credential hash is keyed by a secret kept with the data', async () => {
     const s = await start()
-    await (await s.cachedFetch(s.url('/me'), { headers: { cookie: 'sid=1' } })).text()
-    await s.cachedFetch.cache.close()
+    await (await s.front.get(s.url('/me'), { headers: { cookie: 'sid=1' } })).text()
+    await s.front.cache.close()
     const restarted = s.reopen()
-    assert.equal(cacheInfo(await restarted(s.url('/me'), { headers: { cookie: 'sid=1' } }))?.fromCache, true)
-    const other = await restarted(s.url('/me'), { headers: { cookie: 'sid=2' } })
+    assert.equal((await restarted.get(s.url('/me'), { headers: { cookie: 'sid=1' } })).fromCache, true)
+    const other = await restarted.get(s.url('/me'), { headers: { cookie: 'sid=2' } })
     await other.text()
-    assert.equal(cacheInfo(other)?.fromCache, false)
+    assert.equal(other.fromCache, false)
   })
 
   test('naming a credential in ignoredParameters shares the entry and stores it as REDACTED', async () => {
-    const { cachedFetch, dir, origin, url } = await start({ ignoredParameters: ['authorization'] })
-    await (await cachedFetch(url('/shared'), { headers: { authorization: TOKENS.authorization } })).text()
-    assert.equal(
-      cacheInfo(await cachedFetch(url('/shared'), { headers: { authorization: 'Bearer someone-else' } }))?.fromCache,
-      true,
-    )
+    const { front, dir, origin, url } = await start({ ignoredParameters: ['authorization'] })
+    await (await front.get(url('/shared'), { headers: { authorization: TOKENS.authorization } })).text()
+    assert.equal((await front.get(url('/shared'), { headers: { authorization: 'Bearer someone-else' } })).fromCache, true)
     assert.equal(origin.count(), 1)
-    const [entry] = await storedEntries(cachedFetch)
+    const [entry] = await storedEntries(front)
     assert.equal(entry?.requestHeaders.authorization, REDACTED)
     assert.equal((await databaseBytes(dir)).indexOf('tok-4f9a2c7e1b-alice'), -1)
   })
 
   test('Set-Cookie from the origin is never stored', async () => {
-    const { cachedFetch, dir, url } = await start({}, { '/login': route('ok', { 'set-cookie': 'sid=sc-1234567890abcdef' }) })
-    const first = await cachedFetch(url('/login'))
+    const { front, dir, url } = await start({}, { '/login': route('ok', { 'set-cookie': 'sid=sc-1234567890abcdef' }) })
+    const first = await front.get(url('/login'))
     await first.text()
-    const cached = await cachedFetch(url('/login'))
-    assert.equal(cacheInfo(cached)?.fromCache, true)
+    const cached = await front.get(url('/login'))
+    assert.equal(cached.fromCache, true)
     assert.equal(cached.headers.get('set-cookie'), null)
     assert.equal((await databaseBytes(dir)).indexOf('sc-1234567890abcdef'), -1)
   })

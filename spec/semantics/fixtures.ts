@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { afterEach } from 'node:test'
+import type { Cache } from '../../lib/inspect/cache.js'
+import type { StoredResponse } from '../../lib/inspect/query.js'
 import { type CachedFetch, createCachedFetchWithClock } from '../../lib/install/session.js'
 import type { CacheOptions } from '../../lib/options/settings.js'
 import type { CacheEntry } from '../../lib/stores/entry.js'
+import type { CacheFront, FrontKind, FrontResponse } from '../helpers/fronts.js'
 import { type Origin, type Route, startOrigin, tempDir } from '../helpers/origin.js'
 
 /** A clock the tests move by hand: the session's policy time, never the wall clock. */
@@ -63,20 +66,76 @@ export async function setup(options: CacheOptions = {}, routes: Record<string, R
   }
 }
 
-/** Reads a response's text and its cache metadata in one go. */
+/** Like {@link Setup}, with the cache reached through one front (fetch or dispatcher). */
+export interface FrontSetup {
+  origin: Origin
+  clock: Clock
+  dir: string
+  front: CacheFront
+  /** `origin.url + path` */
+  url(path: string): string
+  /** Another cache on the same options and clock (same SQLite file), through the same front. */
+  reopen(options?: CacheOptions): CacheFront
+  close(): Promise<void>
+}
+
+export async function setupFront(
+  kind: FrontKind,
+  options: CacheOptions = {},
+  routes: Record<string, Route> = {},
+): Promise<FrontSetup> {
+  const origin = await startOrigin(routes)
+  const clock = manualClock()
+  const { dir, cleanup } = await tempDir()
+  const base: CacheOptions = { cacheName: join(dir, 'cache'), ...options }
+  const fronts: CacheFront[] = []
+  const open = (extra: CacheOptions = {}) => {
+    const front = kind.open({ ...base, ...extra }, clock.now)
+    fronts.push(front)
+    return front
+  }
+  const front = open()
+  return {
+    origin,
+    clock,
+    dir,
+    front,
+    url: (path) => origin.url + path,
+    reopen: open,
+    close: async () => {
+      // The origin first: its connections closed, no request a failed test left waiting holds a front open.
+      await origin.close()
+      for (const opened of fronts) await opened.close()
+      await cleanup()
+    },
+  }
+}
+
 /** A `start()` for one test file: each test's setup (cache and origin) is closed after the test. */
 export function startPerTest(): (options?: CacheOptions, routes?: Record<string, Route>) => Promise<Setup> {
-  let current: Setup | undefined
+  return perTest(setup)
+}
+
+/** A `start()` for one suite, on one front: each test's setup is closed after the test. */
+export function startPerTestOn(kind: FrontKind): (options?: CacheOptions, routes?: Record<string, Route>) => Promise<FrontSetup> {
+  return perTest((options, routes) => setupFront(kind, options, routes))
+}
+
+function perTest<T extends { close(): Promise<void> }>(
+  open: (options?: CacheOptions, routes?: Record<string, Route>) => Promise<T>,
+): (options?: CacheOptions, routes?: Record<string, Route>) => Promise<T> {
+  let current: T | undefined
   afterEach(async () => {
     await current?.close()
     current = undefined
   })
   return async (options, routes) => {
-    current = await setup(options, routes)
+    current = await open(options, routes)
     return current
   }
 }
 
+/** Reads a response's text. */
 export async function read(response: Response): Promise<string> {
   return response.text()
 }
@@ -133,9 +192,9 @@ export function validatedRoute(
 }
 
 /** The `Cache-Status` of a response, or fail. */
-export function status(response: Response): string {
-  const value = response.headers.get('cache-status')
-  if (value === null) throw new Error(`no Cache-Status on ${response.url}`)
+export function status(response: Response | FrontResponse): string {
+  const value = response instanceof Response ? response.headers.get('cache-status') : response.cacheStatus
+  if (value === null) throw new Error(`no Cache-Status on ${response instanceof Response ? response.url : 'the response'}`)
   return value
 }
 
@@ -159,9 +218,16 @@ export function gate(): { promise: Promise<void>; open(): void } {
   return { promise, open }
 }
 
+/** The stored response for a request URL (no Vary, no ignored parameters), read through the inspection API. */
+export async function storedResponse(owner: { cache: Cache }, url: string): Promise<StoredResponse | undefined> {
+  const wanted = new URL(url).href
+  for await (const response of owner.cache.responses()) if (response.url === wanted) return response
+  return undefined
+}
+
 /** Every stored response entry (Vary markers left out), read straight from the store. */
-export async function storedEntries(cachedFetch: CachedFetch): Promise<CacheEntry[]> {
+export async function storedEntries(owner: { cache: Cache }): Promise<CacheEntry[]> {
   const entries: CacheEntry[] = []
-  for await (const record of cachedFetch.cache.store.records()) if (record.entry?.kind === 'response') entries.push(record.entry)
+  for await (const record of owner.cache.store.records()) if (record.entry?.kind === 'response') entries.push(record.entry)
   return entries
 }
