@@ -49,7 +49,7 @@ export async function fillStore(path: string, entries: number, origin: string): 
         store.set(fillerKey(i), filler(template, origin, i))
       }
     }
-    return { entries: store.count(), seconds: (performance.now() - started) / 1000, fileBytes: await fileBytes(path) }
+    return { entries: await store.count(), seconds: (performance.now() - started) / 1000, fileBytes: await fileBytes(path) }
   } finally {
     uninstallCache()
     store.close()

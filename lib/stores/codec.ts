@@ -6,7 +6,7 @@ import { type CacheEntry, ENTRY_VERSION } from './entry.js'
  */
 
 /** The metadata of an entry, as JSON (everything but the body). */
-export function encodeMeta(entry: CacheEntry): string {
+export function encodeMeta(entry: Omit<CacheEntry, 'body'> & { body?: Uint8Array }): string {
   const { body: _body, ...meta } = entry
   return JSON.stringify(meta)
 }

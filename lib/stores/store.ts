@@ -22,6 +22,9 @@ export interface StoreRecord {
  *
  * - `get` returns `undefined` for a missing key, and for a row that cannot be read (which it deletes).
  * - `set` replaces the entry under the key atomically: a reader never sees half an entry.
+ * - Writes may be committed behind the caller (the SQLite store does: the request path never waits for
+ *   another process's lock), but `get` and `records` in the same process see them at once, in order.
+ *   `close` commits what is pending.
  * - Stores keep expired entries: they can still be revalidated or served stale. Expiry only orders
  *   pruning when a size bound is reached.
  */
@@ -38,6 +41,11 @@ export interface Store {
    * `entrySize()` over `records()` when a store has no cheaper way).
    */
   size?(): MaybePromise<number>
+  /**
+   * Optional: resolves once the writes accepted so far are committed where other processes see them
+   * (or given up and reported). A store that writes synchronously needs none.
+   */
+  flush?(): MaybePromise<void>
   /**
    * A random secret, stable for the life of the stored data, used to hash credentials into keys
    * (so a stored key never reveals a token, and a restart still finds the entries).

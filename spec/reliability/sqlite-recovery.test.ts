@@ -36,6 +36,12 @@ afterEach(async () => {
   await cleanup()
 })
 
+const keys = async (store: SqliteStore): Promise<string[]> => {
+  const found: string[] = []
+  for await (const record of store.records()) found.push(record.key)
+  return found
+}
+
 const entry = (key: string, size = 600) =>
   makeEntry({ key, url: `https://example.com/${key}`, body: new Uint8Array(size).fill(1) })
 
@@ -70,16 +76,16 @@ describe('corruption found after open', () => {
 
   it('a write: the file is replaced and the write lands in the fresh one', async () => {
     const store = await corruptedUnder()
-    for (let i = 0; i < 40 && reports.length === 0; i++) store.set(`new${i}`, entry(`new${i}`, 5000))
+    for (let i = 0; i < 40 && reports.length === 0; i++) {
+      store.set(`new${i}`, entry(`new${i}`, 5000))
+      await store.flush()
+    }
     assert.equal(reports.filter((e) => e instanceof CorruptStoreError).length, 1)
-    const last = [...store.records()].map((r) => r.key)
+    const last = await keys(store)
     assert.ok(last.length >= 1, 'the write that met the corruption was retried on the fresh file')
     const reader = new SqliteStore({ path })
     opened.push(reader)
-    assert.deepEqual(
-      [...reader.records()].map((r) => r.key),
-      last,
-    )
+    assert.deepEqual(await keys(reader), last)
   })
 
   it('two handles: the first to notice moves the file aside; the other follows on its next write', async () => {
@@ -90,6 +96,7 @@ describe('corruption found after open', () => {
     b.set('from-b', entry('from-b'))
     assert.equal(reports.length, 2)
     assert.match(reports[1]?.message ?? '', /replaced while in use/)
+    await b.flush()
     assert.ok(a.get('from-b'), 'both handles are on the same fresh file')
     assert.equal(a.secret, b.secret)
   })
@@ -105,10 +112,11 @@ describe('a file deleted under the store', () => {
     assert.equal(reports.length, 1)
     assert.ok(reports[0] instanceof StoreError)
     assert.equal(store.secret, secret)
+    await store.flush()
     const other = new SqliteStore({ path })
     opened.push(other)
     assert.equal(other.secret, secret)
-    assert.deepEqual(other.urls(), ['https://example.com/b'])
+    assert.deepEqual(await other.urls(), ['https://example.com/b'])
   })
 
   for (const [what, suffixes] of [
@@ -131,12 +139,13 @@ describe('a file deleted under the store', () => {
       )
       holder.go()
       const result = (await holder.result) as { reports: string[]; errors: string[] }
+      await store.flush()
       assert.deepEqual(result.errors, [])
       assert.equal(result.reports.length, 1)
       assert.match(result.reports[0] ?? '', /replaced while in use/)
       const reader = new SqliteStore({ path })
       opened.push(reader)
-      assert.deepEqual(reader.urls(), [
+      assert.deepEqual(await reader.urls(), [
         'https://example.com/after0',
         'https://example.com/after1',
         'https://example.com/after2',
