@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { pack, unpack } from './codec.js'
-import type { CacheEntry } from './entry.js'
+import type { CacheEntry, EntryMeta } from './entry.js'
 import { RecentEntries } from './recent-entries.js'
-import type { Store, StoreRecord } from './store.js'
+import type { MetaRecord, Store, StoreRecord } from './store.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -71,6 +71,30 @@ export class MemoryStore implements Store {
   set(key: string, entry: CacheEntry): void {
     this.#recent.delete(key)
     this.#lru.set(key, pack(entry))
+  }
+
+  /**
+   * Replace the metadata of the response under `key` stored at `storedAt` (its `createdAt`), keeping
+   * its body (a 304). Nothing is written if that response was replaced or deleted meanwhile.
+   */
+  refresh(key: string, meta: EntryMeta, storedAt: number): void {
+    const packed = this.#lru.peek(key)
+    const current = packed && unpack(packed)
+    if (current === undefined || current.createdAt !== storedAt) return
+    this.set(key, { ...meta, body: current.body } as CacheEntry)
+  }
+
+  /** The metadata of the entry under `key`, without marking it used. */
+  getMeta(key: string): MetaRecord | undefined {
+    const packed = this.#lru.peek(key)
+    if (packed === undefined) return undefined
+    const entry = unpack(packed)
+    return { key, meta: entry, bodySize: entry?.body.byteLength ?? 0 }
+  }
+
+  /** Every entry's metadata, most recently used first, without changing recency. */
+  *metaRecords(): Generator<MetaRecord, void, undefined> {
+    for (const { key, entry } of this.records()) yield { key, meta: entry, bodySize: entry?.body.byteLength ?? 0 }
   }
 
   /** Delete the entries under `keys`. Unknown keys are ignored. */

@@ -3,24 +3,29 @@ import type Database from 'better-sqlite3'
 import { StoreError } from '../errors.js'
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 /** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
 const PRUNE_TARGET = 0.9
 
+// Bodies live in a table of their own, so that reading or rewriting metadata never touches them: a
+// 304's refresh and a recorded use update one small row (SQLite rewrites a whole row on UPDATE), and
+// listing, counting and deleting read no body pages. `entries_body_delete` removes a row's body with it.
 // `total_size` is kept by triggers, so it is exact for every connection and process on the file.
 // `set` uses an upsert, not INSERT OR REPLACE: REPLACE's implicit delete fires no delete trigger
 // unless `recursive_triggers` is on for that connection.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
-  key TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
   url TEXT NOT NULL,
   meta TEXT NOT NULL,
-  body BLOB NOT NULL,
+  body_size INTEGER NOT NULL,
   size INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   expires_at INTEGER,
   accessed_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
 CREATE INDEX IF NOT EXISTS entries_accessed_at ON entries (accessed_at);
 CREATE INDEX IF NOT EXISTS entries_url ON entries (url);
@@ -34,19 +39,25 @@ CREATE TRIGGER IF NOT EXISTS entries_size_update AFTER UPDATE OF size ON entries
 END;
 CREATE TRIGGER IF NOT EXISTS entries_size_delete AFTER DELETE ON entries BEGIN
   UPDATE meta SET value = value - OLD.size WHERE name = 'total_size';
+  DELETE FROM bodies WHERE id = OLD.id;
 END;
 `
 
-export interface EntryRow {
-  meta: string
-  body: Buffer
-  accessed_at: number
-}
+/** What a hit reads, as a raw row: metadata JSON, last recorded use, body. */
+export type EntryRow = [meta: string, accessedAt: number, body: Buffer]
 
+/** A row as `records()` reads it. */
 export interface KeyedRow {
   key: string
   meta: string
   body: Buffer
+}
+
+/** A row's metadata, without its body. */
+export interface MetaRow {
+  key: string
+  meta: string
+  body_size: number
 }
 
 export interface VictimRow {
@@ -59,16 +70,30 @@ type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>
 /** The store's statements, prepared once per connection. */
 export interface Statements {
   get: Statement<[string], EntryRow>
+  getMeta: Statement<[string], MetaRow>
   dataVersion: Statement<[], number>
   touch: Statement<[number, string]>
   refresh: Statement<[string, number, number, number | null, number, string, number]>
-  upsert: Statement<[string, string, string, Uint8Array, number, number, number | null, number]>
+  upsert: Database.Transaction<
+    (
+      key: string,
+      url: string,
+      meta: string,
+      body: Uint8Array,
+      size: number,
+      createdAt: number,
+      expires: number | null,
+      accessedAt: number,
+    ) => void
+  >
   deleteOne: Statement<[string]>
   totalSize: Statement<[], number>
   prune: Database.Transaction<(keep: string, maxSize: number) => void>
-  clear: Statement<[]>
+  clear: Database.Transaction<() => number>
   firstPage: Statement<[number], KeyedRow>
   nextPage: Statement<[string, number], KeyedRow>
+  firstMetaPage: Statement<[number], MetaRow>
+  nextMetaPage: Statement<[string, number], MetaRow>
   count: Statement<[], number>
   urls: Statement<[], string>
   deleteExpired: Statement<[number]>
@@ -88,7 +113,7 @@ export function migrate(db: Database.Database, secret: string | undefined): stri
       const version = db.pragma('user_version', { simple: true })
       if (version !== 0 && version !== SCHEMA_VERSION) {
         // Another version's rows cannot be read reliably, and they are only a cache: start over.
-        db.exec('DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS meta;')
+        db.exec('DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS bodies; DROP TABLE IF EXISTS meta;')
       }
       db.exec(SCHEMA)
       db.pragma(`user_version = ${SCHEMA_VERSION}`)
@@ -122,21 +147,50 @@ export function prepare(db: Database.Database, now: () => number): Statements {
     return total
   }
 
+  const upsertEntry = db
+    .prepare<[string, string, string, number, number, number, number | null, number], number>(
+      `INSERT INTO entries (key, url, meta, body_size, size, created_at, expires_at, accessed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET url = excluded.url, meta = excluded.meta, body_size = excluded.body_size,
+       size = excluded.size, created_at = excluded.created_at, expires_at = excluded.expires_at,
+       accessed_at = excluded.accessed_at
+     RETURNING id`,
+    )
+    .pluck()
+  const upsertBody = db.prepare<[number, Uint8Array]>('INSERT OR REPLACE INTO bodies (id, body) VALUES (?, ?)')
+  const clearEntries = db.prepare<[]>('DELETE FROM entries')
+  const clearBodies = db.prepare<[]>('DELETE FROM bodies')
+
   return {
-    get: db.prepare<[string], EntryRow>('SELECT meta, body, accessed_at FROM entries WHERE key = ?'),
+    // One statement, rows as arrays (no object per hit); the body is read from its own table by rowid.
+    get: db
+      .prepare<[string], EntryRow>(
+        'SELECT e.meta, e.accessed_at, b.body FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key = ?',
+      )
+      .raw(),
+    getMeta: db.prepare<[string], MetaRow>('SELECT key, meta, body_size FROM entries WHERE key = ?'),
     // Changes when another connection commits to the file: cheaper than a row read and parse.
     dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     touch: db.prepare<[number, string]>('UPDATE entries SET accessed_at = ? WHERE key = ?'),
+    // Metadata only, and only on the response revalidated (its created_at): the body row is untouched.
     refresh: db.prepare<[string, number, number, number | null, number, string, number]>(
-      `UPDATE entries SET meta = ?1, size = length(body) + ?2, created_at = ?3, expires_at = ?4, accessed_at = ?5
-       WHERE key = ?6 AND created_at = ?7`,
+      `UPDATE entries SET meta = ?, size = body_size + ?, created_at = ?, expires_at = ?, accessed_at = ?
+       WHERE key = ? AND created_at = ?`,
     ),
-    upsert: db.prepare<[string, string, string, Uint8Array, number, number, number | null, number]>(
-      `INSERT INTO entries (key, url, meta, body, size, created_at, expires_at, accessed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET url = excluded.url, meta = excluded.meta, body = excluded.body,
-         size = excluded.size, created_at = excluded.created_at, expires_at = excluded.expires_at,
-         accessed_at = excluded.accessed_at`,
+    upsert: db.transaction(
+      (
+        key: string,
+        url: string,
+        meta: string,
+        body: Uint8Array,
+        size: number,
+        createdAt: number,
+        expires: number | null,
+        accessedAt: number,
+      ) => {
+        const id = upsertEntry.get(key, url, meta, body.byteLength, size, createdAt, expires, accessedAt)
+        if (id !== undefined) upsertBody.run(id, body)
+      },
     ),
     deleteOne,
     totalSize,
@@ -148,9 +202,21 @@ export function prepare(db: Database.Database, now: () => number): Statements {
       total = evict(expiredVictims.iterate(now(), keep), total, target)
       if (total > target) evict(lruVictims.iterate(keep), total, target)
     }),
-    clear: db.prepare<[]>('DELETE FROM entries'),
-    firstPage: db.prepare<[number], KeyedRow>('SELECT key, meta, body FROM entries ORDER BY key LIMIT ?'),
-    nextPage: db.prepare<[string, number], KeyedRow>('SELECT key, meta, body FROM entries WHERE key > ? ORDER BY key LIMIT ?'),
+    // Bodies first, in bulk: the delete trigger then finds none to remove one by one.
+    clear: db.transaction(() => {
+      clearBodies.run()
+      return clearEntries.run().changes
+    }),
+    firstPage: db.prepare<[number], KeyedRow>(
+      'SELECT e.key, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id ORDER BY e.key LIMIT ?',
+    ),
+    nextPage: db.prepare<[string, number], KeyedRow>(
+      'SELECT e.key, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key > ? ORDER BY e.key LIMIT ?',
+    ),
+    firstMetaPage: db.prepare<[number], MetaRow>('SELECT key, meta, body_size FROM entries ORDER BY key LIMIT ?'),
+    nextMetaPage: db.prepare<[string, number], MetaRow>(
+      'SELECT key, meta, body_size FROM entries WHERE key > ? ORDER BY key LIMIT ?',
+    ),
     count: db.prepare<[], number>('SELECT COUNT(*) FROM entries').pluck(),
     urls: db.prepare<[], string>('SELECT DISTINCT url FROM entries ORDER BY url').pluck(),
     deleteExpired: db.prepare<[number]>('DELETE FROM entries WHERE expires_at <= ?'),

@@ -1,13 +1,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../errors.js'
-import { decodeEntry, encodeMeta } from './codec.js'
-import type { CacheEntry } from './entry.js'
+import { decodeEntry, decodeMeta, encodeMeta } from './codec.js'
+import type { CacheEntry, EntryMeta } from './entry.js'
 import { flushAtExit, unregister } from './exit-flush.js'
 import { PendingWrites, type Segment, type Sweep } from './pending-writes.js'
 import { RecentEntries } from './recent-entries.js'
 import { type FileId, fileId, guard, isBusy, isCorruption, moveAside, type Opened, open, sameFile, wrap } from './sqlite-file.js'
-import type { EntryRow, KeyedRow, Statements } from './sqlite-schema.js'
-import type { Store, StoreRecord } from './store.js'
+import type { EntryRow, KeyedRow, MetaRow, Statements } from './sqlite-schema.js'
+import type { MetaRecord, Store, StoreRecord } from './store.js'
 
 export { SCHEMA_VERSION } from './sqlite-schema.js'
 
@@ -48,6 +48,8 @@ const TOUCH_INTERVAL = 60_000
 const RECENT_ENTRIES = 1024
 const RECENT_BYTES = 32 * 1024 * 1024
 const RECORDS_PAGE = 100
+/** Metadata rows are small: a page of them reads in well under a millisecond. */
+const META_PAGE = 500
 /** Pauses between attempts at a commit that met another connection's lock: doubling from the first to the last. */
 const RETRY_FIRST_MS = 2
 const RETRY_LAST_MS = 100
@@ -168,12 +170,13 @@ export class SqliteStore implements Store {
       return undefined
     }
     if (row === undefined) return undefined
-    const entry = decodeEntry(row.meta, row.body)
+    const [meta, accessedAt, body] = row
+    const entry = decodeEntry(meta, body)
     if (entry === undefined) {
       this.delete([key])
       return undefined
     }
-    this.#recent.set(key, entry, this.#touch(key, row.accessed_at))
+    this.#recent.set(key, entry, this.#touch(key, accessedAt))
     return entry
   }
 
@@ -199,6 +202,17 @@ export class SqliteStore implements Store {
     } else {
       this.#pending.set(key, entry, this.#now())
     }
+    this.#schedule()
+  }
+
+  /**
+   * Replace the metadata of the response under `key` stored at `storedAt` (its `createdAt`), keeping
+   * its body (a 304: RFC 9111 §4.3.4); committed behind the caller, as one small UPDATE that leaves the
+   * body's row alone. Nothing is written if that response was replaced or deleted meanwhile.
+   */
+  refresh(key: string, meta: EntryMeta, storedAt: number): void {
+    this.#accept('refreshing an entry', key)
+    this.#pending.refresh(key, meta, storedAt, this.#now())
     this.#schedule()
   }
 
@@ -256,6 +270,35 @@ export class SqliteStore implements Store {
       for (const row of rows) yield { key: row.key, entry: decodeEntry(row.meta, row.body) }
       const last = rows.at(-1)
       if (last === undefined || rows.length < RECORDS_PAGE) return
+      after = last.key
+      await nextTurn()
+    }
+  }
+
+  /** The metadata of the row under `key`, once pending writes land; reads no body. */
+  async getMeta(key: string): Promise<MetaRecord | undefined> {
+    await this.flush()
+    this.#ensureOpen('reading an entry')
+    const row = this.#read('reading an entry', () => this.#sql.getMeta.get(key))
+    return row && metaRecord(row)
+  }
+
+  /**
+   * Every row's metadata, by key, once pending writes land: no body is read. In pages, with a turn of
+   * the event loop between them, so a large cache never blocks the loop for long.
+   */
+  async *metaRecords(): AsyncGenerator<MetaRecord, void, undefined> {
+    await this.flush()
+    let after: string | undefined
+    for (;;) {
+      this.#ensureOpen('listing entries')
+      const page = after
+      const rows: MetaRow[] = this.#read('listing entries', () =>
+        page === undefined ? this.#sql.firstMetaPage.all(META_PAGE) : this.#sql.nextMetaPage.all(page, META_PAGE),
+      )
+      for (const row of rows) yield metaRecord(row)
+      const last = rows.at(-1)
+      if (last === undefined || rows.length < META_PAGE) return
       after = last.key
       await nextTurn()
     }
@@ -547,7 +590,7 @@ function applySegments(segments: readonly Segment[], sql: Statements, maxSize: n
             // Too big to keep: drop what was there too, so the key no longer serves the older response.
             sql.deleteOne.run(key)
           } else {
-            sql.upsert.run(key, entry.url, meta, entry.body, size, entry.createdAt, entry.expires, write.accessedAt)
+            sql.upsert(key, entry.url, meta, entry.body, size, entry.createdAt, entry.expires, write.accessedAt)
             written = key
           }
           break
@@ -582,10 +625,14 @@ function applySegments(segments: readonly Segment[], sql: Statements, maxSize: n
   return counts
 }
 
+function metaRecord(row: MetaRow): MetaRecord {
+  return { key: row.key, meta: decodeMeta(row.meta), bodySize: row.body_size }
+}
+
 function runSweep(sweep: Sweep, sql: Statements): number {
   switch (sweep.kind) {
     case 'clear':
-      return sql.clear.run().changes
+      return sql.clear()
     case 'expired':
       return sql.deleteExpired.run(sweep.now).changes
     case 'older':

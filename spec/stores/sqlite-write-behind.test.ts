@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterEach, beforeEach, describe, it } from 'node:test'
@@ -168,5 +169,40 @@ describe('ending', () => {
     const [code] = await once(child, 'close')
     assert.equal(code, 0)
     assert.equal(committedKeys().length, 20)
+  })
+})
+
+describe('refresh()', () => {
+  it('rewrites only the metadata row: refreshing a 1 MiB entry writes a few pages, not the body', async () => {
+    const store = open()
+    const entry = makeEntry({ key: 'big', body: new Uint8Array(1024 * 1024).fill(7), createdAt: T0 })
+    store.set('big', entry)
+    await store.flush()
+    const db = new Database(path)
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)')
+      const { body: _body, ...meta } = entry
+      store.refresh('big', { ...meta, headers: [['etag', '"2"']], createdAt: T0 + 1000, expires: T0 + 5000 }, T0)
+      await store.flush()
+      const walBytes = statSync(`${path}-wal`).size
+      assert.ok(walBytes < 64 * 1024, `the refresh wrote ${walBytes} bytes to the WAL`)
+      const got = store.get('big')
+      assert.equal(got?.createdAt, T0 + 1000)
+      assert.equal(got?.body.byteLength, 1024 * 1024)
+    } finally {
+      db.close()
+    }
+  })
+
+  it('merges into a pending set of the response it refreshes, and is read back before the commit', async () => {
+    const store = open()
+    const entry = makeEntry({ key: 'k', body: new TextEncoder().encode('body'), createdAt: T0, expires: T0 + 10 })
+    store.set('k', entry)
+    const { body: _body, ...meta } = entry
+    store.refresh('k', { ...meta, createdAt: T0 + 50, expires: T0 + 99 }, T0)
+    assertSameEntry(store.get('k'), { ...entry, createdAt: T0 + 50, expires: T0 + 99 })
+    await store.flush()
+    const other = open()
+    assertSameEntry(other.get('k'), { ...entry, createdAt: T0 + 50, expires: T0 + 99 })
   })
 })

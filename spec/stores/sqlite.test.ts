@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../../lib/errors.js'
-import { SqliteStore, type SqliteStoreOptions } from '../../lib/stores/sqlite.js'
+import { SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from '../../lib/stores/sqlite.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 import { assertSameEntry, collect, storeContract } from './contract.js'
 
@@ -82,7 +82,7 @@ describe('SqliteStore', () => {
       const db = raw()
       try {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
-        assert.equal(db.pragma('user_version', { simple: true }), 1)
+        assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
       } finally {
         db.close()
       }
@@ -113,7 +113,7 @@ describe('SqliteStore', () => {
       assert.ok(store.get('k'))
       await store.flush()
       const check = raw()
-      assert.equal(check.pragma('user_version', { simple: true }), 1)
+      assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION)
       check.close()
     })
 
