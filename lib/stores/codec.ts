@@ -27,11 +27,14 @@ export function decodeMeta(meta: string): EntryMeta | undefined {
   } catch {
     return undefined
   }
-  return hasEntryShape(value) ? value : undefined
+  return isEntryMeta(value) ? value : undefined
 }
 
-/** A cheap check of the fields every reader relies on; it is on the cache-hit path. */
-function hasEntryShape(value: unknown): value is EntryMeta {
+/**
+ * A cheap check of the fields every reader relies on, and of the version: an entry of another
+ * version, or of another shape, is never misread.
+ */
+export function isEntryMeta(value: unknown): value is EntryMeta {
   if (typeof value !== 'object' || value === null) return false
   const e = value as Record<string, unknown>
   return (
