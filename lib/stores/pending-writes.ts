@@ -6,8 +6,9 @@ import type { CacheEntry } from './entry.js'
  * writes before they are committed, and it merges writes to one key: only the last one matters.
  *
  * Order: writes to one key keep their order; a sweep (clear, delete-expired) is ordered against the
- * key writes around it by closing the current segment. Everything pending commits in one transaction,
- * segment by segment, so another process sees all of it or none of it.
+ * key writes around it by closing the current segment. Writes commit oldest segment first, in
+ * batches of bounded size (a transaction each, so the event loop gets turns between them); a sweep
+ * commits with the last writes of its segment. What a batch holds is either all committed or none.
  */
 
 /** The latest accepted write to one key. */
@@ -32,6 +33,14 @@ export interface PendingSweep {
 export interface Segment {
   readonly writes: Map<string, KeyWrite>
   sweep: PendingSweep | undefined
+}
+
+/** The oldest pending writes, up to a bound: what one transaction commits. */
+export interface Batch {
+  /** Parts of the oldest segments, in order; a segment's sweep only with its last writes. */
+  readonly segments: readonly Segment[]
+  /** Whether it holds everything pending. */
+  readonly all: boolean
 }
 
 export class PendingWrites {
@@ -112,6 +121,55 @@ export class PendingWrites {
     if (this.#count === 0) return false
     for (const segment of this.#segments) if (segment.writes.has(key)) return true
     return false
+  }
+
+  /** The oldest pending writes: at most `maxWrites` key writes, and past `maxBytes` of bodies no more. */
+  batch(maxWrites: number, maxBytes: number): Batch {
+    const segments: Segment[] = []
+    let writes = 0
+    let bytes = 0
+    for (const segment of this.#segments) {
+      const part = new Map<string, KeyWrite>()
+      for (const [key, write] of segment.writes) {
+        if (writes >= maxWrites || bytes >= maxBytes) {
+          segments.push({ writes: part, sweep: undefined })
+          return { segments, all: false }
+        }
+        part.set(key, write)
+        writes++
+        if (write.kind === 'set') bytes += write.entry.body.byteLength
+      }
+      segments.push({ writes: part, sweep: segment.sweep })
+    }
+    return { segments, all: true }
+  }
+
+  /** `batch` is committed: forget it; returns its sweeps, to settle. Nothing else ran since `batch()`. */
+  committed(batch: Batch): PendingSweep[] {
+    if (batch.all) return this.take()
+    const sweeps: PendingSweep[] = []
+    for (const [i, part] of batch.segments.entries()) {
+      const segment = this.#segments[i] as Segment
+      for (const key of part.writes.keys()) {
+        const write = segment.writes.get(key)
+        if (write?.kind === 'set') this.#bytes -= write.entry.body.byteLength
+        segment.writes.delete(key)
+        this.#count--
+      }
+      if (part.sweep) {
+        sweeps.push(part.sweep)
+        this.#count--
+      }
+    }
+    // Whole segments committed (writes and sweep) go; the last segment always stays.
+    while (
+      this.#segments.length > 1 &&
+      this.#segments[0]?.writes.size === 0 &&
+      sweeps.includes(this.#segments[0].sweep as PendingSweep)
+    ) {
+      this.#segments.shift()
+    }
+    return sweeps
   }
 
   /** Forget everything pending (committed, or given up); returns the sweeps, to settle. */

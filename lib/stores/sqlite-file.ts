@@ -1,4 +1,15 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { CorruptStoreError, StoreError } from '../errors.js'
@@ -11,6 +22,8 @@ export interface Opened {
   sql: Statements
   secret: string
   file: FileId | undefined
+  /** The file cannot be written (its mode, its owner): SQLite opened it read-only. */
+  readOnly: boolean
 }
 
 /** Which file a path names: a deleted-and-recreated file has another inode. */
@@ -59,13 +72,22 @@ export function open(path: string, busyTimeout: number, now: () => number, secre
       restrictMode(`${path}-wal`)
       restrictMode(`${path}-shm`)
     }
-    return { db, sql, secret: stored, file }
+    return { db, sql, secret: stored, file, readOnly: onDisk && !writable(path) }
   } catch (error) {
     if (!onDisk || !isCorruption(error)) {
       db.close()
       throw error
     }
     throw new CorruptStoreError(path, moveAside(path, db), { cause: error })
+  }
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
   }
 }
 

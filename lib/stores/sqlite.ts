@@ -3,7 +3,7 @@ import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, Sto
 import { decodeEntry, decodeMeta, encodeMeta } from './codec.js'
 import type { CacheEntry, EntryMeta } from './entry.js'
 import { flushAtExit, unregister } from './exit-flush.js'
-import { PendingWrites, type Segment, type Sweep } from './pending-writes.js'
+import { type Batch, PendingWrites, type Segment, type Sweep } from './pending-writes.js'
 import { RecentEntries } from './recent-entries.js'
 import { type FileId, fileId, guard, isBusy, isCorruption, moveAside, type Opened, open, sameFile, wrap } from './sqlite-file.js'
 import type { EntryRow, KeyedRow, MetaRow, Statements } from './sqlite-schema.js'
@@ -45,7 +45,7 @@ const DEFAULT_BUSY_TIMEOUT = 5000
 /** A hit records its use (for LRU pruning) at most this often, so the hit path rarely writes. */
 const TOUCH_INTERVAL = 60_000
 /** Bounds of the decoded entries kept for repeated hits (see RecentEntries). */
-const RECENT_ENTRIES = 1024
+const RECENT_ENTRIES = 16_384
 const RECENT_BYTES = 32 * 1024 * 1024
 const RECORDS_PAGE = 100
 /** Metadata rows are small: a page of them reads in well under a millisecond. */
@@ -59,6 +59,19 @@ const RETRY_LAST_MS = 100
  */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024
 const MAX_PENDING_WRITES = 50_000
+/**
+ * How long accepted writes wait before they are committed, so that the writes of several requests
+ * share one transaction (a commit costs more than the rows it writes). Other processes see a write
+ * this much later; this process reads it at once.
+ */
+const COMMIT_DELAY_MS = 10
+/**
+ * What one transaction commits at most: a few milliseconds of work. Past it the rest commits on the
+ * next turns of the event loop, so a backlog (writes that waited for another process's lock) never
+ * blocks the loop in one piece.
+ */
+const BATCH_WRITES = 128
+const BATCH_BYTES = 4 * 1024 * 1024
 
 const KNOWN_OPTIONS: { [K in keyof SqliteStoreOptions]-?: true } = {
   path: true,
@@ -76,8 +89,9 @@ const KNOWN_OPTIONS: { [K in keyof SqliteStoreOptions]-?: true } = {
  * Nothing waits synchronously on another process (the request path must not freeze while a second
  * process holds the write lock):
  * - reads are synchronous: a WAL reader never needs the write lock;
- * - writes (`set`, `delete`, the use a hit records, sweeps such as `clear`) are accepted at once and
- *   committed behind the request, all that is pending in one transaction per turn of the event loop.
+ * - writes (`set`, `delete`, `refresh`, the use a hit records, sweeps such as `clear`) are accepted at
+ *   once and committed behind the request, batched: what arrives within `COMMIT_DELAY_MS` shares one
+ *   transaction (a backlog goes in bounded transactions, a turn of the event loop between them).
  *   A commit that meets another connection's lock is retried with backoff, asynchronously, for up to
  *   `busyTimeout` ms; then the pending writes are given up, in one `StoreError` to `onError`, never
  *   committed out of order. `get()` and `records()` see this process's pending writes.
@@ -102,14 +116,20 @@ export class SqliteStore implements Store {
   #secret: string
   /** The identity of the file the connection has open; `undefined` in memory. */
   #file: FileId | undefined
+  /**
+   * The file cannot be written: a write is tried at once (it fails at once, with SQLite's own
+   * SQLITE_READONLY, reported), so it is never read back from the pending writes meanwhile.
+   */
+  #readOnly: boolean
   #closed = false
   /** Decoded entries read lately, valid while `#dataVersion` holds (see RecentEntries). */
   readonly #recent = new RecentEntries(RECENT_ENTRIES, RECENT_BYTES)
   #dataVersion: number | undefined
   /** Writes accepted and not committed yet. */
   readonly #pending = new PendingWrites()
-  /** The next commit attempt: the next turn of the loop, or a retry after a pause. */
+  /** The next commit attempt: after the commit delay, on the next turn of the loop, or a retry after a pause. */
   #timer: NodeJS.Immediate | NodeJS.Timeout | undefined
+  #timerKind: 'delay' | 'next' | 'retry' = 'delay'
   /** When the pending writes first met a lock (`performance.now()`), while they wait. */
   #waitingSince: number | undefined
   #attempts = 0
@@ -131,6 +151,7 @@ export class SqliteStore implements Store {
     this.#sql = opened.sql
     this.#secret = opened.secret
     this.#file = opened.file
+    this.#readOnly = opened.readOnly
   }
 
   /**
@@ -183,7 +204,7 @@ export class SqliteStore implements Store {
   /** Records a use for LRU pruning, at most once a minute per entry; returns the access time kept. */
   #touch(key: string, accessedAt: number): number {
     const now = this.#now()
-    if (now - accessedAt < TOUCH_INTERVAL) return accessedAt
+    if (now - accessedAt < TOUCH_INTERVAL || this.#readOnly) return accessedAt
     // LRU order is a hint: if the file stays locked, the use is given up with the other pending writes.
     this.#pending.touch(key, now)
     this.#schedule()
@@ -249,7 +270,7 @@ export class SqliteStore implements Store {
     if (this.#pending.empty && this.#timer === undefined) return Promise.resolve()
     return new Promise((resolve) => {
       this.#flushed.push(resolve)
-      this.#schedule()
+      this.#scheduleNow()
     })
   }
 
@@ -384,16 +405,31 @@ export class SqliteStore implements Store {
     )
   }
 
-  /** A commit on the next turn of the loop, unless one is already due. */
+  /** A commit soon (`COMMIT_DELAY_MS`), unless one is already due; at once on a read-only file. */
   #schedule(): void {
+    if (this.#readOnly) {
+      this.#cancelTimer()
+      this.#commit(false)
+      return
+    }
     if (this.#timer !== undefined) return
     flushAtExit(this.#commitAtExit)
-    this.#timer = setImmediate(this.#tick)
+    this.#timer = setTimeout(this.#tick, COMMIT_DELAY_MS)
+    this.#timerKind = 'delay'
   }
 
   readonly #tick = () => {
     this.#timer = undefined
     this.#commit(false)
+  }
+
+  /** A commit on the next turn of the loop: the rest of a backlog, or what `flush()` waits for. */
+  #scheduleNow(): void {
+    if (this.#timer !== undefined && this.#timerKind !== 'delay') return
+    this.#cancelTimer()
+    flushAtExit(this.#commitAtExit)
+    this.#timer = setImmediate(this.#tick)
+    this.#timerKind = 'next'
   }
 
   #cancelTimer(): void {
@@ -404,33 +440,36 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Commit everything pending, in one transaction. On another connection's lock, try again later
-   * (unless `blocking`, when SQLite's own busy timeout has already waited); on corruption, replace the
-   * file and try once more; else give the pending writes up, in one report.
+   * Commit the pending writes, one bounded batch per transaction, the next batch on the next turn of
+   * the loop (all at once when `blocking`). On another connection's lock, try again later (unless
+   * `blocking`, when SQLite's own busy timeout has already waited); on corruption, replace the file
+   * and try once more; else give up what is pending, in one report.
    */
   #commit(blocking: boolean): void {
-    if (this.#pending.empty) {
-      this.#settle(undefined, [])
-      return
-    }
-    let failure: unknown
-    try {
-      this.#settle(undefined, this.#applyPending())
-      return
-    } catch (error) {
-      failure = error
-    }
-    if (!blocking && isBusy(failure) && this.#retryLater()) return
-    if (isCorruption(failure) && !this.#closed) {
+    while (!this.#pending.empty) {
+      const batch = this.#pending.batch(BATCH_WRITES, BATCH_BYTES)
+      let failure: unknown
       try {
-        this.#failed('committing writes', failure)
-        this.#settle(undefined, this.#applyPending())
-        return
+        this.#committed(batch, this.#apply(batch))
       } catch (error) {
         failure = error
       }
+      if (failure !== undefined) {
+        if (!blocking && isBusy(failure) && this.#retryLater()) return
+        if (!isCorruption(failure) || this.#closed) return this.#gaveUp(failure)
+        try {
+          this.#failed('committing writes', failure)
+          this.#committed(batch, this.#apply(batch))
+        } catch (error) {
+          return this.#gaveUp(error)
+        }
+      }
+      if (!blocking && !this.#pending.empty) {
+        this.#scheduleNow()
+        return
+      }
     }
-    this.#settle(failure, [])
+    this.#done()
   }
 
   /** Schedules another attempt, unless the writes have waited `busyTimeout` already. */
@@ -441,6 +480,7 @@ export class SqliteStore implements Store {
     const pause = Math.min(RETRY_LAST_MS, RETRY_FIRST_MS * 2 ** this.#attempts++)
     // Kept referenced: a process does not exit with writes still waiting (for at most busyTimeout).
     this.#timer = setTimeout(this.#tick, pause)
+    this.#timerKind = 'retry'
     return true
   }
 
@@ -456,36 +496,51 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Applies the pending writes in one IMMEDIATE transaction; returns the sweeps' row counts. */
-  #applyPending(): number[] {
+  /** Applies `batch` in one IMMEDIATE transaction; returns the sweeps' row counts. */
+  #apply(batch: Batch): number[] {
     this.#checkFile()
-    const segments = this.#pending.segments
-    return this.#db.transaction(() => applySegments(segments, this.#sql, this.#maxSize)).immediate()
+    return this.#db.transaction(() => applySegments(batch.segments, this.#sql, this.#maxSize)).immediate()
   }
 
-  /** The pending writes are done: committed (`failure` undefined, `counts` per sweep) or given up. */
-  #settle(failure: unknown, counts: number[]): void {
-    const segments = this.#pending.segments
-    let swept = false
-    for (const segment of segments) {
-      if (segment.sweep) swept = true
-      for (const key of segment.writes.keys()) this.#recent.delete(key)
-    }
-    // Sweeps and pruning delete rows no key list names.
-    if (swept || this.#maxSize !== undefined) this.#recent.clear()
+  /** `batch` is committed (`counts`: its sweeps' row counts). */
+  #committed(batch: Batch, counts: number[]): void {
+    this.#forgetRecent(batch.segments)
+    this.#waitingSince = undefined
+    this.#attempts = 0
+    for (const [i, pending] of this.#pending.committed(batch).entries()) pending.settle(counts[i] ?? 0)
+  }
+
+  /** Everything pending is given up (`failure`): one report for the key writes, a rejection per sweep. */
+  #gaveUp(failure: unknown): void {
+    this.#forgetRecent(this.#pending.segments)
     const writes = this.#pending.size
     const sweeps = this.#pending.take()
+    const error = wrap(`committing ${writes} pending writes (given up)`, failure)
+    for (const pending of sweeps) pending.settle(error)
+    // A sweep's caller hears of its failure through the promise; key writes have no caller left to tell.
+    if (writes > sweeps.length) this.#report(error)
+    this.#done()
+  }
+
+  /** Nothing is pending any more: tell whoever waits. */
+  #done(): void {
     this.#waitingSince = undefined
     this.#attempts = 0
     this.#overflowReported = false
-    if (!this.#timer) unregister(this.#commitAtExit)
-    const error = failure === undefined ? undefined : wrap(`committing ${writes} pending writes (given up)`, failure)
-    for (const [i, pending] of sweeps.entries()) pending.settle(error ?? counts[i] ?? 0)
-    // A sweep's caller hears of its failure through the promise; key writes have no caller left to tell.
-    if (error && writes > sweeps.length) this.#report(error)
+    if (this.#timer === undefined) unregister(this.#commitAtExit)
     const flushed = this.#flushed
     this.#flushed = []
     for (const resolve of flushed) resolve()
+  }
+
+  /** Decoded copies of what these segments wrote are stale once they land (or are given up). */
+  #forgetRecent(segments: readonly Segment[]): void {
+    // Sweeps and pruning delete rows no key list names.
+    if (this.#maxSize !== undefined || segments.some((segment) => segment.sweep)) {
+      this.#recent.clear()
+      return
+    }
+    for (const segment of segments) for (const key of segment.writes.keys()) this.#recent.delete(key)
   }
 
   /** Runs a read; on corruption, replaces the file and runs it once more. */
@@ -541,6 +596,7 @@ export class SqliteStore implements Store {
       this.#sql = opened.sql
       this.#secret = opened.secret
       this.#file = opened.file
+      this.#readOnly = opened.readOnly
     } catch (error) {
       // Left closed: every later call fails with a StoreError, which the engine reports.
       throw wrap(`reopening ${this.#path}`, error)

@@ -289,7 +289,7 @@ describe('SQL', () => {
     const db = new Database(path, { readonly: true })
     try {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
-      assert.deepEqual(tables, ['entries', 'meta'])
+      assert.deepEqual(tables, ['bodies', 'entries', 'meta'])
       // The response's Vary makes two rows: the marker and the variant, both for this URL.
       const urls = db.prepare('SELECT DISTINCT url FROM entries').pluck().all() as string[]
       assert.deepEqual(urls, [new URL(origin.url + evil).href])

@@ -106,6 +106,7 @@ describe('a file deleted under the store', () => {
   it('is re-created by the next write with the same secret, so keys stay valid', async () => {
     const store = openStore()
     store.set('a', entry('a'))
+    await store.flush() // 'a' is in the file about to go
     const secret = store.secret
     for (const suffix of ['', '-wal', '-shm']) await rm(path + suffix, { force: true })
     store.set('b', entry('b'))
@@ -126,6 +127,7 @@ describe('a file deleted under the store', () => {
     it(`${what}, while another process still has it open: the new file never reads the old -wal and -shm, and both processes end up on it`, async (t) => {
       const store = openStore()
       store.set('before', entry('before'))
+      await store.flush()
       const holder = startWorker(join(import.meta.dirname, 'workers', 'holder-worker.ts'), [path])
       t.after(() => holder.kill()) // if an assertion fails before it is told to go
       await holder.ready

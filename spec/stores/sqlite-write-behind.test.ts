@@ -5,7 +5,7 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { SqliteStore, type SqliteStoreOptions } from '../../lib/stores/sqlite.js'
 import { ROOT, startWorker, type Worker } from '../helpers/children.js'
@@ -153,6 +153,35 @@ describe('read-your-writes', () => {
     assert.equal(store.get('expired')?.status, 203, 'written again after the sweep')
     assert.deepEqual(await Promise.all([expired, older]), [1, 1])
     assert.deepEqual(committedKeys(), ['expired', 'new'])
+  })
+})
+
+describe('batches', () => {
+  it('a backlog commits in bounded transactions, a turn of the event loop between them', async () => {
+    const store = open()
+    for (let i = 0; i < 1000; i++) store.set(`k${String(i).padStart(4, '0')}`, makeEntry({ key: `k${i}` }))
+    const flushed = store.flush() // commit now rather than after the commit delay
+    await nextTurn() // the store's first commit ran, and no other
+    const first = committedKeys().length
+    assert.ok(first > 0 && first < 1000, `${first} of 1000 committed in the first turn`)
+    await flushed
+    assert.equal(committedKeys().length, 1000)
+  })
+
+  it('a sweep between writes lands in order even when the writes span several batches', async () => {
+    const store = open()
+    for (let i = 0; i < 300; i++) store.set(`a${i}`, makeEntry({ key: `a${i}` }))
+    const cleared = store.clear()
+    for (let i = 0; i < 300; i++) store.set(`b${i}`, makeEntry({ key: `b${i}` }))
+    const flushed = store.flush()
+    await nextTurn()
+    assert.equal(store.get('a0'), undefined, 'still cleared, read back mid-way')
+    assert.ok(store.get('b299'))
+    await cleared
+    await flushed
+    const keys = committedKeys()
+    assert.equal(keys.length, 300)
+    assert.ok(keys.every((key) => key.startsWith('b')))
   })
 })
 

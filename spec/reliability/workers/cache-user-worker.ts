@@ -65,8 +65,6 @@ async function main(): Promise<void> {
     } catch (error) {
       failures.push(`${path}: ${(error as Error).message}`)
     }
-    // Writes commit on a later turn of the event loop; a real caller's requests are turns apart.
-    await new Promise((resolve) => setImmediate(resolve))
   }
   await cachedFetch.cache.close()
   await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
