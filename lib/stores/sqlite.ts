@@ -102,8 +102,9 @@ const KNOWN_OPTIONS: { [K in keyof SqliteStoreOptions]-?: true } = {
  *   moved aside to `<path>.corrupt-<time>` (kept, named in the `CorruptStoreError` reported to
  *   `onError`) and replaced by a fresh one; the failed call is retried once on it;
  * - a file deleted or replaced under the running process (SQLite would go on writing into the
- *   unlinked inode, and every write would be lost) is noticed by the next write, which reopens the
- *   file at `path` and reports a `StoreError`. Reads in between still see the old file's entries.
+ *   unlinked inode, and every write would be lost) is noticed by the next commit, which reopens the
+ *   file at `path`, reports a `StoreError` and commits there. Reads in between still see the old
+ *   file's entries.
  */
 export class SqliteStore implements Store {
   readonly #path: string
@@ -373,18 +374,18 @@ export class SqliteStore implements Store {
     if (this.#closed) throw new StoreError(`fetch-cache: SQLite store failed ${doing}: the store is closed`)
   }
 
-  /** Before accepting a write to `key`: the store is open, the file is the one at `path`, no stale copy is kept. */
+  /**
+   * Before accepting a write to `key`: the store is open, and no stale decoded copy is kept. (That the
+   * file at `path` is still the one open is checked once per commit, not per write.)
+   */
   #accept(doing: string, key: string): void {
     this.#ensureOpen(doing)
-    // Checked here, not only at commit, so a deleted file is re-created and reported at the write that found it.
-    guard(doing, () => this.#checkFile())
     this.#recent.delete(key)
   }
 
   #sweep(doing: string, sweep: Sweep): Promise<number> {
     try {
       this.#ensureOpen(doing)
-      guard(doing, () => this.#checkFile())
     } catch (error) {
       return Promise.reject(error)
     }
@@ -572,7 +573,8 @@ export class SqliteStore implements Store {
 
   /** Reopens at `path` when the file there is not the one open (deleted, or replaced by another process). */
   #checkFile(): void {
-    if (this.#closed || this.#file === undefined) return
+    // Also while closing: the writes accepted before close() still go to the file at `path`.
+    if (this.#file === undefined || !this.#db.open) return
     const current = fileId(this.#path)
     if (current !== undefined && sameFile(current, this.#file)) return
     // Closing the last connection to a deleted file removes its -wal and -shm by name, so close

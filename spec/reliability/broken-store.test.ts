@@ -192,6 +192,7 @@ describe('a SQLite file deleted or replaced under a running process', () => {
         for (const suffix of suffixes) await rm(path + suffix, { force: true })
 
         assert.equal((await get(cachedFetch, '/after')).hit, false)
+        await (cachedFetch.cache.store as SqliteStore).flush() // the commit finds the file gone
         assert.ok(existsSync(path), 'the file is back')
         assert.equal(reported.length, 1)
         assert.ok(reported[0] instanceof StoreError)
@@ -216,9 +217,9 @@ describe('a SQLite file deleted or replaced under a running process', () => {
       const other = new SqliteStore({ path })
       try {
         await get(cachedFetch, '/two')
+        await (cachedFetch.cache.store as SqliteStore).flush() // the commit finds the file replaced
         assert.equal(reported.length, 1)
         assert.match(reported[0]?.message ?? '', /replaced while in use/)
-        await (cachedFetch.cache.store as SqliteStore).flush()
         assert.deepEqual(await other.urls(), [`${origin.url}/two`])
         assert.equal(cachedFetch.cache.store.secret, other.secret, 'both use the secret of the file they share')
       } finally {

@@ -94,9 +94,9 @@ describe('corruption found after open', () => {
     for (let i = 1; i < 120 && reports.length === 0; i++) a.get(`k${i}`)
     assert.equal(reports.length, 1)
     b.set('from-b', entry('from-b'))
+    await b.flush() // the commit finds the file replaced
     assert.equal(reports.length, 2)
     assert.match(reports[1]?.message ?? '', /replaced while in use/)
-    await b.flush()
     assert.ok(a.get('from-b'), 'both handles are on the same fresh file')
     assert.equal(a.secret, b.secret)
   })
@@ -110,10 +110,10 @@ describe('a file deleted under the store', () => {
     const secret = store.secret
     for (const suffix of ['', '-wal', '-shm']) await rm(path + suffix, { force: true })
     store.set('b', entry('b'))
+    await store.flush() // the commit finds the file gone
     assert.equal(reports.length, 1)
     assert.ok(reports[0] instanceof StoreError)
     assert.equal(store.secret, secret)
-    await store.flush()
     const other = new SqliteStore({ path })
     opened.push(other)
     assert.equal(other.secret, secret)
@@ -133,6 +133,7 @@ describe('a file deleted under the store', () => {
       await holder.ready
       for (const suffix of suffixes) await rm(path + suffix, { force: true })
       for (let i = 0; i < 5; i++) store.set(`after${i}`, entry(`after${i}`, 3000))
+      await store.flush() // the commit finds the file gone
       assert.deepEqual(
         reports.map((e) => e.message.replace(path, '<path>')),
         [
@@ -141,7 +142,6 @@ describe('a file deleted under the store', () => {
       )
       holder.go()
       const result = (await holder.result) as { reports: string[]; errors: string[] }
-      await store.flush()
       assert.deepEqual(result.errors, [])
       assert.equal(result.reports.length, 1)
       assert.match(result.reports[0] ?? '', /replaced while in use/)
@@ -180,6 +180,7 @@ describe('a file deleted under the store', () => {
     store.set('a', entry('a'))
     await rm(path, { force: true })
     store.set('b', entry('b'))
+    await store.flush()
     assert.ok(existsSync(path))
     assert.ok(store.get('b'))
   })
