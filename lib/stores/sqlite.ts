@@ -172,20 +172,23 @@ export class SqliteStore implements Store {
     return this.#pending.lookup(key, () => this.#getCommitted(key))
   }
 
+  /**
+   * The committed row under `key`. The decoded copy in `#recent` serves while `PRAGMA data_version`
+   * says no other connection has committed since it was read; a key in neither costs one statement.
+   */
   #getCommitted(key: string): CacheEntry | undefined {
     let row: EntryRow | undefined
+    let unchanged: boolean
     try {
-      const version = this.#sql.dataVersion.get()
-      if (version !== this.#dataVersion) {
-        this.#recent.clear()
-        this.#dataVersion = version
-      }
       const recent = this.#recent.get(key)
-      if (recent) {
+      if (recent && this.#versionUnchanged()) {
         recent.accessedAt = this.#touch(key, recent.accessedAt)
         return recent.entry
       }
       row = this.#sql.get.get(key)
+      // Read after the row: if no other connection committed since the cached copies were read,
+      // none did before this row was read either, and it may join them.
+      unchanged = row !== undefined && this.#versionUnchanged()
     } catch (error) {
       // A corrupt file is replaced by an empty one, where the key is a miss.
       this.#failed('reading an entry', error)
@@ -198,8 +201,21 @@ export class SqliteStore implements Store {
       this.delete([key])
       return undefined
     }
-    this.#recent.set(key, entry, this.#touch(key, accessedAt))
+    const kept = this.#touch(key, accessedAt)
+    if (unchanged) this.#recent.set(key, entry, kept)
     return entry
+  }
+
+  /**
+   * Whether no other connection has committed since the decoded copies were read. When one has,
+   * they are dropped and the new version becomes the mark (so the next row read may be kept).
+   */
+  #versionUnchanged(): boolean {
+    const version = this.#sql.dataVersion.get()
+    if (version === this.#dataVersion) return true
+    this.#recent.clear()
+    this.#dataVersion = version
+    return false
   }
 
   /** Records a use for LRU pruning, at most once a minute per entry; returns the access time kept. */

@@ -140,6 +140,20 @@ describe('SqliteStore', () => {
       assert.equal(a.get('k'), undefined)
     })
 
+    it('never serve a decoded copy after the other one commits a change to that key', async () => {
+      const a = open()
+      const b = open()
+      a.set('k', makeEntry({ key: 'k', status: 200 }))
+      await a.flush()
+      for (let i = 0; i < 3; i++) assert.equal(a.get('k')?.status, 200) // read, and kept decoded
+      b.set('k', makeEntry({ key: 'k', status: 203 }))
+      await b.flush()
+      assert.equal(a.get('k')?.status, 203)
+      b.delete(['k'])
+      await b.flush()
+      assert.equal(a.get('k'), undefined)
+    })
+
     it('agree on size() and count()', async () => {
       const a = open()
       const b = open()
