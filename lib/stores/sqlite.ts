@@ -473,12 +473,16 @@ export class SqliteStore implements Store {
       }
       if (failure !== undefined) {
         if (!blocking && isBusy(failure) && this.#retryLater()) return
-        if (!isCorruption(failure) || this.#closed) return this.#gaveUp(failure)
+        if (!isCorruption(failure) || this.#closed) {
+          this.#gaveUp(failure)
+          return
+        }
         try {
           this.#failed('committing writes', failure)
           this.#committed(batch, this.#apply(batch))
         } catch (error) {
-          return this.#gaveUp(error)
+          this.#gaveUp(error)
+          return
         }
       }
       if (!blocking && !this.#pending.empty) {
