@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import { contender } from './contenders/index.js'
 import { measureFootprint } from './footprint.js'
 import type { Job, JobResult } from './jobs.js'
+import { measureLockDelay } from './lock-delay.js'
+import { measureMaintenance } from './maintenance.js'
 import { resetOrigin } from './origin-counts.js'
 import { fillStore, measureScale } from './scale.js'
 import { FULL_BOUNDS, QUICK_BOUNDS } from './timing.js'
@@ -46,6 +48,10 @@ async function execute(job: Job, dir: string): Promise<JobResult> {
     case 'scale':
       await resetOrigin(job.origin)
       return { kind: 'scale', ...(await measureScale(job.path, job.origin, dir, job.quick ? QUICK_BOUNDS : FULL_BOUNDS)) }
+    case 'lock':
+      return { kind: 'lock', ...(await measureLockDelay(contender(job.contender), job.origin, dir, job.quick)) }
+    case 'maintenance':
+      return { kind: 'maintenance', rows: await measureMaintenance(dir) }
     default:
       return job satisfies never
   }

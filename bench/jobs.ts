@@ -6,6 +6,8 @@
 import { join } from 'node:path'
 import { CONTENDERS } from './contenders/index.js'
 import type { Footprint } from './footprint.js'
+import type { LockDelay } from './lock-delay.js'
+import type { MaintenanceRow } from './maintenance.js'
 import type { FillOutcome, ScaleOutcome } from './scale.js'
 import { WORKLOADS, type WorkloadOutcome } from './workloads.js'
 
@@ -14,16 +16,23 @@ export type Job =
   | { kind: 'footprint'; contender: string; origin: string; quick: boolean }
   | { kind: 'fill'; path: string; entries: number; origin: string }
   | { kind: 'scale'; path: string; entries: number; origin: string; quick: boolean }
+  | { kind: 'lock'; contender: string; origin: string; quick: boolean }
+  | { kind: 'maintenance' }
 
 export type JobResult =
   | { kind: 'timing'; outcomes: ({ workload: string } & WorkloadOutcome)[] }
   | ({ kind: 'footprint' } & Footprint)
   | ({ kind: 'fill' } & FillOutcome)
   | ({ kind: 'scale' } & ScaleOutcome)
+  | ({ kind: 'lock' } & LockDelay)
+  | { kind: 'maintenance'; rows: MaintenanceRow[] }
   | { kind: 'error'; message: string }
 
 /** SQLite sizes measured, in entries. */
 export const SCALES = { full: [10_000, 100_000, 1_000_000], quick: [2_000, 5_000] }
+
+/** Who runs with another process holding the SQLite write lock: the stores on a file, and fetch as the floor. */
+const LOCK_CONTENDERS = new Set(['fetch', 'fc-install-sqlite', 'undici-cache-sqlite'])
 
 /** `--quick` measures the footprint of the limit and of the two stores the targets name only. */
 const QUICK_FOOTPRINTS = new Set(['map', 'fc-install-memory', 'fc-install-sqlite'])
@@ -52,6 +61,10 @@ export function label(job: Job): string {
       return `sqlite-fill × ${job.entries}`
     case 'scale':
       return `sqlite-scale × ${job.entries}`
+    case 'lock':
+      return `lock-delay × ${job.contender}`
+    case 'maintenance':
+      return 'maintenance'
     default:
       return job satisfies never
   }
@@ -85,6 +98,10 @@ export function plan(options: PlanOptions): Job[] {
     if (contender.keeps === 'nothing' || (quick && !QUICK_FOOTPRINTS.has(contender.name))) continue
     jobs.push({ kind: 'footprint', contender: contender.name, origin, quick })
   }
+  for (const contender of contenders) {
+    if (LOCK_CONTENDERS.has(contender.name)) jobs.push({ kind: 'lock', contender: contender.name, origin, quick })
+  }
+  if (!options.skipSqlite) jobs.push({ kind: 'maintenance' })
   for (const entries of options.skipSqlite ? [] : quick ? SCALES.quick : SCALES.full) {
     const path = join(options.scratch, `scale-${entries}.sqlite`)
     jobs.push({ kind: 'fill', path, entries, origin }, { kind: 'scale', path, entries, origin, quick })

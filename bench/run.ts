@@ -41,7 +41,7 @@ const { values } = parseArgs({
 function deadline(job: Job): number {
   if (job.kind === 'fill') return 60_000 + job.entries / 2
   if (job.kind === 'timing') return 60_000 * job.workloads.length
-  return job.kind === 'footprint' ? 180_000 : 90_000
+  return job.kind === 'footprint' || job.kind === 'maintenance' ? 180_000 : 90_000
 }
 
 function summary(result: JobResult): string {
@@ -56,6 +56,11 @@ function summary(result: JobResult): string {
       return `${((result.heapPerEntry + result.externalPerEntry) / 1024).toFixed(2)} KiB/entry${result.diskPerEntry === undefined ? '' : `, ${Math.round(result.diskPerEntry)} B on disk`}`
     case 'fill':
       return `${result.entries.toLocaleString('en-US')} entries`
+    case 'lock':
+      if (result.uncaught !== undefined) return `crashed: uncaught "${result.uncaught}"`
+      return `event-loop delay p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(0)} ms, ${result.requests} requests${result.checks.every((c) => c.ok) ? '' : ' (check failed)'}`
+    case 'maintenance':
+      return result.rows.map((r) => `${r.bodyBytes} B bodies: ${r.ms.toFixed(1)} ms`).join(', ')
     case 'error':
       return `FAILED: ${result.message.split('\n')[0]}`
     default:
@@ -118,7 +123,9 @@ async function main(): Promise<number> {
   const broken =
     report.timings.some((r) => subjects.has(r.contender) && failed(r.checks)) ||
     report.footprints.some((f) => subjects.has(f.contender) && failed(f.checks)) ||
-    report.scale.some((s) => failed(s.checks))
+    report.scale.some((s) => failed(s.checks)) ||
+    report.lock.some((l) => subjects.has(l.contender) && failed(l.checks)) ||
+    report.maintenance.some((m) => failed(m.checks))
   return report.failures.length > 0 || broken ? 1 : 0
 }
 

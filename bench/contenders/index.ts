@@ -2,7 +2,7 @@ import type { Contender } from './contender.js'
 import { builtinFetch } from './fetch.js'
 import { installMemory, installSqlite, installUndiciRequest, sessionMemory } from './fetch-cache.js'
 import { mapLimit } from './map.js'
-import { undiciCacheFetch, undiciCacheRequest } from './undici-cache.js'
+import { undiciCacheFetch, undiciCacheRequest, undiciCacheSqlite } from './undici-cache.js'
 import { undiciRequest } from './undici-request.js'
 
 /** Every contender, in table order: the baseline and the limit first. */
@@ -14,6 +14,7 @@ export const CONTENDERS: readonly Contender[] = [
   sessionMemory,
   installUndiciRequest,
   undiciCacheFetch,
+  undiciCacheSqlite,
   undiciCacheRequest,
   undiciRequest,
 ]

@@ -259,15 +259,20 @@ export class Engine {
     const decision = decideWrite(plan, facts, this.settings, responseTime)
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
     if (!plan.write) return { entry: renewed, stored: false }
-    if (decision.store) await this.update(renewed)
+    if (decision.store) await this.update(renewed, entry.createdAt)
     else await this.remove([entry.key])
     return { entry: renewed, stored: decision.store }
   }
 
-  /** Replaces an entry after revalidation (same key). */
-  async update(entry: CacheEntry): Promise<void> {
+  /**
+   * Replaces an entry after revalidation (same key, same body). With `storedAt` (the `createdAt` of
+   * the entry revalidated), a store that can refreshes the metadata only, and only if that entry is
+   * still the one stored.
+   */
+  async update(entry: CacheEntry, storedAt?: number): Promise<void> {
     try {
-      await this.store.set(entry.key, entry)
+      if (storedAt !== undefined && this.store.refresh) await this.store.refresh(entry.key, entry, storedAt)
+      else await this.store.set(entry.key, entry)
     } catch (error) {
       this.report(error, 'write')
     }

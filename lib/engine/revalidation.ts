@@ -142,12 +142,15 @@ export async function freshenFromHead(
 ): Promise<void> {
   const merged = mergeHead(entry, head, requestTime, responseTime)
   if (merged.invalidate) {
-    await engine.update({ ...entry, expires: Math.min(entry.expires ?? responseTime, responseTime) })
+    await engine.update({ ...entry, expires: Math.min(entry.expires ?? responseTime, responseTime) }, entry.createdAt)
     return
   }
   const facts = { status: entry.status, headers: new Headers(merged.entry.headers), requestTime, responseTime }
   const decision = decideWrite(plan, facts, engine.settings, responseTime)
-  await engine.update({ ...merged.entry, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime })
+  await engine.update(
+    { ...merged.entry, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime },
+    entry.createdAt,
+  )
 }
 
 /**

@@ -1,10 +1,11 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Engine } from '../engine/engine.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { type ExpireAfter, expiresAt, parseExpireAfter } from '../policy/expiration.js'
 import { createKey, normalizeUrl, variantKey } from '../request/key.js'
-import type { CacheEntry } from '../stores/entry.js'
-import { entrySize } from '../stores/entry.js'
-import type { Store } from '../stores/store.js'
+import type { CacheEntry, EntryMeta } from '../stores/entry.js'
+import { metaSize } from '../stores/entry.js'
+import type { MetaRecord, Store, StoreRecord } from '../stores/store.js'
 import {
   type CacheDeleteOptions,
   type CacheFilter,
@@ -21,6 +22,9 @@ import {
 } from './query.js'
 import { planRekey, type RekeyClaim } from './rekey.js'
 
+/** Rows read between two turns of the event loop: maintenance of a large cache never blocks it for long. */
+const SLICE = 256
+
 /**
  * The inspection and maintenance API of one cache (`cachedFetch.cache`, `getCache()`): requests-cache's
  * `session.cache`. It works on any store through the small store contract. Store failures are thrown
@@ -28,6 +32,10 @@ import { planRekey, type RekeyClaim } from './rekey.js'
  *
  * Vary markers (the rows that point a base key at its variants) are bookkeeping: they are never listed
  * or counted, they move with their variants, and they go when no response is left for their URL.
+ *
+ * Listing, counting, `contains`, `delete` and `resetExpiration` read metadata only (`metaRecords()`,
+ * `getMeta()`, `refresh()` when the store has them): no body is read unless asked for. Every scan
+ * yields to the event loop between slices of rows.
  */
 export class Cache {
   readonly #engine: Engine
@@ -91,7 +99,7 @@ export class Cache {
     if (forms.length !== 1) throw new InvalidOptionValueError('query', query, 'must have exactly one of key, url or request')
     if ('key' in query) {
       if (typeof query.key !== 'string') throw new InvalidOptionTypeError('key', query.key, 'a string')
-      return (await store.get(query.key))?.kind === 'response'
+      return (await this.#meta(query.key))?.kind === 'response'
     }
     let method: string
     let url: string
@@ -116,9 +124,9 @@ export class Cache {
       headers = new Headers()
     }
     const baseKey = this.#engine.keyFor(method, url, headers, '')
-    const entry = await store.get(baseKey)
+    const entry = await this.#meta(baseKey)
     if (entry?.kind !== 'vary') return entry !== undefined
-    const variant = await store.get(variantKey(baseKey, entry.vary ?? [], headers, store.secret))
+    const variant = await this.#meta(variantKey(baseKey, entry.vary ?? [], headers, store.secret))
     return variant?.kind === 'response'
   }
 
@@ -140,7 +148,7 @@ export class Cache {
     const markers: string[] = []
     const kept = new Map<string, string>() // marker key → its URL group
     const remaining = new Set<string>()
-    for await (const { key, entry } of engine.store.records()) {
+    for await (const { key, meta: entry } of this.#scan()) {
       if (entry === undefined) {
         if (parsed.invalid || parsed.keys.has(key)) doomed.push(key)
       } else if (entry.kind === 'vary') {
@@ -168,16 +176,22 @@ export class Cache {
     const expiry = parseExpireAfter('expireAfter', expireAfter)
     const store = this.#engine.store
     const expires = expiresAt(expiry, this.#engine.now())
-    const keys: string[] = []
-    for await (const { key, entry } of store.records()) if (entry !== undefined) keys.push(key)
+    const found: EntryMeta[] = []
+    for await (const { meta } of this.#scan()) if (meta !== undefined) found.push(meta)
     // A write is a use. The memory store lists the most recently used first: writing in reverse keeps
     // its order of use, so the next eviction still takes the least recently used entry.
     let count = 0
-    for (const key of keys.reverse()) {
-      const entry = await store.get(key)
-      if (entry === undefined) continue
-      await store.set(key, { ...entry, expires })
-      if (entry.kind === 'response') count++
+    for (const [i, meta] of found.reverse().entries()) {
+      if (store.refresh) {
+        // Metadata only; a response stored since the scan (another createdAt) is left as it is.
+        await store.refresh(meta.key, { ...meta, expires }, meta.createdAt)
+      } else {
+        const entry = await store.get(meta.key)
+        if (entry === undefined) continue
+        await store.set(meta.key, { ...entry, expires })
+      }
+      if (meta.kind === 'response') count++
+      if ((i + 1) % SLICE === 0) await nextTurn()
     }
     return count
   }
@@ -198,7 +212,7 @@ export class Cache {
     const claims: RekeyClaim[] = []
     const stored: string[] = []
     const markers = new Set<string>()
-    for await (const { key, entry } of store.records()) {
+    for await (const { key, meta: entry } of this.#scan()) {
       if (entry === undefined) continue
       stored.push(key)
       if (entry.kind === 'vary') {
@@ -213,8 +227,8 @@ export class Cache {
       }
       claims.push({ kind: 'move', from: key, to: keys.key, createdAt: entry.createdAt })
       if (entry.vary) {
-        const { body: _body, ...meta } = entry
-        const marker: CacheEntry = { ...meta, key: keys.base, kind: 'vary', body: new Uint8Array(0) }
+        // The entry may carry its body (a store without metaRecords()): the marker's is empty.
+        const marker: CacheEntry = { ...entry, key: keys.base, kind: 'vary', body: new Uint8Array(0) }
         claims.push({ kind: 'marker', to: keys.base, createdAt: entry.createdAt, marker })
       }
     }
@@ -238,7 +252,7 @@ export class Cache {
   /** How many responses are stored (Vary markers and unreadable rows not counted). */
   async count(): Promise<number> {
     let count = 0
-    for await (const record of this.#engine.store.records()) if (record.entry?.kind === 'response') count++
+    for await (const { meta } of this.#scan()) if (meta?.kind === 'response') count++
     return count
   }
 
@@ -250,7 +264,7 @@ export class Cache {
     const store = this.#engine.store
     if (store.size) return store.size()
     let size = 0
-    for await (const { entry } of store.records()) if (entry) size += entrySize(entry)
+    for await (const { meta, bodySize } of this.#scan()) if (meta) size += metaSize(meta, bodySize)
     return size
   }
 
@@ -266,18 +280,42 @@ export class Cache {
 
   async *#select(filter: ParsedFilter): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined> {
     const now = this.#engine.now()
-    for await (const { key, entry } of this.#engine.store.records()) {
-      if (entry?.kind === 'vary') continue
-      if (entry === undefined) {
+    for await (const { key, meta, bodySize } of this.#scan()) {
+      if (meta?.kind === 'vary') continue
+      if (meta === undefined) {
         if (filter.invalid) yield { invalid: true, key }
-      } else if (filterMatches(filter, entry, now)) {
-        yield describeEntry(key, entry, now)
+      } else if (filterMatches(filter, meta, now)) {
+        yield describeEntry(key, meta, bodySize, now, () => this.#body(key))
       }
     }
   }
 
+  /**
+   * Every row's metadata: without bodies when the store can (`metaRecords()`), else from `records()`;
+   * with a turn of the event loop every {@link SLICE} rows.
+   */
+  async *#scan(): AsyncGenerator<MetaRecord, void, undefined> {
+    const store = this.#engine.store
+    const rows = store.metaRecords ? store.metaRecords() : withoutBodies(store.records())
+    let count = 0
+    for await (const row of rows) {
+      yield row
+      if (++count % SLICE === 0) await nextTurn()
+    }
+  }
+
+  /** The metadata of the row under `key`: without its body when the store can. */
+  async #meta(key: string): Promise<EntryMeta | undefined> {
+    const store = this.#engine.store
+    return store.getMeta ? (await store.getMeta(key))?.meta : await store.get(key)
+  }
+
+  async #body(key: string): Promise<Uint8Array | undefined> {
+    return (await this.#engine.store.get(key))?.body
+  }
+
   /** An entry's base key and key under the current rules, from what was stored about its request. */
-  #keysOf(entry: CacheEntry): { base: string; key: string } {
+  #keysOf(entry: EntryMeta): { base: string; key: string } {
     const engine = this.#engine
     const settings = engine.settings
     const secret = engine.store.secret
@@ -292,8 +330,14 @@ export class Cache {
   }
 }
 
+async function* withoutBodies(
+  records: Iterable<StoreRecord> | AsyncIterable<StoreRecord>,
+): AsyncGenerator<MetaRecord, void, undefined> {
+  for await (const { key, entry } of records) yield { key, meta: entry, bodySize: entry?.body.byteLength ?? 0 }
+}
+
 /** Responses and Vary markers for one request URL share a group: a marker outlives its URL's last response by nothing. */
-function urlGroup(entry: CacheEntry, ignored: ReadonlySet<string>): string {
+function urlGroup(entry: EntryMeta, ignored: ReadonlySet<string>): string {
   return `${entry.method} ${sameUrl(entry.url, ignored)}`
 }
 

@@ -5,7 +5,7 @@ import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { isExpired } from '../policy/actions.js'
 import { type ExpireAfter, parseExpireAfter } from '../policy/expiration.js'
 import { normalizeUrl } from '../request/key.js'
-import type { CacheEntry } from '../stores/entry.js'
+import type { EntryMeta } from '../stores/entry.js'
 
 /** One stored response, as `cache.responses()` and `cache.filter()` list it. */
 export interface StoredResponse {
@@ -31,8 +31,13 @@ export interface StoredResponse {
   expires: Date | undefined
   /** Whether `expires` has passed (an expired response may still be revalidated or served stale). */
   isExpired: boolean
-  /** The stored entry itself. Treat it as read-only: a memory store hands out the object it keeps. */
-  entry: CacheEntry
+  /**
+   * The stored entry's metadata (everything but the body: listing reads no body). Treat it as
+   * read-only: a memory store hands out the object it keeps.
+   */
+  entry: EntryMeta
+  /** Reads the stored body (as stored, see `size`); `undefined` if the entry went meanwhile. */
+  body(): Promise<Uint8Array | undefined>
 }
 
 /** A row that cannot be read (corrupt, or written by an incompatible version). It is a miss, never served. */
@@ -167,7 +172,7 @@ export function olderThanCutoff(option: string, value: unknown, now: number): nu
 }
 
 /** Whether a response is in the groups `filter` selects. */
-export function filterMatches(filter: ParsedFilter, entry: CacheEntry, now: number): boolean {
+export function filterMatches(filter: ParsedFilter, entry: EntryMeta, now: number): boolean {
   const expired = isExpired(entry, now)
   if (!(expired ? filter.expired : filter.valid)) return false
   return filter.createdBefore === undefined || entry.createdAt < filter.createdBefore
@@ -177,7 +182,7 @@ export function filterMatches(filter: ParsedFilter, entry: CacheEntry, now: numb
 export function deleteMatches(
   options: ParsedDelete,
   key: string,
-  entry: CacheEntry,
+  entry: EntryMeta,
   now: number,
   ignored: ReadonlySet<string>,
 ): boolean {
@@ -196,8 +201,14 @@ export function sameUrl(storedUrl: string, ignored: ReadonlySet<string>): string
   }
 }
 
-/** A stored response's metadata, as listed. */
-export function describeEntry(key: string, entry: CacheEntry, now: number): StoredResponse {
+/** A stored response's metadata, as listed; `body` reads the body when asked. */
+export function describeEntry(
+  key: string,
+  entry: EntryMeta,
+  bodySize: number,
+  now: number,
+  body: () => Promise<Uint8Array | undefined>,
+): StoredResponse {
   return {
     invalid: false,
     key,
@@ -207,11 +218,12 @@ export function describeEntry(key: string, entry: CacheEntry, now: number): Stor
     status: entry.status,
     statusText: entry.statusText,
     headers: toHeaders(entry.headers),
-    size: entry.body.byteLength,
+    size: bodySize,
     createdAt: new Date(entry.createdAt),
     expires: entry.expires === null ? undefined : new Date(entry.expires),
     isExpired: isExpired(entry, now),
     entry,
+    body,
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import type { Engine } from '../engine/engine.js'
+import { type Engine, warnOnce } from '../engine/engine.js'
 import { createInterceptor } from '../fronts/dispatcher.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch.js'
 import { Cache } from '../inspect/cache.js'
@@ -24,7 +24,7 @@ export function installCache(options?: CacheOptions): void {
   state.installed = { engine, cache: new Cache(engine, owned) }
   applyPatch()
   // Reconfiguring: the previous cache stays usable by requests in flight; close its store after.
-  if (previous) void previous.cache.close()
+  if (previous) closeLater(previous.cache)
 }
 
 /** Removes the cache installed by `installCache()` and restores the original `fetch` and dispatcher. */
@@ -33,7 +33,7 @@ export function uninstallCache(): void {
   const installed = state.installed
   state.installed = undefined
   if (state.blocks === 0) removePatch()
-  if (installed) void installed.cache.close()
+  if (installed) closeLater(installed.cache)
 }
 
 /** Whether `installCache()` is in effect. */
@@ -141,4 +141,11 @@ function removePatch(): void {
     else Reflect.deleteProperty(globalThis, 'fetch')
   }
   restoreSlots(patch.slots, patch.dispatchers)
+}
+
+/** Closes a cache no longer installed; a close that fails (its pending writes) is reported, never thrown. */
+function closeLater(cache: Cache): void {
+  Promise.resolve()
+    .then(() => cache.close())
+    .catch((error: unknown) => warnOnce(error instanceof Error ? error : new Error(String(error))))
 }

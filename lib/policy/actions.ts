@@ -203,7 +203,7 @@ function revalidateOrFetch(entry: CacheEntry): CachedAction {
 }
 
 /** Whether the entry is past its expiry (ignoring request directives). */
-export function isExpired(entry: CacheEntry, now: number): boolean {
+export function isExpired(entry: Pick<CacheEntry, 'expires'>, now: number): boolean {
   return entry.expires !== null && now >= entry.expires
 }
 

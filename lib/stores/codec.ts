@@ -1,4 +1,4 @@
-import { type CacheEntry, ENTRY_VERSION } from './entry.js'
+import { type CacheEntry, ENTRY_VERSION, type EntryMeta } from './entry.js'
 
 /**
  * How stores keep an entry: its metadata as JSON beside its body bytes. A row that does not decode
@@ -6,26 +6,35 @@ import { type CacheEntry, ENTRY_VERSION } from './entry.js'
  */
 
 /** The metadata of an entry, as JSON (everything but the body). */
-export function encodeMeta(entry: CacheEntry): string {
+export function encodeMeta(entry: EntryMeta & { body?: Uint8Array }): string {
   const { body: _body, ...meta } = entry
   return JSON.stringify(meta)
 }
 
 /** An entry from its JSON metadata and body, or `undefined` when it cannot be read. */
 export function decodeEntry(meta: string, body: Uint8Array): CacheEntry | undefined {
+  const value = decodeMeta(meta) as (EntryMeta & { body?: Uint8Array }) | undefined
+  if (value === undefined) return undefined
+  value.body = body
+  return value as CacheEntry
+}
+
+/** An entry's metadata from its JSON, or `undefined` when it cannot be read. */
+export function decodeMeta(meta: string): EntryMeta | undefined {
   let value: unknown
   try {
     value = JSON.parse(meta)
   } catch {
     return undefined
   }
-  if (!hasEntryShape(value)) return undefined
-  value.body = body
-  return value as CacheEntry
+  return isEntryMeta(value) ? value : undefined
 }
 
-/** A cheap check of the fields every reader relies on; it is on the cache-hit path. */
-function hasEntryShape(value: unknown): value is Omit<CacheEntry, 'body'> & { body?: Uint8Array } {
+/**
+ * A cheap check of the fields every reader relies on, and of the version: an entry of another
+ * version, or of another shape, is never misread.
+ */
+export function isEntryMeta(value: unknown): value is EntryMeta {
   if (typeof value !== 'object' || value === null) return false
   const e = value as Record<string, unknown>
   return (

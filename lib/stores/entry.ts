@@ -50,6 +50,9 @@ export interface CacheEntry {
   expires: number | null
 }
 
+/** An entry without its body: what a 304's refresh writes, and what maintenance reads. */
+export type EntryMeta = Omit<CacheEntry, 'body'>
+
 /**
  * The entry object, its body's view and buffer objects, its key and digest strings, and the memory
  * store's bookkeeping: about 700 bytes on V8 whatever the content (measured with 1 KiB bodies).
@@ -66,7 +69,12 @@ const PAIR_OVERHEAD = 32
  * several times the bound (spec/reliability/memory.test.ts measures it).
  */
 export function entrySize(entry: CacheEntry): number {
-  let size = ENTRY_OVERHEAD + entry.body.byteLength + entry.url.length + entry.responseUrl.length + 2 * STRING_OVERHEAD
+  return metaSize(entry, entry.body.byteLength)
+}
+
+/** {@link entrySize} from an entry's metadata and its body's length. */
+export function metaSize(entry: EntryMeta, bodySize: number): number {
+  let size = ENTRY_OVERHEAD + bodySize + entry.url.length + entry.responseUrl.length + 2 * STRING_OVERHEAD
   for (const [name, value] of entry.headers) size += name.length + value.length + 2 * STRING_OVERHEAD + PAIR_OVERHEAD
   for (const name in entry.requestHeaders) {
     size += name.length + (entry.requestHeaders[name]?.length ?? 0) + 2 * STRING_OVERHEAD + PAIR_OVERHEAD

@@ -1,12 +1,15 @@
-import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../errors.js'
-import { decodeEntry, encodeMeta } from './codec.js'
-import type { CacheEntry } from './entry.js'
+import { decodeEntry, decodeMeta, encodeMeta } from './codec.js'
+import type { CacheEntry, EntryMeta } from './entry.js'
+import { flushAtExit, unregister } from './exit-flush.js'
+import { type Batch, PendingWrites, type Segment, type Sweep } from './pending-writes.js'
 import { RecentEntries } from './recent-entries.js'
-import type { Store, StoreRecord } from './store.js'
+import { type FileId, fileId, guard, isBusy, isCorruption, moveAside, type Opened, open, sameFile, wrap } from './sqlite-file.js'
+import type { EntryRow, KeyedRow, MetaRow, Statements } from './sqlite-schema.js'
+import type { MetaRecord, Store, StoreRecord } from './store.js'
+
+export { SCHEMA_VERSION } from './sqlite-schema.js'
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -19,12 +22,15 @@ export interface SqliteStoreOptions {
    */
   maxSize?: number
   /**
-   * How long, in ms, a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
+   * How long, in ms, pending writes wait for another connection's write lock before they are given up
+   * (not stored; one `StoreError` reported to `onError`). The wait is asynchronous: the event loop never
+   * blocks on another process. Only opening the file, and committing at process exit, wait synchronously.
    * @default 5000
    */
   busyTimeout?: number
   /**
-   * Called with problems the store recovered from by itself (a corrupt file moved aside).
+   * Called with problems the store recovered from by itself (a corrupt file moved aside), and with
+   * writes it gave up (the file stayed locked, the disk is full).
    * @default `process.emitWarning`
    */
   onError?: (error: Error) => void
@@ -35,18 +41,37 @@ export interface SqliteStoreOptions {
   now?: () => number
 }
 
-/** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
-export const SCHEMA_VERSION = 1
 const DEFAULT_BUSY_TIMEOUT = 5000
-/** A hit rewrites `accessed_at` at most this often, so the hit path rarely writes. */
+/** A hit records its use (for LRU pruning) at most this often, so the hit path rarely writes. */
 const TOUCH_INTERVAL = 60_000
 /** Bounds of the decoded entries kept for repeated hits (see RecentEntries). */
-const RECENT_ENTRIES = 1024
+const RECENT_ENTRIES = 16_384
 const RECENT_BYTES = 32 * 1024 * 1024
-/** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
-const PRUNE_TARGET = 0.9
 const RECORDS_PAGE = 100
-const FILE_MODE = 0o600
+/** Metadata rows are small: a page of them reads in well under a millisecond. */
+const META_PAGE = 500
+/** Pauses between attempts at a commit that met another connection's lock: doubling from the first to the last. */
+const RETRY_FIRST_MS = 2
+const RETRY_LAST_MS = 100
+/**
+ * While the file stays locked, pending writes pile up in memory; past these bounds a new entry is not
+ * kept (its key is deleted instead, so it does not serve an older response), and that is reported once.
+ */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024
+const MAX_PENDING_WRITES = 50_000
+/**
+ * How long accepted writes wait before they are committed, so that the writes of several requests
+ * share one transaction (a commit costs more than the rows it writes). Other processes see a write
+ * this much later; this process reads it at once.
+ */
+const COMMIT_DELAY_MS = 10
+/**
+ * What one transaction commits at most: a few milliseconds of work. Past it the rest commits on the
+ * next turns of the event loop, so a backlog (writes that waited for another process's lock) never
+ * blocks the loop in one piece.
+ */
+const BATCH_WRITES = 128
+const BATCH_BYTES = 4 * 1024 * 1024
 
 const KNOWN_OPTIONS: { [K in keyof SqliteStoreOptions]-?: true } = {
   path: true,
@@ -56,67 +81,30 @@ const KNOWN_OPTIONS: { [K in keyof SqliteStoreOptions]-?: true } = {
   now: true,
 }
 
-// `total_size` is kept by triggers, so it is exact for every connection and process on the file.
-// `set` uses an upsert, not INSERT OR REPLACE: REPLACE's implicit delete fires no delete trigger
-// unless `recursive_triggers` is on for that connection.
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS entries (
-  key TEXT PRIMARY KEY,
-  url TEXT NOT NULL,
-  meta TEXT NOT NULL,
-  body BLOB NOT NULL,
-  size INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER,
-  accessed_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
-CREATE INDEX IF NOT EXISTS entries_accessed_at ON entries (accessed_at);
-CREATE INDEX IF NOT EXISTS entries_url ON entries (url);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value);
-INSERT OR IGNORE INTO meta (name, value) SELECT 'total_size', COALESCE(SUM(size), 0) FROM entries;
-CREATE TRIGGER IF NOT EXISTS entries_size_insert AFTER INSERT ON entries BEGIN
-  UPDATE meta SET value = value + NEW.size WHERE name = 'total_size';
-END;
-CREATE TRIGGER IF NOT EXISTS entries_size_update AFTER UPDATE OF size ON entries BEGIN
-  UPDATE meta SET value = value - OLD.size + NEW.size WHERE name = 'total_size';
-END;
-CREATE TRIGGER IF NOT EXISTS entries_size_delete AFTER DELETE ON entries BEGIN
-  UPDATE meta SET value = value - OLD.size WHERE name = 'total_size';
-END;
-`
-
-interface EntryRow {
-  meta: string
-  body: Buffer
-  accessed_at: number
-}
-
-interface KeyedRow {
-  key: string
-  meta: string
-  body: Buffer
-}
-
-interface VictimRow {
-  key: string
-  size: number
-}
-
-type Statements = ReturnType<typeof prepare>
-
 /**
  * A {@link Store} in one SQLite file, shared safely by every handle and process that opens it
- * (WAL, `busy_timeout`, atomic upserts, a trigger-kept size total). Bodies are BLOBs beside JSON
- * metadata; `get()` returns them as `Buffer`s.
+ * (WAL, atomic upserts, a trigger-kept size total). Bodies are BLOBs beside JSON metadata; `get()`
+ * returns them as `Buffer`s.
  *
- * It repairs itself rather than fail for good (lib/README.md, "Stores and entries"):
+ * Nothing waits synchronously on another process (the request path must not freeze while a second
+ * process holds the write lock):
+ * - reads are synchronous: a WAL reader never needs the write lock;
+ * - writes (`set`, `delete`, `refresh`, the use a hit records, sweeps such as `clear`) are accepted at
+ *   once and committed behind the request, batched: what arrives within `COMMIT_DELAY_MS` shares one
+ *   transaction (a backlog goes in bounded transactions, a turn of the event loop between them).
+ *   A commit that meets another connection's lock is retried with backoff, asynchronously, for up to
+ *   `busyTimeout` ms; then the pending writes are given up, in one `StoreError` to `onError`, never
+ *   committed out of order. `get()` and `records()` see this process's pending writes.
+ * - `close()` and process exit (`beforeExit`, `exit`: see exit-flush.ts) commit what is pending.
+ *
+ * It repairs itself rather than fail for good:
  * - a file found corrupt (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), at open or by any later statement, is
  *   moved aside to `<path>.corrupt-<time>` (kept, named in the `CorruptStoreError` reported to
  *   `onError`) and replaced by a fresh one; the failed call is retried once on it;
  * - a file deleted or replaced under the running process (SQLite would go on writing into the
- *   unlinked inode, and every write would be lost) is noticed by the next write, which reopens the
- *   file at `path` and reports a `StoreError`. Reads in between still see the old file's entries.
+ *   unlinked inode, and every write would be lost) is noticed by the next commit, which reopens the
+ *   file at `path`, reports a `StoreError` and commits there. Reads in between still see the old
+ *   file's entries.
  */
 export class SqliteStore implements Store {
   readonly #path: string
@@ -124,15 +112,32 @@ export class SqliteStore implements Store {
   readonly #maxSize: number | undefined
   readonly #now: () => number
   readonly #onError: (error: Error) => void
-  #db: Database.Database
+  #db: Opened['db']
   #sql: Statements
   #secret: string
   /** The identity of the file the connection has open; `undefined` in memory. */
   #file: FileId | undefined
+  /**
+   * The file cannot be written: a write is tried at once (it fails at once, with SQLite's own
+   * SQLITE_READONLY, reported), so it is never read back from the pending writes meanwhile.
+   */
+  #readOnly: boolean
   #closed = false
   /** Decoded entries read lately, valid while `#dataVersion` holds (see RecentEntries). */
   readonly #recent = new RecentEntries(RECENT_ENTRIES, RECENT_BYTES)
   #dataVersion: number | undefined
+  /** Writes accepted and not committed yet. */
+  readonly #pending = new PendingWrites()
+  /** The next commit attempt: after the commit delay, on the next turn of the loop, or a retry after a pause. */
+  #timer: NodeJS.Immediate | NodeJS.Timeout | undefined
+  #timerKind: 'delay' | 'next' | 'retry' = 'delay'
+  /** When the pending writes first met a lock (`performance.now()`), while they wait. */
+  #waitingSince: number | undefined
+  #attempts = 0
+  #overflowReported = false
+  /** `flush()` callers, told when the pending writes are committed or given up. */
+  #flushed: (() => void)[] = []
+  readonly #commitAtExit = () => this.#commitBlocking()
 
   constructor(options: SqliteStoreOptions) {
     checkOptions(options)
@@ -147,6 +152,7 @@ export class SqliteStore implements Store {
     this.#sql = opened.sql
     this.#secret = opened.secret
     this.#file = opened.file
+    this.#readOnly = opened.readOnly
   }
 
   /**
@@ -157,133 +163,405 @@ export class SqliteStore implements Store {
     return this.#secret
   }
 
-  /** The entry under `key`, or `undefined` (a row that cannot be read is deleted). */
+  /**
+   * The entry under `key`, or `undefined` (a row that cannot be read is deleted). Sees this process's
+   * pending writes; never waits for a lock.
+   */
   get(key: string): CacheEntry | undefined {
+    this.#ensureOpen('reading an entry')
+    return this.#pending.lookup(key, () => this.#getCommitted(key))
+  }
+
+  /**
+   * The committed row under `key`. The decoded copy in `#recent` serves while `PRAGMA data_version`
+   * says no other connection has committed since it was read; a key in neither costs one statement.
+   */
+  #getCommitted(key: string): CacheEntry | undefined {
     let row: EntryRow | undefined
+    let unchanged: boolean
     try {
-      const version = this.#sql.dataVersion.get()
-      if (version !== this.#dataVersion) {
-        this.#recent.clear()
-        this.#dataVersion = version
-      }
       const recent = this.#recent.get(key)
-      if (recent) {
+      if (recent && this.#versionUnchanged()) {
         recent.accessedAt = this.#touch(key, recent.accessedAt)
         return recent.entry
       }
       row = this.#sql.get.get(key)
+      // Read after the row: if no other connection committed since the cached copies were read,
+      // none did before this row was read either, and it may join them.
+      unchanged = row !== undefined && this.#versionUnchanged()
     } catch (error) {
       // A corrupt file is replaced by an empty one, where the key is a miss.
       this.#failed('reading an entry', error)
       return undefined
     }
     if (row === undefined) return undefined
-    const entry = decodeEntry(row.meta, row.body)
+    const [meta, accessedAt, body] = row
+    const entry = decodeEntry(meta, body)
     if (entry === undefined) {
       this.delete([key])
       return undefined
     }
-    this.#recent.set(key, entry, this.#touch(key, row.accessed_at))
+    const kept = this.#touch(key, accessedAt)
+    if (unchanged) this.#recent.set(key, entry, kept)
     return entry
+  }
+
+  /**
+   * Whether no other connection has committed since the decoded copies were read. When one has,
+   * they are dropped and the new version becomes the mark (so the next row read may be kept).
+   */
+  #versionUnchanged(): boolean {
+    const version = this.#sql.dataVersion.get()
+    if (version === this.#dataVersion) return true
+    this.#recent.clear()
+    this.#dataVersion = version
+    return false
   }
 
   /** Records a use for LRU pruning, at most once a minute per entry; returns the access time kept. */
   #touch(key: string, accessedAt: number): number {
     const now = this.#now()
-    if (now - accessedAt < TOUCH_INTERVAL) return accessedAt
-    // LRU order is a hint: a hit must not fail because the touch could not take the write lock.
-    try {
-      this.#sql.touch.run(now, key)
-      return now
-    } catch {
-      return accessedAt
-    }
-  }
-
-  /** Store `entry` under `key`, replacing any entry there; then prune if past `maxSize`. */
-  set(key: string, entry: CacheEntry): void {
-    const { body } = entry
-    const meta = encodeMeta(entry)
-    const size = body.byteLength + Buffer.byteLength(meta)
-    const maxSize = this.#maxSize
-    this.#recent.delete(key)
-    this.#write('writing an entry', () => {
-      if (maxSize !== undefined && size > maxSize) {
-        // Too big to keep: drop what was there too, so the key no longer serves the older response.
-        this.#sql.deleteOne.run(key)
-        return
-      }
-      this.#sql.upsert.run(key, entry.url, meta, body, size, entry.createdAt, entry.expires, this.#now())
-      if (maxSize !== undefined && (this.#sql.totalSize.get() ?? 0) > maxSize) {
-        this.#recent.clear() // pruning deletes other rows, through this connection
-        this.#sql.prune.immediate(key, maxSize)
-      }
-    })
-  }
-
-  /** Delete the entries under `keys`, in one transaction. Unknown keys are ignored. */
-  delete(keys: readonly string[]): void {
-    if (keys.length === 0) return
-    for (const key of keys) this.#recent.delete(key)
-    this.#write('deleting entries', () => this.#sql.deleteMany.immediate(keys))
-  }
-
-  /** Delete every entry. */
-  clear(): void {
-    this.#recent.clear()
-    this.#write('clearing', () => this.#sql.clear.run())
+    if (now - accessedAt < TOUCH_INTERVAL || this.#readOnly) return accessedAt
+    // LRU order is a hint: if the file stays locked, the use is given up with the other pending writes.
+    this.#pending.touch(key, now)
+    this.#schedule()
+    return now
   }
 
   /**
-   * Every row, by key, read in pages: no statement stays open between pages, so the caller may
-   * write to the store (delete invalid rows, say) while iterating.
+   * Store `entry` under `key`, replacing any entry there; committed behind the caller (then pruned if
+   * past `maxSize`). The entry is read when committed: do not change it afterwards.
    */
-  *records(): Generator<StoreRecord, void, undefined> {
+  set(key: string, entry: CacheEntry): void {
+    this.#accept('writing an entry', key)
+    if (this.#pending.bytes + entry.body.byteLength > MAX_PENDING_BYTES || this.#pending.size >= MAX_PENDING_WRITES) {
+      this.#pending.delete(key)
+      this.#reportOverflow()
+    } else {
+      this.#pending.set(key, entry, this.#now())
+    }
+    this.#schedule()
+  }
+
+  /**
+   * Replace the metadata of the response under `key` stored at `storedAt` (its `createdAt`), keeping
+   * its body (a 304: RFC 9111 §4.3.4); committed behind the caller, as one small UPDATE that leaves the
+   * body's row alone. Nothing is written if that response was replaced or deleted meanwhile.
+   */
+  refresh(key: string, meta: EntryMeta, storedAt: number): void {
+    this.#accept('refreshing an entry', key)
+    this.#pending.refresh(key, meta, storedAt, this.#now())
+    this.#schedule()
+  }
+
+  /** Delete the entries under `keys`, committed behind the caller. Unknown keys are ignored. */
+  delete(keys: readonly string[]): void {
+    if (keys.length === 0) return
+    for (const key of keys) {
+      this.#accept('deleting entries', key)
+      this.#pending.delete(key)
+    }
+    this.#schedule()
+  }
+
+  /** Delete every entry; resolves once committed. */
+  clear(): Promise<void> {
+    return this.#sweep('clearing', { kind: 'clear' }).then(() => undefined)
+  }
+
+  /** Delete the entries that expire at or before `now` (ms); resolves to how many were deleted. */
+  deleteExpired(now: number): Promise<number> {
+    return this.#sweep('deleting expired entries', { kind: 'expired', now })
+  }
+
+  /** Delete the entries created (or last revalidated) before `createdBefore` (ms); resolves to how many. */
+  deleteOlderThan(createdBefore: number): Promise<number> {
+    return this.#sweep('deleting old entries', { kind: 'older', before: createdBefore })
+  }
+
+  /**
+   * Resolves once every write accepted so far is committed, or given up and reported to `onError`
+   * (it never rejects). Other processes see a write once it is committed.
+   */
+  flush(): Promise<void> {
+    if (this.#pending.empty && this.#timer === undefined) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.#flushed.push(resolve)
+      this.#scheduleNow()
+    })
+  }
+
+  /**
+   * Every row, by key, read in pages once the pending writes are committed. No statement stays open
+   * between pages, and the loop gets a turn between them, so the caller may write to the store
+   * (delete invalid rows, say) while iterating.
+   */
+  async *records(): AsyncGenerator<StoreRecord, void, undefined> {
+    await this.flush()
     let after: string | undefined
     for (;;) {
-      let rows: KeyedRow[]
+      this.#ensureOpen('listing entries')
       const page = after
-      rows = this.#read('listing entries', () =>
+      const rows: KeyedRow[] = this.#read('listing entries', () =>
         page === undefined ? this.#sql.firstPage.all(RECORDS_PAGE) : this.#sql.nextPage.all(page, RECORDS_PAGE),
       )
       for (const row of rows) yield { key: row.key, entry: decodeEntry(row.meta, row.body) }
       const last = rows.at(-1)
       if (last === undefined || rows.length < RECORDS_PAGE) return
       after = last.key
+      await nextTurn()
     }
   }
 
-  /** Stored bytes (bodies plus serialized metadata) across every process using the file; O(1). */
-  size(): number {
+  /** The metadata of the row under `key`, once pending writes land; reads no body. */
+  async getMeta(key: string): Promise<MetaRecord | undefined> {
+    await this.flush()
+    this.#ensureOpen('reading an entry')
+    const row = this.#read('reading an entry', () => this.#sql.getMeta.get(key))
+    return row && metaRecord(row)
+  }
+
+  /**
+   * Every row's metadata, by key, once pending writes land: no body is read. In pages, with a turn of
+   * the event loop between them, so a large cache never blocks the loop for long.
+   */
+  async *metaRecords(): AsyncGenerator<MetaRecord, void, undefined> {
+    await this.flush()
+    let after: string | undefined
+    for (;;) {
+      this.#ensureOpen('listing entries')
+      const page = after
+      const rows: MetaRow[] = this.#read('listing entries', () =>
+        page === undefined ? this.#sql.firstMetaPage.all(META_PAGE) : this.#sql.nextMetaPage.all(page, META_PAGE),
+      )
+      for (const row of rows) yield metaRecord(row)
+      const last = rows.at(-1)
+      if (last === undefined || rows.length < META_PAGE) return
+      after = last.key
+      await nextTurn()
+    }
+  }
+
+  /** Stored bytes (bodies plus serialized metadata) across every process using the file, once pending writes land; O(1). */
+  async size(): Promise<number> {
+    await this.flush()
+    this.#ensureOpen('reading the size')
     return this.#read('reading the size', () => this.#sql.totalSize.get() ?? 0)
   }
 
-  /** The number of stored rows, readable or not. */
-  count(): number {
+  /** The number of stored rows, readable or not, once pending writes land. */
+  async count(): Promise<number> {
+    await this.flush()
+    this.#ensureOpen('counting entries')
     return this.#read('counting entries', () => this.#sql.count.get() ?? 0)
   }
 
-  /** The distinct (normalized request) URLs stored, sorted. */
-  urls(): string[] {
+  /** The distinct (normalized request) URLs stored, sorted, once pending writes land. */
+  async urls(): Promise<string[]> {
+    await this.flush()
+    this.#ensureOpen('listing URLs')
     return this.#read('listing URLs', () => this.#sql.urls.all())
   }
 
-  /** Delete the entries that expire at or before `now` (ms); returns how many were deleted. */
-  deleteExpired(now: number): number {
-    this.#recent.clear()
-    return this.#write('deleting expired entries', () => this.#sql.deleteExpired.run(now).changes)
-  }
-
-  /** Delete the entries created (or last revalidated) before `createdBefore` (ms); returns how many. */
-  deleteOlderThan(createdBefore: number): number {
-    this.#recent.clear()
-    return this.#write('deleting old entries', () => this.#sql.deleteOlderThan.run(createdBefore).changes)
-  }
-
-  /** Close the connection. Idempotent; any later call throws a `StoreError`. */
-  close(): void {
+  /**
+   * Commit what is pending, then close the connection. Idempotent; any later call throws a `StoreError`.
+   * Returns a promise only when pending writes have to wait for another connection's lock.
+   */
+  close(): void | Promise<void> {
+    if (this.#closed) return this.#closing
     this.#closed = true
+    this.#cancelTimer()
+    if (!this.#pending.empty) this.#commit(false)
+    if (this.#pending.empty) {
+      this.#closeConnection()
+      return
+    }
+    this.#closing = this.flush().then(() => this.#closeConnection())
+    return this.#closing
+  }
+
+  #closing: Promise<void> | undefined
+
+  #closeConnection(): void {
     if (this.#db.open) this.#db.close()
+  }
+
+  #ensureOpen(doing: string): void {
+    if (this.#closed) throw new StoreError(`fetch-cache: SQLite store failed ${doing}: the store is closed`)
+  }
+
+  /**
+   * Before accepting a write to `key`: the store is open, and no stale decoded copy is kept. (That the
+   * file at `path` is still the one open is checked once per commit, not per write.)
+   */
+  #accept(doing: string, key: string): void {
+    this.#ensureOpen(doing)
+    this.#recent.delete(key)
+  }
+
+  #sweep(doing: string, sweep: Sweep): Promise<number> {
+    try {
+      this.#ensureOpen(doing)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.sweep({ sweep, settle: (result) => (typeof result === 'number' ? resolve(result) : reject(result)) })
+      this.#schedule()
+    })
+  }
+
+  #reportOverflow(): void {
+    if (this.#overflowReported) return
+    this.#overflowReported = true
+    this.#report(
+      new StoreError(
+        `fetch-cache: SQLite store dropped new entries: ${this.#pending.size} writes are already waiting for ` +
+          `the lock on ${this.#path}`,
+      ),
+    )
+  }
+
+  /** A commit soon (`COMMIT_DELAY_MS`), unless one is already due; at once on a read-only file. */
+  #schedule(): void {
+    if (this.#readOnly) {
+      this.#cancelTimer()
+      this.#commit(false)
+      return
+    }
+    if (this.#timer !== undefined) return
+    flushAtExit(this.#commitAtExit)
+    this.#timer = setTimeout(this.#tick, COMMIT_DELAY_MS)
+    this.#timerKind = 'delay'
+  }
+
+  readonly #tick = () => {
+    this.#timer = undefined
+    this.#commit(false)
+  }
+
+  /** A commit on the next turn of the loop: the rest of a backlog, or what `flush()` waits for. */
+  #scheduleNow(): void {
+    if (this.#timer !== undefined && this.#timerKind !== 'delay') return
+    this.#cancelTimer()
+    flushAtExit(this.#commitAtExit)
+    this.#timer = setImmediate(this.#tick)
+    this.#timerKind = 'next'
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer === undefined) return
+    clearTimeout(this.#timer as NodeJS.Timeout)
+    clearImmediate(this.#timer as NodeJS.Immediate)
+    this.#timer = undefined
+  }
+
+  /**
+   * Commit the pending writes, one bounded batch per transaction, the next batch on the next turn of
+   * the loop (all at once when `blocking`). On another connection's lock, try again later (unless
+   * `blocking`, when SQLite's own busy timeout has already waited); on corruption, replace the file
+   * and try once more; else give up what is pending, in one report.
+   */
+  #commit(blocking: boolean): void {
+    while (!this.#pending.empty) {
+      const batch = this.#pending.batch(BATCH_WRITES, BATCH_BYTES)
+      let failure: unknown
+      try {
+        this.#committed(batch, this.#apply(batch))
+      } catch (error) {
+        failure = error
+      }
+      if (failure !== undefined) {
+        if (!blocking && isBusy(failure) && this.#retryLater()) return
+        if (!isCorruption(failure) || this.#closed) {
+          this.#gaveUp(failure)
+          return
+        }
+        try {
+          this.#failed('committing writes', failure)
+          this.#committed(batch, this.#apply(batch))
+        } catch (error) {
+          this.#gaveUp(error)
+          return
+        }
+      }
+      if (!blocking && !this.#pending.empty) {
+        this.#scheduleNow()
+        return
+      }
+    }
+    this.#done()
+  }
+
+  /** Schedules another attempt, unless the writes have waited `busyTimeout` already. */
+  #retryLater(): boolean {
+    const now = performance.now()
+    this.#waitingSince ??= now
+    if (now - this.#waitingSince >= this.#busyTimeout) return false
+    const pause = Math.min(RETRY_LAST_MS, RETRY_FIRST_MS * 2 ** this.#attempts++)
+    // Kept referenced: a process does not exit with writes still waiting (for at most busyTimeout).
+    this.#timer = setTimeout(this.#tick, pause)
+    this.#timerKind = 'retry'
+    return true
+  }
+
+  /** At process exit: commit synchronously, waiting up to `busyTimeout` for another connection's lock. */
+  #commitBlocking(): void {
+    this.#cancelTimer()
+    if (this.#pending.empty || !this.#db.open) return
+    try {
+      this.#db.pragma(`busy_timeout = ${this.#busyTimeout}`)
+      this.#commit(true)
+    } finally {
+      if (this.#db.open) this.#db.pragma('busy_timeout = 0')
+    }
+  }
+
+  /** Applies `batch` in one IMMEDIATE transaction; returns the sweeps' row counts. */
+  #apply(batch: Batch): number[] {
+    this.#checkFile()
+    return this.#db.transaction(() => applySegments(batch.segments, this.#sql, this.#maxSize)).immediate()
+  }
+
+  /** `batch` is committed (`counts`: its sweeps' row counts). */
+  #committed(batch: Batch, counts: number[]): void {
+    this.#forgetRecent(batch.segments)
+    this.#waitingSince = undefined
+    this.#attempts = 0
+    for (const [i, pending] of this.#pending.committed(batch).entries()) pending.settle(counts[i] ?? 0)
+  }
+
+  /** Everything pending is given up (`failure`): one report for the key writes, a rejection per sweep. */
+  #gaveUp(failure: unknown): void {
+    this.#forgetRecent(this.#pending.segments)
+    const writes = this.#pending.size
+    const sweeps = this.#pending.take()
+    const error = wrap(`committing ${writes} pending writes (given up)`, failure)
+    for (const pending of sweeps) pending.settle(error)
+    // A sweep's caller hears of its failure through the promise; key writes have no caller left to tell.
+    if (writes > sweeps.length) this.#report(error)
+    this.#done()
+  }
+
+  /** Nothing is pending any more: tell whoever waits. */
+  #done(): void {
+    this.#waitingSince = undefined
+    this.#attempts = 0
+    this.#overflowReported = false
+    if (this.#timer === undefined) unregister(this.#commitAtExit)
+    const flushed = this.#flushed
+    this.#flushed = []
+    for (const resolve of flushed) resolve()
+  }
+
+  /** Decoded copies of what these segments wrote are stale once they land (or are given up). */
+  #forgetRecent(segments: readonly Segment[]): void {
+    // Sweeps and pruning delete rows no key list names.
+    if (this.#maxSize !== undefined || segments.some((segment) => segment.sweep)) {
+      this.#recent.clear()
+      return
+    }
+    for (const segment of segments) for (const key of segment.writes.keys()) this.#recent.delete(key)
   }
 
   /** Runs a read; on corruption, replaces the file and runs it once more. */
@@ -294,15 +572,6 @@ export class SqliteStore implements Store {
       this.#failed(doing, error)
     }
     return guard(doing, fn)
-  }
-
-  /**
-   * Runs a write, first making sure the file at `path` is still the one open (else the write would
-   * land in a deleted file); on corruption, replaces the file and runs it once more.
-   */
-  #write<T>(doing: string, fn: () => T): T {
-    this.#checkFile()
-    return this.#read(doing, fn)
   }
 
   /** Returns when `error` was corruption and the file has been replaced (worth a retry); throws otherwise. */
@@ -324,7 +593,8 @@ export class SqliteStore implements Store {
 
   /** Reopens at `path` when the file there is not the one open (deleted, or replaced by another process). */
   #checkFile(): void {
-    if (this.#closed || this.#file === undefined) return
+    // Also while closing: the writes accepted before close() still go to the file at `path`.
+    if (this.#file === undefined || !this.#db.open) return
     const current = fileId(this.#path)
     if (current !== undefined && sameFile(current, this.#file)) return
     // Closing the last connection to a deleted file removes its -wal and -shm by name, so close
@@ -348,6 +618,7 @@ export class SqliteStore implements Store {
       this.#sql = opened.sql
       this.#secret = opened.secret
       this.#file = opened.file
+      this.#readOnly = opened.readOnly
     } catch (error) {
       // Left closed: every later call fails with a StoreError, which the engine reports.
       throw wrap(`reopening ${this.#path}`, error)
@@ -379,6 +650,76 @@ export class SqliteStore implements Store {
   }
 }
 
+/**
+ * The pending writes, segment by segment: key writes, then the segment's sweep. Pruning (past
+ * `maxSize`) runs once at the end and spares the last entry written, which fits on its own.
+ */
+function applySegments(segments: readonly Segment[], sql: Statements, maxSize: number | undefined): number[] {
+  const counts: number[] = []
+  let written: string | undefined
+  for (const segment of segments) {
+    for (const [key, write] of segment.writes) {
+      switch (write.kind) {
+        case 'set': {
+          const { entry } = write
+          const meta = encodeMeta(entry)
+          const size = entry.body.byteLength + Buffer.byteLength(meta)
+          if (maxSize !== undefined && size > maxSize) {
+            // Too big to keep: drop what was there too, so the key no longer serves the older response.
+            sql.deleteOne.run(key)
+          } else {
+            sql.upsert(key, entry.url, meta, entry.body, size, entry.createdAt, entry.expires, write.accessedAt)
+            written = key
+          }
+          break
+        }
+        case 'delete':
+          sql.deleteOne.run(key)
+          break
+        case 'refresh': {
+          // Only the response revalidated: if another took its place meanwhile, its metadata must not land on that body.
+          const meta = encodeMeta(write.meta)
+          sql.refresh.run(
+            meta,
+            Buffer.byteLength(meta),
+            write.meta.createdAt,
+            write.meta.expires,
+            write.accessedAt,
+            key,
+            write.storedAt,
+          )
+          break
+        }
+        case 'touch':
+          sql.touch.run(write.accessedAt, key)
+          break
+        default:
+          write satisfies never
+      }
+    }
+    if (segment.sweep) counts.push(runSweep(segment.sweep.sweep, sql))
+  }
+  if (maxSize !== undefined && written !== undefined && (sql.totalSize.get() ?? 0) > maxSize) sql.prune(written, maxSize)
+  return counts
+}
+
+function metaRecord(row: MetaRow): MetaRecord {
+  return { key: row.key, meta: decodeMeta(row.meta), bodySize: row.body_size }
+}
+
+function runSweep(sweep: Sweep, sql: Statements): number {
+  switch (sweep.kind) {
+    case 'clear':
+      return sql.clear()
+    case 'expired':
+      return sql.deleteExpired.run(sweep.now).changes
+    case 'older':
+      return sql.deleteOlderThan.run(sweep.before).changes
+    default:
+      return sweep satisfies never
+  }
+}
+
 function checkOptions(options: SqliteStoreOptions): void {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionTypeError('options', options, 'an object')
   for (const name of Object.keys(options)) {
@@ -404,223 +745,4 @@ function checkInteger(name: string, value: unknown, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new InvalidOptionValueError(name, value, `must be an integer >= ${min}`)
   }
-}
-
-interface Opened {
-  db: Database.Database
-  sql: Statements
-  secret: string
-  file: FileId | undefined
-}
-
-/** Which file a path names: a deleted-and-recreated file has another inode. */
-interface FileId {
-  dev: number
-  ino: number
-}
-
-function fileId(path: string): FileId | undefined {
-  try {
-    const stats = statSync(path, { throwIfNoEntry: false })
-    return stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino }
-  } catch {
-    return undefined
-  }
-}
-
-function sameFile(a: FileId, b: FileId | undefined): boolean {
-  return b !== undefined && a.dev === b.dev && a.ino === b.ino
-}
-
-/**
- * Open (creating if needed) and migrate the database, and prepare the statements. A new file gets
- * `secret` when given (a file re-created under a running store keeps its keys), else a random one.
- * Throws a `CorruptStoreError` after moving an unreadable file aside.
- */
-function open(path: string, busyTimeout: number, now: () => number, secret?: string): Opened {
-  const onDisk = path !== ':memory:'
-  if (onDisk) createPrivateFile(path)
-  // Taken before SQLite opens it, so a file swapped in meanwhile is noticed by the first write.
-  const file = onDisk ? fileId(path) : undefined
-  const db = new Database(path)
-  try {
-    db.pragma(`busy_timeout = ${busyTimeout}`)
-    // The first statements that read the file: a garbage file fails here with SQLITE_NOTADB.
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
-    const stored = migrate(db, secret)
-    const sql = prepare(db, now)
-    if (onDisk) {
-      // SQLite gives the -wal and -shm files the database's mode; tighten them anyway, in case
-      // they were left by an older file with a looser mode.
-      restrictMode(`${path}-wal`)
-      restrictMode(`${path}-shm`)
-    }
-    return { db, sql, secret: stored, file }
-  } catch (error) {
-    if (!onDisk || !isCorruption(error)) {
-      db.close()
-      throw error
-    }
-    throw new CorruptStoreError(path, moveAside(path, db), { cause: error })
-  }
-}
-
-/** Make sure the schema is ours at SCHEMA_VERSION, and return the file's secret (`secret` for a new file). */
-function migrate(db: Database.Database, secret: string | undefined): string {
-  const readSecret = () => db.prepare<[], string>("SELECT value FROM meta WHERE name = 'secret'").pluck().get()
-  if (db.pragma('user_version', { simple: true }) === SCHEMA_VERSION) {
-    const secret = readSecret()
-    if (typeof secret === 'string') return secret
-  }
-  // IMMEDIATE takes the write lock first, so processes opening a new file at once migrate it once.
-  return db
-    .transaction(() => {
-      const version = db.pragma('user_version', { simple: true })
-      if (version !== 0 && version !== SCHEMA_VERSION) {
-        // Another version's rows cannot be read reliably, and they are only a cache: start over.
-        db.exec('DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS meta;')
-      }
-      db.exec(SCHEMA)
-      db.pragma(`user_version = ${SCHEMA_VERSION}`)
-      // OR IGNORE, then read back: every handle and process ends up with the first secret written.
-      db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('secret', ?)").run(secret ?? randomBytes(32).toString('hex'))
-      const stored = readSecret()
-      if (typeof stored !== 'string') throw new StoreError('fetch-cache: the SQLite store lost its secret while creating it')
-      return stored
-    })
-    .immediate()
-}
-
-function prepare(db: Database.Database, now: () => number) {
-  const deleteOne = db.prepare<[string]>('DELETE FROM entries WHERE key = ?')
-  const totalSize = db.prepare<[], number>("SELECT value FROM meta WHERE name = 'total_size'").pluck()
-  const expiredVictims = db.prepare<[number, string], VictimRow>(
-    'SELECT key, size FROM entries WHERE expires_at <= ? AND key <> ? ORDER BY expires_at',
-  )
-  const lruVictims = db.prepare<[string], VictimRow>('SELECT key, size FROM entries WHERE key <> ? ORDER BY accessed_at')
-
-  /** Delete rows in `victims` order until `total` is at most `target`; returns the new total. */
-  const evict = (victims: Iterable<VictimRow>, total: number, target: number): number => {
-    const keys: string[] = []
-    for (const { key, size } of victims) {
-      if (total <= target) break
-      keys.push(key)
-      total -= size
-    }
-    // Deleting after the loop: better-sqlite3 forbids writes while a statement is iterating.
-    for (const key of keys) deleteOne.run(key)
-    return total
-  }
-
-  return {
-    get: db.prepare<[string], EntryRow>('SELECT meta, body, accessed_at FROM entries WHERE key = ?'),
-    // Changes when another connection commits to the file: cheaper than a row read and parse.
-    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
-    touch: db.prepare<[number, string]>('UPDATE entries SET accessed_at = ? WHERE key = ?'),
-    upsert: db.prepare<[string, string, string, Uint8Array, number, number, number | null, number]>(
-      `INSERT INTO entries (key, url, meta, body, size, created_at, expires_at, accessed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET url = excluded.url, meta = excluded.meta, body = excluded.body,
-         size = excluded.size, created_at = excluded.created_at, expires_at = excluded.expires_at,
-         accessed_at = excluded.accessed_at`,
-    ),
-    deleteOne,
-    totalSize,
-    deleteMany: db.transaction((keys: readonly string[]) => {
-      for (const key of keys) deleteOne.run(key)
-    }),
-    // The entry just written (`keep`) is spared: the caller wants it, and it fits on its own.
-    prune: db.transaction((keep: string, maxSize: number) => {
-      let total = totalSize.get() ?? 0
-      if (total <= maxSize) return // another connection pruned first
-      const target = Math.floor(maxSize * PRUNE_TARGET)
-      total = evict(expiredVictims.iterate(now(), keep), total, target)
-      if (total > target) evict(lruVictims.iterate(keep), total, target)
-    }),
-    clear: db.prepare('DELETE FROM entries'),
-    firstPage: db.prepare<[number], KeyedRow>('SELECT key, meta, body FROM entries ORDER BY key LIMIT ?'),
-    nextPage: db.prepare<[string, number], KeyedRow>('SELECT key, meta, body FROM entries WHERE key > ? ORDER BY key LIMIT ?'),
-    count: db.prepare<[], number>('SELECT COUNT(*) FROM entries').pluck(),
-    urls: db.prepare<[], string>('SELECT DISTINCT url FROM entries ORDER BY url').pluck(),
-    deleteExpired: db.prepare<[number]>('DELETE FROM entries WHERE expires_at <= ?'),
-    deleteOlderThan: db.prepare<[number]>('DELETE FROM entries WHERE created_at < ?'),
-  }
-}
-
-/** The entry a row holds, or `undefined` when the row cannot be read as one of this version. */
-/** Create the parent directory and the file with mode 0600 before SQLite opens it. */
-function createPrivateFile(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  try {
-    closeSync(openSync(path, 'wx', FILE_MODE))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    restrictMode(path)
-    return
-  }
-  // This process created the file, so a -wal or -shm already beside it belongs to a database that
-  // was deleted (maybe still open in another process). SQLite would read the new file through that
-  // old log and index; unlink them first. Only the process whose exclusive create won does this.
-  for (const suffix of ['-wal', '-shm']) {
-    try {
-      unlinkSync(path + suffix)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    }
-  }
-}
-
-/** Best effort: the file may be missing or owned by someone else, and that is not worth failing for. */
-function restrictMode(path: string): void {
-  try {
-    chmodSync(path, FILE_MODE)
-  } catch {}
-}
-
-/**
- * Rename the database and its -wal/-shm files to `<path>.corrupt-<timestamp>`, then close `db`;
- * returns the new path. Renaming comes first because closing deletes the -wal file, which may hold
- * the only copy of recent data. Where open files cannot be renamed (Windows), it closes first.
- */
-function moveAside(path: string, db: Database.Database): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  let movedTo = `${path}.corrupt-${stamp}`
-  for (let n = 1; existsSync(movedTo); n++) movedTo = `${path}.corrupt-${stamp}-${n}`
-  try {
-    try {
-      renameSync(path, movedTo)
-    } catch {
-      db.close()
-      renameSync(path, movedTo)
-    }
-    for (const suffix of ['-wal', '-shm']) {
-      if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix)
-    }
-  } catch (error) {
-    throw wrap(`moving the corrupt file ${path} aside`, error)
-  } finally {
-    if (db.open) db.close()
-  }
-  return movedTo
-}
-
-function isCorruption(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
-}
-
-/** `fn()`, with any failure wrapped in a `StoreError`. */
-function guard<T>(doing: string, fn: () => T): T {
-  try {
-    return fn()
-  } catch (error) {
-    throw wrap(doing, error)
-  }
-}
-
-function wrap(doing: string, error: unknown): StoreError {
-  if (error instanceof StoreError) return error
-  const message = error instanceof Error ? error.message : String(error)
-  return new StoreError(`fetch-cache: SQLite store failed ${doing}: ${message}`, { cause: error })
 }

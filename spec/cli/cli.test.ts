@@ -58,12 +58,14 @@ describe('fetch-cache (the CLI)', () => {
   }
 
   /** The request URLs in the file, read in this process. */
-  const storedUrls = (): string[] => {
+  const storedUrls = async (): Promise<string[]> => {
     const store = new SqliteStore({ path: db })
     try {
-      return [...store.records()].map((r) => r.entry?.url ?? `invalid:${r.key}`).sort()
+      const urls: string[] = []
+      for await (const r of store.records()) urls.push(r.entry?.url ?? `invalid:${r.key}`)
+      return urls.sort()
     } finally {
-      store.close()
+      await store.close()
     }
   }
 
@@ -84,7 +86,7 @@ describe('fetch-cache (the CLI)', () => {
       corrupt.prepare("UPDATE entries SET meta = 'garbage' WHERE url LIKE '%/b'").run()
       corrupt.close()
       const store = new SqliteStore({ path: db })
-      const size = store.size()
+      const size = await store.size()
       store.close()
 
       const onDisk = statSync(db).size
@@ -191,7 +193,7 @@ describe('fetch-cache (the CLI)', () => {
       const result = await cli(['delete', '--expired', '--db', db], dir)
       assert.equal(result.code, 0, result.stderr)
       assert.equal(result.stdout, 'Deleted 1 entry.\n')
-      assert.deepEqual(storedUrls(), [`${origin.url}/a?y=1&x=2`, `${origin.url}/b`])
+      assert.deepEqual(await storedUrls(), [`${origin.url}/a?y=1&x=2`, `${origin.url}/b`])
     })
 
     it('--older-than deletes the responses stored before that age', async () => {
@@ -201,7 +203,7 @@ describe('fetch-cache (the CLI)', () => {
       const result = await cli(['delete', '--older-than', '1h', '--db', db, '--json'], dir)
       assert.equal(result.code, 0, result.stderr)
       assert.deepEqual(JSON.parse(result.stdout), { deleted: 1 })
-      assert.deepEqual(storedUrls(), [`${origin.url}/second`])
+      assert.deepEqual(await storedUrls(), [`${origin.url}/second`])
       const none = await cli(['delete', '--older-than', '7d', '--db', db, '--json'], dir)
       assert.deepEqual(JSON.parse(none.stdout), { deleted: 0 })
       const all = await cli(['delete', '--older-than', '0', '--yes', '--db', db, '--json'], dir)
@@ -213,7 +215,7 @@ describe('fetch-cache (the CLI)', () => {
       const result = await cli(['delete', '--url', `${origin.url}/a?x=2&y=1`, '--url', `${origin.url}/old`, '--db', db], dir)
       assert.equal(result.code, 0, result.stderr)
       assert.equal(result.stdout, 'Deleted 2 entries.\n')
-      assert.deepEqual(storedUrls(), [`${origin.url}/b`])
+      assert.deepEqual(await storedUrls(), [`${origin.url}/b`])
     })
 
     it('--invalid deletes the rows that cannot be read, and combines with --expired', async () => {
@@ -222,11 +224,11 @@ describe('fetch-cache (the CLI)', () => {
       const { key } = corrupt.prepare<[], { key: string }>("SELECT key FROM entries WHERE url LIKE '%/b'").get() ?? { key: '' }
       corrupt.prepare("UPDATE entries SET meta = '{' WHERE key = ?").run(key)
       corrupt.close()
-      assert.ok(storedUrls().includes(`invalid:${key}`))
+      assert.ok((await storedUrls()).includes(`invalid:${key}`))
       const result = await cli(['delete', '--invalid', '--expired', '--db', db, '--json'], dir)
       assert.equal(result.code, 0, result.stderr)
       assert.deepEqual(JSON.parse(result.stdout), { deleted: 2 })
-      assert.deepEqual(storedUrls(), [`${origin.url}/a?y=1&x=2`])
+      assert.deepEqual(await storedUrls(), [`${origin.url}/a?y=1&x=2`])
     })
   })
 
@@ -236,9 +238,9 @@ describe('fetch-cache (the CLI)', () => {
       const result = await cli(['clear', '--db', db], dir)
       assert.equal(result.code, 0, result.stderr)
       assert.equal(result.stdout, 'Cleared the cache: deleted 3 entries.\n')
-      assert.deepEqual(storedUrls(), [])
+      assert.deepEqual(await storedUrls(), [])
       await fill(['/again'], [])
-      assert.deepEqual(storedUrls(), [`${origin.url}/again`])
+      assert.deepEqual(await storedUrls(), [`${origin.url}/again`])
     })
   })
 
@@ -406,12 +408,12 @@ describe('fetch-cache (the CLI)', () => {
         assert.equal(result.code, 2, result.stderr)
         assert.equal(result.stderr, `fetch-cache: this delete would remove all 2 entries in ${db}; add --yes to confirm\n`)
         assert.equal(result.stdout, '')
-        assert.deepEqual(storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
+        assert.deepEqual(await storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
 
         const confirmed = await cli(['delete', ...withUrls, '--yes', '--db', db], dir)
         assert.equal(confirmed.code, 0, confirmed.stderr)
         assert.equal(confirmed.stdout, 'Deleted 2 entries.\n')
-        assert.deepEqual(storedUrls(), [])
+        assert.deepEqual(await storedUrls(), [])
       })
     }
 
@@ -444,7 +446,7 @@ describe('fetch-cache (the CLI)', () => {
       await fill(['/a'], [])
       const result = await cli(['delete', '--older-than', '0', '-y', '--db', db], dir)
       assert.equal(result.code, 0, result.stderr)
-      assert.deepEqual(storedUrls(), [])
+      assert.deepEqual(await storedUrls(), [])
     })
 
     describe('on a terminal', { skip: !existsSync('/usr/bin/script') && 'no script(1) to make a terminal' }, () => {
@@ -480,7 +482,7 @@ describe('fetch-cache (the CLI)', () => {
         assert.equal(result.code, 0, result.stdout)
         assert.ok(result.stdout.includes(`This deletes all 2 entries in ${db}. Delete? [y/N] `), result.stdout)
         assert.match(result.stdout, /Deleted 2 entries\.\n/)
-        assert.deepEqual(storedUrls(), [])
+        assert.deepEqual(await storedUrls(), [])
       })
 
       it('asks, and deletes nothing on any other answer (exit 1)', async () => {
@@ -488,7 +490,7 @@ describe('fetch-cache (the CLI)', () => {
         const result = await onTerminal(['delete', '--older-than', '0', '--db', db], 'n')
         assert.equal(result.code, 1, result.stdout)
         assert.match(result.stdout, /fetch-cache: nothing deleted\n/)
-        assert.deepEqual(storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
+        assert.deepEqual(await storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
       })
     })
   })

@@ -15,6 +15,7 @@ import { NEVER_EXPIRE } from '../../lib/policy/expiration.js'
 import type { CacheEntry } from '../../lib/stores/entry.js'
 import { MemoryStore } from '../../lib/stores/memory.js'
 import { SqliteStore } from '../../lib/stores/sqlite.js'
+import { makeEntry } from '../helpers/entries.js'
 import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
 
 /** How each store is set up, and how a row of it is made unreadable. */
@@ -38,7 +39,8 @@ const BACKENDS: Backend[] = [
   {
     name: 'sqlite',
     options: (dir) => ({ cacheName: join(dir, 'c') }),
-    async corrupt(_cache, dir, key) {
+    async corrupt(cache, dir, key) {
+      await (cache.store as SqliteStore).flush() // the row is committed before it is spoiled
       const db = new Database(join(dir, 'c.sqlite'))
       try {
         db.pragma('busy_timeout = 5000')
@@ -118,7 +120,7 @@ for (const backend of BACKENDS) {
         assert.equal(first.statusText, 'OK')
         assert.equal(first.headers.get('content-type'), 'text/plain')
         assert.equal(first.size, Buffer.byteLength(a.body))
-        assert.equal(Buffer.from(first.entry.body).toString(), a.body)
+        assert.equal(Buffer.from((await first.body()) ?? []).toString(), a.body)
         assert.ok(first.createdAt.getTime() >= before && first.createdAt.getTime() <= after)
         assert.equal(first.expires, undefined)
         assert.equal(first.isExpired, false)
@@ -134,7 +136,8 @@ for (const backend of BACKENDS) {
         await get('/vary', { headers: { 'x-lang': 'en' } })
         await get('/vary', { headers: { 'x-lang': 'fr' } })
         const listed = await collect(cache.responses())
-        assert.deepEqual(listed.map((r) => Buffer.from(r.entry.body).toString()).sort(), ['lang en', 'lang fr'])
+        const bodies = await Promise.all(listed.map(async (r) => Buffer.from((await r.body()) ?? []).toString()))
+        assert.deepEqual(bodies.sort(), ['lang en', 'lang fr'])
         assert.equal(await cache.count(), 2)
         assert.deepEqual(await cache.urls(), [`${origin.url}/vary`])
         // The marker row is there all the same: the store holds three rows.
@@ -573,6 +576,56 @@ describe('Cache inspection: stores and bounds', () => {
     await lent.cache.close()
     assert.equal(await lent.cache.count(), 1)
     assert.equal(lent.cache.store, store)
+  })
+
+  it('on SQLite, listing, counting, contains(), delete() and resetExpiration() read no body: they work with every body row gone', async () => {
+    const cachedFetch = createCachedFetch({ cacheName: join(dir, 'meta') })
+    try {
+      for (const path of ['/a', '/b', '/c']) await read(cachedFetch, path)
+      await (cachedFetch.cache.store as SqliteStore).flush()
+      const db = new Database(join(dir, 'meta.sqlite'))
+      try {
+        db.pragma('busy_timeout = 5000')
+        assert.equal(db.prepare('DELETE FROM bodies').run().changes, 3)
+      } finally {
+        db.close()
+      }
+      const cache = cachedFetch.cache
+      assert.equal(await cache.count(), 3)
+      assert.deepEqual(
+        await cache.urls(),
+        ['/a', '/b', '/c'].map((path) => origin.url + path),
+      )
+      assert.deepEqual(
+        (await collect(cache.filter())).map((r) => r.size),
+        [1000, 1000, 1000],
+      )
+      assert.equal(await cache.contains({ url: `${origin.url}/a` }), true)
+      assert.equal(await cache.resetExpiration('1h'), 3)
+      assert.equal(await cache.delete({ urls: [`${origin.url}/a`] }), 1)
+      assert.equal(await cache.count(), 2)
+      const [listed] = await collect(cache.responses())
+      assert.equal(await listed?.body(), undefined, 'reading a body is what the missing rows break')
+    } finally {
+      await cachedFetch.cache.close()
+    }
+  })
+
+  it('scans a large cache in slices: the event loop gets turns during count()', async () => {
+    const store = new MemoryStore({ maxEntries: 5000 })
+    for (let i = 0; i < 3000; i++) store.set(`k${i}`, makeEntry({ key: `k${i}`, url: `https://example.com/${i}` }))
+    const cachedFetch = createCachedFetch({ backend: store })
+    let turns = 0
+    let counting = true
+    const turn = () => {
+      if (!counting) return
+      turns++
+      setImmediate(turn)
+    }
+    setImmediate(turn)
+    assert.equal(await cachedFetch.cache.count(), 3000)
+    counting = false
+    assert.ok(turns >= 5, `${turns} turns of the loop during the count`)
   })
 
   it('getCache() inspects the installed cache', async () => {

@@ -188,9 +188,11 @@ describe('a SQLite file deleted or replaced under a running process', () => {
       const cachedFetch = createCachedFetch({ cacheName: path, onError })
       try {
         await get(cachedFetch, '/before')
+        await (cachedFetch.cache.store as SqliteStore).flush() // '/before' is in the file about to go
         for (const suffix of suffixes) await rm(path + suffix, { force: true })
 
         assert.equal((await get(cachedFetch, '/after')).hit, false)
+        await (cachedFetch.cache.store as SqliteStore).flush() // the commit finds the file gone
         assert.ok(existsSync(path), 'the file is back')
         assert.equal(reported.length, 1)
         assert.ok(reported[0] instanceof StoreError)
@@ -210,13 +212,15 @@ describe('a SQLite file deleted or replaced under a running process', () => {
     const cachedFetch = createCachedFetch({ cacheName: path, onError })
     try {
       await get(cachedFetch, '/one')
+      await (cachedFetch.cache.store as SqliteStore).flush() // '/one' is in the file that is moved away
       await rename(path, `${path}.old`)
       const other = new SqliteStore({ path })
       try {
         await get(cachedFetch, '/two')
+        await (cachedFetch.cache.store as SqliteStore).flush() // the commit finds the file replaced
         assert.equal(reported.length, 1)
         assert.match(reported[0]?.message ?? '', /replaced while in use/)
-        assert.deepEqual(other.urls(), [`${origin.url}/two`])
+        assert.deepEqual(await other.urls(), [`${origin.url}/two`])
         assert.equal(cachedFetch.cache.store.secret, other.secret, 'both use the secret of the file they share')
       } finally {
         other.close()

@@ -95,7 +95,7 @@ for (const [frontName, makeFront] of fronts) {
     /** After a failed first request: nothing stored, the next goes to the origin, the one after is a hit. */
     async function assertRecovers(path: string): Promise<void> {
       await sleep(20) // let any (wrong) background write land before looking
-      assert.equal(store.count(), 0, 'nothing stored after the failure')
+      assert.equal(await store.count(), 0, 'nothing stored after the failure')
       const second = await front.get(origin.url + path)
       assert.equal(second.hit, false)
       assert.equal(await readAll(second.body), BODY)
@@ -144,7 +144,7 @@ for (const [frontName, makeFront] of fronts) {
       const url = `${origin.url}/whole`
       origin.route('/whole', (_req, res) => void res.end(BODY))
       assert.equal(await readAll((await front.get(url)).body), BODY)
-      const key = [...store.records()][0]?.key as string
+      const key = (await store.records().next()).value?.key as string
       const stored = Buffer.from(store.get(key)?.body ?? []).toString()
       assert.equal(stored, BODY)
 

@@ -36,6 +36,12 @@ afterEach(async () => {
   await cleanup()
 })
 
+const keys = async (store: SqliteStore): Promise<string[]> => {
+  const found: string[] = []
+  for await (const record of store.records()) found.push(record.key)
+  return found
+}
+
 const entry = (key: string, size = 600) =>
   makeEntry({ key, url: `https://example.com/${key}`, body: new Uint8Array(size).fill(1) })
 
@@ -70,16 +76,16 @@ describe('corruption found after open', () => {
 
   it('a write: the file is replaced and the write lands in the fresh one', async () => {
     const store = await corruptedUnder()
-    for (let i = 0; i < 40 && reports.length === 0; i++) store.set(`new${i}`, entry(`new${i}`, 5000))
+    for (let i = 0; i < 40 && reports.length === 0; i++) {
+      store.set(`new${i}`, entry(`new${i}`, 5000))
+      await store.flush()
+    }
     assert.equal(reports.filter((e) => e instanceof CorruptStoreError).length, 1)
-    const last = [...store.records()].map((r) => r.key)
+    const last = await keys(store)
     assert.ok(last.length >= 1, 'the write that met the corruption was retried on the fresh file')
     const reader = new SqliteStore({ path })
     opened.push(reader)
-    assert.deepEqual(
-      [...reader.records()].map((r) => r.key),
-      last,
-    )
+    assert.deepEqual(await keys(reader), last)
   })
 
   it('two handles: the first to notice moves the file aside; the other follows on its next write', async () => {
@@ -88,6 +94,7 @@ describe('corruption found after open', () => {
     for (let i = 1; i < 120 && reports.length === 0; i++) a.get(`k${i}`)
     assert.equal(reports.length, 1)
     b.set('from-b', entry('from-b'))
+    await b.flush() // the commit finds the file replaced
     assert.equal(reports.length, 2)
     assert.match(reports[1]?.message ?? '', /replaced while in use/)
     assert.ok(a.get('from-b'), 'both handles are on the same fresh file')
@@ -99,16 +106,18 @@ describe('a file deleted under the store', () => {
   it('is re-created by the next write with the same secret, so keys stay valid', async () => {
     const store = openStore()
     store.set('a', entry('a'))
+    await store.flush() // 'a' is in the file about to go
     const secret = store.secret
     for (const suffix of ['', '-wal', '-shm']) await rm(path + suffix, { force: true })
     store.set('b', entry('b'))
+    await store.flush() // the commit finds the file gone
     assert.equal(reports.length, 1)
     assert.ok(reports[0] instanceof StoreError)
     assert.equal(store.secret, secret)
     const other = new SqliteStore({ path })
     opened.push(other)
     assert.equal(other.secret, secret)
-    assert.deepEqual(other.urls(), ['https://example.com/b'])
+    assert.deepEqual(await other.urls(), ['https://example.com/b'])
   })
 
   for (const [what, suffixes] of [
@@ -118,11 +127,13 @@ describe('a file deleted under the store', () => {
     it(`${what}, while another process still has it open: the new file never reads the old -wal and -shm, and both processes end up on it`, async (t) => {
       const store = openStore()
       store.set('before', entry('before'))
+      await store.flush()
       const holder = startWorker(join(import.meta.dirname, 'workers', 'holder-worker.ts'), [path])
       t.after(() => holder.kill()) // if an assertion fails before it is told to go
       await holder.ready
       for (const suffix of suffixes) await rm(path + suffix, { force: true })
       for (let i = 0; i < 5; i++) store.set(`after${i}`, entry(`after${i}`, 3000))
+      await store.flush() // the commit finds the file gone
       assert.deepEqual(
         reports.map((e) => e.message.replace(path, '<path>')),
         [
@@ -136,7 +147,7 @@ describe('a file deleted under the store', () => {
       assert.match(result.reports[0] ?? '', /replaced while in use/)
       const reader = new SqliteStore({ path })
       opened.push(reader)
-      assert.deepEqual(reader.urls(), [
+      assert.deepEqual(await reader.urls(), [
         'https://example.com/after0',
         'https://example.com/after1',
         'https://example.com/after2',
@@ -169,6 +180,7 @@ describe('a file deleted under the store', () => {
     store.set('a', entry('a'))
     await rm(path, { force: true })
     store.set('b', entry('b'))
+    await store.flush()
     assert.ok(existsSync(path))
     assert.ok(store.get('b'))
   })

@@ -22,7 +22,7 @@ describe('MemoryStore', () => {
     assert.equal(store.count(), 3)
   })
 
-  it('evicts least-recently-used entries past maxSize, counting the packed size of each entry', () => {
+  it('evicts least-recently-used entries past maxSize, counting the size of each entry', () => {
     const body = new Uint8Array(1000)
     const probe = new MemoryStore()
     probe.set('a', makeEntry({ key: 'a', body }))

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../../lib/errors.js'
-import { SqliteStore, type SqliteStoreOptions } from '../../lib/stores/sqlite.js'
+import { SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from '../../lib/stores/sqlite.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 import { assertSameEntry, collect, storeContract } from './contract.js'
 
@@ -54,12 +54,16 @@ describe('SqliteStore', () => {
   describe('the file', () => {
     it('creates missing parent directories', async () => {
       path = join(dir, 'a', 'b', 'cache.sqlite')
-      open().set('k', makeEntry())
+      const store = open()
+      store.set('k', makeEntry())
+      await store.flush()
       assert.ok((await stat(path)).isFile())
     })
 
     it('is created with mode 0600, and so are its -wal and -shm files', { skip: process.platform === 'win32' }, async () => {
-      open().set('k', makeEntry())
+      const store = open()
+      store.set('k', makeEntry())
+      await store.flush()
       assert.equal((await stat(path)).mode & 0o777, 0o600)
       for (const suffix of ['-wal', '-shm']) {
         const sidecar = await stat(path + suffix).catch(() => undefined)
@@ -78,24 +82,24 @@ describe('SqliteStore', () => {
       const db = raw()
       try {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
-        assert.equal(db.pragma('user_version', { simple: true }), 1)
+        assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
       } finally {
         db.close()
       }
     })
 
-    it('keeps entries and the secret across close and reopen', () => {
+    it('keeps entries and the secret across close and reopen (close commits what is pending)', () => {
       const first = open()
       const entry = makeEntry({ key: 'k' })
       first.set('k', entry)
       const secret = first.secret
-      first.close()
+      assert.equal(first.close(), undefined, 'nothing to wait for: no other connection holds the lock')
       const second = open()
       assert.equal(second.secret, secret)
       assertSameEntry(second.get('k'), entry)
     })
 
-    it('is reset when it carries an unknown schema version, since its rows are only a cache', () => {
+    it('is reset when it carries an unknown schema version, since its rows are only a cache', async () => {
       const db = raw()
       db.exec(
         "CREATE TABLE entries (k TEXT); CREATE TABLE meta (name TEXT PRIMARY KEY, value); INSERT INTO meta VALUES ('secret', 'x')",
@@ -104,11 +108,12 @@ describe('SqliteStore', () => {
       db.close()
       const store = open()
       assert.match(store.secret, /^[0-9a-f]{64}$/)
-      assert.equal(store.count(), 0)
+      assert.equal(await store.count(), 0)
       store.set('k', makeEntry({ key: 'k' }))
       assert.ok(store.get('k'))
+      await store.flush()
       const check = raw()
-      assert.equal(check.pragma('user_version', { simple: true }), 1)
+      assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION)
       check.close()
     })
 
@@ -122,30 +127,47 @@ describe('SqliteStore', () => {
   })
 
   describe('two handles on one file', () => {
-    it("see each other's writes and deletes, and share one secret", () => {
+    it("see each other's writes and deletes once committed, and share one secret", async () => {
       const a = open()
       const b = open()
       assert.equal(a.secret, b.secret)
       const entry = makeEntry({ key: 'k' })
       a.set('k', entry)
+      await a.flush()
       assertSameEntry(b.get('k'), entry)
       b.delete(['k'])
+      await b.flush()
       assert.equal(a.get('k'), undefined)
     })
 
-    it('agree on size() and count()', () => {
+    it('never serve a decoded copy after the other one commits a change to that key', async () => {
+      const a = open()
+      const b = open()
+      a.set('k', makeEntry({ key: 'k', status: 200 }))
+      await a.flush()
+      for (let i = 0; i < 3; i++) assert.equal(a.get('k')?.status, 200) // read, and kept decoded
+      b.set('k', makeEntry({ key: 'k', status: 203 }))
+      await b.flush()
+      assert.equal(a.get('k')?.status, 203)
+      b.delete(['k'])
+      await b.flush()
+      assert.equal(a.get('k'), undefined)
+    })
+
+    it('agree on size() and count()', async () => {
       const a = open()
       const b = open()
       a.set('x', makeEntry({ key: 'x' }))
       b.set('y', makeEntry({ key: 'y', body: new Uint8Array(500) }))
-      assert.equal(a.size(), b.size())
-      assert.equal(a.count(), 2)
-      assert.equal(b.count(), 2)
+      await Promise.all([a.flush(), b.flush()])
+      assert.equal(await a.size(), await b.size())
+      assert.equal(await a.count(), 2)
+      assert.equal(await b.count(), 2)
     })
   })
 
   describe('inspection helpers', () => {
-    it('keep size() equal to the sum of the rows through inserts, replaces, deletes and clear', () => {
+    it('keep size() equal to the sum of the rows through inserts, replaces, deletes and clear', async () => {
       const store = open()
       const sumOfRows = () => {
         const db = raw()
@@ -157,35 +179,35 @@ describe('SqliteStore', () => {
       }
       store.set('a', makeEntry({ key: 'a', body: new Uint8Array(100) }))
       store.set('b', makeEntry({ key: 'b', body: new Uint8Array(200) }))
-      const afterTwo = store.size()
+      const afterTwo = await store.size()
       assert.ok(afterTwo > 300)
       assert.equal(afterTwo, sumOfRows())
       store.set('a', makeEntry({ key: 'a', body: new Uint8Array(1000) }))
-      assert.equal(store.size(), afterTwo + 900)
-      assert.equal(store.size(), sumOfRows())
+      assert.equal(await store.size(), afterTwo + 900)
+      assert.equal(await store.size(), sumOfRows())
       store.delete(['b'])
-      assert.equal(store.size(), sumOfRows())
-      store.clear()
-      assert.equal(store.size(), 0)
+      assert.equal(await store.size(), sumOfRows())
+      await store.clear()
+      assert.equal(await store.size(), 0)
     })
 
-    it('count the rows and list the distinct URLs', () => {
+    it('count the rows and list the distinct URLs', async () => {
       const store = open()
       store.set('a', makeEntry({ key: 'a', url: 'https://b.example/' }))
       store.set('b', makeEntry({ key: 'b', url: 'https://a.example/' }))
       store.set('c', makeEntry({ key: 'c', url: 'https://a.example/' }))
-      assert.equal(store.count(), 3)
-      assert.deepEqual(store.urls(), ['https://a.example/', 'https://b.example/'])
+      assert.equal(await store.count(), 3)
+      assert.deepEqual(await store.urls(), ['https://a.example/', 'https://b.example/'])
     })
 
-    it('delete expired entries, and entries created before a time', () => {
+    it('delete expired entries, and entries created before a time', async () => {
       const store = open()
       store.set('never', makeEntry({ key: 'never', createdAt: T0, expires: null }))
       store.set('past', makeEntry({ key: 'past', createdAt: T0 + 10, expires: T0 + 100 }))
       store.set('future', makeEntry({ key: 'future', createdAt: T0 + 20, expires: T0 + 10_000 }))
-      assert.equal(store.deleteExpired(T0 + 100), 1)
+      assert.equal(await store.deleteExpired(T0 + 100), 1)
       assert.equal(store.get('past'), undefined)
-      assert.equal(store.deleteOlderThan(T0 + 20), 1)
+      assert.equal(await store.deleteOlderThan(T0 + 20), 1)
       assert.equal(store.get('never'), undefined)
       assert.ok(store.get('future'))
     })
@@ -193,68 +215,74 @@ describe('SqliteStore', () => {
 
   describe('maxSize', () => {
     /** The stored size of one entry like those the tests write. */
-    const sizeOf = (overrides: Parameters<typeof makeEntry>[0]): number => {
+    const sizeOf = async (overrides: Parameters<typeof makeEntry>[0]): Promise<number> => {
       const probe = new SqliteStore({ path: ':memory:' })
       probe.set('k', makeEntry(overrides))
-      const size = probe.size()
+      const size = await probe.size()
       probe.close()
       return size
     }
     const body = new Uint8Array(1000)
 
-    it('keeps the total under the bound, evicting the least-recently-used entries first', () => {
+    it('keeps the total under the bound, evicting the least-recently-used entries first', async () => {
       let now = T0
-      const one = sizeOf({ key: 'a', body, expires: null })
+      const one = await sizeOf({ key: 'a', body, expires: null })
       const maxSize = Math.floor(one * 4.5)
       const store = open({ maxSize, now: () => now })
       for (const key of ['a', 'b', 'c', 'd']) {
         store.set(key, makeEntry({ key, body, expires: null }))
+        await store.flush()
         now += 1000
       }
       now += 61_000
       assert.ok(store.get('a')) // 'a' is now the most recently used of the four
       store.set('e', makeEntry({ key: 'e', body, expires: null }))
-      assert.ok(store.size() <= maxSize)
-      assert.deepEqual(collectKeys(store), ['a', 'c', 'd', 'e'])
+      assert.ok((await store.size()) <= maxSize)
+      assert.deepEqual(await collectKeys(store), ['a', 'c', 'd', 'e'])
     })
 
-    it('evicts expired entries before fresh ones, even recently used ones', () => {
+    it('evicts expired entries before fresh ones, even recently used ones', async () => {
       let now = T0
-      const one = sizeOf({ key: 'a', body, expires: null })
+      const one = await sizeOf({ key: 'a', body, expires: null })
       const store = open({ maxSize: Math.floor(one * 3.5), now: () => now })
       store.set('a', makeEntry({ key: 'a', body, expires: null }))
       now += 1000
       store.set('b', makeEntry({ key: 'b', body, expires: T0 + 5000 }))
       now += 1000
       store.set('c', makeEntry({ key: 'c', body, expires: null }))
+      await store.flush()
       now += 61_000
       assert.ok(store.get('b')) // most recently used, but expired
       store.set('d', makeEntry({ key: 'd', body, expires: null }))
-      assert.deepEqual(collectKeys(store), ['a', 'c', 'd'])
+      assert.deepEqual(await collectKeys(store), ['a', 'c', 'd'])
     })
 
-    it('keeps the entry just written even when it alone is close to the bound', () => {
-      const one = sizeOf({ key: 'a', body, expires: null })
+    it('keeps the entry just written even when it alone is close to the bound', async () => {
+      const one = await sizeOf({ key: 'a', body, expires: null })
       const store = open({ maxSize: Math.floor(one * 1.05) })
       store.set('a', makeEntry({ key: 'a', body, expires: null }))
+      await store.flush()
       store.set('b', makeEntry({ key: 'b', body, expires: null }))
-      assert.deepEqual(collectKeys(store), ['b'])
+      assert.deepEqual(await collectKeys(store), ['b'])
     })
 
-    it('does not store an entry larger than the bound, and drops the older entry under its key', () => {
+    it('does not store an entry larger than the bound, and drops the older entry under its key', async () => {
       const store = open({ maxSize: 5000 })
       store.set('k', makeEntry({ key: 'k', body: new Uint8Array(10) }))
+      await store.flush()
       store.set('k', makeEntry({ key: 'k', body: new Uint8Array(6000) }))
+      await store.flush()
       assert.equal(store.get('k'), undefined)
-      assert.equal(store.size(), 0)
+      assert.equal(await store.size(), 0)
     })
   })
 
   describe('reads', () => {
-    it('rewrite accessed_at at most once a minute, so hits rarely write', () => {
+    it('rewrite accessed_at at most once a minute, so hits rarely write', async () => {
       let now = T0
       const store = open({ now: () => now })
       store.set('k', makeEntry({ key: 'k' }))
+      await store.flush()
       const accessedAt = () => {
         const db = raw()
         try {
@@ -265,9 +293,11 @@ describe('SqliteStore', () => {
       }
       now += 59_000
       store.get('k')
+      await store.flush()
       assert.equal(accessedAt(), T0)
       now += 1000
       store.get('k')
+      await store.flush()
       assert.equal(accessedAt(), T0 + 60_000)
     })
 
@@ -276,6 +306,7 @@ describe('SqliteStore', () => {
       store.set('garbage', makeEntry({ key: 'garbage' }))
       store.set('wrong-shape', makeEntry({ key: 'wrong-shape' }))
       store.set('ok', makeEntry({ key: 'ok' }))
+      await store.flush()
       const db = raw()
       db.prepare("UPDATE entries SET meta = '{not json' WHERE key = 'garbage'").run()
       db.prepare(`UPDATE entries SET meta = '{"v":1,"key":"wrong-shape"}' WHERE key = 'wrong-shape'`).run()
@@ -286,14 +317,15 @@ describe('SqliteStore', () => {
       assert.deepEqual(invalid.sort(), ['garbage', 'wrong-shape'])
       assert.equal(store.get('garbage'), undefined)
       assert.equal(store.get('wrong-shape'), undefined)
-      assert.deepEqual(collectKeys(store), ['ok'])
-      assert.equal(store.count(), 1)
+      assert.deepEqual(await collectKeys(store), ['ok'])
+      assert.equal(await store.count(), 1)
     })
 
-    it('still serve a hit while another connection holds the write lock', () => {
+    it('still serve a hit while another connection holds the write lock', async () => {
       let now = T0
       const store = open({ busyTimeout: 0, now: () => now })
       store.set('k', makeEntry({ key: 'k' }))
+      await store.flush()
       now += 120_000 // the hit will try to touch accessed_at
       const db = raw()
       db.exec('BEGIN IMMEDIATE')
@@ -307,22 +339,44 @@ describe('SqliteStore', () => {
   })
 
   describe('failures', () => {
-    it('are wrapped in StoreError with the SQLite error as cause', () => {
-      const store = open({ busyTimeout: 0 })
+    it('of writes that wait past busyTimeout are one StoreError to onError, with the SQLite error as cause', async () => {
+      const reports: Error[] = []
+      const store = open({ busyTimeout: 50, onError: (error) => reports.push(error) })
       const db = raw()
       db.exec('BEGIN IMMEDIATE')
       try {
-        assert.throws(
-          () => store.set('k', makeEntry({ key: 'k' })),
-          (error: unknown) =>
-            error instanceof StoreError &&
-            error.code === 'FETCH_CACHE_STORE_ERROR' &&
-            (error.cause as { code?: string }).code === 'SQLITE_BUSY',
-        )
+        store.set('k', makeEntry({ key: 'k' }))
+        store.set('l', makeEntry({ key: 'l' }))
+        store.delete(['m'])
+        await store.flush()
       } finally {
         db.exec('ROLLBACK')
         db.close()
       }
+      assert.equal(reports.length, 1)
+      const [report] = reports
+      assert.ok(report instanceof StoreError)
+      assert.equal(report.code, 'FETCH_CACHE_STORE_ERROR')
+      assert.equal((report.cause as { code?: string }).code, 'SQLITE_BUSY')
+      assert.match(report.message, /3 pending writes \(given up\)/)
+      assert.equal(store.get('k'), undefined, 'a write given up is not read back either')
+    })
+
+    it('of a sweep (clear) reject its promise with a StoreError instead', async () => {
+      const reports: Error[] = []
+      const store = open({ busyTimeout: 50, onError: (error) => reports.push(error) })
+      store.set('k', makeEntry({ key: 'k' }))
+      await store.flush()
+      const db = raw()
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        await assert.rejects(store.clear(), (error: unknown) => error instanceof StoreError)
+      } finally {
+        db.exec('ROLLBACK')
+        db.close()
+      }
+      assert.deepEqual(reports, [])
+      assert.ok(store.get('k'))
     })
 
     it('after close() are StoreErrors too', () => {
@@ -390,6 +444,6 @@ describe('SqliteStore', () => {
 })
 
 /** The keys of every row, sorted. */
-function collectKeys(store: SqliteStore): string[] {
-  return [...store.records()].map((r) => r.key).sort()
+async function collectKeys(store: SqliteStore): Promise<string[]> {
+  return (await collect(store.records())).map((r) => r.key).sort()
 }

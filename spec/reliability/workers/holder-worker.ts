@@ -14,13 +14,14 @@ async function main(): Promise<void> {
   const errors: string[] = []
   const store = new SqliteStore({ path, onError: (error) => void reports.push(error.message) })
   for (let i = 0; i < 20; i++) store.set(`held${i}`, makeEntry({ key: `held${i}`, body: new Uint8Array(2000) }))
+  await store.flush() // committed to the file the test is about to delete
   await workerReady()
   try {
     store.set('from-holder', makeEntry({ key: 'from-holder', url: 'https://example.com/from-holder' }))
   } catch (error) {
     errors.push((error as Error).message)
   }
-  store.close()
+  await store.close()
   workerResult({ reports, errors })
 }
 

@@ -148,10 +148,10 @@ async function main(): Promise<void> {
   const count = (op: string) => {
     counts[op] = (counts[op] ?? 0) + 1
   }
-  const attempt = (op: string, fn: () => void) => {
+  const attempt = async (op: string, fn: () => void | Promise<void>) => {
     count(op)
     try {
-      fn()
+      await fn()
     } catch (error) {
       errors.push(`${op}: ${(error as Error).message}`)
     }
@@ -160,20 +160,22 @@ async function main(): Promise<void> {
   await workerReady()
   const started = performance.now()
   for (let i = 0; i < config.ops; i++) {
+    // Writes commit behind the caller, on a later turn of the loop: give them turns, as a server would.
+    if (i % 8 === 0) await new Promise((resolve) => setImmediate(resolve))
     const roll = random.float()
     const key = keyOf(config.id, random.int(config.keys))
     if (roll < 0.4) {
       const version = (versions.get(key) ?? 0) + 1
       const durable = random.chance(0.8)
       const entry = makeTagged(key, version, durable, random.range(64, 3000), Date.now())
-      attempt('set', () => {
+      await attempt('set', () => {
         store.set(key, entry)
         // Acknowledged: set returned.
         versions.set(key, version)
         state.set(key, { version, durable })
       })
     } else if (roll < 0.7) {
-      attempt('get', () => {
+      await attempt('get', () => {
         const found = store.get(key)
         const known = state.get(key)
         const tag = found && entryTag(found)
@@ -187,26 +189,26 @@ async function main(): Promise<void> {
       })
     } else if (roll < 0.8) {
       const other = keyOf(random.int(config.workers), random.int(config.keys))
-      attempt('get-other', () => {
+      await attempt('get-other', () => {
         const found = store.get(other)
         if (found && entryTag(found).startsWith('torn')) violations.push(`${other}: ${entryTag(found)}`)
       })
     } else if (roll < 0.9) {
       const keys = [key, keyOf(config.id, random.int(config.keys))]
-      attempt('delete', () => {
+      await attempt('delete', () => {
         store.delete(keys)
         for (const k of keys) if (versions.has(k)) state.set(k, { deleted: true })
       })
     } else if (roll < 0.95) {
-      attempt('delete-expired', () => void store.deleteExpired(Date.now()))
+      await attempt('delete-expired', async () => void (await store.deleteExpired(Date.now())))
     } else {
-      attempt('size', () => {
-        if (store.size() < 0 || store.count() < 0) violations.push('negative size or count')
+      await attempt('size', async () => {
+        if ((await store.size()) < 0 || (await store.count()) < 0) violations.push('negative size or count')
       })
     }
   }
   const ms = performance.now() - started
-  store.close()
+  await store.close()
   const result: StoreWorkerResult = { id: config.id, errors, violations, counts, state: Object.fromEntries(state), ms }
   workerResult(result)
 }

@@ -1,0 +1,174 @@
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { CorruptStoreError, StoreError } from '../errors.js'
+import { migrate, prepare, type Statements } from './sqlite-schema.js'
+
+const FILE_MODE = 0o600
+
+export interface Opened {
+  db: Database.Database
+  sql: Statements
+  secret: string
+  file: FileId | undefined
+  /** The file cannot be written (its mode, its owner): SQLite opened it read-only. */
+  readOnly: boolean
+}
+
+/** Which file a path names: a deleted-and-recreated file has another inode. */
+export interface FileId {
+  dev: number
+  ino: number
+}
+
+export function fileId(path: string): FileId | undefined {
+  try {
+    const stats = statSync(path, { throwIfNoEntry: false })
+    return stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino }
+  } catch {
+    return undefined
+  }
+}
+
+export function sameFile(a: FileId, b: FileId | undefined): boolean {
+  return b !== undefined && a.dev === b.dev && a.ino === b.ino
+}
+
+/**
+ * Open (creating if needed) and migrate the database, and prepare the statements. A new file gets
+ * `secret` when given (a file re-created under a running store keeps its keys), else a random one.
+ * Throws a `CorruptStoreError` after moving an unreadable file aside.
+ */
+export function open(path: string, busyTimeout: number, now: () => number, secret?: string): Opened {
+  const onDisk = path !== ':memory:'
+  if (onDisk) createPrivateFile(path)
+  // Taken before SQLite opens it, so a file swapped in meanwhile is noticed by the first write.
+  const file = onDisk ? fileId(path) : undefined
+  const db = new Database(path)
+  try {
+    db.pragma(`busy_timeout = ${busyTimeout}`)
+    // The first statements that read the file: a garbage file fails here with SQLITE_NOTADB.
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    const stored = migrate(db, secret)
+    // From here on, nothing waits synchronously for another connection: WAL readers never need the
+    // write lock, and the store's writes retry asynchronously when they meet it (SqliteStore).
+    db.pragma('busy_timeout = 0')
+    const sql = prepare(db, now)
+    if (onDisk) {
+      // SQLite gives the -wal and -shm files the database's mode; tighten them anyway, in case
+      // they were left by an older file with a looser mode.
+      restrictMode(`${path}-wal`)
+      restrictMode(`${path}-shm`)
+    }
+    return { db, sql, secret: stored, file, readOnly: onDisk && !writable(path) }
+  } catch (error) {
+    if (!onDisk || !isCorruption(error)) {
+      db.close()
+      throw error
+    }
+    throw new CorruptStoreError(path, moveAside(path, db), { cause: error })
+  }
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Create the parent directory and the file with mode 0600 before SQLite opens it. */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  try {
+    closeSync(openSync(path, 'wx', FILE_MODE))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    restrictMode(path)
+    return
+  }
+  // This process created the file, so a -wal or -shm already beside it belongs to a database that
+  // was deleted (maybe still open in another process). SQLite would read the new file through that
+  // old log and index; unlink them first. Only the process whose exclusive create won does this.
+  for (const suffix of ['-wal', '-shm']) {
+    try {
+      unlinkSync(path + suffix)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
+}
+
+/** Best effort: the file may be missing or owned by someone else, and that is not worth failing for. */
+function restrictMode(path: string): void {
+  try {
+    chmodSync(path, FILE_MODE)
+  } catch {}
+}
+
+/**
+ * Rename the database and its -wal/-shm files to `<path>.corrupt-<timestamp>`, then close `db`;
+ * returns the new path. Renaming comes first because closing deletes the -wal file, which may hold
+ * the only copy of recent data. Where open files cannot be renamed (Windows), it closes first.
+ */
+export function moveAside(path: string, db: Database.Database): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  let movedTo = `${path}.corrupt-${stamp}`
+  for (let n = 1; existsSync(movedTo); n++) movedTo = `${path}.corrupt-${stamp}-${n}`
+  try {
+    try {
+      renameSync(path, movedTo)
+    } catch {
+      db.close()
+      renameSync(path, movedTo)
+    }
+    for (const suffix of ['-wal', '-shm']) {
+      if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix)
+    }
+  } catch (error) {
+    throw wrap(`moving the corrupt file ${path} aside`, error)
+  } finally {
+    if (db.open) db.close()
+  }
+  return movedTo
+}
+
+export function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+}
+
+/** Another connection holds the lock (`SQLITE_BUSY`, and its extended codes): worth waiting for. */
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+}
+
+/** `fn()`, with any failure wrapped in a `StoreError`. */
+export function guard<T>(doing: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (error) {
+    throw wrap(doing, error)
+  }
+}
+
+export function wrap(doing: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new StoreError(`fetch-cache: SQLite store failed ${doing}: ${message}`, { cause: error })
+}

@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto'
+import type Database from 'better-sqlite3'
+import { StoreError } from '../errors.js'
+
+/** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
+export const SCHEMA_VERSION = 2
+/** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
+const PRUNE_TARGET = 0.9
+
+// Bodies live in a table of their own, so that reading or rewriting metadata never touches them: a
+// 304's refresh and a recorded use update one small row (SQLite rewrites a whole row on UPDATE), and
+// listing, counting and deleting read no body pages. `entries_body_delete` removes a row's body with it.
+// `total_size` is kept by triggers, so it is exact for every connection and process on the file.
+// `set` uses an upsert, not INSERT OR REPLACE: REPLACE's implicit delete fires no delete trigger
+// unless `recursive_triggers` is on for that connection.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  url TEXT NOT NULL,
+  meta TEXT NOT NULL,
+  body_size INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  accessed_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
+CREATE INDEX IF NOT EXISTS entries_accessed_at ON entries (accessed_at);
+CREATE INDEX IF NOT EXISTS entries_url ON entries (url);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value);
+INSERT OR IGNORE INTO meta (name, value) SELECT 'total_size', COALESCE(SUM(size), 0) FROM entries;
+CREATE TRIGGER IF NOT EXISTS entries_size_insert AFTER INSERT ON entries BEGIN
+  UPDATE meta SET value = value + NEW.size WHERE name = 'total_size';
+END;
+CREATE TRIGGER IF NOT EXISTS entries_size_update AFTER UPDATE OF size ON entries BEGIN
+  UPDATE meta SET value = value - OLD.size + NEW.size WHERE name = 'total_size';
+END;
+CREATE TRIGGER IF NOT EXISTS entries_size_delete AFTER DELETE ON entries BEGIN
+  UPDATE meta SET value = value - OLD.size WHERE name = 'total_size';
+  DELETE FROM bodies WHERE id = OLD.id;
+END;
+`
+
+/** What a hit reads, as a raw row: metadata JSON, last recorded use, body. */
+export type EntryRow = [meta: string, accessedAt: number, body: Buffer]
+
+/** A row as `records()` reads it. */
+export interface KeyedRow {
+  key: string
+  meta: string
+  body: Buffer
+}
+
+/** A row's metadata, without its body. */
+export interface MetaRow {
+  key: string
+  meta: string
+  body_size: number
+}
+
+export interface VictimRow {
+  key: string
+  size: number
+}
+
+type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>
+
+/** The store's statements, prepared once per connection. */
+export interface Statements {
+  get: Statement<[string], EntryRow>
+  getMeta: Statement<[string], MetaRow>
+  dataVersion: Statement<[], number>
+  touch: Statement<[number, string]>
+  refresh: Statement<[string, number, number, number | null, number, string, number]>
+  upsert: Database.Transaction<
+    (
+      key: string,
+      url: string,
+      meta: string,
+      body: Uint8Array,
+      size: number,
+      createdAt: number,
+      expires: number | null,
+      accessedAt: number,
+    ) => void
+  >
+  deleteOne: Statement<[string]>
+  totalSize: Statement<[], number>
+  prune: Database.Transaction<(keep: string, maxSize: number) => void>
+  clear: Database.Transaction<() => number>
+  firstPage: Statement<[number], KeyedRow>
+  nextPage: Statement<[string, number], KeyedRow>
+  firstMetaPage: Statement<[number], MetaRow>
+  nextMetaPage: Statement<[string, number], MetaRow>
+  count: Statement<[], number>
+  urls: Statement<[], string>
+  deleteExpired: Statement<[number]>
+  deleteOlderThan: Statement<[number]>
+}
+
+/** Make sure the schema is ours at SCHEMA_VERSION, and return the file's secret (`secret` for a new file). */
+export function migrate(db: Database.Database, secret: string | undefined): string {
+  const readSecret = () => db.prepare<[], string>("SELECT value FROM meta WHERE name = 'secret'").pluck().get()
+  if (db.pragma('user_version', { simple: true }) === SCHEMA_VERSION) {
+    const secret = readSecret()
+    if (typeof secret === 'string') return secret
+  }
+  // IMMEDIATE takes the write lock first, so processes opening a new file at once migrate it once.
+  return db
+    .transaction(() => {
+      const version = db.pragma('user_version', { simple: true })
+      if (version !== 0 && version !== SCHEMA_VERSION) {
+        // Another version's rows cannot be read reliably, and they are only a cache: start over.
+        db.exec('DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS bodies; DROP TABLE IF EXISTS meta;')
+      }
+      db.exec(SCHEMA)
+      db.pragma(`user_version = ${SCHEMA_VERSION}`)
+      // OR IGNORE, then read back: every handle and process ends up with the first secret written.
+      db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('secret', ?)").run(secret ?? randomBytes(32).toString('hex'))
+      const stored = readSecret()
+      if (typeof stored !== 'string') throw new StoreError('fetch-cache: the SQLite store lost its secret while creating it')
+      return stored
+    })
+    .immediate()
+}
+
+export function prepare(db: Database.Database, now: () => number): Statements {
+  const deleteOne = db.prepare<[string]>('DELETE FROM entries WHERE key = ?')
+  const totalSize = db.prepare<[], number>("SELECT value FROM meta WHERE name = 'total_size'").pluck()
+  const expiredVictims = db.prepare<[number, string], VictimRow>(
+    'SELECT key, size FROM entries WHERE expires_at <= ? AND key <> ? ORDER BY expires_at',
+  )
+  const lruVictims = db.prepare<[string], VictimRow>('SELECT key, size FROM entries WHERE key <> ? ORDER BY accessed_at')
+
+  /** Delete rows in `victims` order until `total` is at most `target`; returns the new total. */
+  const evict = (victims: Iterable<VictimRow>, total: number, target: number): number => {
+    const keys: string[] = []
+    for (const { key, size } of victims) {
+      if (total <= target) break
+      keys.push(key)
+      total -= size
+    }
+    // Deleting after the loop: better-sqlite3 forbids writes while a statement is iterating.
+    for (const key of keys) deleteOne.run(key)
+    return total
+  }
+
+  const upsertEntry = db
+    .prepare<[string, string, string, number, number, number, number | null, number], number>(
+      `INSERT INTO entries (key, url, meta, body_size, size, created_at, expires_at, accessed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET url = excluded.url, meta = excluded.meta, body_size = excluded.body_size,
+       size = excluded.size, created_at = excluded.created_at, expires_at = excluded.expires_at,
+       accessed_at = excluded.accessed_at
+     RETURNING id`,
+    )
+    .pluck()
+  const upsertBody = db.prepare<[number, Uint8Array]>('INSERT OR REPLACE INTO bodies (id, body) VALUES (?, ?)')
+  const clearEntries = db.prepare<[]>('DELETE FROM entries')
+  const clearBodies = db.prepare<[]>('DELETE FROM bodies')
+
+  return {
+    // One statement, rows as arrays (no object per hit); the body is read from its own table by rowid.
+    get: db
+      .prepare<[string], EntryRow>(
+        'SELECT e.meta, e.accessed_at, b.body FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key = ?',
+      )
+      .raw(),
+    getMeta: db.prepare<[string], MetaRow>('SELECT key, meta, body_size FROM entries WHERE key = ?'),
+    // Changes when another connection commits to the file: cheaper than a row read and parse.
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+    touch: db.prepare<[number, string]>('UPDATE entries SET accessed_at = ? WHERE key = ?'),
+    // Metadata only, and only on the response revalidated (its created_at): the body row is untouched.
+    refresh: db.prepare<[string, number, number, number | null, number, string, number]>(
+      `UPDATE entries SET meta = ?, size = body_size + ?, created_at = ?, expires_at = ?, accessed_at = ?
+       WHERE key = ? AND created_at = ?`,
+    ),
+    upsert: db.transaction(
+      (
+        key: string,
+        url: string,
+        meta: string,
+        body: Uint8Array,
+        size: number,
+        createdAt: number,
+        expires: number | null,
+        accessedAt: number,
+      ) => {
+        const id = upsertEntry.get(key, url, meta, body.byteLength, size, createdAt, expires, accessedAt)
+        if (id !== undefined) upsertBody.run(id, body)
+      },
+    ),
+    deleteOne,
+    totalSize,
+    // The entry just written (`keep`) is spared: the caller wants it, and it fits on its own.
+    prune: db.transaction((keep: string, maxSize: number) => {
+      let total = totalSize.get() ?? 0
+      if (total <= maxSize) return // another connection pruned first
+      const target = Math.floor(maxSize * PRUNE_TARGET)
+      total = evict(expiredVictims.iterate(now(), keep), total, target)
+      if (total > target) evict(lruVictims.iterate(keep), total, target)
+    }),
+    // Bodies first, in bulk: the delete trigger then finds none to remove one by one.
+    clear: db.transaction(() => {
+      clearBodies.run()
+      return clearEntries.run().changes
+    }),
+    firstPage: db.prepare<[number], KeyedRow>(
+      'SELECT e.key, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id ORDER BY e.key LIMIT ?',
+    ),
+    nextPage: db.prepare<[string, number], KeyedRow>(
+      'SELECT e.key, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key > ? ORDER BY e.key LIMIT ?',
+    ),
+    firstMetaPage: db.prepare<[number], MetaRow>('SELECT key, meta, body_size FROM entries ORDER BY key LIMIT ?'),
+    nextMetaPage: db.prepare<[string, number], MetaRow>(
+      'SELECT key, meta, body_size FROM entries WHERE key > ? ORDER BY key LIMIT ?',
+    ),
+    count: db.prepare<[], number>('SELECT COUNT(*) FROM entries').pluck(),
+    urls: db.prepare<[], string>('SELECT DISTINCT url FROM entries ORDER BY url').pluck(),
+    deleteExpired: db.prepare<[number]>('DELETE FROM entries WHERE expires_at <= ?'),
+    deleteOlderThan: db.prepare<[number]>('DELETE FROM entries WHERE created_at < ?'),
+  }
+}
