@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CacheDeleteOptions } from '../inspect/query.js'
 import { olderThanCutoff } from '../inspect/query.js'
+import { REDIS_DEFAULTS } from '../options/redis.js'
 
 /** The file the CLI works on when `--db` is not given (the default `cacheName`, in the working directory). */
 export const DEFAULT_DB = 'http_cache.sqlite'
@@ -21,6 +22,8 @@ Commands:
 
 Options:
   --db PATH    The cache file (default: ./${DEFAULT_DB}); it must exist
+  --redis URL  Work on a Redis cache instead (redis://host:port/db), under --prefix
+  --prefix P   The Redis key prefix (default: ${REDIS_DEFAULTS.prefix})
   --json       Print JSON, for scripts
   -h, --help   Show this help
 
@@ -36,6 +39,8 @@ export class UsageError extends Error {
 interface Common {
   /** Absolute path of the cache file. */
   db: string
+  /** A Redis cache to work on instead of the file. */
+  redis?: { url: string; prefix: string }
   json: boolean
 }
 
@@ -65,7 +70,13 @@ export function parseCommandLine(argv: readonly string[], cwd: string): Command 
   if (!(COMMANDS as readonly string[]).includes(name)) throw new UsageError(`unknown command "${name}"`)
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`)
   if (values.db === '') throw new UsageError('--db needs a path')
+  if (values.redis !== undefined && values.db !== undefined) throw new UsageError('--db and --redis cannot be combined')
+  if (values.prefix !== undefined && values.redis === undefined) throw new UsageError('--prefix is an option of --redis')
+  if (values.redis !== undefined && !/^(?:rediss?:\/\/[^/?#]|unix:)/i.test(values.redis)) {
+    throw new UsageError(`--redis takes a redis:// URL, got "${values.redis}"`)
+  }
   const common: Common = { db: resolve(cwd, values.db ?? DEFAULT_DB), json: values.json === true }
+  if (values.redis !== undefined) common.redis = { url: values.redis, prefix: values.prefix ?? REDIS_DEFAULTS.prefix }
   const kind = name as (typeof COMMANDS)[number]
   if (kind !== 'delete') {
     const stray = DELETE_FLAGS.find((flag) => values[flag] !== undefined)
@@ -82,6 +93,8 @@ function parse(argv: readonly string[]) {
     strict: true,
     options: {
       db: { type: 'string' },
+      redis: { type: 'string' },
+      prefix: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       expired: { type: 'boolean' },

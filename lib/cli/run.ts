@@ -1,7 +1,7 @@
 import { isFetchCacheError } from '../errors.js'
 import type { Cache } from '../inspect/cache.js'
 import { type Command, parseCommandLine, USAGE, UsageError } from './args.js'
-import { CacheFileError, openCacheFile } from './open.js'
+import { CacheFileError, displayRedisUrl, openCacheFile, openRedisCache } from './open.js'
 
 /** Where the CLI writes, and where it runs: injected so it can be driven without a process. */
 export interface CliContext {
@@ -29,7 +29,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
   }
   let cache: Cache | undefined
   try {
-    cache = openCacheFile(command.db)
+    cache = command.redis ? await openRedisCache(command.redis.url, command.redis.prefix) : openCacheFile(command.db)
     const output = await execute(command, cache)
     context.stdout(command.json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
     return EXIT.ok
@@ -50,7 +50,7 @@ interface Output {
 async function execute(command: Exclude<Command, { kind: 'help' }>, cache: Cache): Promise<Output> {
   switch (command.kind) {
     case 'stats':
-      return stats(command.db, cache)
+      return stats(command.redis ? `${displayRedisUrl(command.redis.url)} ${command.redis.prefix}*` : command.db, cache)
     case 'urls': {
       const urls = await cache.urls()
       return { text: urls.map((url) => `${url}\n`).join(''), json: urls }
