@@ -46,6 +46,8 @@ export interface PlanOptions {
   only: readonly string[]
   /** Leave out everything that loads better-sqlite3 (for a Node it was not built for). */
   skipSqlite: boolean
+  /** Leave out the Redis contender (no redis-server, or `--skip-redis`). */
+  skipRedis: boolean
   /** How many times to run every timing job (each later round in the opposite order). */
   rounds: number
 }
@@ -73,7 +75,7 @@ export function label(job: Job): string {
 /** The jobs of a run, in order. */
 export function plan(options: PlanOptions): Job[] {
   const { origin, quick } = options
-  const contenders = CONTENDERS.filter((c) => !(options.skipSqlite && c.sqlite))
+  const contenders = CONTENDERS.filter((c) => !(options.skipSqlite && c.sqlite) && !(options.skipRedis && c.redis))
   const jobs: Job[] = []
   if (quick) {
     for (const contender of contenders) {
@@ -95,7 +97,9 @@ export function plan(options: PlanOptions): Job[] {
     for (const job of order) jobs.push({ ...job, round } as Job)
   }
   for (const contender of contenders) {
-    if (contender.keeps === 'nothing' || (quick && !QUICK_FOOTPRINTS.has(contender.name))) continue
+    // A server's entries are not in this process: there is no footprint to measure here.
+    if (contender.keeps === 'nothing' || contender.keeps === 'server' || (quick && !QUICK_FOOTPRINTS.has(contender.name)))
+      continue
     jobs.push({ kind: 'footprint', contender: contender.name, origin, quick })
   }
   for (const contender of contenders) {

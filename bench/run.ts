@@ -9,6 +9,7 @@
  *   npm run bench -- --node <path> [--better-sqlite3 <dir> | --skip-sqlite]
  *       run the children on another Node; <dir>: a better-sqlite3 package built for it, or leave
  *       out everything that needs better-sqlite3
+ *   npm run bench -- --skip-redis       leave out the Redis contender (left out anyway without redis-server)
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -17,6 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { type RedisServer, redisMissing, startRedis } from '../spec/helpers/redis-server.js'
 import type { Check } from './checks.js'
 import { CONTENDERS } from './contenders/index.js'
 import { type Job, type JobResult, label, plan } from './jobs.js'
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     node: { type: 'string' },
     'better-sqlite3': { type: 'string' },
     'skip-sqlite': { type: 'boolean', default: false },
+    'skip-redis': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
     out: { type: 'string', default: OUT },
   },
@@ -77,13 +80,21 @@ async function main(): Promise<number> {
   const started = new Date()
   const load = loadavg()[0] ?? 0
   const env = runtime(values.node, values['better-sqlite3'])
+  // One redis-server on loopback for the run (empty, no persistence), like the tests start theirs.
+  let redis: RedisServer | undefined
+  const skipRedis = values['skip-redis'] || redisMissing !== undefined
+  if (!values['skip-redis'] && redisMissing) process.stderr.write(`Leaving out the Redis contender: ${redisMissing}\n`)
+  if (!skipRedis) {
+    redis = await startRedis()
+    env.env.BENCH_REDIS_URL = redis.url
+  }
   const origin = await startOrigin(env)
   const scratch = await mkdtemp(join(scaleRoot(), 'fetch-cache-bench-scale-'))
   const records: JobRecord[] = []
   let node = process.version
   try {
     const only = values.only.flatMap((part) => part.split(',')).filter(Boolean)
-    const jobs = plan({ origin: origin.url, quick, scratch, only, skipSqlite: values['skip-sqlite'], rounds })
+    const jobs = plan({ origin: origin.url, quick, scratch, only, skipSqlite: values['skip-sqlite'], skipRedis, rounds })
     for (const [i, job] of jobs.entries()) {
       process.stderr.write(`[${i + 1}/${jobs.length}] ${label(job)} … `)
       const run = await runJob(env, job, deadline(job))
@@ -96,6 +107,7 @@ async function main(): Promise<number> {
     node = values.node ? await nodeVersion(values.node) : node
   } finally {
     await origin.stop()
+    await redis?.stop()
     await rm(scratch, { recursive: true, force: true })
   }
   const report = buildReport(

@@ -2,8 +2,11 @@
 export type FetchCacheErrorCode =
   | 'FETCH_CACHE_INVALID_OPTION'
   | 'FETCH_CACHE_STORE_ERROR'
+  | 'FETCH_CACHE_STORE_TIMEOUT'
+  | 'FETCH_CACHE_STORE_UNAVAILABLE'
   | 'FETCH_CACHE_CORRUPT_STORE'
   | 'FETCH_CACHE_NOT_INSTALLED'
+  | 'FETCH_CACHE_MISSING_DEPENDENCY'
 
 const BRAND = Symbol.for('fetch-cache.error')
 
@@ -49,11 +52,44 @@ export class InvalidOptionValueError extends RangeError {
   }
 }
 
+/** The codes of {@link StoreError} and its subclasses: one per cause, so warnings are deduplicated by cause. */
+export type StoreErrorCode = Extract<
+  FetchCacheErrorCode,
+  'FETCH_CACHE_STORE_ERROR' | 'FETCH_CACHE_STORE_TIMEOUT' | 'FETCH_CACHE_STORE_UNAVAILABLE'
+>
+
 /** A store failed (disk full, locked, I/O). Reported through `onError`; the request goes to the network. */
 export class StoreError extends FetchCacheError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('FETCH_CACHE_STORE_ERROR', message, options)
+  constructor(message: string, options?: { cause?: unknown }, code: StoreErrorCode = 'FETCH_CACHE_STORE_ERROR') {
+    super(code, message, options)
     this.name = 'StoreError'
+  }
+}
+
+/**
+ * A networked store's server did not answer within the command timeout (slow, overloaded, paused).
+ * On the request path the lookup is a miss and the write is dropped.
+ */
+export class StoreTimeoutError extends StoreError {
+  /** The timeout that ran out, in ms. */
+  readonly timeout: number
+
+  constructor(message: string, timeout: number, options?: { cause?: unknown }) {
+    super(message, options, 'FETCH_CACHE_STORE_TIMEOUT')
+    this.name = 'StoreTimeoutError'
+    this.timeout = timeout
+  }
+}
+
+/**
+ * A networked store's server cannot be reached (down, restarting, refusing connections, or the
+ * client's queue is full). On the request path the lookup is a miss and the write is dropped; the
+ * store reconnects by itself.
+ */
+export class StoreUnavailableError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, 'FETCH_CACHE_STORE_UNAVAILABLE')
+    this.name = 'StoreUnavailableError'
   }
 }
 
@@ -71,6 +107,25 @@ export class CorruptStoreError extends FetchCacheError {
     this.name = 'CorruptStoreError'
     this.path = path
     this.movedTo = movedTo
+  }
+}
+
+/**
+ * An option asks for an optional peer dependency that is not installed (`backend: 'redis'` without
+ * the `redis` package). Thrown when the cache is created.
+ */
+export class MissingDependencyError extends FetchCacheError {
+  /** The npm package to install. */
+  readonly dependency: string
+
+  constructor(dependency: string, neededFor: string, options?: { cause?: unknown }) {
+    super(
+      'FETCH_CACHE_MISSING_DEPENDENCY',
+      `fetch-cache: ${neededFor} needs the "${dependency}" package, which is not installed (npm install ${dependency})`,
+      options,
+    )
+    this.name = 'MissingDependencyError'
+    this.dependency = dependency
   }
 }
 

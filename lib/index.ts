@@ -7,7 +7,10 @@ export {
   InvalidOptionTypeError,
   InvalidOptionValueError,
   isFetchCacheError,
+  MissingDependencyError,
   StoreError,
+  StoreTimeoutError,
+  StoreUnavailableError,
 } from './errors.js'
 export type { FetchFunction } from './fronts/fetch.js'
 export { type CacheInfo, cacheInfo } from './fronts/response.js'
@@ -24,11 +27,13 @@ export {
   uninstallCache,
 } from './install/patch.js'
 export { type CachedFetch, createCachedFetch } from './install/session.js'
+export type { RedisClientLike, RedisOptions } from './options/redis.js'
 export type { CacheOptions, CacheSettings, KeyRequest, RequestCacheOptions, StoreOptions } from './options/settings.js'
 export { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type ExpireAfter, NEVER_EXPIRE } from './policy/expiration.js'
 export type { CacheRequestInit, RequestCacheMode } from './request/from-fetch.js'
 export { REDACTED } from './request/key.js'
 export type { BodyEncoding, CacheEntry, EntryMeta } from './stores/entry.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
+export { RedisStore, type RedisStoreOptions } from './stores/redis.js'
 export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite.js'
-export type { MaybePromise, MetaRecord, Store, StoreRecord } from './stores/store.js'
+export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './stores/store.js'

@@ -12,6 +12,13 @@ export interface ClientOptions {
   sqlitePath?: string
 }
 
+/** The Redis server the run started for the Redis contender (`run.ts` passes it to every job). */
+export function benchRedisUrl(): string {
+  const url = process.env.BENCH_REDIS_URL
+  if (!url) throw new Error('BENCH_REDIS_URL is not set: the Redis contender runs under `npm run bench` only')
+  return url
+}
+
 /** One contender, opened. */
 export interface Client {
   /** GETs `url` and reads the whole body; resolves to the number of body bytes. */
@@ -36,10 +43,12 @@ export interface Contender {
   caches: boolean
   /** Whether it revalidates stored responses with a conditional request. */
   revalidates: boolean
-  /** Where its entries live, for the footprint measurement. */
-  keeps: 'nothing' | 'heap' | 'disk'
+  /** Where its entries live, for the footprint measurement (none for a server's). */
+  keeps: 'nothing' | 'heap' | 'disk' | 'server'
   /** Whether it loads better-sqlite3 (so `--skip-sqlite` leaves it out). */
   sqlite: boolean
+  /** Whether it needs the run's Redis server (left out with `--skip-redis` or without redis-server). */
+  redis?: boolean
   open(options: ClientOptions): Promise<Client>
 }
 

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { type CacheOptions, createCachedFetch, installCache, uninstallCache } from '../../lib/index.js'
-import { type ClientOptions, type Contender, drain } from './contender.js'
+import { type CacheOptions, createCachedFetch, getCache, installCache, uninstallCache } from '../../lib/index.js'
+import { benchRedisUrl, type ClientOptions, type Contender, drain } from './contender.js'
 
 function memoryOptions(options: ClientOptions): CacheOptions {
   return { backend: 'memory', maxEntries: options.capacity, maxSize: 4 * 1024 * 1024 * 1024, expireAfter: options.expireAfter }
@@ -13,6 +14,11 @@ function sqliteOptions(options: ClientOptions): CacheOptions {
     cacheName: options.sqlitePath ?? join(options.dir, 'bench.sqlite'),
     expireAfter: options.expireAfter,
   }
+}
+
+/** A Redis cache on the run's server, under a prefix of its own, with the default timeouts. */
+function redisOptions(options: ClientOptions): CacheOptions {
+  return { backend: 'redis', redis: { url: benchRedisUrl(), prefix: `bench-${randomUUID()}:` }, expireAfter: options.expireAfter }
 }
 
 /** Lets `uninstallCache()`'s store close (it does not wait for it) before the job goes on. */
@@ -47,6 +53,24 @@ export const installSqlite: Contender = {
   sqlite: true,
   async open(options) {
     installCache(sqliteOptions(options))
+    return { get: async (url) => drain(await fetch(url)), close: uninstall }
+  },
+}
+
+/** fetch-cache through `installCache()` and the patched global fetch, Redis store on a loopback server. */
+export const installRedis: Contender = {
+  name: 'fc-install-redis',
+  description: 'fetch-cache: `installCache({ backend: "redis" })`, global `fetch`, redis-server on loopback',
+  role: 'subject',
+  caches: true,
+  revalidates: true,
+  keeps: 'server',
+  sqlite: false,
+  redis: true,
+  async open(options) {
+    installCache(redisOptions(options))
+    // Connected and holding the shared secret before the first request.
+    await getCache()?.store.ready?.()
     return { get: async (url) => drain(await fetch(url)), close: uninstall }
   },
 }

@@ -1,6 +1,6 @@
 import type { Contender } from './contender.js'
 import { builtinFetch } from './fetch.js'
-import { installMemory, installSqlite, installUndiciRequest, sessionMemory } from './fetch-cache.js'
+import { installMemory, installRedis, installSqlite, installUndiciRequest, sessionMemory } from './fetch-cache.js'
 import { mapLimit } from './map.js'
 import { undiciCacheFetch, undiciCacheRequest, undiciCacheSqlite } from './undici-cache.js'
 import { undiciRequest } from './undici-request.js'
@@ -11,6 +11,7 @@ export const CONTENDERS: readonly Contender[] = [
   mapLimit,
   installMemory,
   installSqlite,
+  installRedis,
   sessionMemory,
   installUndiciRequest,
   undiciCacheFetch,

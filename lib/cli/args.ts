@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CacheDeleteOptions } from '../inspect/query.js'
 import { olderThanCutoff } from '../inspect/query.js'
+import { REDIS_DEFAULTS } from '../options/redis.js'
 import { closestName } from '../options/suggest.js'
 import { UsageError } from './errors.js'
 
@@ -25,6 +26,8 @@ Commands:
 
 Options:
   --db PATH    The cache file (default: ./${DEFAULT_DB}); it must exist
+  --redis URL  Work on a Redis cache instead (redis://host:port/db), under --prefix
+  --prefix P   The Redis key prefix (default: ${REDIS_DEFAULTS.prefix})
   --json       Print JSON, for scripts; errors too, on stdout: {"error": {"code", "message"}}
   -y, --yes    Let a delete remove every entry without asking
   -h, --help   Show this help
@@ -40,6 +43,8 @@ interface Common {
   /** Absolute path of the cache file. */
   db: string
   json: boolean
+  /** A Redis cache instead of the file. */
+  redis?: { url: string; prefix: string }
 }
 
 /** What the command line asks for. */
@@ -56,6 +61,8 @@ const COMMANDS = ['stats', 'urls', 'delete', 'clear', 'help'] as const
 /** Every option; `value` names what a string option takes, for messages. */
 const OPTIONS = {
   db: { type: 'string', value: 'a path' },
+  redis: { type: 'string', value: 'a redis:// URL' },
+  prefix: { type: 'string', value: 'a key prefix' },
   json: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
@@ -70,6 +77,8 @@ const DELETE_ONLY: readonly OptionName[] = ['expired', 'older-than', 'url', 'inv
 
 interface Values {
   db?: string
+  redis?: string
+  prefix?: string
   json?: true
   yes?: true
   help?: true
@@ -104,7 +113,13 @@ export function parseCommandLine(argv: readonly string[], cwd: string): Command 
     return { kind: 'help' }
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`)
+  if (values.redis !== undefined && values.db !== undefined) throw new UsageError('--db and --redis cannot be combined')
+  if (values.prefix !== undefined && values.redis === undefined) throw new UsageError('--prefix is an option of --redis')
+  if (values.redis !== undefined && !/^(?:rediss?:\/\/[^/?#]|unix:)/i.test(values.redis)) {
+    throw new UsageError(`--redis takes a redis:// URL, got "${values.redis}"`)
+  }
   const common: Common = { db: resolve(cwd, values.db ?? DEFAULT_DB), json: values.json === true }
+  if (values.redis !== undefined) common.redis = { url: values.redis, prefix: values.prefix ?? REDIS_DEFAULTS.prefix }
   if (kind !== 'delete') {
     const stray = DELETE_ONLY.find((option) => values[option] !== undefined)
     if (stray) throw new UsageError(`--${stray} is an option of "delete", not of "${kind}"`)

@@ -3,7 +3,7 @@ import type { Cache } from '../inspect/cache.js'
 import { type CacheDeleteOptions, deleteMatches, olderThanCutoff, parseDelete } from '../inspect/query.js'
 import { type Command, parseCommandLine, USAGE, wantsJson } from './args.js'
 import { CliError, EXIT, UsageError } from './errors.js'
-import { openCacheFile } from './open.js'
+import { displayRedisUrl, openCacheFile, openRedisCache } from './open.js'
 import { diskUsage, type Output, stats } from './stats.js'
 import { packageVersion } from './version.js'
 
@@ -49,13 +49,15 @@ async function execute(command: Command, context: CliContext): Promise<number> {
     context.stdout(`${packageVersion()}\n`)
     return EXIT.ok
   }
-  const disk = diskUsage(command.db) // before opening: see diskUsage()
-  const cache = openCacheFile(command.db)
+  const redis = command.redis
+  const disk = redis ? undefined : diskUsage(command.db) // before opening: see diskUsage()
+  const cache = redis ? await openRedisCache(redis.url, redis.prefix) : openCacheFile(command.db)
+  const where = redis ? `${displayRedisUrl(redis.url)} ${redis.prefix}*` : command.db
   try {
     let output: Output
     switch (command.kind) {
       case 'stats':
-        output = await stats(command.db, cache, disk, Date.now())
+        output = await stats(where, cache, disk, Date.now())
         break
       case 'urls': {
         const urls = await cache.urls()
@@ -64,7 +66,7 @@ async function execute(command: Command, context: CliContext): Promise<number> {
       }
       case 'delete': {
         const what = fixCutoff(command.what)
-        if (!command.yes) await confirmDeletingAll(cache, what, command.db, context)
+        if (!command.yes) await confirmDeletingAll(cache, what, where, context)
         const deleted = await cache.delete(what)
         output = { text: `Deleted ${entries(deleted)}.\n`, json: { deleted } }
         break

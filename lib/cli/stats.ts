@@ -26,8 +26,8 @@ export function diskUsage(path: string): DiskUsage {
   return { total: db + wal + shm, db, wal, shm }
 }
 
-/** Counts what the file holds. `disk` is from {@link diskUsage}; `now` dates the ages shown. */
-export async function stats(file: string, cache: Cache, disk: DiskUsage, now: number): Promise<Output> {
+/** Counts what the cache holds. `disk` is from {@link diskUsage} (none for Redis); `now` dates the ages shown. */
+export async function stats(file: string, cache: Cache, disk: DiskUsage | undefined, now: number): Promise<Output> {
   let fresh = 0
   let expired = 0
   let invalid = 0
@@ -59,7 +59,7 @@ export async function stats(file: string, cache: Cache, disk: DiskUsage, now: nu
     size,
     bodyBytes,
     /** The file's size on disk. */
-    disk,
+    disk: disk ?? null,
     oldest: oldest?.toISOString() ?? null,
     newest: newest?.toISOString() ?? null,
   }
@@ -74,7 +74,9 @@ export async function stats(file: string, cache: Cache, disk: DiskUsage, now: nu
     ],
     [
       'On disk',
-      `${humanBytes(disk.total)} (${disk.total} bytes): database ${humanBytes(disk.db)}, -wal ${humanBytes(disk.wal)}, -shm ${humanBytes(disk.shm)}`,
+      disk
+        ? `${humanBytes(disk.total)} (${disk.total} bytes): database ${humanBytes(disk.db)}, -wal ${humanBytes(disk.wal)}, -shm ${humanBytes(disk.shm)}`
+        : '- (kept by the Redis server)',
     ],
     ['Oldest', oldest ? `${oldest.toISOString()} (${age(now - oldest.getTime())})` : '-'],
     ['Newest', newest ? `${newest.toISOString()} (${age(now - newest.getTime())})` : '-'],

@@ -10,6 +10,7 @@ import {
 } from '../policy/expiration.js'
 import { FIELD_NAME } from '../request/key.js'
 import type { Store } from '../stores/store.js'
+import { parseRedisOptions, type RedisOptions } from './redis.js'
 import { didYouMean } from './suggest.js'
 
 /** What `keyFn` receives: the request as the cache sees it. */
@@ -43,12 +44,16 @@ export interface CacheSettings {
    */
   urlsExpireAfter: Record<string, ExpireAfter> | ReadonlyArray<readonly [string | RegExp, ExpireAfter]>
   /**
-   * Honour response `Cache-Control`, `Expires` and `Age` (they win over the configured rules): a
-   * conforming RFC 9111 private cache. Request directives are always honoured.
+   * Honour response `Cache-Control`, `Expires` and `Age` (they win over the configured rules).
+   * `true`: a conforming RFC 9111 private cache, for one user's requests. `'shared'`: a conforming
+   * shared cache, for a store many users share (Redis): `s-maxage` and `proxy-revalidate` apply,
+   * `private` responses are not stored, and a response to a request with `Authorization` is stored
+   * only when `public`, `s-maxage` or `must-revalidate` allows it (§3.5). Request directives are
+   * always honoured.
    * @default false
-   * @see https://www.rfc-editor.org/rfc/rfc9111
+   * @see https://www.rfc-editor.org/rfc/rfc9111#section-3
    */
-  cacheControl: boolean
+  cacheControl: boolean | 'shared'
   /**
    * Methods whose responses may be stored. Other methods pass through (unsafe ones still invalidate).
    * @default ['GET', 'HEAD']
@@ -137,10 +142,17 @@ export interface CacheSettings {
 /** Where and how entries are stored: fixed when the cache is created. */
 export interface StoreOptions {
   /**
-   * `'sqlite'` (a file that survives restarts and is shared by processes), `'memory'`, or a `Store`.
+   * `'sqlite'` (a file that survives restarts and is shared by processes), `'memory'`, `'redis'` (a
+   * server shared by machines; see `redis`), or a `Store`.
    * @default 'sqlite'
    */
-  backend: 'sqlite' | 'memory' | Store
+  backend: 'sqlite' | 'memory' | 'redis' | Store
+  /**
+   * The Redis server and how entries are kept there, for `backend: 'redis'`: `{ url, client, prefix,
+   * commandTimeout, connectTimeout, grace }`, or a `redis://` URL alone. Needs the `redis` package.
+   * @default { url: 'redis://localhost:6379', prefix: 'fetch-cache:', commandTimeout: 500, connectTimeout: 2000, grace: 86400 }
+   */
+  redis: RedisOptions | string | undefined
   /**
    * The SQLite file's name (`<cacheName>.sqlite`) or path (when it contains a `/` or ends in `.sqlite`).
    * @default 'http_cache'
@@ -158,6 +170,7 @@ export interface StoreOptions {
   useTemp: boolean
   /**
    * Upper bound of the store in bytes (least recently used entries go first; expired first on SQLite).
+   * Not for Redis, which the server's `maxmemory` bounds.
    * @default undefined for SQLite (unbounded); 256 MiB for memory
    */
   maxSize: number | undefined
@@ -214,6 +227,7 @@ export const DEFAULTS: Readonly<CacheSettings & StoreOptions> = Object.freeze({
   maxEntrySize: 50 * 1024 * 1024,
   onError: undefined,
   backend: 'sqlite',
+  redis: undefined,
   cacheName: 'http_cache',
   useCacheDir: false,
   useTemp: false,
@@ -228,6 +242,8 @@ export interface ResolvedSettings {
   expiryExplicit: boolean
   urlRules: UrlRule[]
   cacheControl: boolean
+  /** `cacheControl: 'shared'`: the RFC 9111 rules of a shared cache apply (`cacheControl` is then true too). */
+  sharedCache: boolean
   allowableMethods: ReadonlySet<string>
   allowableCodes: ReadonlySet<number>
   /** With `cacheControl` and no explicit `allowableCodes`, the RFC's cacheable statuses apply. */
@@ -273,6 +289,7 @@ const SETTING_NAMES: { [K in keyof CacheSettings]-?: true } = {
 }
 const STORE_OPTION_NAMES: { [K in keyof StoreOptions]-?: true } = {
   backend: true,
+  redis: true,
   cacheName: true,
   useCacheDir: true,
   useTemp: true,
@@ -328,14 +345,34 @@ export function splitOptions(options: unknown): { settings: Partial<CacheSetting
 }
 
 function storeDefaults(): Record<string, unknown> {
-  const { backend, cacheName, useCacheDir, useTemp, maxSize, maxEntries } = DEFAULTS
-  return { backend, cacheName, useCacheDir, useTemp, maxSize, maxEntries }
+  const { backend, redis, cacheName, useCacheDir, useTemp, maxSize, maxEntries } = DEFAULTS
+  return { backend, redis, cacheName, useCacheDir, useTemp, maxSize, maxEntries }
 }
 
 function validateStoreOptions(store: StoreOptions): void {
   const backend: unknown = store.backend
-  if (backend !== 'sqlite' && backend !== 'memory' && !isStore(backend)) {
-    throw new InvalidOptionValueError('backend', backend, "must be 'sqlite', 'memory' or a Store instance")
+  if (backend !== 'sqlite' && backend !== 'memory' && backend !== 'redis' && !isStore(backend)) {
+    throw new InvalidOptionValueError('backend', backend, "must be 'sqlite', 'memory', 'redis' or a Store instance")
+  }
+  if (backend === 'redis') {
+    parseRedisOptions('redis', store.redis)
+    // The server's maxmemory bounds a Redis cache: a bound given here would be silently ignored.
+    if (store.maxSize !== undefined) {
+      throw new InvalidOptionValueError(
+        'maxSize',
+        store.maxSize,
+        "does not apply to backend 'redis' (set maxmemory on the server)",
+      )
+    }
+    if (store.maxEntries !== undefined) {
+      throw new InvalidOptionValueError(
+        'maxEntries',
+        store.maxEntries,
+        "does not apply to backend 'redis' (set maxmemory on the server)",
+      )
+    }
+  } else if (store.redis !== undefined) {
+    throw new InvalidOptionValueError('redis', store.redis, "applies only with backend: 'redis'")
   }
   if (typeof store.cacheName !== 'string' || store.cacheName === '') {
     throw new InvalidOptionTypeError('cacheName', store.cacheName, 'a non-empty string')
@@ -369,6 +406,9 @@ export function validateSetting(name: keyof CacheSettings, value: unknown): void
       parseStaleLimit(name, value)
       return
     case 'cacheControl':
+      if (typeof value === 'boolean' || value === 'shared') return
+      if (typeof value === 'string') throw new InvalidOptionValueError(name, value, "must be true, false or 'shared'")
+      throw new InvalidOptionTypeError(name, value, "a boolean or 'shared'")
     case 'alwaysRevalidate':
     case 'onlyIfCached':
     case 'readOnly':
@@ -417,7 +457,8 @@ export function resolveSettings(settings: CacheSettings, explicit: ReadonlySet<s
     expiry: parseExpireAfter('expireAfter', settings.expireAfter),
     expiryExplicit: explicit.has('expireAfter'),
     urlRules: compileUrlRules('urlsExpireAfter', settings.urlsExpireAfter),
-    cacheControl: settings.cacheControl,
+    cacheControl: settings.cacheControl !== false,
+    sharedCache: settings.cacheControl === 'shared',
     allowableMethods: new Set(settings.allowableMethods.map((m) => m.toUpperCase())),
     allowableCodes: new Set(settings.allowableCodes),
     allowableCodesExplicit: explicit.has('allowableCodes'),

@@ -62,6 +62,8 @@ export type RequestPlan =
       staleWhileRevalidate: number | undefined
       /** The request's own Cache-Control directives. */
       request: Directives
+      /** The request carries `Authorization`: a shared cache stores and reuses only what §3.5 allows. */
+      authorization: boolean
     }
 
 export type CachePlan = Extract<RequestPlan, { kind: 'cache' }>
@@ -127,6 +129,7 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
         ? undefined
         : parseStaleLimit('cacheOptions.staleWhileRevalidate', options.staleWhileRevalidate),
     request,
+    authorization: facts.headers.has('authorization'),
   }
 }
 
@@ -163,15 +166,18 @@ export function decideCached(
   now: number,
 ): CachedAction {
   if (!entry) return plan.onlyIfCached ? NOT_CACHED : FETCH
+  const response = responseDirectives(entry, settings)
+  // RFC 9111 §3.5: a shared cache reuses a response to a request with Authorization only when the
+  // response allows it (an entry stored before the cache became shared may not).
+  if (settings.sharedCache && plan.authorization && !sharesAuthorized(response)) return plan.onlyIfCached ? NOT_CACHED : FETCH
   const expired = isExpired(entry, now)
   if (plan.anyAge) return expired ? SERVE_STALE : SERVE_FRESH
-  const response = responseDirectives(entry, settings)
   const fresh = !expired && isFreshForRequest(plan, entry, response, now)
 
   if (plan.onlyIfCached) {
     // Offline: never the network. A stale entry is served when some stale allowance covers it.
     if (fresh) return SERVE_FRESH
-    if (expired && mayServeStale(response)) {
+    if (expired && mayServeStale(response, settings)) {
       const maxStale = plan.request.maxStale
       if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
       if (staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))) return SERVE_STALE
@@ -187,7 +193,7 @@ export function decideCached(
     return SERVE_FRESH
   }
 
-  if (expired && !plan.revalidate && mayServeStale(response)) {
+  if (expired && !plan.revalidate && mayServeStale(response, settings)) {
     // A client's max-stale accepts a stale entry as is (RFC 9111 §5.2.1.2).
     const maxStale = plan.request.maxStale
     if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
@@ -237,9 +243,19 @@ function entryHasValidator(entry: CacheEntry): boolean {
   return false
 }
 
-/** must-revalidate, proxy-revalidate (we honour it too: it is never wrong to be stricter) and no-cache forbid serving stale. */
-function mayServeStale(response: Directives): boolean {
+/**
+ * must-revalidate, proxy-revalidate (a private cache honours it too: it is never wrong to be stricter)
+ * and no-cache forbid serving stale; so does s-maxage in a shared cache (RFC 9111 §5.2.2.10: it
+ * implies proxy-revalidate there).
+ */
+function mayServeStale(response: Directives, settings: ResolvedSettings): boolean {
+  if (settings.sharedCache && response.sMaxAge !== undefined) return false
   return !response.mustRevalidate && !response.noCache && !response.proxyRevalidate
+}
+
+/** RFC 9111 §3.5: the response directives that let a shared cache store and reuse a response to an authorized request. */
+function sharesAuthorized(response: Directives): boolean {
+  return response.public === true || response.sMaxAge !== undefined || response.mustRevalidate === true
 }
 
 /** Whether the entry is at most `limitMs` past its expiry (a fresh entry is within any positive limit). */
@@ -276,7 +292,7 @@ export function isOriginError(status: number, settings: ResolvedSettings): boole
 export function mayServeOnError(plan: CachePlan, entry: CacheEntry, settings: ResolvedSettings, now: number): boolean {
   const response = responseDirectives(entry, settings)
   // RFC 5861 §4: a response's stale-if-error overrides its must-revalidate for errors.
-  if (!mayServeStale(response) && response.staleIfError === undefined) return false
+  if (!mayServeStale(response, settings) && response.staleIfError === undefined) return false
   return staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))
 }
 
@@ -301,6 +317,15 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
   const validator = hasValidator(headers)
   if (!isStorableStatus(status, directives, headers, settings)) return { store: false, reason: `status ${status}` }
   if (directives.noStore) return { store: false, reason: 'response no-store' }
+  if (settings.sharedCache) {
+    // RFC 9111 §3 and §5.2.2.7: a shared cache does not store a private response (with field names,
+    // it may store the rest; we store none of it).
+    if (directives.private !== undefined) return { store: false, reason: 'response private (shared cache)' }
+    // RFC 9111 §3.5: nor a response to a request with Authorization, unless the response allows it.
+    if (plan.authorization && !sharesAuthorized(directives)) {
+      return { store: false, reason: 'request Authorization without public, s-maxage or must-revalidate (shared cache)' }
+    }
+  }
   // RFC 9111 §4.1: a Vary member "*" (alone, in a list, or on any of several lines) never matches a
   // later request, so storing it would only waste space.
   if ((headers.get('vary') ?? '').split(',').some((name) => name.trim() === '*')) return { store: false, reason: 'Vary: *' }
@@ -310,7 +335,8 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
 
   if (plan.requestExpiry) return fromRule(plan.requestExpiry, validator, now)
   if (settings.cacheControl) {
-    const lifetime = directives.noCache === true ? 0 : explicitLifetime(directives, headers, response.responseTime)
+    const lifetime =
+      directives.noCache === true ? 0 : explicitLifetime(directives, headers, response.responseTime, settings.sharedCache)
     if (lifetime !== undefined) {
       const expires = now + lifetime - initialAge(headers, response.requestTime, response.responseTime)
       // rfc: stale on arrival is still worth storing when it can be revalidated (requests-cache: max-age=0
@@ -343,7 +369,7 @@ function fromRule(expiry: Expiry, validator: boolean, now: number): WriteDecisio
 
 /** rfc: whether a stale-on-arrival response without a validator could still be served (stale-if-error, stale-while-revalidate). */
 function maySoonServeStale(directives: Directives, settings: ResolvedSettings): boolean {
-  if (!mayServeStale(directives)) return false
+  if (!mayServeStale(directives, settings)) return false
   return (
     directives.staleIfError !== undefined ||
     directives.staleWhileRevalidate !== undefined ||
@@ -359,7 +385,8 @@ function isStorableStatus(status: number, directives: Directives, headers: Heade
   if (settings.allowableCodes.has(status)) return true
   if (!settings.cacheControl || settings.allowableCodesExplicit) return false
   // RFC 9111 §3: a final status that is heuristically cacheable (or marked public), or any final
-  // status with explicit freshness (max-age, Expires; s-maxage is for shared caches only).
+  // status with explicit freshness (max-age, Expires; s-maxage in a shared cache only).
   if (status < 200) return false
+  if (settings.sharedCache && directives.sMaxAge !== undefined) return true
   return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
 }

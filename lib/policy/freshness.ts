@@ -141,11 +141,17 @@ function cachedDate(value: string | null): number | undefined {
 
 /**
  * The freshness lifetime a response's own headers give it (RFC 9111 §4.2.1), in ms, or `undefined`
- * when it has none. As a private cache we ignore `s-maxage`. `max-age` beats `Expires`; an invalid
- * `Expires` (e.g. `0`) means already expired (§5.3); `Expires` is measured against `Date`, or against
- * the time the response arrived when `Date` is missing or invalid.
+ * when it has none. A `shared` cache takes `s-maxage` first; a private one ignores it (§5.2.2.10).
+ * `max-age` beats `Expires`; an invalid `Expires` (e.g. `0`) means already expired (§5.3); `Expires`
+ * is measured against `Date`, or against the time the response arrived when `Date` is missing or invalid.
  */
-export function explicitLifetime(directives: Directives, headers: Headers, responseTime = Date.now()): number | undefined {
+export function explicitLifetime(
+  directives: Directives,
+  headers: Headers,
+  responseTime = Date.now(),
+  shared = false,
+): number | undefined {
+  if (shared && directives.sMaxAge !== undefined) return directives.sMaxAge * 1000
   if (directives.maxAge !== undefined) return directives.maxAge * 1000
   const expiresHeader = headers.get('expires')
   if (expiresHeader !== null) {

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { StoreError } from '../errors.js'
 import type { StoreOptions } from '../options/settings.js'
 import { MemoryStore } from './memory.js'
+import { RedisStore } from './redis.js'
 import { SqliteStore } from './sqlite.js'
 import type { Store } from './store.js'
 import { UnavailableStore } from './unavailable.js'
@@ -14,7 +15,8 @@ export interface OpenedStore {
 }
 
 /**
- * Opens the store `backend` names, reporting recovered problems (a corrupt file) to `onError`. A SQLite
+ * Opens the store `backend` names, reporting recovered problems (a corrupt file, a Redis server that
+ * cannot be reached) to `onError`. A SQLite
  * file that cannot be opened at all (read-only directory, no permission) is reported too, and the
  * cache runs without a store: a broken cache never breaks a request, not even the first one.
  */
@@ -28,6 +30,11 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
       }),
       owned: true,
     }
+  }
+  if (backend === 'redis') {
+    // Connects in the background; until it has, lookups miss and writes are dropped (see RedisStore).
+    const redis = typeof options.redis === 'string' ? { url: options.redis } : options.redis
+    return { store: new RedisStore({ ...redis, onError }), owned: true }
   }
   if (backend === 'sqlite') {
     const path = sqlitePath(options)

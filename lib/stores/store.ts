@@ -39,6 +39,11 @@ export interface MetaRecord {
 export interface Store {
   get(key: string): MaybePromise<CacheEntry | undefined>
   set(key: string, entry: CacheEntry): MaybePromise<void>
+  /**
+   * Optional: stores several entries at once, atomically (a `Vary` marker with its variant), so a
+   * reader on another machine never sees one without the other. Without it, `set()` once per entry.
+   */
+  setAll?(entries: readonly KeyedEntry[]): MaybePromise<void>
   delete(keys: readonly string[]): MaybePromise<void>
   clear(): MaybePromise<void>
   /** Every row, readable or not. */
@@ -73,4 +78,18 @@ export interface Store {
    * (so a stored key never reveals a token, and a restart still finds the entries).
    */
   readonly secret: string
+  /**
+   * Optional, for a store that learns its `secret` over the network (Redis): resolves once it has
+   * the shared one, or once it gave up waiting (bounded by its own timeout); never rejects. Until
+   * then `secret` is a provisional one and writes are dropped, so nothing is stored under a key
+   * other machines would not compute. Awaiting it before the first key makes the first requests
+   * of a process cacheable too.
+   */
+  ready?(): Promise<void>
+}
+
+/** An entry with the key to store it under. */
+export interface KeyedEntry {
+  key: string
+  entry: CacheEntry
 }

@@ -347,10 +347,11 @@ describe('createCachedFetch: bad options throw a typed error naming the option a
     ['a status code out of range', { allowableCodes: [200, 700] }, InvalidOptionValueError, 'allowableCodes[1]'],
     ['maxEntrySize negative', { maxEntrySize: -1 }, InvalidOptionValueError, 'maxEntrySize'],
     ['maxEntrySize a string', { maxEntrySize: '1mb' }, InvalidOptionTypeError, 'maxEntrySize'],
-    ['cacheControl not a boolean', { cacheControl: 'yes' }, InvalidOptionTypeError, 'cacheControl'],
+    ['cacheControl neither a boolean nor a string', { cacheControl: 1 }, InvalidOptionTypeError, 'cacheControl'],
+    ["cacheControl a string other than 'shared'", { cacheControl: 'yes' }, InvalidOptionValueError, 'cacheControl'],
     ['staleIfError a Date', { staleIfError: new Date() }, InvalidOptionValueError, 'staleIfError'],
     ['filter not a function', { filter: 'x' }, InvalidOptionTypeError, 'filter'],
-    ['an unknown backend', { backend: 'redis' }, InvalidOptionValueError, 'backend'],
+    ['an unknown backend', { backend: 'mongodb' }, InvalidOptionValueError, 'backend'],
     ['an empty cacheName', { cacheName: '' }, InvalidOptionTypeError, 'cacheName'],
     ['useTemp with useCacheDir', { useTemp: true, useCacheDir: true }, InvalidOptionValueError, 'useTemp'],
   ]

@@ -73,7 +73,9 @@ const BAD: { [K in keyof CacheOptions]-?: Bad } = {
   coalesce: notBoolean,
   maxEntrySize: notPositiveInteger,
   onError: notFunction,
-  backend: { type: [1, null, true, {}, [], { get() {} }], range: ['redis', 'SQLite', ''] },
+  backend: { type: [1, null, true, {}, [], { get() {} }], range: ['SQLite', 'Redis', ''] },
+  // Refused here because the backend is not 'redis'; spec/stores/redis-options.test.ts checks each field.
+  redis: { type: [5, true, [], null], range: ['redis://localhost:6379', {}] },
   cacheName: { type: [5, null, true, {}, []], range: [''] },
   useCacheDir: notBoolean,
   useTemp: notBoolean,
@@ -102,6 +104,7 @@ const GOOD: { [K in keyof CacheOptions]-?: unknown } = {
   maxEntrySize: 1024,
   onError: () => {},
   backend: 'memory',
+  redis: undefined, // only with backend: 'redis' (spec/stores/redis-options.test.ts)
   cacheName: 'unused-by-memory',
   useCacheDir: false,
   useTemp: true,

@@ -1,0 +1,481 @@
+import { randomBytes } from 'node:crypto'
+import { debuglog } from 'node:util'
+import { InvalidOptionTypeError, StoreError, StoreUnavailableError } from '../errors.js'
+import { parseRedisOptions, REDIS_DEFAULTS, type RedisClientLike, type RedisOptions } from '../options/redis.js'
+import { pack, unpack } from './codec.js'
+import type { CacheEntry } from './entry.js'
+import { assertRedisInstalled, BINARY, classify, createOwnedClient, reconnectDelay, replyCode, send } from './redis-client.js'
+import type { KeyedEntry, Store, StoreRecord } from './store.js'
+
+const debug = debuglog('fetch-cache')
+
+/** Options of {@link RedisStore}: where to connect and how to keep entries, plus its error reporting. */
+export interface RedisStoreOptions extends RedisOptions {
+  /**
+   * Called once per kind of failure (timeout, server unavailable, command refused) until the server
+   * answers again: a lookup that fails is a miss and a write that fails is dropped, never an error.
+   * @default `process.emitWarning`
+   */
+  onError?: (error: Error) => void
+  /**
+   * The clock, in ms since the epoch, that entries' `expires` are measured on.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** The name, after the prefix, of the key holding the shared secret; never an entry. */
+const SECRET_NAME = 'secret'
+/** How often the secret is read again: a server restarted without persistence, or evicting, loses it. */
+const SECRET_REFRESH = 60_000
+/** How soon a failed read of the secret is tried again. */
+const SECRET_RETRY = 1000
+/** Keys asked for per SCAN call, and values read per batch. */
+const SCAN_COUNT = 200
+
+/**
+ * Sets each key to its value, with a relative expiry in ms when one is given (`0`: none, `-1`: gone,
+ * so the key is removed). One script call, so a `Vary` marker and its variant land together. The
+ * expiry is passed on as the string it came as (a Lua number could print as `1e+14`).
+ */
+const SET_ALL = `for i, key in ipairs(KEYS) do
+  local ttl = ARGV[2 * i]
+  if ttl == '0' then redis.call('SET', key, ARGV[2 * i - 1])
+  elseif ttl == '-1' then redis.call('UNLINK', key)
+  else redis.call('SET', key, ARGV[2 * i - 1], 'PX', ttl) end
+end
+return #KEYS`
+
+/**
+ * A {@link Store} on a Redis server, shared by every process and machine that uses the same server
+ * and prefix: requests-cache's Redis backend, on the official client (node-redis, an optional peer
+ * dependency loaded when the first store is made).
+ *
+ * - One key per entry, `{prefix}{key}`, holding the same packed bytes as the memory store
+ *   (codec.ts), written raw with one `SET` and an expiry of the entry's expiry plus `grace`
+ *   (`PX`, relative, so clock skew between machines and the server does not matter). Entries
+ *   without expiry get none: the server's `maxmemory` with an LRU policy bounds the cache.
+ * - The secret that hashes credentials into keys is shared: `SET {prefix}secret … NX`, then read,
+ *   so every machine hashes a token to the same key. It is read again on every reconnection and
+ *   every minute, and restored when the server lost it.
+ * - Fail-open: every command settles within `commandTimeout`; on the request path (`get`, `set`,
+ *   `setAll`, `delete`) a failure is a miss or a dropped write, reported once per kind until the
+ *   server answers again. Inspection (`records`, `clear`, `count`, `urls`, `size`) throws a
+ *   `StoreError` instead: there the caller asked for the store.
+ * - Inspection walks the prefix with `SCAN` in batches and deletes with `UNLINK`; never `KEYS` or
+ *   `FLUSHDB`. Every command names one key, except the script `setAll` runs.
+ * - A client passed in is never closed; one made from `url` is closed by `close()`.
+ */
+export class RedisStore implements Store {
+  readonly #prefix: string
+  readonly #commandTimeout: number
+  readonly #connectTimeout: number
+  readonly #graceMs: number
+  readonly #now: () => number
+  readonly #onError: (error: Error) => void
+  readonly #owned: boolean
+  #client: RedisClientLike | undefined
+  /** Provisional (random) until the shared one has been read from the server. */
+  #secret = randomBytes(32).toString('hex')
+  #shared = false
+  /** Whether the client has been ready once: before that, a miss is startup, not a failure. */
+  #connectedOnce = false
+  #closed = false
+  #loadingSecret: Promise<void> | undefined
+  #refreshTimer: NodeJS.Timeout | undefined
+  /** The next reconnection attempt of a client this store made, when one is due. */
+  #reconnectTimer: NodeJS.Timeout | undefined
+  #reconnectAttempts = 0
+  /** Callers of `ready()` waiting for the secret (or for the first connection attempt to fail). */
+  readonly #waiters = new Set<() => void>()
+  /** Failure kinds reported since the server last answered. */
+  readonly #reported = new Set<string>()
+  readonly #onReady = () => {
+    this.#connectedOnce = true
+    this.#reconnectAttempts = 0
+    void this.#loadSecret()
+  }
+  /** A client this store made gave up its connection (see createOwnedClient): try again later. */
+  readonly #onTerminated = () => {
+    if (this.#closed || this.#reconnectTimer !== undefined) return
+    this.#reconnectTimer = setTimeout(
+      () => {
+        this.#reconnectTimer = undefined
+        this.#connect()
+      },
+      reconnectDelay(this.#reconnectAttempts++),
+    )
+    this.#reconnectTimer.unref()
+  }
+  readonly #onClientError = (error: unknown) => {
+    if (this.#closed) return
+    this.#report(classify(error, 'connecting'))
+    if (!this.#connectedOnce) this.#wake() // the first attempt failed: nobody should wait for it
+    // A client that gave up its connection without a 'terminated' event (older node-redis).
+    if (this.#client?.isOpen === false) this.#onTerminated()
+  }
+
+  constructor(options: RedisStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionTypeError('options', options, 'an object')
+    const resolved = parseRedisOptions('', options, ['onError', 'now'])
+    const { onError, now = Date.now } = options
+    if (onError !== undefined && typeof onError !== 'function') throw new InvalidOptionTypeError('onError', onError, 'a function')
+    if (typeof now !== 'function') throw new InvalidOptionTypeError('now', now, 'a function')
+    this.#prefix = resolved.prefix
+    this.#commandTimeout = resolved.commandTimeout
+    this.#connectTimeout = resolved.connectTimeout
+    this.#graceMs = resolved.graceMs
+    this.#now = now
+    this.#onError = onError ?? ((error) => process.emitWarning(error))
+    this.#owned = resolved.client === undefined
+    if (resolved.client) {
+      this.#attach(resolved.client)
+    } else {
+      assertRedisInstalled()
+      void this.#openOwned(resolved.url ?? REDIS_DEFAULTS.url)
+    }
+  }
+
+  /**
+   * The secret shared through the server (`{prefix}secret`) once it has been read; a provisional
+   * random one before that, while writes are dropped (see `ready()`).
+   */
+  get secret(): string {
+    return this.#secret
+  }
+
+  /**
+   * Resolves once the shared secret has been read, or once `connectTimeout` has passed or the first
+   * connection attempt failed; never rejects. The store keeps trying in the background either way.
+   */
+  ready(): Promise<void> {
+    if (this.#shared || this.#closed) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, this.#connectTimeout)
+      this.#waiters.add(done)
+    })
+  }
+
+  /** The entry under `key`, or `undefined`: missing, unreadable (then deleted), or the server failed. */
+  async get(key: string): Promise<CacheEntry | undefined> {
+    if (key === SECRET_NAME) return undefined
+    const client = this.#usable()
+    if (!client) return undefined
+    let packed: unknown
+    try {
+      packed = await send(client, ['GET', this.#prefix + key], this.#commandTimeout, BINARY)
+    } catch (error) {
+      this.#failed(error, 'reading an entry')
+      return undefined
+    }
+    this.#answered()
+    if (!(packed instanceof Uint8Array)) return undefined
+    const entry = unpack(packed)
+    if (entry === undefined) await this.delete([key])
+    return entry
+  }
+
+  /** Stores `entry` under `key` with its expiry plus the grace period; dropped on failure. */
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    await this.setAll([{ key, entry }])
+  }
+
+  /** Stores several entries in one atomic call (a `Vary` marker and its variant); dropped on failure. */
+  async setAll(entries: readonly KeyedEntry[]): Promise<void> {
+    const client = this.#usable()
+    // Until the shared secret is known, keys of credentialed requests are made with a provisional
+    // one no other process uses: storing them would only leave orphans.
+    if (!client || !this.#shared) return
+    const writes = entries.filter(({ key }) => key !== SECRET_NAME)
+    if (writes.length === 0) return
+    const args: (string | Buffer)[] = writes.length === 1 ? this.#setArgs(writes[0] as KeyedEntry) : this.#scriptArgs(writes)
+    try {
+      await send(client, args, this.#commandTimeout)
+    } catch (error) {
+      this.#failed(error, 'writing an entry')
+      return
+    }
+    this.#answered()
+  }
+
+  /** Deletes the entries under `keys` (one `UNLINK` each, in parallel). A failure is reported, not thrown. */
+  async delete(keys: readonly string[]): Promise<void> {
+    const client = this.#usable()
+    if (!client) return
+    const doomed = keys.filter((key) => key !== SECRET_NAME).map((key) => this.#prefix + key)
+    try {
+      await this.#unlink(client, doomed)
+    } catch (error) {
+      this.#failed(error, 'deleting entries')
+      return
+    }
+    this.#answered()
+  }
+
+  /** Deletes every entry under the prefix (the secret stays); other keys on the server are left alone. */
+  async clear(): Promise<void> {
+    const client = await this.#inspecting('clearing')
+    for await (const batch of this.#scan(client, 'clearing')) {
+      await this.#guard('clearing', () => this.#unlink(client, batch))
+    }
+  }
+
+  /** Every entry under the prefix, read in batches as `SCAN` finds them; each key once. */
+  async *records(): AsyncGenerator<StoreRecord, void, undefined> {
+    const client = await this.#inspecting('listing entries')
+    for await (const batch of this.#scan(client, 'listing entries')) {
+      const values = await this.#guard('listing entries', () =>
+        Promise.all(batch.map((key) => send(client, ['GET', key], this.#commandTimeout, BINARY))),
+      )
+      for (const [i, value] of values.entries()) {
+        if (!(value instanceof Uint8Array)) continue // deleted or expired since SCAN saw it
+        yield { key: (batch[i] as string).slice(this.#prefix.length), entry: unpack(value) }
+      }
+    }
+  }
+
+  /** The number of entries under the prefix (responses, Vary markers and unreadable ones), without reading them. */
+  async count(): Promise<number> {
+    const client = await this.#inspecting('counting entries')
+    let count = 0
+    for await (const batch of this.#scan(client, 'counting entries')) count += batch.length
+    return count
+  }
+
+  /** The distinct (normalized request) URLs stored, sorted. */
+  async urls(): Promise<string[]> {
+    const urls = new Set<string>()
+    for await (const { entry } of this.records()) if (entry) urls.add(entry.url)
+    return [...urls].sort()
+  }
+
+  /** The packed bytes of every entry under the prefix (`STRLEN`, without reading the values). */
+  async size(): Promise<number> {
+    const client = await this.#inspecting('reading the size')
+    let size = 0
+    for await (const batch of this.#scan(client, 'reading the size')) {
+      const lengths = await this.#guard('reading the size', () =>
+        Promise.all(batch.map((key) => send(client, ['STRLEN', key], this.#commandTimeout))),
+      )
+      for (const length of lengths) size += Number(length)
+    }
+    return size
+  }
+
+  /** Stops the background work; closes the client only when this store made it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#refreshTimer)
+    clearTimeout(this.#reconnectTimer)
+    this.#wake()
+    const client = this.#client
+    if (!client) return
+    client.off('ready', this.#onReady)
+    if (!this.#owned) return
+    // close() waits for replies still due: bounded, then the socket is torn down.
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#commandTimeout)
+    })
+    try {
+      await Promise.race([client.close().catch(() => {}), timeout])
+    } finally {
+      clearTimeout(timer)
+      // The 'error' listener stays: an error emitted while tearing down must not crash the process.
+      client.destroy()
+    }
+  }
+
+  async #openOwned(url: string): Promise<void> {
+    let client: RedisClientLike
+    try {
+      client = await createOwnedClient(url, this.#connectTimeout)
+    } catch (error) {
+      this.#report(error instanceof StoreError ? error : classify(error, 'loading the redis package'))
+      this.#wake()
+      return
+    }
+    if (this.#closed) return
+    // Without an 'error' listener, node-redis's connection errors would crash the process.
+    client.on('error', this.#onClientError)
+    client.on('terminated', this.#onTerminated)
+    this.#attach(client)
+  }
+
+  #attach(client: RedisClientLike): void {
+    this.#client = client
+    client.on('ready', this.#onReady)
+    if (client.isReady) this.#onReady()
+    else if (!client.isOpen) this.#connect()
+    this.#refreshTimer = setInterval(() => void this.#loadSecret(), SECRET_REFRESH)
+    this.#refreshTimer.unref()
+  }
+
+  /**
+   * Connects the client. A failure is reported through 'error'; a client this store made then
+   * emits 'terminated' and is tried again (#onTerminated), one passed in reconnects as its owner set it up.
+   */
+  #connect(): void {
+    const client = this.#client
+    if (!client || this.#closed || client.isOpen) return
+    client.connect().catch((error: unknown) => {
+      if (this.#closed) return
+      if (!this.#owned) this.#report(classify(error, 'connecting'))
+      if (!this.#connectedOnce) this.#wake()
+      if (this.#owned) this.#onTerminated() // in case this client version does not emit 'terminated'
+    })
+  }
+
+  /**
+   * Reads the shared secret, writing ours first if the server has none (a fresh server, or one that
+   * restarted without persistence): the first machine's random secret becomes everyone's.
+   */
+  #loadSecret(): Promise<void> {
+    this.#loadingSecret ??= this.#readSecret().finally(() => {
+      this.#loadingSecret = undefined
+    })
+    return this.#loadingSecret
+  }
+
+  async #readSecret(): Promise<void> {
+    const client = this.#client
+    if (!client || this.#closed || !client.isReady) return
+    const key = this.#prefix + SECRET_NAME
+    let stored: unknown
+    try {
+      await send(client, ['SET', key, this.#secret, 'NX'], this.#commandTimeout)
+      stored = await send(client, ['GET', key], this.#commandTimeout)
+    } catch (error) {
+      this.#failed(error, 'reading the shared secret')
+      if (!this.#closed) setTimeout(() => void this.#loadSecret(), SECRET_RETRY).unref()
+      return
+    }
+    if (typeof stored !== 'string' || stored === '') return // deleted between the two commands: next time
+    if (stored !== this.#secret) {
+      if (this.#shared) debug('redis: the shared secret under %s changed; adopting it', key)
+      this.#secret = stored
+    }
+    this.#shared = true
+    this.#answered()
+    this.#wake()
+  }
+
+  /** The client when it can take a command now; else `undefined` (and, after startup, a report). */
+  #usable(): RedisClientLike | undefined {
+    const client = this.#client
+    if (this.#closed || !client) return undefined
+    if (client.isReady) return client
+    if (this.#connectedOnce) {
+      this.#report(new StoreUnavailableError('fetch-cache: Redis is unavailable: the connection is down; reconnecting'))
+    }
+    return undefined
+  }
+
+  /** For inspection: the client once connected (waiting up to `connectTimeout`), else a thrown error. */
+  async #inspecting(doing: string): Promise<RedisClientLike> {
+    if (this.#closed) throw new StoreError(`fetch-cache: the Redis store is closed (${doing})`)
+    if (!this.#client?.isReady) await this.ready()
+    const client = this.#client
+    if (!client?.isReady) {
+      throw new StoreUnavailableError(`fetch-cache: Redis is unavailable (${doing}): not connected`)
+    }
+    return client
+  }
+
+  /** The keys under the prefix, a batch per `SCAN` call, each key once even if SCAN repeats it. */
+  async *#scan(client: RedisClientLike, doing: string): AsyncGenerator<string[], void, undefined> {
+    const pattern = `${escapeGlob(this.#prefix)}*`
+    const secret = this.#prefix + SECRET_NAME
+    const seen = new Set<string>()
+    let cursor = '0'
+    do {
+      const reply = await this.#guard(doing, () =>
+        send(client, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(SCAN_COUNT)], this.#commandTimeout),
+      )
+      const [next, keys] = reply as [string, string[]]
+      cursor = next
+      const batch = keys.filter((key) => key !== secret && !seen.has(key))
+      for (const key of batch) seen.add(key)
+      if (batch.length > 0) yield batch
+    } while (cursor !== '0')
+  }
+
+  #unlink(client: RedisClientLike, keys: readonly string[]): Promise<unknown> {
+    return Promise.all(keys.map((key) => send(client, ['UNLINK', key], this.#commandTimeout)))
+  }
+
+  /** Runs an inspection command, throwing failures as typed errors. */
+  async #guard<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      throw classify(error, doing)
+    }
+  }
+
+  /** `SET key packed [PX ttl]`, or `UNLINK key` for an entry already past its grace period. */
+  #setArgs({ key, entry }: KeyedEntry): (string | Buffer)[] {
+    const ttl = this.#ttl(entry)
+    const redisKey = this.#prefix + key
+    if (ttl < 0) return ['UNLINK', redisKey]
+    const set = ['SET', redisKey, bytes(pack(entry))]
+    return ttl === 0 ? set : [...set, 'PX', String(ttl)]
+  }
+
+  #scriptArgs(writes: readonly KeyedEntry[]): (string | Buffer)[] {
+    const args: (string | Buffer)[] = ['EVAL', SET_ALL, String(writes.length)]
+    for (const { key } of writes) args.push(this.#prefix + key)
+    for (const { entry } of writes) args.push(bytes(pack(entry)), String(this.#ttl(entry)))
+    return args
+  }
+
+  /** Ms the entry stays on the server: expiry plus grace from now; 0 for no expiry; -1 when already past. */
+  #ttl(entry: CacheEntry): number {
+    if (entry.expires === null) return 0
+    const ttl = Math.ceil(entry.expires + this.#graceMs - this.#now())
+    return ttl > 0 ? ttl : -1
+  }
+
+  /** A request-path failure: reported once per kind until the server answers again. */
+  #failed(error: unknown, doing: string): void {
+    if (this.#closed) return
+    this.#report(classify(error, doing))
+  }
+
+  #report(error: StoreError): void {
+    const kind = `${error.code} ${replyCode(error.cause) ?? ''}`
+    if (this.#reported.has(kind)) return
+    this.#reported.add(kind)
+    debug('redis: %s', error.message)
+    try {
+      this.#onError(error)
+    } catch {
+      // A throwing onError must not turn a miss into a failed request.
+    }
+  }
+
+  /** The server answered: the next failure of any kind is news again. */
+  #answered(): void {
+    if (this.#reported.size > 0) this.#reported.clear()
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter()
+  }
+}
+
+/** A key prefix as a literal in a `SCAN MATCH` glob. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
+}
+
+/** The packed entry as a Buffer over the same memory (node-redis writes Buffers as raw bytes). */
+function bytes(packed: Uint8Array): Buffer {
+  return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
+}

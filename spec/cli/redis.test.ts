@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { runCli } from '../../lib/cli/run.js'
+import { createCachedFetch } from '../../lib/install/session.js'
+import { ROOT } from '../helpers/children.js'
+import { type Origin, startOrigin } from '../helpers/origin.js'
+import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
+
+/** `fetch-cache --redis URL`: the CLI on a Redis cache, against a real redis-server. */
+
+const CLI = join(ROOT, 'lib', 'cli', 'main.ts')
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI in this process, capturing what it prints. */
+async function cli(...args: string[]): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const code = await runCli(args, {
+    stdout: (text) => {
+      stdout += text
+    },
+    stderr: (text) => {
+      stderr += text
+    },
+    cwd: ROOT,
+  })
+  return { code, stdout, stderr }
+}
+
+describe('fetch-cache --redis URL', { skip: redisMissing }, () => {
+  let server: RedisServer
+  let origin: Origin
+
+  /** Stores responses for `paths` under `prefix` through a real cache, and waits until they are in. */
+  async function fill(prefix: string, paths: string[], expired: string[] = []): Promise<void> {
+    const cachedFetch = createCachedFetch({
+      backend: 'redis',
+      redis: { url: server.url, prefix, commandTimeout: 10_000, connectTimeout: 30_000 },
+    })
+    try {
+      await cachedFetch.cache.store.ready?.()
+      for (const path of paths) await (await cachedFetch(origin.url + path)).arrayBuffer()
+      for (const path of expired) {
+        const expireAfter = new Date(Date.now() - 60_000)
+        await (await cachedFetch(origin.url + path, { cacheOptions: { expireAfter } })).arrayBuffer()
+      }
+      const deadline = Date.now() + 10_000
+      while ((await cachedFetch.cache.count()) < paths.length + expired.length && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    } finally {
+      await cachedFetch.cache.close()
+    }
+  }
+
+  before(async () => {
+    server = await startRedis()
+    origin = await startOrigin()
+  })
+  after(async () => {
+    await origin.close()
+    await server.stop()
+  })
+
+  it('stats, urls and delete work on the prefix given', async () => {
+    const prefix = uniquePrefix('cli')
+    await fill(prefix, ['/a', '/b'], ['/old'])
+    const stats = await cli('stats', '--redis', server.url, '--prefix', prefix, '--json')
+    assert.equal(stats.code, 0, stats.stderr)
+    const json = JSON.parse(stats.stdout) as Record<string, unknown>
+    assert.equal(json.responses, 3)
+    assert.equal(json.fresh, 2)
+    assert.equal(json.expired, 1)
+    assert.match(String(json.file), new RegExp(`${server.port}.*${prefix}`))
+
+    const urls = await cli('urls', '--redis', server.url, '--prefix', prefix)
+    assert.deepEqual(urls.stdout.trim().split('\n'), [`${origin.url}/a`, `${origin.url}/b`, `${origin.url}/old`])
+
+    const deleted = await cli('delete', '--expired', '--redis', server.url, '--prefix', prefix)
+    assert.equal(deleted.code, 0, deleted.stderr)
+    assert.equal(deleted.stdout, 'Deleted 1 entry.\n')
+    assert.equal((await cli('urls', '--redis', server.url, '--prefix', prefix)).stdout.trim().split('\n').length, 2)
+  })
+
+  it('clear empties its prefix and no other', async () => {
+    const mine = uniquePrefix('cli-mine')
+    const theirs = uniquePrefix('cli-theirs')
+    await fill(mine, ['/c', '/d'])
+    await fill(theirs, ['/c'])
+    const cleared = await cli('clear', '--redis', server.url, '--prefix', mine)
+    assert.equal(cleared.code, 0, cleared.stderr)
+    assert.equal(cleared.stdout, 'Cleared the cache: deleted 2 entries.\n')
+    assert.equal((await cli('urls', '--redis', server.url, '--prefix', mine)).stdout, '')
+    assert.equal((await cli('urls', '--redis', server.url, '--prefix', theirs)).stdout, `${origin.url}/c\n`)
+  })
+
+  it('uses the default prefix without --prefix, and never prints the password of the URL', async () => {
+    await fill('fetch-cache:', ['/default'])
+    server.cli('CONFIG', 'SET', 'requirepass', 'hunter2')
+    try {
+      const stats = await cli('stats', '--redis', server.url.replace('redis://', 'redis://:hunter2@'))
+      assert.equal(stats.code, 0, stats.stderr)
+      assert.match(stats.stdout, /Responses\s+1 /)
+      assert.match(stats.stdout, /redis:\/\/:\*\*\*@127\.0\.0\.1/)
+      assert.equal(stats.stdout.includes('hunter2'), false)
+    } finally {
+      server.cli('-a', 'hunter2', '--no-auth-warning', 'CONFIG', 'SET', 'requirepass', '')
+    }
+  })
+
+  it('fails with status 1 and a message when the server cannot be reached', async () => {
+    const run = await cli('urls', '--redis', `redis://127.0.0.1:${server.port + 1}`)
+    assert.equal(run.code, 1)
+    assert.match(run.stderr, /^fetch-cache: Redis is unavailable/)
+  })
+
+  it('refuses --redis with --db, --prefix without --redis, and a URL that is not redis:// (status 2)', async () => {
+    for (const args of [
+      ['stats', '--redis', server.url, '--db', 'x.sqlite'],
+      ['stats', '--prefix', 'p:'],
+      ['stats', '--redis', 'http://localhost:6379'],
+    ]) {
+      const run = await cli(...args)
+      assert.equal(run.code, 2, args.join(' '))
+      assert.match(run.stderr, /Run "fetch-cache --help" for usage/)
+    }
+  })
+
+  it('ends as a process once done (the connection does not keep it alive)', async () => {
+    const run = await new Promise<Run>((resolve, reject) => {
+      const args = ['--import', 'tsx', CLI, 'urls', '--redis', server.url, '--prefix', uniquePrefix('cli-exit')]
+      execFile(process.execPath, args, { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(error)
+        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr })
+      })
+    })
+    assert.equal(run.code, 0, run.stderr)
+    assert.equal(run.stdout, '')
+  })
+})

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { cacheInfo } from '../../lib/fronts/response.js'
+import { type CachedFetch, createCachedFetch } from '../../lib/install/session.js'
+import type { CacheOptions } from '../../lib/options/settings.js'
+import { RedisStore } from '../../lib/stores/redis.js'
+import { runWorkers, startWorker } from '../helpers/children.js'
+import { fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
+import { type Origin, startOrigin } from '../helpers/origin.js'
+import { type RawClient, type RedisServer, rawClient, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
+import type { RedisCacheWorkerConfig, RedisCacheWorkerResult } from './workers/redis-cache-worker.js'
+
+/**
+ * The cache on Redis end to end (`backend: 'redis'`): processes sharing it, what it writes to the
+ * server, and the inspection API on it.
+ */
+
+const WORKER = join(import.meta.dirname, 'workers', 'redis-cache-worker.ts')
+
+describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
+  let server: RedisServer
+  let origin: Origin
+  let raw: RawClient
+  const caches: CachedFetch[] = []
+
+  const redisOptions = (prefix = uniquePrefix('cache')) => ({
+    url: server.url,
+    prefix,
+    commandTimeout: 10_000,
+    connectTimeout: 30_000,
+  })
+
+  async function cache(options: CacheOptions = {}): Promise<CachedFetch> {
+    const cachedFetch = createCachedFetch({ backend: 'redis', redis: redisOptions(), expireAfter: 3600, ...options })
+    caches.push(cachedFetch)
+    await cachedFetch.cache.store.ready?.()
+    return cachedFetch
+  }
+
+  /** Fetches, reads the body and waits (bounded) until the response is in the store. */
+  async function stored(cachedFetch: CachedFetch, url: string, init?: RequestInit): Promise<Response> {
+    const response = await cachedFetch(url, init)
+    await response.text()
+    const deadline = Date.now() + 10_000
+    const request = new Request(url, init)
+    while (!(await cachedFetch.cache.contains({ request })) && Date.now() < deadline) await sleep(10)
+    return response
+  }
+
+  before(async () => {
+    server = await startRedis()
+    origin = await startOrigin()
+    raw = await rawClient(server.url)
+  })
+  after(async () => {
+    for (const cachedFetch of caches) await cachedFetch.cache.close()
+    raw.destroy()
+    await origin.close()
+    await server.stop()
+  })
+
+  it('two processes share it: a response stored by one is a hit in the other, for the same credentials only', async () => {
+    const prefix = uniquePrefix('processes')
+    const plain = `${origin.url}/shared/plain`
+    const secured = `${origin.url}/shared/secured`
+    const run = async (config: Omit<RedisCacheWorkerConfig, 'redis' | 'prefix'>) => {
+      const worker = startWorker(WORKER, [JSON.stringify({ redis: server.url, prefix, ...config })])
+      const [result] = (await runWorkers([worker], 60_000)) as RedisCacheWorkerResult[]
+      return result as RedisCacheWorkerResult
+    }
+    const first = await run({
+      requests: [{ url: plain }, { url: secured, authorization: 'Bearer alice' }],
+      expectStored: 2,
+    })
+    const second = await run({
+      requests: [{ url: plain }, { url: secured, authorization: 'Bearer alice' }, { url: secured, authorization: 'Bearer bob' }],
+      expectStored: 3,
+    })
+    assert.deepEqual(
+      first.answers.map((a) => a.fromCache),
+      [false, false],
+    )
+    assert.deepEqual(
+      second.answers.map((a) => a.fromCache),
+      [true, true, false],
+      'the second process hits what the first stored; another token is another entry',
+    )
+    for (const answer of [...first.answers, ...second.answers]) assert.equal(answer.status, 200)
+    assert.equal(origin.count('/shared/plain'), 1)
+    assert.equal(origin.count('/shared/secured'), 2)
+    assert.deepEqual([...first.reported, ...second.reported], [])
+  })
+
+  it('never writes a credential to Redis: the whole keyspace, keys and values, holds none', async () => {
+    const tokens = ['Bearer tok-4f1d9c-authorization', 'sid=tok-77aa01-cookie', 'Basic dG9rLXByb3h5LTkwOTA=']
+    origin.route('/vary-on-credentials', (_req, res) => {
+      res.setHeader('vary', 'Authorization, Cookie, Proxy-Authorization')
+      res.setHeader('cache-control', 'max-age=3600')
+      res.end('varied')
+    })
+    const cachedFetch = await cache({ matchHeaders: true })
+    const headers = {
+      authorization: tokens[0] as string,
+      cookie: tokens[1] as string,
+      'proxy-authorization': tokens[2] as string,
+    }
+    for (const path of ['/credentials/plain', '/vary-on-credentials', '/credentials/plain?again=1']) {
+      await stored(cachedFetch, `${origin.url}${path}`, { headers })
+    }
+    assert.ok((await cachedFetch.cache.count()) >= 3)
+
+    const needles = [...tokens, 'tok-4f1d9c-authorization', 'tok-77aa01-cookie', 'dG9rLXByb3h5LTkwOTA']
+    let scanned = 0
+    for await (const keys of raw.scanIterator({ COUNT: 100 })) {
+      for (const key of keys) {
+        scanned++
+        assert.equal(await raw.type(key), 'string', `${key} is a string key`)
+        const value = (await raw.get(key)) as Buffer
+        for (const needle of needles) {
+          assert.equal(String(key).includes(needle), false, `key ${String(key)} holds ${needle}`)
+          assert.equal(value.includes(needle), false, `the value of ${String(key)} holds ${needle}`)
+        }
+      }
+    }
+    assert.ok(scanned >= 4, `scanned ${scanned} keys`)
+  })
+
+  it('an entry written through one front is served by the other (fetch, undici.request)', async () => {
+    const store = new RedisStore(redisOptions())
+    await store.ready()
+    const fetchSide = fetchFront({ backend: store, expireAfter: 3600 })
+    const undiciSide = undiciFront({ backend: store, expireAfter: 3600 })
+    try {
+      for (const [writer, reader, path] of [
+        [undiciSide, fetchSide, '/fronts/a'],
+        [fetchSide, undiciSide, '/fronts/b'],
+      ] as const) {
+        const stored = await store.count()
+        const first = await writer.get(`${origin.url}${path}`)
+        assert.equal(await readAll(first.body), `hello ${path}`)
+        const deadline = Date.now() + 10_000
+        while ((await store.count()) === stored && Date.now() < deadline) await sleep(10)
+        const second = await reader.get(`${origin.url}${path}`)
+        assert.equal(await readAll(second.body), `hello ${path}`)
+        assert.equal(second.hit, true, `${reader.name} serves what ${writer.name} stored`)
+        assert.equal(origin.count(path), 1)
+      }
+    } finally {
+      await fetchSide.close()
+      await undiciSide.close()
+      await store.close()
+    }
+  })
+
+  it('the inspection API works on it: count, urls, contains, responses, size, delete, resetExpiration, clear', async () => {
+    const cachedFetch = await cache()
+    const urls = ['/inspect/a', '/inspect/b', '/inspect/b?x=1'].map((path) => `${origin.url}${path}`)
+    for (const url of urls) await stored(cachedFetch, url)
+    const { cache: inspect } = cachedFetch
+    assert.equal(await inspect.count(), 3)
+    assert.deepEqual(await inspect.urls(), [...urls].sort())
+    assert.equal(await inspect.contains({ url: urls[0] as string }), true)
+    assert.ok((await inspect.size()) > 0)
+    const listed: string[] = []
+    for await (const response of inspect.responses()) listed.push(response.url)
+    assert.deepEqual(listed.sort(), [...urls].sort())
+
+    assert.equal(await inspect.delete({ urls: [urls[0] as string] }), 1)
+    assert.equal(await inspect.contains({ url: urls[0] as string }), false)
+    assert.equal(await inspect.resetExpiration('1s'), 2)
+    await sleep(1100)
+    assert.equal(await inspect.delete({ expired: true }), 2)
+    assert.equal(await inspect.count(), 0)
+
+    await stored(cachedFetch, urls[1] as string)
+    await inspect.clear()
+    assert.equal(await inspect.count(), 0)
+    const again = await cachedFetch(urls[1] as string)
+    await again.text()
+    assert.equal(cacheInfo(again)?.fromCache, false)
+  })
+})
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
