@@ -103,9 +103,12 @@ export class Engine {
     if (bodyDigest !== '' || settings.keyFn || settings.matchHeaders === true || settings.matchHeaders.length > 0)
       return compute()
     if (url.length > 2048) return compute()
-    if (this.#memoFor !== settings) {
+    // A store's secret can change (Redis: provisional until the shared one is read): keys follow it.
+    const secret = this.store.secret
+    if (this.#memoFor !== settings || this.#memoSecret !== secret) {
       this.#memo.clear()
       this.#memoFor = settings
+      this.#memoSecret = secret
     }
     const id = `${method} ${url} ${headers.get('authorization')} ${headers.get('proxy-authorization')} ${headers.get('cookie')}`
     let key = this.#memo.get(id)
@@ -119,6 +122,30 @@ export class Engine {
 
   #memo = new Map<string, string>()
   #memoFor: ResolvedSettings | undefined
+  #memoSecret: string | undefined
+  #ready: Promise<void> | true | undefined
+
+  /**
+   * `undefined` once the store can be used, else a promise of that: a store that learns its secret
+   * over the network (Redis) is waited for once, within its own connect timeout, so the first
+   * requests are keyed with the shared secret rather than bypassing the cache.
+   */
+  whenReady(): Promise<void> | undefined {
+    if (this.#ready === true) return undefined
+    if (!this.store.ready) {
+      this.#ready = true
+      return undefined
+    }
+    this.#ready ??= this.store.ready().then(
+      () => {
+        this.#ready = true
+      },
+      () => {
+        this.#ready = true
+      },
+    )
+    return this.#ready
+  }
 
   /**
    * The stored response for a request, following a `Vary` marker to the matching variant. Answers
@@ -226,15 +253,18 @@ export class Engine {
       const marker = vary ? await this.store.get(request.baseKey) : undefined
       const kept = marker?.kind === 'vary' && marker.vary?.join(',') === vary?.join(',')
       if (vary && !kept) {
-        await this.store.set(request.baseKey, {
-          ...entry,
-          key: request.baseKey,
-          kind: 'vary',
-          body: new Uint8Array(0),
-          expires: null,
-        })
-      }
-      await this.store.set(key, entry)
+        const markerEntry: CacheEntry = { ...entry, key: request.baseKey, kind: 'vary', body: new Uint8Array(0), expires: null }
+        // Together where the store can (one script on Redis), so no reader sees a marker without its variant.
+        if (this.store.setAll)
+          await this.store.setAll([
+            { key: request.baseKey, entry: markerEntry },
+            { key, entry },
+          ])
+        else {
+          await this.store.set(request.baseKey, markerEntry)
+          await this.store.set(key, entry)
+        }
+      } else await this.store.set(key, entry)
       debug('stored %s %s as %s (expires %s)', entry.method, entry.url, key, entry.expires)
       return entry
     } catch (error) {

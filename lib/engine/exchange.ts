@@ -101,6 +101,8 @@ interface Call {
  * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error.
  */
 export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
+  const waiting = engine.whenReady()
+  if (waiting) return waiting.then(() => exchange(engine, request, forward))
   const settings = engine.settings
   const plan = request.bypass
     ? ({ kind: 'bypass', reason: request.bypass } as const)
