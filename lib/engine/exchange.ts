@@ -17,6 +17,7 @@ import {
   isExpired,
   isOriginError,
   mayServeOnError,
+  mustRevalidate,
   planRequest,
 } from '../policy/actions.js'
 import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from '../policy/freshness.js'
@@ -252,6 +253,12 @@ async function fromOrigin(
       debug('network error, serving stale %s: %s', engine.redact(call.request.url), error)
       return serveOrRefetch(call, entry, now, { stale: isExpired(entry, now), detail: 'stale-if-error', fwd })
     }
+    // rfc: only with cacheControl on: an entry that must be validated before reuse, and the origin
+    // cannot be reached: a generated 504, never the entry (RFC 9111 §4.2.4, §5.2.2.2, §5.2.2.4).
+    if (entry && !signal?.aborted && mustRevalidate(entry, engine.settings)) {
+      debug('network error revalidating %s: 504: %s', engine.redact(call.request.url), error)
+      return revalidationFailed(fwd, now)
+    }
     throw error
   }
   const responseTime = engine.now()
@@ -285,6 +292,18 @@ async function fromOrigin(
   // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
   await engine.invalidateAfter(call.request, response.status, response.headers)
   return storeAndPass(call, response, requestTime, responseTime, fwd)
+}
+
+/** The 504 a disconnected cache generates for an entry it may not serve unvalidated (RFC 9111 §4.2.4). */
+function revalidationFailed(fwd: Forwarded, now: number): Outcome {
+  return {
+    kind: 'generated',
+    status: 504,
+    statusText: 'Gateway Timeout',
+    body: 'Gateway Timeout',
+    cacheStatus: cacheStatus({ fwd, detail: 'revalidation-failed' }),
+    info: infoFor(undefined, now, false),
+  }
 }
 
 /** Cancels a body nobody will read. */

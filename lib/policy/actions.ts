@@ -291,9 +291,19 @@ export function isOriginError(status: number, settings: ResolvedSettings): boole
 /** Whether a failed origin request (network error or 5xx) may be answered with the stored entry. */
 export function mayServeOnError(plan: CachePlan, entry: CacheEntry, settings: ResolvedSettings, now: number): boolean {
   const response = responseDirectives(entry, settings)
-  // RFC 5861 §4: a response's stale-if-error overrides its must-revalidate for errors.
-  if (!mayServeStale(response, settings) && response.staleIfError === undefined) return false
+  // RFC 9111 §4.2.4: must-revalidate, no-cache and proxy-revalidate (or s-maxage, shared) forbid
+  // serving the entry without validation; stale-if-error, the response's own included, cannot lift that.
+  if (!mayServeStale(response, settings)) return false
   return staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))
+}
+
+/**
+ * Whether the entry's own directives forbid reusing it unvalidated (RFC 9111 §4.2.4, §5.2.2.2
+ * must-revalidate, §5.2.2.4 no-cache, §5.2.2.8 proxy-revalidate and §5.2.2.10 s-maxage in a shared
+ * cache): then a revalidation that cannot reach the origin is answered with a generated 504.
+ */
+export function mustRevalidate(entry: CacheEntry, settings: ResolvedSettings): boolean {
+  return settings.cacheControl !== false && !mayServeStale(responseDirectives(entry, settings), settings)
 }
 
 /** What the origin answered, as the write decision needs it. */
