@@ -11,7 +11,8 @@ import type { Engine } from './engine.js'
 
 /**
  * Never stored (§3.1): hop-by-hop fields (RFC 9110 §7.6.1), the proxy authentication fields, and
- * `set-cookie` / the obsolete `set-cookie2` (credentials of their own).
+ * `set-cookie` / the obsolete `set-cookie2` (credentials of their own); `set-cookie` is kept when
+ * `storableHeaders` is told to (a private RFC 9111 cache, see `keepsSetCookie` in policy/actions.ts).
  */
 const NEVER_STORED = new Set([
   'connection',
@@ -45,15 +46,19 @@ function connectionListed(headers: Headers): Set<string> {
 
 /**
  * Response header fields as stored (RFC 9111 §3.1): without hop-by-hop fields, the fields `Connection`
- * lists, and `set-cookie`. With `cacheControl` on, also without the fields a qualified
- * `no-cache="a, b"` names, which must not be reused without revalidation (§5.2.2.4).
+ * lists, and `set-cookie` unless `keepCookies` (each `Set-Cookie` line then kept apart, as `Headers`
+ * iterates them). With `cacheControl` on, also without the fields a qualified `no-cache="a, b"`
+ * names, which must not be reused without revalidation (§5.2.2.4).
  */
-export function storableHeaders(headers: Headers, cacheControl: boolean): [string, string][] {
+export function storableHeaders(headers: Headers, cacheControl: boolean, keepCookies = false): [string, string][] {
   const skip = connectionListed(headers)
   const noCache = cacheControl ? parseCacheControl(headers.get('cache-control')).noCache : undefined
   if (Array.isArray(noCache)) for (const name of noCache) skip.add(name)
   const pairs: [string, string][] = []
-  for (const [name, value] of headers) if (!NEVER_STORED.has(name) && !skip.has(name)) pairs.push([name, value])
+  for (const [name, value] of headers) {
+    if (skip.has(name)) continue
+    if (!NEVER_STORED.has(name) || (keepCookies && name === 'set-cookie')) pairs.push([name, value])
+  }
   return pairs
 }
 

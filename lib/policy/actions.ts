@@ -1,6 +1,7 @@
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
 import type { RequestCacheOptions, ResolvedSettings } from '../options/settings.js'
 import type { RequestCacheMode } from '../request/from-fetch.js'
+import { CREDENTIAL_HEADERS } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from './expiration.js'
 import {
@@ -399,4 +400,18 @@ function isStorableStatus(status: number, directives: Directives, headers: Heade
   if (status < 200) return false
   if (settings.sharedCache && directives.sMaxAge !== undefined) return true
   return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
+}
+
+/**
+ * rfc: whether `Set-Cookie` is stored and replayed with the response. RFC 9111 §3.1 stores every
+ * field but hop-by-hop ones, and §7.3 leaves `Set-Cookie` to the origin's `Cache-Control`: a private
+ * cache (`cacheControl: true`) keeps it, as browsers do. Only while keys keep credentials apart (no
+ * `keyFn`, no credential header in `ignoredParameters`), so a cookie is replayed only to requests
+ * with the same `Cookie` and `Authorization` as the one that received it. A shared cache
+ * (`cacheControl: 'shared'`) never stores it: one user's cookie must not reach another, and shared
+ * caches commonly strip it. The default mode keeps requests-cache's behaviour: never stored.
+ */
+export function keepsSetCookie(settings: ResolvedSettings): boolean {
+  if (!settings.cacheControl || settings.sharedCache || settings.keyFn) return false
+  return !CREDENTIAL_HEADERS.some((name) => settings.ignoredHeaders.has(name))
 }
