@@ -49,6 +49,11 @@ export type RequestPlan =
       write: boolean
       /** Revalidate before using an entry, even a fresh one (`no-cache`, `refresh`, request `max-age=0`). */
       revalidate: boolean
+      /**
+       * The revalidation was asked only as a reload asks (request `max-age=0`, fetch's `no-cache`), which
+       * a fresh `immutable` response does not need (RFC 8246 §2); `no-cache`, `Pragma`, `refresh` do.
+       */
+      reload: boolean
       /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
       anyAge: boolean
       onlyIfCached: boolean
@@ -107,17 +112,15 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   const onlyIfCached =
     options.onlyIfCached ?? (facts.mode === 'only-if-cached' || request.onlyIfCached === true || settings.onlyIfCached)
   const forceRefresh = options.forceRefresh === true || facts.mode === 'reload'
+  const forced = options.refresh === true || request.noCache !== undefined || pragmaNoCache
+  const reload = facts.mode === 'no-cache' || request.maxAge === 0
   return {
     kind: 'cache',
     // Offline beats a forced refresh: there is no network to refresh from.
     read: !forceRefresh || onlyIfCached,
     write: !settings.readOnly,
-    revalidate:
-      options.refresh === true ||
-      facts.mode === 'no-cache' ||
-      request.noCache !== undefined ||
-      request.maxAge === 0 ||
-      pragmaNoCache,
+    revalidate: forced || reload,
+    reload: reload && !forced,
     anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached',
     onlyIfCached,
     requestExpiry,
@@ -173,7 +176,9 @@ export function decideCached(
   if (settings.sharedCache && plan.authorization && !sharesAuthorized(response)) return plan.onlyIfCached ? NOT_CACHED : FETCH
   const expired = isExpired(entry, now)
   if (plan.anyAge) return expired ? SERVE_STALE : SERVE_FRESH
-  const fresh = !expired && isFreshForRequest(plan, entry, response, now)
+  // RFC 8246 §2: a reload does not revalidate a fresh immutable response (browsers do the same).
+  const reloadOfImmutable = plan.reload && response.immutable === true
+  const fresh = !expired && isFreshForRequest(plan, entry, response, now, reloadOfImmutable)
 
   if (plan.onlyIfCached) {
     // Offline: never the network. A stale entry is served when some stale allowance covers it.
@@ -188,7 +193,7 @@ export function decideCached(
   }
 
   if (fresh) {
-    if (plan.revalidate) return revalidateOrFetch(entry)
+    if (plan.revalidate && !reloadOfImmutable) return revalidateOrFetch(entry)
     // alwaysRevalidate needs a validator (requests-cache); immutable means there is nothing to ask.
     if (settings.alwaysRevalidate && !response.immutable && entryHasValidator(entry)) return revalidateOrFetch(entry)
     return SERVE_FRESH
@@ -215,11 +220,11 @@ export function isExpired(entry: Pick<CacheEntry, 'expires'>, now: number): bool
 }
 
 /** Freshness as this request sees it (the entry is not expired): response no-cache, request max-age / min-fresh. */
-function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directives, now: number): boolean {
+function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directives, now: number, reload = false): boolean {
   // RFC 9111 §5.2.2.4: no-cache without field names means every use must be validated.
   if (response.noCache === true) return false
   const { maxAge, minFresh } = plan.request
-  if (maxAge !== undefined && currentAge(entry, now) > maxAge * 1000) return false
+  if (maxAge !== undefined && !(reload && maxAge === 0) && currentAge(entry, now) > maxAge * 1000) return false
   if (minFresh !== undefined && entry.expires !== null && entry.expires - now < minFresh * 1000) return false
   return true
 }
