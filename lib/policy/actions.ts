@@ -332,7 +332,11 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
   const directives = settings.cacheControl ? parseCacheControl(headers.get('cache-control')) : NO_DIRECTIVES
   const validator = hasValidator(headers)
   if (!isStorableStatus(status, directives, headers, settings)) return { store: false, reason: `status ${status}` }
-  if (directives.noStore) return { store: false, reason: 'response no-store' }
+  // RFC 9111 §5.2.2.3: must-understand stores only statuses whose caching we implement, and then
+  // lets their no-store (sent for caches that do not know must-understand) be ignored.
+  if (directives.mustUnderstand) {
+    if (!UNDERSTOOD.has(status)) return { store: false, reason: `must-understand, status ${status} not understood` }
+  } else if (directives.noStore) return { store: false, reason: 'response no-store' }
   if (settings.sharedCache) {
     // RFC 9111 §3 and §5.2.2.7: a shared cache does not store a private response (with field names,
     // it may store the rest; we store none of it).
@@ -393,6 +397,9 @@ function maySoonServeStale(directives: Directives, settings: ResolvedSettings): 
     settings.staleWhileRevalidate > 0
   )
 }
+
+/** rfc: the statuses whose caching requirements we implement (RFC 9110 §15, RFC 9111 §4.2.2), for must-understand. */
+const UNDERSTOOD: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501])
 
 function isStorableStatus(status: number, directives: Directives, headers: Headers, settings: ResolvedSettings): boolean {
   // rfc: partial content (we do not combine ranges, RFC 9111 §3.3) and a 304 (an answer about a response
