@@ -193,9 +193,9 @@ export function decideCached(
   }
 
   if (fresh) {
-    if (plan.revalidate && !reloadOfImmutable) return revalidateOrFetch(entry)
+    if (plan.revalidate && !reloadOfImmutable) return revalidateOrFetch(entry, settings)
     // alwaysRevalidate needs a validator (requests-cache); immutable means there is nothing to ask.
-    if (settings.alwaysRevalidate && !response.immutable && entryHasValidator(entry)) return revalidateOrFetch(entry)
+    if (settings.alwaysRevalidate && !response.immutable && entryHasValidator(entry)) return revalidateOrFetch(entry, settings)
     return SERVE_FRESH
   }
 
@@ -205,12 +205,16 @@ export function decideCached(
     if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
     if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings))) return SERVE_STALE_AND_REFRESH
   }
-  return revalidateOrFetch(entry)
+  return revalidateOrFetch(entry, settings)
 }
 
 /** A conditional request when the entry has a validator (RFC 9110 §13.1), a plain one otherwise. */
-function revalidateOrFetch(entry: CacheEntry): CachedAction {
-  if (!entryHasValidator(entry)) return FETCH
+function revalidateOrFetch(entry: CacheEntry, settings: ResolvedSettings): CachedAction {
+  if (!entryHasValidator(entry)) {
+    // rfc: with cacheControl on, an entry without validator is asked about with its Date (RFC 9110 §13.1.3).
+    const byDate = settings.cacheControl ? conditionalHeaders(new Headers(entry.headers), true) : {}
+    return 'if-modified-since' in byDate ? { kind: 'revalidate', headers: byDate } : FETCH
+  }
   return { kind: 'revalidate', headers: conditionalHeaders(new Headers(entry.headers)) }
 }
 
