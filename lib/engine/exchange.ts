@@ -20,6 +20,7 @@ import {
   mayServeOnError,
   mustRevalidate,
   planRequest,
+  servesLaterGets,
 } from '../policy/actions.js'
 import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from '../policy/freshness.js'
 import type { RequestCacheMode } from '../request/from-fetch.js'
@@ -353,19 +354,22 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       engine.report(error, 'decode')
       return
     }
-    const saved = await engine.save(keyed, {
+    const stored = {
       responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
       status: response.status,
       statusText: response.statusText,
       headers: storableHeaders(response.headers, settings.cacheControl !== false, keepsSetCookie(settings)),
       redirected: response.redirected,
       body,
-      encoding: 'identity',
+      encoding: 'identity' as const,
       requestTime,
       responseTime,
       createdAt: responseTime,
       expires,
-    })
+    }
+    const saved = await engine.save(keyed, stored)
+    const asGet = getFor(call, response.headers)
+    if (asGet) await engine.save(asGet, stored)
     // The caller's response learns its entry once stored.
     if (saved) Object.assign(info, infoFor(saved, responseTime, false))
   }
@@ -375,6 +379,19 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   }
   const recorded = { ...response, body: recordBody(response.body, settings.maxEntrySize, save) }
   return { kind: 'origin', response: recorded, cacheStatus: status, info }
+}
+
+/** rfc: the GET a POST response also answers (RFC 9110 §9.3.3: Content-Location is the request URI), if any. */
+function getFor(call: Call, headers: Headers): KeyedRequest | undefined {
+  const { engine, keyed } = call
+  if (!servesLaterGets(keyed.method, call.request.url, headers, engine.settings)) return undefined
+  try {
+    const baseKey = engine.keyFor('GET', call.request.url, keyed.headers, '')
+    return { method: 'GET', url: keyed.url, headers: keyed.headers, bodyDigest: '', baseKey }
+  } catch (error) {
+    engine.report(error, 'key')
+    return undefined
+  }
 }
 
 /** What `filter` receives: the fetched `Response`, or one with the origin's status, headers and URL (no body). */

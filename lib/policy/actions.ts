@@ -431,3 +431,23 @@ export function keepsSetCookie(settings: ResolvedSettings): boolean {
   if (!settings.cacheControl || settings.sharedCache || settings.keyFn) return false
   return !CREDENTIAL_HEADERS.some((name) => settings.ignoredHeaders.has(name))
 }
+
+/**
+ * RFC 9110 §9.3.3, RFC 9111 §4: a POST response with explicit freshness and a `Content-Location`
+ * naming the request's own URI is a representation of that resource, so it may answer later GETs
+ * (only with `cacheControl` on, and when `allowableMethods` lets the cache take part in POST).
+ */
+export function servesLaterGets(method: string, url: string, headers: Headers, settings: ResolvedSettings): boolean {
+  if (method !== 'POST' || !settings.cacheControl || !settings.allowableMethods.has('GET')) return false
+  const location = headers.get('content-location')
+  if (location === null) return false
+  const directives = parseCacheControl(headers.get('cache-control'))
+  const explicit =
+    directives.maxAge !== undefined || headers.has('expires') || (settings.sharedCache && directives.sMaxAge !== undefined)
+  if (!explicit) return false
+  try {
+    return new URL(location, url).href === new URL(url).href
+  } catch {
+    return false
+  }
+}
