@@ -28,6 +28,7 @@ import { redactUrl } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { isPromise, type MaybePromise } from '../stores/store.js'
 import { debug, type Engine, type KeyedRequest } from './engine.js'
+import { rangeOf } from './ranges.js'
 import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
 
 /**
@@ -149,6 +150,12 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
   const now = engine.now()
   const action = decideCached(plan, entry, engine.settings, now)
   debug('%s %s: %s', request.method, engine.redact(request.url), action.kind)
+  // rfc: one byte range, answered only from an entry served as it is; otherwise the origin answers it.
+  if (plan.range && action.kind !== 'not-cached') {
+    const ranged = action.kind === 'serve' && entry ? rangeOf(entry, plan.range, request.headers.get('if-range')) : undefined
+    if (!ranged) return bypass(engine, request, call.forward, 'Range request')
+    return serveOrRefetch(call, ranged, now, { stale: action.kind === 'serve' && action.stale })
+  }
   switch (action.kind) {
     case 'serve':
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })

@@ -14,6 +14,7 @@ import {
   initialAge,
   isConditionalRequest,
 } from './freshness.js'
+import { type ByteRange, parseRange } from './range.js'
 
 /**
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
@@ -54,6 +55,8 @@ export type RequestPlan =
        * a fresh `immutable` response does not need (RFC 8246 §2); `no-cache`, `Pragma`, `refresh` do.
        */
       reload: boolean
+      /** The one byte range asked for (with cacheControl on): served from a stored 200, never stored. */
+      range?: ByteRange | undefined
       /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
       anyAge: boolean
       onlyIfCached: boolean
@@ -87,13 +90,18 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   const request = parseCacheControl(cacheControl)
   // RFC 9111 §5.2.1.5: no-store in a request means neither reuse nor store.
   if (request.noStore) return { kind: 'bypass', reason: 'request no-store' }
-  // Range requests are passed through: we neither store partial content (206) nor serve ranges from a
-  // stored response (RFC 9111 §3.3 allows a cache not to).
-  if (facts.headers.has('range')) return { kind: 'bypass', reason: 'Range request' }
+  // rfc: we never store partial content (206; RFC 9111 §3.3 allows a cache not to combine ranges).
+  // With cacheControl on, a GET for one byte range may be served from a stored complete 200 (§3.4,
+  // policy/range.ts) and is never stored; any other Range request passes through.
+  const rangeField = facts.headers.get('range')
+  const range = rangeField === null ? undefined : parseRange(rangeField)
+  if (rangeField !== null && !(settings.cacheControl && facts.method === 'GET' && range)) {
+    return { kind: 'bypass', reason: 'Range request' }
+  }
   // rfc: a request that carries its own validators is the caller's conditional request: it goes to the
   // origin as is and its answer (often a 304 for something we do not hold) is never stored, as Fetch
   // does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache fetch", step 15).
-  if (settings.cacheControl && isConditionalRequest(facts.headers)) {
+  if (settings.cacheControl && isConditionalRequest(facts.headers, range !== undefined)) {
     return { kind: 'bypass', reason: 'conditional request' }
   }
 
@@ -118,7 +126,8 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     kind: 'cache',
     // Offline beats a forced refresh: there is no network to refresh from.
     read: !forceRefresh || onlyIfCached,
-    write: !settings.readOnly,
+    write: !settings.readOnly && range === undefined,
+    range,
     revalidate: forced || reload,
     reload: reload && !forced,
     anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached',

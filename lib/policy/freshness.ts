@@ -220,9 +220,9 @@ const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
   'if-range',
 ]
 
-/** Whether the caller made the request conditional itself. */
-export function isConditionalRequest(headers: Headers): boolean {
-  return CONDITIONAL_REQUEST_HEADERS.some((name) => headers.has(name))
+/** Whether the caller made the request conditional itself (`If-Range` aside with `exceptIfRange`). */
+export function isConditionalRequest(headers: Headers, exceptIfRange = false): boolean {
+  return CONDITIONAL_REQUEST_HEADERS.some((name) => headers.has(name) && !(exceptIfRange && name === 'if-range'))
 }
 
 /**
