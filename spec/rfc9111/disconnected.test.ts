@@ -99,6 +99,24 @@ forEachFront('RFC 9111 §4.2.4 a disconnected cache (cacheControl: true)', (fron
     }
   })
 
+  it("a shared cache (cacheControl: 'shared'): §5.2.2.8 proxy-revalidate and §5.2.2.10 s-maxage alike", async () => {
+    const s = await rig(front, { cacheControl: 'shared', staleIfError: true })
+    try {
+      for (const [p, cc] of [
+        ['/proxy-revalidate', 'max-age=1, proxy-revalidate'],
+        ['/s-maxage', 's-maxage=1'],
+      ]) {
+        s.origin.route(p as string, thenGone({ 'cache-control': cc as string, age: '5', etag: '"x"' }))
+        await get(s, p as string)
+        const { response } = await get(s, p as string)
+        assert.equal(response.status, 504, cc)
+        assert.equal(cacheStatusParams(response.cacheStatus).get('detail'), 'revalidation-failed')
+      }
+    } finally {
+      await s.close()
+    }
+  })
+
   it('the default mode (cacheControl: false) is unchanged: the error reaches the caller', async () => {
     const s = await rig(front, { cacheControl: false, expireAfter: 0 })
     try {
