@@ -68,10 +68,17 @@ export function storableHeaders(headers: Headers, cacheControl: boolean, keepCoo
  * newer response without `Date` gets the time it arrived (RFC 9110 §6.6.1), so the age calculation
  * restarts from the newer response.
  */
-function updateHeaders(stored: readonly [string, string][], newer: Headers, responseTime: number): [string, string][] {
+function updateHeaders(
+  stored: readonly [string, string][],
+  newer: Headers,
+  responseTime: number,
+  keepCookies = false,
+): [string, string][] {
   const skip = connectionListed(newer)
   const replaced = new Set<string>(['age'])
-  for (const [name] of newer) if (!NOT_UPDATED.has(name) && !skip.has(name)) replaced.add(name)
+  for (const [name] of newer) {
+    if ((!NOT_UPDATED.has(name) || (keepCookies && name === 'set-cookie')) && !skip.has(name)) replaced.add(name)
+  }
   const headers: [string, string][] = stored.filter(([name]) => !replaced.has(name))
   for (const [name, value] of newer) if (replaced.has(name)) headers.push([name, value])
   if (!newer.has('date')) {
@@ -85,10 +92,17 @@ function updateHeaders(stored: readonly [string, string][], newer: Headers, resp
 
 /**
  * The entry updated by a 304 Not Modified (RFC 9111 §4.3.4): the new header fields replace the
- * stored ones, the body stays, and the timing restarts for the age calculation.
+ * stored ones (its `Set-Cookie` too, with `keepCookies`), the body stays, and the timing restarts
+ * for the age calculation.
  */
-export function mergeNotModified(entry: CacheEntry, notModified: Headers, requestTime: number, responseTime: number): CacheEntry {
-  return { ...entry, headers: updateHeaders(entry.headers, notModified, responseTime), requestTime, responseTime }
+export function mergeNotModified(
+  entry: CacheEntry,
+  notModified: Headers,
+  requestTime: number,
+  responseTime: number,
+  keepCookies = false,
+): CacheEntry {
+  return { ...entry, headers: updateHeaders(entry.headers, notModified, responseTime, keepCookies), requestTime, responseTime }
 }
 
 /**

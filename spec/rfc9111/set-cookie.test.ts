@@ -27,6 +27,23 @@ forEachFront('RFC 9111 §3.1, §7.3 Set-Cookie', (front) => {
       assert.equal(r.origin.count(p), 1)
     })
 
+    it('§4.3.4 a 304 carrying Set-Cookie replaces the stored ones; one without keeps them', async () => {
+      const p = path()
+      r.answer(
+        p,
+        { headers: { 'cache-control': 'max-age=0', etag: '"c"', 'set-cookie': COOKIES } },
+        { status: 304, headers: { etag: '"c"', 'set-cookie': 'fresh=3' } },
+        { status: 304, headers: { etag: '"c"' } },
+      )
+      await get(r, p)
+      const renewed = await get(r, p)
+      assert.equal(renewed.response.revalidated, true)
+      assert.deepEqual(renewed.response.headers.getSetCookie(), ['fresh=3'])
+      const again = await get(r, p)
+      assert.equal(again.response.revalidated, true)
+      assert.deepEqual(again.response.headers.getSetCookie(), ['fresh=3'])
+    })
+
     for (const [what, first, second] of [
       ['Cookie', { cookie: 'session=1' }, { cookie: 'session=2' }],
       ['Authorization', { authorization: 'Bearer one' }, { authorization: 'Bearer two' }],
