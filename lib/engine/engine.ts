@@ -2,7 +2,7 @@ import { debuglog } from 'node:util'
 import { StoreError } from '../errors.js'
 import type { LiveSettings } from '../options/live.js'
 import type { ResolvedSettings } from '../options/settings.js'
-import { type CachePlan, decideWrite } from '../policy/actions.js'
+import { type CachePlan, decideWrite, keepsSetCookie } from '../policy/actions.js'
 import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from '../request/key.js'
 import { type CacheEntry, ENTRY_VERSION } from '../stores/entry.js'
 import { isPromise, type MaybePromise, type Store } from '../stores/store.js'
@@ -284,7 +284,7 @@ export class Engine {
     requestTime: number,
     responseTime: number,
   ): Promise<{ entry: CacheEntry; stored: boolean }> {
-    const updated = mergeNotModified(entry, notModified, requestTime, responseTime)
+    const updated = mergeNotModified(entry, notModified, requestTime, responseTime, keepsSetCookie(this.settings))
     const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
     const decision = decideWrite(plan, facts, this.settings, responseTime)
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }

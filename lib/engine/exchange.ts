@@ -16,8 +16,11 @@ import {
   decideWrite,
   isExpired,
   isOriginError,
+  keepsSetCookie,
   mayServeOnError,
+  mustRevalidate,
   planRequest,
+  servesLaterGets,
 } from '../policy/actions.js'
 import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from '../policy/freshness.js'
 import type { RequestCacheMode } from '../request/from-fetch.js'
@@ -25,6 +28,7 @@ import { redactUrl } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { isPromise, type MaybePromise } from '../stores/store.js'
 import { debug, type Engine, type KeyedRequest } from './engine.js'
+import { rangeOf } from './ranges.js'
 import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
 
 /**
@@ -146,6 +150,12 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
   const now = engine.now()
   const action = decideCached(plan, entry, engine.settings, now)
   debug('%s %s: %s', request.method, engine.redact(request.url), action.kind)
+  // rfc: one byte range, answered only from an entry served as it is; otherwise the origin answers it.
+  if (plan.range && action.kind !== 'not-cached') {
+    const ranged = action.kind === 'serve' && entry ? rangeOf(entry, plan.range, request.headers.get('if-range')) : undefined
+    if (!ranged) return bypass(engine, request, call.forward, 'Range request')
+    return serveOrRefetch(call, ranged, now, { stale: action.kind === 'serve' && action.stale })
+  }
   switch (action.kind) {
     case 'serve':
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
@@ -252,6 +262,12 @@ async function fromOrigin(
       debug('network error, serving stale %s: %s', engine.redact(call.request.url), error)
       return serveOrRefetch(call, entry, now, { stale: isExpired(entry, now), detail: 'stale-if-error', fwd })
     }
+    // rfc: only with cacheControl on: an entry that must be validated before reuse, and the origin
+    // cannot be reached: a generated 504, never the entry (RFC 9111 §4.2.4, §5.2.2.2, §5.2.2.4).
+    if (entry && !signal?.aborted && mustRevalidate(entry, engine.settings)) {
+      debug('network error revalidating %s: 504: %s', engine.redact(call.request.url), error)
+      return revalidationFailed(fwd, now)
+    }
     throw error
   }
   const responseTime = engine.now()
@@ -285,6 +301,18 @@ async function fromOrigin(
   // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
   await engine.invalidateAfter(call.request, response.status, response.headers)
   return storeAndPass(call, response, requestTime, responseTime, fwd)
+}
+
+/** The 504 a disconnected cache generates for an entry it may not serve unvalidated (RFC 9111 §4.2.4). */
+function revalidationFailed(fwd: Forwarded, now: number): Outcome {
+  return {
+    kind: 'generated',
+    status: 504,
+    statusText: 'Gateway Timeout',
+    body: 'Gateway Timeout',
+    cacheStatus: cacheStatus({ fwd, detail: 'revalidation-failed' }),
+    info: infoFor(undefined, now, false),
+  }
 }
 
 /** Cancels a body nobody will read. */
@@ -333,19 +361,22 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       engine.report(error, 'decode')
       return
     }
-    const saved = await engine.save(keyed, {
+    const stored = {
       responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
       status: response.status,
       statusText: response.statusText,
-      headers: storableHeaders(response.headers, settings.cacheControl !== false),
+      headers: storableHeaders(response.headers, settings.cacheControl !== false, keepsSetCookie(settings)),
       redirected: response.redirected,
       body,
-      encoding: 'identity',
+      encoding: 'identity' as const,
       requestTime,
       responseTime,
       createdAt: responseTime,
       expires,
-    })
+    }
+    const saved = await engine.save(keyed, stored)
+    const asGet = getFor(call, response.headers)
+    if (asGet) await engine.save(asGet, stored)
     // The caller's response learns its entry once stored.
     if (saved) Object.assign(info, infoFor(saved, responseTime, false))
   }
@@ -355,6 +386,19 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   }
   const recorded = { ...response, body: recordBody(response.body, settings.maxEntrySize, save) }
   return { kind: 'origin', response: recorded, cacheStatus: status, info }
+}
+
+/** rfc: the GET a POST response also answers (RFC 9110 §9.3.3: Content-Location is the request URI), if any. */
+function getFor(call: Call, headers: Headers): KeyedRequest | undefined {
+  const { engine, keyed } = call
+  if (!servesLaterGets(keyed.method, call.request.url, headers, engine.settings)) return undefined
+  try {
+    const baseKey = engine.keyFor('GET', call.request.url, keyed.headers, '')
+    return { method: 'GET', url: keyed.url, headers: keyed.headers, bodyDigest: '', baseKey }
+  } catch (error) {
+    engine.report(error, 'key')
+    return undefined
+  }
 }
 
 /** What `filter` receives: the fetched `Response`, or one with the origin's status, headers and URL (no body). */

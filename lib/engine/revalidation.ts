@@ -11,7 +11,8 @@ import type { Engine } from './engine.js'
 
 /**
  * Never stored (§3.1): hop-by-hop fields (RFC 9110 §7.6.1), the proxy authentication fields, and
- * `set-cookie` / the obsolete `set-cookie2` (credentials of their own).
+ * `set-cookie` / the obsolete `set-cookie2` (credentials of their own); `set-cookie` is kept when
+ * `storableHeaders` is told to (a private RFC 9111 cache, see `keepsSetCookie` in policy/actions.ts).
  */
 const NEVER_STORED = new Set([
   'connection',
@@ -45,15 +46,19 @@ function connectionListed(headers: Headers): Set<string> {
 
 /**
  * Response header fields as stored (RFC 9111 §3.1): without hop-by-hop fields, the fields `Connection`
- * lists, and `set-cookie`. With `cacheControl` on, also without the fields a qualified
- * `no-cache="a, b"` names, which must not be reused without revalidation (§5.2.2.4).
+ * lists, and `set-cookie` unless `keepCookies` (each `Set-Cookie` line then kept apart, as `Headers`
+ * iterates them). With `cacheControl` on, also without the fields a qualified `no-cache="a, b"`
+ * names, which must not be reused without revalidation (§5.2.2.4).
  */
-export function storableHeaders(headers: Headers, cacheControl: boolean): [string, string][] {
+export function storableHeaders(headers: Headers, cacheControl: boolean, keepCookies = false): [string, string][] {
   const skip = connectionListed(headers)
   const noCache = cacheControl ? parseCacheControl(headers.get('cache-control')).noCache : undefined
   if (Array.isArray(noCache)) for (const name of noCache) skip.add(name)
   const pairs: [string, string][] = []
-  for (const [name, value] of headers) if (!NEVER_STORED.has(name) && !skip.has(name)) pairs.push([name, value])
+  for (const [name, value] of headers) {
+    if (skip.has(name)) continue
+    if (!NEVER_STORED.has(name) || (keepCookies && name === 'set-cookie')) pairs.push([name, value])
+  }
   return pairs
 }
 
@@ -63,10 +68,17 @@ export function storableHeaders(headers: Headers, cacheControl: boolean): [strin
  * newer response without `Date` gets the time it arrived (RFC 9110 §6.6.1), so the age calculation
  * restarts from the newer response.
  */
-function updateHeaders(stored: readonly [string, string][], newer: Headers, responseTime: number): [string, string][] {
+function updateHeaders(
+  stored: readonly [string, string][],
+  newer: Headers,
+  responseTime: number,
+  keepCookies = false,
+): [string, string][] {
   const skip = connectionListed(newer)
   const replaced = new Set<string>(['age'])
-  for (const [name] of newer) if (!NOT_UPDATED.has(name) && !skip.has(name)) replaced.add(name)
+  for (const [name] of newer) {
+    if ((!NOT_UPDATED.has(name) || (keepCookies && name === 'set-cookie')) && !skip.has(name)) replaced.add(name)
+  }
   const headers: [string, string][] = stored.filter(([name]) => !replaced.has(name))
   for (const [name, value] of newer) if (replaced.has(name)) headers.push([name, value])
   if (!newer.has('date')) {
@@ -80,10 +92,17 @@ function updateHeaders(stored: readonly [string, string][], newer: Headers, resp
 
 /**
  * The entry updated by a 304 Not Modified (RFC 9111 §4.3.4): the new header fields replace the
- * stored ones, the body stays, and the timing restarts for the age calculation.
+ * stored ones (its `Set-Cookie` too, with `keepCookies`), the body stays, and the timing restarts
+ * for the age calculation.
  */
-export function mergeNotModified(entry: CacheEntry, notModified: Headers, requestTime: number, responseTime: number): CacheEntry {
-  return { ...entry, headers: updateHeaders(entry.headers, notModified, responseTime), requestTime, responseTime }
+export function mergeNotModified(
+  entry: CacheEntry,
+  notModified: Headers,
+  requestTime: number,
+  responseTime: number,
+  keepCookies = false,
+): CacheEntry {
+  return { ...entry, headers: updateHeaders(entry.headers, notModified, responseTime, keepCookies), requestTime, responseTime }
 }
 
 /**

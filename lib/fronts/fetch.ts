@@ -79,7 +79,8 @@ function send(
 ): Promise<Response> {
   const init: RequestInit = { ...originInit(callerInit, input) }
   if (conditional) {
-    const withConditions = new Headers(headers)
+    // originInit's headers carry the fields the cache mode calls for (Fetch §4.5).
+    const withConditions = new Headers(init.headers ?? headers)
     for (const name in conditional) withConditions.set(name, conditional[name] as string)
     init.headers = withConditions
     // Fetch §4.5 turns a request with If-None-Match / If-Modified-Since into cache mode 'no-store',

@@ -1,6 +1,7 @@
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
 import type { RequestCacheOptions, ResolvedSettings } from '../options/settings.js'
 import type { RequestCacheMode } from '../request/from-fetch.js'
+import { CREDENTIAL_HEADERS } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from './expiration.js'
 import {
@@ -13,6 +14,7 @@ import {
   initialAge,
   isConditionalRequest,
 } from './freshness.js'
+import { type ByteRange, parseRange } from './range.js'
 
 /**
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
@@ -48,6 +50,13 @@ export type RequestPlan =
       write: boolean
       /** Revalidate before using an entry, even a fresh one (`no-cache`, `refresh`, request `max-age=0`). */
       revalidate: boolean
+      /**
+       * The revalidation was asked only as a reload asks (request `max-age=0`, fetch's `no-cache`), which
+       * a fresh `immutable` response does not need (RFC 8246 §2); `no-cache`, `Pragma`, `refresh` do.
+       */
+      reload: boolean
+      /** The one byte range asked for (with cacheControl on): served from a stored 200, never stored. */
+      range?: ByteRange | undefined
       /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
       anyAge: boolean
       onlyIfCached: boolean
@@ -81,13 +90,18 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   const request = parseCacheControl(cacheControl)
   // RFC 9111 §5.2.1.5: no-store in a request means neither reuse nor store.
   if (request.noStore) return { kind: 'bypass', reason: 'request no-store' }
-  // Range requests are passed through: we neither store partial content (206) nor serve ranges from a
-  // stored response (RFC 9111 §3.3 allows a cache not to).
-  if (facts.headers.has('range')) return { kind: 'bypass', reason: 'Range request' }
+  // rfc: we never store partial content (206; RFC 9111 §3.3 allows a cache not to combine ranges).
+  // With cacheControl on, a GET for one byte range may be served from a stored complete 200 (§3.4,
+  // policy/range.ts) and is never stored; any other Range request passes through.
+  const rangeField = facts.headers.get('range')
+  const range = rangeField === null ? undefined : parseRange(rangeField)
+  if (rangeField !== null && !(settings.cacheControl && facts.method === 'GET' && range)) {
+    return { kind: 'bypass', reason: 'Range request' }
+  }
   // rfc: a request that carries its own validators is the caller's conditional request: it goes to the
   // origin as is and its answer (often a 304 for something we do not hold) is never stored, as Fetch
   // does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache fetch", step 15).
-  if (settings.cacheControl && isConditionalRequest(facts.headers)) {
+  if (settings.cacheControl && isConditionalRequest(facts.headers, range !== undefined)) {
     return { kind: 'bypass', reason: 'conditional request' }
   }
 
@@ -106,17 +120,16 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   const onlyIfCached =
     options.onlyIfCached ?? (facts.mode === 'only-if-cached' || request.onlyIfCached === true || settings.onlyIfCached)
   const forceRefresh = options.forceRefresh === true || facts.mode === 'reload'
+  const forced = options.refresh === true || request.noCache !== undefined || pragmaNoCache
+  const reload = facts.mode === 'no-cache' || request.maxAge === 0
   return {
     kind: 'cache',
     // Offline beats a forced refresh: there is no network to refresh from.
     read: !forceRefresh || onlyIfCached,
-    write: !settings.readOnly,
-    revalidate:
-      options.refresh === true ||
-      facts.mode === 'no-cache' ||
-      request.noCache !== undefined ||
-      request.maxAge === 0 ||
-      pragmaNoCache,
+    write: !settings.readOnly && range === undefined,
+    range,
+    revalidate: forced || reload,
+    reload: reload && !forced,
     anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached',
     onlyIfCached,
     requestExpiry,
@@ -172,7 +185,9 @@ export function decideCached(
   if (settings.sharedCache && plan.authorization && !sharesAuthorized(response)) return plan.onlyIfCached ? NOT_CACHED : FETCH
   const expired = isExpired(entry, now)
   if (plan.anyAge) return expired ? SERVE_STALE : SERVE_FRESH
-  const fresh = !expired && isFreshForRequest(plan, entry, response, now)
+  // RFC 8246 §2: a reload does not revalidate a fresh immutable response (browsers do the same).
+  const reloadOfImmutable = plan.reload && response.immutable === true
+  const fresh = !expired && isFreshForRequest(plan, entry, response, now, reloadOfImmutable)
 
   if (plan.onlyIfCached) {
     // Offline: never the network. A stale entry is served when some stale allowance covers it.
@@ -187,9 +202,9 @@ export function decideCached(
   }
 
   if (fresh) {
-    if (plan.revalidate) return revalidateOrFetch(entry)
+    if (plan.revalidate && !reloadOfImmutable) return revalidateOrFetch(entry, settings)
     // alwaysRevalidate needs a validator (requests-cache); immutable means there is nothing to ask.
-    if (settings.alwaysRevalidate && !response.immutable && entryHasValidator(entry)) return revalidateOrFetch(entry)
+    if (settings.alwaysRevalidate && !response.immutable && entryHasValidator(entry)) return revalidateOrFetch(entry, settings)
     return SERVE_FRESH
   }
 
@@ -199,12 +214,16 @@ export function decideCached(
     if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
     if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings))) return SERVE_STALE_AND_REFRESH
   }
-  return revalidateOrFetch(entry)
+  return revalidateOrFetch(entry, settings)
 }
 
 /** A conditional request when the entry has a validator (RFC 9110 §13.1), a plain one otherwise. */
-function revalidateOrFetch(entry: CacheEntry): CachedAction {
-  if (!entryHasValidator(entry)) return FETCH
+function revalidateOrFetch(entry: CacheEntry, settings: ResolvedSettings): CachedAction {
+  if (!entryHasValidator(entry)) {
+    // rfc: with cacheControl on, an entry without validator is asked about with its Date (RFC 9110 §13.1.3).
+    const byDate = settings.cacheControl ? conditionalHeaders(new Headers(entry.headers), true) : {}
+    return 'if-modified-since' in byDate ? { kind: 'revalidate', headers: byDate } : FETCH
+  }
   return { kind: 'revalidate', headers: conditionalHeaders(new Headers(entry.headers)) }
 }
 
@@ -214,11 +233,11 @@ export function isExpired(entry: Pick<CacheEntry, 'expires'>, now: number): bool
 }
 
 /** Freshness as this request sees it (the entry is not expired): response no-cache, request max-age / min-fresh. */
-function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directives, now: number): boolean {
+function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directives, now: number, reload = false): boolean {
   // RFC 9111 §5.2.2.4: no-cache without field names means every use must be validated.
   if (response.noCache === true) return false
   const { maxAge, minFresh } = plan.request
-  if (maxAge !== undefined && currentAge(entry, now) > maxAge * 1000) return false
+  if (maxAge !== undefined && !(reload && maxAge === 0) && currentAge(entry, now) > maxAge * 1000) return false
   if (minFresh !== undefined && entry.expires !== null && entry.expires - now < minFresh * 1000) return false
   return true
 }
@@ -291,9 +310,19 @@ export function isOriginError(status: number, settings: ResolvedSettings): boole
 /** Whether a failed origin request (network error or 5xx) may be answered with the stored entry. */
 export function mayServeOnError(plan: CachePlan, entry: CacheEntry, settings: ResolvedSettings, now: number): boolean {
   const response = responseDirectives(entry, settings)
-  // RFC 5861 §4: a response's stale-if-error overrides its must-revalidate for errors.
-  if (!mayServeStale(response, settings) && response.staleIfError === undefined) return false
+  // RFC 9111 §4.2.4: must-revalidate, no-cache and proxy-revalidate (or s-maxage, shared) forbid
+  // serving the entry without validation; stale-if-error, the response's own included, cannot lift that.
+  if (!mayServeStale(response, settings)) return false
   return staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))
+}
+
+/**
+ * Whether the entry's own directives forbid reusing it unvalidated (RFC 9111 §4.2.4, §5.2.2.2
+ * must-revalidate, §5.2.2.4 no-cache, §5.2.2.8 proxy-revalidate and §5.2.2.10 s-maxage in a shared
+ * cache): then a revalidation that cannot reach the origin is answered with a generated 504.
+ */
+export function mustRevalidate(entry: CacheEntry, settings: ResolvedSettings): boolean {
+  return settings.cacheControl !== false && !mayServeStale(responseDirectives(entry, settings), settings)
 }
 
 /** What the origin answered, as the write decision needs it. */
@@ -316,7 +345,11 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
   const directives = settings.cacheControl ? parseCacheControl(headers.get('cache-control')) : NO_DIRECTIVES
   const validator = hasValidator(headers)
   if (!isStorableStatus(status, directives, headers, settings)) return { store: false, reason: `status ${status}` }
-  if (directives.noStore) return { store: false, reason: 'response no-store' }
+  // RFC 9111 §5.2.2.3: must-understand stores only statuses whose caching we implement, and then
+  // lets their no-store (sent for caches that do not know must-understand) be ignored.
+  if (directives.mustUnderstand) {
+    if (!UNDERSTOOD.has(status)) return { store: false, reason: `must-understand, status ${status} not understood` }
+  } else if (directives.noStore) return { store: false, reason: 'response no-store' }
   if (settings.sharedCache) {
     // RFC 9111 §3 and §5.2.2.7: a shared cache does not store a private response (with field names,
     // it may store the rest; we store none of it).
@@ -378,6 +411,9 @@ function maySoonServeStale(directives: Directives, settings: ResolvedSettings): 
   )
 }
 
+/** rfc: the statuses whose caching requirements we implement (RFC 9110 §15, RFC 9111 §4.2.2), for must-understand. */
+const UNDERSTOOD: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501])
+
 function isStorableStatus(status: number, directives: Directives, headers: Headers, settings: ResolvedSettings): boolean {
   // rfc: partial content (we do not combine ranges, RFC 9111 §3.3) and a 304 (an answer about a response
   // we may not hold, §4.3.4) are never stored as a response, whatever allowableCodes says.
@@ -389,4 +425,38 @@ function isStorableStatus(status: number, directives: Directives, headers: Heade
   if (status < 200) return false
   if (settings.sharedCache && directives.sMaxAge !== undefined) return true
   return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
+}
+
+/**
+ * rfc: whether `Set-Cookie` is stored and replayed with the response. RFC 9111 §3.1 stores every
+ * field but hop-by-hop ones, and §7.3 leaves `Set-Cookie` to the origin's `Cache-Control`: a private
+ * cache (`cacheControl: true`) keeps it, as browsers do. Only while keys keep credentials apart (no
+ * `keyFn`, no credential header in `ignoredParameters`), so a cookie is replayed only to requests
+ * with the same `Cookie` and `Authorization` as the one that received it. A shared cache
+ * (`cacheControl: 'shared'`) never stores it: one user's cookie must not reach another, and shared
+ * caches commonly strip it. The default mode keeps requests-cache's behaviour: never stored.
+ */
+export function keepsSetCookie(settings: ResolvedSettings): boolean {
+  if (!settings.cacheControl || settings.sharedCache || settings.keyFn) return false
+  return !CREDENTIAL_HEADERS.some((name) => settings.ignoredHeaders.has(name))
+}
+
+/**
+ * RFC 9110 §9.3.3, RFC 9111 §4: a POST response with explicit freshness and a `Content-Location`
+ * naming the request's own URI is a representation of that resource, so it may answer later GETs
+ * (only with `cacheControl` on, and when `allowableMethods` lets the cache take part in POST).
+ */
+export function servesLaterGets(method: string, url: string, headers: Headers, settings: ResolvedSettings): boolean {
+  if (method !== 'POST' || !settings.cacheControl || !settings.allowableMethods.has('GET')) return false
+  const location = headers.get('content-location')
+  if (location === null) return false
+  const directives = parseCacheControl(headers.get('cache-control'))
+  const explicit =
+    directives.maxAge !== undefined || headers.has('expires') || (settings.sharedCache && directives.sMaxAge !== undefined)
+  if (!explicit) return false
+  try {
+    return new URL(location, url).href === new URL(url).href
+  } catch {
+    return false
+  }
 }

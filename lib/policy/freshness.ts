@@ -194,14 +194,20 @@ export function hasValidator(headers: Headers): boolean {
 
 /**
  * The conditional headers to revalidate a stored response with (RFC 9111 §4.3.1): `If-None-Match`
- * with its entity-tag, and `If-Modified-Since` with its `Last-Modified` (a valid date only).
+ * with its entity-tag, and `If-Modified-Since` with its `Last-Modified` (a valid date only). With
+ * `dateFallback`, a response with neither gets `If-Modified-Since` with its `Date` (RFC 9110 §13.1.3
+ * allows a cache to use it), so an origin that can answer 304 spares the body.
  */
-export function conditionalHeaders(headers: Headers): Record<string, string> {
+export function conditionalHeaders(headers: Headers, dateFallback = false): Record<string, string> {
   const conditional: Record<string, string> = {}
   const etag = headers.get('etag')
   const lastModified = headers.get('last-modified')
   if (etag !== null) conditional['if-none-match'] = etag
   if (lastModified !== null && firstDate(lastModified) !== undefined) conditional['if-modified-since'] = lastModified
+  else if (dateFallback && etag === null) {
+    const date = headers.get('date')
+    if (date !== null && firstDate(date) !== undefined) conditional['if-modified-since'] = date
+  }
   return conditional
 }
 
@@ -214,9 +220,9 @@ const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
   'if-range',
 ]
 
-/** Whether the caller made the request conditional itself. */
-export function isConditionalRequest(headers: Headers): boolean {
-  return CONDITIONAL_REQUEST_HEADERS.some((name) => headers.has(name))
+/** Whether the caller made the request conditional itself (`If-Range` aside with `exceptIfRange`). */
+export function isConditionalRequest(headers: Headers, exceptIfRange = false): boolean {
+  return CONDITIONAL_REQUEST_HEADERS.some((name) => headers.has(name) && !(exceptIfRange && name === 'if-range'))
 }
 
 /**

@@ -109,15 +109,45 @@ async function formDigest(form: FormData, ignored: ReadonlySet<string>): Promise
 }
 
 /**
- * `init` without the cache's own fields. Cache modes never reach undici: it would turn them into
- * `Cache-Control` / `Pragma` request headers (Fetch §4.5), so a `Request` carrying a mode gets
- * `cache: 'default'` (which overrides it without touching its body). The caller's `dispatcher` stays.
+ * `init` without the cache's own fields. Cache modes never reach undici (it rejects `only-if-cached`
+ * and would turn a revalidation into an unconditional request), so a `Request` carrying a mode gets
+ * `cache: 'default'` (which overrides it without touching its body); the request header fields the
+ * mode calls for are added here instead (see {@link modeHeaders}). The caller's `dispatcher` stays.
  */
 export function originInit(init: CacheRequestInit | undefined, input?: string | URL | Request): RequestInit | undefined {
   const modeInRequest = input instanceof Request && input.cache !== 'default'
   if (init === undefined && !modeInRequest) return undefined
   if (init !== undefined && init.cache === undefined && init.cacheOptions === undefined && !modeInRequest) return init
-  const { cache: _cache, cacheOptions: _options, ...rest } = init ?? {}
+  const { cache, cacheOptions: _options, ...rest } = init ?? {}
   if (modeInRequest) (rest as { cache?: string }).cache = 'default'
+  const mode = cache ?? (input instanceof Request ? (input.cache as RequestCacheMode) : undefined)
+  if (mode === 'no-cache' || mode === 'no-store' || mode === 'reload') {
+    const headers = new Headers(rest.headers ?? (input instanceof Request ? input.headers : undefined))
+    if (modeHeaders(mode, headers)) rest.headers = headers
+  }
   return rest
+}
+
+/**
+ * The Fetch standard's HTTP-network-or-cache fetch (§4.5): `no-cache` adds `Cache-Control: max-age=0`
+ * when the request has no `Cache-Control`; `no-store` and `reload` add `Pragma: no-cache` and
+ * `Cache-Control: no-cache` when absent, so caches between us and the origin do as ours did. Adds
+ * them to `headers`; says whether it added any.
+ */
+export function modeHeaders(mode: RequestCacheMode | undefined, headers: Headers): boolean {
+  let added = false
+  if (mode === 'no-cache' && !headers.has('cache-control')) {
+    headers.set('cache-control', 'max-age=0')
+    added = true
+  } else if (mode === 'no-store' || mode === 'reload') {
+    if (!headers.has('pragma')) {
+      headers.set('pragma', 'no-cache')
+      added = true
+    }
+    if (!headers.has('cache-control')) {
+      headers.set('cache-control', 'no-cache')
+      added = true
+    }
+  }
+  return added
 }

@@ -224,7 +224,27 @@ export function varyValue(name: string, headers: Headers, secret: string, creden
   const value = matchedValue(name, headers)
   if (value === null) return '\u0000absent'
   if (CREDENTIAL_HEADERS.includes(name)) return credentialsHashed ? value : hashCredential(value, secret)
-  return normalizeValue(value)
+  return LIST_HEADERS.has(name) ? normalizeList(value) : normalizeValue(value)
+}
+
+/**
+ * Content-negotiation fields whose members are case-insensitive and whose order carries no meaning
+ * (preference is their `q` weight, RFC 9110 §12.4.2).
+ */
+const LIST_HEADERS: ReadonlySet<string> = new Set(['accept', 'accept-charset', 'accept-encoding', 'accept-language'])
+
+/**
+ * A list-valued field as `Vary` compares it (RFC 9111 §4.1 allows normalizing): members lower-cased,
+ * whitespace around `,`, `;` and `=` removed, empty members dropped, sorted; so `en-US, fr;q=0.5`
+ * and `FR; q=0.5,en-us` select the same variant.
+ */
+function normalizeList(value: string): string {
+  const members: string[] = []
+  for (const member of value.toLowerCase().split(',')) {
+    const trimmed = member.replace(/\s*([;=])\s*/g, '$1').trim()
+    if (trimmed) members.push(trimmed)
+  }
+  return members.sort().join(',')
 }
 
 /** The request headers as stored: credentials hashed, ignored ones redacted. */

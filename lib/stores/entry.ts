@@ -34,7 +34,7 @@ export interface CacheEntry {
   bodyDigest: string
   status: number
   statusText: string
-  /** Response headers as ordered pairs (lower-case names). `set-cookie` is never stored. */
+  /** Response headers as ordered pairs (lower-case names). `set-cookie` only when `keepsSetCookie` (policy/actions.ts). */
   headers: [string, string][]
   redirected: boolean
   body: Uint8Array

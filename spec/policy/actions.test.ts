@@ -514,11 +514,13 @@ describe('mayServeOnError: stale-if-error (test_is_usable__stale_if_error, test_
     })
   }
 
-  test('must-revalidate forbids serving stale on error, unless the response also says stale-if-error (cacheControl on)', () => {
+  test("must-revalidate and no-cache forbid serving stale on error, even with the response's own stale-if-error (RFC 9111 §4.2.4; cacheControl on)", () => {
     const s = settingsOf({ cacheControl: true, staleIfError: true })
     const p = cachePlan({}, s)
     assert.equal(mayServeOnError(p, EXPIRED([['cache-control', 'max-age=1, must-revalidate']]), s, NOW), false)
-    assert.equal(mayServeOnError(p, EXPIRED([['cache-control', 'max-age=1, must-revalidate, stale-if-error=60']]), s, NOW), true)
+    assert.equal(mayServeOnError(p, EXPIRED([['cache-control', 'max-age=1, must-revalidate, stale-if-error=60']]), s, NOW), false)
+    assert.equal(mayServeOnError(p, EXPIRED([['cache-control', 'max-age=1, no-cache, stale-if-error=60']]), s, NOW), false)
+    assert.equal(mayServeOnError(p, EXPIRED([['cache-control', 'max-age=1, stale-if-error=60']]), s, NOW), true)
   })
 
   test('a 5xx is an error unless allowableCodes lists it (test_stale_if_error__error_code_in_allowable_codes)', () => {

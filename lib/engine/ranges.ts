@@ -1,0 +1,26 @@
+import { type ByteRange, ifRangeAllows, resolveRange } from '../policy/range.js'
+import type { CacheEntry } from '../stores/entry.js'
+
+/**
+ * A range of a stored complete response, as an entry the fronts serve like any (RFC 9110 §14.2,
+ * §15.3.7, §15.5.17): `undefined` when the entry cannot answer it (not a 200, or a body kept with its
+ * content-coding, whose ranges are of the coded bytes): the request then goes to the origin.
+ */
+export function rangeOf(entry: CacheEntry, range: ByteRange, ifRange: string | null): CacheEntry | undefined {
+  if (entry.status !== 200 || entry.encoding !== 'identity') return undefined
+  if (entry.headers.some(([name, value]) => name === 'content-encoding' && value.trim().toLowerCase() !== 'identity')) {
+    return undefined
+  }
+  // §13.1.5: If-Range that does not match: the whole representation, as a 200.
+  if (!ifRangeAllows(ifRange, entry)) return entry
+  const length = entry.body.byteLength
+  const headers = entry.headers.filter(([name]) => name !== 'content-length' && name !== 'content-range')
+  const bytes = resolveRange(range, length)
+  if (!bytes) {
+    headers.push(['content-range', `bytes */${length}`], ['content-length', '0'])
+    return { ...entry, status: 416, statusText: 'Range Not Satisfiable', headers, body: new Uint8Array(0) }
+  }
+  const body = entry.body.subarray(bytes.start, bytes.end + 1)
+  headers.push(['content-range', `bytes ${bytes.start}-${bytes.end}/${length}`], ['content-length', String(body.byteLength)])
+  return { ...entry, status: 206, statusText: 'Partial Content', headers, body }
+}

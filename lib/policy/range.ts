@@ -1,0 +1,60 @@
+import type { CacheEntry } from '../stores/entry.js'
+import { parseHttpDate } from './freshness.js'
+
+/**
+ * Serving a byte range from a stored complete response (RFC 9110 §14, RFC 9111 §3.4 lets a cache
+ * answer a range request from what it holds). Only one range (`bytes=a-b`, `bytes=a-`, `bytes=-n`);
+ * a list of ranges, another unit or a malformed value goes to the origin.
+ */
+
+/** One byte range as asked: `first`-`last` (either may be absent), or the last `suffix` bytes. */
+export interface ByteRange {
+  first?: number
+  last?: number
+  suffix?: number
+}
+
+const SINGLE = /^\s*bytes\s*=\s*(?:(\d+)\s*-\s*(\d*)|-\s*(\d+))\s*$/i
+
+/** The one byte range a `Range` field asks for, or `undefined` when we do not serve it. */
+export function parseRange(value: string): ByteRange | undefined {
+  const match = SINGLE.exec(value)
+  if (!match) return undefined
+  const [, first, last, suffix] = match
+  if (suffix !== undefined) return { suffix: Number(suffix) }
+  const range: ByteRange = { first: Number(first) }
+  if (last) {
+    range.last = Number(last)
+    if (range.last < (range.first as number)) return undefined // invalid: RFC 9110 §14.1.1 says ignore it
+  }
+  return range
+}
+
+/** The bytes `range` selects in a body of `length` bytes (`end` inclusive), or `null` when unsatisfiable (§14.1.1). */
+export function resolveRange(range: ByteRange, length: number): { start: number; end: number } | null {
+  if (range.suffix !== undefined) {
+    if (range.suffix === 0 || length === 0) return null
+    return { start: Math.max(0, length - range.suffix), end: length - 1 }
+  }
+  const first = range.first as number
+  if (first >= length) return null
+  return { start: first, end: Math.min(range.last ?? length - 1, length - 1) }
+}
+
+/**
+ * RFC 9110 §13.1.5: whether `If-Range` lets the range be served from `entry`: an entity-tag must
+ * match its `ETag` by the strong comparison (neither weak); a date must equal its `Last-Modified`
+ * exactly. Without `If-Range`, it may.
+ */
+export function ifRangeAllows(ifRange: string | null, entry: CacheEntry): boolean {
+  if (ifRange === null) return true
+  const value = ifRange.trim()
+  const field = (name: string) => entry.headers.find(([n]) => n === name)?.[1]?.trim()
+  if (value.startsWith('"') || /^W\//i.test(value)) {
+    const etag = field('etag')
+    return etag !== undefined && !/^W\//i.test(value) && !/^W\//i.test(etag) && etag === value
+  }
+  const date = parseHttpDate(value)
+  const lastModified = parseHttpDate(field('last-modified') ?? null)
+  return date !== undefined && lastModified !== undefined && date === lastModified
+}
