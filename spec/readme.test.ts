@@ -8,11 +8,13 @@ import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { ROOT } from './helpers/children.js'
 import { type Origin, startOrigin } from './helpers/origin.js'
+import { type RedisServer, redisMissing, startRedis } from './helpers/redis-server.js'
 
 /**
  * Every ```ts block of README.md type-checks as written (its imports included), and every block not
  * marked `<!-- not run: why -->` runs as a program of its own, in a temporary directory, with its
- * example.com URLs pointed at a loopback origin.
+ * example.com URLs pointed at a loopback origin; blocks marked `<!-- needs: redis -->` run against a
+ * loopback redis-server (skipped, saying how to get one, when it is not installed).
  */
 
 const run = promisify(execFile)
@@ -24,6 +26,8 @@ interface Block {
   code: string
   /** Why it is not run, from the `<!-- not run: … -->` comment before it. */
   notRun: string | undefined
+  /** Marked `<!-- needs: redis -->`: run against a loopback redis-server (its URL in REDIS_URL and for redis://cache.internal:6379). */
+  redis: boolean
 }
 
 function blocks(): Block[] {
@@ -34,8 +38,9 @@ function blocks(): Block[] {
     const start = i
     const body: string[] = []
     while (++i < lines.length && lines[i] !== '```') body.push(lines[i] as string)
-    const notRun = /^<!-- not run: (.+) -->$/.exec(lines[start - 1] ?? '')?.[1]
-    found.push({ line: start + 1, code: body.join('\n'), notRun })
+    const mark = lines[start - 1] ?? ''
+    const notRun = /^<!-- not run: (.+) -->$/.exec(mark)?.[1]
+    found.push({ line: start + 1, code: body.join('\n'), notRun, redis: mark === '<!-- needs: redis -->' })
   }
   return found
 }
@@ -52,8 +57,10 @@ const all = blocks()
 
 describe('README examples', () => {
   let origin: Origin
+  let redis: RedisServer | undefined
   let cwd: string
   before(async () => {
+    if (!redisMissing && all.some((block) => block.redis)) redis = await startRedis()
     origin = await startOrigin({
       '*': (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60', etag: '"1"' }).end('{}')
@@ -67,6 +74,7 @@ describe('README examples', () => {
   })
   after(async () => {
     await origin.close()
+    await redis?.kill()
     rmSync(DIR, { recursive: true, force: true })
     rmSync(cwd, { recursive: true, force: true })
   })
@@ -96,16 +104,18 @@ describe('README examples', () => {
 
   all.forEach((block, i) => {
     const title = `the example at README.md line ${block.line} runs`
-    if (block.notRun) {
-      it(title, { skip: `not run: ${block.notRun}` }, () => {})
+    if (block.notRun || (block.redis && redisMissing)) {
+      it(title, { skip: block.notRun ? `not run: ${block.notRun}` : redisMissing }, () => {})
       return
     }
     it(title, async () => {
       const file = join(DIR, `block-${i + 1}.ts`)
       // Every example.com URL goes to the loopback origin, over plain HTTP.
-      writeFileSync(file, asModule(block.code.replace(/https:\/\/(api\.)?example\.com/g, origin.url)))
+      let code = block.code.replace(/https:\/\/(api\.)?example\.com/g, origin.url)
+      if (redis) code = code.replaceAll('redis://cache.internal:6379', redis.url)
+      writeFileSync(file, asModule(code))
       const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
-      const env = { ...process.env, NODE_DEBUG: '' }
+      const env = { ...process.env, NODE_DEBUG: '', ...(redis ? { REDIS_URL: redis.url } : {}) }
       try {
         await run(process.execPath, ['--import', tsx, file], { cwd, timeout: 30_000, env })
       } catch (error) {
