@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -52,14 +52,16 @@ function asModule(code: string): string {
   return `${imports}\nexport {}\n`
 }
 
-const DIR = join(ROOT, 'spec', '.readme')
 const all = blocks()
 
 describe('README examples', () => {
   let origin: Origin
   let redis: RedisServer | undefined
   let cwd: string
+  /** The blocks as modules, in a directory of the repository (so `undici`, `redis` and lib/ resolve); one per run. */
+  let DIR: string
   before(async () => {
+    DIR = mkdtempSync(join(ROOT, 'spec', '.readme-'))
     if (!redisMissing && all.some((block) => block.redis)) redis = await startRedis()
     origin = await startOrigin({
       '*': (_req, res) => {
@@ -67,7 +69,6 @@ describe('README examples', () => {
       },
     })
     cwd = mkdtempSync(join(tmpdir(), 'fetch-cache-readme-'))
-    mkdirSync(DIR, { recursive: true })
     all.forEach((block, i) => {
       writeFileSync(join(DIR, `block-${i + 1}.ts`), asModule(block.code))
     })
