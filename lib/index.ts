@@ -5,6 +5,7 @@ export {
   CHANNELS,
   type DeleteEvent,
   type ErrorEvent,
+  type EvictEvent,
   type LookupEvent,
   type LookupOutcome,
   type RevalidateEvent,

@@ -17,6 +17,7 @@ export const CHANNELS = Object.freeze({
   store: 'fetch-cache:store',
   delete: 'fetch-cache:delete',
   revalidate: 'fetch-cache:revalidate',
+  evict: 'fetch-cache:evict',
   error: 'fetch-cache:error',
 } as const)
 
@@ -57,6 +58,16 @@ export interface DeleteEvent {
   /** `invalidated` (RFC 9111 §4.4, with the URLs), `undecodable`, or `not storable` (after a 304). */
   reason: 'invalidated' | 'undecodable' | 'not storable'
   urls: string[]
+}
+
+/** `fetch-cache:evict`: entries a store removed to stay within its bounds (SQLite and memory stores). */
+export interface EvictEvent {
+  keys: string[]
+  /** The entries' URLs, as stored (ignored parameters redacted); `''` for an unreadable entry. */
+  urls: string[]
+  /** `expired` (pruned first when SQLite's maxSize is passed) or `least recently used`. */
+  reason: 'expired' | 'least recently used'
+  store: 'sqlite' | 'memory'
 }
 
 /** `fetch-cache:revalidate`: the origin's answer to a conditional request. */
@@ -103,6 +114,17 @@ const storeChannel = channel(CHANNELS.store)
 const deleteChannel = channel(CHANNELS.delete)
 const revalidateChannel = channel(CHANNELS.revalidate)
 const errorChannel = channel(CHANNELS.error)
+const evictChannel = channel(CHANNELS.evict)
+
+/** Whether anyone watches evictions: stores gather the URLs of their victims only then. */
+export function evictionsWatched(): boolean {
+  return evictChannel.hasSubscribers
+}
+
+/** Publishes an eviction (stores call this; it is not counted in `stats()`, which counts requests). */
+export function publishEvicted(event: EvictEvent): void {
+  if (evictChannel.hasSubscribers) evictChannel.publish(event)
+}
 
 const STORE_OPERATIONS = new Set(['read', 'write', 'delete'])
 

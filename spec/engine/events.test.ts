@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { join } from 'node:path'
 import { after, afterEach, before, beforeEach, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CacheEvents } from '../../lib/engine/events.js'
-import { CHANNELS, type LookupEvent, MemoryStore, type RevalidateEvent, type StoreEvent } from '../../lib/index.js'
+import {
+  CHANNELS,
+  type EvictEvent,
+  type LookupEvent,
+  MemoryStore,
+  type RevalidateEvent,
+  SqliteStore,
+  type StoreEvent,
+} from '../../lib/index.js'
 import { FaultyStore } from '../helpers/faulty-store.js'
 import { type CacheFront, forEachFront } from '../helpers/fronts.js'
-import { type Origin, startOrigin } from '../helpers/origin.js'
+import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
 
 /** Every event published on the fetch-cache channels while a test runs, with its channel. */
 interface Seen {
@@ -206,4 +215,68 @@ it('event URLs drop user info and fragments and redact ignored parameters', () =
   const events = new CacheEvents(() => new Set(['token']))
   assert.equal(events.url('http://user:pw@127.0.0.1:1/a?token=t&x=1#frag'), 'http://127.0.0.1:1/a?token=REDACTED&x=1')
   assert.equal(events.url('not a url'), '(unparsable URL)')
+})
+
+forEachFront('fetch-cache:evict', (kind) => {
+  let origin: Origin
+  let n = 0
+  before(async () => {
+    origin = await startOrigin({
+      '*': (_req, res) => {
+        res.writeHead(200, { 'cache-control': 'max-age=60', 'content-type': 'text/plain' }).end('x'.repeat(2000))
+      },
+    })
+  })
+  after(() => origin.close())
+  beforeEach(() => {
+    seen = []
+  })
+
+  /** Fetches and stores `count` URLs under `/evict/<kind>/<store>/`, waiting for each write. */
+  async function fill(front: CacheFront, store: string, count: number): Promise<string[]> {
+    const paths: string[] = []
+    for (let i = 0; i < count; i++) {
+      const p = `/evict/${kind.name}/${store}/${++n}?token=SECRET`
+      paths.push(p)
+      await (await front.get(origin.url + p)).text()
+      await stored(p.slice(0, p.indexOf('?')))
+    }
+    return paths
+  }
+
+  it('the memory store publishes the least recently used entry it evicts, URL redacted', async () => {
+    const front = kind.open({ backend: new MemoryStore({ maxEntries: 2 }), ignoredParameters: ['token'] })
+    try {
+      const paths = await fill(front, 'memory', 3)
+      const evicted = seen.filter((s) => s.channel === CHANNELS.evict).map((s) => s.event as unknown as EvictEvent)
+      assert.equal(evicted.length, 1)
+      assert.deepEqual(evicted[0]?.urls, [`${origin.url}${paths[0]?.replace('SECRET', 'REDACTED')}`])
+      assert.deepEqual([evicted[0]?.reason, evicted[0]?.store], ['least recently used', 'memory'])
+      assert.equal(evicted[0]?.keys.length, 1)
+    } finally {
+      await front.close()
+    }
+  })
+
+  it('the SQLite store publishes what it prunes past maxSize', async () => {
+    const { dir, cleanup } = await tempDir()
+    const store = new SqliteStore({ path: join(dir, 'cache.sqlite'), maxSize: 8_000 })
+    const front = kind.open({ backend: store, ignoredParameters: ['token'] })
+    try {
+      await fill(front, 'sqlite', 6)
+      await store.flush()
+      const evicted = seen.filter((s) => s.channel === CHANNELS.evict).map((s) => s.event as unknown as EvictEvent)
+      assert.ok(evicted.length > 0, 'something was evicted')
+      for (const event of evicted) {
+        assert.equal(event.store, 'sqlite')
+        assert.equal(event.reason, 'least recently used')
+        assert.equal(event.urls.length, event.keys.length)
+        for (const url of event.urls) assert.match(url, /\/evict\/.+token=REDACTED$/)
+      }
+    } finally {
+      await front.close()
+      await store.close()
+      await cleanup()
+    }
+  })
 })
