@@ -1,6 +1,17 @@
 // The public surface of fetch-cache: everything users import comes from here (lib/README.md).
 
 export {
+  type CacheStats,
+  CHANNELS,
+  type DeleteEvent,
+  type ErrorEvent,
+  type EvictEvent,
+  type LookupEvent,
+  type LookupOutcome,
+  type RevalidateEvent,
+  type StoreEvent,
+} from './engine/events.js'
+export {
   CorruptStoreError,
   FetchCacheError,
   type FetchCacheErrorCode,

@@ -1,4 +1,3 @@
-import { debuglog } from 'node:util'
 import { StoreError } from '../errors.js'
 import type { LiveSettings } from '../options/live.js'
 import type { ResolvedSettings } from '../options/settings.js'
@@ -6,10 +5,11 @@ import { type CachePlan, decideWrite, keepsSetCookie } from '../policy/actions.j
 import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from '../request/key.js'
 import { type CacheEntry, ENTRY_VERSION } from '../stores/entry.js'
 import { isPromise, type MaybePromise, type Store } from '../stores/store.js'
+import { debug } from './debug.js'
+import { CacheEvents, type DeleteEvent } from './events.js'
 import { mergeNotModified } from './revalidation.js'
 
-/** `NODE_DEBUG=fetch-cache`: one line per decision and why. */
-export const debug = debuglog('fetch-cache')
+export { debug }
 
 const warned = new Set<string>()
 /** Operations on the store itself; the others (key, filter, decode) are named as they are. */
@@ -56,6 +56,8 @@ export class Engine {
   readonly #refreshing = new Set<string>()
   /** Identical misses in flight, for coalescing. */
   readonly inFlight = new Map<string, unknown>()
+  /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
+  readonly events: CacheEvents = new CacheEvents(() => this.settings.ignored)
 
   constructor(store: Store, live: LiveSettings, now: () => number = Date.now) {
     this.store = store
@@ -85,12 +87,7 @@ export class Engine {
 
   /** A URL as debug output shows it: ignored parameters redacted, as in the store. Free when debug is off. */
   redact(url: string): string {
-    if (!debug.enabled) return url
-    try {
-      return redactUrl(url, this.settings.ignored)
-    } catch {
-      return url
-    }
+    return debug.enabled ? this.events.url(url) : url
   }
 
   /** The base key of a request (before `Vary`). */
@@ -224,8 +221,8 @@ export class Engine {
       this.report(error, 'key')
       return
     }
-    debug('invalidating %s after %s', urls.join(', '), request.method)
-    await this.remove(keys)
+    debug('invalidate %s after %s', urls.map((url) => this.redact(url)).join(', '), request.method)
+    await this.remove(keys, 'invalidated', urls)
   }
 
   /** Stores a response for a request; with `Vary`, as one variant beside the others. */
@@ -248,6 +245,7 @@ export class Engine {
       bodyDigest: request.bodyDigest,
       ...(vary ? { vary } : {}),
     }
+    const started = this.events.start('store')
     try {
       // rfc: an existing marker with the same Vary is kept, so its time still dates the variants it covers.
       const marker = vary ? await this.store.get(request.baseKey) : undefined
@@ -265,7 +263,8 @@ export class Engine {
           await this.store.set(key, entry)
         }
       } else await this.store.set(key, entry)
-      debug('stored %s %s as %s (expires %s)', entry.method, entry.url, key, entry.expires)
+      debug('%s %s: stored (%d bytes)', entry.method, entry.url, entry.body.byteLength)
+      this.events.stored(entry.method, entry.url, key, entry.status, entry.body.byteLength, entry.expires, started)
       return entry
     } catch (error) {
       this.report(error, 'write')
@@ -290,7 +289,7 @@ export class Engine {
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
     if (!plan.write) return { entry: renewed, stored: false }
     if (decision.store) await this.update(renewed, entry.createdAt)
-    else await this.remove([entry.key])
+    else await this.remove([entry.key], 'not storable', [entry.url])
     return { entry: renewed, stored: decision.store }
   }
 
@@ -308,11 +307,12 @@ export class Engine {
     }
   }
 
-  /** Deletes entries by key, reporting failures. */
-  async remove(keys: string[]): Promise<void> {
+  /** Deletes entries by key, reporting failures; `reason` and `urls` say why to `fetch-cache:delete`. */
+  async remove(keys: string[], reason: DeleteEvent['reason'], urls: readonly string[]): Promise<void> {
     if (keys.length === 0) return
     try {
       await this.store.delete(keys)
+      this.events.deleted(keys, reason, urls)
     } catch (error) {
       this.report(error, 'delete')
     }
@@ -329,7 +329,8 @@ export class Engine {
               cause: error,
             },
           )
-    debug('store %s failed: %s', operation, wrapped.message)
+    debug('%s failed: %s', operation, wrapped.message)
+    this.events.failed(operation, wrapped)
     try {
       ;(this.settings.onError ?? warnOnce)(wrapped)
     } catch {

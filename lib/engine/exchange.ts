@@ -11,6 +11,7 @@ import {
 } from '../fronts/response.js'
 import type { RequestCacheOptions } from '../options/settings.js'
 import {
+  type CachedAction,
   type CachePlan,
   decideCached,
   decideWrite,
@@ -28,6 +29,7 @@ import { redactUrl } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { isPromise, type MaybePromise } from '../stores/store.js'
 import { debug, type Engine, type KeyedRequest } from './engine.js'
+import type { LookupOutcome } from './events.js'
 import { rangeOf } from './ranges.js'
 import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
 
@@ -98,6 +100,8 @@ interface Call {
   keyed: KeyedRequest
   plan: CachePlan
   forward: Forward
+  /** When the request reached the cache, for `fetch-cache:lookup` (0 when nobody watches). */
+  started: number
 }
 
 /**
@@ -108,6 +112,7 @@ export function exchange(engine: Engine, request: CacheRequest, forward: Forward
   const waiting = engine.whenReady()
   if (waiting) return waiting.then(() => exchange(engine, request, forward))
   const settings = engine.settings
+  const started = engine.events.lookupStart()
   const plan = request.bypass
     ? ({ kind: 'bypass', reason: request.bypass } as const)
     : planRequest(
@@ -122,7 +127,7 @@ export function exchange(engine: Engine, request: CacheRequest, forward: Forward
         settings,
       )
   if (plan.kind === 'bypass') {
-    debug('bypass %s %s: %s', request.method, engine.redact(request.url), plan.reason)
+    engine.events.lookup(request.method, request.url, undefined, 'bypass', plan.reason, started)
     return bypass(engine, request, forward, plan.reason)
   }
   let keyed: KeyedRequest
@@ -137,9 +142,10 @@ export function exchange(engine: Engine, request: CacheRequest, forward: Forward
     }
   } catch (error) {
     engine.report(error, 'key')
+    engine.events.lookup(request.method, request.url, undefined, 'bypass', 'key failed', started)
     return bypass(engine, request, forward, 'key failed')
   }
-  const call: Call = { engine, request, keyed, plan, forward }
+  const call: Call = { engine, request, keyed, plan, forward, started }
   if (!plan.read) return decide(call, undefined)
   const found = engine.lookupFor(keyed)
   return isPromise(found) ? found.then((entry) => decide(call, entry)) : decide(call, found)
@@ -149,13 +155,17 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
   const { engine, plan, request } = call
   const now = engine.now()
   const action = decideCached(plan, entry, engine.settings, now)
-  debug('%s %s: %s', request.method, engine.redact(request.url), action.kind)
   // rfc: one byte range, answered only from an entry served as it is; otherwise the origin answers it.
   if (plan.range && action.kind !== 'not-cached') {
     const ranged = action.kind === 'serve' && entry ? rangeOf(entry, plan.range, request.headers.get('if-range')) : undefined
-    if (!ranged) return bypass(engine, request, call.forward, 'Range request')
+    if (!ranged) {
+      engine.events.lookup(request.method, request.url, undefined, 'bypass', 'Range request', call.started)
+      return bypass(engine, request, call.forward, 'Range request')
+    }
+    announce(call, entry, action, now)
     return serveOrRefetch(call, ranged, now, { stale: action.kind === 'serve' && action.stale })
   }
+  announce(call, entry, action, now)
   switch (action.kind) {
     case 'serve':
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
@@ -178,6 +188,22 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
       return fromOrigin(call, entry, undefined, request.signal, forwardReason(call, entry, now))
     default:
       return action satisfies never
+  }
+}
+
+/** Counts the decision and publishes it as `fetch-cache:lookup` (and the debug line). */
+function announce(call: Call, entry: CacheEntry | undefined, action: CachedAction, now: number): void {
+  const { engine, request, keyed } = call
+  const key = entry?.key ?? keyed.baseKey
+  const say = (outcome: LookupOutcome, reason: string) =>
+    engine.events.lookup(request.method, request.url, key, outcome, reason, call.started)
+  if (action.kind === 'serve') say(action.stale ? 'stale' : 'hit', action.stale ? 'stale allowed' : 'fresh')
+  else if (action.kind === 'serve-stale-and-refresh') say('stale', 'stale-while-revalidate')
+  else if (action.kind === 'not-cached') say('miss', 'only-if-cached')
+  else if (action.kind === 'revalidate') say('revalidate', forwardReason(call, entry, now))
+  else {
+    const fwd = forwardReason(call, entry, now)
+    say('miss', fwd === 'miss' ? 'not stored' : fwd === 'stale' ? 'stale, no validator' : call.plan.read ? 'request' : 'not read')
   }
 }
 
@@ -211,7 +237,7 @@ function serveOrRefetch(call: Call, entry: CacheEntry, now: number, how: ServeHo
     return serveEntry(call, entry, now, how)
   } catch (error) {
     call.engine.report(error, 'decode')
-    return Promise.resolve(call.engine.remove([entry.key])).then(() =>
+    return Promise.resolve(call.engine.remove([entry.key], 'undecodable', [entry.url])).then(() =>
       fromOrigin(call, undefined, undefined, call.request.signal, 'miss'),
     )
   }
@@ -253,13 +279,15 @@ async function fromOrigin(
 ): Promise<Outcome> {
   const { engine, plan } = call
   const requestTime = engine.now()
+  const revalidating = conditional ? engine.events.start('revalidate') : 0
   let response: OriginResponse
   try {
     response = await call.forward(conditional, signal)
   } catch (error) {
     const now = engine.now()
     if (entry && !signal?.aborted && mayServeOnError(plan, entry, engine.settings, now)) {
-      debug('network error, serving stale %s: %s', engine.redact(call.request.url), error)
+      debug('%s %s: network error, serving stale (stale-if-error)', call.keyed.method, engine.redact(call.request.url))
+      if (isExpired(entry, now)) engine.events.staleFallback()
       return serveOrRefetch(call, entry, now, { stale: isExpired(entry, now), detail: 'stale-if-error', fwd })
     }
     // rfc: only with cacheControl on: an entry that must be validated before reuse, and the origin
@@ -272,6 +300,15 @@ async function fromOrigin(
   }
   const responseTime = engine.now()
   const settings = engine.settings
+  if (conditional) {
+    engine.events.revalidated(
+      call.keyed.method,
+      call.request.url,
+      entry?.key ?? call.keyed.baseKey,
+      response.status,
+      revalidating,
+    )
+  }
 
   // RFC 9111 §4.3.4: a 304 to our conditional request freshens the stored entry, every time. An
   // origin that answers 304 to a plain request means the same (requests-cache: test_304_not_modified);
@@ -285,8 +322,9 @@ async function fromOrigin(
     return serveOrRefetch(call, renewed.entry, responseTime, { revalidated: true, fwd, fwdStatus: 304, stored: renewed.stored })
   }
   if (entry && isOriginError(response.status, settings) && mayServeOnError(plan, entry, settings, responseTime)) {
-    debug('origin %d, serving stale %s', response.status, engine.redact(call.request.url))
+    debug('%s %s: origin %d, serving stale (stale-if-error)', call.keyed.method, engine.redact(call.request.url), response.status)
     await discard(response)
+    if (isExpired(entry, responseTime)) engine.events.staleFallback()
     const how = { stale: isExpired(entry, responseTime), detail: 'stale-if-error', fwd, fwdStatus: response.status }
     return serveOrRefetch(call, entry, responseTime, how)
   }
@@ -345,7 +383,7 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
     store = false
     reason = 'larger than maxEntrySize'
   }
-  debug('origin %d for %s: %s', response.status, engine.redact(keyed.url), reason)
+  debug('%s %s: origin %d, %s', keyed.method, engine.redact(keyed.url), response.status, reason)
   const ttl =
     store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
   const status = cacheStatus({ fwd, fwdStatus: response.status, stored: store, ttl })

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Engine } from '../engine/engine.js'
+import type { CacheStats } from '../engine/events.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { type ExpireAfter, expiresAt, parseExpireAfter } from '../policy/expiration.js'
 import { createKey, normalizeUrl, variantKey } from '../request/key.js'
@@ -266,6 +267,19 @@ export class Cache {
     let size = 0
     for await (const { meta, bodySize } of this.#scan()) if (meta) size += metaSize(meta, bodySize)
     return size
+  }
+
+  /**
+   * What this cache has done since it was created (in this process): hits, misses, stale responses
+   * served, revalidations and 304s, bypasses, responses stored, store errors. Counted as requests go,
+   * at no cost worth measuring; the store keeps no counters, so a new process starts from zero.
+   *
+   * @example
+   * const { hits, misses } = cachedFetch.cache.stats()
+   * console.log(`hit ratio ${(hits / (hits + misses)).toFixed(2)}`)
+   */
+  stats(): CacheStats {
+    return this.#engine.events.stats()
   }
 
   /** Deletes every entry. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { evictionsWatched, publishEvicted } from '../engine/events.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { isEntryMeta } from './codec.js'
 import { type CacheEntry, type EntryMeta, entrySize } from './entry.js'
@@ -53,6 +54,11 @@ export class MemoryStore implements Store {
       max: maxEntries,
       maxSize,
       sizeCalculation: (stored, key) => (stored === UNREADABLE ? UNREADABLE_SIZE : entrySize(stored as CacheEntry)) + key.length,
+      dispose: (stored, key, reason) => {
+        if (reason !== 'evict' || !evictionsWatched()) return
+        const url = stored === UNREADABLE ? '' : (stored as CacheEntry).url
+        publishEvicted({ keys: [key], urls: [url], reason: 'least recently used', store: 'memory' })
+      },
     })
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type Database from 'better-sqlite3'
+import { type EvictEvent, publishEvicted } from '../engine/events.js'
 import { StoreError } from '../errors.js'
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
@@ -63,6 +64,7 @@ export interface MetaRow {
 export interface VictimRow {
   key: string
   size: number
+  url: string
 }
 
 type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>
@@ -130,20 +132,23 @@ export function prepare(db: Database.Database, now: () => number): Statements {
   const deleteOne = db.prepare<[string]>('DELETE FROM entries WHERE key = ?')
   const totalSize = db.prepare<[], number>("SELECT value FROM meta WHERE name = 'total_size'").pluck()
   const expiredVictims = db.prepare<[number, string], VictimRow>(
-    'SELECT key, size FROM entries WHERE expires_at <= ? AND key <> ? ORDER BY expires_at',
+    'SELECT key, size, url FROM entries WHERE expires_at <= ? AND key <> ? ORDER BY expires_at',
   )
-  const lruVictims = db.prepare<[string], VictimRow>('SELECT key, size FROM entries WHERE key <> ? ORDER BY accessed_at')
+  const lruVictims = db.prepare<[string], VictimRow>('SELECT key, size, url FROM entries WHERE key <> ? ORDER BY accessed_at')
 
   /** Delete rows in `victims` order until `total` is at most `target`; returns the new total. */
-  const evict = (victims: Iterable<VictimRow>, total: number, target: number): number => {
+  const evict = (victims: Iterable<VictimRow>, total: number, target: number, reason: EvictEvent['reason']): number => {
     const keys: string[] = []
-    for (const { key, size } of victims) {
+    const urls: string[] = []
+    for (const { key, size, url } of victims) {
       if (total <= target) break
       keys.push(key)
+      urls.push(url)
       total -= size
     }
     // Deleting after the loop: better-sqlite3 forbids writes while a statement is iterating.
     for (const key of keys) deleteOne.run(key)
+    if (keys.length) publishEvicted({ keys, urls, reason, store: 'sqlite' })
     return total
   }
 
@@ -199,8 +204,8 @@ export function prepare(db: Database.Database, now: () => number): Statements {
       let total = totalSize.get() ?? 0
       if (total <= maxSize) return // another connection pruned first
       const target = Math.floor(maxSize * PRUNE_TARGET)
-      total = evict(expiredVictims.iterate(now(), keep), total, target)
-      if (total > target) evict(lruVictims.iterate(keep), total, target)
+      total = evict(expiredVictims.iterate(now(), keep), total, target, 'expired')
+      if (total > target) evict(lruVictims.iterate(keep), total, target, 'least recently used')
     }),
     // Bodies first, in bulk: the delete trigger then finds none to remove one by one.
     clear: db.transaction(() => {

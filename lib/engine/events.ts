@@ -1,0 +1,227 @@
+import { channel } from 'node:diagnostics_channel'
+import { redactUrl } from '../request/key.js'
+import { debug } from './debug.js'
+
+/**
+ * What the cache does, as `node:diagnostics_channel` events and as counters (`cache.stats()`). The
+ * exchange and the engine call the functions below at each decision; each function counts, then
+ * publishes only when someone subscribes (`hasSubscribers`), so an unwatched cache builds no event.
+ *
+ * Events carry the method, the URL as stored (ignored parameters redacted, no user info, no
+ * fragment), keys, times and sizes: never a request header, so never a credential.
+ */
+
+/** The channel names, one per kind of event. */
+export const CHANNELS = Object.freeze({
+  lookup: 'fetch-cache:lookup',
+  store: 'fetch-cache:store',
+  delete: 'fetch-cache:delete',
+  revalidate: 'fetch-cache:revalidate',
+  evict: 'fetch-cache:evict',
+  error: 'fetch-cache:error',
+} as const)
+
+/** How a request met the cache: served from it, sent on, or kept out of it. */
+export type LookupOutcome = 'hit' | 'stale' | 'miss' | 'revalidate' | 'bypass'
+
+/** `fetch-cache:lookup`: once per request, when the cache has decided what to do with it. */
+export interface LookupEvent {
+  method: string
+  url: string
+  /** The key looked up (the variant's key when a stored `Vary` variant answered), `undefined` for a bypass. */
+  key: string | undefined
+  /** `hit` (fresh, served), `stale` (served past freshness), `miss` (to the origin), `revalidate` (to the origin with conditions), `bypass`. */
+  outcome: LookupOutcome
+  /** Why, in a few words (e.g. `fresh`, `stale-while-revalidate`, `not stored`, `only-if-cached`, a bypass reason). */
+  reason: string
+  /** Milliseconds from the start of the request to the decision (the store read included). */
+  duration: number
+}
+
+/** `fetch-cache:store`: a response written to the store. */
+export interface StoreEvent {
+  method: string
+  url: string
+  key: string
+  status: number
+  /** Body bytes stored (without content-coding). */
+  size: number
+  /** When the entry expires (ms since the epoch), `null` for never. */
+  expires: number | null
+  /** Milliseconds the store took to write it. */
+  duration: number
+}
+
+/** `fetch-cache:delete`: entries the cache removed on its own. */
+export interface DeleteEvent {
+  keys: string[]
+  /** `invalidated` (RFC 9111 §4.4, with the URLs), `undecodable`, or `not storable` (after a 304). */
+  reason: 'invalidated' | 'undecodable' | 'not storable'
+  urls: string[]
+}
+
+/** `fetch-cache:evict`: entries a store removed to stay within its bounds (SQLite and memory stores). */
+export interface EvictEvent {
+  keys: string[]
+  /** The entries' URLs, as stored (ignored parameters redacted); `''` for an unreadable entry. */
+  urls: string[]
+  /** `expired` (pruned first when SQLite's maxSize is passed) or `least recently used`. */
+  reason: 'expired' | 'least recently used'
+  store: 'sqlite' | 'memory'
+}
+
+/** `fetch-cache:revalidate`: the origin's answer to a conditional request. */
+export interface RevalidateEvent {
+  method: string
+  url: string
+  key: string
+  status: number
+  /** The origin answered 304: the stored response is served, freshened. */
+  notModified: boolean
+  /** Milliseconds from sending the conditional request to its answer. */
+  duration: number
+}
+
+/** `fetch-cache:error`: a failure reported to `onError` (the request went on without the cache). */
+export interface ErrorEvent {
+  /** What failed: `read`, `write`, `delete` (the store), `key`, `filter`, `decode`. */
+  operation: string
+  error: Error
+}
+
+/** What `cache.stats()` returns: counts since the cache was created. */
+export interface CacheStats {
+  /** Requests answered from the store without asking the origin (fresh, or stale where allowed). */
+  hits: number
+  /** Requests sent to the origin with nothing to revalidate (nothing stored, not read, or no validator). */
+  misses: number
+  /** Stored responses served past their freshness (stale-while-revalidate, max-stale, stale-if-error). */
+  staleServed: number
+  /** Conditional requests sent to the origin (background refreshes included). */
+  revalidations: number
+  /** Revalidations the origin answered 304 Not Modified. */
+  notModified: number
+  /** Requests the cache stayed out of (method, body, `cache: 'no-store'`, a bypassing header...). */
+  bypasses: number
+  /** Responses written to the store. */
+  stored: number
+  /** Store reads, writes and deletes that failed (each also reported to `onError`). */
+  storeErrors: number
+}
+
+const lookupChannel = channel(CHANNELS.lookup)
+const storeChannel = channel(CHANNELS.store)
+const deleteChannel = channel(CHANNELS.delete)
+const revalidateChannel = channel(CHANNELS.revalidate)
+const errorChannel = channel(CHANNELS.error)
+const evictChannel = channel(CHANNELS.evict)
+
+/** Whether anyone watches evictions: stores gather the URLs of their victims only then. */
+export function evictionsWatched(): boolean {
+  return evictChannel.hasSubscribers
+}
+
+/** Publishes an eviction (stores call this; it is not counted in `stats()`, which counts requests). */
+export function publishEvicted(event: EvictEvent): void {
+  if (evictChannel.hasSubscribers) evictChannel.publish(event)
+}
+
+const STORE_OPERATIONS = new Set(['read', 'write', 'delete'])
+
+/** The counters and the publishing of one engine. */
+export class CacheEvents {
+  readonly #counts: CacheStats = {
+    hits: 0,
+    misses: 0,
+    staleServed: 0,
+    revalidations: 0,
+    notModified: 0,
+    bypasses: 0,
+    stored: 0,
+    storeErrors: 0,
+  }
+  readonly #ignored: () => ReadonlySet<string>
+
+  /** `ignored` gives the parameters to redact (read at each event: settings change at runtime). */
+  constructor(ignored: () => ReadonlySet<string>) {
+    this.#ignored = ignored
+  }
+
+  /** A copy of the counters. */
+  stats(): CacheStats {
+    return { ...this.#counts }
+  }
+
+  /** A start time for {@link lookup}'s duration: 0 (no clock read) when nobody watches lookups. */
+  lookupStart(): number {
+    return lookupChannel.hasSubscribers ? performance.now() : 0
+  }
+
+  lookup(method: string, url: string, key: string | undefined, outcome: LookupOutcome, reason: string, start: number): void {
+    const counts = this.#counts
+    if (outcome === 'hit') counts.hits++
+    else if (outcome === 'stale') {
+      counts.hits++
+      counts.staleServed++
+    } else if (outcome === 'miss') counts.misses++
+    else if (outcome === 'bypass') counts.bypasses++
+    const watched = lookupChannel.hasSubscribers
+    if (!watched && !debug.enabled) return
+    const shown = this.url(url)
+    debug('%s %s: %s (%s)', method, shown, outcome, reason)
+    if (!watched) return
+    const duration = start ? performance.now() - start : 0
+    lookupChannel.publish({ method, url: shown, key, outcome, reason, duration } satisfies LookupEvent)
+  }
+
+  /** A stale response served after the origin failed (stale-if-error). */
+  staleFallback(): void {
+    this.#counts.staleServed++
+  }
+
+  /** A start time for the duration of a write or a revalidation: 0 when nobody watches them. */
+  start(kind: 'store' | 'revalidate'): number {
+    return (kind === 'store' ? storeChannel : revalidateChannel).hasSubscribers ? performance.now() : 0
+  }
+
+  stored(method: string, url: string, key: string, status: number, size: number, expires: number | null, start: number): void {
+    this.#counts.stored++
+    if (!storeChannel.hasSubscribers) return
+    const duration = start ? performance.now() - start : 0
+    storeChannel.publish({ method, url: this.url(url), key, status, size, expires, duration } satisfies StoreEvent)
+  }
+
+  revalidated(method: string, url: string, key: string, status: number, start: number): void {
+    this.#counts.revalidations++
+    if (status === 304) this.#counts.notModified++
+    if (status === 304 && debug.enabled) debug('%s %s: origin 304, not modified', method, this.url(url))
+    if (!revalidateChannel.hasSubscribers) return
+    const duration = start ? performance.now() - start : 0
+    const event: RevalidateEvent = { method, url: this.url(url), key, status, notModified: status === 304, duration }
+    revalidateChannel.publish(event)
+  }
+
+  deleted(keys: string[], reason: DeleteEvent['reason'], urls: readonly string[]): void {
+    if (!deleteChannel.hasSubscribers) return
+    deleteChannel.publish({ keys, reason, urls: urls.map((url) => this.url(url)) } satisfies DeleteEvent)
+  }
+
+  failed(operation: string, error: Error): void {
+    if (STORE_OPERATIONS.has(operation)) this.#counts.storeErrors++
+    if (errorChannel.hasSubscribers) errorChannel.publish({ operation, error } satisfies ErrorEvent)
+  }
+
+  /** A URL as events show it: as stored (ignored parameters redacted, no fragment), and no user info. */
+  url(input: string): string {
+    try {
+      const redacted = redactUrl(input, this.#ignored())
+      if (!redacted.includes('@')) return redacted
+      const url = new URL(redacted)
+      url.username = ''
+      url.password = ''
+      return url.href
+    } catch {
+      return '(unparsable URL)'
+    }
+  }
+}
