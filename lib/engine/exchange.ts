@@ -137,7 +137,39 @@ export function exchange(engine: Engine, request: CacheRequest, forward: Forward
   }
   const call: Call = { engine, request, keyed, plan, forward }
   if (!plan.read) return decide(call, undefined)
-  const found = engine.lookupFor(keyed)
+  const recording = settings.coalesce ? engine.inFlight.get(recordingKey(keyed.baseKey)) : undefined
+  if (recording) return (recording as Promise<unknown>).then(() => lookUpAndDecide(call))
+  return lookUpAndDecide(call)
+}
+
+/**
+ * Key of a body being recorded for storing, in `engine.inFlight`: an identical request made while it
+ * arrives waits for it (at most RECORDING_WAIT_MS) and is then a hit, as if it had arrived already.
+ */
+function recordingKey(baseKey: string): string {
+  return `recording\n${baseKey}`
+}
+
+/** How long a request waits for an identical response still arriving (an event stream may never end). */
+const RECORDING_WAIT_MS = 1000
+
+/** Marks a body as being recorded under `baseKey` until `stored` settles (or the wait runs out). */
+function markRecording(engine: Engine, baseKey: string, stored: Promise<boolean>): void {
+  const key = recordingKey(baseKey)
+  let timer: NodeJS.Timeout | undefined
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, RECORDING_WAIT_MS)
+    timer.unref()
+  })
+  const done = Promise.race([stored, waited]).then(() => {
+    clearTimeout(timer)
+    if (engine.inFlight.get(key) === done) engine.inFlight.delete(key)
+  })
+  engine.inFlight.set(key, done)
+}
+
+function lookUpAndDecide(call: Call): MaybePromise<Outcome> {
+  const found = call.engine.lookupFor(call.keyed)
   return isPromise(found) ? found.then((entry) => decide(call, entry)) : decide(call, found)
 }
 
@@ -320,9 +352,15 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   debug('origin %d for %s: %s', response.status, engine.redact(keyed.url), reason)
   const ttl =
     store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
-  const status = cacheStatus({ fwd, fwdStatus: response.status, stored: store, ttl })
-  const info: CacheInfo = infoFor(undefined, responseTime, false)
-  if (!store || !decision.store) return { kind: 'origin', response, cacheStatus: status, info }
+  if (!store || !decision.store) {
+    const status = cacheStatus({ fwd, fwdStatus: response.status, ttl })
+    return { kind: 'origin', response, cacheStatus: status, info: infoFor(undefined, responseTime, false) }
+  }
+  let settle: (stored: boolean) => void = () => {}
+  const info: CacheInfo = infoFor(undefined, responseTime, false, false, false, new Promise((resolve) => (settle = resolve)))
+  // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize.
+  const length = response.body ? response.headers.get('content-length') : '0'
+  const status = cacheStatus({ fwd, fwdStatus: response.status, stored: length !== null && /^\d+$/.test(length), ttl })
   const expires = decision.expires
   const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
   const save = async (raw: Uint8Array) => {
@@ -331,6 +369,7 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       body = decode(raw, coding)
     } catch (error) {
       engine.report(error, 'decode')
+      settle(false)
       return
     }
     const saved = await engine.save(keyed, {
@@ -347,14 +386,16 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       expires,
     })
     // The caller's response learns its entry once stored.
-    if (saved) Object.assign(info, infoFor(saved, responseTime, false))
+    if (saved) Object.assign(info, infoFor(saved, responseTime, false, false, false, info.stored))
+    settle(saved !== undefined)
   }
   if (!response.body) {
     void save(new Uint8Array(0))
     return { kind: 'origin', response, cacheStatus: status, info }
   }
-  const recorded = { ...response, body: recordBody(response.body, settings.maxEntrySize, save) }
-  return { kind: 'origin', response: recorded, cacheStatus: status, info }
+  const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false))
+  if (settings.coalesce) markRecording(engine, keyed.baseKey, info.stored)
+  return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
 }
 
 /** What `filter` receives: the fetched `Response`, or one with the origin's status, headers and URL (no body). */
@@ -457,14 +498,14 @@ function refreshInBackground(call: Call, entry: CacheEntry): void {
   const conditional = hasValidator(headers) ? conditionalHeaders(headers) : undefined
   const background: Call = { ...call, request: { ...call.request, signal: undefined } }
   fromOrigin(background, entry, conditional, undefined, 'stale')
-    .then((outcome) => (outcome.kind === 'origin' ? drain(outcome.response.body) : undefined))
+    // The body records itself; nobody reads it, so cancel it once the write settled (or gave up).
+    .then((outcome) => (outcome.kind === 'origin' ? release(outcome) : undefined))
     .catch((error) => debug('background refresh of %s failed: %s', engine.redact(keyed.url), error))
     .finally(() => engine.endRefresh(keyed.baseKey))
 }
 
-/** Reads a body to its end (storing it as a side effect of recording) without keeping it. */
-async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
-  if (!body) return
-  const reader = body.getReader()
-  for (;;) if ((await reader.read()).done) return
+/** Waits until an unread origin answer is stored (or will not be), then lets its body go. */
+async function release(outcome: Extract<Outcome, { kind: 'origin' }>): Promise<void> {
+  await outcome.info.stored
+  await discard(outcome.response)
 }

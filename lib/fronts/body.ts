@@ -4,48 +4,108 @@
  */
 
 /**
- * Passes `source` through and calls `onComplete` with every byte once it has ended cleanly. The
- * reader sees the end only after `onComplete` settled, so a body read to the end is already stored.
- * Past `limit` bytes recording stops (the body still flows). A body that errors or is cancelled is
- * never handed to `onComplete`.
+ * Passes `source` through and records it to be stored. Recording reads ahead on its own, so a
+ * response is stored once its body has arrived whether or not the caller reads it (and the caller's
+ * reads never wait on it); what is read ahead is held once, shared by the record and the caller's
+ * queue, and never more than `limit` bytes: past it recording stops (`onGiveUp`) and the caller's
+ * reads pull from the source again. `onComplete` gets every byte once the body ended cleanly, and
+ * the caller sees the end only after it settled, so a body read to the end is already stored. A
+ * body that errors or that the caller cancels is never handed to `onComplete`.
  */
 export function recordBody(
   source: ReadableStream<Uint8Array>,
   limit: number,
   onComplete: (body: Uint8Array) => void | Promise<void>,
+  onGiveUp: () => void = () => {},
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader()
-  let chunks: Uint8Array[] | undefined = []
+  let recorded: Uint8Array[] | undefined = []
   let size = 0
+  /** Chunks read ahead, not yet handed to the caller (the same objects as `recorded`). */
+  const queue: Uint8Array[] = []
+  let head = 0
+  let reading = true
+  /** `onComplete` has not settled yet: a chunk handed out now is still part of the record. */
+  let shared = true
+  let ended = false
+  let failure: { error: unknown } | undefined
+  let cancelled = false
+  let wake: (() => void) | undefined
+  const notify = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const giveUp = () => {
+    if (!recorded) return
+    recorded = undefined
+    shared = false
+    onGiveUp()
+  }
+  void (async () => {
+    try {
+      while (recorded && !cancelled) {
+        const { done, value } = await reader.read()
+        if (cancelled) break
+        if (done) {
+          const body = concat(recorded, size)
+          recorded = undefined
+          await onComplete(body)
+          shared = false
+          ended = true
+          break
+        }
+        size += value.byteLength
+        queue.push(value)
+        if (size > limit) giveUp()
+        else recorded.push(value)
+        notify()
+      }
+    } catch (error) {
+      failure = { error }
+    }
+    giveUp()
+    reading = false
+    notify()
+  })()
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const { done, value } = await reader.read()
-        if (done) {
-          if (chunks) {
-            const body = concat(chunks, size)
-            chunks = undefined
-            await onComplete(body)
+        for (;;) {
+          if (head < queue.length) {
+            const chunk = queue[head] as Uint8Array
+            queue[head++] = EMPTY
+            if (head === queue.length) queue.length = head = 0
+            // The caller owns the chunk it is handed and may write into it: a copy while it is recorded.
+            controller.enqueue(shared ? chunk.slice() : chunk)
+            return
           }
-          controller.close()
-          return
+          if (failure) return controller.error(failure.error)
+          if (ended) return controller.close()
+          if (!reading) {
+            // Recording gave up: the caller's reads go to the source.
+            const { done, value } = await reader.read()
+            if (done) controller.close()
+            else controller.enqueue(value)
+            return
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
         }
-        if (chunks) {
-          size += value.byteLength
-          if (size > limit) chunks = undefined
-          // A copy: the caller owns the chunk it is handed and may write into it.
-          else chunks.push(value.slice())
-        }
-        controller.enqueue(value)
       },
       cancel(reason) {
-        chunks = undefined
+        cancelled = true
+        queue.length = head = 0
+        giveUp()
         return reader.cancel(reason)
       },
     },
     { highWaterMark: 0 },
   )
 }
+
+const EMPTY = new Uint8Array(0)
 
 /** Joins chunks into one buffer (no copy for a single chunk). */
 export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {

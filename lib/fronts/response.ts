@@ -16,7 +16,16 @@ export interface CacheInfo {
   revalidated: boolean
   /** An expired entry was served (stale-if-error, stale-while-revalidate, max-stale, force-cache). */
   stale: boolean
+  /**
+   * Settles once the cache knows whether this response is stored: `true` for a served entry and for
+   * an origin answer once its body has arrived and been written (whether or not it is read), `false`
+   * for one the cache does not store (not storable, over `maxEntrySize`, cancelled, a failed write).
+   */
+  stored: Promise<boolean>
 }
+
+const STORED = Promise.resolve(true)
+const NOT_STORED = Promise.resolve(false)
 
 // A registered symbol, so `cacheInfo()` from another copy of the package reads it too.
 const STATE = Symbol.for('fetch-cache.response')
@@ -161,8 +170,10 @@ export function infoFor(
   fromCache: boolean,
   revalidated = false,
   stale = false,
+  stored: Promise<boolean> = fromCache ? STORED : NOT_STORED,
 ): CacheInfo {
   return {
+    stored,
     fromCache,
     createdAt: entry ? new Date(entry.createdAt) : undefined,
     expires: entry?.expires == null ? undefined : new Date(entry.expires),
