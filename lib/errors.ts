@@ -7,6 +7,7 @@ export type FetchCacheErrorCode =
   | 'FETCH_CACHE_CORRUPT_STORE'
   | 'FETCH_CACHE_NOT_INSTALLED'
   | 'FETCH_CACHE_MISSING_DEPENDENCY'
+  | 'FETCH_CACHE_SLOW_READER'
 
 const BRAND = Symbol.for('fetch-cache.error')
 
@@ -126,6 +127,24 @@ export class MissingDependencyError extends FetchCacheError {
     )
     this.name = 'MissingDependencyError'
     this.dependency = dependency
+  }
+}
+
+/**
+ * A caller that shared one origin request with identical concurrent requests (`coalesce`) fell more
+ * than `window` bytes behind the fastest of them: its body ends with this error, so the others need not
+ * hold what it has not read. Read bodies as they come, or set `coalesce: false`.
+ */
+export class SlowReaderError extends FetchCacheError {
+  readonly window: number
+
+  constructor(window: number) {
+    super(
+      'FETCH_CACHE_SLOW_READER',
+      `fetch-cache: this body shared one origin request with identical concurrent requests and fell more than ${window} bytes (maxEntrySize) behind them; it was ended so memory stays bounded (read it as it arrives, or set coalesce: false)`,
+    )
+    this.name = 'SlowReaderError'
+    this.window = window
   }
 }
 

@@ -8,6 +8,7 @@ export {
   InvalidOptionValueError,
   isFetchCacheError,
   MissingDependencyError,
+  SlowReaderError,
   StoreError,
   StoreTimeoutError,
   StoreUnavailableError,

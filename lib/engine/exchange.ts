@@ -7,6 +7,7 @@ import {
   decode,
   type Forwarded,
   infoFor,
+  TooLargeError,
   ttlSeconds,
 } from '../fronts/response.js'
 import type { RequestCacheOptions } from '../options/settings.js'
@@ -366,9 +367,10 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   const save = async (raw: Uint8Array) => {
     let body: Uint8Array
     try {
-      body = decode(raw, coding)
+      body = decode(raw, coding, settings.maxEntrySize)
     } catch (error) {
-      engine.report(error, 'decode')
+      if (error instanceof TooLargeError) debug('not storing %s: %s', engine.redact(keyed.url), error.message)
+      else engine.report(error, 'decode')
       settle(false)
       return
     }
@@ -393,7 +395,10 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
     void save(new Uint8Array(0))
     return { kind: 'origin', response, cacheStatus: status, info }
   }
-  const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false))
+  // The length of what is recorded, when the header gives it (fetch decodes: then only without a coding).
+  const identity = !response.headers.has('content-encoding')
+  const expected = identity && length !== null && /^\d+$/.test(length) ? Number(length) : undefined
+  const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
   if (settings.coalesce) markRecording(engine, keyed.baseKey, info.stored)
   return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
 }
@@ -434,7 +439,7 @@ function coalesced(call: Call): Promise<Outcome> {
     fromOrigin(call, undefined, undefined, signal, call.plan.read ? 'miss' : 'request').then(
       (outcome) => {
         engine.inFlight.delete(flightKey)
-        distribute(started.members, outcome)
+        distribute(started.members, outcome, engine.settings.maxEntrySize)
       },
       (error) => {
         engine.inFlight.delete(flightKey)
@@ -461,7 +466,7 @@ function coalesced(call: Call): Promise<Outcome> {
   })
 }
 
-function distribute(members: Member[], outcome: Outcome): void {
+function distribute(members: Member[], outcome: Outcome, window: number): void {
   const taken = members.splice(0)
   if (outcome.kind !== 'origin') {
     for (const member of taken) member.resolve(outcome)
@@ -479,7 +484,7 @@ function distribute(members: Member[], outcome: Outcome): void {
     return
   }
   // The leader's info object is shared on purpose: it is filled in once the body is stored.
-  const branches = response.body ? fanOut(response.body, taken.length) : []
+  const branches = response.body ? fanOut(response.body, taken.length, window) : []
   taken.forEach((member, i) => {
     let body: ReadableStream<Uint8Array> | null = branches[i] ?? null
     if (body && member.signal) body = abortable(body, member.signal)

@@ -1,3 +1,5 @@
+import { SlowReaderError } from '../errors.js'
+
 /**
  * Body streams between the origin and the callers: recording what passes so it can be stored once
  * complete, sharing one origin body among coalesced callers, and aborting a caller's copy.
@@ -17,10 +19,13 @@ export function recordBody(
   limit: number,
   onComplete: (body: Uint8Array) => void | Promise<void>,
   onGiveUp: () => void = () => {},
+  expected?: number,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader()
   let recorded: Uint8Array[] | undefined = []
   let size = 0
+  // A known length within the limit: record into one buffer (no copy for the caller, none at the end).
+  let whole = expected !== undefined && expected <= limit ? new Uint8Array(expected) : undefined
   /** Chunks read ahead, not yet handed to the caller (the same objects as `recorded`). */
   const queue: Uint8Array[] = []
   let head = 0
@@ -39,6 +44,7 @@ export function recordBody(
   const giveUp = () => {
     if (!recorded) return
     recorded = undefined
+    whole = undefined
     shared = false
     onGiveUp()
   }
@@ -48,17 +54,21 @@ export function recordBody(
         const { done, value } = await reader.read()
         if (cancelled) break
         if (done) {
-          const body = concat(recorded, size)
+          const body = whole ? whole.subarray(0, size) : concat(recorded, size)
           recorded = undefined
+          whole = undefined
           await onComplete(body)
           shared = false
           ended = true
           break
         }
-        size += value.byteLength
         queue.push(value)
-        if (size > limit) giveUp()
-        else recorded.push(value)
+        // More than the length said: not the body it announced, so not stored.
+        if (whole && size + value.byteLength > whole.byteLength) giveUp()
+        else whole?.set(value, size)
+        size += value.byteLength
+        if (recorded && size > limit) giveUp()
+        else if (recorded && !whole) recorded.push(value)
         notify()
       }
     } catch (error) {
@@ -77,7 +87,7 @@ export function recordBody(
             queue[head++] = EMPTY
             if (head === queue.length) queue.length = head = 0
             // The caller owns the chunk it is handed and may write into it: a copy while it is recorded.
-            controller.enqueue(shared ? chunk.slice() : chunk)
+            controller.enqueue(shared && !whole ? chunk.slice() : chunk)
             return
           }
           if (failure) return controller.error(failure.error)
@@ -119,20 +129,91 @@ export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array 
   return body
 }
 
+interface Branch {
+  queue: Uint8Array[]
+  bytes: number
+  open: boolean
+  pulling: boolean
+  controller?: ReadableStreamDefaultController<Uint8Array>
+}
+
 /**
- * Splits one stream into `count` independent ones. Each can be read at its own pace or cancelled
- * without affecting the others; the source is cancelled only when all are.
+ * Splits one stream into `count` independent ones, read from the source as fast as the fastest
+ * branch reads. Each can be read at its own pace or cancelled without affecting the others; the
+ * source is cancelled only when all are. A branch that falls more than `window` bytes behind is ended
+ * with a {@link SlowReaderError}, so one caller that does not read never makes the others' shared
+ * request hold the whole body (`tee()` would).
  */
-export function fanOut(source: ReadableStream<Uint8Array>, count: number): ReadableStream<Uint8Array>[] {
-  const branches: ReadableStream<Uint8Array>[] = []
-  let rest = source
-  for (let i = 1; i < count; i++) {
-    const [branch, next] = rest.tee()
-    branches.push(branch)
-    rest = next
+export function fanOut(
+  source: ReadableStream<Uint8Array>,
+  count: number,
+  window = Number.POSITIVE_INFINITY,
+): ReadableStream<Uint8Array>[] {
+  const reader = source.getReader()
+  const branches: Branch[] = Array.from({ length: count }, () => ({ queue: [], bytes: 0, open: true, pulling: false }))
+  let reading: Promise<void> | undefined
+  let ended = false
+  let failure: { error: unknown } | undefined
+  const close = (branch: Branch, reason: unknown): Promise<void> => {
+    branch.open = false
+    branch.queue = []
+    branch.bytes = 0
+    return branches.some((b) => b.open) ? Promise.resolve() : reader.cancel(reason).catch(() => {})
   }
-  branches.push(rest)
-  return branches
+  const readOnce = () => {
+    reading ??= (async () => {
+      try {
+        const { done, value } = await reader.read()
+        if (done) ended = true
+        else
+          for (const branch of branches) {
+            if (!branch.open) continue
+            branch.queue.push(value)
+            branch.bytes += value.byteLength
+            if (branch.bytes > window && !branch.pulling) {
+              const error = new SlowReaderError(window)
+              branch.controller?.error(error)
+              void close(branch, error)
+            }
+          }
+      } catch (error) {
+        failure = { error }
+      } finally {
+        reading = undefined
+      }
+    })()
+    return reading
+  }
+  return branches.map(
+    (branch) =>
+      new ReadableStream<Uint8Array>(
+        {
+          start(controller) {
+            branch.controller = controller
+          },
+          async pull(controller) {
+            branch.pulling = true
+            try {
+              while (branch.open) {
+                const chunk = branch.queue.shift()
+                if (chunk) {
+                  branch.bytes -= chunk.byteLength
+                  controller.enqueue(chunk)
+                  return
+                }
+                if (failure) return controller.error(failure.error)
+                if (ended) return controller.close()
+                await readOnce()
+              }
+            } finally {
+              branch.pulling = false
+            }
+          },
+          cancel: (reason) => close(branch, reason),
+        },
+        { highWaterMark: 0 },
+      ),
+  )
 }
 
 /** A stream that errors with the signal's reason when it aborts, cancelling its source. */
@@ -143,18 +224,21 @@ export function abortable(source: ReadableStream<Uint8Array>, signal: AbortSigna
     if (onAbort) signal.removeEventListener('abort', onAbort)
     onAbort = undefined
   }
+  let listening = false
   return new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        onAbort = () => {
-          cleanup()
-          controller.error(signal.reason)
-          reader.cancel(signal.reason).catch(() => {})
-        }
-        if (signal.aborted) onAbort()
-        else signal.addEventListener('abort', onAbort, { once: true })
-      },
       async pull(controller) {
+        // Listens from the first read on: a body never read adds no listener to a long-lived signal.
+        if (!listening) {
+          listening = true
+          onAbort = () => {
+            cleanup()
+            controller.error(signal.reason)
+            reader.cancel(signal.reason).catch(() => {})
+          }
+          if (signal.aborted) return onAbort()
+          signal.addEventListener('abort', onAbort, { once: true })
+        }
         try {
           const { done, value } = await reader.read()
           if (signal.aborted) return

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { test } from 'node:test'
+import { describe, test } from 'node:test'
 import { cacheInfo, createCachedFetch } from '../../lib/index.js'
-import { forEachFront } from '../helpers/fronts.js'
+import { FETCH, forEachFront } from '../helpers/fronts.js'
 import { startOrigin, tempDir } from '../helpers/origin.js'
 import { startPerTestOn, waitFor } from './fixtures.js'
 
@@ -65,4 +66,25 @@ test('cacheInfo(response).stored settles when the write does, and a request made
     await origin.close()
     await cleanup()
   }
+})
+
+// The fetch front only: undici.request() itself keeps one listener per body not yet read, with or
+// without the cache (its RequestHandler removes it when the body closes).
+describe('hits whose bodies are never read [fetch]', () => {
+  const start = startPerTestOn(FETCH)
+
+  test('5,000 hits sharing one AbortSignal leave O(1) abort listeners on it', async () => {
+    const { front, url } = await start({}, { '/hit': (_req, res) => void res.end('cached') })
+    const controller = new AbortController()
+    await (await front.get(url('/hit'))).text()
+    const listening = getEventListeners(controller.signal, 'abort').length
+    const kept: unknown[] = []
+    for (let i = 0; i < 5_000; i++) {
+      const response = await front.get(url('/hit'), { signal: controller.signal })
+      assert.equal(response.hit, true)
+      kept.push(response.raw) // never read, never collected
+    }
+    assert.ok(getEventListeners(controller.signal, 'abort').length <= listening + 2, 'listeners stay O(1)')
+    assert.equal(kept.length, 5_000)
+  })
 })
