@@ -339,7 +339,7 @@ export class Engine {
 }
 
 /** The lower-case names in a response's `Vary`, or `undefined` without one. */
-function varyNames(headers: readonly [string, string][]): string[] | undefined {
+export function varyNames(headers: readonly [string, string][]): string[] | undefined {
   const names: string[] = []
   for (const [name, value] of headers) {
     if (name !== 'vary') continue

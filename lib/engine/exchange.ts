@@ -25,7 +25,7 @@ import type { RequestCacheMode } from '../request/from-fetch.js'
 import { redactUrl } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { isPromise, type MaybePromise } from '../stores/store.js'
-import { debug, type Engine, type KeyedRequest } from './engine.js'
+import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
 import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
 
 /**
@@ -299,6 +299,7 @@ async function fromOrigin(
     // ask again, unconditionally.
     if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal, fwd)
     const renewed = await engine.renew(plan, entry, response.headers, requestTime, responseTime)
+    if (renewed.stored) await rekeyOnNewVary(call, entry, renewed.entry)
     return serveOrRefetch(call, renewed.entry, responseTime, { revalidated: true, fwd, fwdStatus: 304, stored: renewed.stored })
   }
   if (entry && isOriginError(response.status, settings) && mayServeOnError(plan, entry, settings, responseTime)) {
@@ -318,6 +319,18 @@ async function fromOrigin(
   // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
   await engine.invalidateAfter(call.request, response.status, response.headers)
   return storeAndPass(call, response, requestTime, responseTime, fwd)
+}
+
+/**
+ * RFC 9111 §4.1: a 304 whose `Vary` differs from the stored response's selects with the new one, so
+ * the entry moves to the key its new `Vary` gives (beside a marker), and the old key goes.
+ */
+async function rekeyOnNewVary(call: Call, old: CacheEntry, renewed: CacheEntry): Promise<void> {
+  const vary = varyNames(renewed.headers)
+  if ((vary?.join(',') ?? '') === (old.vary?.join(',') ?? '')) return
+  const { v, key, kind, url, requestHeaders, method, bodyDigest, vary: _, ...response } = renewed
+  const saved = await call.engine.save(call.keyed, response)
+  if (saved && old.key !== saved.key && old.key !== call.keyed.baseKey) await call.engine.remove([old.key])
 }
 
 /** Cancels a body nobody will read. */
@@ -345,6 +358,11 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       store = false
     }
     if (!store) reason = 'filtered'
+  }
+  // A status a fetch Response cannot carry (fetch passes 600 or 999 on) could not be served to fetch.
+  if (store && (response.status < 200 || response.status > 599)) {
+    store = false
+    reason = 'status outside 200-599'
   }
   if (store && Number(response.headers.get('content-length') ?? 0) > settings.maxEntrySize) {
     store = false

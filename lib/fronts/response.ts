@@ -46,6 +46,8 @@ export interface ResponseExtras {
   url: string
   redirected: boolean
   type?: Response['type']
+  /** A reason phrase the constructor refuses (a DEL, a character past U+00FF) that fetch gave as is. */
+  statusText?: string
 }
 
 /** A `Response` carrying the cache's state. */
@@ -77,7 +79,14 @@ function responseClass(): CachedResponseClass {
       this[STATE] = state
     }
   }
+  const ownStatusText = Object.getOwnPropertyDescriptor(Response.prototype, 'statusText')?.get as (this: Response) => string
   Object.defineProperties(Cached.prototype, {
+    statusText: {
+      get(this: Cached) {
+        return this[STATE].extras.statusText ?? ownStatusText.call(this)
+      },
+      configurable: true,
+    },
     url: {
       get(this: Cached) {
         return this[STATE].extras.url
@@ -118,7 +127,21 @@ export function cachedResponse(
   extras: ResponseExtras,
   info: CacheInfo,
 ): Response {
-  return new (responseClass())(body, init, { extras, info })
+  const Cached = responseClass()
+  try {
+    return new Cached(body, init, { extras, info })
+  } catch (error) {
+    // The reason phrase fetch accepted from the origin but the constructor refuses: kept aside.
+    if (!(error instanceof TypeError) || !init.statusText) throw error
+    return new Cached(body, { ...init, statusText: '' }, { extras: { ...extras, statusText: init.statusText }, info })
+  }
+}
+
+/** Attaches the cache's metadata to the origin's own `Response` (one the cache cannot rebuild). */
+export function withCacheInfo(response: Response, info: CacheInfo): Response {
+  const extras = { url: response.url, redirected: response.redirected, type: response.type }
+  Object.defineProperty(response, STATE, { value: { extras, info }, configurable: true })
+  return response
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304])

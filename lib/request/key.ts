@@ -79,16 +79,49 @@ export interface KeyInput {
 /**
  * Lower-case scheme and host, default port dropped (the URL parser does these), query parameters
  * sorted by name (stable, so repeated names keep their order), ignored ones removed, fragment dropped.
+ * A query whose escapes are not UTF-8 (`?q=caf%E9`, Latin-1) is sorted as it is, never decoded:
+ * URLSearchParams would turn every invalid byte into U+FFFD and make distinct URLs one key.
  */
 export function normalizeUrl(input: string, ignored: ReadonlySet<string>): string {
   const url = new URL(input)
   url.hash = ''
   if (url.search) {
-    const params = [...url.searchParams].filter(([name]) => !ignored.has(name))
-    params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    url.search = new URLSearchParams(params).toString()
+    if (decodesLosslessly(url.search)) {
+      const params = [...url.searchParams].filter(([name]) => !ignored.has(name))
+      params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      url.search = new URLSearchParams(params).toString()
+    } else {
+      const pairs = url.search
+        .slice(1)
+        .split('&')
+        .filter((pair) => pair !== '')
+        .map((pair): [string, string] => [lenientDecode(pair.split('=', 1)[0] as string), pair])
+        .filter(([name]) => !ignored.has(name))
+      pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      url.search = pairs.map(([, pair]) => pair).join('&')
+    }
   }
   return url.href
+}
+
+/** Whether every percent-escape in `search` decodes as UTF-8 (and is well formed). */
+function decodesLosslessly(search: string): boolean {
+  if (!search.includes('%')) return true
+  try {
+    decodeURIComponent(search)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A parameter name as URLSearchParams would read it, for matching `ignoredParameters`. */
+function lenientDecode(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replaceAll('+', ' '))
+  } catch {
+    return raw
+  }
 }
 
 /** Like `normalizeUrl`, but ignored parameters are kept with their value replaced: what is stored. */
