@@ -25,6 +25,7 @@ import type { RequestCacheMode } from '../request/from-fetch.js'
 import { redactUrl } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { isPromise, type MaybePromise } from '../stores/store.js'
+import { hold, release as releaseEngine } from './activity.js'
 import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
 import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
 
@@ -102,8 +103,34 @@ interface Call {
  * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error.
  */
 export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
+  const activity = hold(engine)
+  let outcome: MaybePromise<Outcome>
+  try {
+    outcome = run(engine, request, forward)
+  } catch (error) {
+    releaseEngine(activity)
+    throw error
+  }
+  if (!isPromise(outcome)) return settle(outcome, activity)
+  return outcome.then(
+    (done) => settle(done, activity),
+    (error: unknown) => {
+      releaseEngine(activity)
+      throw error
+    },
+  )
+}
+
+/** Releases the engine once an outcome no longer needs the store: an answer being stored, when its write settled. */
+function settle(outcome: Outcome, activity: ReturnType<typeof hold>): Outcome {
+  if (outcome.kind === 'origin') void outcome.info.stored.then(() => releaseEngine(activity))
+  else releaseEngine(activity)
+  return outcome
+}
+
+function run(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
   const waiting = engine.whenReady()
-  if (waiting) return waiting.then(() => exchange(engine, request, forward))
+  if (waiting) return waiting.then(() => run(engine, request, forward))
   const settings = engine.settings
   const plan = request.bypass
     ? ({ kind: 'bypass', reason: request.bypass } as const)
@@ -517,6 +544,7 @@ function distribute(members: Member[], outcome: Outcome, window: number): void {
 function refreshInBackground(call: Call, entry: CacheEntry): void {
   const { engine, keyed } = call
   if (!engine.startRefresh(keyed.baseKey)) return
+  const activity = hold(engine)
   const headers = new Headers(entry.headers)
   const conditional = hasValidator(headers) ? conditionalHeaders(headers) : undefined
   const background: Call = { ...call, request: { ...call.request, signal: undefined } }
@@ -524,7 +552,10 @@ function refreshInBackground(call: Call, entry: CacheEntry): void {
     // The body records itself; nobody reads it, so cancel it once the write settled (or gave up).
     .then((outcome) => (outcome.kind === 'origin' ? release(outcome) : undefined))
     .catch((error) => debug('background refresh of %s failed: %s', engine.redact(keyed.url), error))
-    .finally(() => engine.endRefresh(keyed.baseKey))
+    .finally(() => {
+      engine.endRefresh(keyed.baseKey)
+      releaseEngine(activity)
+    })
 }
 
 /** Waits until an unread origin answer is stored (or will not be), then lets its body go. */
