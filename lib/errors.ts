@@ -8,6 +8,7 @@ export type FetchCacheErrorCode =
   | 'FETCH_CACHE_NOT_INSTALLED'
   | 'FETCH_CACHE_MISSING_DEPENDENCY'
   | 'FETCH_CACHE_SLOW_READER'
+  | 'FETCH_CACHE_UNSAFE_FILE'
 
 const BRAND = Symbol.for('fetch-cache.error')
 
@@ -162,4 +163,24 @@ function describe(value: unknown): string {
   if (value === null) return 'null'
   if (typeof value === 'object') return `object ${Object.prototype.toString.call(value)}`
   return String(value)
+}
+
+/**
+ * A cache file or directory in a shared place (`useTemp`, `useCacheDir`) belongs to another user, who
+ * could have planted responses in it: refused, as SSH refuses a key file others control. Thrown when
+ * the cache is created.
+ */
+export class UnsafeCacheFileError extends FetchCacheError {
+  readonly path: string
+  readonly owner: number
+
+  constructor(path: string, owner: number) {
+    super(
+      'FETCH_CACHE_UNSAFE_FILE',
+      `fetch-cache: ${path} belongs to user ${owner}, not to this process's user ${process.getuid?.()}: refusing to use a cache file another user could have written (remove it, or choose another cacheName)`,
+    )
+    this.name = 'UnsafeCacheFileError'
+    this.path = path
+    this.owner = owner
+  }
 }

@@ -12,6 +12,7 @@ export {
   StoreError,
   StoreTimeoutError,
   StoreUnavailableError,
+  UnsafeCacheFileError,
 } from './errors.js'
 export type { FetchFunction } from './fronts/fetch.js'
 export { type CacheInfo, cacheInfo } from './fronts/response.js'

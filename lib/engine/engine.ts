@@ -110,7 +110,10 @@ export class Engine {
       this.#memoFor = settings
       this.#memoSecret = secret
     }
-    const id = `${method} ${url} ${headers.get('authorization')} ${headers.get('proxy-authorization')} ${headers.get('cookie')}`
+    let id = `${method} ${url} ${headers.get('authorization')} ${headers.get('proxy-authorization')} ${headers.get('cookie')}`
+    // credentialHeaders beyond the built-in three (which come first) partition as well.
+    const credentials = settings.credentialHeaders
+    for (let i = 3; i < credentials.length; i++) id += ` ${headers.get(credentials[i] as string)}`
     let key = this.#memo.get(id)
     if (key === undefined) {
       key = compute()
@@ -224,7 +227,7 @@ export class Engine {
       this.report(error, 'key')
       return
     }
-    debug('invalidating %s after %s', urls.join(', '), request.method)
+    if (debug.enabled) debug('invalidating %s after %s', urls.map((url) => this.redact(url)).join(', '), request.method)
     await this.remove(keys)
   }
 

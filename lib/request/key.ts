@@ -193,7 +193,7 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
         TRANSPORT_HEADERS.has(name) ||
         CACHE_REQUEST_HEADERS.has(name) ||
         settings.ignoredHeaders.has(name) ||
-        CREDENTIAL_HEADERS.includes(name)
+        settings.credentialHeaders.includes(name)
       ) {
         continue
       }
@@ -201,13 +201,13 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
     }
   } else {
     for (const name of matched) {
-      if (settings.ignoredHeaders.has(name) || CREDENTIAL_HEADERS.includes(name)) continue
+      if (settings.ignoredHeaders.has(name) || settings.credentialHeaders.includes(name)) continue
       const value = matchedValue(name, headers)
       if (value !== null) hash.update(`${name}:${normalizeValue(value)}\n`)
     }
   }
   // Credentials partition the cache unless ignoredParameters names them.
-  for (const name of CREDENTIAL_HEADERS) {
+  for (const name of settings.credentialHeaders) {
     if (settings.ignoredHeaders.has(name)) continue
     const value = headers.get(name)
     if (value !== null) hash.update(`${name}:${input.credentialsHashed ? value : hashCredential(value, secret)}\n`)
@@ -265,7 +265,7 @@ export function storedRequestHeaders(headers: Headers, settings: ResolvedSetting
   const stored: Record<string, string> = {}
   for (const [name, value] of headers) {
     if (settings.ignoredHeaders.has(name)) stored[name] = REDACTED
-    else if (CREDENTIAL_HEADERS.includes(name)) stored[name] = hashCredential(value, secret)
+    else if (settings.credentialHeaders.includes(name)) stored[name] = hashCredential(value, secret)
     else stored[name] = value
   }
   return stored
