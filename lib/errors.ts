@@ -7,6 +7,8 @@ export type FetchCacheErrorCode =
   | 'FETCH_CACHE_CORRUPT_STORE'
   | 'FETCH_CACHE_NOT_INSTALLED'
   | 'FETCH_CACHE_MISSING_DEPENDENCY'
+  | 'FETCH_CACHE_SLOW_READER'
+  | 'FETCH_CACHE_UNSAFE_FILE'
 
 const BRAND = Symbol.for('fetch-cache.error')
 
@@ -129,6 +131,24 @@ export class MissingDependencyError extends FetchCacheError {
   }
 }
 
+/**
+ * A caller that shared one origin request with identical concurrent requests (`coalesce`) fell more
+ * than `window` bytes behind the fastest of them: its body ends with this error, so the others need not
+ * hold what it has not read. Read bodies as they come, or set `coalesce: false`.
+ */
+export class SlowReaderError extends FetchCacheError {
+  readonly window: number
+
+  constructor(window: number) {
+    super(
+      'FETCH_CACHE_SLOW_READER',
+      `fetch-cache: this body shared one origin request with identical concurrent requests and fell more than ${window} bytes (maxEntrySize) behind them; it was ended so memory stays bounded (read it as it arrives, or set coalesce: false)`,
+    )
+    this.name = 'SlowReaderError'
+    this.window = window
+  }
+}
+
 /** Any error fetch-cache made, even from another copy of the package. */
 export function isFetchCacheError(error: unknown): error is FetchCacheError | InvalidOptionTypeError | InvalidOptionValueError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true
@@ -143,4 +163,24 @@ function describe(value: unknown): string {
   if (value === null) return 'null'
   if (typeof value === 'object') return `object ${Object.prototype.toString.call(value)}`
   return String(value)
+}
+
+/**
+ * A cache file or directory in a shared place (`useTemp`, `useCacheDir`) belongs to another user, who
+ * could have planted responses in it: refused, as SSH refuses a key file others control. Thrown when
+ * the cache is created.
+ */
+export class UnsafeCacheFileError extends FetchCacheError {
+  readonly path: string
+  readonly owner: number
+
+  constructor(path: string, owner: number) {
+    super(
+      'FETCH_CACHE_UNSAFE_FILE',
+      `fetch-cache: ${path} belongs to user ${owner}, not to this process's user ${process.getuid?.()}: refusing to use a cache file another user could have written (remove it, or choose another cacheName)`,
+    )
+    this.name = 'UnsafeCacheFileError'
+    this.path = path
+    this.owner = owner
+  }
 }

@@ -19,9 +19,11 @@ export {
   InvalidOptionValueError,
   isFetchCacheError,
   MissingDependencyError,
+  SlowReaderError,
   StoreError,
   StoreTimeoutError,
   StoreUnavailableError,
+  UnsafeCacheFileError,
 } from './errors.js'
 export type { FetchFunction } from './fronts/fetch.js'
 export { type CacheInfo, cacheInfo } from './fronts/response.js'

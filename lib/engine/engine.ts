@@ -107,7 +107,10 @@ export class Engine {
       this.#memoFor = settings
       this.#memoSecret = secret
     }
-    const id = `${method} ${url} ${headers.get('authorization')} ${headers.get('proxy-authorization')} ${headers.get('cookie')}`
+    let id = `${method} ${url} ${headers.get('authorization')} ${headers.get('proxy-authorization')} ${headers.get('cookie')}`
+    // credentialHeaders beyond the built-in three (which come first) partition as well.
+    const credentials = settings.credentialHeaders
+    for (let i = 3; i < credentials.length; i++) id += ` ${headers.get(credentials[i] as string)}`
     let key = this.#memo.get(id)
     if (key === undefined) {
       key = compute()
@@ -221,7 +224,7 @@ export class Engine {
       this.report(error, 'key')
       return
     }
-    debug('invalidate %s after %s', urls.map((url) => this.redact(url)).join(', '), request.method)
+    if (debug.enabled) debug('invalidate %s after %s', urls.map((url) => this.redact(url)).join(', '), request.method)
     await this.remove(keys, 'invalidated', urls)
   }
 
@@ -340,7 +343,7 @@ export class Engine {
 }
 
 /** The lower-case names in a response's `Vary`, or `undefined` without one. */
-function varyNames(headers: readonly [string, string][]): string[] | undefined {
+export function varyNames(headers: readonly [string, string][]): string[] | undefined {
   const names: string[] = []
   for (const [name, value] of headers) {
     if (name !== 'vary') continue

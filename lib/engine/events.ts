@@ -56,7 +56,7 @@ export interface StoreEvent {
 export interface DeleteEvent {
   keys: string[]
   /** `invalidated` (RFC 9111 §4.4, with the URLs), `undecodable`, or `not storable` (after a 304). */
-  reason: 'invalidated' | 'undecodable' | 'not storable'
+  reason: 'invalidated' | 'undecodable' | 'not storable' | 'moved by a new Vary'
   urls: string[]
 }
 

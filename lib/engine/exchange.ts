@@ -7,6 +7,7 @@ import {
   decode,
   type Forwarded,
   infoFor,
+  TooLargeError,
   ttlSeconds,
 } from '../fronts/response.js'
 import type { RequestCacheOptions } from '../options/settings.js'
@@ -28,7 +29,8 @@ import type { RequestCacheMode } from '../request/from-fetch.js'
 import { redactUrl } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { isPromise, type MaybePromise } from '../stores/store.js'
-import { debug, type Engine, type KeyedRequest } from './engine.js'
+import { hold, release as releaseEngine } from './activity.js'
+import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
 import type { LookupOutcome } from './events.js'
 import { rangeOf } from './ranges.js'
 import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
@@ -109,8 +111,34 @@ interface Call {
  * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error.
  */
 export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
+  const activity = hold(engine)
+  let outcome: MaybePromise<Outcome>
+  try {
+    outcome = run(engine, request, forward)
+  } catch (error) {
+    releaseEngine(activity)
+    throw error
+  }
+  if (!isPromise(outcome)) return settle(outcome, activity)
+  return outcome.then(
+    (done) => settle(done, activity),
+    (error: unknown) => {
+      releaseEngine(activity)
+      throw error
+    },
+  )
+}
+
+/** Releases the engine once an outcome no longer needs the store: an answer being stored, when its write settled. */
+function settle(outcome: Outcome, activity: ReturnType<typeof hold>): Outcome {
+  if (outcome.kind === 'origin') void outcome.info.stored.then(() => releaseEngine(activity))
+  else releaseEngine(activity)
+  return outcome
+}
+
+function run(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
   const waiting = engine.whenReady()
-  if (waiting) return waiting.then(() => exchange(engine, request, forward))
+  if (waiting) return waiting.then(() => run(engine, request, forward))
   const settings = engine.settings
   const started = engine.events.lookupStart()
   const plan = request.bypass
@@ -147,7 +175,39 @@ export function exchange(engine: Engine, request: CacheRequest, forward: Forward
   }
   const call: Call = { engine, request, keyed, plan, forward, started }
   if (!plan.read) return decide(call, undefined)
-  const found = engine.lookupFor(keyed)
+  const recording = settings.coalesce ? engine.inFlight.get(recordingKey(keyed.baseKey)) : undefined
+  if (recording) return (recording as Promise<unknown>).then(() => lookUpAndDecide(call))
+  return lookUpAndDecide(call)
+}
+
+/**
+ * Key of a body being recorded for storing, in `engine.inFlight`: an identical request made while it
+ * arrives waits for it (at most RECORDING_WAIT_MS) and is then a hit, as if it had arrived already.
+ */
+function recordingKey(baseKey: string): string {
+  return `recording\n${baseKey}`
+}
+
+/** How long a request waits for an identical response still arriving (an event stream may never end). */
+const RECORDING_WAIT_MS = 1000
+
+/** Marks a body as being recorded under `baseKey` until `stored` settles (or the wait runs out). */
+function markRecording(engine: Engine, baseKey: string, stored: Promise<boolean>): void {
+  const key = recordingKey(baseKey)
+  let timer: NodeJS.Timeout | undefined
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, RECORDING_WAIT_MS)
+    timer.unref()
+  })
+  const done = Promise.race([stored, waited]).then(() => {
+    clearTimeout(timer)
+    if (engine.inFlight.get(key) === done) engine.inFlight.delete(key)
+  })
+  engine.inFlight.set(key, done)
+}
+
+function lookUpAndDecide(call: Call): MaybePromise<Outcome> {
+  const found = call.engine.lookupFor(call.keyed)
   return isPromise(found) ? found.then((entry) => decide(call, entry)) : decide(call, found)
 }
 
@@ -319,6 +379,7 @@ async function fromOrigin(
     // ask again, unconditionally.
     if (!notModifiedMatches(entry, response.headers)) return fromOrigin(call, undefined, undefined, signal, fwd)
     const renewed = await engine.renew(plan, entry, response.headers, requestTime, responseTime)
+    if (renewed.stored) await rekeyOnNewVary(call, entry, renewed.entry)
     return serveOrRefetch(call, renewed.entry, responseTime, { revalidated: true, fwd, fwdStatus: 304, stored: renewed.stored })
   }
   if (entry && isOriginError(response.status, settings) && mayServeOnError(plan, entry, settings, responseTime)) {
@@ -353,6 +414,20 @@ function revalidationFailed(fwd: Forwarded, now: number): Outcome {
   }
 }
 
+/**
+ * RFC 9111 §4.1: a 304 whose `Vary` differs from the stored response's selects with the new one, so
+ * the entry moves to the key its new `Vary` gives (beside a marker), and the old key goes.
+ */
+async function rekeyOnNewVary(call: Call, old: CacheEntry, renewed: CacheEntry): Promise<void> {
+  const vary = varyNames(renewed.headers)
+  if ((vary?.join(',') ?? '') === (old.vary?.join(',') ?? '')) return
+  const { v, key, kind, url, requestHeaders, method, bodyDigest, vary: _, ...response } = renewed
+  const saved = await call.engine.save(call.keyed, response)
+  if (saved && old.key !== saved.key && old.key !== call.keyed.baseKey) {
+    await call.engine.remove([old.key], 'moved by a new Vary', [old.url])
+  }
+}
+
 /** Cancels a body nobody will read. */
 async function discard(response: OriginResponse): Promise<void> {
   await response.body?.cancel().catch(() => {})
@@ -379,6 +454,11 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
     }
     if (!store) reason = 'filtered'
   }
+  // A status a fetch Response cannot carry (fetch passes 600 or 999 on) could not be served to fetch.
+  if (store && (response.status < 200 || response.status > 599)) {
+    store = false
+    reason = 'status outside 200-599'
+  }
   if (store && Number(response.headers.get('content-length') ?? 0) > settings.maxEntrySize) {
     store = false
     reason = 'larger than maxEntrySize'
@@ -386,17 +466,25 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   debug('%s %s: origin %d, %s', keyed.method, engine.redact(keyed.url), response.status, reason)
   const ttl =
     store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
-  const status = cacheStatus({ fwd, fwdStatus: response.status, stored: store, ttl })
-  const info: CacheInfo = infoFor(undefined, responseTime, false)
-  if (!store || !decision.store) return { kind: 'origin', response, cacheStatus: status, info }
+  if (!store || !decision.store) {
+    const status = cacheStatus({ fwd, fwdStatus: response.status, ttl })
+    return { kind: 'origin', response, cacheStatus: status, info: infoFor(undefined, responseTime, false) }
+  }
+  let settle: (stored: boolean) => void = () => {}
+  const info: CacheInfo = infoFor(undefined, responseTime, false, false, false, new Promise((resolve) => (settle = resolve)))
+  // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize.
+  const length = response.body ? response.headers.get('content-length') : '0'
+  const status = cacheStatus({ fwd, fwdStatus: response.status, stored: length !== null && /^\d+$/.test(length), ttl })
   const expires = decision.expires
   const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
   const save = async (raw: Uint8Array) => {
     let body: Uint8Array
     try {
-      body = decode(raw, coding)
+      body = decode(raw, coding, settings.maxEntrySize)
     } catch (error) {
-      engine.report(error, 'decode')
+      if (error instanceof TooLargeError) debug('not storing %s: %s', engine.redact(keyed.url), error.message)
+      else engine.report(error, 'decode')
+      settle(false)
       return
     }
     const stored = {
@@ -416,14 +504,19 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
     const asGet = getFor(call, response.headers)
     if (asGet) await engine.save(asGet, stored)
     // The caller's response learns its entry once stored.
-    if (saved) Object.assign(info, infoFor(saved, responseTime, false))
+    if (saved) Object.assign(info, infoFor(saved, responseTime, false, false, false, info.stored))
+    settle(saved !== undefined)
   }
   if (!response.body) {
     void save(new Uint8Array(0))
     return { kind: 'origin', response, cacheStatus: status, info }
   }
-  const recorded = { ...response, body: recordBody(response.body, settings.maxEntrySize, save) }
-  return { kind: 'origin', response: recorded, cacheStatus: status, info }
+  // The length of what is recorded, when the header gives it (fetch decodes: then only without a coding).
+  const identity = !response.headers.has('content-encoding')
+  const expected = identity && length !== null && /^\d+$/.test(length) ? Number(length) : undefined
+  const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
+  if (settings.coalesce) markRecording(engine, keyed.baseKey, info.stored)
+  return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
 }
 
 /** rfc: the GET a POST response also answers (RFC 9110 §9.3.3: Content-Location is the request URI), if any. */
@@ -475,7 +568,7 @@ function coalesced(call: Call): Promise<Outcome> {
     fromOrigin(call, undefined, undefined, signal, call.plan.read ? 'miss' : 'request').then(
       (outcome) => {
         engine.inFlight.delete(flightKey)
-        distribute(started.members, outcome)
+        distribute(started.members, outcome, engine.settings.maxEntrySize)
       },
       (error) => {
         engine.inFlight.delete(flightKey)
@@ -502,7 +595,7 @@ function coalesced(call: Call): Promise<Outcome> {
   })
 }
 
-function distribute(members: Member[], outcome: Outcome): void {
+function distribute(members: Member[], outcome: Outcome, window: number): void {
   const taken = members.splice(0)
   if (outcome.kind !== 'origin') {
     for (const member of taken) member.resolve(outcome)
@@ -520,7 +613,7 @@ function distribute(members: Member[], outcome: Outcome): void {
     return
   }
   // The leader's info object is shared on purpose: it is filled in once the body is stored.
-  const branches = response.body ? fanOut(response.body, taken.length) : []
+  const branches = response.body ? fanOut(response.body, taken.length, window) : []
   taken.forEach((member, i) => {
     let body: ReadableStream<Uint8Array> | null = branches[i] ?? null
     if (body && member.signal) body = abortable(body, member.signal)
@@ -535,18 +628,22 @@ function distribute(members: Member[], outcome: Outcome): void {
 function refreshInBackground(call: Call, entry: CacheEntry): void {
   const { engine, keyed } = call
   if (!engine.startRefresh(keyed.baseKey)) return
+  const activity = hold(engine)
   const headers = new Headers(entry.headers)
   const conditional = hasValidator(headers) ? conditionalHeaders(headers) : undefined
   const background: Call = { ...call, request: { ...call.request, signal: undefined } }
   fromOrigin(background, entry, conditional, undefined, 'stale')
-    .then((outcome) => (outcome.kind === 'origin' ? drain(outcome.response.body) : undefined))
+    // The body records itself; nobody reads it, so cancel it once the write settled (or gave up).
+    .then((outcome) => (outcome.kind === 'origin' ? release(outcome) : undefined))
     .catch((error) => debug('background refresh of %s failed: %s', engine.redact(keyed.url), error))
-    .finally(() => engine.endRefresh(keyed.baseKey))
+    .finally(() => {
+      engine.endRefresh(keyed.baseKey)
+      releaseEngine(activity)
+    })
 }
 
-/** Reads a body to its end (storing it as a side effect of recording) without keeping it. */
-async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
-  if (!body) return
-  const reader = body.getReader()
-  for (;;) if ((await reader.read()).done) return
+/** Waits until an unread origin answer is stored (or will not be), then lets its body go. */
+async function release(outcome: Extract<Outcome, { kind: 'origin' }>): Promise<void> {
+  await outcome.info.stored
+  await discard(outcome.response)
 }

@@ -1,51 +1,121 @@
+import { SlowReaderError } from '../errors.js'
+
 /**
  * Body streams between the origin and the callers: recording what passes so it can be stored once
  * complete, sharing one origin body among coalesced callers, and aborting a caller's copy.
  */
 
 /**
- * Passes `source` through and calls `onComplete` with every byte once it has ended cleanly. The
- * reader sees the end only after `onComplete` settled, so a body read to the end is already stored.
- * Past `limit` bytes recording stops (the body still flows). A body that errors or is cancelled is
- * never handed to `onComplete`.
+ * Passes `source` through and records it to be stored. Recording reads ahead on its own, so a
+ * response is stored once its body has arrived whether or not the caller reads it (and the caller's
+ * reads never wait on it); what is read ahead is held once, shared by the record and the caller's
+ * queue, and never more than `limit` bytes: past it recording stops (`onGiveUp`) and the caller's
+ * reads pull from the source again. `onComplete` gets every byte once the body ended cleanly, and
+ * the caller sees the end only after it settled, so a body read to the end is already stored. A
+ * body that errors or that the caller cancels is never handed to `onComplete`.
  */
 export function recordBody(
   source: ReadableStream<Uint8Array>,
   limit: number,
   onComplete: (body: Uint8Array) => void | Promise<void>,
+  onGiveUp: () => void = () => {},
+  expected?: number,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader()
-  let chunks: Uint8Array[] | undefined = []
+  let recorded: Uint8Array[] | undefined = []
   let size = 0
+  // A known length within the limit: record into one buffer (no copy for the caller, none at the end).
+  let whole = expected !== undefined && expected <= limit ? new Uint8Array(expected) : undefined
+  /** Chunks read ahead, not yet handed to the caller (the same objects as `recorded`). */
+  const queue: Uint8Array[] = []
+  let head = 0
+  let reading = true
+  /** `onComplete` has not settled yet: a chunk handed out now is still part of the record. */
+  let shared = true
+  let ended = false
+  let failure: { error: unknown } | undefined
+  let cancelled = false
+  let wake: (() => void) | undefined
+  const notify = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const giveUp = () => {
+    if (!recorded) return
+    recorded = undefined
+    whole = undefined
+    shared = false
+    onGiveUp()
+  }
+  void (async () => {
+    try {
+      while (recorded && !cancelled) {
+        const { done, value } = await reader.read()
+        if (cancelled) break
+        if (done) {
+          const body = whole ? whole.subarray(0, size) : concat(recorded, size)
+          recorded = undefined
+          whole = undefined
+          await onComplete(body)
+          shared = false
+          ended = true
+          break
+        }
+        queue.push(value)
+        // More than the length said: not the body it announced, so not stored.
+        if (whole && size + value.byteLength > whole.byteLength) giveUp()
+        else whole?.set(value, size)
+        size += value.byteLength
+        if (recorded && size > limit) giveUp()
+        else if (recorded && !whole) recorded.push(value)
+        notify()
+      }
+    } catch (error) {
+      failure = { error }
+    }
+    giveUp()
+    reading = false
+    notify()
+  })()
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const { done, value } = await reader.read()
-        if (done) {
-          if (chunks) {
-            const body = concat(chunks, size)
-            chunks = undefined
-            await onComplete(body)
+        for (;;) {
+          if (head < queue.length) {
+            const chunk = queue[head] as Uint8Array
+            queue[head++] = EMPTY
+            if (head === queue.length) queue.length = head = 0
+            // The caller owns the chunk it is handed and may write into it: a copy while it is recorded.
+            controller.enqueue(shared && !whole ? chunk.slice() : chunk)
+            return
           }
-          controller.close()
-          return
+          if (failure) return controller.error(failure.error)
+          if (ended) return controller.close()
+          if (!reading) {
+            // Recording gave up: the caller's reads go to the source.
+            const { done, value } = await reader.read()
+            if (done) controller.close()
+            else controller.enqueue(value)
+            return
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
         }
-        if (chunks) {
-          size += value.byteLength
-          if (size > limit) chunks = undefined
-          // A copy: the caller owns the chunk it is handed and may write into it.
-          else chunks.push(value.slice())
-        }
-        controller.enqueue(value)
       },
       cancel(reason) {
-        chunks = undefined
+        cancelled = true
+        queue.length = head = 0
+        giveUp()
         return reader.cancel(reason)
       },
     },
     { highWaterMark: 0 },
   )
 }
+
+const EMPTY = new Uint8Array(0)
 
 /** Joins chunks into one buffer (no copy for a single chunk). */
 export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
@@ -59,20 +129,91 @@ export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array 
   return body
 }
 
+interface Branch {
+  queue: Uint8Array[]
+  bytes: number
+  open: boolean
+  pulling: boolean
+  controller?: ReadableStreamDefaultController<Uint8Array>
+}
+
 /**
- * Splits one stream into `count` independent ones. Each can be read at its own pace or cancelled
- * without affecting the others; the source is cancelled only when all are.
+ * Splits one stream into `count` independent ones, read from the source as fast as the fastest
+ * branch reads. Each can be read at its own pace or cancelled without affecting the others; the
+ * source is cancelled only when all are. A branch that falls more than `window` bytes behind is ended
+ * with a {@link SlowReaderError}, so one caller that does not read never makes the others' shared
+ * request hold the whole body (`tee()` would).
  */
-export function fanOut(source: ReadableStream<Uint8Array>, count: number): ReadableStream<Uint8Array>[] {
-  const branches: ReadableStream<Uint8Array>[] = []
-  let rest = source
-  for (let i = 1; i < count; i++) {
-    const [branch, next] = rest.tee()
-    branches.push(branch)
-    rest = next
+export function fanOut(
+  source: ReadableStream<Uint8Array>,
+  count: number,
+  window = Number.POSITIVE_INFINITY,
+): ReadableStream<Uint8Array>[] {
+  const reader = source.getReader()
+  const branches: Branch[] = Array.from({ length: count }, () => ({ queue: [], bytes: 0, open: true, pulling: false }))
+  let reading: Promise<void> | undefined
+  let ended = false
+  let failure: { error: unknown } | undefined
+  const close = (branch: Branch, reason: unknown): Promise<void> => {
+    branch.open = false
+    branch.queue = []
+    branch.bytes = 0
+    return branches.some((b) => b.open) ? Promise.resolve() : reader.cancel(reason).catch(() => {})
   }
-  branches.push(rest)
-  return branches
+  const readOnce = () => {
+    reading ??= (async () => {
+      try {
+        const { done, value } = await reader.read()
+        if (done) ended = true
+        else
+          for (const branch of branches) {
+            if (!branch.open) continue
+            branch.queue.push(value)
+            branch.bytes += value.byteLength
+            if (branch.bytes > window && !branch.pulling) {
+              const error = new SlowReaderError(window)
+              branch.controller?.error(error)
+              void close(branch, error)
+            }
+          }
+      } catch (error) {
+        failure = { error }
+      } finally {
+        reading = undefined
+      }
+    })()
+    return reading
+  }
+  return branches.map(
+    (branch) =>
+      new ReadableStream<Uint8Array>(
+        {
+          start(controller) {
+            branch.controller = controller
+          },
+          async pull(controller) {
+            branch.pulling = true
+            try {
+              while (branch.open) {
+                const chunk = branch.queue.shift()
+                if (chunk) {
+                  branch.bytes -= chunk.byteLength
+                  controller.enqueue(chunk)
+                  return
+                }
+                if (failure) return controller.error(failure.error)
+                if (ended) return controller.close()
+                await readOnce()
+              }
+            } finally {
+              branch.pulling = false
+            }
+          },
+          cancel: (reason) => close(branch, reason),
+        },
+        { highWaterMark: 0 },
+      ),
+  )
 }
 
 /** A stream that errors with the signal's reason when it aborts, cancelling its source. */
@@ -83,18 +224,21 @@ export function abortable(source: ReadableStream<Uint8Array>, signal: AbortSigna
     if (onAbort) signal.removeEventListener('abort', onAbort)
     onAbort = undefined
   }
+  let listening = false
   return new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        onAbort = () => {
-          cleanup()
-          controller.error(signal.reason)
-          reader.cancel(signal.reason).catch(() => {})
-        }
-        if (signal.aborted) onAbort()
-        else signal.addEventListener('abort', onAbort, { once: true })
-      },
       async pull(controller) {
+        // Listens from the first read on: a body never read adds no listener to a long-lived signal.
+        if (!listening) {
+          listening = true
+          onAbort = () => {
+            cleanup()
+            controller.error(signal.reason)
+            reader.cancel(signal.reason).catch(() => {})
+          }
+          if (signal.aborted) return onAbort()
+          signal.addEventListener('abort', onAbort, { once: true })
+        }
         try {
           const { done, value } = await reader.read()
           if (signal.aborted) return

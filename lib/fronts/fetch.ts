@@ -4,7 +4,7 @@ import { isFetchCacheError } from '../errors.js'
 import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from '../request/from-fetch.js'
 import { isPromise } from '../stores/store.js'
 import { asOriginRequest } from './origin-mark.js'
-import { cachedResponse, responseFromEntry } from './response.js'
+import { cachedResponse, responseFromEntry, withCacheInfo } from './response.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
 export type FetchFunction = (input: string | URL | Request, init?: CacheRequestInit) => Promise<Response>
@@ -132,7 +132,14 @@ function render(outcome: Outcome, request: CacheRequest): Response {
       headers.set('cache-status', outcome.cacheStatus)
       const init = { status: response.status, statusText: response.statusText, headers }
       const extras = { url: response.url, redirected: response.redirected, ...(response.type ? { type: response.type } : {}) }
-      return cachedResponse(response.body, init, extras, outcome.info)
+      try {
+        return cachedResponse(response.body, init, extras, outcome.info)
+      } catch (error) {
+        // A status the constructor refuses (fetch passes 600 or 999 on): the origin's own Response,
+        // without Cache-Status, when its body is untouched (the cache does not store it).
+        if (response.source && response.source.body === response.body) return withCacheInfo(response.source, outcome.info)
+        throw error
+      }
     }
     default:
       return outcome satisfies never

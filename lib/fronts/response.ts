@@ -1,3 +1,4 @@
+import { kMaxLength } from 'node:buffer'
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
 import type { CacheEntry } from '../stores/entry.js'
 import { abortable, bytesStream } from './body.js'
@@ -16,7 +17,16 @@ export interface CacheInfo {
   revalidated: boolean
   /** An expired entry was served (stale-if-error, stale-while-revalidate, max-stale, force-cache). */
   stale: boolean
+  /**
+   * Settles once the cache knows whether this response is stored: `true` for a served entry and for
+   * an origin answer once its body has arrived and been written (whether or not it is read), `false`
+   * for one the cache does not store (not storable, over `maxEntrySize`, cancelled, a failed write).
+   */
+  stored: Promise<boolean>
 }
+
+const STORED = Promise.resolve(true)
+const NOT_STORED = Promise.resolve(false)
 
 // A registered symbol, so `cacheInfo()` from another copy of the package reads it too.
 const STATE = Symbol.for('fetch-cache.response')
@@ -36,6 +46,8 @@ export interface ResponseExtras {
   url: string
   redirected: boolean
   type?: Response['type']
+  /** A reason phrase the constructor refuses (a DEL, a character past U+00FF) that fetch gave as is. */
+  statusText?: string
 }
 
 /** A `Response` carrying the cache's state. */
@@ -67,7 +79,14 @@ function responseClass(): CachedResponseClass {
       this[STATE] = state
     }
   }
+  const ownStatusText = Object.getOwnPropertyDescriptor(Response.prototype, 'statusText')?.get as (this: Response) => string
   Object.defineProperties(Cached.prototype, {
+    statusText: {
+      get(this: Cached) {
+        return this[STATE].extras.statusText ?? ownStatusText.call(this)
+      },
+      configurable: true,
+    },
     url: {
       get(this: Cached) {
         return this[STATE].extras.url
@@ -108,7 +127,21 @@ export function cachedResponse(
   extras: ResponseExtras,
   info: CacheInfo,
 ): Response {
-  return new (responseClass())(body, init, { extras, info })
+  const Cached = responseClass()
+  try {
+    return new Cached(body, init, { extras, info })
+  } catch (error) {
+    // The reason phrase fetch accepted from the origin but the constructor refuses: kept aside.
+    if (!(error instanceof TypeError) || !init.statusText) throw error
+    return new Cached(body, { ...init, statusText: '' }, { extras: { ...extras, statusText: init.statusText }, info })
+  }
+}
+
+/** Attaches the cache's metadata to the origin's own `Response` (one the cache cannot rebuild). */
+export function withCacheInfo(response: Response, info: CacheInfo): Response {
+  const extras = { url: response.url, redirected: response.redirected, type: response.type }
+  Object.defineProperty(response, STATE, { value: { extras, info }, configurable: true })
+  return response
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
@@ -137,21 +170,41 @@ export function identityBody(entry: CacheEntry): Uint8Array {
   return decode(entry.body, coding)
 }
 
-/** Removes the content-codings in `coding` (applied in order, so undone in reverse). */
-export function decode(body: Uint8Array, coding: string | undefined): Uint8Array {
+/**
+ * Removes the content-codings in `coding` (applied in order, so undone in reverse). With `limit`, each
+ * step stops once its output passes `limit` bytes and throws a {@link TooLargeError}: a small
+ * compressed body can decode into gigabytes (a "zip bomb"), and is never decoded whole.
+ */
+export function decode(body: Uint8Array, coding: string | undefined, limit?: number): Uint8Array {
   if (!coding) return body
+  // zlib's own bound: it stops inflating at maxOutputLength and throws ERR_BUFFER_TOO_LARGE.
+  const options = limit === undefined ? {} : { maxOutputLength: Math.max(1, Math.min(limit + 1, kMaxLength)) }
   let bytes = body
   for (const step of coding
     .toLowerCase()
     .split(',')
     .map((s) => s.trim())
     .reverse()) {
-    if (step === 'gzip' || step === 'x-gzip') bytes = gunzipSync(bytes)
-    else if (step === 'deflate') bytes = inflateSync(bytes)
-    else if (step === 'br') bytes = brotliDecompressSync(bytes)
-    else if (step !== 'identity' && step !== '') throw new Error(`unsupported content-encoding ${step}`)
+    try {
+      if (step === 'gzip' || step === 'x-gzip') bytes = gunzipSync(bytes, options)
+      else if (step === 'deflate') bytes = inflateSync(bytes, options)
+      else if (step === 'br') bytes = brotliDecompressSync(bytes, options)
+      else if (step !== 'identity' && step !== '') throw new Error(`unsupported content-encoding ${step}`)
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeError(limit as number)
+      throw error
+    }
+    if (limit !== undefined && bytes.byteLength > limit) throw new TooLargeError(limit)
   }
   return bytes
+}
+
+/** A body that decodes to more than the limit it was decoded with. */
+export class TooLargeError extends RangeError {
+  constructor(limit: number) {
+    super(`decoded body larger than ${limit} bytes`)
+    this.name = 'TooLargeError'
+  }
 }
 
 /** The metadata of an entry as served. */
@@ -161,8 +214,10 @@ export function infoFor(
   fromCache: boolean,
   revalidated = false,
   stale = false,
+  stored: Promise<boolean> = fromCache ? STORED : NOT_STORED,
 ): CacheInfo {
   return {
+    stored,
     fromCache,
     createdAt: entry ? new Date(entry.createdAt) : undefined,
     expires: entry?.expires == null ? undefined : new Date(entry.expires),

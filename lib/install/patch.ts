@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici'
+import { busy, settled } from '../engine/activity.js'
 import { type Engine, warnOnce } from '../engine/engine.js'
 import { createInterceptor } from '../fronts/dispatcher.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch.js'
@@ -23,8 +24,8 @@ export function installCache(options?: CacheOptions): void {
   const previous = state.installed
   state.installed = { engine, cache: new Cache(engine, owned) }
   applyPatch()
-  // Reconfiguring: the previous cache stays usable by requests in flight; close its store after.
-  if (previous) closeLater(previous.cache)
+  // Reconfiguring: the previous cache stays usable by requests in flight; its store closes once they settled.
+  if (previous) closeLater(previous.engine, previous.cache)
 }
 
 /** Removes the cache installed by `installCache()` and restores the original `fetch` and dispatcher. */
@@ -33,7 +34,7 @@ export function uninstallCache(): void {
   const installed = state.installed
   state.installed = undefined
   if (state.blocks === 0) removePatch()
-  if (installed) closeLater(installed.cache)
+  if (installed) closeLater(installed.engine, installed.cache)
 }
 
 /** Whether `installCache()` is in effect. */
@@ -41,47 +42,61 @@ export function isInstalled(): boolean {
   return patchState().installed !== undefined
 }
 
-/** The installed cache's inspection API, or `undefined` when none is installed. */
+/**
+ * The cache requests made here use: inside an `enabled()` block, the block's; elsewhere the installed
+ * one; `undefined` when there is none.
+ */
 export function getCache(): Cache | undefined {
-  return patchState().installed?.cache
+  const state = patchState()
+  const scope = state.scope.getStore()
+  return scope?.mode === 'on' ? scope.cache : state.installed?.cache
 }
 
-/** Empties the installed cache (does nothing when none is installed). */
+/** Empties the cache {@link getCache} names (does nothing when there is none). */
 export async function clear(): Promise<void> {
-  await patchState().installed?.cache.clear()
+  await getCache()?.clear()
 }
 
-let defaultEngine: Engine | undefined
+let defaultCache: { engine: Engine; cache: Cache } | undefined
 
 /**
  * Caches requests made inside `fn` (everything it awaits), and nothing running concurrently outside.
  * Installs the patch for the block when it is not installed. With `options`, the block uses a cache
- * of its own (closed when the block ends).
+ * of its own, closed once the block has ended and the responses it produced have been stored (or
+ * given up): a response returned from the block is still stored after it ends.
  *
  * @example
  * const data = await enabled(async () => (await fetch(url)).json(), { backend: 'memory' })
  */
 export async function enabled<T>(fn: () => T | Promise<T>, options?: CacheOptions): Promise<T> {
   const state = patchState()
-  let own: { engine: Engine; owned: boolean } | undefined
-  let engine: Engine
+  let own: { engine: Engine; cache: Cache } | undefined
+  let use: { engine: Engine; cache: Cache }
   if (options !== undefined) {
-    own = createEngine(options)
-    engine = own.engine
+    const created = createEngine(options)
+    own = { engine: created.engine, cache: new Cache(created.engine, created.owned) }
+    use = own
   } else if (state.installed) {
-    engine = state.installed.engine
+    use = state.installed
   } else {
-    defaultEngine ??= createEngine(undefined).engine
-    engine = defaultEngine
+    if (!defaultCache) {
+      const created = createEngine(undefined)
+      defaultCache = { engine: created.engine, cache: new Cache(created.engine, false) }
+    }
+    use = defaultCache
   }
   state.blocks++
   applyPatch()
   try {
-    return await state.scope.run({ mode: 'on', engine }, async () => fn())
+    return await state.scope.run({ mode: 'on', engine: use.engine, cache: use.cache }, async () => fn())
   } finally {
     state.blocks--
     if (state.blocks === 0 && !state.installed) removePatch()
-    if (own?.owned) await own.engine.store.close()
+    if (own) {
+      // Nothing in flight: closed before returning, as always; otherwise once it has settled.
+      if (busy(own.engine)) closeLater(own.engine, own.cache)
+      else await own.cache.close()
+    }
   }
 }
 
@@ -143,9 +158,12 @@ function removePatch(): void {
   restoreSlots(patch.slots, patch.dispatchers)
 }
 
-/** Closes a cache no longer installed; a close that fails (its pending writes) is reported, never thrown. */
-function closeLater(cache: Cache): void {
-  Promise.resolve()
+/**
+ * Closes a cache no longer in use once the requests it serves have settled (their writes done); a
+ * close that fails (its pending writes) is reported, never thrown.
+ */
+function closeLater(engine: Engine, cache: Cache): void {
+  settled(engine)
     .then(() => cache.close())
     .catch((error: unknown) => warnOnce(error instanceof Error ? error : new Error(String(error))))
 }

@@ -5,7 +5,7 @@ import type { Cache } from '../inspect/cache.js'
 import type { CachingDispatcher, SlotState } from './global-dispatcher.js'
 
 /** What an `enabled()` / `disabled()` block says for everything awaited inside it. */
-export type Scope = { mode: 'on'; engine: Engine } | { mode: 'off' }
+export type Scope = { mode: 'on'; engine: Engine; cache: Cache } | { mode: 'off' }
 
 /**
  * All process-global state, under a `Symbol.for()` key so two copies of the package (say, two

@@ -8,7 +8,7 @@ import {
   parseStaleLimit,
   type UrlRule,
 } from '../policy/expiration.js'
-import { FIELD_NAME } from '../request/key.js'
+import { CREDENTIAL_HEADERS, FIELD_NAME } from '../request/key.js'
 import type { Store } from '../stores/store.js'
 import { parseRedisOptions, type RedisOptions } from './redis.js'
 import { didYouMean } from './suggest.js'
@@ -85,6 +85,13 @@ export interface CacheSettings {
    * @default []
    */
   ignoredParameters: readonly string[]
+  /**
+   * More request headers that carry credentials, like `Authorization`, `Proxy-Authorization` and
+   * `Cookie` (always credentials): they partition the cache and are stored only as a keyed hash.
+   * @example ['x-api-key']
+   * @default []
+   */
+  credentialHeaders: readonly string[]
   /**
    * A custom key function. Receives the request and the default key.
    * @default undefined
@@ -216,6 +223,7 @@ export const DEFAULTS: Readonly<CacheSettings & StoreOptions> = Object.freeze({
   filter: undefined,
   matchHeaders: false,
   ignoredParameters: Object.freeze([]),
+  credentialHeaders: Object.freeze([]),
   keyFn: undefined,
   staleIfError: false,
   staleWhileRevalidate: false,
@@ -254,6 +262,8 @@ export interface ResolvedSettings {
   ignored: ReadonlySet<string>
   /** `ignoredParameters`, lower-cased, for header names. */
   ignoredHeaders: ReadonlySet<string>
+  /** The request headers that carry credentials: the built-in three and `credentialHeaders`, lower-case. */
+  credentialHeaders: readonly string[]
   keyFn: ((request: KeyRequest) => string) | undefined
   staleIfError: number
   staleWhileRevalidate: number
@@ -276,6 +286,7 @@ const SETTING_NAMES: { [K in keyof CacheSettings]-?: true } = {
   filter: true,
   matchHeaders: true,
   ignoredParameters: true,
+  credentialHeaders: true,
   keyFn: true,
   staleIfError: true,
   staleWhileRevalidate: true,
@@ -437,6 +448,12 @@ export function validateSetting(name: keyof CacheSettings, value: unknown): void
     case 'ignoredParameters':
       expectStringList(name, value)
       return
+    case 'credentialHeaders':
+      expectStringList(name, value)
+      for (const [i, header] of (value as string[]).entries()) {
+        if (!FIELD_NAME.test(header)) throw new InvalidOptionValueError(`${name}[${i}]`, header, 'must be a header name')
+      }
+      return
     case 'filter':
     case 'keyFn':
     case 'onError':
@@ -466,6 +483,7 @@ export function resolveSettings(settings: CacheSettings, explicit: ReadonlySet<s
     matchHeaders: settings.matchHeaders === true ? true : settings.matchHeaders === false ? [] : lower(settings.matchHeaders),
     ignored: new Set(settings.ignoredParameters),
     ignoredHeaders: new Set(lower(settings.ignoredParameters)),
+    credentialHeaders: [...new Set([...CREDENTIAL_HEADERS, ...lower(settings.credentialHeaders)])],
     keyFn: settings.keyFn,
     staleIfError: parseStaleLimit('staleIfError', settings.staleIfError),
     staleWhileRevalidate: parseStaleLimit('staleWhileRevalidate', settings.staleWhileRevalidate),

@@ -79,16 +79,49 @@ export interface KeyInput {
 /**
  * Lower-case scheme and host, default port dropped (the URL parser does these), query parameters
  * sorted by name (stable, so repeated names keep their order), ignored ones removed, fragment dropped.
+ * A query whose escapes are not UTF-8 (`?q=caf%E9`, Latin-1) is sorted as it is, never decoded:
+ * URLSearchParams would turn every invalid byte into U+FFFD and make distinct URLs one key.
  */
 export function normalizeUrl(input: string, ignored: ReadonlySet<string>): string {
   const url = new URL(input)
   url.hash = ''
   if (url.search) {
-    const params = [...url.searchParams].filter(([name]) => !ignored.has(name))
-    params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    url.search = new URLSearchParams(params).toString()
+    if (decodesLosslessly(url.search)) {
+      const params = [...url.searchParams].filter(([name]) => !ignored.has(name))
+      params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      url.search = new URLSearchParams(params).toString()
+    } else {
+      const pairs = url.search
+        .slice(1)
+        .split('&')
+        .filter((pair) => pair !== '')
+        .map((pair): [string, string] => [lenientDecode(pair.split('=', 1)[0] as string), pair])
+        .filter(([name]) => !ignored.has(name))
+      pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      url.search = pairs.map(([, pair]) => pair).join('&')
+    }
   }
   return url.href
+}
+
+/** Whether every percent-escape in `search` decodes as UTF-8 (and is well formed). */
+function decodesLosslessly(search: string): boolean {
+  if (!search.includes('%')) return true
+  try {
+    decodeURIComponent(search)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A parameter name as URLSearchParams would read it, for matching `ignoredParameters`. */
+function lenientDecode(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replaceAll('+', ' '))
+  } catch {
+    return raw
+  }
 }
 
 /** Like `normalizeUrl`, but ignored parameters are kept with their value replaced: what is stored. */
@@ -160,7 +193,7 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
         TRANSPORT_HEADERS.has(name) ||
         CACHE_REQUEST_HEADERS.has(name) ||
         settings.ignoredHeaders.has(name) ||
-        CREDENTIAL_HEADERS.includes(name)
+        settings.credentialHeaders.includes(name)
       ) {
         continue
       }
@@ -168,13 +201,13 @@ export function createKey(input: KeyInput, settings: ResolvedSettings, secret: s
     }
   } else {
     for (const name of matched) {
-      if (settings.ignoredHeaders.has(name) || CREDENTIAL_HEADERS.includes(name)) continue
+      if (settings.ignoredHeaders.has(name) || settings.credentialHeaders.includes(name)) continue
       const value = matchedValue(name, headers)
       if (value !== null) hash.update(`${name}:${normalizeValue(value)}\n`)
     }
   }
   // Credentials partition the cache unless ignoredParameters names them.
-  for (const name of CREDENTIAL_HEADERS) {
+  for (const name of settings.credentialHeaders) {
     if (settings.ignoredHeaders.has(name)) continue
     const value = headers.get(name)
     if (value !== null) hash.update(`${name}:${input.credentialsHashed ? value : hashCredential(value, secret)}\n`)
@@ -252,7 +285,7 @@ export function storedRequestHeaders(headers: Headers, settings: ResolvedSetting
   const stored: Record<string, string> = {}
   for (const [name, value] of headers) {
     if (settings.ignoredHeaders.has(name)) stored[name] = REDACTED
-    else if (CREDENTIAL_HEADERS.includes(name)) stored[name] = hashCredential(value, secret)
+    else if (settings.credentialHeaders.includes(name)) stored[name] = hashCredential(value, secret)
     else stored[name] = value
   }
   return stored

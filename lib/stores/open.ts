@@ -1,6 +1,7 @@
+import { lstatSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
-import { isAbsolute, join, resolve } from 'node:path'
-import { StoreError } from '../errors.js'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { StoreError, UnsafeCacheFileError } from '../errors.js'
 import type { StoreOptions } from '../options/settings.js'
 import { MemoryStore } from './memory.js'
 import { RedisStore } from './redis.js'
@@ -38,6 +39,7 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
   }
   if (backend === 'sqlite') {
     const path = sqlitePath(options)
+    if (path !== options.cacheName && (options.useTemp || options.useCacheDir)) refuseOthers(path)
     try {
       return {
         store: new SqliteStore({ path, onError, ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}) }),
@@ -72,6 +74,28 @@ export function sqlitePath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDi
   if (options.useCacheDir) return join(userCacheDir(), file)
   if (options.useTemp) return join(tmpdir(), file)
   return resolve(file)
+}
+
+/**
+ * In a place other users can write to (the temp directory; a cache directory someone else made), a
+ * cache file, its `-wal` / `-shm`, or the directory holding it, that another user owns is refused.
+ * The shared temp directory itself (root's, sticky) is not the file's owner and is not checked.
+ */
+function refuseOthers(path: string): void {
+  const uid = process.getuid?.()
+  if (uid === undefined) return
+  const shared = resolve(tmpdir())
+  const dir = dirname(path)
+  for (const candidate of [dir === shared ? undefined : dir, path, `${path}-wal`, `${path}-shm`]) {
+    if (candidate === undefined) continue
+    let owner: number
+    try {
+      owner = lstatSync(candidate).uid
+    } catch {
+      continue // not there yet: it is created by this user
+    }
+    if (owner !== uid) throw new UnsafeCacheFileError(candidate, owner)
+  }
 }
 
 function userCacheDir(): string {

@@ -63,6 +63,7 @@ const BAD: { [K in keyof CacheOptions]-?: Bad } = {
   filter: notFunction,
   matchHeaders: { type: ['accept', 1, null, {}, [2], [''], [null]], range: [['x header'], ['accept', 'bad:name'], ['é']] },
   ignoredParameters: notStringList,
+  credentialHeaders: { type: ['x-api-key', 1, null, {}, [2], [null]], range: [['x api key'], ['x-api-key', 'bad:name'], ['é']] },
   keyFn: notFunction,
   staleIfError: notStaleLimit,
   staleWhileRevalidate: notStaleLimit,
@@ -93,6 +94,7 @@ const GOOD: { [K in keyof CacheOptions]-?: unknown } = {
   filter: () => true,
   matchHeaders: ['accept'],
   ignoredParameters: ['token'],
+  credentialHeaders: ['x-api-key'],
   keyFn: (request: { defaultKey: string }) => request.defaultKey,
   staleIfError: '1d',
   staleWhileRevalidate: true,
@@ -188,7 +190,7 @@ describe('settings changed at runtime refuse bad values the same way, and keep t
   const settings = cachedFetch.settings as unknown as Record<string, unknown>
   const runtime = Object.entries(BAD).filter(([option]) => option in settings)
   it('covers every setting', () => {
-    assert.equal(runtime.length, 18)
+    assert.equal(runtime.length, 19)
   })
   for (const [option, { type = [], range = [] }] of runtime) {
     it(`${option}`, () => {

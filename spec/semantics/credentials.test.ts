@@ -44,6 +44,27 @@ forEachFront('credentials', (kind) => {
     }
   })
 
+  test('credentialHeaders: an X-API-Key partitions the cache and never reaches the SQLite file in clear', async () => {
+    const { front, origin, dir, url } = await start(
+      { credentialHeaders: ['X-API-Key'] },
+      // The body names the user, never the key (the key must appear nowhere in the file).
+      { '/key': (req, res) => void res.end(`for ${String(req.headers['x-api-key']).split('-').pop()}`) },
+    )
+    const as = (key: string) => front.get(url('/key'), { headers: { 'x-api-key': key } })
+    assert.equal(await (await as('key-3b9f1d7c-alice')).text(), 'for alice')
+    const bob = await as('key-8e2a6c4f-bob')
+    assert.equal(bob.fromCache, false)
+    assert.equal(await bob.text(), 'for bob')
+    const alice = await as('key-3b9f1d7c-alice')
+    assert.equal(alice.fromCache, true)
+    assert.equal(await alice.text(), 'for alice')
+    assert.equal(origin.count('/key'), 2)
+    const bytes = await databaseBytes(dir)
+    for (const needle of ['key-3b9f1d7c-alice', 'key-8e2a6c4f-bob']) assert.equal(bytes.indexOf(needle), -1, `${needle} found`)
+    for (const entry of await storedEntries(front))
+      assert.match(entry.requestHeaders['x-api-key'] ?? '', /^hmac-sha256:[0-9a-f]{64}$/)
+  })
+
   test("a second token does not hit the first token's entry; the same token does", async () => {
     const { front, origin, url } = await start({}, { '/me': (req, res) => void res.end(`for ${req.headers.authorization}`) })
     const as = (token: string) => front.get(url('/me'), { headers: { authorization: `Bearer ${token}` } })
