@@ -62,7 +62,7 @@ function reply(result: JobResult): void {
 }
 
 process.once('message', async (job: Job) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fetch-cache-bench-'))
+  const dir = await mkdtemp(join(tmpdir(), 'fetch-http-cache-bench-'))
   let result: JobResult
   try {
     result = await execute(job, dir)

@@ -145,7 +145,7 @@ export async function measureLockDelay(contender: Contender, origin: string, dir
   }
 }
 
-/** Rows in a fetch-cache file. */
+/** Rows in a fetch-http-cache file. */
 function storedRows(path: string): number {
   const db = new DatabaseSync(path, { readOnly: true })
   try {

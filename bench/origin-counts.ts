@@ -1,6 +1,6 @@
 /**
  * What the benchmark origin (`origin.ts`) reports, and how a job reads and resets it. Requests go
- * through `node:http`, which fetch-cache does not patch, so checking never touches a cache.
+ * through `node:http`, which fetch-http-cache does not patch, so checking never touches a cache.
  */
 import { request } from 'node:http'
 

@@ -1,6 +1,6 @@
 /**
  * Where a `.cpuprofile` spent its time: self time by function, and self time by file, with
- * fetch-cache's own files (`lib/`) marked. Usable on its own: `npx tsx bench/profile-summary.ts <file>`.
+ * fetch-http-cache's own files (`lib/`) marked. Usable on its own: `npx tsx bench/profile-summary.ts <file>`.
  */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -20,7 +20,7 @@ interface Profile {
 const TOP = 30
 
 /**
- * A text table of the top functions and files by self time, and of fetch-cache's functions by
+ * A text table of the top functions and files by self time, and of fetch-http-cache's functions by
  * inclusive time (their own time plus everything they called).
  */
 export async function summarize(path: string): Promise<string> {
@@ -60,7 +60,7 @@ export async function summarize(path: string): Promise<string> {
   for (const [name, time] of top(byFunction)) lines.push(row(time, total, name))
   lines.push('', 'self time by file:')
   for (const [file, time] of top(byFile)) lines.push(row(time, total, file))
-  lines.push('', "inclusive time of fetch-cache's functions (lib/):")
+  lines.push('', "inclusive time of fetch-http-cache's functions (lib/):")
   for (const [name, time] of top(inclusive)) lines.push(row(time, total, name))
   lines.push('', 'inclusive time of every function (what each costs with what it calls):')
   for (const [name, time] of top(inclusiveAll, 45)) lines.push(row(time, total, name))

@@ -1,5 +1,5 @@
 /**
- * CPU profile of fetch-cache's hit path (or another workload) through the patched global fetch:
+ * CPU profile of fetch-http-cache's hit path (or another workload) through the patched global fetch:
  *
  *   npx tsx bench/profile.ts [--store memory|sqlite] [--workload hit|hit-10k|miss-store|revalidate-304] [--seconds 5]
  *

@@ -89,7 +89,7 @@ async function main(): Promise<number> {
     env.env.BENCH_REDIS_URL = redis.url
   }
   const origin = await startOrigin(env)
-  const scratch = await mkdtemp(join(scaleRoot(), 'fetch-cache-bench-scale-'))
+  const scratch = await mkdtemp(join(scaleRoot(), 'fetch-http-cache-bench-scale-'))
   const records: JobRecord[] = []
   let node = process.version
   try {
@@ -128,7 +128,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${markdown}`)
   const paths = await writeReport(values.out, report, markdown)
   process.stdout.write(`\nWritten: ${paths.markdown}\n         ${paths.json}\n`)
-  // A failed check on fetch-cache (a fast number from a cache that did not cache) fails the run;
+  // A failed check on fetch-http-cache (a fast number from a cache that did not cache) fails the run;
   // on another contender it is a finding about that contender, shown in the table.
   const subjects = new Set(CONTENDERS.filter((c) => c.role !== 'reference').map((c) => c.name))
   const failed = (checks: readonly Check[]) => checks.some((c) => !c.ok)

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { type CacheEntry, cacheInfo, installCache, NEVER_EXPIRE, SqliteStore, uninstallCache } from '../lib/index.js'
 import { type Check, check } from './checks.js'
-import { installSqlite } from './contenders/fetch-cache.js'
+import { installSqlite } from './contenders/fetch-http-cache.js'
 import { originCounts, SMALL_BODY } from './origin-counts.js'
 import { type Bounds, measure, type Timing } from './timing.js'
 

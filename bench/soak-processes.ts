@@ -45,7 +45,7 @@ const rounds = Number(values.rounds)
 const deadline = Date.now() + Number(values.minutes) * 60_000
 const worker = join(ROOT, 'spec', 'reliability', 'workers', 'store-worker.ts')
 
-const dir = await mkdtemp(join(tmpdir(), 'fetch-cache-soak-'))
+const dir = await mkdtemp(join(tmpdir(), 'fetch-http-cache-soak-'))
 let failed = false
 try {
   for (let round = 0; round < rounds && !failed; round++) {

@@ -30,7 +30,7 @@ export interface WorkloadOutcome {
 export interface Workload {
   name: string
   title: string
-  /** fetch-cache's `expireAfter` for this workload. */
+  /** fetch-http-cache's `expireAfter` for this workload. */
   expireAfter: number
   /** Whether the workload means anything for `contender`. */
   applies(contender: Contender): boolean

@@ -1,18 +1,18 @@
 /** Stable codes: they are part of the public API and never change meaning. */
 export type FetchCacheErrorCode =
-  | 'FETCH_CACHE_INVALID_OPTION'
-  | 'FETCH_CACHE_STORE_ERROR'
-  | 'FETCH_CACHE_STORE_TIMEOUT'
-  | 'FETCH_CACHE_STORE_UNAVAILABLE'
-  | 'FETCH_CACHE_CORRUPT_STORE'
-  | 'FETCH_CACHE_NOT_INSTALLED'
-  | 'FETCH_CACHE_MISSING_DEPENDENCY'
-  | 'FETCH_CACHE_SLOW_READER'
-  | 'FETCH_CACHE_UNSAFE_FILE'
+  | 'FETCH_HTTP_CACHE_INVALID_OPTION'
+  | 'FETCH_HTTP_CACHE_STORE_ERROR'
+  | 'FETCH_HTTP_CACHE_STORE_TIMEOUT'
+  | 'FETCH_HTTP_CACHE_STORE_UNAVAILABLE'
+  | 'FETCH_HTTP_CACHE_CORRUPT_STORE'
+  | 'FETCH_HTTP_CACHE_NOT_INSTALLED'
+  | 'FETCH_HTTP_CACHE_MISSING_DEPENDENCY'
+  | 'FETCH_HTTP_CACHE_SLOW_READER'
+  | 'FETCH_HTTP_CACHE_UNSAFE_FILE'
 
-const BRAND = Symbol.for('fetch-cache.error')
+const BRAND = Symbol.for('fetch-http-cache.error')
 
-/** The base class of every error fetch-cache throws or reports. */
+/** The base class of every error fetch-http-cache throws or reports. */
 export class FetchCacheError extends Error {
   readonly code: FetchCacheErrorCode
 
@@ -26,12 +26,12 @@ export class FetchCacheError extends Error {
 
 /** An option has the wrong type. Thrown at construction, never at request time. */
 export class InvalidOptionTypeError extends TypeError {
-  readonly code = 'FETCH_CACHE_INVALID_OPTION' as const
+  readonly code = 'FETCH_HTTP_CACHE_INVALID_OPTION' as const
   readonly option: string
   readonly value: unknown
 
   constructor(option: string, value: unknown, expected: string) {
-    super(`fetch-cache: option "${option}" must be ${expected}, got ${describe(value)}`)
+    super(`fetch-http-cache: option "${option}" must be ${expected}, got ${describe(value)}`)
     this.name = 'InvalidOptionTypeError'
     this.option = option
     this.value = value
@@ -41,12 +41,12 @@ export class InvalidOptionTypeError extends TypeError {
 
 /** An option has the right type but a value out of range (or is unknown). */
 export class InvalidOptionValueError extends RangeError {
-  readonly code = 'FETCH_CACHE_INVALID_OPTION' as const
+  readonly code = 'FETCH_HTTP_CACHE_INVALID_OPTION' as const
   readonly option: string
   readonly value: unknown
 
   constructor(option: string, value: unknown, expected: string) {
-    super(`fetch-cache: option "${option}" ${expected}, got ${describe(value)}`)
+    super(`fetch-http-cache: option "${option}" ${expected}, got ${describe(value)}`)
     this.name = 'InvalidOptionValueError'
     this.option = option
     this.value = value
@@ -57,12 +57,12 @@ export class InvalidOptionValueError extends RangeError {
 /** The codes of {@link StoreError} and its subclasses: one per cause, so warnings are deduplicated by cause. */
 export type StoreErrorCode = Extract<
   FetchCacheErrorCode,
-  'FETCH_CACHE_STORE_ERROR' | 'FETCH_CACHE_STORE_TIMEOUT' | 'FETCH_CACHE_STORE_UNAVAILABLE'
+  'FETCH_HTTP_CACHE_STORE_ERROR' | 'FETCH_HTTP_CACHE_STORE_TIMEOUT' | 'FETCH_HTTP_CACHE_STORE_UNAVAILABLE'
 >
 
 /** A store failed (disk full, locked, I/O). Reported through `onError`; the request goes to the network. */
 export class StoreError extends FetchCacheError {
-  constructor(message: string, options?: { cause?: unknown }, code: StoreErrorCode = 'FETCH_CACHE_STORE_ERROR') {
+  constructor(message: string, options?: { cause?: unknown }, code: StoreErrorCode = 'FETCH_HTTP_CACHE_STORE_ERROR') {
     super(code, message, options)
     this.name = 'StoreError'
   }
@@ -77,7 +77,7 @@ export class StoreTimeoutError extends StoreError {
   readonly timeout: number
 
   constructor(message: string, timeout: number, options?: { cause?: unknown }) {
-    super(message, options, 'FETCH_CACHE_STORE_TIMEOUT')
+    super(message, options, 'FETCH_HTTP_CACHE_STORE_TIMEOUT')
     this.name = 'StoreTimeoutError'
     this.timeout = timeout
   }
@@ -90,7 +90,7 @@ export class StoreTimeoutError extends StoreError {
  */
 export class StoreUnavailableError extends StoreError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options, 'FETCH_CACHE_STORE_UNAVAILABLE')
+    super(message, options, 'FETCH_HTTP_CACHE_STORE_UNAVAILABLE')
     this.name = 'StoreUnavailableError'
   }
 }
@@ -102,8 +102,8 @@ export class CorruptStoreError extends FetchCacheError {
 
   constructor(path: string, movedTo: string, options?: { cause?: unknown }) {
     super(
-      'FETCH_CACHE_CORRUPT_STORE',
-      `fetch-cache: cache file ${path} was corrupt; moved it to ${movedTo} and started a fresh one`,
+      'FETCH_HTTP_CACHE_CORRUPT_STORE',
+      `fetch-http-cache: cache file ${path} was corrupt; moved it to ${movedTo} and started a fresh one`,
       options,
     )
     this.name = 'CorruptStoreError'
@@ -122,8 +122,8 @@ export class MissingDependencyError extends FetchCacheError {
 
   constructor(dependency: string, neededFor: string, options?: { cause?: unknown }) {
     super(
-      'FETCH_CACHE_MISSING_DEPENDENCY',
-      `fetch-cache: ${neededFor} needs the "${dependency}" package, which is not installed (npm install ${dependency})`,
+      'FETCH_HTTP_CACHE_MISSING_DEPENDENCY',
+      `fetch-http-cache: ${neededFor} needs the "${dependency}" package, which is not installed (npm install ${dependency})`,
       options,
     )
     this.name = 'MissingDependencyError'
@@ -141,15 +141,15 @@ export class SlowReaderError extends FetchCacheError {
 
   constructor(window: number) {
     super(
-      'FETCH_CACHE_SLOW_READER',
-      `fetch-cache: this body shared one origin request with identical concurrent requests and fell more than ${window} bytes (maxEntrySize) behind them; it was ended so memory stays bounded (read it as it arrives, or set coalesce: false)`,
+      'FETCH_HTTP_CACHE_SLOW_READER',
+      `fetch-http-cache: this body shared one origin request with identical concurrent requests and fell more than ${window} bytes (maxEntrySize) behind them; it was ended so memory stays bounded (read it as it arrives, or set coalesce: false)`,
     )
     this.name = 'SlowReaderError'
     this.window = window
   }
 }
 
-/** Any error fetch-cache made, even from another copy of the package. */
+/** Any error fetch-http-cache made, even from another copy of the package. */
 export function isFetchCacheError(error: unknown): error is FetchCacheError | InvalidOptionTypeError | InvalidOptionValueError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true
 }
@@ -176,8 +176,8 @@ export class UnsafeCacheFileError extends FetchCacheError {
 
   constructor(path: string, owner: number) {
     super(
-      'FETCH_CACHE_UNSAFE_FILE',
-      `fetch-cache: ${path} belongs to user ${owner}, not to this process's user ${process.getuid?.()}: refusing to use a cache file another user could have written (remove it, or choose another cacheName)`,
+      'FETCH_HTTP_CACHE_UNSAFE_FILE',
+      `fetch-http-cache: ${path} belongs to user ${owner}, not to this process's user ${process.getuid?.()}: refusing to use a cache file another user could have written (remove it, or choose another cacheName)`,
     )
     this.name = 'UnsafeCacheFileError'
     this.path = path

@@ -1,4 +1,4 @@
-// The public surface of fetch-cache: everything users import comes from here (lib/README.md).
+// The public surface of fetch-http-cache: everything users import comes from here (lib/README.md).
 
 export {
   type CacheStats,

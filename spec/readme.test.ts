@@ -68,7 +68,7 @@ describe('README examples', () => {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60', etag: '"1"' }).end('{}')
       },
     })
-    cwd = mkdtempSync(join(tmpdir(), 'fetch-cache-readme-'))
+    cwd = mkdtempSync(join(tmpdir(), 'fetch-http-cache-readme-'))
     all.forEach((block, i) => {
       writeFileSync(join(DIR, `block-${i + 1}.ts`), asModule(block.code))
     })

@@ -4,7 +4,7 @@
 export interface ClientOptions {
   /** A temp directory the contender may write to (removed after the job). */
   dir: string
-  /** fetch-cache's `expireAfter` for this workload (other caches follow the origin's headers). */
+  /** fetch-http-cache's `expireAfter` for this workload (other caches follow the origin's headers). */
   expireAfter: number
   /** How many entries the cache must hold without evicting. */
   capacity: number
@@ -30,7 +30,7 @@ export interface Client {
 /**
  * - `baseline`: what every ratio is taken against (built-in fetch, no cache).
  * - `limit`: the least work a fetch-shaped hit can do.
- * - `subject`: fetch-cache.
+ * - `subject`: fetch-http-cache.
  * - `reference`: other caches and clients, for comparison.
  */
 export type Role = 'baseline' | 'limit' | 'subject' | 'reference'

@@ -1,6 +1,6 @@
 import type { Contender } from './contender.js'
 import { builtinFetch } from './fetch.js'
-import { installMemory, installRedis, installSqlite, installUndiciRequest, sessionMemory } from './fetch-cache.js'
+import { installMemory, installRedis, installSqlite, installUndiciRequest, sessionMemory } from './fetch-http-cache.js'
 import { mapLimit } from './map.js'
 import { undiciCacheFetch, undiciCacheRequest, undiciCacheSqlite } from './undici-cache.js'
 import { undiciRequest } from './undici-request.js'

@@ -9,9 +9,9 @@ import { UsageError } from './errors.js'
 /** The file the CLI works on when `--db` is not given (the default `cacheName`, in the working directory). */
 export const DEFAULT_DB = 'http_cache.sqlite'
 
-export const USAGE = `Usage: fetch-cache <command> [options]
+export const USAGE = `Usage: fetch-http-cache <command> [options]
 
-Inspect and maintain a fetch-cache SQLite cache file.
+Inspect and maintain a fetch-http-cache SQLite cache file.
 
 Commands:
   stats                      Count the responses (fresh, expired, unreadable) and URLs; show the

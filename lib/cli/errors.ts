@@ -15,7 +15,7 @@ export type CliErrorCode =
   | 'NOT_A_FILE'
   /** The file is not a SQLite database. */
   | 'NOT_SQLITE'
-  /** A SQLite database, but not a fetch-cache file of this schema. */
+  /** A SQLite database, but not a fetch-http-cache file of this schema. */
   | 'NOT_A_CACHE_FILE'
   /** The file exists but cannot be read or opened. */
   | 'CANNOT_OPEN'

@@ -10,7 +10,7 @@ import { CacheFileError } from './errors.js'
 const SQLITE_HEADER = 'SQLite format 3\u0000'
 
 /**
- * Opens an existing fetch-cache file for inspection. Refuses, without touching it, a path that is
+ * Opens an existing fetch-http-cache file for inspection. Refuses, without touching it, a path that is
  * missing (the store would create an empty cache there), is not a SQLite database (the store would
  * move it aside as corrupt), or is a database of another schema (the store would reset it).
  */
@@ -68,7 +68,7 @@ function checkCacheFile(path: string): void {
     if (version !== SCHEMA_VERSION || tables.length !== 2) {
       throw new CacheFileError(
         'NOT_A_CACHE_FILE',
-        `${path} is not a fetch-cache file of schema version ${SCHEMA_VERSION} (user_version is ${version})`,
+        `${path} is not a fetch-http-cache file of schema version ${SCHEMA_VERSION} (user_version is ${version})`,
       )
     }
   } catch (error) {

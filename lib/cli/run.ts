@@ -17,7 +17,7 @@ export interface CliContext {
 }
 
 /**
- * Runs `fetch-cache` with `argv` (without `node` and the script); resolves to the exit status.
+ * Runs `fetch-http-cache` with `argv` (without `node` and the script); resolves to the exit status.
  * Errors are one line on stderr, or with `--json` one `{"error": {"code", "message"}}` object on
  * stdout, where a script reading the output finds it.
  */
@@ -30,11 +30,11 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     if (error instanceof CliError) code = error.code
     else if (isFetchCacheError(error)) code = error.code
     else throw error
-    const message = error.message.replace(/^fetch-cache: /, '')
+    const message = error.message.replace(/^fetch-http-cache: /, '')
     if (json) context.stdout(`${JSON.stringify({ error: { code, message } })}\n`)
     else {
-      const hint = error instanceof UsageError && code === 'USAGE' ? '\nRun "fetch-cache --help" for usage.' : ''
-      context.stderr(`fetch-cache: ${message}${hint}\n`)
+      const hint = error instanceof UsageError && code === 'USAGE' ? '\nRun "fetch-http-cache --help" for usage.' : ''
+      context.stderr(`fetch-http-cache: ${message}${hint}\n`)
     }
     return error instanceof CliError ? error.exitStatus : EXIT.failure
   }

@@ -66,7 +66,7 @@ export async function stats(file: string, cache: Cache, disk: DiskUsage | undefi
   const rows: [string, string][] = [
     ['File', file],
     ['Responses', `${fresh + expired} (${fresh} fresh, ${expired} expired)`],
-    ['Unreadable', `${invalid}${invalid ? ' (remove with: fetch-cache delete --invalid)' : ''}`],
+    ['Unreadable', `${invalid}${invalid ? ' (remove with: fetch-http-cache delete --invalid)' : ''}`],
     ['URLs', String(urls.size)],
     [
       'Stored size',

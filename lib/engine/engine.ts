@@ -310,7 +310,7 @@ export class Engine {
     }
   }
 
-  /** Deletes entries by key, reporting failures; `reason` and `urls` say why to `fetch-cache:delete`. */
+  /** Deletes entries by key, reporting failures; `reason` and `urls` say why to `fetch-http-cache:delete`. */
   async remove(keys: string[], reason: DeleteEvent['reason'], urls: readonly string[]): Promise<void> {
     if (keys.length === 0) return
     try {
@@ -324,10 +324,10 @@ export class Engine {
   /** Reports a cache failure to `onError` (default: a warning once per code). Never throws. */
   report(error: unknown, operation: string): void {
     const wrapped =
-      error instanceof Error && 'code' in error && String(error.code).startsWith('FETCH_CACHE')
+      error instanceof Error && 'code' in error && String(error.code).startsWith('FETCH_HTTP_CACHE')
         ? error
         : new StoreError(
-            `fetch-cache: ${STORE_OPERATIONS.has(operation) ? 'store ' : ''}${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+            `fetch-http-cache: ${STORE_OPERATIONS.has(operation) ? 'store ' : ''}${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
             {
               cause: error,
             },

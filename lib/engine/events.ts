@@ -13,18 +13,18 @@ import { debug } from './debug.js'
 
 /** The channel names, one per kind of event. */
 export const CHANNELS = Object.freeze({
-  lookup: 'fetch-cache:lookup',
-  store: 'fetch-cache:store',
-  delete: 'fetch-cache:delete',
-  revalidate: 'fetch-cache:revalidate',
-  evict: 'fetch-cache:evict',
-  error: 'fetch-cache:error',
+  lookup: 'fetch-http-cache:lookup',
+  store: 'fetch-http-cache:store',
+  delete: 'fetch-http-cache:delete',
+  revalidate: 'fetch-http-cache:revalidate',
+  evict: 'fetch-http-cache:evict',
+  error: 'fetch-http-cache:error',
 } as const)
 
 /** How a request met the cache: served from it, sent on, or kept out of it. */
 export type LookupOutcome = 'hit' | 'stale' | 'miss' | 'revalidate' | 'bypass'
 
-/** `fetch-cache:lookup`: once per request, when the cache has decided what to do with it. */
+/** `fetch-http-cache:lookup`: once per request, when the cache has decided what to do with it. */
 export interface LookupEvent {
   method: string
   url: string
@@ -38,7 +38,7 @@ export interface LookupEvent {
   duration: number
 }
 
-/** `fetch-cache:store`: a response written to the store. */
+/** `fetch-http-cache:store`: a response written to the store. */
 export interface StoreEvent {
   method: string
   url: string
@@ -52,7 +52,7 @@ export interface StoreEvent {
   duration: number
 }
 
-/** `fetch-cache:delete`: entries the cache removed on its own. */
+/** `fetch-http-cache:delete`: entries the cache removed on its own. */
 export interface DeleteEvent {
   keys: string[]
   /** `invalidated` (RFC 9111 §4.4, with the URLs), `undecodable`, or `not storable` (after a 304). */
@@ -60,7 +60,7 @@ export interface DeleteEvent {
   urls: string[]
 }
 
-/** `fetch-cache:evict`: entries a store removed to stay within its bounds (SQLite and memory stores). */
+/** `fetch-http-cache:evict`: entries a store removed to stay within its bounds (SQLite and memory stores). */
 export interface EvictEvent {
   keys: string[]
   /** The entries' URLs, as stored (ignored parameters redacted); `''` for an unreadable entry. */
@@ -70,7 +70,7 @@ export interface EvictEvent {
   store: 'sqlite' | 'memory'
 }
 
-/** `fetch-cache:revalidate`: the origin's answer to a conditional request. */
+/** `fetch-http-cache:revalidate`: the origin's answer to a conditional request. */
 export interface RevalidateEvent {
   method: string
   url: string
@@ -82,7 +82,7 @@ export interface RevalidateEvent {
   duration: number
 }
 
-/** `fetch-cache:error`: a failure reported to `onError` (the request went on without the cache). */
+/** `fetch-http-cache:error`: a failure reported to `onError` (the request went on without the cache). */
 export interface ErrorEvent {
   /** What failed: `read`, `write`, `delete` (the store), `key`, `filter`, `decode`. */
   operation: string

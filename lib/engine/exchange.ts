@@ -102,7 +102,7 @@ interface Call {
   keyed: KeyedRequest
   plan: CachePlan
   forward: Forward
-  /** When the request reached the cache, for `fetch-cache:lookup` (0 when nobody watches). */
+  /** When the request reached the cache, for `fetch-http-cache:lookup` (0 when nobody watches). */
   started: number
 }
 
@@ -251,7 +251,7 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
   }
 }
 
-/** Counts the decision and publishes it as `fetch-cache:lookup` (and the debug line). */
+/** Counts the decision and publishes it as `fetch-http-cache:lookup` (and the debug line). */
 function announce(call: Call, entry: CacheEntry | undefined, action: CachedAction, now: number): void {
   const { engine, request, keyed } = call
   const key = entry?.key ?? keyed.baseKey

@@ -6,7 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
  * Kept under a `Symbol.for()` key, so two copies of the package in one process share one mark, and
  * created on first use, so importing the package changes no global.
  */
-const KEY = Symbol.for('fetch-cache.origin-request.v1')
+const KEY = Symbol.for('fetch-http-cache.origin-request.v1')
 const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<true> | undefined>
 
 /** Runs `send` as an origin request of the fetch front. */

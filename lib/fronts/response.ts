@@ -29,14 +29,14 @@ const STORED = Promise.resolve(true)
 const NOT_STORED = Promise.resolve(false)
 
 // A registered symbol, so `cacheInfo()` from another copy of the package reads it too.
-const STATE = Symbol.for('fetch-cache.response')
+const STATE = Symbol.for('fetch-http-cache.response')
 
 interface ResponseState {
   extras: ResponseExtras
   info: CacheInfo
 }
 
-/** The cache metadata of a response, or `undefined` when it did not pass through fetch-cache. */
+/** The cache metadata of a response, or `undefined` when it did not pass through fetch-http-cache. */
 export function cacheInfo(response: Response): CacheInfo | undefined {
   return (response as Partial<CachedResponse>)[STATE]?.info
 }
@@ -232,7 +232,7 @@ export function infoFor(
 export type Forwarded = 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale'
 
 /**
- * An RFC 9211 `Cache-Status` value, e.g. `fetch-cache; hit; ttl=42` or `fetch-cache; fwd=miss; stored`.
+ * An RFC 9211 `Cache-Status` value, e.g. `fetch-http-cache; hit; ttl=42` or `fetch-http-cache; fwd=miss; stored`.
  * @see https://www.rfc-editor.org/rfc/rfc9211
  */
 export function cacheStatus(status: {
@@ -243,7 +243,7 @@ export function cacheStatus(status: {
   ttl?: number | undefined
   detail?: string | undefined
 }): string {
-  let value = 'fetch-cache'
+  let value = 'fetch-http-cache'
   if (status.hit) value += '; hit'
   if (status.fwd) value += `; fwd=${status.fwd}`
   if (status.fwdStatus !== undefined) value += `; fwd-status=${status.fwdStatus}`

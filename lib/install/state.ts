@@ -34,7 +34,7 @@ export interface PatchState {
     | undefined
 }
 
-const KEY = Symbol.for('fetch-cache.patch-state.v1')
+const KEY = Symbol.for('fetch-http-cache.patch-state.v1')
 
 /** The shared state, created on first use. */
 export function patchState(): PatchState {

@@ -41,8 +41,8 @@ export interface RedisOptions {
   /**
    * Prepended to every key the cache writes: entries are `{prefix}{key}`, the shared secret is
    * `{prefix}secret`. Caches with different prefixes share a server without seeing each other.
-   * On Redis Cluster, a hash tag (`'{fetch-cache}:'`) keeps every key of the cache in one slot.
-   * @default 'fetch-cache:'
+   * On Redis Cluster, a hash tag (`'{fetch-http-cache}:'`) keeps every key of the cache in one slot.
+   * @default 'fetch-http-cache:'
    */
   prefix?: string
   /**
@@ -79,7 +79,7 @@ export interface ResolvedRedisOptions {
 /** The defaults, in one place; the README mirrors them. */
 export const REDIS_DEFAULTS = Object.freeze({
   url: 'redis://localhost:6379',
-  prefix: 'fetch-cache:',
+  prefix: 'fetch-http-cache:',
   commandTimeout: 500,
   connectTimeout: 2000,
   grace: 86_400,

@@ -22,7 +22,7 @@ export interface KeyRequest {
   headers: Headers
   /** The normalized body's digest (`''` when there is no body). */
   bodyDigest: string
-  /** The key fetch-cache would use. */
+  /** The key fetch-http-cache would use. */
   defaultKey: string
 }
 
@@ -157,7 +157,7 @@ export interface StoreOptions {
   /**
    * The Redis server and how entries are kept there, for `backend: 'redis'`: `{ url, client, prefix,
    * commandTimeout, connectTimeout, grace }`, or a `redis://` URL alone. Needs the `redis` package.
-   * @default { url: 'redis://localhost:6379', prefix: 'fetch-cache:', commandTimeout: 500, connectTimeout: 2000, grace: 86400 }
+   * @default { url: 'redis://localhost:6379', prefix: 'fetch-http-cache:', commandTimeout: 500, connectTimeout: 2000, grace: 86400 }
    */
   redis: RedisOptions | string | undefined
   /**
@@ -166,7 +166,7 @@ export interface StoreOptions {
    */
   cacheName: string
   /**
-   * Put the SQLite file in the user cache directory (`$XDG_CACHE_HOME/fetch-cache`, `~/.cache/fetch-cache`).
+   * Put the SQLite file in the user cache directory (`$XDG_CACHE_HOME/fetch-http-cache`, `~/.cache/fetch-http-cache`).
    * @default false
    */
   useCacheDir: boolean
@@ -348,7 +348,7 @@ export function splitOptions(options: unknown): { settings: Partial<CacheSetting
       store[name] = value
     } else {
       const suggestion = didYouMean(name, [...Object.keys(SETTING_NAMES), ...Object.keys(STORE_OPTION_NAMES)])
-      throw new InvalidOptionValueError(name, value, `is not a fetch-cache option${suggestion}`)
+      throw new InvalidOptionValueError(name, value, `is not a fetch-http-cache option${suggestion}`)
     }
   }
   validateStoreOptions(store as unknown as StoreOptions)

@@ -17,10 +17,10 @@ export interface ParsedRequest {
   signal: AbortSignal | undefined
 }
 
-/** Fetch's cache modes (`init.cache`), which fetch-cache implements and undici does not. */
+/** Fetch's cache modes (`init.cache`), which fetch-http-cache implements and undici does not. */
 export type RequestCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached'
 
-/** The `init` fetch-cache adds to `RequestInit`. */
+/** The `init` fetch-http-cache adds to `RequestInit`. */
 export interface CacheRequestInit extends RequestInit {
   /** The Fetch standard's cache mode, honoured by the cache and never passed on to undici. */
   cache?: RequestCacheMode

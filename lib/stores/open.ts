@@ -102,5 +102,5 @@ function userCacheDir(): string {
   const base =
     process.env.XDG_CACHE_HOME ||
     (process.platform === 'darwin' ? join(homedir(), 'Library', 'Caches') : join(homedir(), '.cache'))
-  return join(base, 'fetch-cache')
+  return join(base, 'fetch-http-cache')
 }

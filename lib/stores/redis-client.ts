@@ -80,7 +80,7 @@ export function send(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       controller.abort()
-      reject(new StoreTimeoutError(`fetch-cache: Redis did not answer ${args[0]} within ${timeout} ms`, timeout))
+      reject(new StoreTimeoutError(`fetch-http-cache: Redis did not answer ${args[0]} within ${timeout} ms`, timeout))
     }, timeout)
     let sent: Promise<unknown>
     try {
@@ -114,9 +114,9 @@ export function classify(error: unknown, doing: string): StoreError {
   const message = error instanceof Error ? error.message : String(error)
   const reply = replyCode(error)
   if (reply === undefined || TRANSIENT_REPLIES.has(reply)) {
-    return new StoreUnavailableError(`fetch-cache: Redis is unavailable (${doing}): ${message}`, { cause: error })
+    return new StoreUnavailableError(`fetch-http-cache: Redis is unavailable (${doing}): ${message}`, { cause: error })
   }
-  return new StoreError(`fetch-cache: Redis refused ${doing}: ${message}`, { cause: error })
+  return new StoreError(`fetch-http-cache: Redis refused ${doing}: ${message}`, { cause: error })
 }
 
 /** The code word of a Redis error reply (`OOM`, `NOAUTH`…), or `undefined` for a client-side error. */

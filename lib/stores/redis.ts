@@ -7,7 +7,7 @@ import type { CacheEntry } from './entry.js'
 import { assertRedisInstalled, BINARY, classify, createOwnedClient, reconnectDelay, replyCode, send } from './redis-client.js'
 import type { KeyedEntry, Store, StoreRecord } from './store.js'
 
-const debug = debuglog('fetch-cache')
+const debug = debuglog('fetch-http-cache')
 
 /** Options of {@link RedisStore}: where to connect and how to keep entries, plus its error reporting. */
 export interface RedisStoreOptions extends RedisOptions {
@@ -372,18 +372,18 @@ export class RedisStore implements Store {
     if (this.#closed || !client) return undefined
     if (client.isReady) return client
     if (this.#connectedOnce) {
-      this.#report(new StoreUnavailableError('fetch-cache: Redis is unavailable: the connection is down; reconnecting'))
+      this.#report(new StoreUnavailableError('fetch-http-cache: Redis is unavailable: the connection is down; reconnecting'))
     }
     return undefined
   }
 
   /** For inspection: the client once connected (waiting up to `connectTimeout`), else a thrown error. */
   async #inspecting(doing: string): Promise<RedisClientLike> {
-    if (this.#closed) throw new StoreError(`fetch-cache: the Redis store is closed (${doing})`)
+    if (this.#closed) throw new StoreError(`fetch-http-cache: the Redis store is closed (${doing})`)
     if (!this.#client?.isReady) await this.ready()
     const client = this.#client
     if (!client?.isReady) {
-      throw new StoreUnavailableError(`fetch-cache: Redis is unavailable (${doing}): not connected`)
+      throw new StoreUnavailableError(`fetch-http-cache: Redis is unavailable (${doing}): not connected`)
     }
     return client
   }

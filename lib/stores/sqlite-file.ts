@@ -170,5 +170,5 @@ export function guard<T>(doing: string, fn: () => T): T {
 export function wrap(doing: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error
   const message = error instanceof Error ? error.message : String(error)
-  return new StoreError(`fetch-cache: SQLite store failed ${doing}: ${message}`, { cause: error })
+  return new StoreError(`fetch-http-cache: SQLite store failed ${doing}: ${message}`, { cause: error })
 }

@@ -122,7 +122,7 @@ export function migrate(db: Database.Database, secret: string | undefined): stri
       // OR IGNORE, then read back: every handle and process ends up with the first secret written.
       db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('secret', ?)").run(secret ?? randomBytes(32).toString('hex'))
       const stored = readSecret()
-      if (typeof stored !== 'string') throw new StoreError('fetch-cache: the SQLite store lost its secret while creating it')
+      if (typeof stored !== 'string') throw new StoreError('fetch-http-cache: the SQLite store lost its secret while creating it')
       return stored
     })
     .immediate()

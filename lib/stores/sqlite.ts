@@ -387,7 +387,7 @@ export class SqliteStore implements Store {
   }
 
   #ensureOpen(doing: string): void {
-    if (this.#closed) throw new StoreError(`fetch-cache: SQLite store failed ${doing}: the store is closed`)
+    if (this.#closed) throw new StoreError(`fetch-http-cache: SQLite store failed ${doing}: the store is closed`)
   }
 
   /**
@@ -416,7 +416,7 @@ export class SqliteStore implements Store {
     this.#overflowReported = true
     this.#report(
       new StoreError(
-        `fetch-cache: SQLite store dropped new entries: ${this.#pending.size} writes are already waiting for ` +
+        `fetch-http-cache: SQLite store dropped new entries: ${this.#pending.size} writes are already waiting for ` +
           `the lock on ${this.#path}`,
       ),
     )
@@ -586,7 +586,9 @@ export class SqliteStore implements Store {
     this.#reopen()
     this.#report(
       movedTo === undefined
-        ? new StoreError(`fetch-cache: cache file ${this.#path} was corrupt and already replaced; reopened it`, { cause: error })
+        ? new StoreError(`fetch-http-cache: cache file ${this.#path} was corrupt and already replaced; reopened it`, {
+            cause: error,
+          })
         : new CorruptStoreError(this.#path, movedTo, { cause: error }),
     )
   }
@@ -603,7 +605,7 @@ export class SqliteStore implements Store {
     this.#reopen()
     this.#report(
       new StoreError(
-        `fetch-cache: cache file ${this.#path} was ${current === undefined ? 'deleted' : 'replaced'} while in use; ` +
+        `fetch-http-cache: cache file ${this.#path} was ${current === undefined ? 'deleted' : 'replaced'} while in use; ` +
           'reopened it (entries written since then went to the old file)',
       ),
     )

@@ -36,7 +36,7 @@ const shellQuote = (arg: string): string => `'${arg.replace(/'/g, "'\\''")}'`
 /** Runs the CLI from source, as a child process. */
 const cli = (args: string[], cwd: string): Promise<Run> => run(process.execPath, ['--import', TSX, CLI, ...args], cwd)
 
-describe('fetch-cache (the CLI)', () => {
+describe('fetch-http-cache (the CLI)', () => {
   let origin: Origin
   let dir: string
   let cleanup: () => Promise<void>
@@ -71,7 +71,7 @@ describe('fetch-cache (the CLI)', () => {
 
   beforeEach(async () => {
     origin = await startOrigin()
-    ;({ dir, cleanup } = await tempDir('fetch-cache-cli-'))
+    ;({ dir, cleanup } = await tempDir('fetch-http-cache-cli-'))
     db = join(dir, 'http_cache.sqlite')
   })
   afterEach(async () => {
@@ -109,7 +109,7 @@ describe('fetch-cache (the CLI)', () => {
       assert.equal(human.code, 0)
       assert.match(human.stdout, /^File +.*http_cache\.sqlite$/m)
       assert.match(human.stdout, /^Responses +2 \(1 fresh, 1 expired\)$/m)
-      assert.match(human.stdout, /^Unreadable +1 \(remove with: fetch-cache delete --invalid\)$/m)
+      assert.match(human.stdout, /^Unreadable +1 \(remove with: fetch-http-cache delete --invalid\)$/m)
       assert.match(human.stdout, /^URLs +2$/m)
       assert.match(
         human.stdout,
@@ -249,7 +249,7 @@ describe('fetch-cache (the CLI)', () => {
       for (const args of [['stats'], ['clear', '--db', join(dir, 'nope.sqlite')]]) {
         const result = await cli(args, dir)
         assert.equal(result.code, 1, args.join(' '))
-        assert.match(result.stderr, /^fetch-cache: no cache file at .*(http_cache|nope)\.sqlite/)
+        assert.match(result.stderr, /^fetch-http-cache: no cache file at .*(http_cache|nope)\.sqlite/)
         assert.equal(result.stdout, '')
       }
       assert.deepEqual(await readdir(dir), [])
@@ -270,7 +270,7 @@ describe('fetch-cache (the CLI)', () => {
       other.close()
       const result = await cli(['clear', '--db', db], dir)
       assert.equal(result.code, 1)
-      assert.match(result.stderr, /is not a fetch-cache file/)
+      assert.match(result.stderr, /is not a fetch-http-cache file/)
       const check = new Database(db, { readonly: true })
       const tables = check.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all()
       const notes = check.prepare<[], string>('SELECT text FROM notes').pluck().all()
@@ -289,10 +289,10 @@ describe('fetch-cache (the CLI)', () => {
   describe('usage (exit status 2, or 0 for --help)', () => {
     const cases: [string, string[], RegExp][] = [
       ['no command', [], /missing command/],
-      ['an unknown command', ['purge'], /^fetch-cache: unknown command "purge"\n/],
+      ['an unknown command', ['purge'], /^fetch-http-cache: unknown command "purge"\n/],
       ['a misspelt command, with the closest one', ['stat'], /unknown command "stat" \(did you mean "stats"\?\)/],
-      ['an unknown option', ['stats', '--verbose'], /^fetch-cache: unknown option "--verbose"\n/],
-      ['an unknown short option', ['stats', '-x'], /^fetch-cache: unknown option "-x"\n/],
+      ['an unknown option', ['stats', '--verbose'], /^fetch-http-cache: unknown option "--verbose"\n/],
+      ['an unknown short option', ['stats', '-x'], /^fetch-http-cache: unknown option "-x"\n/],
       [
         'a misspelt option, with the closest one',
         ['delete', '--older_than', '1h'],
@@ -304,16 +304,16 @@ describe('fetch-cache (the CLI)', () => {
       [
         'a negative --older-than',
         ['delete', '--older-than', '-5'],
-        /^fetch-cache: --older-than takes an age \(how long ago\), which cannot be negative, got "-5"\n/,
+        /^fetch-http-cache: --older-than takes an age \(how long ago\), which cannot be negative, got "-5"\n/,
       ],
       ['a negative --older-than=', ['delete', '--older-than=-5m'], /which cannot be negative, got "-5m"/],
       ['a relative --url', ['delete', '--url', '/a'], /--url takes an absolute URL, got "\/a"/],
       ['a delete option on another command', ['stats', '--expired'], /--expired is an option of "delete", not of "stats"/],
       ['--yes on another command', ['stats', '--yes'], /--yes is an option of "delete", not of "stats"/],
-      ['--db without a path', ['stats', '--db'], /^fetch-cache: --db needs a path\n/],
-      ['--db followed by another option', ['stats', '--db', '--yes'], /^fetch-cache: --db needs a path\n/],
-      ['--older-than without an age', ['delete', '--older-than'], /^fetch-cache: --older-than needs an age\n/],
-      ['a value given to a flag', ['stats', '--json=yes'], /^fetch-cache: --json takes no value, got "--json=yes"\n/],
+      ['--db without a path', ['stats', '--db'], /^fetch-http-cache: --db needs a path\n/],
+      ['--db followed by another option', ['stats', '--db', '--yes'], /^fetch-http-cache: --db needs a path\n/],
+      ['--older-than without an age', ['delete', '--older-than'], /^fetch-http-cache: --older-than needs an age\n/],
+      ['a value given to a flag', ['stats', '--json=yes'], /^fetch-http-cache: --json takes no value, got "--json=yes"\n/],
       ['help for an unknown command', ['help', 'purge'], /unknown command "purge"/],
     ]
     for (const [what, args, message] of cases) {
@@ -321,7 +321,7 @@ describe('fetch-cache (the CLI)', () => {
         const result = await cli(args, dir)
         assert.equal(result.code, 2, result.stderr)
         assert.match(result.stderr, message)
-        assert.match(result.stderr, /\nRun "fetch-cache --help" for usage\.\n$/)
+        assert.match(result.stderr, /\nRun "fetch-http-cache --help" for usage\.\n$/)
         assert.doesNotMatch(result.stderr, /To specify|ambiguous|argument missing/, "the parser's own message")
         assert.equal(result.stdout, '')
         assert.deepEqual(await readdir(dir), [])
@@ -332,7 +332,7 @@ describe('fetch-cache (the CLI)', () => {
       for (const args of [['--help'], ['delete', '-h'], ['help'], ['help', 'delete']]) {
         const result = await cli(args, dir)
         assert.equal(result.code, 0)
-        assert.match(result.stdout, /^Usage: fetch-cache <command> \[options\]/)
+        assert.match(result.stdout, /^Usage: fetch-http-cache <command> \[options\]/)
         for (const command of [
           'stats',
           'urls',
@@ -389,7 +389,7 @@ describe('fetch-cache (the CLI)', () => {
       const result = await cli(['stats', '--bogus', '--', '--json'], dir)
       assert.equal(result.code, 2)
       assert.equal(result.stdout, '')
-      assert.match(result.stderr, /^fetch-cache: unknown option "--bogus"/)
+      assert.match(result.stderr, /^fetch-http-cache: unknown option "--bogus"/)
     })
   })
 
@@ -406,7 +406,7 @@ describe('fetch-cache (the CLI)', () => {
         const withUrls = args.map((arg) => (arg.startsWith('/') ? origin.url + arg : arg))
         const result = await cli(['delete', ...withUrls, '--db', db], dir)
         assert.equal(result.code, 2, result.stderr)
-        assert.equal(result.stderr, `fetch-cache: this delete would remove all 2 entries in ${db}; add --yes to confirm\n`)
+        assert.equal(result.stderr, `fetch-http-cache: this delete would remove all 2 entries in ${db}; add --yes to confirm\n`)
         assert.equal(result.stdout, '')
         assert.deepEqual(await storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
 
@@ -489,7 +489,7 @@ describe('fetch-cache (the CLI)', () => {
         await fill(['/a', '/b'], [])
         const result = await onTerminal(['delete', '--older-than', '0', '--db', db], 'n')
         assert.equal(result.code, 1, result.stdout)
-        assert.match(result.stdout, /fetch-cache: nothing deleted\n/)
+        assert.match(result.stdout, /fetch-http-cache: nothing deleted\n/)
         assert.deepEqual(await storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
       })
     })

@@ -8,7 +8,7 @@ import { ROOT } from '../helpers/children.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
 
-/** `fetch-cache --redis URL`: the CLI on a Redis cache, against a real redis-server. */
+/** `fetch-http-cache --redis URL`: the CLI on a Redis cache, against a real redis-server. */
 
 const CLI = join(ROOT, 'lib', 'cli', 'main.ts')
 
@@ -34,7 +34,7 @@ async function cli(...args: string[]): Promise<Run> {
   return { code, stdout, stderr }
 }
 
-describe('fetch-cache --redis URL', { skip: redisMissing }, () => {
+describe('fetch-http-cache --redis URL', { skip: redisMissing }, () => {
   let server: RedisServer
   let origin: Origin
 
@@ -102,7 +102,7 @@ describe('fetch-cache --redis URL', { skip: redisMissing }, () => {
   })
 
   it('uses the default prefix without --prefix, and never prints the password of the URL', async () => {
-    await fill('fetch-cache:', ['/default'])
+    await fill('fetch-http-cache:', ['/default'])
     server.cli('CONFIG', 'SET', 'requirepass', 'hunter2')
     try {
       const stats = await cli('stats', '--redis', server.url.replace('redis://', 'redis://:hunter2@'))
@@ -118,7 +118,7 @@ describe('fetch-cache --redis URL', { skip: redisMissing }, () => {
   it('fails with status 1 and a message when the server cannot be reached', async () => {
     const run = await cli('urls', '--redis', `redis://127.0.0.1:${server.port + 1}`)
     assert.equal(run.code, 1)
-    assert.match(run.stderr, /^fetch-cache: Redis is unavailable/)
+    assert.match(run.stderr, /^fetch-http-cache: Redis is unavailable/)
   })
 
   it('refuses --redis with --db, --prefix without --redis, and a URL that is not redis:// (status 2)', async () => {
@@ -129,7 +129,7 @@ describe('fetch-cache --redis URL', { skip: redisMissing }, () => {
     ]) {
       const run = await cli(...args)
       assert.equal(run.code, 2, args.join(' '))
-      assert.match(run.stderr, /Run "fetch-cache --help" for usage/)
+      assert.match(run.stderr, /Run "fetch-http-cache --help" for usage/)
     }
   })
 

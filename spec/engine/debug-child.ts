@@ -1,7 +1,7 @@
 import { createCachedFetch } from '../../lib/index.js'
 import { startOrigin } from '../helpers/origin.js'
 
-// Run by debug.test.ts with NODE_DEBUG=fetch-cache: a miss that is stored, a hit, a POST (bypass
+// Run by debug.test.ts with NODE_DEBUG=fetch-http-cache: a miss that is stored, a hit, a POST (bypass
 // and invalidation), each with an ignored parameter and credentials that must not show.
 const origin = await startOrigin({
   '*': (_req, res) => {

@@ -5,16 +5,16 @@ import { it } from 'node:test'
 import { promisify } from 'node:util'
 import { ROOT } from '../helpers/children.js'
 
-it('NODE_DEBUG=fetch-cache prints one short line per decision, with the URL redacted and no credential', async () => {
+it('NODE_DEBUG=fetch-http-cache prints one short line per decision, with the URL redacted and no credential', async () => {
   const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'spec/engine/debug-child.ts')], {
     cwd: ROOT,
-    env: { ...process.env, NODE_DEBUG: 'fetch-cache' },
+    env: { ...process.env, NODE_DEBUG: 'fetch-http-cache' },
     timeout: 30_000,
   })
   const lines = stderr
     .split('\n')
-    .filter((line) => line.startsWith('FETCH-CACHE '))
-    .map((line) => line.replace(/^FETCH-CACHE \d+: /, '').replace(/127\.0\.0\.1:\d+/, 'origin'))
+    .filter((line) => line.startsWith('FETCH-HTTP-CACHE '))
+    .map((line) => line.replace(/^FETCH-HTTP-CACHE \d+: /, '').replace(/127\.0\.0\.1:\d+/, 'origin'))
   assert.deepEqual(lines, [
     'GET http://origin/debug?token=REDACTED: miss (not stored)',
     'GET http://origin/debug?token=REDACTED: origin 200, storing',

@@ -17,7 +17,7 @@ import { FaultyStore } from '../helpers/faulty-store.js'
 import { type CacheFront, forEachFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
 
-/** Every event published on the fetch-cache channels while a test runs, with its channel. */
+/** Every event published on the fetch-http-cache channels while a test runs, with its channel. */
 interface Seen {
   channel: string
   event: Record<string, unknown>
@@ -211,7 +211,7 @@ forEachFront('diagnostics_channel events and stats()', (kind) => {
     }
   })
 
-  it('a failing store publishes fetch-cache:error and counts store errors; the request still succeeds', async () => {
+  it('a failing store publishes fetch-http-cache:error and counts store errors; the request still succeeds', async () => {
     const errors: Error[] = []
     await front.close()
     const faulty = new FaultyStore(new MemoryStore()).fail('SQLITE_IOERR', 'get', 'set')
@@ -240,7 +240,7 @@ it('event URLs drop user info and fragments and redact ignored parameters', () =
   assert.equal(events.url('not a url'), '(unparsable URL)')
 })
 
-forEachFront('fetch-cache:evict', (kind) => {
+forEachFront('fetch-http-cache:evict', (kind) => {
   let origin: Origin
   let n = 0
   before(async () => {

@@ -38,7 +38,7 @@ describe('examples/demo.ts (npm run demo), run twice', () => {
   let second: string
 
   before(async () => {
-    ;({ dir, cleanup } = await tempDir('fetch-cache-demo-'))
+    ;({ dir, cleanup } = await tempDir('fetch-http-cache-demo-'))
     const env = { DEMO_PORT: String(await freePort()) }
     first = await node([DEMO], dir, env)
     second = await node([DEMO], dir, env)

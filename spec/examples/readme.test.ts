@@ -28,7 +28,7 @@ function blocksUnder(heading: string): string[] {
 function run(code: string, origin: Origin, dir: string, check: string): Promise<string> {
   const file = join(dir, `example-${Math.random().toString(36).slice(2)}.mts`)
   const source = code
-    .replaceAll("'fetch-cache'", `'${INDEX}'`)
+    .replaceAll("'fetch-http-cache'", `'${INDEX}'`)
     .replaceAll("'undici'", `'${UNDICI}'`)
     .replaceAll('https://example.com', origin.url)
   writeFileSync(file, `${source}\n${check}\n`)
@@ -50,7 +50,7 @@ describe('README examples that never read the first body, run as written', () =>
       '/data.json': (_req, res) => void res.end('{"ok":true}'),
       '/': (_req, res) => void res.end('home'),
     })
-    ;({ dir, cleanup } = await tempDir('fetch-cache-readme-'))
+    ;({ dir, cleanup } = await tempDir('fetch-http-cache-readme-'))
   })
   after(async () => {
     await origin.close()
@@ -66,7 +66,7 @@ describe('README examples that never read the first body, run as written', () =>
       dir,
       'console.log(cacheInfo(second)?.fromCache, second.headers.get("cache-status"))',
     )
-    assert.match(out, /^true fetch-cache; hit; ttl=\d+$/)
+    assert.match(out, /^true fetch-http-cache; hit; ttl=\d+$/)
     assert.equal(origin.count('/data.json') - before, 1)
   })
 
@@ -75,7 +75,7 @@ describe('README examples that never read the first body, run as written', () =>
     const before = origin.count('/data.json')
     const check = 'console.log((await fetch("https://example.com/data.json")).headers.get("cache-status"))'
     const out = await run(install as string, origin, dir, check.replace('https://example.com', origin.url))
-    assert.match(out, /^fetch-cache; hit/)
+    assert.match(out, /^fetch-http-cache; hit/)
     assert.equal(origin.count('/data.json') - before, 1)
   })
 
@@ -84,7 +84,7 @@ describe('README examples that never read the first body, run as written', () =>
     const before = origin.count('/')
     const check = `console.log((await request('${origin.url}/', { dispatcher: agent })).headers['cache-status'])`
     const out = await run(block as string, origin, dir, check)
-    assert.match(out, /^fetch-cache; hit/)
+    assert.match(out, /^fetch-http-cache; hit/)
     assert.equal(origin.count('/') - before, 1)
   })
 })

@@ -19,11 +19,11 @@ const info = infoFor(makeEntry(), T0, true)
 
 describe('cacheStatus (RFC 9211)', () => {
   const rows: [Parameters<typeof cacheStatus>[0], string][] = [
-    [{ hit: true, ttl: 42 }, 'fetch-cache; hit; ttl=42'],
-    [{ fwd: 'miss', fwdStatus: 200, stored: true, ttl: 60 }, 'fetch-cache; fwd=miss; fwd-status=200; stored; ttl=60'],
-    [{ fwd: 'stale', fwdStatus: 304, stored: true }, 'fetch-cache; fwd=stale; fwd-status=304; stored'],
-    [{ hit: true, ttl: -5, detail: 'stale-while-revalidate' }, 'fetch-cache; hit; ttl=-5; detail=stale-while-revalidate'],
-    [{ fwd: 'bypass', fwdStatus: 200 }, 'fetch-cache; fwd=bypass; fwd-status=200'],
+    [{ hit: true, ttl: 42 }, 'fetch-http-cache; hit; ttl=42'],
+    [{ fwd: 'miss', fwdStatus: 200, stored: true, ttl: 60 }, 'fetch-http-cache; fwd=miss; fwd-status=200; stored; ttl=60'],
+    [{ fwd: 'stale', fwdStatus: 304, stored: true }, 'fetch-http-cache; fwd=stale; fwd-status=304; stored'],
+    [{ hit: true, ttl: -5, detail: 'stale-while-revalidate' }, 'fetch-http-cache; hit; ttl=-5; detail=stale-while-revalidate'],
+    [{ fwd: 'bypass', fwdStatus: 200 }, 'fetch-http-cache; fwd=bypass; fwd-status=200'],
   ]
   for (const [input, expected] of rows) test(expected, () => assert.equal(cacheStatus(input), expected))
 

@@ -43,7 +43,7 @@ export class FaultyStore implements Store {
     if (code === undefined) return
     this.failures[operation] = (this.failures[operation] ?? 0) + 1
     const cause = Object.assign(new Error(MESSAGES[code] ?? `SQLite failed with ${code}`), { code })
-    throw new StoreError(`fetch-cache: SQLite store failed ${operation}: ${cause.message}`, { cause })
+    throw new StoreError(`fetch-http-cache: SQLite store failed ${operation}: ${cause.message}`, { cause })
   }
 
   get(key: string): MaybePromise<CacheEntry | undefined> {

@@ -68,7 +68,7 @@ export async function startOrigin(routes: Record<string, Route> = {}): Promise<O
 }
 
 /** A temp directory, removed by the returned `cleanup`. */
-export async function tempDir(prefix = 'fetch-cache-'): Promise<{ dir: string; cleanup(): Promise<void> }> {
+export async function tempDir(prefix = 'fetch-http-cache-'): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
 }

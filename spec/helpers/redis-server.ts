@@ -40,7 +40,7 @@ export interface RedisServer {
 const START_TIMEOUT = 10_000
 
 export async function startRedis(): Promise<RedisServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'fetch-cache-redis-'))
+  const dir = await mkdtemp(join(tmpdir(), 'fetch-http-cache-redis-'))
   const port = await freePort()
   let child = await launch(port, dir)
   const exited = (proc: ChildProcess) =>

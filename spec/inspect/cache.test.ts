@@ -90,7 +90,7 @@ for (const backend of BACKENDS) {
         },
         '/echo': (req, res) => void res.end(`x-a ${req.headers['x-a'] ?? 'none'}`),
       })
-      ;({ dir, cleanup } = await tempDir('fetch-cache-inspection-'))
+      ;({ dir, cleanup } = await tempDir('fetch-http-cache-inspection-'))
       open()
     })
     afterEach(async () => {
@@ -459,7 +459,7 @@ describe('Cache inspection: stores and bounds', () => {
 
   beforeEach(async () => {
     origin = await startOrigin({ '*': (req, res) => void res.end(`${req.url} `.padEnd(1000, '.')) })
-    ;({ dir, cleanup } = await tempDir('fetch-cache-bounds-'))
+    ;({ dir, cleanup } = await tempDir('fetch-http-cache-bounds-'))
   })
   afterEach(async () => {
     await origin.close()

@@ -43,7 +43,7 @@ describe('installCache()', () => {
     assert.equal(await second.text(), `hello ${new URL(url).pathname}`)
     assert.equal(origin.count(new URL(url).pathname), 1)
     assert.equal(cacheInfo(second)?.fromCache, true)
-    assert.match(second.headers.get('cache-status') ?? '', /fetch-cache; hit/)
+    assert.match(second.headers.get('cache-status') ?? '', /fetch-http-cache; hit/)
   })
 
   it('caches undici.request() through the global dispatcher', async () => {

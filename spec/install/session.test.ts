@@ -33,13 +33,13 @@ describe('createCachedFetch: hits and misses', () => {
     const first = await cachedFetch(url('/a'))
     assert.equal(await first.text(), 'hello /a')
     assert.equal(cacheInfo(first)?.fromCache, false)
-    assert.match(status(first), /^fetch-cache; fwd=miss; fwd-status=200; stored/)
+    assert.match(status(first), /^fetch-http-cache; fwd=miss; fwd-status=200; stored/)
 
     const second = await cachedFetch(url('/a'))
     assert.equal(await second.text(), 'hello /a')
     assert.equal(origin.count('/a'), 1)
     assert.equal(cacheInfo(second)?.fromCache, true)
-    assert.match(status(second), /^fetch-cache; hit/)
+    assert.match(status(second), /^fetch-http-cache; hit/)
   })
 
   test('a fresh hit does not call the underlying fetch at all', async () => {
@@ -224,7 +224,7 @@ describe('createCachedFetch: what passes through unstored', () => {
       const response = await cachedFetch(url('/p'), { method: 'POST', body: 'x' })
       await response.text()
       assert.equal(cacheInfo(response)?.fromCache, false)
-      assert.match(status(response), /^fetch-cache; fwd=method; fwd-status=200$/)
+      assert.match(status(response), /^fetch-http-cache; fwd=method; fwd-status=200$/)
     }
     assert.equal(origin.count('/p'), 2)
     assert.equal(await cachedFetch.cache.count(), 0)
@@ -302,7 +302,7 @@ describe('createCachedFetch: where entries live', () => {
 
   test('useTemp puts <cacheName>.sqlite in the OS temp directory', async (t) => {
     const origin = await startOrigin()
-    const name = `fetch-cache-spec-${process.pid}-${Date.now()}`
+    const name = `fetch-http-cache-spec-${process.pid}-${Date.now()}`
     const file = join(tmpdir(), `${name}.sqlite`)
     const cachedFetch = createCachedFetch({ cacheName: name, useTemp: true })
     t.after(async () => {
@@ -317,7 +317,7 @@ describe('createCachedFetch: where entries live', () => {
 })
 
 describe('createCachedFetch: the user cache directory', () => {
-  test('useCacheDir puts <cacheName>.sqlite under $XDG_CACHE_HOME/fetch-cache', async (t) => {
+  test('useCacheDir puts <cacheName>.sqlite under $XDG_CACHE_HOME/fetch-http-cache', async (t) => {
     const origin = await startOrigin()
     const { dir, cleanup } = await tempDir()
     const saved = process.env.XDG_CACHE_HOME
@@ -331,7 +331,7 @@ describe('createCachedFetch: the user cache directory', () => {
       await cleanup()
     })
     await (await cachedFetch(`${origin.url}/a`)).text()
-    assert.equal(existsSync(join(dir, 'fetch-cache', 'user-cache.sqlite')), true)
+    assert.equal(existsSync(join(dir, 'fetch-http-cache', 'user-cache.sqlite')), true)
   })
 })
 
@@ -362,7 +362,7 @@ describe('createCachedFetch: bad options throw a typed error naming the option a
         (error: unknown) => {
           assert.ok(error instanceof kind, `${String(error)} is a ${kind.name}`)
           assert.ok(isFetchCacheError(error))
-          assert.equal((error as InvalidOptionTypeError).code, 'FETCH_CACHE_INVALID_OPTION')
+          assert.equal((error as InvalidOptionTypeError).code, 'FETCH_HTTP_CACHE_INVALID_OPTION')
           assert.equal((error as InvalidOptionTypeError).option, option)
           assert.ok((error as Error).message.includes(option))
           return true
@@ -537,13 +537,13 @@ describe('createCachedFetch: what the caller sees', () => {
     await take(await cachedFetch(url('/v')))
     await take(await cachedFetch(url('/a'), { cache: 'no-store' }))
     assert.deepEqual(seen, [
-      'fetch-cache; fwd=miss; fwd-status=200',
-      'fetch-cache; fwd=miss; fwd-status=200; stored',
-      'fetch-cache; fwd=method; fwd-status=200',
-      'fetch-cache; fwd=miss; detail=only-if-cached',
-      'fetch-cache; fwd=miss; fwd-status=200; stored; ttl=0',
-      'fetch-cache; fwd=stale; fwd-status=304; stored; ttl=0',
-      'fetch-cache; fwd=bypass; fwd-status=200',
+      'fetch-http-cache; fwd=miss; fwd-status=200',
+      'fetch-http-cache; fwd=miss; fwd-status=200; stored',
+      'fetch-http-cache; fwd=method; fwd-status=200',
+      'fetch-http-cache; fwd=miss; detail=only-if-cached',
+      'fetch-http-cache; fwd=miss; fwd-status=200; stored; ttl=0',
+      'fetch-http-cache; fwd=stale; fwd-status=304; stored; ttl=0',
+      'fetch-http-cache; fwd=bypass; fwd-status=200',
     ])
   })
 })

@@ -58,7 +58,7 @@ describe('a misspelt option suggests the real name', () => {
     throwsNaming(
       () => createCachedFetch({ expire_after: 360 } as CacheOptions),
       'expire_after',
-      /is not a fetch-cache option \(did you mean "expireAfter"\?\), got 360$/,
+      /is not a fetch-http-cache option \(did you mean "expireAfter"\?\), got 360$/,
     )
   })
 
@@ -73,7 +73,7 @@ describe('a misspelt option suggests the real name', () => {
   })
 
   it('an unknown name far from every option gets no suggestion', () => {
-    throwsNaming(() => createCachedFetch({ timeout: 5 } as CacheOptions), 'timeout', /is not a fetch-cache option, got 5$/)
+    throwsNaming(() => createCachedFetch({ timeout: 5 } as CacheOptions), 'timeout', /is not a fetch-http-cache option, got 5$/)
   })
 
   it('settings.expire_after = 360 on a CachedFetch, and the setting is unchanged', async () => {

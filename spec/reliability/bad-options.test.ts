@@ -125,12 +125,12 @@ function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value)
 }
 
-/** A typed fetch-cache error naming `option` (or one of its items, `option[i]`, `option["glob"]`). */
+/** A typed fetch-http-cache error naming `option` (or one of its items, `option[i]`, `option["glob"]`). */
 function namesOption(option: string) {
   return (error: unknown) => {
     assert.ok(error instanceof InvalidOptionTypeError || error instanceof InvalidOptionValueError, `got ${String(error)}`)
     assert.ok(error instanceof TypeError || error instanceof RangeError)
-    assert.equal(error.code, 'FETCH_CACHE_INVALID_OPTION')
+    assert.equal(error.code, 'FETCH_HTTP_CACHE_INVALID_OPTION')
     assert.ok(isFetchCacheError(error))
     assert.ok(error.option === option || error.option.startsWith(`${option}[`), `names ${error.option}, not ${option}`)
     assert.ok(error.message.includes(error.option), 'the message names the option')

@@ -45,7 +45,7 @@ before(async () => {
   origin = await startOrigin({
     '*': (req, res) => void res.end(req.url?.startsWith('/big/') ? bigBody(req.url) : `hello ${req.url}`),
   })
-  ;({ dir, cleanup } = await tempDir('fetch-cache-broken-'))
+  ;({ dir, cleanup } = await tempDir('fetch-http-cache-broken-'))
 })
 after(async () => {
   await origin.close()
@@ -88,7 +88,7 @@ function integrity(path: string): string {
 describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
   /** A cache file holding `/stored`, made by this (possibly root) process. */
   async function prepared(): Promise<{ cacheDir: string; path: string }> {
-    const { dir: cacheDir } = await tempDir('fetch-cache-readonly-')
+    const { dir: cacheDir } = await tempDir('fetch-http-cache-readonly-')
     const path = join(cacheDir, 'cache.sqlite')
     const cachedFetch = createCachedFetch({ cacheName: path })
     await get(cachedFetch, '/stored')
@@ -126,7 +126,7 @@ describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
       )
       assert.ok(result.reported.length >= 1)
       for (const report of result.reported) {
-        assert.equal(report.code, 'FETCH_CACHE_STORE_ERROR')
+        assert.equal(report.code, 'FETCH_HTTP_CACHE_STORE_ERROR')
         assert.equal(report.cause, 'SQLITE_READONLY')
       }
       assert.deepEqual(await readFile(path), before, 'the file is untouched')
@@ -151,7 +151,7 @@ describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
         )
         assert.equal(result.reported.length, 1)
         const [report] = result.reported
-        assert.equal(report?.code, 'FETCH_CACHE_STORE_ERROR')
+        assert.equal(report?.code, 'FETCH_HTTP_CACHE_STORE_ERROR')
         assert.ok(report?.message.includes(path), 'the report names the file')
         assert.match(report?.message ?? '', /caching is off/)
       } finally {
@@ -167,9 +167,9 @@ describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
       await chmod(path, 0o444)
       await chmod(cacheDir, 0o555)
       const result = await runUser({ path, origin: origin.url, paths: ['/a', '/b', '/c'], defaultOnError: true })
-      const ours = result.warnings.filter((w) => w.code?.startsWith('FETCH_CACHE'))
+      const ours = result.warnings.filter((w) => w.code?.startsWith('FETCH_HTTP_CACHE'))
       assert.equal(ours.length, 1, JSON.stringify(result.warnings))
-      assert.equal(ours[0]?.code, 'FETCH_CACHE_STORE_ERROR')
+      assert.equal(ours[0]?.code, 'FETCH_HTTP_CACHE_STORE_ERROR')
       assert.ok(ours[0]?.message.includes(path))
     } finally {
       await chmod(cacheDir, 0o755)

@@ -77,7 +77,7 @@ for (const [frontName, makeFront] of fronts) {
     let reported: Error[]
 
     before(async () => {
-      ;({ dir, cleanup } = await tempDir('fetch-cache-faults-'))
+      ;({ dir, cleanup } = await tempDir('fetch-http-cache-faults-'))
     })
     after(() => cleanup())
     beforeEach(async () => {

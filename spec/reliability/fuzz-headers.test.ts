@@ -30,8 +30,8 @@ import { Prng } from '../helpers/prng.js'
  * well-formed pieces with random bytes. A failing case prints its seed and index to replay it.
  */
 
-// FETCH_CACHE_FUZZ_SEED replays or explores another sequence; the default is fixed, so CI is deterministic.
-const SEED = Number(process.env.FETCH_CACHE_FUZZ_SEED ?? 0x5eed_0008)
+// FETCH_HTTP_CACHE_FUZZ_SEED replays or explores another sequence; the default is fixed, so CI is deterministic.
+const SEED = Number(process.env.FETCH_HTTP_CACHE_FUZZ_SEED ?? 0x5eed_0008)
 const POLICY_CASES = 4000
 const ORIGIN_CASES = 300
 const T0 = Date.UTC(2025, 0, 1)

@@ -47,7 +47,7 @@ describe('many processes on one SQLite file', { timeout: 120_000 }, () => {
   let dir: string
   let cleanup: () => Promise<void>
   before(async () => {
-    ;({ dir, cleanup } = await tempDir('fetch-cache-processes-'))
+    ;({ dir, cleanup } = await tempDir('fetch-http-cache-processes-'))
   })
   after(() => cleanup())
 

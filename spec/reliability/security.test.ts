@@ -35,7 +35,7 @@ before(async () => {
       res.end(`${req.method} ${req.url?.split('?')[0]} for ${who}:${id} (${body.length} body bytes)`)
     },
   })
-  ;({ dir, cleanup } = await tempDir('fetch-cache-security-'))
+  ;({ dir, cleanup } = await tempDir('fetch-http-cache-security-'))
 })
 after(async () => {
   await origin.close()

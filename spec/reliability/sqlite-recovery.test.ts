@@ -27,7 +27,7 @@ const openStore = () => {
 }
 
 beforeEach(async () => {
-  ;({ dir, cleanup } = await tempDir('fetch-cache-recovery-'))
+  ;({ dir, cleanup } = await tempDir('fetch-http-cache-recovery-'))
   path = join(dir, 'cache.sqlite')
   reports = []
 })
@@ -137,7 +137,7 @@ describe('a file deleted under the store', () => {
       assert.deepEqual(
         reports.map((e) => e.message.replace(path, '<path>')),
         [
-          'fetch-cache: cache file <path> was deleted while in use; reopened it (entries written since then went to the old file)',
+          'fetch-http-cache: cache file <path> was deleted while in use; reopened it (entries written since then went to the old file)',
         ],
       )
       holder.go()

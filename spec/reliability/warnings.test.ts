@@ -23,7 +23,7 @@ let origin: Origin
 let dir: string
 let cleanup: () => Promise<void>
 const warnings: Error[] = []
-const isOurs = (warning: Error) => (warning as { code?: string }).code?.startsWith('FETCH_CACHE') === true
+const isOurs = (warning: Error) => (warning as { code?: string }).code?.startsWith('FETCH_HTTP_CACHE') === true
 let printers: ((warning: Error) => void)[] = []
 const onWarning = (warning: Error) => {
   if (isOurs(warning)) warnings.push(warning)
@@ -32,7 +32,7 @@ const onWarning = (warning: Error) => {
 
 before(async () => {
   origin = await startOrigin()
-  ;({ dir, cleanup } = await tempDir('fetch-cache-warnings-'))
+  ;({ dir, cleanup } = await tempDir('fetch-http-cache-warnings-'))
   printers = process.listeners('warning')
   for (const print of printers) process.off('warning', print)
   process.on('warning', onWarning)
@@ -64,7 +64,7 @@ it('a store failing on every request, through both fronts: one warning, and ever
   const warned = ours()
   assert.equal(warned.length, 1, warned.map((w) => w.message).join('\n'))
   assert.equal(warned[0]?.name, 'FetchCacheWarning')
-  assert.equal((warned[0] as { code?: string }).code, 'FETCH_CACHE_STORE_ERROR')
+  assert.equal((warned[0] as { code?: string }).code, 'FETCH_HTTP_CACHE_STORE_ERROR')
 })
 
 it('a corrupt file is another code: its own warning, naming where the file was moved', async () => {
@@ -77,7 +77,7 @@ it('a corrupt file is another code: its own warning, naming where the file was m
     await cachedFetch.cache.close()
   }
   await settle()
-  const corrupt = ours().filter((w) => (w as { code?: string }).code === 'FETCH_CACHE_CORRUPT_STORE')
+  const corrupt = ours().filter((w) => (w as { code?: string }).code === 'FETCH_HTTP_CACHE_CORRUPT_STORE')
   assert.equal(corrupt.length, 1)
   const movedTo = corrupt[0]?.message.match(/moved it to (\S+)/)?.[1] ?? ''
   assert.ok(movedTo.startsWith(`${path}.corrupt-`), corrupt[0]?.message)

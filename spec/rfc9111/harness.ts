@@ -61,7 +61,7 @@ export function script(origin: Origin, path: string, ...answers: (Answer | ((req
 
 /** The parameters of our member of a `Cache-Status` field value (RFC 9211 §2), as a map. */
 export function cacheStatusParams(value: string | null | undefined): Map<string, string | true> {
-  assert.equal(value?.split(';')[0], 'fetch-cache', `Cache-Status: ${value}`)
+  assert.equal(value?.split(';')[0], 'fetch-http-cache', `Cache-Status: ${value}`)
   return parseCacheStatus(value)
 }
 

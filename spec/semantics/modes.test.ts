@@ -65,7 +65,7 @@ forEachFront('modes', (kind) => {
       for (let i = 0; i < 2; i++) {
         const response = await front.get(url('/b'))
         await response.text()
-        assert.match(status(response), /^fetch-cache; fwd=miss; fwd-status=200$/)
+        assert.match(status(response), /^fetch-http-cache; fwd=miss; fwd-status=200$/)
       }
       assert.equal(origin.count('/b'), 2)
       assert.equal(await front.cache.count(), 1)
@@ -181,7 +181,7 @@ describe('modes [fetch only]', () => {
       await (await cachedFetch(url('/n'))).text()
       const reloaded = await cachedFetch(url('/n'), { cache: 'reload' })
       assert.equal(await reloaded.text(), 'body 2')
-      assert.match(status(reloaded), /^fetch-cache; fwd=request; fwd-status=200; stored/)
+      assert.match(status(reloaded), /^fetch-http-cache; fwd=request; fwd-status=200; stored/)
       assert.equal(await (await cachedFetch(url('/n'))).text(), 'body 2')
       assert.equal(origin.count('/n'), 2)
     })

@@ -25,7 +25,7 @@ forEachFront('revalidation', (kind) => {
       assert.equal(response.isExpired, false)
       assert.ok((response.expires ?? 0) > firstExpiry, 'the 304 renewed the expiry')
       assert.equal(origin.requests[1]?.headers['if-none-match'], '"v1"')
-      assert.match(status(response), /^fetch-cache; fwd=stale; fwd-status=304; stored; ttl=60$/)
+      assert.match(status(response), /^fetch-http-cache; fwd=stale; fwd-status=304; stored; ttl=60$/)
     })
 
     test('an entry with only Last-Modified is revalidated with If-Modified-Since', async () => {

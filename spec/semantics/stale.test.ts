@@ -115,7 +115,7 @@ forEachFront('stale', (kind) => {
       const stale = await front.get(url('/n'))
       assert.equal(await stale.text(), 'body 1')
       assert.equal(stale.stale, true)
-      assert.match(status(stale), /^fetch-cache; hit; ttl=-1; detail=stale-while-revalidate$/)
+      assert.match(status(stale), /^fetch-http-cache; hit; ttl=-1; detail=stale-while-revalidate$/)
       await waitFor(() => isFresh(front, url('/n')), 'the refreshed entry')
       const fresh = await front.get(url('/n'))
       assert.equal(await fresh.text(), 'body 2')

@@ -92,7 +92,8 @@ describe('MemoryStore', () => {
       it(`reject ${what}, naming the option`, () => {
         assert.throws(
           () => new MemoryStore(options as MemoryStoreOptions),
-          (error: unknown) => error instanceof type && error.option === option && error.code === 'FETCH_CACHE_INVALID_OPTION',
+          (error: unknown) =>
+            error instanceof type && error.option === option && error.code === 'FETCH_HTTP_CACHE_INVALID_OPTION',
         )
       })
     }

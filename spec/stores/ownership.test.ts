@@ -13,7 +13,7 @@ describe('cache files in shared places belong to this user', {
   skip: root ? false : 'needs root to give a file to another user',
 }, () => {
   it('useTemp: a cache file another user created is refused with UnsafeCacheFileError', () => {
-    const name = `fetch-cache-planted-${process.pid}-${Date.now()}`
+    const name = `fetch-http-cache-planted-${process.pid}-${Date.now()}`
     const file = join(tmpdir(), `${name}.sqlite`)
     writeFileSync(file, '')
     chownSync(file, OTHER, OTHER)
@@ -22,7 +22,7 @@ describe('cache files in shared places belong to this user', {
         () => createCachedFetch({ cacheName: name, useTemp: true }),
         (error: unknown) =>
           error instanceof UnsafeCacheFileError &&
-          error.code === 'FETCH_CACHE_UNSAFE_FILE' &&
+          error.code === 'FETCH_HTTP_CACHE_UNSAFE_FILE' &&
           error.path === file &&
           error.owner === OTHER,
       )
@@ -32,7 +32,7 @@ describe('cache files in shared places belong to this user', {
   })
 
   it('useTemp: a directory another user created under the temp directory is refused', () => {
-    const dir = join(tmpdir(), `fetch-cache-planted-dir-${process.pid}-${Date.now()}`)
+    const dir = join(tmpdir(), `fetch-http-cache-planted-dir-${process.pid}-${Date.now()}`)
     mkdirSync(dir)
     chownSync(dir, OTHER, OTHER)
     try {
@@ -46,7 +46,7 @@ describe('cache files in shared places belong to this user', {
   })
 
   it("useTemp: this user's own file is used", async () => {
-    const name = `fetch-cache-own-${process.pid}-${Date.now()}`
+    const name = `fetch-http-cache-own-${process.pid}-${Date.now()}`
     const cachedFetch = createCachedFetch({ cacheName: name, useTemp: true })
     try {
       assert.equal(await cachedFetch.cache.count(), 0)

@@ -22,7 +22,7 @@ function namesOption(option: string, type: typeof InvalidOptionTypeError | typeo
   return (error: unknown) => {
     assert.ok(error instanceof type, `got ${String(error)}`)
     assert.equal(error.option, option)
-    assert.equal(error.code, 'FETCH_CACHE_INVALID_OPTION')
+    assert.equal(error.code, 'FETCH_HTTP_CACHE_INVALID_OPTION')
     assert.ok(error.message.includes(option))
     return true
   }
@@ -69,7 +69,7 @@ describe('RedisStore options', () => {
       { ...REDIS_DEFAULTS },
       {
         url: 'redis://localhost:6379',
-        prefix: 'fetch-cache:',
+        prefix: 'fetch-http-cache:',
         commandTimeout: 500,
         connectTimeout: 2000,
         grace: 86_400,
@@ -145,7 +145,7 @@ describe('without the redis package', () => {
       caught = error
     }
     assert.ok(isFetchCacheError(caught))
-    assert.equal((caught as { code?: string }).code, 'FETCH_CACHE_MISSING_DEPENDENCY')
+    assert.equal((caught as { code?: string }).code, 'FETCH_HTTP_CACHE_MISSING_DEPENDENCY')
     assert.equal((caught as { dependency?: string }).dependency, 'redis')
     assert.match((caught as Error).message, /npm install redis/)
   })
@@ -158,7 +158,7 @@ describe('without the redis package', () => {
     const missing = {
       threw: true,
       typed: true,
-      code: 'FETCH_CACHE_MISSING_DEPENDENCY',
+      code: 'FETCH_HTTP_CACHE_MISSING_DEPENDENCY',
       dependency: 'redis',
     }
     for (const way of ['option', 'constructor']) {

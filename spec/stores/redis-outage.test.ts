@@ -53,7 +53,7 @@ describe('RedisStore when the server misbehaves', { skip: redisMissing }, () => 
     }
     assert.equal(reports.length, 1, reports.map((e) => e.message).join('\n'))
     assert.ok(reports[0] instanceof StoreTimeoutError)
-    assert.equal((reports[0] as StoreTimeoutError).code, 'FETCH_CACHE_STORE_TIMEOUT')
+    assert.equal((reports[0] as StoreTimeoutError).code, 'FETCH_HTTP_CACHE_STORE_TIMEOUT')
     server.resume()
     assert.ok(await eventually(async () => (await store.get('k')) !== undefined), 'the entry is found again')
   })
@@ -136,7 +136,7 @@ describe('a cache on Redis, the server killed in the middle of a request storm',
     for (const report of reports)
       assert.ok(report instanceof StoreUnavailableError || report instanceof StoreTimeoutError, report.message)
     const codes = reports.map((report) => (report as StoreUnavailableError).code)
-    assert.ok(codes.includes('FETCH_CACHE_STORE_UNAVAILABLE'))
+    assert.ok(codes.includes('FETCH_HTTP_CACHE_STORE_UNAVAILABLE'))
     assert.equal(new Set(codes).size, codes.length, `one report per kind: ${codes.join(', ')}`)
 
     // Resumed: a response stored after the restart is served from the cache.

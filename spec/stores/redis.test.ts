@@ -274,7 +274,7 @@ describe('RedisStore on a real redis-server', { skip: redisMissing }, () => {
     await sleep(300) // reconnection attempts meanwhile fail the same way: still one report
     assert.equal(reports.length, 1, reports.map((e) => e.message).join('\n'))
     assert.ok(reports[0] instanceof StoreUnavailableError)
-    assert.equal((reports[0] as StoreUnavailableError).code, 'FETCH_CACHE_STORE_UNAVAILABLE')
+    assert.equal((reports[0] as StoreUnavailableError).code, 'FETCH_HTTP_CACHE_STORE_UNAVAILABLE')
   })
 })
 

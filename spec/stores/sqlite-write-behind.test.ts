@@ -53,7 +53,7 @@ async function lockedByAnotherProcess(ms: number): Promise<Worker> {
 }
 
 beforeEach(async () => {
-  const dir = await tempDir('fetch-cache-write-behind-')
+  const dir = await tempDir('fetch-http-cache-write-behind-')
   cleanup = dir.cleanup
   path = join(dir.dir, 'cache.sqlite')
   opened = []

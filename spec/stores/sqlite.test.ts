@@ -11,7 +11,7 @@ import { makeEntry, T0 } from '../helpers/entries.js'
 import { assertSameEntry, collect, storeContract } from './contract.js'
 
 storeContract('SqliteStore on a file', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'fetch-cache-sqlite-'))
+  const dir = await mkdtemp(join(tmpdir(), 'fetch-http-cache-sqlite-'))
   const store = new SqliteStore({ path: join(dir, 'http_cache.sqlite') })
   return {
     store,
@@ -42,7 +42,7 @@ describe('SqliteStore', () => {
   }
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fetch-cache-sqlite-'))
+    dir = await mkdtemp(join(tmpdir(), 'fetch-http-cache-sqlite-'))
     path = join(dir, 'http_cache.sqlite')
     opened = []
   })
@@ -356,7 +356,7 @@ describe('SqliteStore', () => {
       assert.equal(reports.length, 1)
       const [report] = reports
       assert.ok(report instanceof StoreError)
-      assert.equal(report.code, 'FETCH_CACHE_STORE_ERROR')
+      assert.equal(report.code, 'FETCH_HTTP_CACHE_STORE_ERROR')
       assert.equal((report.cause as { code?: string }).code, 'SQLITE_BUSY')
       assert.match(report.message, /3 pending writes \(given up\)/)
       assert.equal(store.get('k'), undefined, 'a write given up is not read back either')
@@ -398,7 +398,7 @@ describe('SqliteStore', () => {
       assert.equal(reports.length, 1)
       const report = reports[0]
       assert.ok(report instanceof CorruptStoreError)
-      assert.equal(report.code, 'FETCH_CACHE_CORRUPT_STORE')
+      assert.equal(report.code, 'FETCH_HTTP_CACHE_CORRUPT_STORE')
       assert.equal(report.path, path)
       assert.ok(report.movedTo.startsWith(`${path}.corrupt-`))
       assert.equal((report.cause as { code?: string }).code, 'SQLITE_NOTADB')
@@ -436,7 +436,8 @@ describe('SqliteStore', () => {
       it(`reject ${what}, naming the option`, () => {
         assert.throws(
           () => new SqliteStore(options as unknown as SqliteStoreOptions),
-          (error: unknown) => error instanceof type && error.option === option && error.code === 'FETCH_CACHE_INVALID_OPTION',
+          (error: unknown) =>
+            error instanceof type && error.option === option && error.code === 'FETCH_HTTP_CACHE_INVALID_OPTION',
         )
       })
     }

@@ -1,4 +1,4 @@
-// Run as a child process: fetch-cache in a process where the `redis` package cannot be found (a
+// Run as a child process: fetch-http-cache in a process where the `redis` package cannot be found (a
 // resolve hook hides it, as if it were not installed). Prints what each way of asking for it gave.
 import { registerHooks } from 'node:module'
 

@@ -27,10 +27,10 @@ async function uninstall(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve))
 }
 
-/** fetch-cache through `installCache()` and the patched global fetch, memory store. */
+/** fetch-http-cache through `installCache()` and the patched global fetch, memory store. */
 export const installMemory: Contender = {
   name: 'fc-install-memory',
-  description: 'fetch-cache: `installCache({ backend: "memory" })`, global `fetch`',
+  description: 'fetch-http-cache: `installCache({ backend: "memory" })`, global `fetch`',
   role: 'subject',
   caches: true,
   revalidates: true,
@@ -42,10 +42,10 @@ export const installMemory: Contender = {
   },
 }
 
-/** fetch-cache through `installCache()` and the patched global fetch, SQLite store. */
+/** fetch-http-cache through `installCache()` and the patched global fetch, SQLite store. */
 export const installSqlite: Contender = {
   name: 'fc-install-sqlite',
-  description: 'fetch-cache: `installCache({ backend: "sqlite" })`, global `fetch`',
+  description: 'fetch-http-cache: `installCache({ backend: "sqlite" })`, global `fetch`',
   role: 'subject',
   caches: true,
   revalidates: true,
@@ -57,10 +57,10 @@ export const installSqlite: Contender = {
   },
 }
 
-/** fetch-cache through `installCache()` and the patched global fetch, Redis store on a loopback server. */
+/** fetch-http-cache through `installCache()` and the patched global fetch, Redis store on a loopback server. */
 export const installRedis: Contender = {
   name: 'fc-install-redis',
-  description: 'fetch-cache: `installCache({ backend: "redis" })`, global `fetch`, redis-server on loopback',
+  description: 'fetch-http-cache: `installCache({ backend: "redis" })`, global `fetch`, redis-server on loopback',
   role: 'subject',
   caches: true,
   revalidates: true,
@@ -75,10 +75,10 @@ export const installRedis: Contender = {
   },
 }
 
-/** fetch-cache through `createCachedFetch()` (no globals touched), memory store. */
+/** fetch-http-cache through `createCachedFetch()` (no globals touched), memory store. */
 export const sessionMemory: Contender = {
   name: 'fc-session-memory',
-  description: 'fetch-cache: `createCachedFetch({ backend: "memory" })`',
+  description: 'fetch-http-cache: `createCachedFetch({ backend: "memory" })`',
   role: 'subject',
   caches: true,
   revalidates: true,
@@ -93,10 +93,10 @@ export const sessionMemory: Contender = {
   },
 }
 
-/** fetch-cache's dispatcher front: `undici.request()` through the global dispatcher `installCache()` set. */
+/** fetch-http-cache's dispatcher front: `undici.request()` through the global dispatcher `installCache()` set. */
 export const installUndiciRequest: Contender = {
   name: 'fc-undici-request',
-  description: 'fetch-cache: `installCache({ backend: "memory" })`, `undici.request()` (global dispatcher)',
+  description: 'fetch-http-cache: `installCache({ backend: "memory" })`, `undici.request()` (global dispatcher)',
   role: 'subject',
   caches: true,
   revalidates: true,
