@@ -94,6 +94,9 @@ function writable(path: string): boolean {
 /** Create the parent directory and the file with mode 0600 before SQLite opens it. */
 function createPrivateFile(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  // The -wal and -shm there before the file is created: seen now, so that only those are removed below,
+  // never the ones another process creates for the new file the moment it exists.
+  const leftovers = (['-wal', '-shm'] as const).map((suffix) => [suffix, fileId(path + suffix)] as const)
   try {
     closeSync(openSync(path, 'wx', FILE_MODE))
   } catch (error) {
@@ -101,10 +104,11 @@ function createPrivateFile(path: string): void {
     restrictMode(path)
     return
   }
-  // This process created the file, so a -wal or -shm already beside it belongs to a database that
-  // was deleted (maybe still open in another process). SQLite would read the new file through that
-  // old log and index; unlink them first. Only the process whose exclusive create won does this.
-  for (const suffix of ['-wal', '-shm']) {
+  // This process created the file, so a -wal or -shm that was already beside it belongs to a database
+  // that was deleted (maybe still open in another process). SQLite would read the new file through
+  // that old log and index; unlink them first. Only the process whose exclusive create won does this.
+  for (const [suffix, before] of leftovers) {
+    if (before === undefined || !sameFile(before, fileId(path + suffix))) continue
     try {
       unlinkSync(path + suffix)
     } catch (error) {
