@@ -54,6 +54,15 @@ function asModule(code: string): string {
 
 const all = blocks()
 
+/** The blocks between a heading line of README.md and the next heading, to check what they claim. */
+function blocksUnder(heading: string): Block[] {
+  const lines = readme.split('\n')
+  const start = lines.indexOf(heading)
+  assert.notEqual(start, -1, `README.md has a "${heading}" heading`)
+  const next = lines.findIndex((line, i) => i > start && /^#{1,3} /.test(line))
+  return all.filter((block) => block.line > start && (next === -1 || block.line <= next))
+}
+
 describe('README examples', () => {
   let origin: Origin
   let redis: RedisServer | undefined
@@ -101,6 +110,49 @@ describe('README examples', () => {
       })
       assert.fail(located)
     }
+  })
+
+  /** Runs a block as written with `check` appended, and returns what the check printed. */
+  async function runWith(block: Block, name: string, check: string): Promise<string> {
+    const file = join(DIR, `${name}.ts`)
+    const code = block.code.replace(/https:\/\/(api\.)?example\.com/g, origin.url)
+    writeFileSync(file, asModule(`${code}\n${check.replaceAll('ORIGIN', origin.url)}`))
+    const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
+    const { stdout } = await run(process.execPath, ['--import', tsx, file], {
+      cwd,
+      timeout: 30_000,
+      env: { ...process.env, NODE_DEBUG: '' },
+    })
+    return stdout.trim()
+  }
+
+  // What the examples claim, for those that never read the first body: it is stored all the same.
+  it('Quick start: the second call is a hit, as its comments say', async () => {
+    const [quick] = blocksUnder('## Quick start')
+    const before = origin.count('/data.json')
+    const out = await runWith(
+      quick as Block,
+      'claim-quick',
+      'console.log(cacheInfo(second)?.fromCache, second.headers.get("cache-status"))',
+    )
+    assert.match(out, /^true fetch-http-cache; hit; ttl=\d+$/)
+    assert.equal(origin.count('/data.json') - before, 1)
+  })
+
+  it('Quick start, installCache(): a second fetch is a hit', async () => {
+    const [, install] = blocksUnder('## Quick start')
+    const before = origin.count('/data.json')
+    const check = 'console.log((await fetch("ORIGIN/data.json")).headers.get("cache-status"))'
+    assert.match(await runWith(install as Block, 'claim-install', check), /^fetch-http-cache; hit/)
+    assert.equal(origin.count('/data.json') - before, 1)
+  })
+
+  it('cacheInterceptor(): a second request is a hit', async () => {
+    const [block] = blocksUnder('### undici users composing dispatchers by hand')
+    const before = origin.count('/')
+    const check = "console.log((await request('ORIGIN/', { dispatcher: agent })).headers['cache-status'])"
+    assert.match(await runWith(block as Block, 'claim-interceptor', check), /^fetch-http-cache; hit/)
+    assert.equal(origin.count('/') - before, 1)
   })
 
   all.forEach((block, i) => {
