@@ -10,7 +10,6 @@ import {
   TooLargeError,
   ttlSeconds,
 } from '../fronts/response.js'
-import type { RequestCacheOptions } from '../options/settings.js'
 import {
   type CachedAction,
   type CachePlan,
@@ -25,7 +24,7 @@ import {
   servesLaterGets,
 } from '../policy/actions.js'
 import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from '../policy/freshness.js'
-import type { RequestCacheMode } from '../request/from-fetch.js'
+import type { CacheRequest } from '../request/cache-request.js'
 import { redactUrl } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { isPromise, type MaybePromise } from '../stores/store.js'
@@ -43,21 +42,7 @@ import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHead
  * an `Outcome`. The fronts only turn outcomes into a `Response` or into handler calls.
  */
 
-/** A request as the exchange sees it, whichever front it came through. */
-export interface CacheRequest {
-  method: string
-  /** The URL as it will be sent. */
-  url: string
-  headers: Headers
-  /** `undefined` when the body cannot be keyed without consuming it (a stream). */
-  bodyDigest: string | undefined
-  /** Fetch's `init.cache`. */
-  mode: RequestCacheMode | undefined
-  options: RequestCacheOptions
-  signal: AbortSignal | undefined
-  /** Why the front keeps the cache out of this request (e.g. a `Host` header naming another host). */
-  bypass?: string | undefined
-}
+export type { CacheRequest }
 
 /** The origin's answer, as the front hands it over. */
 export interface OriginResponse {

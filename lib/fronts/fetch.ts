@@ -1,7 +1,8 @@
 import type { Engine } from '../engine/engine.js'
-import { type CacheRequest, exchange, type OriginResponse, type Outcome } from '../engine/exchange.js'
+import { exchange, type OriginResponse, type Outcome } from '../engine/exchange.js'
 import { isFetchCacheError } from '../errors.js'
-import { type CacheRequestInit, originInit, type ParsedRequest, parseRequest } from '../request/from-fetch.js'
+import type { CacheRequest } from '../request/cache-request.js'
+import { type CacheRequestInit, originInit, parseRequest } from '../request/from-fetch.js'
 import { isPromise } from '../stores/store.js'
 import { asOriginRequest } from './origin-mark.js'
 import { cachedResponse, responseFromEntry, withCacheInfo } from './response.js'
@@ -28,7 +29,7 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
     const engine = deps.engine()
     if (!engine) return asOriginRequest(() => deps.baseFetch()(input, originInit(init, input)))
 
-    let parsed: ParsedRequest
+    let parsed: CacheRequest
     try {
       const result = parseRequest(input, init, engine.settings.ignored)
       parsed = isPromise(result) ? await result : result

@@ -36,7 +36,6 @@ class UpstreamHandler {
   readonly #events: Events
   #legacyPaused = false
   #legacyResume: (() => void) | undefined
-  #settled = false
 
   constructor(events: Events) {
     this.#events = events
@@ -56,7 +55,6 @@ class UpstreamHandler {
     headers: Record<string, string | string[]>,
     socket: unknown,
   ): void {
-    this.#settled = true
     this.#events.upgrade?.(statusCode, pairsOf(controller, headers), socket, controller)
   }
   onResponseStart(
@@ -72,11 +70,9 @@ class UpstreamHandler {
     if (!this.#events.data(chunk)) controller?.pause?.()
   }
   onResponseEnd(): void {
-    this.#settle()
     this.#events.end()
   }
   onResponseError(_controller: Controller, error: Error): void {
-    this.#settle()
     this.#events.error(error)
   }
 
@@ -94,7 +90,6 @@ class UpstreamHandler {
     })
   }
   onUpgrade(statusCode: number, rawHeaders: Buffer[], socket: unknown): void {
-    this.#settled = true
     this.#events.upgrade?.(statusCode, pairsFromRaw(rawHeaders ?? []), socket, undefined)
   }
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText?: string): boolean {
@@ -106,11 +101,9 @@ class UpstreamHandler {
     return this.#events.data(chunk) && !this.#legacyPaused
   }
   onComplete(): void {
-    this.#settle()
     this.#events.end()
   }
   onError(error: Error): void {
-    this.#settle()
     this.#events.error(error)
   }
 
@@ -123,11 +116,6 @@ class UpstreamHandler {
   }
   onResponseStarted(): void {
     this.#events.extras?.onResponseStarted?.()
-  }
-
-  #settle(): void {
-    if (this.#settled) return
-    this.#settled = true
   }
 }
 

@@ -151,7 +151,10 @@ export class CachingDispatcher extends EventEmitter {
   }
 }
 
-/** npm undici, loaded on demand (never on the install path). */
+let undici: typeof import('undici') | undefined
+
+/** npm undici, loaded on demand (never on the install path), once. */
 function requireUndici(): typeof import('undici') {
-  return createRequire(import.meta.url)('undici') as typeof import('undici')
+  undici ??= createRequire(import.meta.url)('undici') as typeof import('undici')
+  return undici
 }

@@ -1,6 +1,6 @@
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
 import type { RequestCacheOptions, ResolvedSettings } from '../options/settings.js'
-import type { RequestCacheMode } from '../request/from-fetch.js'
+import type { RequestCacheMode } from '../request/cache-request.js'
 import { CREDENTIAL_HEADERS } from '../request/key.js'
 import type { CacheEntry } from '../stores/entry.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from './expiration.js'

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
-import type { CacheRequest } from '../engine/exchange.js'
 import { validateRequestOptions } from '../options/settings.js'
+import type { CacheRequest } from './cache-request.js'
 import { bodyDigest } from './key.js'
 
 /**

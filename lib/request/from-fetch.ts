@@ -3,22 +3,10 @@ import { InvalidOptionTypeError } from '../errors.js'
 import type { RequestCacheOptions } from '../options/settings.js'
 import { validateRequestOptions } from '../options/settings.js'
 import { isPromise, type MaybePromise } from '../stores/store.js'
+import type { CacheRequest, RequestCacheMode } from './cache-request.js'
 import { bodyDigest } from './key.js'
 
-/** What `fetch(input, init)` asks for, read without consuming or rebuilding the caller's `Request`. */
-export interface ParsedRequest {
-  method: string
-  url: string
-  headers: Headers
-  /** `undefined` when the body cannot be keyed without consuming it (a stream, a `Request` body). */
-  bodyDigest: string | undefined
-  mode: RequestCacheMode | undefined
-  options: RequestCacheOptions
-  signal: AbortSignal | undefined
-}
-
-/** Fetch's cache modes (`init.cache`), which fetch-http-cache implements and undici does not. */
-export type RequestCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached'
+export type { RequestCacheMode }
 
 /** The `init` fetch-http-cache adds to `RequestInit`. */
 export interface CacheRequestInit extends RequestInit {
@@ -36,12 +24,12 @@ export function parseRequest(
   input: string | URL | Request,
   init: CacheRequestInit | undefined,
   ignored: ReadonlySet<string>,
-): MaybePromise<ParsedRequest> {
+): MaybePromise<CacheRequest> {
   const request = input instanceof Request ? input : undefined
   const url = request ? request.url : new URL(String(input)).href
   const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
   const headers = init?.headers !== undefined ? new Headers(init.headers) : (request?.headers ?? new Headers())
-  const parsed: ParsedRequest = {
+  const parsed: CacheRequest = {
     method,
     url,
     headers,

@@ -1,0 +1,20 @@
+import type { RequestCacheOptions } from '../options/settings.js'
+
+/** Fetch's cache modes (`init.cache`), which fetch-http-cache implements and undici does not. */
+export type RequestCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached'
+
+/** A request as the exchange sees it, whichever front it came through (lib/README.md, "The exchange"). */
+export interface CacheRequest {
+  method: string
+  /** The URL as it will be sent. */
+  url: string
+  headers: Headers
+  /** `undefined` when the body cannot be keyed without consuming it (a stream, a `Request` body). */
+  bodyDigest: string | undefined
+  /** Fetch's `init.cache`. */
+  mode: RequestCacheMode | undefined
+  options: RequestCacheOptions
+  signal: AbortSignal | undefined
+  /** Why the front keeps the cache out of this request (e.g. a `Host` header naming another host). */
+  bypass?: string | undefined
+}
