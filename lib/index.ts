@@ -1,16 +1,7 @@
 // The public surface of fetch-http-cache: everything users import comes from here (lib/README.md).
 
-export {
-  type CacheStats,
-  CHANNELS,
-  type DeleteEvent,
-  type ErrorEvent,
-  type EvictEvent,
-  type LookupEvent,
-  type LookupOutcome,
-  type RevalidateEvent,
-  type StoreEvent,
-} from './engine/events.js'
+export type { BodyEncoding, CacheEntry, EntryMeta } from './entry/entry.js'
+export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './entry/store.js'
 export {
   CorruptStoreError,
   FetchCacheError,
@@ -25,8 +16,7 @@ export {
   StoreUnavailableError,
   UnsafeCacheFileError,
 } from './errors.js'
-export type { FetchFunction } from './fronts/fetch.js'
-export { type CacheInfo, cacheInfo } from './fronts/response.js'
+export type { FetchFunction } from './fronts/fetch/front.js'
 export type { Cache } from './inspect/cache.js'
 export type { CacheDeleteOptions, CacheFilter, ContainsQuery, InvalidEntry, StoredResponse } from './inspect/query.js'
 export {
@@ -40,13 +30,24 @@ export {
   uninstallCache,
 } from './install/patch.js'
 export { type CachedFetch, createCachedFetch } from './install/session.js'
+export { type CacheInfo, cacheInfo } from './observe/cache-info.js'
+export {
+  type CacheStats,
+  CHANNELS,
+  type DeleteEvent,
+  type ErrorEvent,
+  type EvictEvent,
+  type LookupEvent,
+  type LookupOutcome,
+  type RevalidateEvent,
+  type StoreEvent,
+} from './observe/events.js'
+export { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type ExpireAfter, NEVER_EXPIRE } from './options/expire-after.js'
 export type { RedisClientLike, RedisOptions } from './options/redis.js'
-export type { CacheOptions, CacheSettings, KeyRequest, RequestCacheOptions, StoreOptions } from './options/settings.js'
-export { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type ExpireAfter, NEVER_EXPIRE } from './policy/expiration.js'
+export type { CacheOptions, CacheSettings, KeyRequest, RequestCacheOptions, StoreOptions } from './options/types.js'
 export type { CacheRequestInit, RequestCacheMode } from './request/from-fetch.js'
 export { REDACTED } from './request/key.js'
-export type { BodyEncoding, CacheEntry, EntryMeta } from './stores/entry.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { RedisStore, type RedisStoreOptions } from './stores/redis.js'
-export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite.js'
-export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './stores/store.js'
+export { SqliteStore } from './stores/sqlite.js'
+export type { SqliteStoreOptions } from './stores/sqlite-options.js'

@@ -1,13 +1,13 @@
+import { type CacheEntry, ENTRY_VERSION } from '../entry/entry.js'
+import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
 import { StoreError } from '../errors.js'
+import { debug } from '../observe/debug.js'
+import { CacheEvents, type DeleteEvent } from '../observe/events.js'
 import type { LiveSettings } from '../options/live.js'
-import type { ResolvedSettings } from '../options/settings.js'
+import type { ResolvedSettings } from '../options/types.js'
 import { type CachePlan, decideWrite, keepsSetCookie } from '../policy/actions.js'
+import { mergeNotModified } from '../policy/stored-headers.js'
 import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from '../request/key.js'
-import { type CacheEntry, ENTRY_VERSION } from '../stores/entry.js'
-import { isPromise, type MaybePromise, type Store } from '../stores/store.js'
-import { debug } from './debug.js'
-import { CacheEvents, type DeleteEvent } from './events.js'
-import { mergeNotModified } from './revalidation.js'
 
 export { debug }
 

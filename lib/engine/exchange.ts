@@ -1,15 +1,9 @@
-import { abortable, fanOut, recordBody } from '../fronts/body.js'
-import {
-  bypassStatus,
-  type CacheInfo,
-  cachedResponse,
-  cacheStatus,
-  decode,
-  type Forwarded,
-  infoFor,
-  TooLargeError,
-  ttlSeconds,
-} from '../fronts/response.js'
+import type { CacheEntry } from '../entry/entry.js'
+import { isPromise, type MaybePromise } from '../entry/store.js'
+import { bypassStatus, cacheStatus, type Forwarded } from '../http/cache-status.js'
+import { decode, TooLargeError } from '../http/content-coding.js'
+import { type CacheInfo, infoFor, ttlSeconds } from '../observe/cache-info.js'
+import type { LookupOutcome } from '../observe/events.js'
 import {
   type CachedAction,
   type CachePlan,
@@ -23,16 +17,19 @@ import {
   planRequest,
   servesLaterGets,
 } from '../policy/actions.js'
-import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from '../policy/freshness.js'
+import { currentAge, isConditionalRequest } from '../policy/freshness.js'
+import { notModifiedMatches, satisfiesConditional, storableHeaders } from '../policy/stored-headers.js'
 import type { CacheRequest } from '../request/cache-request.js'
 import { redactUrl } from '../request/key.js'
-import type { CacheEntry } from '../stores/entry.js'
-import { isPromise, type MaybePromise } from '../stores/store.js'
 import { hold, release as releaseEngine } from './activity.js'
+import { refreshInBackground } from './background-refresh.js'
+import { recordBody } from './body.js'
+import { coalesced } from './coalescing.js'
 import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
-import type { LookupOutcome } from './events.js'
+import { freshenFromHead } from './head.js'
+import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
 import { rangeOf } from './ranges.js'
-import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHeaders } from './revalidation.js'
+import { markRecording, recordingKey } from './recording.js'
 
 /**
  * The one request flow both fronts share (lib/README.md, "The exchange"): given a request, it decides
@@ -43,42 +40,6 @@ import { freshenFromHead, notModifiedMatches, satisfiesConditional, storableHead
  */
 
 export type { CacheRequest }
-
-/** The origin's answer, as the front hands it over. */
-export interface OriginResponse {
-  status: number
-  statusText: string
-  headers: Headers
-  body: ReadableStream<Uint8Array> | null
-  /** Whether `body` is already without content-coding (fetch decodes; a dispatcher does not). */
-  decoded: boolean
-  /** The response URL (after redirects, for fetch). */
-  url: string
-  redirected: boolean
-  type?: Response['type']
-  /** The fetch front's `Response`, which `filter` receives as it is. */
-  source?: Response
-}
-
-/** Sends the request to the origin, with `conditional` header fields added when given. */
-export type Forward = (
-  conditional: Record<string, string> | undefined,
-  signal: AbortSignal | undefined,
-) => Promise<OriginResponse>
-
-/** What the caller gets. */
-export type Outcome =
-  | {
-      kind: 'entry'
-      entry: CacheEntry
-      /** The stored header fields as served (`Age` and `Cache-Status` set). */
-      headers: [string, string][]
-      info: CacheInfo
-      /** The caller's own conditional request is satisfied: answer 304 without a body (RFC 9111 §4.3.2). */
-      notModified: boolean
-    }
-  | { kind: 'origin'; response: OriginResponse; cacheStatus: string; info: CacheInfo }
-  | { kind: 'generated'; status: number; statusText: string; body: string; cacheStatus: string; info: CacheInfo }
 
 /** One request the cache takes part in. */
 interface Call {
@@ -165,32 +126,6 @@ function run(engine: Engine, request: CacheRequest, forward: Forward): MaybeProm
   return lookUpAndDecide(call)
 }
 
-/**
- * Key of a body being recorded for storing, in `engine.inFlight`: an identical request made while it
- * arrives waits for it (at most RECORDING_WAIT_MS) and is then a hit, as if it had arrived already.
- */
-function recordingKey(baseKey: string): string {
-  return `recording\n${baseKey}`
-}
-
-/** How long a request waits for an identical response still arriving (an event stream may never end). */
-const RECORDING_WAIT_MS = 1000
-
-/** Marks a body as being recorded under `baseKey` until `stored` settles (or the wait runs out). */
-function markRecording(engine: Engine, baseKey: string, stored: Promise<boolean>): void {
-  const key = recordingKey(baseKey)
-  let timer: NodeJS.Timeout | undefined
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, RECORDING_WAIT_MS)
-    timer.unref()
-  })
-  const done = Promise.race([stored, waited]).then(() => {
-    clearTimeout(timer)
-    if (engine.inFlight.get(key) === done) engine.inFlight.delete(key)
-  })
-  engine.inFlight.set(key, done)
-}
-
 function lookUpAndDecide(call: Call): MaybePromise<Outcome> {
   const found = call.engine.lookupFor(call.keyed)
   return isPromise(found) ? found.then((entry) => decide(call, entry)) : decide(call, found)
@@ -215,7 +150,10 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
     case 'serve':
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
     case 'serve-stale-and-refresh':
-      if (plan.write) refreshInBackground(call, entry as CacheEntry) // readOnly could not store the refresh
+      if (plan.write)
+        refreshInBackground(engine, call.keyed, entry as CacheEntry, (conditional) =>
+          fromOrigin({ ...call, request: { ...call.request, signal: undefined } }, entry, conditional, undefined, 'stale'),
+        ) // readOnly could not store the refresh
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
     case 'not-cached':
       return {
@@ -229,7 +167,10 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
     case 'revalidate':
       return fromOrigin(call, entry, action.headers, request.signal, forwardReason(call, entry, now))
     case 'fetch':
-      if (!entry && engine.settings.coalesce) return coalesced(call)
+      if (!entry && engine.settings.coalesce)
+        return coalesced(engine, call.keyed, request.signal, (signal) =>
+          fromOrigin(call, undefined, undefined, signal, plan.read ? 'miss' : 'request'),
+        )
       return fromOrigin(call, entry, undefined, request.signal, forwardReason(call, entry, now))
     default:
       return action satisfies never
@@ -413,11 +354,6 @@ async function rekeyOnNewVary(call: Call, old: CacheEntry, renewed: CacheEntry):
   }
 }
 
-/** Cancels a body nobody will read. */
-async function discard(response: OriginResponse): Promise<void> {
-  await response.body?.cancel().catch(() => {})
-}
-
 /** Passes an origin response on, recording its body to store it once it has ended. */
 function storeAndPass(call: Call, response: OriginResponse, requestTime: number, responseTime: number, fwd: Forwarded): Outcome {
   const { engine, keyed, plan } = call
@@ -521,114 +457,7 @@ function getFor(call: Call, headers: Headers): KeyedRequest | undefined {
 function filterView(response: OriginResponse): Response {
   if (response.source) return response.source
   const init = { status: Math.min(Math.max(response.status, 200), 599), statusText: '', headers: response.headers }
-  return cachedResponse(null, init, { url: response.url, redirected: response.redirected }, infoFor(undefined, 0, false))
-}
-
-interface Member {
-  resolve(outcome: Outcome): void
-  reject(error: unknown): void
-  signal: AbortSignal | undefined
-}
-
-interface Flight {
-  members: Member[]
-  controller: AbortController
-}
-
-/**
- * Identical concurrent misses share one origin request. Each caller gets its own body; a caller that
- * aborts leaves without failing the others; the origin request is aborted only when all have left.
- */
-function coalesced(call: Call): Promise<Outcome> {
-  const { engine, keyed } = call
-  const flightKey = `${keyed.baseKey}\n${JSON.stringify([...keyed.headers])}`
-  let flight = engine.inFlight.get(flightKey) as Flight | undefined
-  if (!flight) {
-    const started: Flight = { members: [], controller: new AbortController() }
-    flight = started
-    engine.inFlight.set(flightKey, started)
-    // A signal costs undici work on every request: wire one only when the leader can abort. Without
-    // it, callers who join later and all abort leave the request to finish (and be stored).
-    const signal = call.request.signal ? started.controller.signal : undefined
-    fromOrigin(call, undefined, undefined, signal, call.plan.read ? 'miss' : 'request').then(
-      (outcome) => {
-        engine.inFlight.delete(flightKey)
-        distribute(started.members, outcome, engine.settings.maxEntrySize)
-      },
-      (error) => {
-        engine.inFlight.delete(flightKey)
-        for (const member of started.members.splice(0)) member.reject(error)
-      },
-    )
-  }
-  const joined = flight
-  const signal = call.request.signal
-  return new Promise<Outcome>((resolve, reject) => {
-    const member: Member = { resolve, reject, signal }
-    joined.members.push(member)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        const index = joined.members.indexOf(member)
-        if (index === -1) return // already has its response; its body handles the abort
-        joined.members.splice(index, 1)
-        reject(signal.reason)
-        if (joined.members.length === 0) joined.controller.abort(signal.reason)
-      },
-      { once: true },
-    )
-  })
-}
-
-function distribute(members: Member[], outcome: Outcome, window: number): void {
-  const taken = members.splice(0)
-  if (outcome.kind !== 'origin') {
-    for (const member of taken) member.resolve(outcome)
-    return
-  }
-  const { response } = outcome
-  if (taken.length === 0) {
-    void discard(response)
-    return
-  }
-  // The common case, one caller who cannot abort: the response as it is, no copy.
-  const only = taken[0]
-  if (taken.length === 1 && only && !only.signal) {
-    only.resolve(outcome)
-    return
-  }
-  // The leader's info object is shared on purpose: it is filled in once the body is stored.
-  const branches = response.body ? fanOut(response.body, taken.length, window) : []
-  taken.forEach((member, i) => {
-    let body: ReadableStream<Uint8Array> | null = branches[i] ?? null
-    if (body && member.signal) body = abortable(body, member.signal)
-    member.resolve({ ...outcome, response: { ...response, body } })
-  })
-}
-
-/**
- * stale-while-revalidate: refresh the entry off the caller's path (never with the caller's
- * AbortSignal: the caller has its answer already), one refresh per key at a time.
- */
-function refreshInBackground(call: Call, entry: CacheEntry): void {
-  const { engine, keyed } = call
-  if (!engine.startRefresh(keyed.baseKey)) return
-  const activity = hold(engine)
-  const headers = new Headers(entry.headers)
-  const conditional = hasValidator(headers) ? conditionalHeaders(headers) : undefined
-  const background: Call = { ...call, request: { ...call.request, signal: undefined } }
-  fromOrigin(background, entry, conditional, undefined, 'stale')
-    // The body records itself; nobody reads it, so cancel it once the write settled (or gave up).
-    .then((outcome) => (outcome.kind === 'origin' ? release(outcome) : undefined))
-    .catch((error) => debug('background refresh of %s failed: %s', engine.redact(keyed.url), error))
-    .finally(() => {
-      engine.endRefresh(keyed.baseKey)
-      releaseEngine(activity)
-    })
-}
-
-/** Waits until an unread origin answer is stored (or will not be), then lets its body go. */
-async function release(outcome: Extract<Outcome, { kind: 'origin' }>): Promise<void> {
-  await outcome.info.stored
-  await discard(outcome.response)
+  const view = new Response(null, init)
+  // The constructor cannot set these; own properties shadow the prototype's getters.
+  return Object.defineProperties(view, { url: { value: response.url }, redirected: { value: response.redirected } })
 }

@@ -1,5 +1,5 @@
+import type { CacheEntry } from '../entry/entry.js'
 import { type ByteRange, ifRangeAllows, resolveRange } from '../policy/range.js'
-import type { CacheEntry } from '../stores/entry.js'
 
 /**
  * A range of a stored complete response, as an entry the fronts serve like any (RFC 9110 §14.2,

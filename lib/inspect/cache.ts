@@ -1,12 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Engine } from '../engine/engine.js'
-import type { CacheStats } from '../engine/events.js'
+import type { CacheEntry, EntryMeta } from '../entry/entry.js'
+import { metaSize } from '../entry/entry.js'
+import type { MetaRecord, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
-import { type ExpireAfter, expiresAt, parseExpireAfter } from '../policy/expiration.js'
+import type { CacheStats } from '../observe/events.js'
+import { type ExpireAfter, expiresAt, parseExpireAfter } from '../options/expire-after.js'
 import { createKey, normalizeUrl, variantKey } from '../request/key.js'
-import type { CacheEntry, EntryMeta } from '../stores/entry.js'
-import { metaSize } from '../stores/entry.js'
-import type { MetaRecord, Store, StoreRecord } from '../stores/store.js'
 import {
   type CacheDeleteOptions,
   type CacheFilter,

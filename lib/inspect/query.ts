@@ -1,11 +1,11 @@
 // What the inspection API (`Cache`) takes and gives: the shapes of its results, and the validation
 // of its options (a typed error naming the option and the value, before any row is touched).
 
+import type { EntryMeta } from '../entry/entry.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
+import { type ExpireAfter, parseExpireAfter } from '../options/expire-after.js'
 import { isExpired } from '../policy/actions.js'
-import { type ExpireAfter, parseExpireAfter } from '../policy/expiration.js'
 import { normalizeUrl } from '../request/key.js'
-import type { EntryMeta } from '../stores/entry.js'
 
 /** One stored response, as `cache.responses()` and `cache.filter()` list it. */
 export interface StoredResponse {

@@ -1,7 +1,7 @@
 // The plan `cache.recreateKeys()` carries out: which entry moves to which key, which Vary markers are
 // written, which rows go. Pure: the Cache reads the rows, this decides, the Cache writes.
 
-import type { CacheEntry } from '../stores/entry.js'
+import type { CacheEntry } from '../entry/entry.js'
 
 /**
  * One claim on a key under the new key rules: a stored response that belongs there (`move`; `from`

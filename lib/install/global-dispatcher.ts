@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events'
 import { createRequire } from 'node:module'
 import type { Dispatcher } from 'undici'
 import type { Engine } from '../engine/engine.js'
-import { dispatchThroughCache } from '../fronts/dispatcher.js'
-import type { AnyHandler } from '../fronts/handlers.js'
+import { dispatchThroughCache } from '../fronts/dispatcher/front.js'
+import type { AnyHandler } from '../fronts/dispatcher/handlers.js'
 
 /**
  * undici's global dispatcher, whichever undici put it there (lib/README.md, "Any undici"). undici 6

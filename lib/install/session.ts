@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Engine, warnOnce } from '../engine/engine.js'
-import { createFetchFront, type FetchFunction } from '../fronts/fetch.js'
+import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
 import { Cache } from '../inspect/cache.js'
 import { LiveSettings } from '../options/live.js'
-import { type CacheOptions, type CacheSettings, splitOptions } from '../options/settings.js'
+import { splitOptions } from '../options/settings.js'
+import type { CacheOptions, CacheSettings } from '../options/types.js'
 import { openStore } from '../stores/open.js'
 import { underlyingFetch } from './state.js'
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Engine } from '../engine/engine.js'
-import type { FetchFunction } from '../fronts/fetch.js'
+import type { FetchFunction } from '../fronts/fetch/front.js'
 import type { Cache } from '../inspect/cache.js'
 import type { CachingDispatcher, SlotState } from './global-dispatcher.js'
 

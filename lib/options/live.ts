@@ -1,14 +1,6 @@
 import { InvalidOptionValueError } from '../errors.js'
-import {
-  type CacheSettings,
-  DEFAULTS,
-  isSettingName,
-  isStoreOptionName,
-  type ResolvedSettings,
-  resolveSettings,
-  suggestSetting,
-  validateSetting,
-} from './settings.js'
+import { isSettingName, isStoreOptionName, resolveSettings, suggestSetting, validateSetting } from './settings.js'
+import { type CacheSettings, DEFAULTS, type ResolvedSettings } from './types.js'
 
 /**
  * The settings of one cache: a plain-looking object (`cachedFetch.settings.expireAfter = '5m'`) whose

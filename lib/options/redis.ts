@@ -1,5 +1,5 @@
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
-import { parseDuration } from '../policy/expiration.js'
+import { parseDuration } from './expire-after.js'
 
 /**
  * The part of a node-redis client (`createClient()` from the `redis` package, v5 or v6) the Redis

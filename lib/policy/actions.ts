@@ -1,9 +1,9 @@
+import type { CacheEntry } from '../entry/entry.js'
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
-import type { RequestCacheOptions, ResolvedSettings } from '../options/settings.js'
+import { CREDENTIAL_HEADERS } from '../http/fields.js'
+import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from '../options/expire-after.js'
+import type { RequestCacheOptions, ResolvedSettings } from '../options/types.js'
 import type { RequestCacheMode } from '../request/cache-request.js'
-import { CREDENTIAL_HEADERS } from '../request/key.js'
-import type { CacheEntry } from '../stores/entry.js'
-import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from './expiration.js'
 import {
   allowsHeuristics,
   conditionalHeaders,

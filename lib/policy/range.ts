@@ -1,5 +1,5 @@
-import type { CacheEntry } from '../stores/entry.js'
-import { parseHttpDate } from './freshness.js'
+import type { CacheEntry } from '../entry/entry.js'
+import { parseHttpDate } from '../http/dates.js'
 
 /**
  * Serving a byte range from a stored complete response (RFC 9110 §14, RFC 9111 §3.4 lets a cache

@@ -1,4 +1,4 @@
-import type { RequestCacheOptions } from '../options/settings.js'
+import type { RequestCacheOptions } from '../options/types.js'
 
 /** Fetch's cache modes (`init.cache`), which fetch-http-cache implements and undici does not. */
 export type RequestCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached'

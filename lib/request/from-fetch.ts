@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
+import { isPromise, type MaybePromise } from '../entry/store.js'
 import { InvalidOptionTypeError } from '../errors.js'
-import type { RequestCacheOptions } from '../options/settings.js'
 import { validateRequestOptions } from '../options/settings.js'
-import { isPromise, type MaybePromise } from '../stores/store.js'
+import type { RequestCacheOptions } from '../options/types.js'
 import type { CacheRequest, RequestCacheMode } from './cache-request.js'
 import { bodyDigest } from './key.js'
 

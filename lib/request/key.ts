@@ -1,14 +1,12 @@
 import { createHash, createHmac } from 'node:crypto'
 import { InvalidOptionValueError } from '../errors.js'
-import type { ResolvedSettings } from '../options/settings.js'
+import { CREDENTIAL_HEADERS, FIELD_NAME } from '../http/fields.js'
+import type { ResolvedSettings } from '../options/types.js'
 
 /** Bumped when the key recipe changes, so old entries are re-keyed or missed, never misread. */
 export const KEY_VERSION = 1
 /** What ignored parameters are replaced with in stored data. */
 export const REDACTED = 'REDACTED'
-
-/** Request headers that carry credentials: never stored in clear, and they partition the cache. */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie']
 
 /**
  * Headers that only describe the transport (or that fetch adds on its own, so one front sees them
@@ -24,9 +22,6 @@ const TRANSPORT_HEADERS = new Set([
   'sec-fetch-mode',
   'transfer-encoding',
 ])
-
-/** An HTTP field name (RFC 9110 §5.1: a token). */
-export const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 /**
  * Request headers that steer the cache itself, not the content: left out of `matchHeaders: true`,

@@ -1,4 +1,4 @@
-import type { CacheEntry, EntryMeta } from './entry.js'
+import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 
 /**
  * How the memory store keeps an entry: one frozen object with its fields in a fixed order (one hidden

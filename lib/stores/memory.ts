@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { evictionsWatched, publishEvicted } from '../engine/events.js'
+import { isEntryMeta } from '../entry/codec.js'
+import { type CacheEntry, type EntryMeta, entrySize } from '../entry/entry.js'
+import type { MetaRecord, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
-import { isEntryMeta } from './codec.js'
-import { type CacheEntry, type EntryMeta, entrySize } from './entry.js'
+import { evictionsWatched, publishEvicted } from '../observe/events.js'
 import { frozenEntry } from './frozen-entry.js'
-import type { MetaRecord, Store, StoreRecord } from './store.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {

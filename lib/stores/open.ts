@@ -1,12 +1,12 @@
 import { lstatSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
+import type { Store } from '../entry/store.js'
 import { StoreError, UnsafeCacheFileError } from '../errors.js'
-import type { StoreOptions } from '../options/settings.js'
+import type { StoreOptions } from '../options/types.js'
 import { MemoryStore } from './memory.js'
 import { RedisStore } from './redis.js'
 import { SqliteStore } from './sqlite.js'
-import type { Store } from './store.js'
 import { UnavailableStore } from './unavailable.js'
 
 /** Whether the store was made here (and is closed with the cache) or handed in by the user. */

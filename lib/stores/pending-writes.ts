@@ -1,4 +1,4 @@
-import type { CacheEntry } from './entry.js'
+import type { CacheEntry } from '../entry/entry.js'
 
 /**
  * The SQLite store's writes that this process accepted and has not committed yet (write-behind: a

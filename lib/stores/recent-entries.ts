@@ -1,4 +1,4 @@
-import type { CacheEntry } from './entry.js'
+import type { CacheEntry } from '../entry/entry.js'
 
 interface Recent {
   entry: CacheEntry

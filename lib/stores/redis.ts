@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { debuglog } from 'node:util'
+import { pack, unpack } from '../entry/codec.js'
+import type { CacheEntry } from '../entry/entry.js'
+import type { KeyedEntry, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, StoreError, StoreUnavailableError } from '../errors.js'
 import { parseRedisOptions, REDIS_DEFAULTS, type RedisClientLike, type RedisOptions } from '../options/redis.js'
-import { pack, unpack } from './codec.js'
-import type { CacheEntry } from './entry.js'
 import { assertRedisInstalled, BINARY, classify, createOwnedClient, reconnectDelay, replyCode, send } from './redis-client.js'
-import type { KeyedEntry, Store, StoreRecord } from './store.js'
 
 const debug = debuglog('fetch-http-cache')
 

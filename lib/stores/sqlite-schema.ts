@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import type Database from 'better-sqlite3'
-import { type EvictEvent, publishEvicted } from '../engine/events.js'
+import { decodeMeta } from '../entry/codec.js'
+import type { MetaRecord } from '../entry/store.js'
 import { StoreError } from '../errors.js'
+import { type EvictEvent, publishEvicted } from '../observe/events.js'
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
 export const SCHEMA_VERSION = 2
@@ -227,4 +229,9 @@ export function prepare(db: Database.Database, now: () => number): Statements {
     deleteExpired: db.prepare<[number]>('DELETE FROM entries WHERE expires_at <= ?'),
     deleteOlderThan: db.prepare<[number]>('DELETE FROM entries WHERE created_at < ?'),
   }
+}
+
+/** A metadata row as the store contract gives it. */
+export function metaRecord(row: MetaRow): MetaRecord {
+  return { key: row.key, meta: decodeMeta(row.meta), bodySize: row.body_size }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry } from './entry.js'
-import type { Store, StoreRecord } from './store.js'
+import type { CacheEntry } from '../entry/entry.js'
+import type { Store, StoreRecord } from '../entry/store.js'
 
 /**
  * What a cache runs on when its configured store cannot be opened (a SQLite file in a read-only

@@ -1,4 +1,4 @@
-import { type CacheEntry, ENTRY_VERSION } from '../../lib/stores/entry.js'
+import { type CacheEntry, ENTRY_VERSION } from '../../lib/entry/entry.js'
 
 /** Fixed times, so tests that compare entries or reason about expiry do not depend on the clock. */
 export const T0 = Date.UTC(2025, 0, 1)

@@ -1,6 +1,6 @@
+import type { CacheEntry } from '../../lib/entry/entry.js'
+import type { MaybePromise, Store, StoreRecord } from '../../lib/entry/store.js'
 import { StoreError } from '../../lib/errors.js'
-import type { CacheEntry } from '../../lib/stores/entry.js'
-import type { MaybePromise, Store, StoreRecord } from '../../lib/stores/store.js'
 
 export type StoreOperation = 'get' | 'set' | 'delete' | 'clear' | 'records'
 

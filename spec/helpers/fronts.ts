@@ -3,12 +3,12 @@ import assert from 'node:assert/strict'
 import type { IncomingHttpHeaders } from 'node:http'
 import { describe } from 'node:test'
 import { Agent, type Dispatcher, request } from 'undici'
-import { createInterceptor } from '../../lib/fronts/dispatcher.js'
-import { cacheInfo } from '../../lib/fronts/response.js'
+import { createInterceptor } from '../../lib/fronts/dispatcher/front.js'
 import { type CacheOptions, cacheInterceptor, createCachedFetch } from '../../lib/index.js'
 import { Cache } from '../../lib/inspect/cache.js'
 import { createCachedFetchWithClock, createEngine } from '../../lib/install/session.js'
-import type { CacheSettings, RequestCacheOptions } from '../../lib/options/settings.js'
+import { cacheInfo } from '../../lib/observe/cache-info.js'
+import type { CacheSettings, RequestCacheOptions } from '../../lib/options/types.js'
 
 /**
  * The two ways into the cache, behind one interface, so a behaviour is written once and run through

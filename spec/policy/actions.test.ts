@@ -7,8 +7,10 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import type { CacheEntry } from '../../lib/entry/entry.js'
+import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type Expiry, NEVER_EXPIRE } from '../../lib/options/expire-after.js'
 import { LiveSettings } from '../../lib/options/live.js'
-import type { CacheSettings, RequestCacheOptions, ResolvedSettings } from '../../lib/options/settings.js'
+import type { CacheSettings, RequestCacheOptions, ResolvedSettings } from '../../lib/options/types.js'
 import {
   type CachedAction,
   type CachePlan,
@@ -20,9 +22,7 @@ import {
   type RequestPlan,
   type WriteDecision,
 } from '../../lib/policy/actions.js'
-import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type Expiry, NEVER_EXPIRE } from '../../lib/policy/expiration.js'
 import type { RequestCacheMode } from '../../lib/request/from-fetch.js'
-import type { CacheEntry } from '../../lib/stores/entry.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 
 const S = 1000

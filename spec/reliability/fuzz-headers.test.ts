@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Engine, type KeyedRequest } from '../../lib/engine/engine.js'
-import { mergeNotModified } from '../../lib/engine/revalidation.js'
-import { infoFor, responseFromEntry } from '../../lib/fronts/response.js'
+import type { CacheEntry } from '../../lib/entry/entry.js'
+import { responseFromEntry } from '../../lib/fronts/fetch/response.js'
 import { parseCacheControl } from '../../lib/http/cache-control.js'
+import { parseHttpDate } from '../../lib/http/dates.js'
 import type { CacheOptions } from '../../lib/index.js'
+import { infoFor } from '../../lib/observe/cache-info.js'
 import { LiveSettings } from '../../lib/options/live.js'
-import type { CacheSettings } from '../../lib/options/settings.js'
+import type { CacheSettings } from '../../lib/options/types.js'
 import { decideCached, decideWrite, mayServeOnError, planRequest } from '../../lib/policy/actions.js'
 import {
   conditionalHeaders,
@@ -16,9 +18,8 @@ import {
   heuristicLifetime,
   initialAge,
   parseAge,
-  parseHttpDate,
 } from '../../lib/policy/freshness.js'
-import type { CacheEntry } from '../../lib/stores/entry.js'
+import { mergeNotModified } from '../../lib/policy/stored-headers.js'
 import { MemoryStore } from '../../lib/stores/memory.js'
 import { fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InvalidOptionValueError } from '../../lib/errors.js'
 import { LiveSettings } from '../../lib/options/live.js'
-import type { CacheSettings, ResolvedSettings } from '../../lib/options/settings.js'
+import type { CacheSettings, ResolvedSettings } from '../../lib/options/types.js'
 import {
   bodyDigest,
   createKey,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredResponse } from '../../lib/inspect/query.js'
-import type { CacheOptions } from '../../lib/options/settings.js'
+import type { CacheOptions } from '../../lib/options/types.js'
 import { type CacheFront, type FrontInit, type FrontKind, type FrontResponse, parseCacheStatus } from '../helpers/fronts.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { CacheOptions } from '../../lib/options/settings.js'
+import type { CacheOptions } from '../../lib/options/types.js'
 import { type FrontInit, forEachFront } from '../helpers/fronts.js'
 import { get, type Rig, rig } from './harness.js'
 

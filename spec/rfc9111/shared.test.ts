@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { CacheOptions } from '../../lib/options/settings.js'
+import type { CacheOptions } from '../../lib/options/types.js'
 import { MemoryStore } from '../../lib/stores/memory.js'
 import { FRONTS, type FrontInit } from '../helpers/fronts.js'
 import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'

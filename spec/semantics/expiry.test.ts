@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe, test } from 'node:test'
-import { DO_NOT_CACHE, NEVER_EXPIRE } from '../../lib/policy/expiration.js'
+import { DO_NOT_CACHE, NEVER_EXPIRE } from '../../lib/options/expire-after.js'
 import { type CacheFront, type FrontInit, forEachFront } from '../helpers/fronts.js'
 import type { Route } from '../helpers/origin.js'
 import { startPerTestOn, status, storedResponse, validatedRoute } from './fixtures.js'

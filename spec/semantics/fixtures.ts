@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { afterEach } from 'node:test'
+import type { CacheEntry } from '../../lib/entry/entry.js'
 import type { Cache } from '../../lib/inspect/cache.js'
 import type { StoredResponse } from '../../lib/inspect/query.js'
 import { type CachedFetch, createCachedFetchWithClock } from '../../lib/install/session.js'
-import type { CacheOptions } from '../../lib/options/settings.js'
-import type { CacheEntry } from '../../lib/stores/entry.js'
+import type { CacheOptions } from '../../lib/options/types.js'
 import type { CacheFront, FrontKind, FrontResponse } from '../helpers/fronts.js'
 import { type Origin, type Route, startOrigin, tempDir } from '../helpers/origin.js'
 

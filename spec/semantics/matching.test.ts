@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe, test } from 'node:test'
-import { cacheInfo } from '../../lib/fronts/response.js'
+import { cacheInfo } from '../../lib/observe/cache-info.js'
 import { REDACTED } from '../../lib/request/key.js'
 import { forEachFront } from '../helpers/fronts.js'
 import type { Route } from '../helpers/origin.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Agent, request } from 'undici'
-import { createInterceptor } from '../../lib/fronts/dispatcher.js'
+import { createInterceptor } from '../../lib/fronts/dispatcher/front.js'
 import { createCachedFetch } from '../../lib/index.js'
 import { createEngine } from '../../lib/install/session.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import type { CacheEntry } from '../../lib/stores/entry.js'
-import type { Store, StoreRecord } from '../../lib/stores/store.js'
+import type { CacheEntry } from '../../lib/entry/entry.js'
+import type { Store, StoreRecord } from '../../lib/entry/store.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 
 /** What a contract run needs: a fresh, empty store and a way to dispose of it. */
 export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>
 
 /**
- * The behaviour every {@link Store} keeps (lib/stores/store.ts), run against a real instance.
+ * The behaviour every {@link Store} keeps (lib/entry/store.ts), run against a real instance.
  * Results are awaited, so sync and async stores pass the same suite.
  */
 export function storeContract(name: string, makeStore: MakeStore): void {

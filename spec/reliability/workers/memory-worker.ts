@@ -6,9 +6,9 @@
  */
 import { pathToFileURL } from 'node:url'
 import { Engine, type KeyedRequest } from '../../../lib/engine/engine.js'
+import { ENTRY_VERSION } from '../../../lib/entry/entry.js'
 import { createCachedFetch } from '../../../lib/index.js'
 import { LiveSettings } from '../../../lib/options/live.js'
-import { ENTRY_VERSION } from '../../../lib/stores/entry.js'
 import { MemoryStore } from '../../../lib/stores/memory.js'
 import { workerReady, workerResult } from '../../helpers/children.js'
 

@@ -7,7 +7,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
-import type { CacheEntry } from '../../../lib/stores/entry.js'
+import type { CacheEntry } from '../../../lib/entry/entry.js'
 import { SqliteStore } from '../../../lib/stores/sqlite.js'
 import { workerReady, workerResult } from '../../helpers/children.js'
 import { makeEntry } from '../../helpers/entries.js'

@@ -3,8 +3,8 @@
  * (spec/stores/redis-cache.test.ts): fetches each request in turn and reports what it saw.
  */
 import { pathToFileURL } from 'node:url'
-import { cacheInfo } from '../../../lib/fronts/response.js'
 import { getCache, installCache, uninstallCache } from '../../../lib/index.js'
+import { cacheInfo } from '../../../lib/observe/cache-info.js'
 import { workerReady, workerResult } from '../../helpers/children.js'
 
 export interface RedisCacheWorkerConfig {

@@ -15,7 +15,7 @@ import {
   parseDuration,
   parseExpireAfter,
   parseStaleLimit,
-} from '../../lib/policy/expiration.js'
+} from '../../lib/options/expire-after.js'
 
 const S = 1000
 

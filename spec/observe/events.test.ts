@@ -3,7 +3,6 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { join } from 'node:path'
 import { after, afterEach, before, beforeEach, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CacheEvents } from '../../lib/engine/events.js'
 import {
   CHANNELS,
   type EvictEvent,
@@ -13,6 +12,7 @@ import {
   SqliteStore,
   type StoreEvent,
 } from '../../lib/index.js'
+import { CacheEvents } from '../../lib/observe/events.js'
 import { FaultyStore } from '../helpers/faulty-store.js'
 import { type CacheFront, forEachFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'

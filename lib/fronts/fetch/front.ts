@@ -1,10 +1,11 @@
-import type { Engine } from '../engine/engine.js'
-import { exchange, type OriginResponse, type Outcome } from '../engine/exchange.js'
-import { isFetchCacheError } from '../errors.js'
-import type { CacheRequest } from '../request/cache-request.js'
-import { type CacheRequestInit, originInit, parseRequest } from '../request/from-fetch.js'
-import { isPromise } from '../stores/store.js'
-import { asOriginRequest } from './origin-mark.js'
+import type { Engine } from '../../engine/engine.js'
+import { exchange } from '../../engine/exchange.js'
+import type { OriginResponse, Outcome } from '../../engine/outcome.js'
+import { isPromise } from '../../entry/store.js'
+import { isFetchCacheError } from '../../errors.js'
+import type { CacheRequest } from '../../request/cache-request.js'
+import { type CacheRequestInit, originInit, parseRequest } from '../../request/from-fetch.js'
+import { asOriginRequest } from '../origin-mark.js'
 import { cachedResponse, responseFromEntry, withCacheInfo } from './response.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */

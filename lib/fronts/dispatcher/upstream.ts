@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import type { OriginResponse } from '../engine/exchange.js'
+import type { OriginResponse } from '../../engine/outcome.js'
 import { type AnyHandler, pairsFromObject, pairsFromRaw, type Sink } from './handlers.js'
 
 /**

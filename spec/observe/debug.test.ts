@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { ROOT } from '../helpers/children.js'
 
 it('NODE_DEBUG=fetch-http-cache prints one short line per decision, with the URL redacted and no credential', async () => {
-  const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'spec/engine/debug-child.ts')], {
+  const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'spec/observe/debug-child.ts')], {
     cwd: ROOT,
     env: { ...process.env, NODE_DEBUG: 'fetch-http-cache' },
     timeout: 30_000,

@@ -1,3 +1,5 @@
+import { decode } from '../http/content-coding.js'
+
 /** The version of the stored entry format. An entry with another `v` is never misread: it is a miss. */
 export const ENTRY_VERSION = 1
 
@@ -80,4 +82,11 @@ export function metaSize(entry: EntryMeta, bodySize: number): number {
     size += name.length + (entry.requestHeaders[name]?.length ?? 0) + 2 * STRING_OVERHEAD + PAIR_OVERHEAD
   }
   return size
+}
+
+/** The body as a `fetch()` caller reads it: content-coding removed. */
+export function identityBody(entry: CacheEntry): Uint8Array {
+  if (entry.encoding === 'identity') return entry.body
+  const coding = entry.headers.find(([name]) => name === 'content-encoding')?.[1]
+  return decode(entry.body, coding)
 }

@@ -2,18 +2,13 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
-import {
-  cachedResponse,
-  cacheInfo,
-  cacheStatus,
-  identityBody,
-  infoFor,
-  responseFromEntry,
-  ttlSeconds,
-} from '../../lib/fronts/response.js'
-import { createCachedFetch } from '../../lib/install/session.js'
-import { makeEntry, T0 } from '../helpers/entries.js'
-import { startOrigin, tempDir } from '../helpers/origin.js'
+import { identityBody } from '../../../lib/entry/entry.js'
+import { cachedResponse, responseFromEntry } from '../../../lib/fronts/fetch/response.js'
+import { cacheStatus } from '../../../lib/http/cache-status.js'
+import { createCachedFetch } from '../../../lib/install/session.js'
+import { cacheInfo, infoFor, ttlSeconds } from '../../../lib/observe/cache-info.js'
+import { makeEntry, T0 } from '../../helpers/entries.js'
+import { startOrigin, tempDir } from '../../helpers/origin.js'
 
 const info = infoFor(makeEntry(), T0, true)
 

@@ -1,0 +1,51 @@
+import type { CacheEntry } from '../entry/entry.js'
+import type { CacheInfo } from '../observe/cache-info.js'
+
+/** What the exchange hands the fronts, and what they hand it (lib/README.md, "The exchange"). */
+
+/** The origin's answer, as the front hands it over. */
+export interface OriginResponse {
+  status: number
+  statusText: string
+  headers: Headers
+  body: ReadableStream<Uint8Array> | null
+  /** Whether `body` is already without content-coding (fetch decodes; a dispatcher does not). */
+  decoded: boolean
+  /** The response URL (after redirects, for fetch). */
+  url: string
+  redirected: boolean
+  type?: Response['type']
+  /** The fetch front's `Response`, which `filter` receives as it is. */
+  source?: Response
+}
+
+/** Sends the request to the origin, with `conditional` header fields added when given. */
+export type Forward = (
+  conditional: Record<string, string> | undefined,
+  signal: AbortSignal | undefined,
+) => Promise<OriginResponse>
+
+/** What the caller gets. */
+export type Outcome =
+  | {
+      kind: 'entry'
+      entry: CacheEntry
+      /** The stored header fields as served (`Age` and `Cache-Status` set). */
+      headers: [string, string][]
+      info: CacheInfo
+      /** The caller's own conditional request is satisfied: answer 304 without a body (RFC 9111 §4.3.2). */
+      notModified: boolean
+    }
+  | { kind: 'origin'; response: OriginResponse; cacheStatus: string; info: CacheInfo }
+  | { kind: 'generated'; status: number; statusText: string; body: string; cacheStatus: string; info: CacheInfo }
+
+/** Cancels a body nobody will read. */
+export async function discard(response: OriginResponse): Promise<void> {
+  await response.body?.cancel().catch(() => {})
+}
+
+/** Waits until an unread origin answer is stored (or will not be), then lets its body go. */
+export async function release(outcome: Extract<Outcome, { kind: 'origin' }>): Promise<void> {
+  await outcome.info.stored
+  await discard(outcome.response)
+}

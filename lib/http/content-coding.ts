@@ -1,0 +1,39 @@
+import { kMaxLength } from 'node:buffer'
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
+
+/**
+ * Removes the content-codings in `coding` (applied in order, so undone in reverse). With `limit`, each
+ * step stops once its output passes `limit` bytes and throws a {@link TooLargeError}: a small
+ * compressed body can decode into gigabytes (a "zip bomb"), and is never decoded whole.
+ */
+export function decode(body: Uint8Array, coding: string | undefined, limit?: number): Uint8Array {
+  if (!coding) return body
+  // zlib's own bound: it stops inflating at maxOutputLength and throws ERR_BUFFER_TOO_LARGE.
+  const options = limit === undefined ? {} : { maxOutputLength: Math.max(1, Math.min(limit + 1, kMaxLength)) }
+  let bytes = body
+  for (const step of coding
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim())
+    .reverse()) {
+    try {
+      if (step === 'gzip' || step === 'x-gzip') bytes = gunzipSync(bytes, options)
+      else if (step === 'deflate') bytes = inflateSync(bytes, options)
+      else if (step === 'br') bytes = brotliDecompressSync(bytes, options)
+      else if (step !== 'identity' && step !== '') throw new Error(`unsupported content-encoding ${step}`)
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeError(limit as number)
+      throw error
+    }
+    if (limit !== undefined && bytes.byteLength > limit) throw new TooLargeError(limit)
+  }
+  return bytes
+}
+
+/** A body that decodes to more than the limit it was decoded with. */
+export class TooLargeError extends RangeError {
+  constructor(limit: number) {
+    super(`decoded body larger than ${limit} bytes`)
+    this.name = 'TooLargeError'
+  }
+}

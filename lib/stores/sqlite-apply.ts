@@ -1,0 +1,69 @@
+import { encodeMeta } from '../entry/codec.js'
+import type { Segment, Sweep } from './pending-writes.js'
+import type { Statements } from './sqlite-schema.js'
+
+/**
+ * The pending writes, segment by segment: key writes, then the segment's sweep. Pruning (past
+ * `maxSize`) runs once at the end and spares the last entry written, which fits on its own.
+ */
+export function applySegments(segments: readonly Segment[], sql: Statements, maxSize: number | undefined): number[] {
+  const counts: number[] = []
+  let written: string | undefined
+  for (const segment of segments) {
+    for (const [key, write] of segment.writes) {
+      switch (write.kind) {
+        case 'set': {
+          const { entry } = write
+          const meta = encodeMeta(entry)
+          const size = entry.body.byteLength + Buffer.byteLength(meta)
+          if (maxSize !== undefined && size > maxSize) {
+            // Too big to keep: drop what was there too, so the key no longer serves the older response.
+            sql.deleteOne.run(key)
+          } else {
+            sql.upsert(key, entry.url, meta, entry.body, size, entry.createdAt, entry.expires, write.accessedAt)
+            written = key
+          }
+          break
+        }
+        case 'delete':
+          sql.deleteOne.run(key)
+          break
+        case 'refresh': {
+          // Only the response revalidated: if another took its place meanwhile, its metadata must not land on that body.
+          const meta = encodeMeta(write.meta)
+          sql.refresh.run(
+            meta,
+            Buffer.byteLength(meta),
+            write.meta.createdAt,
+            write.meta.expires,
+            write.accessedAt,
+            key,
+            write.storedAt,
+          )
+          break
+        }
+        case 'touch':
+          sql.touch.run(write.accessedAt, key)
+          break
+        default:
+          write satisfies never
+      }
+    }
+    if (segment.sweep) counts.push(runSweep(segment.sweep.sweep, sql))
+  }
+  if (maxSize !== undefined && written !== undefined && (sql.totalSize.get() ?? 0) > maxSize) sql.prune(written, maxSize)
+  return counts
+}
+
+function runSweep(sweep: Sweep, sql: Statements): number {
+  switch (sweep.kind) {
+    case 'clear':
+      return sql.clear()
+    case 'expired':
+      return sql.deleteExpired.run(sweep.now).changes
+    case 'older':
+      return sql.deleteOlderThan.run(sweep.before).changes
+    default:
+      return sweep satisfies never
+  }
+}
