@@ -286,7 +286,7 @@ export class Engine {
     requestTime: number,
     responseTime: number,
   ): Promise<{ entry: CacheEntry; stored: boolean }> {
-    const updated = mergeNotModified(entry, notModified, requestTime, responseTime, keepsSetCookie(this.settings))
+    const updated = mergeNotModified(entry, notModified, requestTime, responseTime, keepsSetCookie(plan, this.settings))
     const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
     const decision = decideWrite(plan, facts, this.settings, responseTime)
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }

@@ -204,7 +204,8 @@ async function bypass(engine: Engine, request: CacheRequest, forward: Forward, r
   const response = await forward(undefined, request.signal)
   await engine.invalidateAfter(request, response.status, response.headers)
   // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
-  const status = bypassStatus(reason, response.status, engine.settings.cacheControl !== false)
+  const cacheControl = request.options.cacheControl ?? engine.settings.cacheControl
+  const status = bypassStatus(reason, response.status, cacheControl !== false)
   return { kind: 'origin', response, cacheStatus: status, info: infoFor(undefined, engine.now(), false) }
 }
 
@@ -278,7 +279,7 @@ async function fromOrigin(
     }
     // rfc: only with cacheControl on: an entry that must be validated before reuse, and the origin
     // cannot be reached: a generated 504, never the entry (RFC 9111 §4.2.4, §5.2.2.2, §5.2.2.4).
-    if (entry && !signal?.aborted && mustRevalidate(entry, engine.settings)) {
+    if (entry && !signal?.aborted && mustRevalidate(plan, entry)) {
       debug('network error revalidating %s: 504: %s', engine.redact(call.request.url), error)
       return revalidationFailed(fwd, now)
     }
@@ -412,7 +413,7 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
       status: response.status,
       statusText: response.statusText,
-      headers: storableHeaders(response.headers, settings.cacheControl !== false, keepsSetCookie(settings)),
+      headers: storableHeaders(response.headers, plan.cacheControl, keepsSetCookie(plan, settings)),
       redirected: response.redirected,
       body,
       encoding: 'identity' as const,
@@ -443,7 +444,7 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
 /** rfc: the GET a POST response also answers (RFC 9110 §9.3.3: Content-Location is the request URI), if any. */
 function getFor(call: Call, headers: Headers): KeyedRequest | undefined {
   const { engine, keyed } = call
-  if (!servesLaterGets(keyed.method, call.request.url, headers, engine.settings)) return undefined
+  if (!servesLaterGets(keyed.method, call.request.url, headers, call.plan, engine.settings)) return undefined
   try {
     const baseKey = engine.keyFor('GET', call.request.url, keyed.headers, '')
     return { method: 'GET', url: keyed.url, headers: keyed.headers, bodyDigest: '', baseKey }

@@ -40,6 +40,7 @@ const STORE_OPTION_NAMES: { [K in keyof StoreOptions]-?: true } = {
 
 const REQUEST_OPTION_NAMES: { [K in keyof RequestCacheOptions]-?: true } = {
   expireAfter: true,
+  cacheControl: true,
   onlyIfCached: true,
   refresh: true,
   forceRefresh: true,
@@ -247,6 +248,12 @@ export function validateRequestOptions(value: unknown): RequestCacheOptions {
       case 'onlyIfCached':
       case 'refresh':
       case 'forceRefresh':
+        expectBoolean(`cacheOptions.${name}`, v)
+        break
+      case 'cacheControl':
+        // Whether a cache is shared is the cache's own setting: a request only turns the headers off or on.
+        if (v === 'shared')
+          throw new InvalidOptionValueError(`cacheOptions.${name}`, v, "must be true or false ('shared' is a cache's setting)")
         expectBoolean(`cacheOptions.${name}`, v)
         break
       default: {

@@ -190,8 +190,17 @@ export type CacheOptions = Partial<CacheSettings> & Partial<StoreOptions>
  * await cachedFetch(url, { cacheOptions: { expireAfter: '5m', staleIfError: true } })
  */
 export interface RequestCacheOptions {
-  /** This request's expiry, winning over every other rule, response headers included. */
+  /**
+   * This request's expiry: it wins over `urlsExpireAfter` and `expireAfter`; the response's
+   * `Cache-Control` (with `cacheControl` on) and the request's `Cache-Control: max-age` win over it.
+   */
   expireAfter?: ExpireAfter
+  /**
+   * Whether this request honours the response's `Cache-Control`, `Expires` and `Age`, whatever the
+   * cache's `cacheControl` says: `false` (with `expireAfter`) overrides the server for this request;
+   * `true` honours it as the cache would (a `'shared'` cache stays shared).
+   */
+  cacheControl?: boolean
   /** Never touch the network for this request; a miss (or an expired entry) is a 504 "Not Cached". */
   onlyIfCached?: boolean
   /** Revalidate the entry before using it, even when fresh (like `cache: 'no-cache'`). */

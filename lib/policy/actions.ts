@@ -20,13 +20,14 @@ import { type ByteRange, parseRange } from './range.js'
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
  * the stored entry, the settings and `now`. The fronts switch on them and do the I/O.
  *
- * Expiry precedence, highest first (the README's "Expiry precedence"):
- * 1. the per-request `cacheOptions.expireAfter`;
- * 2. the response's `Cache-Control` / `Expires` / `Age` (only with `cacheControl`);
- * 3. the request's `Cache-Control: max-age`;
+ * Expiry precedence, highest first (requests-cache's order; the README's "Expiry precedence"):
+ * 1. the response's `Cache-Control` / `Expires` / `Age` (only with `cacheControl`, which a request can
+ *    turn off or on for itself);
+ * 2. the request's `Cache-Control: max-age`;
+ * 3. the per-request `cacheOptions.expireAfter`;
  * 4. the first matching `urlsExpireAfter` rule;
  * 5. `expireAfter`.
- * `DO_NOT_CACHE` from 4 or 5 is an exclusion rather than an expiry: only 1 overrides it.
+ * `DO_NOT_CACHE` from 4 or 5 is an exclusion rather than an expiry: only 3 lifts it.
  */
 
 /** What the request itself says, before anything is looked up. */
@@ -60,11 +61,19 @@ export type RequestPlan =
       /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
       anyAge: boolean
       onlyIfCached: boolean
-      /** The per-request `expireAfter`: it beats every other rule, response headers included. */
-      requestExpiry: Expiry | undefined
-      /** The expiry from request max-age, `urlsExpireAfter` or `expireAfter`; response headers beat it. */
+      /**
+       * Whether the response's `Cache-Control`, `Expires` and `Age` count (RFC 9111): the `cacheControl`
+       * setting, or this request's own `cacheOptions.cacheControl`.
+       */
+      cacheControl: boolean
+      /** ...as a shared cache's do (`cacheControl: 'shared'`, RFC 9111 §3). */
+      sharedCache: boolean
+      /**
+       * The expiry when the response's headers give none (or do not count): the request's max-age, else
+       * the per-request `expireAfter`, else the first matching `urlsExpireAfter` rule, else `expireAfter`.
+       */
       ruleExpiry: Expiry
-      /** Whether `ruleExpiry` came from the user rather than the default. */
+      /** Whether `ruleExpiry` came from the request or the user rather than the default. */
       ruleExplicit: boolean
       /** Per-request stale limits (ms), when given. */
       staleIfError: number | undefined
@@ -77,6 +86,9 @@ export type RequestPlan =
 
 export type CachePlan = Extract<RequestPlan, { kind: 'cache' }>
 
+/** Whether, and as which kind of cache, a request honours the response's directives. */
+export type CacheControlMode = Pick<CachePlan, 'cacheControl' | 'sharedCache'>
+
 const NO_DIRECTIVES: Directives = Object.freeze({})
 const PRAGMA_NO_CACHE = /(?:^|,)\s*no-cache\s*(?:,|$)/i
 
@@ -86,37 +98,43 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   if (facts.mode === 'no-store') return { kind: 'bypass', reason: "cache: 'no-store'" }
   if (!settings.allowableMethods.has(facts.method)) return { kind: 'bypass', reason: `method ${facts.method}` }
   if (facts.unkeyableBody) return { kind: 'bypass', reason: 'stream body' }
-  const cacheControl = facts.headers.get('cache-control')
-  const request = parseCacheControl(cacheControl)
+  const cacheControlField = facts.headers.get('cache-control')
+  const request = parseCacheControl(cacheControlField)
   // RFC 9111 §5.2.1.5: no-store in a request means neither reuse nor store.
   if (request.noStore) return { kind: 'bypass', reason: 'request no-store' }
+  const { options } = facts
+  const cacheControl = options.cacheControl ?? settings.cacheControl
   // rfc: we never store partial content (206; RFC 9111 §3.3 allows a cache not to combine ranges).
   // With cacheControl on, a GET for one byte range may be served from a stored complete 200 (§3.4,
   // policy/range.ts) and is never stored; any other Range request passes through.
   const rangeField = facts.headers.get('range')
   const range = rangeField === null ? undefined : parseRange(rangeField)
-  if (rangeField !== null && !(settings.cacheControl && facts.method === 'GET' && range)) {
+  if (rangeField !== null && !(cacheControl && facts.method === 'GET' && range)) {
     return { kind: 'bypass', reason: 'Range request' }
   }
   // rfc: a request that carries its own validators is the caller's conditional request: it goes to the
   // origin as is and its answer (often a 304 for something we do not hold) is never stored, as Fetch
   // does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache fetch", step 15).
-  if (settings.cacheControl && isConditionalRequest(facts.headers, range !== undefined)) {
+  if (cacheControl && isConditionalRequest(facts.headers, range !== undefined)) {
     return { kind: 'bypass', reason: 'conditional request' }
   }
 
-  const { options } = facts
   const requestExpiry =
     options.expireAfter === undefined ? undefined : parseExpireAfter('cacheOptions.expireAfter', options.expireAfter)
   const [configured, configuredExplicit] = configuredExpiry(facts.url, settings)
-  // DO_NOT_CACHE in the settings excludes the URL: only this request's own expireAfter overrides it
+  // DO_NOT_CACHE in the settings excludes the URL: only this request's own expireAfter lifts it
   // (a request Cache-Control: max-age does not, unlike requests-cache, so an allow-list holds).
   if ((requestExpiry ?? configured).kind === 'skip') return { kind: 'bypass', reason: 'DO_NOT_CACHE' }
-  const [ruleExpiry, ruleExplicit] =
-    request.maxAge === undefined ? [configured, configuredExplicit] : [fromMaxAge(request.maxAge), true]
+  // requests-cache's order below the response's headers: request max-age, per request, per URL, session.
+  const [ruleExpiry, ruleExplicit]: [Expiry, boolean] =
+    request.maxAge !== undefined
+      ? [fromMaxAge(request.maxAge), true]
+      : requestExpiry
+        ? [requestExpiry, true]
+        : [configured, configuredExplicit]
 
   // RFC 9111 §5.4: Pragma counts only when the request has no Cache-Control.
-  const pragmaNoCache = cacheControl === null && PRAGMA_NO_CACHE.test(facts.headers.get('pragma') ?? '')
+  const pragmaNoCache = cacheControlField === null && PRAGMA_NO_CACHE.test(facts.headers.get('pragma') ?? '')
   const onlyIfCached =
     options.onlyIfCached ?? (facts.mode === 'only-if-cached' || request.onlyIfCached === true || settings.onlyIfCached)
   const forceRefresh = options.forceRefresh === true || facts.mode === 'reload'
@@ -132,7 +150,8 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     reload: reload && !forced,
     anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached',
     onlyIfCached,
-    requestExpiry,
+    cacheControl: cacheControl !== false,
+    sharedCache: cacheControl !== false && settings.sharedCache,
     ruleExpiry,
     ruleExplicit,
     staleIfError:
@@ -179,10 +198,10 @@ export function decideCached(
   now: number,
 ): CachedAction {
   if (!entry) return plan.onlyIfCached ? NOT_CACHED : FETCH
-  const response = responseDirectives(entry, settings)
+  const response = responseDirectives(entry, plan)
   // RFC 9111 §3.5: a shared cache reuses a response to a request with Authorization only when the
   // response allows it (an entry stored before the cache became shared may not).
-  if (settings.sharedCache && plan.authorization && !sharesAuthorized(response)) return plan.onlyIfCached ? NOT_CACHED : FETCH
+  if (plan.sharedCache && plan.authorization && !sharesAuthorized(response)) return plan.onlyIfCached ? NOT_CACHED : FETCH
   const expired = isExpired(entry, now)
   if (plan.anyAge) return expired ? SERVE_STALE : SERVE_FRESH
   // RFC 8246 §2: a reload does not revalidate a fresh immutable response (browsers do the same).
@@ -192,7 +211,7 @@ export function decideCached(
   if (plan.onlyIfCached) {
     // Offline: never the network. A stale entry is served when some stale allowance covers it.
     if (fresh) return SERVE_FRESH
-    if (expired && mayServeStale(response, settings)) {
+    if (expired && mayServeStale(response, plan)) {
       const maxStale = plan.request.maxStale
       if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
       if (staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))) return SERVE_STALE
@@ -202,26 +221,26 @@ export function decideCached(
   }
 
   if (fresh) {
-    if (plan.revalidate && !reloadOfImmutable) return revalidateOrFetch(entry, settings)
+    if (plan.revalidate && !reloadOfImmutable) return revalidateOrFetch(entry, plan)
     // alwaysRevalidate needs a validator (requests-cache); immutable means there is nothing to ask.
-    if (settings.alwaysRevalidate && !response.immutable && entryHasValidator(entry)) return revalidateOrFetch(entry, settings)
+    if (settings.alwaysRevalidate && !response.immutable && entryHasValidator(entry)) return revalidateOrFetch(entry, plan)
     return SERVE_FRESH
   }
 
-  if (expired && !plan.revalidate && mayServeStale(response, settings)) {
+  if (expired && !plan.revalidate && mayServeStale(response, plan)) {
     // A client's max-stale accepts a stale entry as is (RFC 9111 §5.2.1.2).
     const maxStale = plan.request.maxStale
     if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
     if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings))) return SERVE_STALE_AND_REFRESH
   }
-  return revalidateOrFetch(entry, settings)
+  return revalidateOrFetch(entry, plan)
 }
 
 /** A conditional request when the entry has a validator (RFC 9110 §13.1), a plain one otherwise. */
-function revalidateOrFetch(entry: CacheEntry, settings: ResolvedSettings): CachedAction {
+function revalidateOrFetch(entry: CacheEntry, mode: CacheControlMode): CachedAction {
   if (!entryHasValidator(entry)) {
     // rfc: with cacheControl on, an entry without validator is asked about with its Date (RFC 9110 §13.1.3).
-    const byDate = settings.cacheControl ? conditionalHeaders(new Headers(entry.headers), true) : {}
+    const byDate = mode.cacheControl ? conditionalHeaders(new Headers(entry.headers), true) : {}
     return 'if-modified-since' in byDate ? { kind: 'revalidate', headers: byDate } : FETCH
   }
   return { kind: 'revalidate', headers: conditionalHeaders(new Headers(entry.headers)) }
@@ -243,8 +262,8 @@ function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directi
 }
 
 /** The stored response's directives, read only when `cacheControl` is on. */
-function responseDirectives(entry: CacheEntry, settings: ResolvedSettings): Directives {
-  if (!settings.cacheControl) return NO_DIRECTIVES
+function responseDirectives(entry: CacheEntry, mode: CacheControlMode): Directives {
+  if (!mode.cacheControl) return NO_DIRECTIVES
   return parseCacheControl(entryHeader(entry, 'cache-control'))
 }
 
@@ -267,8 +286,8 @@ function entryHasValidator(entry: CacheEntry): boolean {
  * and no-cache forbid serving stale; so does s-maxage in a shared cache (RFC 9111 §5.2.2.10: it
  * implies proxy-revalidate there).
  */
-function mayServeStale(response: Directives, settings: ResolvedSettings): boolean {
-  if (settings.sharedCache && response.sMaxAge !== undefined) return false
+function mayServeStale(response: Directives, mode: CacheControlMode): boolean {
+  if (mode.sharedCache && response.sMaxAge !== undefined) return false
   return !response.mustRevalidate && !response.noCache && !response.proxyRevalidate
 }
 
@@ -309,10 +328,10 @@ export function isOriginError(status: number, settings: ResolvedSettings): boole
 
 /** Whether a failed origin request (network error or 5xx) may be answered with the stored entry. */
 export function mayServeOnError(plan: CachePlan, entry: CacheEntry, settings: ResolvedSettings, now: number): boolean {
-  const response = responseDirectives(entry, settings)
+  const response = responseDirectives(entry, plan)
   // RFC 9111 §4.2.4: must-revalidate, no-cache and proxy-revalidate (or s-maxage, shared) forbid
   // serving the entry without validation; stale-if-error, the response's own included, cannot lift that.
-  if (!mayServeStale(response, settings)) return false
+  if (!mayServeStale(response, plan)) return false
   return staleWithin(entry, now, staleIfErrorLimit(plan, response, settings))
 }
 
@@ -321,8 +340,8 @@ export function mayServeOnError(plan: CachePlan, entry: CacheEntry, settings: Re
  * must-revalidate, §5.2.2.4 no-cache, §5.2.2.8 proxy-revalidate and §5.2.2.10 s-maxage in a shared
  * cache): then a revalidation that cannot reach the origin is answered with a generated 504.
  */
-export function mustRevalidate(entry: CacheEntry, settings: ResolvedSettings): boolean {
-  return settings.cacheControl !== false && !mayServeStale(responseDirectives(entry, settings), settings)
+export function mustRevalidate(mode: CacheControlMode, entry: CacheEntry): boolean {
+  return mode.cacheControl && !mayServeStale(responseDirectives(entry, mode), mode)
 }
 
 /** What the origin answered, as the write decision needs it. */
@@ -342,15 +361,15 @@ export type WriteDecision = { store: true; expires: number | null } | { store: f
 export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: ResolvedSettings, now: number): WriteDecision {
   if (!plan.write) return { store: false, reason: 'read-only' }
   const { status, headers } = response
-  const directives = settings.cacheControl ? parseCacheControl(headers.get('cache-control')) : NO_DIRECTIVES
+  const directives = plan.cacheControl ? parseCacheControl(headers.get('cache-control')) : NO_DIRECTIVES
   const validator = hasValidator(headers)
-  if (!isStorableStatus(status, directives, headers, settings)) return { store: false, reason: `status ${status}` }
+  if (!isStorableStatus(status, directives, headers, plan, settings)) return { store: false, reason: `status ${status}` }
   // RFC 9111 §5.2.2.3: must-understand stores only statuses whose caching we implement, and then
   // lets their no-store (sent for caches that do not know must-understand) be ignored.
   if (directives.mustUnderstand) {
     if (!UNDERSTOOD.has(status)) return { store: false, reason: `must-understand, status ${status} not understood` }
   } else if (directives.noStore) return { store: false, reason: 'response no-store' }
-  if (settings.sharedCache) {
+  if (plan.sharedCache) {
     // RFC 9111 §3 and §5.2.2.7: a shared cache does not store a private response (with field names,
     // it may store the rest; we store none of it).
     if (directives.private !== undefined) return { store: false, reason: 'response private (shared cache)' }
@@ -364,17 +383,18 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
   if ((headers.get('vary') ?? '').split(',').some((name) => name.trim() === '*')) return { store: false, reason: 'Vary: *' }
   // rfc: the response to the original URL was a redirect whose own cacheability we never saw; storing
   // the final response under the original URL would replay the redirect's target without asking.
-  if (settings.cacheControl && response.redirected) return { store: false, reason: 'redirected' }
+  if (plan.cacheControl && response.redirected) return { store: false, reason: 'redirected' }
 
-  if (plan.requestExpiry) return fromRule(plan.requestExpiry, validator, now)
-  if (settings.cacheControl) {
+  // The response's own freshness first (when it counts), then the rules (request max-age, per request,
+  // per URL, expireAfter): requests-cache's order.
+  if (plan.cacheControl) {
     const lifetime =
-      directives.noCache === true ? 0 : explicitLifetime(directives, headers, response.responseTime, settings.sharedCache)
+      directives.noCache === true ? 0 : explicitLifetime(directives, headers, response.responseTime, plan.sharedCache)
     if (lifetime !== undefined) {
       const expires = now + lifetime - initialAge(headers, response.requestTime, response.responseTime)
       // rfc: stale on arrival is still worth storing when it can be revalidated (requests-cache: max-age=0
       // + validator) or served stale (RFC 5861).
-      if (expires <= now && !validator && !maySoonServeStale(directives, settings)) {
+      if (expires <= now && !validator && !maySoonServeStale(directives, plan, settings)) {
         return { store: false, reason: 'stale on arrival, no validator' }
       }
       return { store: true, expires }
@@ -401,8 +421,8 @@ function fromRule(expiry: Expiry, validator: boolean, now: number): WriteDecisio
 }
 
 /** rfc: whether a stale-on-arrival response without a validator could still be served (stale-if-error, stale-while-revalidate). */
-function maySoonServeStale(directives: Directives, settings: ResolvedSettings): boolean {
-  if (!mayServeStale(directives, settings)) return false
+function maySoonServeStale(directives: Directives, mode: CacheControlMode, settings: ResolvedSettings): boolean {
+  if (!mayServeStale(directives, mode)) return false
   return (
     directives.staleIfError !== undefined ||
     directives.staleWhileRevalidate !== undefined ||
@@ -414,16 +434,22 @@ function maySoonServeStale(directives: Directives, settings: ResolvedSettings): 
 /** rfc: the statuses whose caching requirements we implement (RFC 9110 §15, RFC 9111 §4.2.2), for must-understand. */
 const UNDERSTOOD: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501])
 
-function isStorableStatus(status: number, directives: Directives, headers: Headers, settings: ResolvedSettings): boolean {
+function isStorableStatus(
+  status: number,
+  directives: Directives,
+  headers: Headers,
+  mode: CacheControlMode,
+  settings: ResolvedSettings,
+): boolean {
   // rfc: partial content (we do not combine ranges, RFC 9111 §3.3) and a 304 (an answer about a response
   // we may not hold, §4.3.4) are never stored as a response, whatever allowableCodes says.
   if (status === 206 || status === 304) return false
   if (settings.allowableCodes.has(status)) return true
-  if (!settings.cacheControl || settings.allowableCodesExplicit) return false
+  if (!mode.cacheControl || settings.allowableCodesExplicit) return false
   // RFC 9111 §3: a final status that is heuristically cacheable (or marked public), or any final
   // status with explicit freshness (max-age, Expires; s-maxage in a shared cache only).
   if (status < 200) return false
-  if (settings.sharedCache && directives.sMaxAge !== undefined) return true
+  if (mode.sharedCache && directives.sMaxAge !== undefined) return true
   return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
 }
 
@@ -436,8 +462,8 @@ function isStorableStatus(status: number, directives: Directives, headers: Heade
  * (`cacheControl: 'shared'`) never stores it: one user's cookie must not reach another, and shared
  * caches commonly strip it. The default mode keeps requests-cache's behaviour: never stored.
  */
-export function keepsSetCookie(settings: ResolvedSettings): boolean {
-  if (!settings.cacheControl || settings.sharedCache || settings.keyFn) return false
+export function keepsSetCookie(mode: CacheControlMode, settings: ResolvedSettings): boolean {
+  if (!mode.cacheControl || mode.sharedCache || settings.keyFn) return false
   return !CREDENTIAL_HEADERS.some((name) => settings.ignoredHeaders.has(name))
 }
 
@@ -446,13 +472,19 @@ export function keepsSetCookie(settings: ResolvedSettings): boolean {
  * naming the request's own URI is a representation of that resource, so it may answer later GETs
  * (only with `cacheControl` on, and when `allowableMethods` lets the cache take part in POST).
  */
-export function servesLaterGets(method: string, url: string, headers: Headers, settings: ResolvedSettings): boolean {
-  if (method !== 'POST' || !settings.cacheControl || !settings.allowableMethods.has('GET')) return false
+export function servesLaterGets(
+  method: string,
+  url: string,
+  headers: Headers,
+  mode: CacheControlMode,
+  settings: ResolvedSettings,
+): boolean {
+  if (method !== 'POST' || !mode.cacheControl || !settings.allowableMethods.has('GET')) return false
   const location = headers.get('content-location')
   if (location === null) return false
   const directives = parseCacheControl(headers.get('cache-control'))
   const explicit =
-    directives.maxAge !== undefined || headers.has('expires') || (settings.sharedCache && directives.sMaxAge !== undefined)
+    directives.maxAge !== undefined || headers.has('expires') || (mode.sharedCache && directives.sMaxAge !== undefined)
   if (!explicit) return false
   try {
     return new URL(location, url).href === new URL(url).href

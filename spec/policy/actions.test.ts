@@ -68,30 +68,34 @@ const NEVER: Expiry = { kind: 'never' }
 const IMMEDIATELY: Expiry = { kind: 'immediately' }
 
 describe('planRequest: expiry precedence (test_init)', () => {
-  // [request max-age, urlsExpireAfter match, expected] with expireAfter 1 and cacheControl on.
-  const rows: [number | undefined, number | undefined, number][] = [
-    [2, 3, 2],
-    [undefined, 3, 3],
-    [2, undefined, 2],
-    [undefined, undefined, 1],
+  // requests-cache tests/unit/test_cache_control.py test_init, as it was when header expiry arrived
+  // (6257a50): [per-request expireAfter, urlsExpireAfter match, request max-age, expected], with
+  // expireAfter 1 and cacheControl on. The request's max-age first, then per request, per URL, session.
+  const rows: [number | undefined, number | undefined, number | undefined, number][] = [
+    [undefined, undefined, undefined, 1],
+    [2, undefined, undefined, 2],
+    [2, 3, undefined, 2],
+    [undefined, 3, undefined, 3],
+    [2, 3, 4, 4],
+    [2, undefined, 4, 4],
+    [undefined, 3, 4, 4],
+    [undefined, undefined, 4, 4],
   ]
-  for (const [requestMaxAge, urlExpiry, expected] of rows) {
-    test(`request max-age ${requestMaxAge ?? '-'}, URL rule ${urlExpiry ?? '-'} → ${expected}s`, () => {
+  for (const [perRequest, urlExpiry, requestMaxAge, expected] of rows) {
+    const name = `per request ${perRequest ?? '-'}, URL rule ${urlExpiry ?? '-'}, request max-age ${requestMaxAge ?? '-'}`
+    test(`${name} → ${expected}s`, () => {
       const settings = settingsOf({
         cacheControl: true,
         expireAfter: 1,
         urlsExpireAfter: urlExpiry === undefined ? {} : { 'img.site.com': urlExpiry },
       })
       const headers: Record<string, string> = requestMaxAge === undefined ? {} : { 'cache-control': `max-age=${requestMaxAge}` }
-      assert.deepEqual(cachePlan({ headers }, settings).ruleExpiry, seconds(expected))
+      const cacheOptions = perRequest === undefined ? {} : { expireAfter: perRequest }
+      const result = cachePlan({ headers, cacheOptions }, settings)
+      assert.deepEqual(result.ruleExpiry, seconds(expected))
+      assert.equal(result.ruleExplicit, true)
     })
   }
-
-  test('the per-request expireAfter beats the request max-age and every rule', () => {
-    const settings = settingsOf({ expireAfter: 1, urlsExpireAfter: { 'img.site.com': 3 } })
-    const result = cachePlan({ headers: { 'cache-control': 'max-age=2' }, cacheOptions: { expireAfter: 4 } }, settings)
-    assert.deepEqual(result.requestExpiry, seconds(4))
-  })
 })
 
 describe('planRequest: request Cache-Control (test_init_from_headers, cacheControl on)', () => {
@@ -602,9 +606,29 @@ describe('decideWrite: response headers (test_update_from_response_*)', () => {
     assert.deepEqual(write({ vary: 'accept, *' }, settingsOf()), { store: false, reason: 'Vary: *' })
   })
 
-  test('the per-request expireAfter beats the response headers', () => {
+  test('the response headers beat the per-request expireAfter, unless the request turns cacheControl off', () => {
     const p = cachePlan({ cacheOptions: { expireAfter: 5 } }, cc)
-    assert.deepEqual(write({ 'cache-control': 'max-age=60' }, cc, p), { store: true, expires: NOW + 5 * S })
+    assert.deepEqual(write({ 'cache-control': 'max-age=60' }, cc, p), { store: true, expires: NOW + 60 * S })
+    assert.deepEqual(
+      write({}, cc, p),
+      { store: true, expires: NOW + 5 * S },
+      'without response freshness, the per-request expiry',
+    )
+    const override = cachePlan({ cacheOptions: { cacheControl: false, expireAfter: 5 } }, cc)
+    assert.deepEqual(write({ 'cache-control': 'max-age=60' }, cc, override), { store: true, expires: NOW + 5 * S })
+    assert.deepEqual(write({ 'cache-control': 'no-store' }, cc, override), { store: true, expires: NOW + 5 * S })
+  })
+
+  test('a request can turn cacheControl on for itself; a shared cache stays shared', () => {
+    const off = settingsOf({ expireAfter: 1 })
+    const on = cachePlan({ cacheOptions: { cacheControl: true } }, off)
+    assert.deepEqual([on.cacheControl, on.sharedCache], [true, false])
+    assert.deepEqual(write({ 'cache-control': 'max-age=60' }, off, on), { store: true, expires: NOW + 60 * S })
+    const shared = settingsOf({ cacheControl: 'shared' })
+    const again = cachePlan({ cacheOptions: { cacheControl: true } }, shared)
+    assert.deepEqual([again.cacheControl, again.sharedCache], [true, true])
+    const none = cachePlan({ cacheOptions: { cacheControl: false } }, shared)
+    assert.deepEqual([none.cacheControl, none.sharedCache], [false, false])
   })
 
   test('response headers beat the request max-age, URL rules and expireAfter', () => {

@@ -219,6 +219,8 @@ describe('per-request cacheOptions refuse bad values with a typed error, and the
 
   const BAD_REQUEST: { [K in keyof RequestCacheOptions]-?: unknown[] } = {
     expireAfter: [...(notExpireAfter.type ?? []), ...(notExpireAfter.range ?? [])],
+    // 'shared' is the cache's own setting, not a request's.
+    cacheControl: [...(notBoolean.type ?? []), 'shared'],
     onlyIfCached: notBoolean.type ?? [],
     refresh: notBoolean.type ?? [],
     forceRefresh: notBoolean.type ?? [],

@@ -204,42 +204,4 @@ forEachFront('expiry', (kind) => {
       assert.equal(origin.count(), 0)
     })
   })
-
-  describe('expiry precedence: per request > response headers > request Cache-Control > urlsExpireAfter > expireAfter', () => {
-    const rows: { what: string; path: string; init?: FrontInit; seconds: number }[] = [
-      { what: 'expireAfter alone', path: '/r?x=1', seconds: 10 },
-      { what: 'a matching URL rule beats expireAfter', path: '/r?rule=1', seconds: 20 },
-      {
-        what: 'request max-age beats the URL rule',
-        path: '/r?rule=1&x=2',
-        init: { headers: { 'cache-control': 'max-age=30' } },
-        seconds: 30,
-      },
-      {
-        what: 'response max-age beats request max-age',
-        path: '/r?rule=1&h=cache-control:max-age=40',
-        init: { headers: { 'cache-control': 'max-age=30' } },
-        seconds: 40,
-      },
-      {
-        what: 'the per-request expireAfter beats them all',
-        path: '/r?rule=1&h=cache-control:max-age=40&x=3',
-        init: { headers: { 'cache-control': 'max-age=30' }, cacheOptions: { expireAfter: 50 } },
-        seconds: 50,
-      },
-    ]
-    for (const row of rows) {
-      test(`${row.what} → ${row.seconds}s`, async () => {
-        const s = await start({ cacheControl: true, expireAfter: 10, urlsExpireAfter: [[/rule=1/, 20]] })
-        s.origin.route('/r', echoHeaders(s.clock.now))
-        assert.equal(await lifetimeOf(s.front, s.url(row.path), row.init), row.seconds * S)
-      })
-    }
-
-    test('without cacheControl the response headers drop out of the chain', async () => {
-      const s = await start({ expireAfter: 10, urlsExpireAfter: [[/rule=1/, 20]] })
-      s.origin.route('/r', echoHeaders(s.clock.now))
-      assert.equal(await lifetimeOf(s.front, s.url('/r?rule=1&h=cache-control:max-age=40')), 20 * S)
-    })
-  })
 })
