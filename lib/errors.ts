@@ -9,6 +9,7 @@ export type FetchCacheErrorCode =
   | 'FETCH_HTTP_CACHE_MISSING_DEPENDENCY'
   | 'FETCH_HTTP_CACHE_SLOW_READER'
   | 'FETCH_HTTP_CACHE_UNSAFE_FILE'
+  | 'FETCH_HTTP_CACHE_FILTER_ERROR'
 
 const BRAND = Symbol.for('fetch-http-cache.error')
 
@@ -146,6 +147,21 @@ export class SlowReaderError extends FetchCacheError {
     )
     this.name = 'SlowReaderError'
     this.window = window
+  }
+}
+
+/**
+ * The `filter` setting threw or its promise rejected: the response was not stored (the caller still
+ * got it). Reported to `onError`, with the filter's own error as `cause`.
+ */
+export class FilterError extends FetchCacheError {
+  constructor(cause: unknown) {
+    super(
+      'FETCH_HTTP_CACHE_FILTER_ERROR',
+      `fetch-http-cache: the filter failed, so the response was not stored: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    )
+    this.name = 'FilterError'
   }
 }
 

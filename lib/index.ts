@@ -6,6 +6,7 @@ export {
   CorruptStoreError,
   FetchCacheError,
   type FetchCacheErrorCode,
+  FilterError,
   InvalidOptionTypeError,
   InvalidOptionValueError,
   isFetchCacheError,

@@ -155,6 +155,12 @@ describe('README examples', () => {
     assert.equal(origin.count('/') - before, 1)
   })
 
+  it('Filtering on the body: a body without "error" is stored, and the caller read it', async () => {
+    const [block] = blocksUnder('### Filtering on the body')
+    const check = 'console.log(await cacheInfo(response)?.stored, JSON.stringify(data))'
+    assert.equal(await runWith(block as Block, 'claim-filter', check), 'true {}')
+  })
+
   all.forEach((block, i) => {
     const title = `the example at README.md line ${block.line} runs`
     if (block.notRun || (block.redis && redisMissing)) {

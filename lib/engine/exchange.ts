@@ -26,6 +26,7 @@ import { refreshInBackground } from './background-refresh.js'
 import { recordBody } from './body.js'
 import { coalesced } from './coalescing.js'
 import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
+import { passesFilter } from './filter.js'
 import { freshenFromHead } from './head.js'
 import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
 import { rangeOf } from './ranges.js'
@@ -367,15 +368,6 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   )
   let store = decision.store
   let reason = decision.store ? 'storing' : decision.reason
-  if (store && settings.filter) {
-    try {
-      store = settings.filter(filterView(response)) !== false
-    } catch (error) {
-      engine.report(error, 'filter')
-      store = false
-    }
-    if (!store) reason = 'filtered'
-  }
   // A status a fetch Response cannot carry (fetch passes 600 or 999 on) could not be served to fetch.
   if (store && (response.status < 200 || response.status > 599)) {
     store = false
@@ -394,9 +386,11 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   }
   let settle: (stored: boolean) => void = () => {}
   const info: CacheInfo = infoFor(undefined, responseTime, false, false, false, new Promise((resolve) => (settle = resolve)))
-  // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize.
+  // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize, and
+  // no filter, which decides once the body has arrived.
   const length = response.body ? response.headers.get('content-length') : '0'
-  const status = cacheStatus({ fwd, fwdStatus: response.status, stored: length !== null && /^\d+$/.test(length), ttl })
+  const knownLength = length !== null && /^\d+$/.test(length)
+  const status = cacheStatus({ fwd, fwdStatus: response.status, stored: knownLength && !settings.filter, ttl })
   const expires = decision.expires
   const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
   const save = async (raw: Uint8Array) => {
@@ -406,6 +400,12 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
     } catch (error) {
       if (error instanceof TooLargeError) debug('not storing %s: %s', engine.redact(keyed.url), error.message)
       else engine.report(error, 'decode')
+      settle(false)
+      return
+    }
+    const { filter } = settings
+    if (filter && !(await passesFilter(filter, response, body, (error) => engine.report(error, 'filter')))) {
+      debug('not storing %s: filtered', engine.redact(keyed.url))
       settle(false)
       return
     }
@@ -435,7 +435,7 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   }
   // The length of what is recorded, when the header gives it (fetch decodes: then only without a coding).
   const identity = !response.headers.has('content-encoding')
-  const expected = identity && length !== null && /^\d+$/.test(length) ? Number(length) : undefined
+  const expected = identity && knownLength ? Number(length) : undefined
   const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
   if (settings.coalesce) markRecording(engine, keyed.baseKey, info.stored)
   return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
@@ -452,13 +452,4 @@ function getFor(call: Call, headers: Headers): KeyedRequest | undefined {
     engine.report(error, 'key')
     return undefined
   }
-}
-
-/** What `filter` receives: the fetched `Response`, or one with the origin's status, headers and URL (no body). */
-function filterView(response: OriginResponse): Response {
-  if (response.source) return response.source
-  const init = { status: Math.min(Math.max(response.status, 200), 599), statusText: '', headers: response.headers }
-  const view = new Response(null, init)
-  // The constructor cannot set these; own properties shadow the prototype's getters.
-  return Object.defineProperties(view, { url: { value: response.url }, redirected: { value: response.redirected } })
 }

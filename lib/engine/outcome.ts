@@ -15,7 +15,7 @@ export interface OriginResponse {
   url: string
   redirected: boolean
   type?: Response['type']
-  /** The fetch front's `Response`, which `filter` receives as it is. */
+  /** The fetch front's own `Response`, handed back as it is when the cache cannot rebuild it. */
   source?: Response
 }
 

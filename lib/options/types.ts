@@ -56,11 +56,15 @@ export interface CacheSettings {
    */
   allowableCodes: readonly number[]
   /**
-   * Called with each response before it is stored; return `false` to leave it unstored. It must not
-   * read the body (the caller still has to). A filter that throws stores nothing and goes to `onError`.
+   * Decides whether a response is stored: return (or resolve) `false` to leave it unstored. Called once
+   * its body has arrived (within `maxEntrySize`), with a `Response` of its own whose body is the
+   * recorded bytes (without content-coding): read it freely, the caller's body is untouched. The
+   * caller's body ends once the filter has answered and the response is stored. A filter that throws
+   * or rejects stores nothing and is reported to `onError` as a `FilterError`.
+   * @example async (response) => !('error' in (await response.json()))
    * @default undefined
    */
-  filter: ((response: Response) => boolean) | undefined
+  filter: ((response: Response) => boolean | Promise<boolean>) | undefined
   /**
    * Request headers that become part of the key: `true` for all of them, or a list of names. An
    * absent `Accept`, `Accept-Language` or `User-Agent` counts as fetch's default. With `true`,
@@ -256,7 +260,7 @@ export interface ResolvedSettings {
   allowableCodes: ReadonlySet<number>
   /** With `cacheControl` and no explicit `allowableCodes`, the RFC's cacheable statuses apply. */
   allowableCodesExplicit: boolean
-  filter: ((response: Response) => boolean) | undefined
+  filter: ((response: Response) => boolean | Promise<boolean>) | undefined
   /** `true` for all headers, or the lower-case names. */
   matchHeaders: true | readonly string[]
   ignored: ReadonlySet<string>

@@ -19,33 +19,6 @@ function negotiating(vary: string): Route {
 forEachFront('matching', (kind) => {
   const start = startPerTestOn(kind)
 
-  describe('filter', () => {
-    test('a response the filter refuses is not stored (test_filter_fn)', async () => {
-      const { front, origin, url } = await start({ filter: (response) => !response.url.endsWith('/private') })
-      for (let i = 0; i < 2; i++) {
-        await (await front.get(url('/public'))).text()
-        await (await front.get(url('/private'))).text()
-      }
-      assert.equal(origin.count('/public'), 1)
-      assert.equal(origin.count('/private'), 2)
-    })
-
-    test('a filter that throws stores nothing, reports to onError, and the request still succeeds', async () => {
-      const errors: Error[] = []
-      const { front, url } = await start({
-        filter: () => {
-          throw new Error('filter broke')
-        },
-        onError: (error) => errors.push(error),
-      })
-      const response = await front.get(url('/a'))
-      assert.equal(await response.text(), 'hello /a')
-      assert.equal(await front.cache.count(), 0)
-      assert.equal(errors.length, 1)
-      assert.match(String((errors[0] as Error & { cause?: unknown }).cause), /filter broke/)
-    })
-  })
-
   describe('matchHeaders', () => {
     test('true: requests with different headers get different entries (test_match_headers)', async () => {
       const { front, origin, url } = await start({ matchHeaders: true })
