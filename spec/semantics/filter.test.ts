@@ -45,6 +45,7 @@ forEachFront('filter', (kind) => {
   /** Through `options`' store: `/ok` is stored and served from the cache, `/quota` is not; every caller reads its whole body. */
   async function storesOkSkipsQuota(options: CacheOptions): Promise<void> {
     const { front, origin, url } = await start({ ...options, filter: noErrorMember }, { '/ok': json(OK), '/quota': json(QUOTA) })
+    await front.cache.store.ready?.()
     for (let i = 0; i < 2; i++) {
       const ok = await front.get(url('/ok'))
       assert.deepEqual(JSON.parse(await ok.text()), OK)
@@ -69,7 +70,13 @@ forEachFront('filter', (kind) => {
     })
     after(() => server?.stop())
     test('an async filter reading the JSON body stores {"ok": true} and skips {"error": "quota"} (Redis)', () => {
-      const redis = { url: (server as RedisServer).url, prefix: uniquePrefix('filter'), commandTimeout: 10_000 }
+      // Generous timeouts: a loaded machine must not turn the store's fail-open into a miss here.
+      const redis = {
+        url: (server as RedisServer).url,
+        prefix: uniquePrefix('filter'),
+        commandTimeout: 10_000,
+        connectTimeout: 30_000,
+      }
       return storesOkSkipsQuota({ backend: 'redis', redis })
     })
   })
