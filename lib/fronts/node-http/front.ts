@@ -8,7 +8,9 @@ import { isFetchCacheError } from '../../errors.js'
 import { attachCacheInfo, type CacheInfo } from '../../observe/cache-info.js'
 import type { CacheRequest } from '../../request/cache-request.js'
 import { type ConnectTarget, OPTIONS_HEADER, requestFromClientRequest } from '../../request/from-client-request.js'
+import { agentOf, type ClientAgent, withAgent } from './agent.js'
 import { type Served, servedMessage, servedSocket } from './message.js'
+import { drain, originResponse, removeField } from './origin-response.js'
 import { ServedSocket } from './served-socket.js'
 
 /**
@@ -17,14 +19,6 @@ import { ServedSocket } from './served-socket.js'
  * the origin, so a hit opens none; a miss leaves through that agent as it would without the cache.
  * The exchange decides; this module turns its outcomes into the request's own events.
  */
-
-/**
- * An agent as Node's client uses it: `addRequest()` (undocumented, but what every agent, proxy
- * agents included, implements) is where a request asks for its connection.
- */
-interface ClientAgent extends Agent {
-  addRequest(req: ClientRequest, target: ConnectTarget): void
-}
 
 /** `http.request` or `https.request`, as found. */
 export type RequestFunction = (...args: unknown[]) => ClientRequest
@@ -59,49 +53,6 @@ export function cachedGet(request: RequestFunction): RequestFunction {
     req.end()
     return req
   }
-}
-
-interface FoundAgent {
-  agent: ClientAgent
-  /** Index of the options argument, or where to insert one. */
-  index: number
-  options: Record<string, unknown> | undefined
-}
-
-/** The agent Node would use for these arguments (`agent: false` is a fresh one, as Node makes it). */
-function agentOf(args: unknown[], defaultAgent: () => Agent): FoundAgent | undefined {
-  const [first, second] = args
-  let index: number
-  let options: Record<string, unknown> | undefined
-  if (typeof first === 'string' || first instanceof URL) {
-    index = 1
-    options = second !== null && typeof second === 'object' ? (second as Record<string, unknown>) : undefined
-  } else if (first !== null && typeof first === 'object') {
-    index = 0
-    options = first as Record<string, unknown>
-  } else return undefined
-  if (options?.socketPath !== undefined) return undefined
-  const given = options?.agent
-  let agent: ClientAgent
-  if (given === false) agent = new (defaultAgent().constructor as new () => ClientAgent)()
-  else if (given === undefined || given === null) {
-    if (typeof options?.createConnection === 'function') return undefined
-    agent = defaultAgent() as ClientAgent
-  } else if (typeof (given as ClientAgent).addRequest === 'function') agent = given as ClientAgent
-  else return undefined
-  return { agent, index, options }
-}
-
-/** The arguments with `agent`; for a request of the cache's own (not the caller's), without the caller's signal. */
-function withAgent(args: unknown[], found: FoundAgent, agent: Agent, own: boolean): unknown[] {
-  const copy = [...args]
-  if (found.options === undefined) copy.splice(found.index, found.index === 0 ? 1 : 0, { agent })
-  else {
-    const options = Object.assign(Object.create(Object.getPrototypeOf(found.options) as object), found.options, { agent })
-    if (!own) options.signal = undefined
-    copy[found.index] = options
-  }
-  return copy
 }
 
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean
@@ -448,83 +399,4 @@ class Call {
     this.#release()
     this.#emit.call(req, 'response', message)
   }
-}
-
-/** The origin's answer as the exchange takes it: its body is a copy of what Node pushes to the caller. */
-function originResponse(res: IncomingMessage, url: string, method: string, readAhead: number): OriginResponse {
-  const headers = new Headers()
-  const raw = res.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    try {
-      headers.append(raw[i] as string, raw[i + 1] as string)
-    } catch {
-      // A field Headers refuses (Node's parser is more lenient): not kept.
-    }
-  }
-  const status = res.statusCode ?? 0
-  let body: ReadableStream<Uint8Array> | null = null
-  if (method !== 'HEAD' && status !== 204 && status !== 304) {
-    let controller!: ReadableStreamDefaultController<Uint8Array>
-    let open = true
-    body = new ReadableStream<Uint8Array>({
-      start(c) {
-        controller = c
-      },
-      // Nobody will read this copy (a 304, a covered failure): let the connection go.
-      cancel() {
-        open = false
-        res.resume()
-      },
-    })
-    const push = res.push
-    let copied = 0
-    res.push = function copying(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
-      if (open) {
-        if (chunk === null) {
-          open = false
-          controller.close()
-        } else {
-          const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Uint8Array)
-          copied += bytes.byteLength
-          controller.enqueue(bytes)
-        }
-      }
-      // Node stops reading the connection while the caller's unread part is full; the copy being
-      // recorded reads on, as the other fronts do, up to the size the cache may store.
-      return push.call(this, chunk, encoding) || (open && copied <= readAhead)
-    }
-    res.once('close', () => {
-      if (!open) return
-      open = false
-      controller.error(new Error('the response ended before its body was complete'))
-    })
-  }
-  return {
-    status,
-    statusText: res.statusMessage ?? '',
-    headers,
-    body,
-    decoded: false,
-    url,
-    redirected: false,
-  }
-}
-
-/** Reads a stream to its end, dropping what it reads. */
-async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
-  if (!body) return
-  const reader = body.getReader()
-  try {
-    while (!(await reader.read()).done) {}
-  } catch {
-    // The recording reports its own failures.
-  }
-}
-
-/** Removes a field from a received message (`headers` is built from `rawHeaders` on first read, maybe already). */
-function removeField(res: IncomingMessage, name: string): void {
-  const headers = res.headers // built now, from the raw fields as they are
-  const raw = res.rawHeaders
-  for (let i = raw.length - 2; i >= 0; i -= 2) if ((raw[i] as string).toLowerCase() === name) raw.splice(i, 2)
-  delete headers[name]
 }
