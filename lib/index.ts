@@ -26,6 +26,7 @@ export {
   disabled,
   enabled,
   getCache,
+  type InstallOptions,
   installCache,
   isInstalled,
   uninstallCache,
@@ -46,6 +47,7 @@ export {
 export { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type ExpireAfter, NEVER_EXPIRE } from './options/expire-after.js'
 export type { RedisClientLike, RedisOptions } from './options/redis.js'
 export type { CacheOptions, CacheSettings, KeyRequest, RequestCacheOptions, StoreOptions } from './options/types.js'
+export { OPTIONS_HEADER } from './request/from-client-request.js'
 export type { CacheRequestInit, RequestCacheMode } from './request/from-fetch.js'
 export { REDACTED } from './request/key.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'

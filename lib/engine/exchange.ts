@@ -49,6 +49,8 @@ interface Call {
   keyed: KeyedRequest
   plan: CachePlan
   forward: Forward
+  /** A stale-while-revalidate refresh, off the caller's path. */
+  background?: true
   /** When the request reached the cache, for `fetch-http-cache:lookup` (0 when nobody watches). */
   started: number
 }
@@ -153,7 +155,13 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
     case 'serve-stale-and-refresh':
       if (plan.write)
         refreshInBackground(engine, call.keyed, entry as CacheEntry, (conditional) =>
-          fromOrigin({ ...call, request: { ...call.request, signal: undefined } }, entry, conditional, undefined, 'stale'),
+          fromOrigin(
+            { ...call, request: { ...call.request, signal: undefined }, background: true },
+            entry,
+            conditional,
+            undefined,
+            'stale',
+          ),
         ) // readOnly could not store the refresh
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
     case 'not-cached':
@@ -202,7 +210,7 @@ function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): 
 
 /** The request goes past the cache; a successful unsafe method still invalidates (RFC 9111 §4.4). */
 async function bypass(engine: Engine, request: CacheRequest, forward: Forward, reason: string): Promise<Outcome> {
-  const response = await forward(undefined, request.signal)
+  const response = await forward(undefined, request.signal, false)
   await engine.invalidateAfter(request, response.status, response.headers)
   // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
   const cacheControl = request.options.cacheControl ?? engine.settings.cacheControl
@@ -270,7 +278,7 @@ async function fromOrigin(
   const revalidating = conditional ? engine.events.start('revalidate') : 0
   let response: OriginResponse
   try {
-    response = await call.forward(conditional, signal)
+    response = await call.forward(conditional, signal, call.background === true)
   } catch (error) {
     const now = engine.now()
     if (entry && !signal?.aborted && mayServeOnError(plan, entry, engine.settings, now)) {

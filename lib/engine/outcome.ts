@@ -19,10 +19,15 @@ export interface OriginResponse {
   source?: Response
 }
 
-/** Sends the request to the origin, with `conditional` header fields added when given. */
+/**
+ * Sends the request to the origin, with `conditional` header fields added when given. `background`
+ * is set for a refresh nobody waits for (stale-while-revalidate): the caller has its answer already,
+ * so a front whose request can be sent once (node:http) sends another.
+ */
 export type Forward = (
   conditional: Record<string, string> | undefined,
   signal: AbortSignal | undefined,
+  background: boolean,
 ) => Promise<OriginResponse>
 
 /** What the caller gets. */

@@ -22,36 +22,67 @@ export interface AnyDispatcher {
   destroy?(...args: unknown[]): unknown
 }
 
-/** What each slot held: its own property descriptor, or `undefined` when absent. */
-export type SlotState = readonly [PropertyDescriptor | undefined, PropertyDescriptor | undefined]
+/** One slot: what it held before the cache's layer went in (`undefined`: absent), and that layer. */
+export interface SlotRecord {
+  before: PropertyDescriptor | undefined
+  layer: CachingDispatcher | undefined
+}
+
+/** Both slots, `.1` then `.2`. */
+export type SlotState = readonly [SlotRecord, SlotRecord]
 
 const holder = globalThis as unknown as Record<symbol, unknown>
-
-export function readSlots(): SlotState {
-  return [Object.getOwnPropertyDescriptor(globalThis, SLOTS[0]), Object.getOwnPropertyDescriptor(globalThis, SLOTS[1])]
-}
 
 function isDispatcher(value: unknown): value is AnyDispatcher {
   return typeof (value as AnyDispatcher | undefined)?.dispatch === 'function'
 }
 
 /**
- * Puts the cache in front of the dispatcher in each slot. Node creates its own global dispatcher
- * when its fetch first loads: that is asked for first, and no Agent of ours is ever created.
- * Returns what was there, for `restoreSlots`, and the wrappers now installed.
+ * Puts the cache in front of the dispatcher in each slot, so that whatever undici reads a slot later
+ * finds the cache there. Both slots are filled, whatever has loaded: undici 7 and 8 create an Agent
+ * when they load only into an empty slot, and the built-in fetch (a function captured before
+ * install included) reads the slot on every call. Node's own dispatcher is asked for first, by
+ * reading `globalThis.Headers`: that loads Node's bundled undici, which sets its dispatcher if none
+ * is set (reading `globalThis.fetch` does not: on Node 22-26 it is a plain function that loads undici
+ * on its first call). No Agent of ours is ever created.
+ *
+ * With `previous` (a second `installCache()`), a slot that still holds the cache's layer keeps it,
+ * and a slot someone has set since (`setGlobalDispatcher()`) gets a layer of its own over theirs.
  */
-export function wrapSlots(resolveEngine: () => Engine | undefined): { saved: SlotState; wrappers: CachingDispatcher[] } {
-  void globalThis.fetch // loads Node's bundled undici, which sets its dispatcher if none is set
-  const saved = readSlots()
-  const [one, two] = [holder[SLOTS[0]], holder[SLOTS[1]]]
-  const base1 = isDispatcher(one) ? one : isDispatcher(two) ? two : undefined
-  const base2 = isDispatcher(two) ? two : base1
-  if (!base1 || !base2) return { saved, wrappers: [] }
-  const wrapper1 = new CachingDispatcher(base1, resolveEngine)
-  const wrapper2 = base2 === base1 ? wrapper1 : new CachingDispatcher(base2, resolveEngine)
-  setSlot(SLOTS[0], wrapper1, saved[0])
-  setSlot(SLOTS[1], wrapper2, saved[1])
-  return { saved, wrappers: wrapper1 === wrapper2 ? [wrapper1] : [wrapper1, wrapper2] }
+export function wrapSlots(resolveEngine: () => Engine | undefined, previous?: SlotState): SlotState {
+  void globalThis.Headers
+  const values = [holder[SLOTS[0]], holder[SLOTS[1]]] as const
+  const kept = (i: 0 | 1) => previous?.[i].layer !== undefined && values[i] === previous[i].layer
+  if (previous && kept(0) && kept(1)) return previous
+  const one = isDispatcher(values[0]) ? values[0] : undefined
+  const two = isDispatcher(values[1]) ? values[1] : undefined
+  const base1 = one ?? two
+  const base2 = two ?? base1
+  if (!base1 || !base2)
+    return (
+      previous ?? [
+        { before: readSlot(0), layer: undefined },
+        { before: readSlot(1), layer: undefined },
+      ]
+    )
+  const layer1 = previous && kept(0) ? (previous[0].layer as CachingDispatcher) : new CachingDispatcher(base1, resolveEngine)
+  const layer2 =
+    previous && kept(1)
+      ? (previous[1].layer as CachingDispatcher)
+      : base2 === base1 && !kept(0)
+        ? layer1
+        : new CachingDispatcher(base2, resolveEngine)
+  const records: SlotState = [
+    kept(0) && previous ? previous[0] : { before: readSlot(0), layer: layer1 },
+    kept(1) && previous ? previous[1] : { before: readSlot(1), layer: layer2 },
+  ]
+  if (!kept(0)) setSlot(SLOTS[0], layer1, records[0].before)
+  if (!kept(1)) setSlot(SLOTS[1], layer2, records[1].before)
+  return records
+}
+
+function readSlot(i: 0 | 1): PropertyDescriptor | undefined {
+  return Object.getOwnPropertyDescriptor(globalThis, SLOTS[i])
 }
 
 function setSlot(slot: symbol, value: unknown, existing: PropertyDescriptor | undefined): void {
@@ -63,14 +94,16 @@ function setSlot(slot: symbol, value: unknown, existing: PropertyDescriptor | un
 }
 
 /**
- * Restores each slot that still holds one of our wrappers to exactly what it held before (removed
- * when it was absent). A slot someone set since (`setGlobalDispatcher()` after install) is theirs.
+ * Restores each slot that still holds the cache's layer to exactly what it held before (removed when
+ * it was absent). A slot someone set since (`setGlobalDispatcher()` after install) is theirs: undici
+ * sets a slot with `Object.defineProperty`, which no accessor of ours could intercept (a
+ * non-configurable one makes undici 7's `setGlobalDispatcher()` throw and undici 8's keep the
+ * dispatcher aside; a configurable one is replaced).
  */
-export function restoreSlots(saved: SlotState, wrappers: readonly CachingDispatcher[]): void {
+export function restoreSlots(records: SlotState): void {
   SLOTS.forEach((slot, i) => {
-    const current = holder[slot]
-    if (!wrappers.some((wrapper) => wrapper === current)) return
-    const before = saved[i]
+    const { before, layer } = records[i] as SlotRecord
+    if (layer === undefined || holder[slot] !== layer) return
     if (before === undefined) {
       const descriptor = Object.getOwnPropertyDescriptor(globalThis, slot)
       if (descriptor?.configurable) Reflect.deleteProperty(globalThis, slot)

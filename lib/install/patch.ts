@@ -1,28 +1,42 @@
 import type { Dispatcher } from 'undici'
 import { busy, settled } from '../engine/activity.js'
 import { type Engine, warnOnce } from '../engine/engine.js'
+import { InvalidOptionTypeError } from '../errors.js'
 import { createInterceptor } from '../fronts/dispatcher/front.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
 import { Cache } from '../inspect/cache.js'
 import type { CacheOptions } from '../options/types.js'
 import { restoreSlots, wrapSlots } from './global-dispatcher.js'
+import { patchNodeHttp, unpatchNodeHttp } from './node-http.js'
 import { createEngine } from './session.js'
-import { activeEngine, patchState } from './state.js'
+import { activeEngine, type PatchState, patchState } from './state.js'
+
+/** What `installCache()` takes: the cache's options, and which fronts to put in place. */
+export interface InstallOptions extends CacheOptions {
+  /**
+   * Also cache `http.request()` / `http.get()` / `https.request()` / `https.get()`, which axios,
+   * got, node-fetch, superagent, needle and most SDKs use (the node:http front). Off by default.
+   */
+  nodeHttp?: boolean
+}
 
 /**
  * Caches every `fetch()` and every undici request in the process: replaces `globalThis.fetch` and
- * composes the cache interceptor onto undici's global dispatcher. A second call reconfigures.
+ * puts the cache in front of undici's global dispatcher (with `nodeHttp: true`, `http`/`https` too).
+ * A second call reconfigures.
  *
  * @example
  * installCache({ expireAfter: '10m' })
  * await fetch('https://example.com/data.json') // stored
  * await fetch('https://example.com/data.json') // served from the cache
  */
-export function installCache(options?: CacheOptions): void {
+export function installCache(options?: InstallOptions): void {
   const state = patchState()
-  const { engine, owned } = createEngine(options)
+  const { nodeHttp, ...cacheOptions } = options ?? {}
+  if (nodeHttp !== undefined && typeof nodeHttp !== 'boolean') throw new InvalidOptionTypeError('nodeHttp', nodeHttp, 'a boolean')
+  const { engine, owned } = createEngine(options === undefined ? undefined : cacheOptions)
   const previous = state.installed
-  state.installed = { engine, cache: new Cache(engine, owned) }
+  state.installed = { engine, cache: new Cache(engine, owned), nodeHttp: nodeHttp === true }
   applyPatch()
   // Reconfiguring: the previous cache stays usable by requests in flight; its store closes once they settled.
   if (previous) closeLater(previous.engine, previous.cache)
@@ -34,6 +48,7 @@ export function uninstallCache(): void {
   const installed = state.installed
   state.installed = undefined
   if (state.blocks === 0) removePatch()
+  else if (state.patch) syncNodeHttp(state.patch)
   if (installed) closeLater(installed.engine, installed.cache)
 }
 
@@ -119,7 +134,12 @@ export function cacheInterceptor(options?: CacheOptions): Dispatcher.DispatcherC
 
 function applyPatch(): void {
   const state = patchState()
-  if (state.patch) return
+  if (state.patch) {
+    // Reconfiguring: a slot set since install (setGlobalDispatcher()) gets the cache in front of it.
+    state.patch.slots = wrapSlots(state.patch.engine, state.patch.slots)
+    syncNodeHttp(state.patch)
+    return
+  }
   const fetchDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch')
   const originalFetch = globalThis.fetch as FetchFunction
   // Once removed, these layers pass straight through to what they wrapped, for good: a wrapper someone
@@ -131,11 +151,12 @@ function applyPatch(): void {
     name: { value: originalFetch.name, configurable: true },
     length: { value: originalFetch.length, configurable: true },
   })
-  const { saved, wrappers } = wrapSlots(engine)
+  const slots = wrapSlots(engine)
   const deactivate = () => {
     active = false
   }
-  state.patch = { fetchDescriptor, originalFetch, wrapper, slots: saved, dispatchers: wrappers, deactivate }
+  state.patch = { fetchDescriptor, originalFetch, wrapper, slots, engine, nodeHttp: undefined, deactivate }
+  syncNodeHttp(state.patch)
   Object.defineProperty(globalThis, 'fetch', {
     value: wrapper,
     writable: fetchDescriptor?.writable ?? true,
@@ -155,7 +176,18 @@ function removePatch(): void {
     if (patch.fetchDescriptor) Object.defineProperty(globalThis, 'fetch', patch.fetchDescriptor)
     else Reflect.deleteProperty(globalThis, 'fetch')
   }
-  restoreSlots(patch.slots, patch.dispatchers)
+  restoreSlots(patch.slots)
+  if (patch.nodeHttp) unpatchNodeHttp(patch.nodeHttp)
+}
+
+/** Puts the node:http front in place or takes it away, as the installed cache's `nodeHttp` says. */
+function syncNodeHttp(patch: NonNullable<PatchState['patch']>): void {
+  const wanted = patchState().installed?.nodeHttp === true
+  if (wanted && !patch.nodeHttp) patch.nodeHttp = patchNodeHttp(patch.engine)
+  else if (!wanted && patch.nodeHttp) {
+    unpatchNodeHttp(patch.nodeHttp)
+    patch.nodeHttp = undefined
+  }
 }
 
 /**

@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Engine } from '../engine/engine.js'
 import type { FetchFunction } from '../fronts/fetch/front.js'
 import type { Cache } from '../inspect/cache.js'
-import type { CachingDispatcher, SlotState } from './global-dispatcher.js'
+import type { SlotState } from './global-dispatcher.js'
+import type { NodeHttpPatch } from './node-http.js'
 
 /** What an `enabled()` / `disabled()` block says for everything awaited inside it. */
 export type Scope = { mode: 'on'; engine: Engine; cache: Cache } | { mode: 'off' }
@@ -15,7 +16,7 @@ export interface PatchState {
   version: 1
   scope: AsyncLocalStorage<Scope>
   /** The cache `installCache()` set up, if any. */
-  installed: { engine: Engine; cache: Cache } | undefined
+  installed: { engine: Engine; cache: Cache; nodeHttp: boolean } | undefined
   /** `enabled()` blocks running that needed the patch. */
   blocks: number
   /** Set while `globalThis.fetch` and the global dispatcher are patched. */
@@ -24,10 +25,12 @@ export interface PatchState {
         fetchDescriptor: PropertyDescriptor | undefined
         originalFetch: FetchFunction
         wrapper: FetchFunction
-        /** What the two global dispatcher slots held before. */
+        /** What the two global dispatcher slots held before, and the cache's layers in them. */
         slots: SlotState
-        /** Our layers in them. */
-        dispatchers: readonly CachingDispatcher[]
+        /** The engine the layers use: the active one while the patch is on. */
+        engine: () => Engine | undefined
+        /** Set while `http` and `https` are patched (`installCache({ nodeHttp: true })`). */
+        nodeHttp: NodeHttpPatch | undefined
         /** Turns the layers into pass-throughs, for when they cannot be unlinked. */
         deactivate(): void
       }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { CacheEntry } from '../entry/entry.js'
 
 /** What `cacheInfo(response)` tells about a response that passed through the cache. */
@@ -25,9 +26,17 @@ export interface CacheInfo {
 // A registered symbol, so `cacheInfo()` from another copy of the package reads it too.
 export const RESPONSE_STATE = Symbol.for('fetch-http-cache.response')
 
-/** The cache metadata of a response, or `undefined` when it did not pass through fetch-http-cache. */
-export function cacheInfo(response: Response): CacheInfo | undefined {
+/**
+ * The cache metadata of a response (a fetch `Response`, or a `node:http` `IncomingMessage`), or
+ * `undefined` when it did not pass through fetch-http-cache.
+ */
+export function cacheInfo(response: Response | IncomingMessage): CacheInfo | undefined {
   return (response as { [RESPONSE_STATE]?: { info: CacheInfo } })[RESPONSE_STATE]?.info
+}
+
+/** Attaches the cache's metadata to a `node:http` answer, so `cacheInfo()` reads it as it reads a `Response`'s. */
+export function attachCacheInfo(message: IncomingMessage, info: CacheInfo, url: string): void {
+  Object.defineProperty(message, RESPONSE_STATE, { value: { extras: { url, redirected: false }, info }, configurable: true })
 }
 
 const STORED = Promise.resolve(true)

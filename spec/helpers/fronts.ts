@@ -1,9 +1,10 @@
 import type { AssertPredicate } from 'node:assert'
 import assert from 'node:assert/strict'
-import type { IncomingHttpHeaders } from 'node:http'
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import { describe } from 'node:test'
 import { Agent, type Dispatcher, request } from 'undici'
 import { createInterceptor } from '../../lib/fronts/dispatcher/front.js'
+import { cachedRequest, type RequestFunction } from '../../lib/fronts/node-http/front.js'
 import { type CacheOptions, cacheInterceptor, createCachedFetch } from '../../lib/index.js'
 import { Cache } from '../../lib/inspect/cache.js'
 import { createCachedFetchWithClock, createEngine } from '../../lib/install/session.js'
@@ -11,8 +12,8 @@ import { cacheInfo } from '../../lib/observe/cache-info.js'
 import type { CacheSettings, RequestCacheOptions } from '../../lib/options/types.js'
 
 /**
- * The two ways into the cache, behind one interface, so a behaviour is written once and run through
- * both: the fetch front (`createCachedFetch`) and the dispatcher front (`undici.request()` through an
+ * The ways into the cache, behind one interface, so a behaviour is written once and run through
+ * each: the fetch front (`createCachedFetch`), the node:http front (`http.request()`), and the dispatcher front (`undici.request()` through an
  * Agent composed with the interceptor). What a test learns about the cache comes from `Cache-Status`
  * (RFC 9211), the one report both fronts give.
  */
@@ -81,7 +82,7 @@ export interface CacheFront extends Front {
 
 /** A way into the cache: opens a {@link CacheFront} on a fresh cache. */
 export interface FrontKind {
-  name: 'fetch' | 'dispatcher'
+  name: 'fetch' | 'dispatcher' | 'node:http'
   /** A cache on `options`, its policy clock `now` (ms since the epoch). */
   open(options: CacheOptions, now?: () => number): CacheFront
   /**
@@ -136,8 +137,33 @@ export const DISPATCHER: FrontKind = {
   networkError: (error: unknown) => ['ECONNREFUSED', 'UND_ERR_SOCKET'].includes((error as { code?: string }).code ?? ''),
 }
 
+/**
+ * The node:http front: `http.request()` through the front over an engine of its own (no global
+ * patch), on a keep-alive agent; per-request options in the `fetch-http-cache-options` header.
+ */
+export const NODE_HTTP: FrontKind = {
+  name: 'node:http',
+  open(options, now = Date.now) {
+    const { engine, owned } = createEngine(options, now)
+    const agent = new http.Agent({ keepAlive: true })
+    const send = cachedRequest(http.request as RequestFunction, () => agent, { engine: () => engine })
+    const cache = new Cache(engine, owned)
+    return {
+      name: 'node:http',
+      cache,
+      settings: engine.live.view,
+      get: (url, init = {}) => viaNodeHttp(send, url, init, now),
+      async close() {
+        agent.destroy()
+        await cache.close()
+      },
+    }
+  },
+  networkError: (error: unknown) => ['ECONNREFUSED', 'ECONNRESET'].includes((error as { code?: string }).code ?? ''),
+}
+
 /** Every front a shared test runs through. */
-export const FRONTS: readonly FrontKind[] = [FETCH, DISPATCHER]
+export const FRONTS: readonly FrontKind[] = [FETCH, DISPATCHER, NODE_HTTP]
 
 /** Registers `define` once per front, in a suite named `title [front]`. */
 export function forEachFront(title: string, define: (front: FrontKind) => void): void {
@@ -295,4 +321,52 @@ function toHeaders(raw: IncomingHttpHeaders): Headers {
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v)
   }
   return headers
+}
+
+function viaNodeHttp(send: RequestFunction, url: string, init: FrontInit, now: () => number): Promise<FrontResponse> {
+  const { method = 'GET', headers, body, signal, cacheOptions } = init
+  const fields: Record<string, string | string[]> = headers === undefined ? {} : dispatchHeaders(headers)
+  if (cacheOptions !== undefined) fields['fetch-http-cache-options'] = JSON.stringify(cacheOptions)
+  // Node sends a DELETE or GET body without a length unless told one (fetch always tells it).
+  if (body !== undefined) fields['content-length'] = String(Buffer.byteLength(body))
+  return new Promise<FrontResponse>((resolve, reject) => {
+    const req = send(url, { method, headers: fields, ...(signal ? { signal } : {}) })
+    req.once('error', reject)
+    req.once('response', (res: IncomingMessage) => {
+      res.on('error', () => {}) // read through `body`, which rethrows
+      const header = (name: string) => joined(res.headers[name.toLowerCase()])
+      const status = header('cache-status') ?? null
+      let headersView: Headers | undefined
+      const normalized: FrontResponse = {
+        ...fromCacheStatus(status, now),
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        get headers() {
+          headersView ??= toHeaders(res.headers)
+          return headersView
+        },
+        header,
+        // A node:http caller learns of its abort from the request's error; the response only says 'aborted'.
+        body: abortedAs(res, signal),
+        text: () => readAll(abortedAs(res, signal)),
+        cancel: async () => void res.destroy(),
+        age: ageOf(header('age') ?? null),
+        raw: res,
+      }
+      const info = cacheInfo(res)
+      const known = { fromCache: info?.fromCache ?? false, revalidated: info?.revalidated ?? false, stale: info?.stale ?? false }
+      const said = { fromCache: normalized.fromCache, revalidated: normalized.revalidated, stale: normalized.stale }
+      if (info) assert.deepEqual(said, known, `Cache-Status "${normalized.cacheStatus}" disagrees with cacheInfo()`)
+      resolve(normalized)
+    })
+    req.end(body)
+  })
+}
+
+async function* abortedAs(res: IncomingMessage, signal: AbortSignal | undefined): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of res) yield chunk as Uint8Array
+  } catch (error) {
+    throw signal?.aborted ? signal.reason : error
+  }
 }

@@ -1,0 +1,76 @@
+import { Duplex } from 'node:stream'
+
+/**
+ * The socket a ClientRequest answered by the cache gets instead of a connection (lib/README.md,
+ * "The node:http front"): what the request writes is dropped, and it reads the answer the cache
+ * serialized, so Node's own HTTP parser builds the `IncomingMessage` and runs the request's usual
+ * events (`socket`, `response`, `close`, timeouts). No connection is ever opened.
+ */
+export class ServedSocket extends Duplex {
+  /** As for a connected `net.Socket`: Node waits for `connect` while this is true. */
+  readonly connecting = false
+  readonly remoteAddress = undefined
+  readonly remotePort = undefined
+  #head: Buffer | undefined
+  #body: ReadableStream<Uint8Array> | undefined
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+
+  /** `head` (status line and fields, or the whole answer) then, when given, `body` until it ends. */
+  constructor(head?: Buffer, body?: ReadableStream<Uint8Array>) {
+    super()
+    this.#head = head
+    this.#body = body
+  }
+
+  override _read(): void {
+    if (this.#head) {
+      const head = this.#head
+      this.#head = undefined
+      this.push(head)
+      return
+    }
+    if (!this.#body) return
+    this.#reader ??= this.#body.getReader()
+    this.#reader.read().then(
+      ({ done, value }) => {
+        if (done) this.push(null)
+        else this.push(value)
+      },
+      (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
+    )
+  }
+
+  override _write(_chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    callback()
+  }
+
+  override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
+    this.#reader?.cancel(error ?? undefined).catch(() => {})
+    callback(error)
+  }
+
+  /** Node's client ends a socket it will not reuse this way. */
+  destroySoon(): void {
+    this.destroy()
+  }
+
+  // What the client calls on a `net.Socket`; nothing to tune without a connection.
+  setTimeout(): this {
+    return this
+  }
+  setNoDelay(): this {
+    return this
+  }
+  setKeepAlive(): this {
+    return this
+  }
+  ref(): this {
+    return this
+  }
+  unref(): this {
+    return this
+  }
+  address(): Record<string, never> {
+    return {}
+  }
+}
