@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http'
 import { type CacheEntry, ENTRY_VERSION, type EntryMeta } from './entry.js'
 
 /**
@@ -17,9 +16,10 @@ export interface RowColumns {
 
 /**
  * The metadata of an entry, as JSON (everything but the body). Compact: a field at its usual value
- * (a GET, a `response`, the status's own reason phrase, no redirect, an identity body, the response
+ * (a GET, a `response`, `OK`, no redirect, an identity body, the response
  * URL equal to the request URL, ...) is left out and restored on reading, so a 1 KiB entry's
- * metadata takes a third less room on disk, in Redis and in the memory store's packed form.
+ * metadata takes a third less room on disk, in Redis and in the memory store's packed form. (Not
+ * node:http's STATUS_CODES: importing node:http makes Node create its global dispatcher.)
  */
 export function encodeMeta(entry: EntryMeta & { body?: Uint8Array }, columns?: RowColumns): string {
   const { body: _body, ...meta } = entry
@@ -29,7 +29,7 @@ export function encodeMeta(entry: EntryMeta & { body?: Uint8Array }, columns?: R
   if (meta.kind === 'response') delete out.kind
   if (meta.method === 'GET') delete out.method
   if (meta.responseUrl === meta.url) delete out.responseUrl
-  if (meta.statusText === STATUS_CODES[meta.status]) delete out.statusText
+  if (meta.statusText === 'OK') delete out.statusText
   if (!meta.redirected) delete out.redirected
   if (meta.encoding === 'identity') delete out.encoding
   if (meta.bodyDigest === '') delete out.bodyDigest
@@ -66,7 +66,7 @@ export function decodeMeta(meta: string, columns?: RowColumns): EntryMeta | unde
   value.kind ??= 'response'
   value.method ??= 'GET'
   value.responseUrl ??= value.url
-  value.statusText ??= STATUS_CODES[value.status as number] ?? ''
+  value.statusText ??= 'OK'
   value.redirected ??= false
   value.encoding ??= 'identity'
   value.bodyDigest ??= ''
