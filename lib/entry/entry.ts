@@ -1,7 +1,7 @@
 import { decode } from '../http/content-coding.js'
 
 /** The version of the stored entry format. An entry with another `v` is never misread: it is a miss. */
-export const ENTRY_VERSION = 1
+export const ENTRY_VERSION = 2
 
 /**
  * In which form a stored body is.

@@ -14,7 +14,7 @@ export function applySegments(segments: readonly Segment[], sql: Statements, max
       switch (write.kind) {
         case 'set': {
           const { entry } = write
-          const meta = encodeMeta(entry)
+          const meta = encodeMeta(entry, { key, url: entry.url })
           const size = entry.body.byteLength + Buffer.byteLength(meta)
           if (maxSize !== undefined && size > maxSize) {
             // Too big to keep: drop what was there too, so the key no longer serves the older response.
@@ -30,7 +30,8 @@ export function applySegments(segments: readonly Segment[], sql: Statements, max
           break
         case 'refresh': {
           // Only the response revalidated: if another took its place meanwhile, its metadata must not land on that body.
-          const meta = encodeMeta(write.meta)
+          // The url column is the one the row was written with: only the key is known to match.
+          const meta = encodeMeta(write.meta, { key, url: '' })
           sql.refresh.run(
             meta,
             Buffer.byteLength(meta),

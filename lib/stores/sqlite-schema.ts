@@ -6,7 +6,7 @@ import { StoreError } from '../errors.js'
 import { type EvictEvent, publishEvicted } from '../observe/events.js'
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 /** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
 const PRUNE_TARGET = 0.9
 
@@ -46,12 +46,13 @@ CREATE TRIGGER IF NOT EXISTS entries_size_delete AFTER DELETE ON entries BEGIN
 END;
 `
 
-/** What a hit reads, as a raw row: metadata JSON, last recorded use, body. */
-export type EntryRow = [meta: string, accessedAt: number, body: Buffer]
+/** What a hit reads, as a raw row: metadata JSON, last recorded use, body, request URL. */
+export type EntryRow = [meta: string, accessedAt: number, body: Buffer, url: string]
 
 /** A row as `records()` reads it. */
 export interface KeyedRow {
   key: string
+  url: string
   meta: string
   body: Buffer
 }
@@ -59,6 +60,7 @@ export interface KeyedRow {
 /** A row's metadata, without its body. */
 export interface MetaRow {
   key: string
+  url: string
   meta: string
   body_size: number
 }
@@ -172,10 +174,10 @@ export function prepare(db: Database.Database, now: () => number): Statements {
     // One statement, rows as arrays (no object per hit); the body is read from its own table by rowid.
     get: db
       .prepare<[string], EntryRow>(
-        'SELECT e.meta, e.accessed_at, b.body FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key = ?',
+        'SELECT e.meta, e.accessed_at, b.body, e.url FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key = ?',
       )
       .raw(),
-    getMeta: db.prepare<[string], MetaRow>('SELECT key, meta, body_size FROM entries WHERE key = ?'),
+    getMeta: db.prepare<[string], MetaRow>('SELECT key, url, meta, body_size FROM entries WHERE key = ?'),
     // Changes when another connection commits to the file: cheaper than a row read and parse.
     dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     touch: db.prepare<[number, string]>('UPDATE entries SET accessed_at = ? WHERE key = ?'),
@@ -215,14 +217,14 @@ export function prepare(db: Database.Database, now: () => number): Statements {
       return clearEntries.run().changes
     }),
     firstPage: db.prepare<[number], KeyedRow>(
-      'SELECT e.key, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id ORDER BY e.key LIMIT ?',
+      'SELECT e.key, e.url, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id ORDER BY e.key LIMIT ?',
     ),
     nextPage: db.prepare<[string, number], KeyedRow>(
-      'SELECT e.key, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key > ? ORDER BY e.key LIMIT ?',
+      'SELECT e.key, e.url, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key > ? ORDER BY e.key LIMIT ?',
     ),
-    firstMetaPage: db.prepare<[number], MetaRow>('SELECT key, meta, body_size FROM entries ORDER BY key LIMIT ?'),
+    firstMetaPage: db.prepare<[number], MetaRow>('SELECT key, url, meta, body_size FROM entries ORDER BY key LIMIT ?'),
     nextMetaPage: db.prepare<[string, number], MetaRow>(
-      'SELECT key, meta, body_size FROM entries WHERE key > ? ORDER BY key LIMIT ?',
+      'SELECT key, url, meta, body_size FROM entries WHERE key > ? ORDER BY key LIMIT ?',
     ),
     count: db.prepare<[], number>('SELECT COUNT(*) FROM entries').pluck(),
     urls: db.prepare<[], string>('SELECT DISTINCT url FROM entries ORDER BY url').pluck(),
@@ -233,5 +235,5 @@ export function prepare(db: Database.Database, now: () => number): Statements {
 
 /** A metadata row as the store contract gives it. */
 export function metaRecord(row: MetaRow): MetaRecord {
-  return { key: row.key, meta: decodeMeta(row.meta), bodySize: row.body_size }
+  return { key: row.key, meta: decodeMeta(row.meta, row), bodySize: row.body_size }
 }

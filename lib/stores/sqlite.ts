@@ -115,8 +115,8 @@ export class SqliteStore implements Store {
       return undefined
     }
     if (row === undefined) return undefined
-    const [meta, accessedAt, body] = row
-    const entry = decodeEntry(meta, body)
+    const [meta, accessedAt, body, url] = row
+    const entry = decodeEntry(meta, body, { key, url })
     if (entry === undefined) {
       this.delete([key])
       return undefined
@@ -225,7 +225,7 @@ export class SqliteStore implements Store {
       (sql) => sql.firstPage,
       (sql) => sql.nextPage,
     )
-    for await (const row of pages) yield { key: row.key, entry: decodeEntry(row.meta, row.body) }
+    for await (const row of pages) yield { key: row.key, entry: decodeEntry(row.meta, row.body, row) }
   }
 
   /** The metadata of the row under `key`, once pending writes land; reads no body. */

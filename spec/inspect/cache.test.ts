@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { Request as UndiciRequest } from 'undici'
-import type { CacheEntry } from '../../lib/entry/entry.js'
+import { type CacheEntry, ENTRY_VERSION } from '../../lib/entry/entry.js'
 import { InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../../lib/errors.js'
 import type { Cache } from '../../lib/inspect/cache.js'
 import type { InvalidEntry, StoredResponse } from '../../lib/inspect/query.js'
@@ -33,7 +33,7 @@ const BACKENDS: Backend[] = [
     async corrupt(cache, _dir, key) {
       const entry = await cache.store.get(key)
       assert.ok(entry)
-      await cache.store.set(key, { ...entry, v: 2 } as unknown as CacheEntry)
+      await cache.store.set(key, { ...entry, v: ENTRY_VERSION + 1 } as unknown as CacheEntry)
     },
   },
   {
@@ -492,7 +492,7 @@ describe('Cache inspection: stores and bounds', () => {
     let now = Date.UTC(2025, 0, 1)
     // The store's clock is injected so that "recently used" does not need minutes of waiting: it
     // records a use at most once a minute.
-    const maxSize = 7000
+    const maxSize = 5400
     const store = new SqliteStore({ path: join(dir, 'lru.sqlite'), maxSize, now: () => now })
     const cachedFetch = createCachedFetch({ backend: store })
     try {
@@ -500,7 +500,7 @@ describe('Cache inspection: stores and bounds', () => {
         await read(cachedFetch, path)
         now += 1000
       }
-      // Four responses of about 1.6 kB fit; a fifth does not.
+      // Four responses of about 1.2 kB fit; a fifth does not.
       assert.equal(await cachedFetch.cache.count(), 4)
       assert.ok((await cachedFetch.cache.size()) > (maxSize * 4) / 5)
       now += 120_000

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import type { CacheEntry } from '../../lib/entry/entry.js'
+import { type CacheEntry, ENTRY_VERSION } from '../../lib/entry/entry.js'
 import type { Store, StoreRecord } from '../../lib/entry/store.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 
@@ -146,7 +146,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     })
 
     it('misses on an entry of another version, deletes it, and lists it as unreadable meanwhile', async () => {
-      const future = { ...makeEntry({ key: 'v2' }), v: 2 } as unknown as CacheEntry
+      const future = { ...makeEntry({ key: 'v2' }), v: ENTRY_VERSION + 1 } as unknown as CacheEntry
       await store.set('v2', future)
       await store.set('ok', makeEntry({ key: 'ok' }))
       const before = await collect(store.records())
