@@ -1,5 +1,8 @@
 // The public surface of fetch-http-cache: everything users import comes from here (lib/README.md).
 
+// Types `cacheOptions` on the global RequestInit and undici's dispatch options (declaration merging).
+import './request/augment.js'
+
 export type { BodyEncoding, CacheEntry, EntryMeta } from './entry/entry.js'
 export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './entry/store.js'
 export {
@@ -21,6 +24,7 @@ export type { FetchFunction } from './fronts/fetch/front.js'
 export type { Cache } from './inspect/cache.js'
 export type { CacheDeleteOptions, CacheFilter, ContainsQuery, InvalidEntry, StoredResponse } from './inspect/query.js'
 export {
+  type CacheInterceptor,
   cacheInterceptor,
   clear,
   disabled,

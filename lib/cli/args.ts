@@ -11,22 +11,23 @@ export const DEFAULT_DB = 'http_cache.sqlite'
 
 export const USAGE = `Usage: fetch-http-cache <command> [options]
 
-Inspect and maintain a fetch-http-cache SQLite cache file.
+Inspect and maintain a fetch-http-cache cache: a SQLite cache file (--db), or the entries under a
+prefix on a Redis server (--redis).
 
 Commands:
   stats                      Count the responses (fresh, expired, unreadable) and URLs; show the
-                             stored size, the file's size on disk, and the oldest and newest entry
+                             stored size, the oldest and newest entry and, for a file, its size on disk
   urls                       List the stored request URLs, one per line, sorted
   delete --expired           Delete expired responses
   delete --older-than AGE    Delete responses stored more than AGE ago (seconds, or 90s, 12h, 1h30m, 7d)
   delete --url URL           Delete every response stored for URL (repeatable)
-  delete --invalid           Delete rows that cannot be read
-  clear                      Delete everything in the file
+  delete --invalid           Delete entries that cannot be read
+  clear                      Delete every entry (the whole file, or everything under the Redis prefix)
   help                       Show this help
 
 Options:
   --db PATH    The cache file (default: ./${DEFAULT_DB}); it must exist
-  --redis URL  Work on a Redis cache instead (redis://host:port/db), under --prefix
+  --redis URL  Work on a Redis cache instead (redis://[:password@]host:port/db), under --prefix
   --prefix P   The Redis key prefix (default: ${REDIS_DEFAULTS.prefix})
   --json       Print JSON, for scripts; errors too, on stdout: {"error": {"code", "message"}}
   -y, --yes    Let a delete remove every entry without asking
@@ -35,8 +36,8 @@ Options:
 
 Delete options combine: "delete --expired --invalid" deletes both kinds. A delete that would
 remove every entry asks first on a terminal; elsewhere it needs --yes ("clear" never asks).
-Exit status: 0 done, 1 failed (no such file, not a cache file, store error, declined),
-2 usage error (including a delete of every entry without --yes when there is no terminal).
+Exit status: 0 done, 1 failed (no such file, not a cache file, Redis unreachable, store error,
+declined), 2 usage error (including a delete of every entry without --yes when there is no terminal).
 `
 
 interface Common {

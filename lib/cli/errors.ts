@@ -1,3 +1,5 @@
+import type { FetchCacheErrorCode } from '../errors.js'
+
 /** Exit statuses: done, failed at run time (or declined), command line not understood (or not confirmed). */
 export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2 })
 
@@ -23,11 +25,11 @@ export type CliErrorCode =
 /** An error the CLI reports as one line (or one JSON object) and an exit status, without a stack. */
 export class CliError extends Error {
   override name = 'CliError'
-  readonly code: CliErrorCode
+  readonly code: CliErrorCode | FetchCacheErrorCode
   readonly exitStatus: number
 
-  constructor(code: CliErrorCode, message: string, exitStatus: number) {
-    super(message)
+  constructor(code: CliErrorCode | FetchCacheErrorCode, message: string, exitStatus: number, options?: { cause?: unknown }) {
+    super(message, options)
     this.code = code
     this.exitStatus = exitStatus
   }
@@ -48,5 +50,17 @@ export class CacheFileError extends CliError {
 
   constructor(code: Exclude<CliErrorCode, 'USAGE' | 'CONFIRMATION_REQUIRED' | 'NOT_CONFIRMED'>, message: string) {
     super(code, message, EXIT.failure)
+  }
+}
+
+/**
+ * A store's failure, said where it happened (the Redis server and the cause); exit status 1. Keeps
+ * the store error's code (`FETCH_HTTP_CACHE_STORE_UNAVAILABLE`…), which `--json` prints.
+ */
+export class StoreFailure extends CliError {
+  override name = 'StoreFailure'
+
+  constructor(code: FetchCacheErrorCode, message: string, cause: unknown) {
+    super(code, message, EXIT.failure, { cause })
   }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `fetch-http-cache` command: inspect and maintain a SQLite cache file from the shell (`fetch-http-cache --help`).
+// The `fetch-http-cache` command: inspect and maintain a cache (a SQLite file or a Redis prefix) from the shell (`fetch-http-cache --help`).
 
 import { askOnTerminal } from './confirm.js'
 import { runCli } from './run.js'

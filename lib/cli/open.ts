@@ -3,7 +3,6 @@ import Database from 'better-sqlite3'
 import { Engine } from '../engine/engine.js'
 import { Cache } from '../inspect/cache.js'
 import { LiveSettings } from '../options/live.js'
-import { RedisStore } from '../stores/redis.js'
 import { SqliteStore } from '../stores/sqlite.js'
 import { SCHEMA_VERSION } from '../stores/sqlite-schema.js'
 import { CacheFileError } from './errors.js'
@@ -19,27 +18,6 @@ export function openCacheFile(path: string): Cache {
   checkCacheFile(path)
   const store = new SqliteStore({ path })
   return new Cache(new Engine(store, new LiveSettings({})), true)
-}
-
-/**
- * Opens a Redis cache for inspection, once connected (or given up: the first command then fails with
- * a `StoreUnavailableError`). Its failures are thrown by the commands, so none is reported twice.
- */
-export async function openRedisCache(url: string, prefix: string): Promise<Cache> {
-  const store = new RedisStore({ url, prefix, onError: () => {} })
-  await store.ready()
-  return new Cache(new Engine(store, new LiveSettings({})), true)
-}
-
-/** A Redis URL fit to print: without its password. */
-export function displayRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.href
-  } catch {
-    return url
-  }
 }
 
 function checkCacheFile(path: string): void {

@@ -3,8 +3,9 @@ import type { Cache } from '../inspect/cache.js'
 import { type CacheDeleteOptions, deleteMatches, olderThanCutoff, parseDelete } from '../inspect/query.js'
 import { type Command, parseCommandLine, USAGE, wantsJson } from './args.js'
 import { CliError, EXIT, UsageError } from './errors.js'
-import { displayRedisUrl, openCacheFile, openRedisCache } from './open.js'
-import { diskUsage, type Output, stats } from './stats.js'
+import { openCacheFile } from './open.js'
+import { openRedisCache } from './redis.js'
+import { diskUsage, type Output, type StatsTarget, stats } from './stats.js'
 import { packageVersion } from './version.js'
 
 /** Where the CLI writes, and where it runs: injected so it can be driven without a process. */
@@ -49,42 +50,59 @@ async function execute(command: Command, context: CliContext): Promise<number> {
     context.stdout(`${packageVersion()}\n`)
     return EXIT.ok
   }
-  const redis = command.redis
-  const disk = redis ? undefined : diskUsage(command.db) // before opening: see diskUsage()
-  const cache = redis ? await openRedisCache(redis.url, redis.prefix) : openCacheFile(command.db)
-  const where = redis ? `${displayRedisUrl(redis.url)} ${redis.prefix}*` : command.db
+  let target: StatsTarget
+  let cache: Cache
+  let explain = (error: unknown) => error
+  if (command.redis) {
+    const redis = await openRedisCache(command.redis.url, command.redis.prefix)
+    target = { kind: 'redis', server: redis.server, prefix: command.redis.prefix }
+    cache = redis.cache
+    explain = redis.explain
+  } else {
+    target = { kind: 'file', path: command.db, disk: diskUsage(command.db) } // before opening: see diskUsage()
+    cache = openCacheFile(command.db)
+  }
+  const where = target.kind === 'redis' ? `${target.server} ${target.prefix}*` : target.path
   try {
-    let output: Output
-    switch (command.kind) {
-      case 'stats':
-        output = await stats(where, cache, disk, Date.now())
-        break
-      case 'urls': {
-        const urls = await cache.urls()
-        output = { text: urls.map((url) => `${url}\n`).join(''), json: urls }
-        break
-      }
-      case 'delete': {
-        const what = fixCutoff(command.what)
-        if (!command.yes) await confirmDeletingAll(cache, what, where, context)
-        const deleted = await cache.delete(what)
-        output = { text: `Deleted ${entries(deleted)}.\n`, json: { deleted } }
-        break
-      }
-      case 'clear': {
-        let deleted = 0
-        for await (const _ of cache.filter({ invalid: true })) deleted++
-        await cache.clear()
-        output = { text: `Cleared the cache: deleted ${entries(deleted)}.\n`, json: { deleted } }
-        break
-      }
-      default:
-        return command satisfies never
-    }
+    const output = await run(command, cache, target, where, context)
     context.stdout(command.json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
     return EXIT.ok
+  } catch (error) {
+    throw explain(error)
   } finally {
     await cache.close()
+  }
+}
+
+/** Runs a command on an opened cache; `where` names the cache in questions and messages. */
+async function run(
+  command: Exclude<Command, { kind: 'help' | 'version' }>,
+  cache: Cache,
+  target: StatsTarget,
+  where: string,
+  context: CliContext,
+): Promise<Output> {
+  switch (command.kind) {
+    case 'stats':
+      return stats(target, cache, Date.now())
+    case 'urls': {
+      const urls = await cache.urls()
+      return { text: urls.map((url) => `${url}\n`).join(''), json: urls }
+    }
+    case 'delete': {
+      const what = fixCutoff(command.what)
+      if (!command.yes) await confirmDeletingAll(cache, what, where, context)
+      const deleted = await cache.delete(what)
+      return { text: `Deleted ${entries(deleted)}.\n`, json: { deleted } }
+    }
+    case 'clear': {
+      let deleted = 0
+      for await (const _ of cache.filter({ invalid: true })) deleted++
+      await cache.clear()
+      return { text: `Cleared the cache: deleted ${entries(deleted)}.\n`, json: { deleted } }
+    }
+    default:
+      return command satisfies never
   }
 }
 
@@ -95,7 +113,7 @@ function fixCutoff(what: CacheDeleteOptions): CacheDeleteOptions {
 }
 
 /**
- * A delete that would leave the file empty (`--older-than 1s` is easy to type) asks first on a
+ * A delete that would leave the cache empty (`--older-than 1s` is easy to type) asks first on a
  * terminal, and without one needs `--yes`. Rows are matched with the predicate `cache.delete()` uses;
  * the CLI's cache has no `ignoredParameters`, so URLs compare with none ignored.
  */

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import type { Cache } from '../inspect/cache.js'
 
-/** What `stats` prints: text for people, JSON for scripts. */
+/** What a command prints: text for people, JSON for scripts. */
 export interface Output {
   text: string
   json: unknown
@@ -26,8 +26,11 @@ export function diskUsage(path: string): DiskUsage {
   return { total: db + wal + shm, db, wal, shm }
 }
 
-/** Counts what the cache holds. `disk` is from {@link diskUsage} (none for Redis); `now` dates the ages shown. */
-export async function stats(file: string, cache: Cache, disk: DiskUsage | undefined, now: number): Promise<Output> {
+/** What `stats` describes: a SQLite file (its size on disk measured before opening) or a Redis server's prefix. */
+export type StatsTarget = { kind: 'file'; path: string; disk: DiskUsage } | { kind: 'redis'; server: string; prefix: string }
+
+/** Counts what the cache holds; `now` dates the ages shown. */
+export async function stats(target: StatsTarget, cache: Cache, now: number): Promise<Output> {
   let fresh = 0
   let expired = 0
   let invalid = 0
@@ -48,39 +51,49 @@ export async function stats(file: string, cache: Cache, disk: DiskUsage | undefi
     if (newest === undefined || item.createdAt > newest) newest = item.createdAt
   }
   const size = await cache.size()
-  const json = {
-    file,
+  const counts = {
     responses: fresh + expired,
     fresh,
     expired,
     invalid,
     urls: urls.size,
-    /** Bytes in the stored entries (bodies and metadata), as `maxSize` counts them. */
+    /** Bytes in the stored entries (bodies and metadata), as SQLite's `maxSize` counts them. */
     size,
     bodyBytes,
-    /** The file's size on disk. */
-    disk: disk ?? null,
-    oldest: oldest?.toISOString() ?? null,
-    newest: newest?.toISOString() ?? null,
   }
-  const rows: [string, string][] = [
-    ['File', file],
+  const dates = { oldest: oldest?.toISOString() ?? null, newest: newest?.toISOString() ?? null }
+  const counted: [string, string][] = [
     ['Responses', `${fresh + expired} (${fresh} fresh, ${expired} expired)`],
     ['Unreadable', `${invalid}${invalid ? ' (remove with: fetch-http-cache delete --invalid)' : ''}`],
     ['URLs', String(urls.size)],
-    [
-      'Stored size',
-      `${humanBytes(size)} (${size} bytes): the entries' bodies and metadata, which maxSize limits (bodies: ${humanBytes(bodyBytes)})`,
-    ],
-    [
-      'On disk',
-      disk
-        ? `${humanBytes(disk.total)} (${disk.total} bytes): database ${humanBytes(disk.db)}, -wal ${humanBytes(disk.wal)}, -shm ${humanBytes(disk.shm)}`
-        : '- (kept by the Redis server)',
-    ],
+  ]
+  const stored = `${humanBytes(size)} (${size} bytes): the entries' bodies and metadata`
+  const bodies = `(bodies: ${humanBytes(bodyBytes)})`
+  const ages: [string, string][] = [
     ['Oldest', oldest ? `${oldest.toISOString()} (${age(now - oldest.getTime())})` : '-'],
     ['Newest', newest ? `${newest.toISOString()} (${age(now - newest.getTime())})` : '-'],
   ]
+  let rows: [string, string][]
+  let json: Record<string, unknown>
+  if (target.kind === 'file') {
+    const { disk } = target
+    rows = [
+      ['File', target.path],
+      ...counted,
+      ['Stored size', `${stored}, which maxSize limits ${bodies}`],
+      [
+        'On disk',
+        `${humanBytes(disk.total)} (${disk.total} bytes): database ${humanBytes(disk.db)}, -wal ${humanBytes(disk.wal)}, -shm ${humanBytes(disk.shm)}`,
+      ],
+      ...ages,
+    ]
+    /** `disk`: the file's size on disk. */
+    json = { file: target.path, ...counts, disk, ...dates }
+  } else {
+    // The server's maxmemory bounds a Redis cache, and its memory is the server's to report: neither is said here.
+    rows = [['Server', target.server], ['Prefix', target.prefix], ...counted, ['Stored size', `${stored} ${bodies}`], ...ages]
+    json = { server: target.server, prefix: target.prefix, ...counts, ...dates }
+  }
   return { text: rows.map(([label, value]) => `${label.padEnd(12)} ${value}\n`).join(''), json }
 }
 

@@ -229,11 +229,20 @@ export class Engine {
   }
 
   /** Stores a response for a request; with `Vary`, as one variant beside the others. */
+  /**
+   * The key a response with these header fields is stored under for `request`: the request's own, or
+   * with `Vary` its variant's (RFC 9111 §4.1). Known as soon as the response's header fields are.
+   */
+  storageKey(request: KeyedRequest, headers: readonly [string, string][]): string {
+    const vary = varyNames(headers)
+    return vary ? variantKey(request.baseKey, vary, request.headers, this.store.secret) : request.baseKey
+  }
+
   async save(request: KeyedRequest, response: NewEntry): Promise<CacheEntry | undefined> {
     const settings = this.settings
     const secret = this.store.secret
     const vary = varyNames(response.headers)
-    const key = vary ? variantKey(request.baseKey, vary, request.headers, secret) : request.baseKey
+    const key = this.storageKey(request, response.headers)
     const url = redactUrl(request.url, settings.ignored)
     const entry: CacheEntry = {
       ...response,

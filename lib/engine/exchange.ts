@@ -2,7 +2,7 @@ import type { CacheEntry } from '../entry/entry.js'
 import { isPromise, type MaybePromise } from '../entry/store.js'
 import { bypassStatus, cacheStatus, type Forwarded } from '../http/cache-status.js'
 import { decode, TooLargeError } from '../http/content-coding.js'
-import { type CacheInfo, infoFor, ttlSeconds } from '../observe/cache-info.js'
+import { type CacheInfo, infoFor, keyedInfo, ttlSeconds } from '../observe/cache-info.js'
 import type { LookupOutcome } from '../observe/events.js'
 import {
   type CachedAction,
@@ -171,7 +171,7 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
         statusText: 'Not Cached',
         body: 'Not Cached',
         cacheStatus: cacheStatus({ fwd: 'miss', detail: 'only-if-cached' }),
-        info: infoFor(undefined, now, false),
+        info: keyedInfo(call.keyed.baseKey, now),
       }
     case 'revalidate':
       return fromOrigin(call, entry, action.headers, request.signal, forwardReason(call, entry, now))
@@ -331,7 +331,7 @@ async function fromOrigin(
       await freshenFromHead(engine, plan, entry, response.headers, requestTime, responseTime)
     }
     const status = cacheStatus({ fwd, fwdStatus: response.status })
-    return { kind: 'origin', response, cacheStatus: status, info: infoFor(undefined, responseTime, false) }
+    return { kind: 'origin', response, cacheStatus: status, info: keyedInfo(entry.key, responseTime) }
   }
   // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
   await engine.invalidateAfter(call.request, response.status, response.headers)
@@ -386,14 +386,16 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
     reason = 'larger than maxEntrySize'
   }
   debug('%s %s: origin %d, %s', keyed.method, engine.redact(keyed.url), response.status, reason)
+  // The key is known with the header fields: the caller sees it before the body is stored.
+  const cacheKey = engine.storageKey(keyed, [...response.headers])
   const ttl =
     store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
   if (!store || !decision.store) {
     const status = cacheStatus({ fwd, fwdStatus: response.status, ttl })
-    return { kind: 'origin', response, cacheStatus: status, info: infoFor(undefined, responseTime, false) }
+    return { kind: 'origin', response, cacheStatus: status, info: keyedInfo(cacheKey, responseTime) }
   }
   let settle: (stored: boolean) => void = () => {}
-  const info: CacheInfo = infoFor(undefined, responseTime, false, false, false, new Promise((resolve) => (settle = resolve)))
+  const info: CacheInfo = keyedInfo(cacheKey, responseTime, new Promise((resolve) => (settle = resolve)))
   // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize, and
   // no filter, which decides once the body has arrived.
   const length = response.body ? response.headers.get('content-length') : '0'

@@ -120,16 +120,25 @@ export async function disabled<T>(fn: () => T | Promise<T>): Promise<T> {
   return patchState().scope.run({ mode: 'off' }, async () => fn())
 }
 
+/** An undici interceptor with a cache of its own, from {@link cacheInterceptor}. */
+export interface CacheInterceptor extends Dispatcher.DispatcherComposeInterceptor {
+  /** Inspection and maintenance of this interceptor's cache: the API of `createCachedFetch().cache`. */
+  readonly cache: Cache
+}
+
 /**
  * The cache as an undici interceptor, for code that composes dispatchers by hand. It uses a cache of
- * its own, made from `options`.
+ * its own, made from `options`, inspected and closed through `.cache`.
  *
  * @example
- * const agent = new Agent().compose(cacheInterceptor({ backend: 'memory' }))
+ * const interceptor = cacheInterceptor({ backend: 'memory' })
+ * const agent = new Agent().compose(interceptor)
+ * await interceptor.cache.count()
  */
-export function cacheInterceptor(options?: CacheOptions): Dispatcher.DispatcherComposeInterceptor {
-  const { engine } = createEngine(options)
-  return createInterceptor(() => (patchState().scope.getStore()?.mode === 'off' ? undefined : engine))
+export function cacheInterceptor(options?: CacheOptions): CacheInterceptor {
+  const { engine, owned } = createEngine(options)
+  const interceptor = createInterceptor(() => (patchState().scope.getStore()?.mode === 'off' ? undefined : engine))
+  return Object.defineProperty(interceptor, 'cache', { value: new Cache(engine, owned), enumerable: true }) as CacheInterceptor
 }
 
 function applyPatch(): void {

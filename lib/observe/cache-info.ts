@@ -10,6 +10,11 @@ export interface CacheInfo {
   /** When the entry expires (`undefined`: never, or nothing stored). */
   expires: Date | undefined
   isExpired: boolean
+  /**
+   * The key the request is looked up and stored under (with `Vary`, its variant's), set from the
+   * start: on a miss too, before the body has arrived. `undefined` when the cache stayed out of the
+   * request (a method it does not cache, a bypass).
+   */
   cacheKey: string | undefined
   /** The origin answered 304 and the stored body was served. */
   revalidated: boolean
@@ -61,6 +66,11 @@ export function infoFor(
     revalidated,
     stale,
   }
+}
+
+/** The metadata of an answer not served from the store, for a request the cache keyed as `cacheKey`. */
+export function keyedInfo(cacheKey: string, now: number, stored: Promise<boolean> = NOT_STORED): CacheInfo {
+  return { ...infoFor(undefined, now, false, false, false, stored), cacheKey }
 }
 
 /** Seconds of freshness left (negative when stale), as `Cache-Status`'s `ttl` wants. */

@@ -9,11 +9,11 @@ import { bodyDigest } from './key.js'
  * on this origin (lib/README.md, "Keys from the request as sent").
  */
 
-/** undici's dispatch options, plus the cache's own per-request options. */
-export interface CacheDispatchOptions extends Dispatcher.DispatchOptions {
-  /** Per-request cache options, as `init.cacheOptions` for fetch. Never sent to the origin. */
-  cacheOptions?: unknown
-}
+/**
+ * undici's dispatch options, `cacheOptions` included (typed by augment.ts; unchecked until
+ * `validateRequestOptions()` has read it).
+ */
+export type CacheDispatchOptions = Dispatcher.DispatchOptions
 
 /** The request as the exchange sees it. Throws for bad `cacheOptions` (the caller's mistake). */
 export function requestFromDispatch(opts: CacheDispatchOptions, ignored: ReadonlySet<string>, signal: AbortSignal): CacheRequest {

@@ -8,13 +8,11 @@ import { bodyDigest } from './key.js'
 
 export type { RequestCacheMode }
 
-/** The `init` fetch-http-cache adds to `RequestInit`. */
-export interface CacheRequestInit extends RequestInit {
-  /** The Fetch standard's cache mode, honoured by the cache and never passed on to undici. */
-  cache?: RequestCacheMode
-  /** Per-request cache options (requests-cache's per-request settings). Never sent to the origin. */
-  cacheOptions?: RequestCacheOptions
-}
+/**
+ * The `init` a cached fetch takes: `RequestInit`, to which augment.ts adds `cacheOptions` (and the
+ * `cache` modes undici's types leave out).
+ */
+export type CacheRequestInit = RequestInit
 
 /**
  * Reads the request's method, URL, headers and body digest. Throws a TypeError for a URL fetch would

@@ -78,7 +78,12 @@ describe('fetch-http-cache --redis URL', { skip: redisMissing }, () => {
     assert.equal(json.responses, 3)
     assert.equal(json.fresh, 2)
     assert.equal(json.expired, 1)
-    assert.match(String(json.file), new RegExp(`${server.port}.*${prefix}`))
+    assert.equal(json.server, server.url)
+    assert.equal(json.prefix, prefix)
+    assert.equal('file' in json || 'disk' in json, false)
+    const text = await cli('stats', '--redis', server.url, '--prefix', prefix)
+    assert.match(text.stdout, new RegExp(`^Server +${server.url}\nPrefix +${prefix}\nResponses +3 `))
+    assert.doesNotMatch(text.stdout, /File|maxSize|On disk/, 'a Redis server is no file, and maxSize is a SQLite option')
 
     const urls = await cli('urls', '--redis', server.url, '--prefix', prefix)
     assert.deepEqual(urls.stdout.trim().split('\n'), [`${origin.url}/a`, `${origin.url}/b`, `${origin.url}/old`])
@@ -115,10 +120,23 @@ describe('fetch-http-cache --redis URL', { skip: redisMissing }, () => {
     }
   })
 
-  it('fails with status 1 and a message when the server cannot be reached', async () => {
-    const run = await cli('urls', '--redis', `redis://127.0.0.1:${server.port + 1}`)
+  it('fails with status 1 and a message naming the server (password hidden) and the cause when it cannot be reached', async () => {
+    const port = server.port + 1
+    const run = await cli('urls', '--redis', `redis://127.0.0.1:${port}`)
     assert.equal(run.code, 1)
-    assert.match(run.stderr, /^fetch-http-cache: Redis is unavailable/)
+    assert.equal(run.stdout, '')
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^fetch-http-cache: Redis at redis://127\\.0\\.0\\.1:${port} is unavailable \\(listing entries\\): .*ECONNREFUSED 127\\.0\\.0\\.1:${port}\n$`,
+      ),
+    )
+    const json = await cli('stats', '--json', '--redis', `redis://:hunter2@127.0.0.1:${port}/3`)
+    assert.equal(json.code, 1)
+    const { error } = JSON.parse(json.stdout) as { error: { code: string; message: string } }
+    assert.equal(error.code, 'FETCH_HTTP_CACHE_STORE_UNAVAILABLE')
+    assert.match(error.message, new RegExp(`^Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/3 .*ECONNREFUSED`))
+    assert.equal(json.stdout.includes('hunter2'), false)
   })
 
   it('refuses --redis with --db, --prefix without --redis, and a URL that is not redis:// (status 2)', async () => {

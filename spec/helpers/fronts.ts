@@ -182,11 +182,15 @@ export function fetchFront(options: CacheOptions): Front {
 
 /** `undici.request()` through an Agent composed with the public `cacheInterceptor(options)`. */
 export function undiciFront(options: CacheOptions): Front {
-  const agent = new Agent().compose(cacheInterceptor(options))
+  const interceptor = cacheInterceptor(options)
+  const agent = new Agent().compose(interceptor)
   return {
     name: 'undici.request + cacheInterceptor',
     get: (url, init = {}) => viaUndici(agent, url, init, Date.now),
-    close: () => agent.close(),
+    close: async () => {
+      await agent.close()
+      await interceptor.cache.close()
+    },
   }
 }
 

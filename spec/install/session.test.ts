@@ -108,7 +108,6 @@ describe('createCachedFetch: hits and misses', () => {
   test('a body is stored only once read to the end', async () => {
     const { cachedFetch, origin, url } = await start()
     const first = await cachedFetch(url('/a'))
-    assert.equal(cacheInfo(first)?.cacheKey, undefined, 'not stored before the body is read')
     await first.body?.cancel()
     await (await cachedFetch(url('/a'))).text()
     assert.equal(origin.count('/a'), 2, 'a cancelled body was not stored')

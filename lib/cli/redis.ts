@@ -1,0 +1,70 @@
+import { Engine } from '../engine/engine.js'
+import { isFetchCacheError, StoreUnavailableError } from '../errors.js'
+import { Cache } from '../inspect/cache.js'
+import { LiveSettings } from '../options/live.js'
+import { RedisStore } from '../stores/redis.js'
+import { StoreFailure } from './errors.js'
+
+/** A Redis cache the CLI works on, and what it needs to say what went wrong there. */
+export interface RedisTarget {
+  cache: Cache
+  /** The server's URL, fit to print (no password). */
+  server: string
+  /**
+   * The error a command threw, said with the server's URL and the cause: the store's own "not
+   * connected" says nothing of why, while the connection attempt that failed does (`connect
+   * ECONNREFUSED 127.0.0.1:6379`). Errors that are not fetch-http-cache's are returned as they are.
+   */
+  explain(error: unknown): unknown
+}
+
+/**
+ * Opens a Redis cache for inspection, once connected (or given up: the first command then fails with
+ * a `StoreUnavailableError`). Failures the store reports while connecting are kept, not printed: the
+ * command that fails says them, once.
+ */
+export async function openRedisCache(url: string, prefix: string): Promise<RedisTarget> {
+  let connecting: Error | undefined
+  const store = new RedisStore({ url, prefix, onError: (error) => (connecting = error) })
+  await store.ready()
+  const server = displayRedisUrl(url)
+  return {
+    cache: new Cache(new Engine(store, new LiveSettings({})), true),
+    server,
+    explain: (error) => (isFetchCacheError(error) ? withServer(error, server, connecting) : error),
+  }
+}
+
+/** A Redis URL fit to print: without its password. */
+export function displayRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.href
+  } catch {
+    return url
+  }
+}
+
+/** The store's error as a {@link StoreFailure}: its message names the server and, when it has none, the cause. */
+function withServer(
+  error: Error & { code: ConstructorParameters<typeof StoreFailure>[0] },
+  server: string,
+  connecting: Error | undefined,
+): StoreFailure {
+  const said = error.message.replace(/^fetch-http-cache: /, '')
+  let message = said.startsWith('Redis ') ? `Redis at ${server} ${said.slice('Redis '.length)}` : `${said} (Redis at ${server})`
+  if (error instanceof StoreUnavailableError && error.cause === undefined && connecting !== undefined) {
+    message += `; connecting failed: ${causeOf(connecting)}`
+  }
+  return new StoreFailure(error.code, message, error)
+}
+
+/** What the network said (`connect ECONNREFUSED 127.0.0.1:6379`), under the store's wrapping. */
+function causeOf(reported: Error): string {
+  const raw = reported.cause instanceof Error ? reported.cause : reported
+  if (raw instanceof AggregateError && raw.errors.length > 0) {
+    return raw.errors.map((inner: unknown) => (inner instanceof Error ? inner.message : String(inner))).join(', ')
+  }
+  return raw.message || String((raw as NodeJS.ErrnoException).code ?? raw.name)
+}
