@@ -5,6 +5,7 @@
  */
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ENTRY_VERSION } from '../lib/entry/entry.js'
 import { createCachedFetch, SqliteStore } from '../lib/index.js'
 import { type Check, check } from './checks.js'
 
@@ -59,7 +60,7 @@ async function fill(path: string, bodyBytes: number): Promise<void> {
     const url = `http://127.0.0.1/maintenance/${i}`
     const now = Date.now()
     store.set(`key-${i}`, {
-      v: 1,
+      v: ENTRY_VERSION,
       key: `key-${i}`,
       kind: 'response',
       method: 'GET',

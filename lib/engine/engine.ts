@@ -1,4 +1,5 @@
 import { type CacheEntry, ENTRY_VERSION } from '../entry/entry.js'
+import { sealCookies } from '../entry/sealed-cookies.js'
 import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { debug } from '../observe/debug.js'
@@ -7,7 +8,14 @@ import type { LiveSettings } from '../options/live.js'
 import type { ResolvedSettings } from '../options/types.js'
 import { type CachePlan, decideWrite, keepsSetCookie } from '../policy/actions.js'
 import { mergeNotModified } from '../policy/stored-headers.js'
-import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from '../request/key.js'
+import {
+  type CredentialParameters,
+  createKey,
+  normalizeUrl,
+  redactUrl,
+  storedRequestHeaders,
+  variantKey,
+} from '../request/key.js'
 
 export { debug }
 
@@ -57,7 +65,7 @@ export class Engine {
   /** Identical misses in flight, for coalescing. */
   readonly inFlight = new Map<string, unknown>()
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
-  readonly events: CacheEvents = new CacheEvents(() => this.settings.ignored)
+  readonly events: CacheEvents = new CacheEvents(() => this.settings)
 
   constructor(store: Store, live: LiveSettings, now: () => number = Date.now) {
     this.store = store
@@ -90,11 +98,20 @@ export class Engine {
     return debug.enabled ? this.events.url(url) : url
   }
 
+  /** Credential query parameters as keys and stored URLs carry them: hashed with the store's secret. */
+  urlCredentials(): CredentialParameters {
+    return { names: this.settings.credentialParameters, secret: this.store.secret }
+  }
+
   /** The base key of a request (before `Vary`). */
   keyFor(method: string, url: string, headers: Headers, bodyDigest: string): string {
     const settings = this.settings
     const compute = () =>
-      createKey({ method, url: normalizeUrl(url, settings.ignored), headers, bodyDigest }, settings, this.store.secret)
+      createKey(
+        { method, url: normalizeUrl(url, settings.ignored, this.urlCredentials()), headers, bodyDigest },
+        settings,
+        this.store.secret,
+      )
     // The common request (no body, no matched headers, no custom key) keys on method, URL and
     // credentials alone: remember those keys instead of parsing the URL and hashing on every hit.
     if (bodyDigest !== '' || settings.keyFn || settings.matchHeaders === true || settings.matchHeaders.length > 0)
@@ -234,16 +251,18 @@ export class Engine {
     const secret = this.store.secret
     const vary = varyNames(response.headers)
     const key = vary ? variantKey(request.baseKey, vary, request.headers, secret) : request.baseKey
-    const url = redactUrl(request.url, settings.ignored)
+    const credentials = this.urlCredentials()
+    const url = redactUrl(request.url, settings.ignored, credentials)
     const entry: CacheEntry = {
       ...response,
+      headers: sealCookies(response.headers, secret),
       v: ENTRY_VERSION,
       key,
       kind: 'response',
       method: request.method,
       url,
       // The response URL repeats the request's query (and a redirect's): redact it the same way.
-      responseUrl: response.responseUrl === request.url ? url : redactUrl(response.responseUrl, settings.ignored),
+      responseUrl: response.responseUrl === request.url ? url : redactUrl(response.responseUrl, settings.ignored, credentials),
       requestHeaders: storedRequestHeaders(request.headers, settings, secret),
       bodyDigest: request.bodyDigest,
       ...(vary ? { vary } : {}),
@@ -266,7 +285,7 @@ export class Engine {
           await this.store.set(key, entry)
         }
       } else await this.store.set(key, entry)
-      debug('%s %s: stored (%d bytes)', entry.method, entry.url, entry.body.byteLength)
+      debug('%s %s: stored (%d bytes)', entry.method, this.redact(request.url), entry.body.byteLength)
       this.events.stored(entry.method, entry.url, key, entry.status, entry.body.byteLength, entry.expires, started)
       return entry
     } catch (error) {
@@ -303,6 +322,8 @@ export class Engine {
    */
   async update(entry: CacheEntry, storedAt?: number): Promise<void> {
     try {
+      // A 304's Set-Cookie arrives in clear beside the sealed ones it replaces.
+      entry = { ...entry, headers: sealCookies(entry.headers, this.store.secret) }
       if (storedAt !== undefined && this.store.refresh) await this.store.refresh(entry.key, entry, storedAt)
       else await this.store.set(entry.key, entry)
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { CacheEntry } from '../entry/entry.js'
+import { openCookies } from '../entry/sealed-cookies.js'
 import { isPromise, type MaybePromise } from '../entry/store.js'
-import { bypassStatus, cacheStatus, type Forwarded } from '../http/cache-status.js'
+import { appendCacheStatus, bypassStatus, cacheStatus, type Forwarded } from '../http/cache-status.js'
 import { decode, TooLargeError } from '../http/content-coding.js'
 import { type CacheInfo, infoFor, ttlSeconds } from '../observe/cache-info.js'
 import type { LookupOutcome } from '../observe/events.js'
@@ -201,8 +202,11 @@ function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): 
 
 /** The request goes past the cache; a successful unsafe method still invalidates (RFC 9111 §4.4). */
 async function bypass(engine: Engine, request: CacheRequest, forward: Forward, reason: string): Promise<Outcome> {
+  const requestTime = engine.now()
   const response = await forward(undefined, request.signal)
   await engine.invalidateAfter(request, response.status, response.headers)
+  const asGet = reason === `method ${request.method}` ? laterGet(engine, request, forward, response.headers) : undefined
+  if (asGet) return storeAndPass(asGet, response, requestTime, engine.now(), 'method')
   // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
   const status = bypassStatus(reason, response.status, engine.settings.cacheControl !== false)
   return { kind: 'origin', response, cacheStatus: status, info: infoFor(undefined, engine.now(), false) }
@@ -237,8 +241,14 @@ function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): 
       ? cacheStatus({ hit: true, ttl, detail: how.detail })
       : cacheStatus({ fwd: how.fwd, fwdStatus: how.fwdStatus, stored: how.stored ?? false, ttl, detail: how.detail })
   const headers: [string, string][] = []
-  for (const pair of entry.headers) if (pair[0] !== 'age' && pair[0] !== 'cache-status') headers.push(pair)
-  headers.push(['age', String(age)], ['cache-status', status])
+  const upstream: string[] = []
+  // Throws for a Set-Cookie that does not open: the caller drops the entry and fetches anew.
+  for (const pair of openCookies(entry.headers, call.engine.store.secret)) {
+    if (pair[0] === 'cache-status') upstream.push(pair[1])
+    else if (pair[0] !== 'age') headers.push(pair)
+  }
+  // The stored members (the caches nearer the origin, when it was received or revalidated), then ours.
+  headers.push(['age', String(age)], ['cache-status', appendCacheStatus(upstream.join(', ') || null, status)])
   // Throws for an entry whose body cannot be decoded: the caller drops it and fetches anew.
   if (entry.encoding !== 'identity') decode(entry.body, entry.headers.find(([name]) => name === 'content-encoding')?.[1])
   const { headers: requestHeaders } = call.request
@@ -355,7 +365,13 @@ async function rekeyOnNewVary(call: Call, old: CacheEntry, renewed: CacheEntry):
 }
 
 /** Passes an origin response on, recording its body to store it once it has ended. */
-function storeAndPass(call: Call, response: OriginResponse, requestTime: number, responseTime: number, fwd: Forwarded): Outcome {
+function storeAndPass(
+  call: Call,
+  response: OriginResponse,
+  requestTime: number,
+  responseTime: number,
+  fwd: Forwarded | 'method',
+): Outcome {
   const { engine, keyed, plan } = call
   const settings = engine.settings
   const decision = decideWrite(
@@ -409,7 +425,7 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       return
     }
     const stored = {
-      responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
+      responseUrl: redactUrl(response.url || keyed.url, settings.ignored, engine.urlCredentials()),
       status: response.status,
       statusText: response.statusText,
       headers: storableHeaders(response.headers, settings.cacheControl !== false, keepsSetCookie(settings)),
@@ -438,6 +454,26 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
   if (settings.coalesce) markRecording(engine, keyed.baseKey, info.stored)
   return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
+}
+
+/**
+ * rfc: a POST the cache does not take part in (not in `allowableMethods`) whose answer is also the
+ * answer to a GET of its URI (RFC 9110 §9.3.3, `servesLaterGets`): the call that stores it as that GET.
+ */
+function laterGet(engine: Engine, request: CacheRequest, forward: Forward, headers: Headers): Call | undefined {
+  const settings = engine.settings
+  if (!servesLaterGets(request.method, request.url, headers, settings)) return undefined
+  const facts = { method: 'GET', url: request.url, headers: request.headers, mode: request.mode, options: request.options }
+  const plan = planRequest({ ...facts, unkeyableBody: false }, settings)
+  if (plan.kind === 'bypass') return undefined
+  try {
+    const baseKey = engine.keyFor('GET', request.url, request.headers, '')
+    const keyed = { method: 'GET', url: request.url, headers: request.headers, bodyDigest: '', baseKey }
+    return { engine, request, keyed, plan, forward, started: 0 }
+  } catch (error) {
+    engine.report(error, 'key')
+    return undefined
+  }
 }
 
 /** rfc: the GET a POST response also answers (RFC 9110 §9.3.3: Content-Location is the request URI), if any. */

@@ -1,7 +1,10 @@
 import { decode } from '../http/content-coding.js'
 
-/** The version of the stored entry format. An entry with another `v` is never misread: it is a miss. */
-export const ENTRY_VERSION = 1
+/**
+ * The version of the stored entry format. An entry with another `v` is never misread: it is a miss.
+ * 2: credential query parameters hashed in `url`, `Set-Cookie` values sealed (entry/sealed-cookies.ts).
+ */
+export const ENTRY_VERSION = 2
 
 /**
  * In which form a stored body is.

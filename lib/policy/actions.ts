@@ -373,8 +373,11 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
     if (lifetime !== undefined) {
       const expires = now + lifetime - initialAge(headers, response.requestTime, response.responseTime)
       // rfc: stale on arrival is still worth storing when it can be revalidated (requests-cache: max-age=0
-      // + validator) or served stale (RFC 5861).
-      if (expires <= now && !validator && !maySoonServeStale(directives, settings)) {
+      // + validator) or served stale (RFC 5861). A `no-cache` response with a `Date` is revalidated with
+      // that date (RFC 9110 §13.1.3), and when the origin cannot be reached then, the caller gets a
+      // generated 504 rather than a network error (RFC 9111 §4.2.4, §5.2.2.4).
+      const datedNoCache = directives.noCache === true && headers.has('date')
+      if (expires <= now && !validator && !datedNoCache && !maySoonServeStale(directives, settings)) {
         return { store: false, reason: 'stale on arrival, no validator' }
       }
       return { store: true, expires }

@@ -6,7 +6,7 @@ import { StoreError } from '../errors.js'
 import { type EvictEvent, publishEvicted } from '../observe/events.js'
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 /** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
 const PRUNE_TARGET = 0.9
 
