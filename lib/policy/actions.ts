@@ -98,10 +98,11 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   if (rangeField !== null && !(settings.cacheControl && facts.method === 'GET' && range)) {
     return { kind: 'bypass', reason: 'Range request' }
   }
-  // rfc: a request that carries its own validators is the caller's conditional request: it goes to the
-  // origin as is and its answer (often a 304 for something we do not hold) is never stored, as Fetch
-  // does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache fetch", step 15).
-  if (settings.cacheControl && isConditionalRequest(facts.headers, range !== undefined)) {
+  // rfc: a request that carries its own validators is the caller's conditional request: the private
+  // cache sends it to the origin as is and never stores its answer (often a 304 for something we do
+  // not hold), as Fetch does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache
+  // fetch", step 15). A shared cache answers it from what it holds (RFC 9111 §4.3.2).
+  if (settings.cacheControl && !settings.sharedCache && isConditionalRequest(facts.headers, range !== undefined)) {
     return { kind: 'bypass', reason: 'conditional request' }
   }
 
