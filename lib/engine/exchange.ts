@@ -16,7 +16,6 @@ import {
   mayServeOnError,
   mustRevalidate,
   planRequest,
-  servesLaterGets,
 } from '../policy/actions.js'
 import { currentAge, isConditionalRequest } from '../policy/freshness.js'
 import { notModifiedMatches, satisfiesConditional, storableHeaders } from '../policy/stored-headers.js'
@@ -29,6 +28,8 @@ import { coalesced } from './coalescing.js'
 import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
 import { freshenFromHead } from './head.js'
 import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
+import { complete, completion } from './partial.js'
+import { getFor, planForGet } from './post-as-get.js'
 import { rangeOf } from './ranges.js'
 import { markRecording, recordingKey } from './recording.js'
 
@@ -135,13 +136,30 @@ function lookUpAndDecide(call: Call): MaybePromise<Outcome> {
 function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome> {
   const { engine, plan, request } = call
   const now = engine.now()
+  // rfc: a stored piece (206) never answers a request for the whole: it is completed, or it is a miss.
+  if (entry?.status === 206 && !plan.range) {
+    const piece = completion(entry, plan, call.keyed.method)
+    if (piece) {
+      engine.events.lookup(request.method, request.url, entry.key, 'miss', 'completing a stored piece', call.started)
+      const pass = (response: OriginResponse, requestTime: number, responseTime: number) =>
+        storeAndPass(call, response, requestTime, responseTime, 'miss')
+      const refetch = () => fromOrigin(call, undefined, undefined, request.signal, 'miss')
+      return complete(entry, piece, call.forward, request.signal, engine.now, pass, refetch)
+    }
+    entry = undefined
+  }
   const action = decideCached(plan, entry, engine.settings, now)
-  // rfc: one byte range, answered only from an entry served as it is; otherwise the origin answers it.
+  // rfc: one byte range, answered from an entry served as it is when it holds the range. Otherwise the
+  // origin answers; its answer is stored unless a complete response is (a piece never replaces it).
   if (plan.range && action.kind !== 'not-cached') {
     const ranged = action.kind === 'serve' && entry ? rangeOf(entry, plan.range, request.headers.get('if-range')) : undefined
     if (!ranged) {
-      engine.events.lookup(request.method, request.url, undefined, 'bypass', 'Range request', call.started)
-      return bypass(engine, request, call.forward, 'Range request')
+      if (entry && entry.status !== 206) {
+        engine.events.lookup(request.method, request.url, undefined, 'bypass', 'Range request', call.started)
+        return bypass(engine, request, call.forward, 'Range request')
+      }
+      engine.events.lookup(request.method, request.url, entry?.key, 'miss', 'range not held', call.started)
+      return fromOrigin(call, undefined, undefined, request.signal, 'miss')
     }
     announce(call, entry, action, now)
     return serveOrRefetch(call, ranged, now, { stale: action.kind === 'serve' && action.stale })
@@ -438,7 +456,7 @@ function storeAndPass(
       expires,
     }
     const saved = await engine.save(keyed, stored)
-    const asGet = getFor(call, response.headers)
+    const asGet = getFor(engine, keyed.method, call.request.url, keyed.headers, response.headers)
     if (asGet) await engine.save(asGet, stored)
     // The caller's response learns its entry once stored.
     if (saved) Object.assign(info, infoFor(saved, responseTime, false, false, false, info.stored))
@@ -456,37 +474,11 @@ function storeAndPass(
   return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
 }
 
-/**
- * rfc: a POST the cache does not take part in (not in `allowableMethods`) whose answer is also the
- * answer to a GET of its URI (RFC 9110 §9.3.3, `servesLaterGets`): the call that stores it as that GET.
- */
+/** rfc: a POST outside allowableMethods whose answer is also a GET's (`getFor`): the call that stores it as that GET. */
 function laterGet(engine: Engine, request: CacheRequest, forward: Forward, headers: Headers): Call | undefined {
-  const settings = engine.settings
-  if (!servesLaterGets(request.method, request.url, headers, settings)) return undefined
-  const facts = { method: 'GET', url: request.url, headers: request.headers, mode: request.mode, options: request.options }
-  const plan = planRequest({ ...facts, unkeyableBody: false }, settings)
-  if (plan.kind === 'bypass') return undefined
-  try {
-    const baseKey = engine.keyFor('GET', request.url, request.headers, '')
-    const keyed = { method: 'GET', url: request.url, headers: request.headers, bodyDigest: '', baseKey }
-    return { engine, request, keyed, plan, forward, started: 0 }
-  } catch (error) {
-    engine.report(error, 'key')
-    return undefined
-  }
-}
-
-/** rfc: the GET a POST response also answers (RFC 9110 §9.3.3: Content-Location is the request URI), if any. */
-function getFor(call: Call, headers: Headers): KeyedRequest | undefined {
-  const { engine, keyed } = call
-  if (!servesLaterGets(keyed.method, call.request.url, headers, engine.settings)) return undefined
-  try {
-    const baseKey = engine.keyFor('GET', call.request.url, keyed.headers, '')
-    return { method: 'GET', url: keyed.url, headers: keyed.headers, bodyDigest: '', baseKey }
-  } catch (error) {
-    engine.report(error, 'key')
-    return undefined
-  }
+  const keyed = getFor(engine, request.method, request.url, request.headers, headers)
+  const plan = keyed && planForGet(request, engine.settings)
+  return keyed && plan ? { engine, request, keyed, plan, forward, started: 0 } : undefined
 }
 
 /** What `filter` receives: the fetched `Response`, or one with the origin's status, headers and URL (no body). */

@@ -14,7 +14,7 @@ import {
   initialAge,
   isConditionalRequest,
 } from './freshness.js'
-import { type ByteRange, parseRange } from './range.js'
+import { type ByteRange, parseContentRange, parseRange } from './range.js'
 
 /**
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
@@ -55,7 +55,7 @@ export type RequestPlan =
        * a fresh `immutable` response does not need (RFC 8246 §2); `no-cache`, `Pragma`, `refresh` do.
        */
       reload: boolean
-      /** The one byte range asked for (with cacheControl on): served from a stored 200, never stored. */
+      /** The one byte range asked for (with cacheControl on): served from a stored 200 or a stored piece (206). */
       range?: ByteRange | undefined
       /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
       anyAge: boolean
@@ -90,9 +90,9 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   const request = parseCacheControl(cacheControl)
   // RFC 9111 §5.2.1.5: no-store in a request means neither reuse nor store.
   if (request.noStore) return { kind: 'bypass', reason: 'request no-store' }
-  // rfc: we never store partial content (206; RFC 9111 §3.3 allows a cache not to combine ranges).
-  // With cacheControl on, a GET for one byte range may be served from a stored complete 200 (§3.4,
-  // policy/range.ts) and is never stored; any other Range request passes through.
+  // rfc: with cacheControl on, a GET for one byte range may be served from a stored complete 200 or a
+  // stored piece that holds it, and its answer (a 206 piece, or the whole 200) may be stored (RFC 9111
+  // §3.3-3.4, policy/range.ts); any other Range request passes through.
   const rangeField = facts.headers.get('range')
   const range = rangeField === null ? undefined : parseRange(rangeField)
   if (rangeField !== null && !(settings.cacheControl && facts.method === 'GET' && range)) {
@@ -127,7 +127,7 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     kind: 'cache',
     // Offline beats a forced refresh: there is no network to refresh from.
     read: !forceRefresh || onlyIfCached,
-    write: !settings.readOnly && range === undefined,
+    write: !settings.readOnly,
     range,
     revalidate: forced || reload,
     reload: reload && !forced,
@@ -345,7 +345,12 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
   const { status, headers } = response
   const directives = settings.cacheControl ? parseCacheControl(headers.get('cache-control')) : NO_DIRECTIVES
   const validator = hasValidator(headers)
-  if (!isStorableStatus(status, directives, headers, settings)) return { store: false, reason: `status ${status}` }
+  // rfc: RFC 9111 §3.3: a 206 is stored as if it were an incomplete 200, when it answers our one-range
+  // GET with one byte range of a known length and no content-coding (whose ranges are of coded bytes).
+  if (status === 206 && !storablePiece(plan, headers, settings)) return { store: false, reason: 'partial content' }
+  if (!isStorableStatus(status === 206 ? 200 : status, directives, headers, settings)) {
+    return { store: false, reason: `status ${status}` }
+  }
   // RFC 9111 §5.2.2.3: must-understand stores only statuses whose caching we implement, and then
   // lets their no-store (sent for caches that do not know must-understand) be ignored.
   if (directives.mustUnderstand) {
@@ -419,8 +424,8 @@ function maySoonServeStale(directives: Directives, settings: ResolvedSettings): 
 const UNDERSTOOD: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501])
 
 function isStorableStatus(status: number, directives: Directives, headers: Headers, settings: ResolvedSettings): boolean {
-  // rfc: partial content (we do not combine ranges, RFC 9111 §3.3) and a 304 (an answer about a response
-  // we may not hold, §4.3.4) are never stored as a response, whatever allowableCodes says.
+  // rfc: a 304 (an answer about a response we may not hold, §4.3.4) is never stored as a response,
+  // whatever allowableCodes says; a 206 comes here as the 200 it is a piece of (decideWrite).
   if (status === 206 || status === 304) return false
   if (settings.allowableCodes.has(status)) return true
   if (!settings.cacheControl || settings.allowableCodesExplicit) return false
@@ -429,6 +434,14 @@ function isStorableStatus(status: number, directives: Directives, headers: Heade
   if (status < 200) return false
   if (settings.sharedCache && directives.sMaxAge !== undefined) return true
   return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
+}
+
+/** A 206 the cache can place (see decideWrite): an answer to its one-range request, one range of a known length, not coded. */
+function storablePiece(plan: CachePlan, headers: Headers, settings: ResolvedSettings): boolean {
+  if (!settings.cacheControl || plan.range === undefined) return false
+  const coding = headers.get('content-encoding')
+  if (coding !== null && coding.trim().toLowerCase() !== 'identity') return false
+  return parseContentRange(headers.get('content-range')) !== undefined
 }
 
 /**
