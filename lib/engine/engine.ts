@@ -2,6 +2,7 @@ import { type CacheEntry, ENTRY_VERSION } from '../entry/entry.js'
 import { sealCookies } from '../entry/sealed-cookies.js'
 import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
 import { StoreError } from '../errors.js'
+import { contentLanguage, preferredLanguage } from '../http/accept-language.js'
 import { debug } from '../observe/debug.js'
 import { CacheEvents, type DeleteEvent } from '../observe/events.js'
 import type { LiveSettings } from '../options/live.js'
@@ -187,7 +188,30 @@ export class Engine {
     const pick = (variant: CacheEntry | undefined) =>
       variant?.kind === 'response' && variant.createdAt >= marker.createdAt ? variant : undefined
     const found = this.store.get(variantKey(request.baseKey, marker.vary ?? [], request.headers, this.store.secret))
-    return isPromise(found) ? found.then(pick) : pick(found)
+    const orLanguage = (variant: CacheEntry | undefined) => pick(variant) ?? this.#languageVariant(request, marker, pick)
+    return isPromise(found) ? found.then(orLanguage) : orLanguage(found)
+  }
+
+  /**
+   * rfc: RFC 9111 §4.1 lets a cache select a variant by what the selecting header means: with
+   * `Vary: Accept-Language`, the stored variant whose `Content-Language` is the language the request
+   * prefers most (by `q`) answers it, whatever else it lists. `save` keeps each such variant under the
+   * key its own language selects as well.
+   */
+  #languageVariant(
+    request: KeyedRequest,
+    marker: CacheEntry,
+    pick: (variant: CacheEntry | undefined) => CacheEntry | undefined,
+  ): MaybePromise<CacheEntry | undefined> {
+    const vary = marker.vary ?? []
+    const preferred = vary.includes('accept-language') ? preferredLanguage(request.headers.get('accept-language')) : undefined
+    if (preferred === undefined) return undefined
+    const found = this.store.get(variantKey(request.baseKey, vary, withLanguage(request.headers, preferred), this.store.secret))
+    const speaks = (variant: CacheEntry | undefined) => {
+      const chosen = pick(variant)
+      return chosen && contentLanguage(chosen.headers) === preferred ? chosen : undefined
+    }
+    return isPromise(found) ? found.then(speaks) : speaks(found)
   }
 
   #readFailed(error: unknown): undefined {
@@ -285,6 +309,12 @@ export class Engine {
           await this.store.set(key, entry)
         }
       } else await this.store.set(key, entry)
+      // The same variant under the key a request preferring its language selects (#languageVariant).
+      const language = vary?.includes('accept-language') ? contentLanguage(entry.headers) : undefined
+      if (vary && language !== undefined) {
+        const languageKey = variantKey(request.baseKey, vary, withLanguage(request.headers, language), secret)
+        if (languageKey !== key) await this.store.set(languageKey, { ...entry, key: languageKey })
+      }
       debug('%s %s: stored (%d bytes)', entry.method, this.redact(request.url), entry.body.byteLength)
       this.events.stored(entry.method, entry.url, key, entry.status, entry.body.byteLength, entry.expires, started)
       return entry
@@ -374,4 +404,11 @@ export function varyNames(headers: readonly [string, string][]): string[] | unde
     }
   }
   return names.length ? names.sort() : undefined
+}
+
+/** The request headers with `Accept-Language` set to one language. */
+function withLanguage(headers: Headers, language: string): Headers {
+  const changed = new Headers(headers)
+  changed.set('accept-language', language)
+  return changed
 }

@@ -33,7 +33,7 @@ const BACKENDS: Backend[] = [
     async corrupt(cache, _dir, key) {
       const entry = await cache.store.get(key)
       assert.ok(entry)
-      await cache.store.set(key, { ...entry, v: 2 } as unknown as CacheEntry)
+      await cache.store.set(key, { ...entry, v: -1 } as unknown as CacheEntry)
     },
   },
   {
