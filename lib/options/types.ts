@@ -7,7 +7,7 @@ import type { RedisOptions } from './redis.js'
 /** What `keyFn` receives: the request as the cache sees it. */
 export interface KeyRequest {
   method: string
-  /** The normalized URL (ignored parameters already removed). */
+  /** The normalized URL (ignored parameters already removed, credential parameters as keyed hashes). */
   url: string
   /** Request headers, lower-case names. */
   headers: Headers
