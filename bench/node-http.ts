@@ -15,7 +15,7 @@ const rounds = roundsAt === -1 ? 3 : Math.max(1, Number(process.argv[roundsAt + 
 const bounds = quick ? QUICK_BOUNDS : FULL_BOUNDS
 const BODY = 'x'.repeat(1024)
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(BODY.length) }).end(BODY)
 })
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -281,3 +281,28 @@ export function bytesStream(body: Uint8Array): ReadableStream<Uint8Array> {
     { highWaterMark: 0 },
   )
 }
+
+/**
+ * `head` followed by what `rest` streams: a stored piece and the origin's remainder, read as one body
+ * (RFC 9111 §3.4). Cancelling it cancels `rest`.
+ */
+export function prepend(head: Uint8Array, rest: ReadableStream<Uint8Array> | null): ReadableStream<Uint8Array> {
+  const reader = rest?.getReader()
+  let first = true
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (first) {
+          first = false
+          controller.enqueue(head.slice())
+          return
+        }
+        const next = await reader?.read()
+        if (!next || next.done) controller.close()
+        else controller.enqueue(next.value)
+      },
+      cancel: (reason) => reader?.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  )
+}

@@ -1,13 +1,22 @@
 import { type CacheEntry, ENTRY_VERSION } from '../entry/entry.js'
+import { sealCookies } from '../entry/sealed-cookies.js'
 import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
 import { StoreError } from '../errors.js'
+import { contentLanguage, preferredLanguage } from '../http/accept-language.js'
 import { debug } from '../observe/debug.js'
 import { CacheEvents, type DeleteEvent } from '../observe/events.js'
 import type { LiveSettings } from '../options/live.js'
 import type { ResolvedSettings } from '../options/types.js'
 import { type CachePlan, decideWrite, keepsSetCookie } from '../policy/actions.js'
 import { mergeNotModified } from '../policy/stored-headers.js'
-import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from '../request/key.js'
+import {
+  type CredentialParameters,
+  createKey,
+  normalizeUrl,
+  redactUrl,
+  storedRequestHeaders,
+  variantKey,
+} from '../request/key.js'
 
 export { debug }
 
@@ -57,7 +66,7 @@ export class Engine {
   /** Identical misses in flight, for coalescing. */
   readonly inFlight = new Map<string, unknown>()
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
-  readonly events: CacheEvents = new CacheEvents(() => this.settings.ignored)
+  readonly events: CacheEvents = new CacheEvents(() => this.settings)
 
   constructor(store: Store, live: LiveSettings, now: () => number = Date.now) {
     this.store = store
@@ -90,11 +99,20 @@ export class Engine {
     return debug.enabled ? this.events.url(url) : url
   }
 
+  /** Credential query parameters as keys and stored URLs carry them: hashed with the store's secret. */
+  urlCredentials(): CredentialParameters {
+    return { names: this.settings.credentialParameters, secret: this.store.secret }
+  }
+
   /** The base key of a request (before `Vary`). */
   keyFor(method: string, url: string, headers: Headers, bodyDigest: string): string {
     const settings = this.settings
     const compute = () =>
-      createKey({ method, url: normalizeUrl(url, settings.ignored), headers, bodyDigest }, settings, this.store.secret)
+      createKey(
+        { method, url: normalizeUrl(url, settings.ignored, this.urlCredentials()), headers, bodyDigest },
+        settings,
+        this.store.secret,
+      )
     // The common request (no body, no matched headers, no custom key) keys on method, URL and
     // credentials alone: remember those keys instead of parsing the URL and hashing on every hit.
     if (bodyDigest !== '' || settings.keyFn || settings.matchHeaders === true || settings.matchHeaders.length > 0)
@@ -170,7 +188,30 @@ export class Engine {
     const pick = (variant: CacheEntry | undefined) =>
       variant?.kind === 'response' && variant.createdAt >= marker.createdAt ? variant : undefined
     const found = this.store.get(variantKey(request.baseKey, marker.vary ?? [], request.headers, this.store.secret))
-    return isPromise(found) ? found.then(pick) : pick(found)
+    const orLanguage = (variant: CacheEntry | undefined) => pick(variant) ?? this.#languageVariant(request, marker, pick)
+    return isPromise(found) ? found.then(orLanguage) : orLanguage(found)
+  }
+
+  /**
+   * rfc: RFC 9111 §4.1 lets a cache select a variant by what the selecting header means: with
+   * `Vary: Accept-Language`, the stored variant whose `Content-Language` is the language the request
+   * prefers most (by `q`) answers it, whatever else it lists. `save` keeps each such variant under the
+   * key its own language selects as well.
+   */
+  #languageVariant(
+    request: KeyedRequest,
+    marker: CacheEntry,
+    pick: (variant: CacheEntry | undefined) => CacheEntry | undefined,
+  ): MaybePromise<CacheEntry | undefined> {
+    const vary = marker.vary ?? []
+    const preferred = vary.includes('accept-language') ? preferredLanguage(request.headers.get('accept-language')) : undefined
+    if (preferred === undefined) return undefined
+    const found = this.store.get(variantKey(request.baseKey, vary, withLanguage(request.headers, preferred), this.store.secret))
+    const speaks = (variant: CacheEntry | undefined) => {
+      const chosen = pick(variant)
+      return chosen && contentLanguage(chosen.headers) === preferred ? chosen : undefined
+    }
+    return isPromise(found) ? found.then(speaks) : speaks(found)
   }
 
   #readFailed(error: unknown): undefined {
@@ -243,16 +284,18 @@ export class Engine {
     const secret = this.store.secret
     const vary = varyNames(response.headers)
     const key = this.storageKey(request, response.headers)
-    const url = redactUrl(request.url, settings.ignored)
+    const credentials = this.urlCredentials()
+    const url = redactUrl(request.url, settings.ignored, credentials)
     const entry: CacheEntry = {
       ...response,
+      headers: sealCookies(response.headers, secret),
       v: ENTRY_VERSION,
       key,
       kind: 'response',
       method: request.method,
       url,
       // The response URL repeats the request's query (and a redirect's): redact it the same way.
-      responseUrl: response.responseUrl === request.url ? url : redactUrl(response.responseUrl, settings.ignored),
+      responseUrl: response.responseUrl === request.url ? url : redactUrl(response.responseUrl, settings.ignored, credentials),
       requestHeaders: storedRequestHeaders(request.headers, settings, secret),
       bodyDigest: request.bodyDigest,
       ...(vary ? { vary } : {}),
@@ -275,7 +318,13 @@ export class Engine {
           await this.store.set(key, entry)
         }
       } else await this.store.set(key, entry)
-      debug('%s %s: stored (%d bytes)', entry.method, entry.url, entry.body.byteLength)
+      // The same variant under the key a request preferring its language selects (#languageVariant).
+      const language = vary?.includes('accept-language') ? contentLanguage(entry.headers) : undefined
+      if (vary && language !== undefined) {
+        const languageKey = variantKey(request.baseKey, vary, withLanguage(request.headers, language), secret)
+        if (languageKey !== key) await this.store.set(languageKey, { ...entry, key: languageKey })
+      }
+      debug('%s %s: stored (%d bytes)', entry.method, this.redact(request.url), entry.body.byteLength)
       this.events.stored(entry.method, entry.url, key, entry.status, entry.body.byteLength, entry.expires, started)
       return entry
     } catch (error) {
@@ -312,6 +361,8 @@ export class Engine {
    */
   async update(entry: CacheEntry, storedAt?: number): Promise<void> {
     try {
+      // A 304's Set-Cookie arrives in clear beside the sealed ones it replaces.
+      entry = { ...entry, headers: sealCookies(entry.headers, this.store.secret) }
       if (storedAt !== undefined && this.store.refresh) await this.store.refresh(entry.key, entry, storedAt)
       else await this.store.set(entry.key, entry)
     } catch (error) {
@@ -362,4 +413,11 @@ export function varyNames(headers: readonly [string, string][]): string[] | unde
     }
   }
   return names.length ? names.sort() : undefined
+}
+
+/** The request headers with `Accept-Language` set to one language. */
+function withLanguage(headers: Headers, language: string): Headers {
+  const changed = new Headers(headers)
+  changed.set('accept-language', language)
+  return changed
 }

@@ -1,6 +1,7 @@
 import type { CacheEntry } from '../entry/entry.js'
+import { openCookies } from '../entry/sealed-cookies.js'
 import { isPromise, type MaybePromise } from '../entry/store.js'
-import { bypassStatus, cacheStatus, type Forwarded } from '../http/cache-status.js'
+import { appendCacheStatus, bypassStatus, cacheStatus, type Forwarded } from '../http/cache-status.js'
 import { decode, TooLargeError } from '../http/content-coding.js'
 import { type CacheInfo, infoFor, keyedInfo, ttlSeconds } from '../observe/cache-info.js'
 import type { LookupOutcome } from '../observe/events.js'
@@ -15,7 +16,6 @@ import {
   mayServeOnError,
   mustRevalidate,
   planRequest,
-  servesLaterGets,
 } from '../policy/actions.js'
 import { currentAge, isConditionalRequest } from '../policy/freshness.js'
 import { notModifiedMatches, satisfiesConditional, storableHeaders } from '../policy/stored-headers.js'
@@ -29,6 +29,8 @@ import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
 import { passesFilter } from './filter.js'
 import { freshenFromHead } from './head.js'
 import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
+import { complete, completion } from './partial.js'
+import { getFor, planForGet } from './post-as-get.js'
 import { rangeOf } from './ranges.js'
 import { markRecording, recordingKey } from './recording.js'
 
@@ -137,13 +139,30 @@ function lookUpAndDecide(call: Call): MaybePromise<Outcome> {
 function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome> {
   const { engine, plan, request } = call
   const now = engine.now()
+  // rfc: a stored piece (206) never answers a request for the whole: it is completed, or it is a miss.
+  if (entry?.status === 206 && !plan.range) {
+    const piece = completion(entry, plan, call.keyed.method)
+    if (piece) {
+      engine.events.lookup(request.method, request.url, entry.key, 'miss', 'completing a stored piece', call.started)
+      const pass = (response: OriginResponse, requestTime: number, responseTime: number) =>
+        storeAndPass(call, response, requestTime, responseTime, 'miss')
+      const refetch = () => fromOrigin(call, undefined, undefined, request.signal, 'miss')
+      return complete(entry, piece, call.forward, request.signal, engine.now, pass, refetch)
+    }
+    entry = undefined
+  }
   const action = decideCached(plan, entry, engine.settings, now)
-  // rfc: one byte range, answered only from an entry served as it is; otherwise the origin answers it.
+  // rfc: one byte range, answered from an entry served as it is when it holds the range. Otherwise the
+  // origin answers; its answer is stored unless a complete response is (a piece never replaces it).
   if (plan.range && action.kind !== 'not-cached') {
     const ranged = action.kind === 'serve' && entry ? rangeOf(entry, plan.range, request.headers.get('if-range')) : undefined
     if (!ranged) {
-      engine.events.lookup(request.method, request.url, undefined, 'bypass', 'Range request', call.started)
-      return bypass(engine, request, call.forward, 'Range request')
+      if (entry && entry.status !== 206) {
+        engine.events.lookup(request.method, request.url, undefined, 'bypass', 'Range request', call.started)
+        return bypass(engine, request, call.forward, 'Range request')
+      }
+      engine.events.lookup(request.method, request.url, entry?.key, 'miss', 'range not held', call.started)
+      return fromOrigin(call, undefined, undefined, request.signal, 'miss')
     }
     announce(call, entry, action, now)
     return serveOrRefetch(call, ranged, now, { stale: action.kind === 'serve' && action.stale })
@@ -210,8 +229,11 @@ function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): 
 
 /** The request goes past the cache; a successful unsafe method still invalidates (RFC 9111 §4.4). */
 async function bypass(engine: Engine, request: CacheRequest, forward: Forward, reason: string): Promise<Outcome> {
+  const requestTime = engine.now()
   const response = await forward(undefined, request.signal, false)
   await engine.invalidateAfter(request, response.status, response.headers)
+  const asGet = reason === `method ${request.method}` ? laterGet(engine, request, forward, response.headers) : undefined
+  if (asGet) return storeAndPass(asGet, response, requestTime, engine.now(), 'method')
   // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
   const cacheControl = request.options.cacheControl ?? engine.settings.cacheControl
   const status = bypassStatus(reason, response.status, cacheControl !== false)
@@ -247,8 +269,14 @@ function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): 
       ? cacheStatus({ hit: true, ttl, detail: how.detail })
       : cacheStatus({ fwd: how.fwd, fwdStatus: how.fwdStatus, stored: how.stored ?? false, ttl, detail: how.detail })
   const headers: [string, string][] = []
-  for (const pair of entry.headers) if (pair[0] !== 'age' && pair[0] !== 'cache-status') headers.push(pair)
-  headers.push(['age', String(age)], ['cache-status', status])
+  const upstream: string[] = []
+  // Throws for a Set-Cookie that does not open: the caller drops the entry and fetches anew.
+  for (const pair of openCookies(entry.headers, call.engine.store.secret)) {
+    if (pair[0] === 'cache-status') upstream.push(pair[1])
+    else if (pair[0] !== 'age') headers.push(pair)
+  }
+  // The stored members (the caches nearer the origin, when it was received or revalidated), then ours.
+  headers.push(['age', String(age)], ['cache-status', appendCacheStatus(upstream.join(', ') || null, status)])
   // Throws for an entry whose body cannot be decoded: the caller drops it and fetches anew.
   if (entry.encoding !== 'identity') decode(entry.body, entry.headers.find(([name]) => name === 'content-encoding')?.[1])
   const { headers: requestHeaders } = call.request
@@ -365,7 +393,13 @@ async function rekeyOnNewVary(call: Call, old: CacheEntry, renewed: CacheEntry):
 }
 
 /** Passes an origin response on, recording its body to store it once it has ended. */
-function storeAndPass(call: Call, response: OriginResponse, requestTime: number, responseTime: number, fwd: Forwarded): Outcome {
+function storeAndPass(
+  call: Call,
+  response: OriginResponse,
+  requestTime: number,
+  responseTime: number,
+  fwd: Forwarded | 'method',
+): Outcome {
   const { engine, keyed, plan } = call
   const settings = engine.settings
   const decision = decideWrite(
@@ -420,7 +454,7 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       return
     }
     const stored = {
-      responseUrl: redactUrl(response.url || keyed.url, settings.ignored),
+      responseUrl: redactUrl(response.url || keyed.url, settings.ignored, engine.urlCredentials()),
       status: response.status,
       statusText: response.statusText,
       headers: storableHeaders(response.headers, plan.cacheControl, keepsSetCookie(plan, settings)),
@@ -433,7 +467,7 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
       expires,
     }
     const saved = await engine.save(keyed, stored)
-    const asGet = getFor(call, response.headers)
+    const asGet = getFor(engine, call.plan, keyed.method, call.request.url, keyed.headers, response.headers)
     if (asGet) await engine.save(asGet, stored)
     // The caller's response learns its entry once stored.
     if (saved) Object.assign(info, infoFor(saved, responseTime, false, false, false, info.stored))
@@ -451,15 +485,9 @@ function storeAndPass(call: Call, response: OriginResponse, requestTime: number,
   return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
 }
 
-/** rfc: the GET a POST response also answers (RFC 9110 §9.3.3: Content-Location is the request URI), if any. */
-function getFor(call: Call, headers: Headers): KeyedRequest | undefined {
-  const { engine, keyed } = call
-  if (!servesLaterGets(keyed.method, call.request.url, headers, call.plan, engine.settings)) return undefined
-  try {
-    const baseKey = engine.keyFor('GET', call.request.url, keyed.headers, '')
-    return { method: 'GET', url: keyed.url, headers: keyed.headers, bodyDigest: '', baseKey }
-  } catch (error) {
-    engine.report(error, 'key')
-    return undefined
-  }
+/** rfc: a POST outside allowableMethods whose answer is also a GET's (`getFor`): the call that stores it as that GET. */
+function laterGet(engine: Engine, request: CacheRequest, forward: Forward, headers: Headers): Call | undefined {
+  const plan = planForGet(request, engine.settings)
+  const keyed = plan && getFor(engine, plan, request.method, request.url, request.headers, headers)
+  return keyed && plan ? { engine, request, keyed, plan, forward, started: 0 } : undefined
 }

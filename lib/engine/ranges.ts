@@ -1,12 +1,14 @@
 import type { CacheEntry } from '../entry/entry.js'
-import { type ByteRange, ifRangeAllows, resolveRange } from '../policy/range.js'
+import { type ByteRange, heldRange, ifRangeAllows, resolveRange } from '../policy/range.js'
 
 /**
- * A range of a stored complete response, as an entry the fronts serve like any (RFC 9110 §14.2,
- * §15.3.7, §15.5.17): `undefined` when the entry cannot answer it (not a 200, or a body kept with its
- * content-coding, whose ranges are of the coded bytes): the request then goes to the origin.
+ * A range of a stored response, as an entry the fronts serve like any (RFC 9110 §14.2, §15.3.7,
+ * §15.5.17): `undefined` when the entry cannot answer it (not a 200 nor a stored piece, a piece that
+ * does not hold the range, or a body kept with its content-coding, whose ranges are of the coded
+ * bytes): the request then goes to the origin.
  */
 export function rangeOf(entry: CacheEntry, range: ByteRange, ifRange: string | null): CacheEntry | undefined {
+  if (entry.status === 206) return pieceOf(entry, range, ifRange)
   if (entry.status !== 200 || entry.encoding !== 'identity') return undefined
   if (entry.headers.some(([name, value]) => name === 'content-encoding' && value.trim().toLowerCase() !== 'identity')) {
     return undefined
@@ -23,4 +25,23 @@ export function rangeOf(entry: CacheEntry, range: ByteRange, ifRange: string | n
   const body = entry.body.subarray(bytes.start, bytes.end + 1)
   headers.push(['content-range', `bytes ${bytes.start}-${bytes.end}/${length}`], ['content-length', String(body.byteLength)])
   return { ...entry, status: 206, statusText: 'Partial Content', headers, body }
+}
+
+/**
+ * rfc: RFC 9111 §3.3: a stored piece answers a range request wholly within what it holds, and only
+ * that; with an `If-Range` it does not match, the whole representation is asked of the origin.
+ */
+function pieceOf(entry: CacheEntry, range: ByteRange, ifRange: string | null): CacheEntry | undefined {
+  const held = heldRange(entry)
+  if (!held || entry.encoding !== 'identity' || !ifRangeAllows(ifRange, entry)) return undefined
+  const headers = entry.headers.filter(([name]) => name !== 'content-length' && name !== 'content-range')
+  const bytes = resolveRange(range, held.total)
+  if (!bytes) {
+    headers.push(['content-range', `bytes */${held.total}`], ['content-length', '0'])
+    return { ...entry, status: 416, statusText: 'Range Not Satisfiable', headers, body: new Uint8Array(0) }
+  }
+  if (bytes.start < held.start || bytes.end > held.end) return undefined
+  const body = entry.body.subarray(bytes.start - held.start, bytes.end - held.start + 1)
+  headers.push(['content-range', `bytes ${bytes.start}-${bytes.end}/${held.total}`], ['content-length', String(body.byteLength)])
+  return { ...entry, headers, body }
 }

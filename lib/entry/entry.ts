@@ -1,7 +1,11 @@
 import { decode } from '../http/content-coding.js'
 
-/** The version of the stored entry format. An entry with another `v` is never misread: it is a miss. */
-export const ENTRY_VERSION = 2
+/**
+ * The version of the stored entry format. An entry with another `v` is never misread: it is a miss.
+ * 2: credential query parameters hashed in `url`, `Set-Cookie` values sealed (entry/sealed-cookies.ts).
+ * 3: compact metadata, fields at their usual value left out (entry/codec.ts).
+ */
+export const ENTRY_VERSION = 3
 
 /**
  * In which form a stored body is.

@@ -24,6 +24,16 @@ export function cacheStatus(status: {
 }
 
 /**
+ * RFC 9211 §2: a cache adds its member to the list, after those of the caches nearer the origin, so
+ * the field as received (or as stored) is kept and ours goes last. `upstream` is the field's combined
+ * value (`Headers.get()` joins several lines with `, `), or `null` without one.
+ */
+export function appendCacheStatus(upstream: string | null, ours: string): string {
+  const kept = upstream?.trim()
+  return kept ? `${kept}, ${ours}` : ours
+}
+
+/**
  * The `Cache-Status` of a response the cache stayed out of (RFC 9211 §2.2): `fwd=method` for a method
  * it does not take part in, `fwd=bypass` otherwise; with `withDetail`, the reason as a `detail` token (§2.8).
  */

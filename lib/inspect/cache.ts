@@ -144,7 +144,7 @@ export class Cache {
     const engine = this.#engine
     const ignored = engine.settings.ignored
     const now = engine.now()
-    const parsed = parseDelete(options, now, ignored)
+    const parsed = parseDelete(options, now, ignored, engine.urlCredentials())
     const doomed: string[] = []
     const markers: string[] = []
     const kept = new Map<string, string>() // marker key → its URL group

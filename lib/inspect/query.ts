@@ -5,7 +5,7 @@ import type { EntryMeta } from '../entry/entry.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { type ExpireAfter, parseExpireAfter } from '../options/expire-after.js'
 import { isExpired } from '../policy/actions.js'
-import { normalizeUrl } from '../request/key.js'
+import { type CredentialParameters, normalizeUrl } from '../request/key.js'
 
 /** One stored response, as `cache.responses()` and `cache.filter()` list it. */
 export interface StoredResponse {
@@ -141,11 +141,16 @@ export function parseFilter(options: unknown, now: number): ParsedFilter {
 }
 
 /** Validates the options of `delete()`; URLs are normalized as keys normalize them. */
-export function parseDelete(options: unknown, now: number, ignored: ReadonlySet<string>): ParsedDelete {
+export function parseDelete(
+  options: unknown,
+  now: number,
+  ignored: ReadonlySet<string>,
+  credentials?: CredentialParameters,
+): ParsedDelete {
   const given = checkObject(options, DELETE_OPTIONS, 'delete()')
   return {
     keys: new Set(stringList(given.keys, 'keys')),
-    urls: new Set(urlList(given.urls, 'urls').map((url) => normalizeUrl(url, ignored))),
+    urls: new Set(urlList(given.urls, 'urls').map((url) => normalizeUrl(url, ignored, credentials))),
     expired: flag(given, 'expired', false),
     invalid: flag(given, 'invalid', false),
     createdBefore: given.olderThan === undefined ? undefined : olderThanCutoff('olderThan', given.olderThan, now),
@@ -192,7 +197,7 @@ export function deleteMatches(
   return options.urls.size > 0 && options.urls.has(sameUrl(entry.url, ignored))
 }
 
-/** A stored URL in the form `delete({ urls })` compares. */
+/** A stored URL in the form `delete({ urls })` compares (its credential parameters hashed already). */
 export function sameUrl(storedUrl: string, ignored: ReadonlySet<string>): string {
   try {
     return normalizeUrl(storedUrl, ignored)

@@ -129,6 +129,12 @@ export function publishEvicted(event: EvictEvent): void {
 const STORE_OPERATIONS = new Set(['read', 'write', 'delete'])
 
 /** The counters and the publishing of one engine. */
+/** The query parameters events redact: `ignoredParameters` and the credential ones (never hashed here). */
+export interface RedactedParameters {
+  ignored: ReadonlySet<string>
+  credentialParameters: ReadonlySet<string>
+}
+
 export class CacheEvents {
   readonly #counts: CacheStats = {
     hits: 0,
@@ -140,11 +146,11 @@ export class CacheEvents {
     stored: 0,
     storeErrors: 0,
   }
-  readonly #ignored: () => ReadonlySet<string>
+  readonly #redacted: () => RedactedParameters
 
-  /** `ignored` gives the parameters to redact (read at each event: settings change at runtime). */
-  constructor(ignored: () => ReadonlySet<string>) {
-    this.#ignored = ignored
+  /** `redacted` gives the parameters to redact (read at each event: settings change at runtime). */
+  constructor(redacted: () => RedactedParameters) {
+    this.#redacted = redacted
   }
 
   /** A copy of the counters. */
@@ -214,7 +220,9 @@ export class CacheEvents {
   /** A URL as events show it: as stored (ignored parameters redacted, no fragment), and no user info. */
   url(input: string): string {
     try {
-      const redacted = redactUrl(input, this.#ignored())
+      const { ignored, credentialParameters } = this.#redacted()
+      // Parsed first: redactUrl passes a URL without query or fragment through unparsed.
+      const redacted = redactUrl(new URL(input).href, ignored, { names: credentialParameters, secret: undefined })
       if (!redacted.includes('@')) return redacted
       const url = new URL(redacted)
       url.username = ''

@@ -1,5 +1,6 @@
 import type { Store } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
+import { CREDENTIAL_PARAMETERS } from '../http/credential-parameters.js'
 import { CREDENTIAL_HEADERS, FIELD_NAME } from '../http/fields.js'
 import { compileUrlRules, parseExpireAfter, parseStaleLimit } from './expire-after.js'
 import { parseRedisOptions } from './redis.js'
@@ -17,6 +18,7 @@ const SETTING_NAMES: { [K in keyof CacheSettings]-?: true } = {
   matchHeaders: true,
   ignoredParameters: true,
   credentialHeaders: true,
+  credentialParameters: true,
   keyFn: true,
   staleIfError: true,
   staleWhileRevalidate: true,
@@ -177,6 +179,7 @@ export function validateSetting(name: keyof CacheSettings, value: unknown): void
       }
       return
     case 'ignoredParameters':
+    case 'credentialParameters':
       expectStringList(name, value)
       return
     case 'credentialHeaders':
@@ -215,6 +218,7 @@ export function resolveSettings(settings: CacheSettings, explicit: ReadonlySet<s
     ignored: new Set(settings.ignoredParameters),
     ignoredHeaders: new Set(lower(settings.ignoredParameters)),
     credentialHeaders: [...new Set([...CREDENTIAL_HEADERS, ...lower(settings.credentialHeaders)])],
+    credentialParameters: new Set([...CREDENTIAL_PARAMETERS, ...lower(settings.credentialParameters)]),
     keyFn: settings.keyFn,
     staleIfError: parseStaleLimit('staleIfError', settings.staleIfError),
     staleWhileRevalidate: parseStaleLimit('staleWhileRevalidate', settings.staleWhileRevalidate),

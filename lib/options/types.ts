@@ -7,7 +7,7 @@ import type { RedisOptions } from './redis.js'
 /** What `keyFn` receives: the request as the cache sees it. */
 export interface KeyRequest {
   method: string
-  /** The normalized URL (ignored parameters already removed). */
+  /** The normalized URL (ignored parameters already removed, credential parameters as keyed hashes). */
   url: string
   /** Request headers, lower-case names. */
   headers: Headers
@@ -81,12 +81,21 @@ export interface CacheSettings {
    */
   ignoredParameters: readonly string[]
   /**
-   * More request headers that carry credentials, like `Authorization`, `Proxy-Authorization` and
-   * `Cookie` (always credentials): they partition the cache and are stored only as a keyed hash.
-   * @example ['x-api-key']
+   * More request headers that carry credentials, beside the built-in ones (`Authorization`,
+   * `Proxy-Authorization`, `Cookie`, `X-API-Key`, `Api-Key`, `X-Auth-Token` and the others the README
+   * lists): they partition the cache and are stored only as a keyed hash.
+   * @example ['x-my-tenant-key']
    * @default []
    */
   credentialHeaders: readonly string[]
+  /**
+   * More query parameters that carry credentials (compared case-insensitively), beside the built-in
+   * ones (`access_token`, `api_key`, `apikey`, `key`, `token` and the others the README lists): they
+   * partition the cache and are stored only as a keyed hash. `ignoredParameters` wins over both lists.
+   * @example ['tenant_secret']
+   * @default []
+   */
+  credentialParameters: readonly string[]
   /**
    * A custom key function. Receives the request and the default key.
    * @default undefined
@@ -228,6 +237,7 @@ export const DEFAULTS: Readonly<CacheSettings & StoreOptions> = Object.freeze({
   matchHeaders: false,
   ignoredParameters: Object.freeze([]),
   credentialHeaders: Object.freeze([]),
+  credentialParameters: Object.freeze([]),
   keyFn: undefined,
   staleIfError: false,
   staleWhileRevalidate: false,
@@ -266,8 +276,10 @@ export interface ResolvedSettings {
   ignored: ReadonlySet<string>
   /** `ignoredParameters`, lower-cased, for header names. */
   ignoredHeaders: ReadonlySet<string>
-  /** The request headers that carry credentials: the built-in three and `credentialHeaders`, lower-case. */
+  /** The request headers that carry credentials: the built-in ones (the standard three first) and `credentialHeaders`, lower-case. */
   credentialHeaders: readonly string[]
+  /** The query parameters that carry credentials: the built-in ones and `credentialParameters`, lower-case. */
+  credentialParameters: ReadonlySet<string>
   keyFn: ((request: KeyRequest) => string) | undefined
   staleIfError: number
   staleWhileRevalidate: number

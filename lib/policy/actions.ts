@@ -14,7 +14,7 @@ import {
   initialAge,
   isConditionalRequest,
 } from './freshness.js'
-import { type ByteRange, parseRange } from './range.js'
+import { type ByteRange, parseContentRange, parseRange } from './range.js'
 
 /**
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
@@ -56,7 +56,7 @@ export type RequestPlan =
        * a fresh `immutable` response does not need (RFC 8246 §2); `no-cache`, `Pragma`, `refresh` do.
        */
       reload: boolean
-      /** The one byte range asked for (with cacheControl on): served from a stored 200, never stored. */
+      /** The one byte range asked for (with cacheControl on): served from a stored 200 or a stored piece (206). */
       range?: ByteRange | undefined
       /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
       anyAge: boolean
@@ -104,18 +104,19 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   if (request.noStore) return { kind: 'bypass', reason: 'request no-store' }
   const { options } = facts
   const cacheControl = options.cacheControl ?? settings.cacheControl
-  // rfc: we never store partial content (206; RFC 9111 §3.3 allows a cache not to combine ranges).
-  // With cacheControl on, a GET for one byte range may be served from a stored complete 200 (§3.4,
-  // policy/range.ts) and is never stored; any other Range request passes through.
+  // rfc: with cacheControl on, a GET for one byte range may be served from a stored complete 200 or a
+  // stored piece that holds it, and its answer (a 206 piece, or the whole 200) may be stored (RFC 9111
+  // §3.3-3.4, policy/range.ts); any other Range request passes through.
   const rangeField = facts.headers.get('range')
   const range = rangeField === null ? undefined : parseRange(rangeField)
   if (rangeField !== null && !(cacheControl && facts.method === 'GET' && range)) {
     return { kind: 'bypass', reason: 'Range request' }
   }
-  // rfc: a request that carries its own validators is the caller's conditional request: it goes to the
-  // origin as is and its answer (often a 304 for something we do not hold) is never stored, as Fetch
-  // does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache fetch", step 15).
-  if (cacheControl && isConditionalRequest(facts.headers, range !== undefined)) {
+  // rfc: a request that carries its own validators is the caller's conditional request: the private
+  // cache sends it to the origin as is and never stores its answer (often a 304 for something we do
+  // not hold), as Fetch does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache
+  // fetch", step 15). A shared cache answers it from what it holds (RFC 9111 §4.3.2).
+  if (cacheControl && !settings.sharedCache && isConditionalRequest(facts.headers, range !== undefined)) {
     return { kind: 'bypass', reason: 'conditional request' }
   }
 
@@ -144,7 +145,7 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     kind: 'cache',
     // Offline beats a forced refresh: there is no network to refresh from.
     read: !forceRefresh || onlyIfCached,
-    write: !settings.readOnly && range === undefined,
+    write: !settings.readOnly,
     range,
     revalidate: forced || reload,
     reload: reload && !forced,
@@ -363,7 +364,12 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
   const { status, headers } = response
   const directives = plan.cacheControl ? parseCacheControl(headers.get('cache-control')) : NO_DIRECTIVES
   const validator = hasValidator(headers)
-  if (!isStorableStatus(status, directives, headers, plan, settings)) return { store: false, reason: `status ${status}` }
+  // rfc: RFC 9111 §3.3: a 206 is stored as if it were an incomplete 200, when it answers our one-range
+  // GET with one byte range of a known length and no content-coding (whose ranges are of coded bytes).
+  if (status === 206 && !storablePiece(plan, headers)) return { store: false, reason: 'partial content' }
+  if (!isStorableStatus(status === 206 ? 200 : status, directives, headers, plan, settings)) {
+    return { store: false, reason: `status ${status}` }
+  }
   // RFC 9111 §5.2.2.3: must-understand stores only statuses whose caching we implement, and then
   // lets their no-store (sent for caches that do not know must-understand) be ignored.
   if (directives.mustUnderstand) {
@@ -393,8 +399,11 @@ export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: 
     if (lifetime !== undefined) {
       const expires = now + lifetime - initialAge(headers, response.requestTime, response.responseTime)
       // rfc: stale on arrival is still worth storing when it can be revalidated (requests-cache: max-age=0
-      // + validator) or served stale (RFC 5861).
-      if (expires <= now && !validator && !maySoonServeStale(directives, plan, settings)) {
+      // + validator) or served stale (RFC 5861). A `no-cache` response with a `Date` is revalidated with
+      // that date (RFC 9110 §13.1.3), and when the origin cannot be reached then, the caller gets a
+      // generated 504 rather than a network error (RFC 9111 §4.2.4, §5.2.2.4).
+      const datedNoCache = directives.noCache === true && headers.has('date')
+      if (expires <= now && !validator && !datedNoCache && !maySoonServeStale(directives, plan, settings)) {
         return { store: false, reason: 'stale on arrival, no validator' }
       }
       return { store: true, expires }
@@ -441,8 +450,8 @@ function isStorableStatus(
   mode: CacheControlMode,
   settings: ResolvedSettings,
 ): boolean {
-  // rfc: partial content (we do not combine ranges, RFC 9111 §3.3) and a 304 (an answer about a response
-  // we may not hold, §4.3.4) are never stored as a response, whatever allowableCodes says.
+  // rfc: a 304 (an answer about a response we may not hold, §4.3.4) is never stored as a response,
+  // whatever allowableCodes says; a 206 comes here as the 200 it is a piece of (decideWrite).
   if (status === 206 || status === 304) return false
   if (settings.allowableCodes.has(status)) return true
   if (!mode.cacheControl || settings.allowableCodesExplicit) return false
@@ -451,6 +460,14 @@ function isStorableStatus(
   if (status < 200) return false
   if (mode.sharedCache && directives.sMaxAge !== undefined) return true
   return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
+}
+
+/** A 206 the cache can place (see decideWrite): an answer to its one-range request, one range of a known length, not coded. */
+function storablePiece(plan: CachePlan, headers: Headers): boolean {
+  if (!plan.cacheControl || plan.range === undefined) return false
+  const coding = headers.get('content-encoding')
+  if (coding !== null && coding.trim().toLowerCase() !== 'identity') return false
+  return parseContentRange(headers.get('content-range')) !== undefined
 }
 
 /**

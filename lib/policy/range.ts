@@ -2,9 +2,9 @@ import type { CacheEntry } from '../entry/entry.js'
 import { parseHttpDate } from '../http/dates.js'
 
 /**
- * Serving a byte range from a stored complete response (RFC 9110 §14, RFC 9111 §3.4 lets a cache
- * answer a range request from what it holds). Only one range (`bytes=a-b`, `bytes=a-`, `bytes=-n`);
- * a list of ranges, another unit or a malformed value goes to the origin.
+ * Serving a byte range from a stored response, complete or a stored piece (RFC 9110 §14, RFC 9111
+ * §3.3-3.4 let a cache answer a range request from what it holds). Only one range (`bytes=a-b`,
+ * `bytes=a-`, `bytes=-n`); a list of ranges, another unit or a malformed value goes to the origin.
  */
 
 /** One byte range as asked: `first`-`last` (either may be absent), or the last `suffix` bytes. */
@@ -57,4 +57,39 @@ export function ifRangeAllows(ifRange: string | null, entry: CacheEntry): boolea
   const date = parseHttpDate(value)
   const lastModified = parseHttpDate(field('last-modified') ?? null)
   return date !== undefined && lastModified !== undefined && date === lastModified
+}
+
+/** One satisfied byte range of a representation of known length: `Content-Range: bytes a-b/total` (RFC 9110 §14.4). */
+export interface ContentRange {
+  start: number
+  end: number
+  total: number
+}
+
+const CONTENT_RANGE = /^\s*bytes\s+(\d+)\s*-\s*(\d+)\s*\/\s*(\d+)\s*$/i
+
+/** A `Content-Range` of one byte range with a known complete length, or `undefined` (`*`, other units, malformed). */
+export function parseContentRange(value: string | null | undefined): ContentRange | undefined {
+  const match = CONTENT_RANGE.exec(value ?? '')
+  if (!match) return undefined
+  const [start, end, total] = [Number(match[1]), Number(match[2]), Number(match[3])]
+  return start <= end && end < total ? { start, end, total } : undefined
+}
+
+/**
+ * rfc: the bytes a stored 206 holds (RFC 9111 §3.3 stores it as an incomplete 200): from its
+ * `Content-Range` start, as many as arrived. A body shorter than its `Content-Range` says is an
+ * incomplete piece; a longer one, or none, holds nothing we can place.
+ */
+export function heldRange(entry: CacheEntry): ContentRange | undefined {
+  const stated = parseContentRange(entry.headers.find(([name]) => name === 'content-range')?.[1])
+  const length = entry.body.byteLength
+  if (!stated || length === 0 || length > stated.end - stated.start + 1) return undefined
+  return { start: stated.start, end: stated.start + length - 1, total: stated.total }
+}
+
+/** The strong entity-tag among `headers`, if any: the only validator two pieces may be combined by (RFC 9111 §3.4). */
+export function strongEtag(headers: readonly [string, string][]): string | undefined {
+  const etag = headers.find(([name]) => name === 'etag')?.[1]?.trim()
+  return etag?.startsWith('"') ? etag : undefined
 }

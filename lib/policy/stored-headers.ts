@@ -9,7 +9,7 @@ import { parseHttpDate } from '../http/dates.js'
 
 /**
  * Never stored (§3.1): hop-by-hop fields (RFC 9110 §7.6.1), the proxy authentication fields, and
- * `set-cookie` / the obsolete `set-cookie2` (credentials of their own); `set-cookie` is kept when
+ * `set-cookie` / the obsolete `set-cookie2` (credentials of their own); both are kept when
  * `storableHeaders` is told to (a private RFC 9111 cache, see `keepsSetCookie` in policy/actions.ts).
  */
 const NEVER_STORED = new Set([
@@ -25,6 +25,9 @@ const NEVER_STORED = new Set([
   'set-cookie',
   'set-cookie2',
 ])
+
+/** `Set-Cookie` and the obsolete `Set-Cookie2` (RFC 2965), which the private cache treats alike. */
+const COOKIE_FIELDS: ReadonlySet<string> = new Set(['set-cookie', 'set-cookie2'])
 
 /**
  * Fields a newer response never overwrites in a stored one (§3.2): those never stored, the
@@ -55,7 +58,7 @@ export function storableHeaders(headers: Headers, cacheControl: boolean, keepCoo
   const pairs: [string, string][] = []
   for (const [name, value] of headers) {
     if (skip.has(name)) continue
-    if (!NEVER_STORED.has(name) || (keepCookies && name === 'set-cookie')) pairs.push([name, value])
+    if (!NEVER_STORED.has(name) || (keepCookies && COOKIE_FIELDS.has(name))) pairs.push([name, value])
   }
   return pairs
 }
@@ -75,7 +78,7 @@ function updateHeaders(
   const skip = connectionListed(newer)
   const replaced = new Set<string>(['age'])
   for (const [name] of newer) {
-    if ((!NOT_UPDATED.has(name) || (keepCookies && name === 'set-cookie')) && !skip.has(name)) replaced.add(name)
+    if ((!NOT_UPDATED.has(name) || (keepCookies && COOKIE_FIELDS.has(name))) && !skip.has(name)) replaced.add(name)
   }
   const headers: [string, string][] = stored.filter(([name]) => !replaced.has(name))
   for (const [name, value] of newer) if (replaced.has(name)) headers.push([name, value])

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { isPromise, type MaybePromise } from '../entry/store.js'
 import { InvalidOptionTypeError } from '../errors.js'
 import { validateRequestOptions } from '../options/settings.js'
-import type { RequestCacheOptions } from '../options/types.js'
 import type { CacheRequest, RequestCacheMode } from './cache-request.js'
 import { bodyDigest } from './key.js'
 

@@ -3,10 +3,23 @@ import { InvalidOptionValueError } from '../errors.js'
 import { CREDENTIAL_HEADERS, FIELD_NAME } from '../http/fields.js'
 import type { ResolvedSettings } from '../options/types.js'
 
-/** Bumped when the key recipe changes, so old entries are re-keyed or missed, never misread. */
-export const KEY_VERSION = 1
+/**
+ * Bumped when the key recipe changes, so old entries are re-keyed or missed, never misread. 2: the
+ * default credentials grew (API-key headers, credential query parameters keyed by a keyed hash).
+ */
+export const KEY_VERSION = 2
 /** What ignored parameters are replaced with in stored data. */
 export const REDACTED = 'REDACTED'
+
+/**
+ * Credential query parameters as a URL is keyed or stored: `names` lower-case; with `secret`, their
+ * values are replaced by `hashCredential()`; without it, the values are kept as they are (a stored
+ * URL, whose credentials are hashed already) or, in `redactUrl`, replaced by `REDACTED`.
+ */
+export interface CredentialParameters {
+  names: ReadonlySet<string>
+  secret: string | undefined
+}
 
 /**
  * Headers that only describe the transport (or that fetch adds on its own, so one front sees them
@@ -77,12 +90,16 @@ export interface KeyInput {
  * A query whose escapes are not UTF-8 (`?q=caf%E9`, Latin-1) is sorted as it is, never decoded:
  * URLSearchParams would turn every invalid byte into U+FFFD and make distinct URLs one key.
  */
-export function normalizeUrl(input: string, ignored: ReadonlySet<string>): string {
+export function normalizeUrl(input: string, ignored: ReadonlySet<string>, credentials?: CredentialParameters): string {
   const url = new URL(input)
   url.hash = ''
   if (url.search) {
+    const secret = credentials?.secret
+    const hashes = (name: string) => secret !== undefined && credentials?.names.has(name.toLowerCase()) === true
     if (decodesLosslessly(url.search)) {
-      const params = [...url.searchParams].filter(([name]) => !ignored.has(name))
+      const params = [...url.searchParams]
+        .filter(([name]) => !ignored.has(name))
+        .map(([name, value]): [string, string] => [name, hashes(name) ? hashCredential(value, secret as string) : value])
       params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       url.search = new URLSearchParams(params).toString()
     } else {
@@ -92,11 +109,19 @@ export function normalizeUrl(input: string, ignored: ReadonlySet<string>): strin
         .filter((pair) => pair !== '')
         .map((pair): [string, string] => [lenientDecode(pair.split('=', 1)[0] as string), pair])
         .filter(([name]) => !ignored.has(name))
+        .map(([name, pair]): [string, string] => [name, hashes(name) ? hashedPair(pair, secret as string) : pair])
       pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       url.search = pairs.map(([, pair]) => pair).join('&')
     }
   }
   return url.href
+}
+
+/** A raw `name=value` pair with its value (as sent, escapes and all) replaced by its keyed hash. */
+function hashedPair(pair: string, secret: string): string {
+  const at = pair.indexOf('=')
+  const name = at === -1 ? pair : pair.slice(0, at)
+  return `${name}=${encodeURIComponent(hashCredential(at === -1 ? '' : pair.slice(at + 1), secret))}`
 }
 
 /** Whether every percent-escape in `search` decodes as UTF-8 (and is well formed). */
@@ -119,15 +144,30 @@ function lenientDecode(raw: string): string {
   }
 }
 
-/** Like `normalizeUrl`, but ignored parameters are kept with their value replaced: what is stored. */
-export function redactUrl(input: string, ignored: ReadonlySet<string>): string {
-  // Nothing to redact and no fragment: the URL as fetch normalized it (no second parse on each save).
-  if (ignored.size === 0 && !input.includes('#')) return input
+/**
+ * Like `normalizeUrl`, but ignored parameters are kept with their value replaced by `REDACTED`, and
+ * credential parameters by their keyed hash (with `credentials.secret`: what is stored, so the key can
+ * be computed again from it) or by `REDACTED` (without: what debug output and events show).
+ */
+export function redactUrl(input: string, ignored: ReadonlySet<string>, credentials: CredentialParameters): string {
+  // No query and no fragment: the URL as fetch normalized it (no second parse on each save).
+  if (!input.includes('?') && !input.includes('#')) return input
   const url = new URL(input)
   url.hash = ''
-  for (const name of new Set(url.searchParams.keys())) {
-    if (ignored.has(name)) url.searchParams.set(name, REDACTED)
+  if (!url.search) return url.href
+  const { names, secret } = credentials
+  const redacted = new URLSearchParams()
+  let changed = false
+  for (const [name, value] of url.searchParams) {
+    if (ignored.has(name)) redacted.append(name, REDACTED)
+    else if (names.has(name.toLowerCase())) redacted.append(name, secret === undefined ? REDACTED : hashOnce(value, secret))
+    else {
+      redacted.append(name, value)
+      continue
+    }
+    changed = true
   }
+  if (changed) url.search = redacted.toString()
   return url.href
 }
 
@@ -168,6 +208,13 @@ function sortJson(value: unknown, ignored: ReadonlySet<string>): unknown {
   }
   return sorted
 }
+
+/** A stored URL's credential value, hashed unless it is a hash already (a stored URL saved again). */
+function hashOnce(value: string, secret: string): string {
+  return HASHED.test(value) ? value : hashCredential(value, secret)
+}
+
+const HASHED = /^hmac-sha256:[0-9a-f]{64}$/
 
 /** A keyed hash of a credential: stable for one store, useless to anyone without its secret. */
 export function hashCredential(value: string, secret: string): string {

@@ -201,9 +201,18 @@ export async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> 
   return Buffer.concat(chunks).toString('utf8')
 }
 
-/** The parameters of a `Cache-Status` member (RFC 9211 §2), as a map; empty when there is none. */
+/**
+ * Our member of a `Cache-Status` field value: the last one (RFC 9211 §2: each cache appends its own
+ * after the members of the caches nearer the origin), or `undefined` when the last is not ours.
+ */
+export function ourMember(value: string | null | undefined): string | undefined {
+  const last = (value ?? '').split(',').at(-1)?.trim()
+  return last?.split(';')[0] === 'fetch-http-cache' ? last : undefined
+}
+
+/** The parameters of our `Cache-Status` member (RFC 9211 §2), as a map; empty when there is none. */
 export function parseCacheStatus(value: string | null | undefined): Map<string, string | true> {
-  const [, ...params] = (value ?? '').split(';').map((s) => s.trim())
+  const [, ...params] = (ourMember(value) ?? '').split(';').map((s) => s.trim())
   return new Map(
     params.map((p): [string, string | true] => {
       const i = p.indexOf('=')

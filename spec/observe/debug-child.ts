@@ -9,8 +9,8 @@ const origin = await startOrigin({
   },
 })
 const cachedFetch = createCachedFetch({ backend: 'memory', ignoredParameters: ['token'] })
-const url = `${origin.url}/debug?token=SECRET-QUERY`
-const headers = { authorization: 'Bearer SECRET-AUTH', cookie: 'a=SECRET-COOKIE' }
+const url = `${origin.url}/debug?token=SECRET-QUERY&api_key=SECRET-APIKEY`
+const headers = { authorization: 'Bearer SECRET-AUTH', cookie: 'a=SECRET-COOKIE', 'x-api-key': 'SECRET-XAPIKEY' }
 await (await cachedFetch(url, { headers })).text()
 await new Promise((resolve) => setTimeout(resolve, 50)) // the store write follows the body's end
 await (await cachedFetch(url, { headers })).text()

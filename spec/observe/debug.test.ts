@@ -16,12 +16,12 @@ it('NODE_DEBUG=fetch-http-cache prints one short line per decision, with the URL
     .filter((line) => line.startsWith('FETCH-HTTP-CACHE '))
     .map((line) => line.replace(/^FETCH-HTTP-CACHE \d+: /, '').replace(/127\.0\.0\.1:\d+/, 'origin'))
   assert.deepEqual(lines, [
-    'GET http://origin/debug?token=REDACTED: miss (not stored)',
-    'GET http://origin/debug?token=REDACTED: origin 200, storing',
-    'GET http://origin/debug?token=REDACTED: stored (5 bytes)',
-    'GET http://origin/debug?token=REDACTED: hit (fresh)',
-    'POST http://origin/debug?token=REDACTED: bypass (method POST)',
-    'invalidate http://origin/debug?token=REDACTED after POST',
+    'GET http://origin/debug?token=REDACTED&api_key=REDACTED: miss (not stored)',
+    'GET http://origin/debug?token=REDACTED&api_key=REDACTED: origin 200, storing',
+    'GET http://origin/debug?token=REDACTED&api_key=REDACTED: stored (5 bytes)',
+    'GET http://origin/debug?token=REDACTED&api_key=REDACTED: hit (fresh)',
+    'POST http://origin/debug?token=REDACTED&api_key=REDACTED: bypass (method POST)',
+    'invalidate http://origin/debug?token=REDACTED&api_key=REDACTED after POST',
   ])
   assert.doesNotMatch(stderr, /SECRET/)
 })

@@ -234,9 +234,12 @@ forEachFront('diagnostics_channel events and stats()', (kind) => {
   })
 })
 
-it('event URLs drop user info and fragments and redact ignored parameters', () => {
-  const events = new CacheEvents(() => new Set(['token']))
-  assert.equal(events.url('http://user:pw@127.0.0.1:1/a?token=t&x=1#frag'), 'http://127.0.0.1:1/a?token=REDACTED&x=1')
+it('event URLs drop user info and fragments and redact ignored and credential parameters', () => {
+  const events = new CacheEvents(() => ({ ignored: new Set(['token']), credentialParameters: new Set(['api_key']) }))
+  assert.equal(
+    events.url('http://user:pw@127.0.0.1:1/a?token=t&x=1&API_KEY=k#frag'),
+    'http://127.0.0.1:1/a?token=REDACTED&x=1&API_KEY=REDACTED',
+  )
   assert.equal(events.url('not a url'), '(unparsable URL)')
 })
 

@@ -562,7 +562,11 @@ describe('decideWrite: response headers (test_update_from_response_*)', () => {
       expect: { store: true, expires: NOW },
       note: 'every use revalidates',
     },
-    { headers: { 'cache-control': 'no-cache' }, expect: { store: false, reason: 'stale on arrival, no validator' } },
+    {
+      headers: { 'cache-control': 'no-cache' },
+      expect: { store: true, expires: NOW },
+      note: 'revalidated with its Date; an origin out of reach then gives a 504 (RFC 9111 §4.2.4)',
+    },
     { headers: { 'cache-control': 'max-age=0' }, expect: { store: false, reason: 'stale on arrival, no validator' } },
     { headers: { 'cache-control': 'max-age=60' }, expect: { store: true, expires: NOW + 60 * S } },
     { headers: { 'cache-control': 'public, max-age=60' }, expect: { store: true, expires: NOW + 60 * S } },

@@ -64,6 +64,7 @@ const BAD: { [K in keyof CacheOptions]-?: Bad } = {
   matchHeaders: { type: ['accept', 1, null, {}, [2], [''], [null]], range: [['x header'], ['accept', 'bad:name'], ['é']] },
   ignoredParameters: notStringList,
   credentialHeaders: { type: ['x-api-key', 1, null, {}, [2], [null]], range: [['x api key'], ['x-api-key', 'bad:name'], ['é']] },
+  credentialParameters: notStringList,
   keyFn: notFunction,
   staleIfError: notStaleLimit,
   staleWhileRevalidate: notStaleLimit,
@@ -95,6 +96,7 @@ const GOOD: { [K in keyof CacheOptions]-?: unknown } = {
   matchHeaders: ['accept'],
   ignoredParameters: ['token'],
   credentialHeaders: ['x-api-key'],
+  credentialParameters: ['tenant_secret'],
   keyFn: (request: { defaultKey: string }) => request.defaultKey,
   staleIfError: '1d',
   staleWhileRevalidate: true,
@@ -190,7 +192,7 @@ describe('settings changed at runtime refuse bad values the same way, and keep t
   const settings = cachedFetch.settings as unknown as Record<string, unknown>
   const runtime = Object.entries(BAD).filter(([option]) => option in settings)
   it('covers every setting', () => {
-    assert.equal(runtime.length, 19)
+    assert.equal(runtime.length, 20)
   })
   for (const [option, { type = [], range = [] }] of runtime) {
     it(`${option}`, () => {

@@ -172,7 +172,11 @@ describe('keys: ignoredParameters', () => {
       key({ url: 'https://site.com/?api_key=b&q=1' }, settings),
     )
     assert.equal(key({ url: 'https://site.com/?q=1&api_key=a' }, settings), key({ url: 'https://site.com/?q=1' }, settings))
-    assert.equal(redactUrl('https://site.com/?q=1&api_key=a', settings.ignored), `https://site.com/?q=1&api_key=${REDACTED}`)
+    const credentials = { names: settings.credentialParameters, secret: 'k' }
+    assert.equal(
+      redactUrl('https://site.com/?q=1&api_key=a', settings.ignored, credentials),
+      `https://site.com/?q=1&api_key=${REDACTED}`,
+    )
   })
 
   test('JSON and form body fields are left out of the key', () => {

@@ -88,7 +88,7 @@ forEachFront('RFC 9211 Cache-Status (cacheControl: true)', (front) => {
   it('§2.2/§2.8 a request the cache stays out of: fwd=bypass (or method) with a detail', async () => {
     const p = path()
     r.answer(p, { headers: { 'cache-control': 'max-age=60' } })
-    const ranged = status((await get(r, p, { headers: { range: 'bytes=0-1' } })).response)
+    const ranged = status((await get(r, p, { headers: { range: 'bytes=0-1,3-4' } })).response)
     assert.equal(ranged.get('fwd'), 'bypass')
     assert.equal(ranged.get('detail'), 'range-request')
     const posted = status((await get(r, p, { method: 'POST', body: 'x' })).response)
@@ -123,5 +123,72 @@ forEachFront('RFC 9211 Cache-Status (cacheControl: true)', (front) => {
     r.answer(p, { headers: { 'cache-control': 'max-age=60' } })
     await get(r, p)
     assert.equal(status((await get(r, p, { method: 'HEAD' })).response).get('hit'), true)
+  })
+})
+
+forEachFront('RFC 9211 §2 Cache-Status: upstream members kept, ours appended', (front) => {
+  let r: Rig
+  let n = 0
+  const path = () => `/append/${++n}`
+  const CDN = 'ExampleCDN; hit; ttl=30'
+  before(async () => {
+    r = await rig(front)
+  })
+  after(() => r.close())
+
+  /** The members of a field value, in order, each cut to what comes before its first parameter. */
+  const identifiers = (value: string | null) => (value ?? '').split(',').map((member) => member.split(';')[0]?.trim())
+
+  it('a miss passes the origin member on first, then ours', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=60', 'cache-status': CDN } })
+    const { response } = await get(r, p)
+    assert.ok(response.cacheStatus?.startsWith(`${CDN}, fetch-http-cache; fwd=miss; fwd-status=200; stored; ttl=`))
+    assert.deepEqual(identifiers(response.cacheStatus), ['ExampleCDN', 'fetch-http-cache'])
+  })
+
+  it('a hit serves the stored upstream member, then ours', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=60', 'cache-status': CDN } })
+    await get(r, p)
+    const { response } = await get(r, p)
+    assert.equal(response.hit, true)
+    assert.equal(r.origin.count(p), 1)
+    assert.deepEqual(identifiers(response.cacheStatus), ['ExampleCDN', 'fetch-http-cache'])
+    assert.ok(response.cacheStatus?.startsWith(`${CDN}, fetch-http-cache; hit; ttl=`), String(response.cacheStatus))
+  })
+
+  it("a revalidation keeps the 304's upstream member (it updates the stored one), then ours", async () => {
+    const p = path()
+    r.answer(
+      p,
+      { headers: { etag: '"a"', 'cache-control': 'max-age=1', age: '5', 'cache-status': CDN } },
+      {
+        status: 304,
+        headers: { etag: '"a"', 'cache-control': 'max-age=60', 'cache-status': 'ExampleCDN; fwd=stale; fwd-status=304' },
+      },
+    )
+    await get(r, p)
+    const { response } = await get(r, p)
+    assert.equal(response.revalidated, true)
+    assert.equal(r.origin.count(p), 2)
+    assert.ok(
+      response.cacheStatus?.startsWith('ExampleCDN; fwd=stale; fwd-status=304, fetch-http-cache; fwd=stale; fwd-status=304'),
+      String(response.cacheStatus),
+    )
+    assert.deepEqual(identifiers(response.cacheStatus), ['ExampleCDN', 'fetch-http-cache'])
+  })
+
+  it('several upstream field lines keep their order, ours last; a request the cache stays out of too', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=60', 'cache-status': ['Edge; hit', 'Shield; fwd=miss'] } })
+    const { response } = await get(r, p)
+    assert.deepEqual(identifiers(response.cacheStatus), ['Edge', 'Shield', 'fetch-http-cache'])
+    const hit = (await get(r, p)).response
+    assert.equal(hit.hit, true)
+    assert.deepEqual(identifiers(hit.cacheStatus), ['Edge', 'Shield', 'fetch-http-cache'])
+    const bypassed = (await get(r, p, { headers: { 'cache-control': 'no-store' } })).response
+    assert.deepEqual(identifiers(bypassed.cacheStatus), ['Edge', 'Shield', 'fetch-http-cache'])
+    assert.equal(status(bypassed).get('fwd'), 'bypass')
   })
 })

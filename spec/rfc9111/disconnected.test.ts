@@ -32,6 +32,10 @@ forEachFront('RFC 9111 §4.2.4 a disconnected cache (cacheControl: true)', (fron
         { 'cache-control': 'max-age=3600, no-cache', 'last-modified': new Date(0).toUTCString() },
       ],
       [
+        '§5.2.2.4 no-cache, stale on arrival, with only a Date (revalidated with that date)',
+        { 'cache-control': 'max-age=2, no-cache', age: '5', date: new Date().toUTCString() },
+      ],
+      [
         "§4.2.4 must-revalidate with the response's own stale-if-error",
         { 'cache-control': 'max-age=1, must-revalidate, stale-if-error=3600', age: '5', etag: '"e"' },
       ],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import { forEachFront } from '../helpers/fronts.js'
-import { get, type Rig, rig } from './harness.js'
+import { cacheStatusParams, get, type Rig, rig } from './harness.js'
 
 forEachFront('RFC 9110 §9.3.3 a POST response naming its own URI in Content-Location answers later GETs', (front) => {
   let r: Rig
@@ -54,8 +54,28 @@ forEachFront('RFC 9110 §9.3.3 a POST response naming its own URI in Content-Loc
     })
   }
 
-  it('not when POST is not in allowableMethods', async () => {
+  it('also when POST is not in allowableMethods: stored as the GET only, a second POST still goes to the origin', async () => {
     const s = await rig(front)
+    try {
+      s.answer('/p', (req) =>
+        req.method === 'POST'
+          ? { headers: { 'cache-control': 'max-age=3600', 'content-location': '/p' }, body: 'posted' }
+          : { body: 'from origin' },
+      )
+      const posted = (await get(s, '/p', { method: 'POST', body: 'x' })).response
+      assert.equal(cacheStatusParams(posted.cacheStatus).get('fwd'), 'method')
+      const later = await get(s, '/p')
+      assert.equal(later.response.hit, true)
+      assert.equal(later.text, 'posted')
+      await get(s, '/p', { method: 'POST', body: 'x' })
+      assert.equal(s.origin.count('/p'), 2)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('not in the default mode (cacheControl: false)', async () => {
+    const s = await rig(front, { cacheControl: false })
     try {
       s.answer('/p', (req) =>
         req.method === 'POST'

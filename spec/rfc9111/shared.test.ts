@@ -157,6 +157,23 @@ for (const front of FRONTS)
         assert.equal(shared.origin.requests.at(-1)?.headers['if-none-match'], '"p"')
       })
 
+      it("§4.3.2 a caller's conditional request is answered from the stored response (304 when it matches); a private cache passes it on", async () => {
+        const shared = await cache('shared')
+        const own = await cache(true)
+        const p = path()
+        for (const r of [shared, own]) r.answer(p, { headers: { 'cache-control': 'max-age=3600', etag: '"c"' }, body: 'full' })
+        for (const r of [shared, own]) await get(r, p)
+        const matching = await get(shared, p, { headers: { 'if-none-match': '"c"' } })
+        assert.equal(matching.response.status, 304)
+        assert.equal(matching.response.header('etag'), '"c"')
+        const other = await get(shared, p, { headers: { 'if-none-match': '"other"' } })
+        assert.equal(other.response.status, 200)
+        assert.equal(other.text, 'full')
+        assert.equal(shared.origin.count(p), 1, 'neither reached the origin')
+        await get(own, p, { headers: { 'if-none-match': '"c"' } })
+        assert.equal(own.origin.count(p), 2)
+      })
+
       it('§5.2.2.7 private: a shared cache does not store it; a private cache does', async () => {
         const answer = { headers: { 'cache-control': 'private, max-age=3600' } }
         const shared = await cache('shared')

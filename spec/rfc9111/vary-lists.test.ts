@@ -41,6 +41,33 @@ forEachFront('RFC 9111 §4.1 Vary on list-valued fields, normalised (cacheContro
     assert.equal(r.origin.count(p), 3)
   })
 
+  it('Accept-Language: a variant whose Content-Language is the language a request prefers most (by q) answers it', async () => {
+    const p = path()
+    r.answer(p, (req) => ({
+      headers: { 'cache-control': 'max-age=3600', vary: 'Accept-Language', 'content-language': 'de' },
+      body: `chosen for ${req.headers['accept-language']}`,
+    }))
+    await send(p, { 'accept-language': 'en, de' })
+    for (const prefersGerman of ['fr;q=0.5, de;q=1.0', 'de', 'DE, en;q=0.9']) {
+      const { response, text } = await send(p, { 'accept-language': prefersGerman })
+      assert.equal(response.hit, true, prefersGerman)
+      assert.equal(text, 'chosen for en, de')
+    }
+    assert.equal(r.origin.count(p), 1)
+    for (const prefersOther of ['fr, de;q=0.5', 'de-AT', '*']) {
+      assert.equal((await send(p, { 'accept-language': prefersOther })).response.hit, false, prefersOther)
+    }
+    assert.equal(r.origin.count(p), 4)
+  })
+
+  it('Accept-Language: a variant in another language than the one preferred is not chosen by it', async () => {
+    const p = path()
+    r.answer(p, { headers: { 'cache-control': 'max-age=3600', vary: 'Accept-Language', 'content-language': 'en' } })
+    await send(p, { 'accept-language': 'en, de' })
+    assert.equal((await send(p, { 'accept-language': 'de;q=1, en;q=0.5' })).response.hit, false)
+    assert.equal((await send(p, { 'accept-language': 'en;q=0.8' })).response.hit, true)
+  })
+
   it('Accept and Accept-Encoding are normalised alike', async () => {
     const p = path()
     varying(p, 'Accept')

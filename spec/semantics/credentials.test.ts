@@ -24,8 +24,116 @@ const TOKENS = {
   cookie: 'session=ck-9e8d7c6b5a-alice',
 }
 
+/** API keys as the usual headers and query parameters carry them, each one a needle to look for. */
+const API_KEYS = {
+  header: { 'x-api-key': 'xak-51c2e9d7a3', 'api-key': 'azk-6b0f3e1c88', 'x-auth-token': 'xat-2d7c9a4e10' },
+  query: { api_key: 'qak-8f1e2d3c4b', access_token: 'qat-0a9b8c7d6e', apikey: 'qap-7e6d5c4b3a', key: 'qky-3c2b1a0f9e' },
+}
+const API_KEY_NEEDLES = [...Object.values(API_KEYS.header), ...Object.values(API_KEYS.query)]
+
+/** Every write accepted so far committed to the file (the check of its bytes must see it). */
+async function flushed(front: { cache: { store: { flush?(): unknown } } }): Promise<void> {
+  await front.cache.store.flush?.()
+}
+
 forEachFront('credentials', (kind) => {
   const start = startPerTestOn(kind)
+
+  test('with the default settings, API-key headers and query parameters never reach the SQLite file in clear; stored URLs carry them hashed', async () => {
+    // The default route echoes the path: this one answers without it.
+    const { front, dir, origin, url } = await start({}, { '/search': route('results') })
+    const query = new URLSearchParams({ ...API_KEYS.query, q: 'books' }).toString()
+    const target = url(`/search?${query}`)
+    await (await front.get(target, { headers: API_KEYS.header })).text()
+    const again = await front.get(target, { headers: API_KEYS.header })
+    await again.text()
+    assert.equal(again.fromCache, true, 'the write landed: the same keys hit it')
+    assert.equal(origin.count(), 1)
+    await flushed(front)
+    const bytes = await databaseBytes(dir)
+    for (const needle of API_KEY_NEEDLES) assert.equal(bytes.indexOf(needle), -1, `${needle} found in the database file`)
+    const [entry] = await storedEntries(front)
+    const stored = new URL(entry?.url ?? '')
+    assert.equal(stored.searchParams.get('q'), 'books')
+    for (const name of Object.keys(API_KEYS.query))
+      assert.match(stored.searchParams.get(name) ?? '', /^hmac-sha256:[0-9a-f]{64}$/)
+    for (const name of Object.keys(API_KEYS.header)) assert.match(entry?.requestHeaders[name] ?? '', /^hmac-sha256:[0-9a-f]{64}$/)
+  })
+
+  test('two different API keys never share an entry, in a header or in the query; the same key does', async () => {
+    const { front, origin, url } = await start(
+      {},
+      {
+        '/me': (req, res) =>
+          void res.end(`for ${req.headers['x-api-key'] ?? new URL(req.url ?? '', 'http://x').searchParams.get('api_key')}`),
+      },
+    )
+    const byHeader = (key: string) => front.get(url('/me'), { headers: { 'X-API-Key': key } })
+    const byQuery = (key: string) => front.get(url(`/me?api_key=${key}`))
+    for (const ask of [byHeader, byQuery]) {
+      assert.equal(await (await ask('alice')).text(), 'for alice')
+      const bob = await ask('bob')
+      assert.equal(bob.fromCache, false)
+      assert.equal(await bob.text(), 'for bob')
+      const alice = await ask('alice')
+      assert.equal(alice.fromCache, true)
+      assert.equal(await alice.text(), 'for alice')
+    }
+    assert.equal(origin.count(), 4)
+  })
+
+  test('credentialParameters names more query parameters; ignoredParameters still opts one into sharing', async () => {
+    const { front, origin, dir, url } = await start(
+      { credentialParameters: ['Tenant_Secret'], ignoredParameters: ['api_key'] },
+      { '/t': route('tenant'), '/shared': route('shared') },
+    )
+    await (await front.get(url('/t?tenant_secret=ts-19a8b7c6d5'))).text()
+    assert.equal((await front.get(url('/t?tenant_secret=ts-19a8b7c6d5'))).fromCache, true)
+    assert.equal((await front.get(url('/t?tenant_secret=ts-other'))).fromCache, false)
+    await (await front.get(url('/shared?api_key=qak-alice-0001'))).text()
+    const other = await front.get(url('/shared?api_key=qak-bob-0002'))
+    assert.equal(other.fromCache, true, 'an ignored api_key is shared')
+    assert.equal(origin.count(), 3)
+    await flushed(front)
+    const bytes = await databaseBytes(dir)
+    for (const needle of ['ts-19a8b7c6d5', 'qak-alice-0001']) assert.equal(bytes.indexOf(needle), -1, `${needle} found`)
+    const urls = (await storedEntries(front)).map((entry) => entry.url)
+    assert.ok(
+      urls.some((u) => u.endsWith(`?api_key=${REDACTED}`)),
+      urls.join(' '),
+    )
+    assert.ok(
+      urls.some((u) => /\?tenant_secret=hmac-sha256%3A[0-9a-f]{64}$/.test(u)),
+      urls.join(' '),
+    )
+  })
+
+  test('Set-Cookie and Set-Cookie2 are replayed by the private cache but stored only sealed (AES-256-GCM), across a restart', async () => {
+    const cookie = 'sid=sc-5e4d3c2b1a; Path=/; HttpOnly'
+    const s = await start(
+      { cacheControl: true },
+      { '/login': route('ok', { 'cache-control': 'max-age=60', 'set-cookie': cookie, 'set-cookie2': 'legacy=sc2-0f1e2d3c' }) },
+    )
+    await (await s.front.get(s.url('/login'))).text()
+    const hit = await s.front.get(s.url('/login'))
+    await hit.text()
+    assert.equal(hit.fromCache, true)
+    assert.equal(hit.header('set-cookie'), cookie)
+    assert.equal(hit.header('set-cookie2'), 'legacy=sc2-0f1e2d3c')
+    await flushed(s.front)
+    const bytes = await databaseBytes(s.dir)
+    for (const needle of ['sc-5e4d3c2b1a', 'sc2-0f1e2d3c']) assert.equal(bytes.indexOf(needle), -1, `${needle} found`)
+    const [entry] = await storedEntries(s.front)
+    for (const name of ['set-cookie', 'set-cookie2']) {
+      assert.match(entry?.headers.find(([n]) => n === name)?.[1] ?? '', /^aes-256-gcm:[A-Za-z0-9+/=]+$/)
+    }
+    await s.front.cache.close()
+    const restarted = s.reopen()
+    const later = await restarted.get(s.url('/login'))
+    assert.equal(later.fromCache, true, 'the secret kept in the file opens it again')
+    assert.equal(later.header('set-cookie'), cookie)
+    assert.equal(s.origin.count('/login'), 1)
+  })
 
   test('Authorization, Proxy-Authorization and Cookie never reach the SQLite file in clear (WAL included)', async () => {
     const { front, dir, url } = await start({}, { '/vary': route('v', { vary: 'Authorization, Cookie' }) })

@@ -145,16 +145,21 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.deepEqual(await keysOf(store), [])
     })
 
-    it('misses on an entry of another version, deletes it, and lists it as unreadable meanwhile', async () => {
-      const future = { ...makeEntry({ key: 'v2' }), v: ENTRY_VERSION + 1 } as unknown as CacheEntry
-      await store.set('v2', future)
+    it('misses on an entry of another version (older or newer), deletes it, and lists it as unreadable meanwhile', async () => {
+      const future = { ...makeEntry({ key: 'future' }), v: ENTRY_VERSION + 1 } as unknown as CacheEntry
+      // An entry written in the previous format.
+      const past = { ...makeEntry({ key: 'past' }), v: ENTRY_VERSION - 1 } as unknown as CacheEntry
+      await store.set('future', future)
+      await store.set('past', past)
       await store.set('ok', makeEntry({ key: 'ok' }))
       const before = await collect(store.records())
       assert.deepEqual(before.map((r) => [r.key, r.entry === undefined]).sort(), [
+        ['future', true],
         ['ok', false],
-        ['v2', true],
+        ['past', true],
       ])
-      assert.equal(await store.get('v2'), undefined)
+      assert.equal(await store.get('future'), undefined)
+      assert.equal(await store.get('past'), undefined)
       assert.deepEqual(await keysOf(store), ['ok'])
     })
 

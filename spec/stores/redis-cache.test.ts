@@ -126,6 +126,36 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
     assert.ok(scanned >= 4, `scanned ${scanned} keys`)
   })
 
+  it('with the default credential set, API keys (headers, query) and a Set-Cookie reach no Redis key or value in clear', async () => {
+    const needles = ['xak-9d8c7b6a55', 'qak-3e4f5a6b77', 'qat-1a2b3c4d99', 'sck-7f6e5d4c33'] as const
+    origin.route('/api/profile', (_req, res) => {
+      res.setHeader('cache-control', 'max-age=3600')
+      res.setHeader('set-cookie', `session=${needles[3]}; HttpOnly`)
+      res.end('profile')
+    })
+    const cachedFetch = await cache({ cacheControl: true })
+    const url = `${origin.url}/api/profile?api_key=${needles[1]}&access_token=${needles[2]}`
+    const init = { headers: { 'x-api-key': needles[0] } }
+    const first = await cachedFetch(url, init)
+    await first.text()
+    assert.equal(await cacheInfo(first)?.stored, true, 'the write landed')
+    const hit = await cachedFetch(url, init)
+    assert.equal(cacheInfo(hit)?.fromCache, true)
+    assert.equal(hit.headers.get('set-cookie'), `session=${needles[3]}; HttpOnly`, 'replayed in clear, stored sealed')
+    let scanned = 0
+    for await (const keys of raw.scanIterator({ COUNT: 100 })) {
+      for (const key of keys) {
+        scanned++
+        const value = (await raw.get(key)) as Buffer
+        for (const needle of needles) {
+          assert.equal(String(key).includes(needle), false, `key ${String(key)} holds ${needle}`)
+          assert.equal(value.includes(needle), false, `the value of ${String(key)} holds ${needle}`)
+        }
+      }
+    }
+    assert.ok(scanned >= 1, `scanned ${scanned} keys`)
+  })
+
   it('an entry written through one front is served by the other (fetch, undici.request)', async () => {
     const store = new RedisStore(redisOptions())
     await store.ready()

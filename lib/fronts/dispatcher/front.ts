@@ -5,6 +5,7 @@ import type { OriginResponse, Outcome } from '../../engine/outcome.js'
 import { identityBody } from '../../entry/entry.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
+import { appendCacheStatus } from '../../http/cache-status.js'
 import { type CacheDispatchOptions, optionsToSend, requestFromDispatch } from '../../request/from-dispatch.js'
 import { isOriginRequest } from '../origin-mark.js'
 import { type AnyHandler, type HeaderPairs, Sink } from './handlers.js'
@@ -149,7 +150,7 @@ function lengthField(headers: HeaderPairs): string | undefined {
 async function pass(response: OriginResponse, cacheStatus: string, sink: Sink): Promise<void> {
   const headers: [string, string][] = []
   for (const [name, value] of response.headers) if (name !== 'cache-status') headers.push([name, value])
-  headers.push(['cache-status', cacheStatus])
+  headers.push(['cache-status', appendCacheStatus(response.headers.get('cache-status'), cacheStatus)])
   const reader = response.body?.getReader()
   try {
     sink.responseStart(response.status, headers, response.statusText)

@@ -3,6 +3,7 @@ import { exchange } from '../../engine/exchange.js'
 import type { OriginResponse, Outcome } from '../../engine/outcome.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
+import { appendCacheStatus } from '../../http/cache-status.js'
 import type { CacheRequest } from '../../request/cache-request.js'
 import { type CacheRequestInit, originInit, parseRequest } from '../../request/from-fetch.js'
 import { asOriginRequest } from '../origin-mark.js'
@@ -129,9 +130,9 @@ function render(outcome: Outcome, request: CacheRequest): Response {
     }
     case 'origin': {
       const { response } = outcome
-      // A copy carrying Cache-Status (fetch's own headers are immutable).
+      // A copy carrying Cache-Status (fetch's own headers are immutable), our member after the origin's.
       const headers = new Headers(response.headers)
-      headers.set('cache-status', outcome.cacheStatus)
+      headers.set('cache-status', appendCacheStatus(headers.get('cache-status'), outcome.cacheStatus))
       const init = { status: response.status, statusText: response.statusText, headers }
       const extras = { url: response.url, redirected: response.redirected, ...(response.type ? { type: response.type } : {}) }
       try {
