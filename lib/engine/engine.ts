@@ -199,6 +199,18 @@ export class Engine {
     return this.lookup({ ...request, method: 'GET', baseKey })
   }
 
+  /** The distinct request URLs of the stored responses (read from metadata where the store can). */
+  async storedUrls(): Promise<Set<string>> {
+    const urls = new Set<string>()
+    const store = this.store
+    if (store.metaRecords) {
+      for await (const { meta } of store.metaRecords()) if (meta?.kind === 'response') urls.add(meta.url)
+    } else {
+      for await (const { entry } of store.records()) if (entry?.kind === 'response') urls.add(entry.url)
+    }
+    return urls
+  }
+
   /**
    * RFC 9111 §4.4: a successful (2xx, 3xx) response to an unsafe method invalidates the stored
    * responses for its URL and for its same-origin `Location` / `Content-Location`. Never throws.

@@ -15,6 +15,7 @@ import {
   mayServeOnError,
   mustRevalidate,
   planRequest,
+  replays,
   servesLaterGets,
 } from '../policy/actions.js'
 import { currentAge, isConditionalRequest } from '../policy/freshness.js'
@@ -23,6 +24,7 @@ import type { CacheRequest } from '../request/cache-request.js'
 import { redactUrl } from '../request/key.js'
 import { hold, release as releaseEngine } from './activity.js'
 import { refreshInBackground } from './background-refresh.js'
+import { cacheMiss } from './cache-miss.js'
 import { recordBody } from './body.js'
 import { coalesced } from './coalescing.js'
 import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
@@ -54,7 +56,8 @@ interface Call {
 
 /**
  * Runs one request through the cache. Synchronous for a fresh hit from a synchronous store, so a hit
- * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error.
+ * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error, or
+ * with a `CacheMissError` when `onlyIfCached: 'throw'` finds nothing to serve.
  */
 export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
   const activity = hold(engine)
@@ -102,6 +105,7 @@ function run(engine: Engine, request: CacheRequest, forward: Forward): MaybeProm
       )
   if (plan.kind === 'bypass') {
     engine.events.lookup(request.method, request.url, undefined, 'bypass', plan.reason, started)
+    if (replays(request.options, settings)) return offline(engine, request, `the cache does not take part (${plan.reason})`)
     return bypass(engine, request, forward, plan.reason)
   }
   let keyed: KeyedRequest
@@ -117,6 +121,7 @@ function run(engine: Engine, request: CacheRequest, forward: Forward): MaybeProm
   } catch (error) {
     engine.report(error, 'key')
     engine.events.lookup(request.method, request.url, undefined, 'bypass', 'key failed', started)
+    if (replays(request.options, settings)) return offline(engine, request, 'the request could not be keyed')
     return bypass(engine, request, forward, 'key failed')
   }
   const call: Call = { engine, request, keyed, plan, forward, started }
@@ -140,6 +145,7 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
     const ranged = action.kind === 'serve' && entry ? rangeOf(entry, plan.range, request.headers.get('if-range')) : undefined
     if (!ranged) {
       engine.events.lookup(request.method, request.url, undefined, 'bypass', 'Range request', call.started)
+      if (plan.replay) return offline(engine, request, 'the stored response cannot answer this Range request')
       return bypass(engine, request, call.forward, 'Range request')
     }
     announce(call, entry, action, now)
@@ -156,6 +162,7 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
         ) // readOnly could not store the refresh
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
     case 'not-cached':
+      if (plan.replay) return offline(engine, request, 'no stored response')
       return {
         kind: 'generated',
         status: 504,
@@ -175,6 +182,11 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
     default:
       return action satisfies never
   }
+}
+
+/** `onlyIfCached: 'throw'` and the store cannot answer: the request rejects, and is never sent. */
+async function offline(engine: Engine, request: CacheRequest, reason: string): Promise<never> {
+  throw await cacheMiss(engine, request.method, request.url, reason)
 }
 
 /** Counts the decision and publishes it as `fetch-http-cache:lookup` (and the debug line). */

@@ -57,9 +57,11 @@ export type RequestPlan =
       reload: boolean
       /** The one byte range asked for (with cacheControl on): served from a stored 200, never stored. */
       range?: ByteRange | undefined
-      /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
+      /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`, `onlyIfCached: 'throw'`). */
       anyAge: boolean
       onlyIfCached: boolean
+      /** `onlyIfCached: 'throw'`: what the store cannot answer rejects with a `CacheMissError`, never a 504. */
+      replay: boolean
       /** The per-request `expireAfter`: it beats every other rule, response headers included. */
       requestExpiry: Expiry | undefined
       /** The expiry from request max-age, `urlsExpireAfter` or `expireAfter`; response headers beat it. */
@@ -117,9 +119,11 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
 
   // RFC 9111 §5.4: Pragma counts only when the request has no Cache-Control.
   const pragmaNoCache = cacheControl === null && PRAGMA_NO_CACHE.test(facts.headers.get('pragma') ?? '')
-  const onlyIfCached =
-    options.onlyIfCached ?? (facts.mode === 'only-if-cached' || request.onlyIfCached === true || settings.onlyIfCached)
-  const forceRefresh = options.forceRefresh === true || facts.mode === 'reload'
+  const offline =
+    options.onlyIfCached ?? (settings.onlyIfCached || facts.mode === 'only-if-cached' || request.onlyIfCached === true)
+  const onlyIfCached = offline !== false
+  const replay = offline === 'throw'
+  const forceRefresh = (options.forceRefresh ?? settings.forceRefresh) || facts.mode === 'reload'
   const forced = options.refresh === true || request.noCache !== undefined || pragmaNoCache
   const reload = facts.mode === 'no-cache' || request.maxAge === 0
   return {
@@ -130,8 +134,9 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     range,
     revalidate: forced || reload,
     reload: reload && !forced,
-    anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached',
+    anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached' || replay,
     onlyIfCached,
+    replay,
     requestExpiry,
     ruleExpiry,
     ruleExplicit,
@@ -144,6 +149,15 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     request,
     authorization: facts.headers.has('authorization'),
   }
+}
+
+/**
+ * `onlyIfCached: 'throw'` (the request's, else the setting's) on a cache that is not disabled: the
+ * request must never reach the network, even one the cache would stay out of (a method not cached,
+ * a stream body, `cache: 'no-store'`): replaying fixtures, a request sent is a test gone wrong.
+ */
+export function replays(options: RequestCacheOptions, settings: ResolvedSettings): boolean {
+  return !settings.disabled && (options.onlyIfCached ?? settings.onlyIfCached) === 'throw'
 }
 
 /** The first matching `urlsExpireAfter` rule, else `expireAfter`; and whether the user set it. */
