@@ -1,9 +1,11 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { isFetchCacheError } from '../errors.js'
-import type { Cache } from '../inspect/cache.js'
+import { Cache } from '../inspect/cache.js'
+import { exportHar, HarFormatError, type HarLog, importHar } from '../inspect/har.js'
 import { type CacheDeleteOptions, deleteMatches, olderThanCutoff, parseDelete } from '../inspect/query.js'
 import { type Command, parseCommandLine, USAGE, wantsJson } from './args.js'
 import { CliError, EXIT, UsageError } from './errors.js'
-import { displayRedisUrl, openCacheFile, openRedisCache } from './open.js'
+import { displayRedisUrl, openCacheDirectory, openCacheFile, openRedisCache } from './open.js'
 import { diskUsage, type Output, stats } from './stats.js'
 import { packageVersion } from './version.js'
 
@@ -28,6 +30,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
   } catch (error) {
     let code: string
     if (error instanceof CliError) code = error.code
+    else if (error instanceof HarFormatError) code = 'BAD_HAR'
     else if (isFetchCacheError(error)) code = error.code
     else throw error
     const message = error.message.replace(/^fetch-http-cache: /, '')
@@ -49,10 +52,19 @@ async function execute(command: Command, context: CliContext): Promise<number> {
     context.stdout(`${packageVersion()}\n`)
     return EXIT.ok
   }
-  const redis = command.redis
-  const disk = redis ? undefined : diskUsage(command.db) // before opening: see diskUsage()
-  const cache = redis ? await openRedisCache(redis.url, redis.prefix) : openCacheFile(command.db)
-  const where = redis ? `${displayRedisUrl(redis.url)} ${redis.prefix}*` : command.db
+  const { redis, dir } = command
+  const disk = redis || dir ? undefined : diskUsage(command.db) // before opening: see diskUsage()
+  // Store failures during an import reach onError (the engine stores as it would for a request): kept, then thrown.
+  const failures: Error[] = []
+  const onError = (error: Error) => failures.push(error)
+  const create = command.kind === 'import'
+  const engine = redis
+    ? await openRedisCache(redis.url, redis.prefix, onError)
+    : dir
+      ? openCacheDirectory(dir, onError, create)
+      : openCacheFile(command.db, onError, create)
+  const cache = new Cache(engine, true)
+  const where = redis ? `${displayRedisUrl(redis.url)} ${redis.prefix}*` : (dir ?? command.db)
   try {
     let output: Output
     switch (command.kind) {
@@ -76,6 +88,25 @@ async function execute(command: Command, context: CliContext): Promise<number> {
         for await (const _ of cache.filter({ invalid: true })) deleted++
         await cache.clear()
         output = { text: `Cleared the cache: deleted ${entries(deleted)}.\n`, json: { deleted } }
+        break
+      }
+      case 'export': {
+        const har = await exportHar(cache, packageVersion())
+        writeHar(command.har, har)
+        const count = har.log.entries.length
+        output = { text: `Exported ${responses(count)} to ${command.har}.\n`, json: { exported: count, file: command.har } }
+        break
+      }
+      case 'import': {
+        const result = await importHar(engine, readHar(command.har))
+        await engine.store.flush?.()
+        const [failure] = failures
+        if (failure) throw failure
+        const skipped = result.skipped.map(({ url, reason }) => `  skipped ${url}: ${reason}\n`).join('')
+        output = {
+          text: `Imported ${responses(result.imported)} from ${command.har}.\n${skipped}`,
+          json: { imported: result.imported, skipped: result.skipped },
+        }
         break
       }
       default:
@@ -117,6 +148,37 @@ async function confirmDeletingAll(cache: Cache, what: CacheDeleteOptions, file: 
   if (!(await context.confirm(`This deletes ${all} in ${file}. Delete? [y/N] `))) {
     throw new CliError('NOT_CONFIRMED', 'nothing deleted', EXIT.failure)
   }
+}
+
+/** The HAR file's JSON; a file that cannot be read or parsed is a `BAD_HAR` error. */
+function readHar(path: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new CliError('BAD_HAR', `cannot read ${path}: ${(error as Error).message}`, EXIT.failure)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new CliError('BAD_HAR', `${path} is not JSON: ${(error as Error).message}`, EXIT.failure)
+  }
+}
+
+/** Writes the HAR through a temp file and a rename, so an interrupted export never leaves half a file. */
+function writeHar(path: string, har: HarLog): void {
+  const temp = `${path}.${process.pid}.tmp`
+  try {
+    writeFileSync(temp, `${JSON.stringify(har, null, 2)}\n`)
+    renameSync(temp, path)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw new CliError('CANNOT_OPEN', `cannot write ${path}: ${(error as Error).message}`, EXIT.failure)
+  }
+}
+
+function responses(count: number): string {
+  return `${count} ${count === 1 ? 'response' : 'responses'}`
 }
 
 function entries(count: number): string {

@@ -76,7 +76,7 @@ export async function stats(file: string, cache: Cache, disk: DiskUsage | undefi
       'On disk',
       disk
         ? `${humanBytes(disk.total)} (${disk.total} bytes): database ${humanBytes(disk.db)}, -wal ${humanBytes(disk.wal)}, -shm ${humanBytes(disk.shm)}`
-        : '- (kept by the Redis server)',
+        : '-',
     ],
     ['Oldest', oldest ? `${oldest.toISOString()} (${age(now - oldest.getTime())})` : '-'],
     ['Newest', newest ? `${newest.toISOString()} (${age(now - newest.getTime())})` : '-'],

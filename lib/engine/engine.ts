@@ -1,6 +1,7 @@
 import { type CacheEntry, ENTRY_VERSION } from '../entry/entry.js'
 import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
 import { StoreError } from '../errors.js'
+import { responseTags } from '../http/tags.js'
 import { debug } from '../observe/debug.js'
 import { CacheEvents, type DeleteEvent } from '../observe/events.js'
 import type { LiveSettings } from '../options/live.js'
@@ -24,7 +25,10 @@ export function warnOnce(error: Error): void {
 }
 
 /** A response as it is about to be stored, before the key and expiry are set. */
-export type NewEntry = Omit<CacheEntry, 'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary'>
+export type NewEntry = Omit<
+  CacheEntry,
+  'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary' | 'tags'
+> & { tags?: string[] }
 
 /** The request facts invalidation needs. */
 export interface RequestTarget {
@@ -260,6 +264,7 @@ export class Engine {
       bodyDigest: request.bodyDigest,
       ...(vary ? { vary } : {}),
     }
+    withTags(entry, settings.tagHeaders)
     const started = this.events.start('store')
     try {
       // rfc: an existing marker with the same Vary is kept, so its time still dates the variants it covers.
@@ -302,6 +307,7 @@ export class Engine {
     const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
     const decision = decideWrite(plan, facts, this.settings, responseTime)
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
+    withTags(renewed, this.settings.tagHeaders)
     if (!plan.write) return { entry: renewed, stored: false }
     if (decision.store) await this.update(renewed, entry.createdAt)
     else await this.remove([entry.key], 'not storable', [entry.url])
@@ -365,4 +371,11 @@ export function varyNames(headers: readonly [string, string][]): string[] | unde
     }
   }
   return names.length ? names.sort() : undefined
+}
+
+/** Sets (or clears) `entry.tags` from its stored header fields. */
+function withTags(entry: CacheEntry, tagHeaders: readonly string[]): void {
+  const tags = responseTags(entry.headers, tagHeaders)
+  if (tags) entry.tags = tags
+  else delete entry.tags
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { isEntryMeta } from '../entry/codec.js'
 import type { CacheEntry } from '../entry/entry.js'
 import { parseHttpDate } from '../http/dates.js'
+import { bodyText } from '../http/text-body.js'
 
 /**
  * How the files store writes one entry as a readable JSON file (lib/README.md, "Stores and entries"):
@@ -44,17 +45,11 @@ export function hashOfFile(name: string): string | undefined {
   return ENTRY_FILE.exec(name)?.[1]
 }
 
-const TEXTUAL = /^(?:text\/|application\/(?:[\w.+-]*[+-])?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|yaml|toml|csv)\b)|\+(?:json|xml)\b/i
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
-/** The body as the file keeps it: text when the content type is textual and the bytes are UTF-8, else base64. */
+/** The body as the file keeps it: text when it is textual UTF-8 (see bodyText), else base64. */
 function encodeBody(entry: CacheEntry): { text: string } | { base64: string } {
-  const type = entry.headers.find(([name]) => name === 'content-type')?.[1] ?? ''
-  if (entry.encoding === 'identity' && TEXTUAL.test(type)) {
-    try {
-      return { text: utf8.decode(entry.body) }
-    } catch {}
-  }
+  const type = entry.headers.find(([name]) => name === 'content-type')?.[1]
+  const text = entry.encoding === 'identity' ? bodyText(entry.body, type) : undefined
+  if (text !== undefined) return { text }
   return { base64: Buffer.from(entry.body.buffer, entry.body.byteOffset, entry.body.byteLength).toString('base64') }
 }
 
@@ -93,6 +88,7 @@ export function formatEntry(entry: CacheEntry): string {
       statusText: entry.statusText,
       headers: entry.headers,
       ...(entry.vary ? { vary: entry.vary } : {}),
+      ...(entry.tags ? { tags: entry.tags } : {}),
     },
     body: { encoding: entry.encoding, ...(readable ? encodeBody(entry) : {}) },
     times: {
@@ -135,6 +131,7 @@ export function parseEntry(text: string): { key: string | undefined; entry: Cach
     body: decodeBody(body),
     encoding: body?.encoding,
     ...(response.vary ? { vary: response.vary } : {}),
+    ...(response.tags ? { tags: response.tags } : {}),
     requestTime: fromIso(times?.requestTime),
     responseTime: fromIso(times?.responseTime),
     createdAt: fromIso(times?.createdAt),
@@ -157,6 +154,7 @@ interface FileShape {
     statusText: string
     headers: [string, string][]
     vary?: string[]
+    tags?: string[]
   }
   body?: { encoding: CacheEntry['encoding']; text?: unknown; base64?: unknown }
   times?: Record<string, unknown>

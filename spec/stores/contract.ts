@@ -47,6 +47,7 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
         key: 'b',
         kind: 'vary',
         vary: ['accept-language', 'accept'],
+        tags: ['user-42', 'things'],
         url: 'https://example.com/caf%C3%A9?q=%E2%9C%93',
         responseUrl: 'https://example.com/café',
         requestHeaders: { 'accept-language': 'fr-CH, fr;q=0.9', authorization: 'hmac:abc' },
