@@ -3,9 +3,11 @@
 export type { BodyEncoding, CacheEntry, EntryMeta } from './entry/entry.js'
 export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './entry/store.js'
 export {
+  CacheMissError,
   CorruptStoreError,
   FetchCacheError,
   type FetchCacheErrorCode,
+  ForeignDirectoryError,
   InvalidOptionTypeError,
   InvalidOptionValueError,
   isFetchCacheError,
@@ -47,6 +49,7 @@ export type { RedisClientLike, RedisOptions } from './options/redis.js'
 export type { CacheOptions, CacheSettings, KeyRequest, RequestCacheOptions, StoreOptions } from './options/types.js'
 export type { CacheRequestInit, RequestCacheMode } from './request/from-fetch.js'
 export { REDACTED } from './request/key.js'
+export { FilesStore, type FilesStoreOptions } from './stores/files.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { RedisStore, type RedisStoreOptions } from './stores/redis.js'
 export { SqliteStore } from './stores/sqlite.js'
