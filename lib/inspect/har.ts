@@ -138,7 +138,13 @@ function skipReason(status: number): string | undefined {
  * requests made without them. Requests are keyed with their `postData`, or with our `_bodyDigest`.
  */
 export async function importHar(engine: Engine, har: unknown): Promise<HarImport> {
+  // In the order they were fetched: a Vary marker is dated by the first variant stored, and a variant
+  // older than its marker is not served (engine.ts, lookup), so an earlier one imported later would miss.
   const entries = harEntries(har)
+    .map((item, i) => ({ item, i, at: Date.parse(item?.startedDateTime) }))
+    .map((e) => ({ ...e, at: Number.isFinite(e.at) ? e.at : Number.POSITIVE_INFINITY }))
+    .sort((a, b) => a.at - b.at || a.i - b.i)
+    .map(({ item }) => item)
   const result: HarImport = { imported: 0, skipped: [] }
   const credentials = engine.settings.credentialHeaders
   for (const [i, item] of entries.entries()) {
