@@ -5,8 +5,12 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ForeignDirectoryError } from '../../lib/errors.js'
 import { FilesStore, MARKER } from '../../lib/stores/files.js'
+import { runWorkers, startWorker } from '../helpers/children.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 import { assertSameEntry, collect, storeContract } from './contract.js'
+import { entryTag, type FilesWorkerConfig, type FilesWorkerResult, SHARED_KEY } from './workers/files-worker.js'
+
+const WORKER = join(import.meta.dirname, 'workers', 'files-worker.ts')
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'fetch-http-cache-files-'))
@@ -71,5 +75,38 @@ describe('FilesStore', () => {
     one.delete(['a'])
     assert.equal(two.get('a'), undefined)
     assert.deepEqual(await collect(two.records()), [])
+  })
+})
+
+describe('FilesStore: several processes on one directory', () => {
+  it('agree on one secret, never read a torn or stale file, and leave exactly what each acknowledged', async (t) => {
+    const dir = await tempDir()
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const path = join(dir, 'shared')
+    const WORKERS = 4
+    const workers = Array.from({ length: WORKERS }, (_, id) => {
+      const config: FilesWorkerConfig = { path, id, workers: WORKERS, ops: 600, keys: 12, seed: 42 }
+      return startWorker(WORKER, [JSON.stringify(config)])
+    })
+    const results = (await runWorkers(workers, 60_000)) as FilesWorkerResult[]
+    for (const result of results) {
+      assert.deepEqual(result.errors.slice(0, 5), [], `worker ${result.id}`)
+      assert.deepEqual(result.violations.slice(0, 5), [], `worker ${result.id}`)
+    }
+    assert.equal(new Set(results.map((r) => r.secret)).size, 1, 'one marker, one secret')
+    assert.deepEqual(
+      (await readdir(path)).filter((name) => name.startsWith('.') && name !== MARKER),
+      [],
+      'no temp file left behind',
+    )
+    const store = new FilesStore({ path })
+    for (const result of results) {
+      for (const [key, version] of Object.entries(result.state)) {
+        const found = store.get(key)
+        assert.equal(found && entryTag(found), version === 0 ? undefined : `${key}@${version}`, key)
+      }
+    }
+    const shared = store.get(SHARED_KEY)
+    assert.ok(shared === undefined || entryTag(shared).startsWith(`${SHARED_KEY}@`))
   })
 })
