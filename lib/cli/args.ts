@@ -63,7 +63,7 @@ export type Command =
   | ({ kind: 'urls' } & Common)
   | ({ kind: 'delete'; what: CacheDeleteOptions; yes: boolean } & Common)
   | ({ kind: 'clear' } & Common)
-  | ({ kind: 'export' | 'import'; /** Absolute path of the HAR file. */ har: string } & Common)
+  | ({ kind: 'export' | 'import' /** Absolute path of the HAR file. */; har: string } & Common)
 
 const COMMANDS = ['stats', 'urls', 'delete', 'clear', 'export', 'import', 'help'] as const
 

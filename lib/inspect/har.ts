@@ -1,7 +1,7 @@
+import type { Engine, NewEntry } from '../engine/engine.js'
 import type { CacheEntry } from '../entry/entry.js'
 import { decode } from '../http/content-coding.js'
 import { bodyText } from '../http/text-body.js'
-import type { Engine, NewEntry } from '../engine/engine.js'
 import { storableHeaders } from '../policy/stored-headers.js'
 import { bodyDigest } from '../request/key.js'
 import type { Cache } from './cache.js'
@@ -173,7 +173,10 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
       responseUrl: url,
       status: response.status,
       statusText: typeof response.statusText === 'string' ? response.statusText : '',
-      headers: storableHeaders(toHeaders(response.headers, () => true), false),
+      headers: storableHeaders(
+        toHeaders(response.headers, () => true),
+        false,
+      ),
       redirected: false,
       body: contentBytes(response.content),
       encoding: 'identity',

@@ -31,7 +31,11 @@ export function fileName(key: string, entry: { method?: unknown; url?: unknown }
     slug = `${url.host}${url.pathname === '/' ? '' : url.pathname}`
   }
   if (typeof entry.method === 'string' && entry.method !== 'GET') slug = `${entry.method}_${slug}`
-  slug = slug.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 100) || 'entry'
+  slug =
+    slug
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 100) || 'entry'
   return `${slug}~${keyHash(key)}.json`
 }
 

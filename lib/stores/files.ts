@@ -1,14 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import {
-  linkSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 import type { Store, StoreRecord } from '../entry/store.js'

@@ -31,7 +31,15 @@ describe('FilesStore', () => {
     const dir = await tempDir()
     t.after(() => rm(dir, { recursive: true, force: true }))
     const store = new FilesStore({ path: dir })
-    store.set('k1', makeEntry({ key: 'k1', url: 'https://api.example.com/things/42?x=1', body: new TextEncoder().encode('{"id":42}'), headers: [['content-type', 'application/json']] }))
+    store.set(
+      'k1',
+      makeEntry({
+        key: 'k1',
+        url: 'https://api.example.com/things/42?x=1',
+        body: new TextEncoder().encode('{"id":42}'),
+        headers: [['content-type', 'application/json']],
+      }),
+    )
     const names = (await readdir(dir)).sort()
     assert.equal(names.length, 2)
     assert.equal(names[0], MARKER)

@@ -96,7 +96,8 @@ async function main(config: FilesWorkerConfig): Promise<void> {
       })
     } else if (roll < 0.85) {
       attempt('shared', () => {
-        if (random.chance(0.5)) store.set(SHARED_KEY, tagged(SHARED_KEY, `${SHARED_KEY}@w${config.id}-${i}`, random.range(10, 4000)))
+        if (random.chance(0.5))
+          store.set(SHARED_KEY, tagged(SHARED_KEY, `${SHARED_KEY}@w${config.id}-${i}`, random.range(10, 4000)))
         const found = store.get(SHARED_KEY)
         if (found && !entryTag(found).startsWith(`${SHARED_KEY}@`)) violations.push(`${SHARED_KEY}: ${entryTag(found)}`)
       })
