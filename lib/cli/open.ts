@@ -51,10 +51,12 @@ export function openCacheDirectory(path: string, onError: (error: Error) => void
 
 /**
  * Opens a Redis cache for inspection, once connected (or given up: the first command then fails with
- * a `StoreUnavailableError`). Its failures are thrown by the commands, so none is reported twice.
+ * a `StoreUnavailableError`). Inspection throws its failures; a write that fails (an import) is
+ * dropped by the store and reaches `onError`.
  */
 export async function openRedisCache(url: string, prefix: string, onError: (error: Error) => void): Promise<Engine> {
-  const store = new RedisStore({ url, prefix, onError: () => {} })
+  // A command has no request to keep fast: it may wait longer than a cache would for the shared secret.
+  const store = new RedisStore({ url, prefix, onError, connectTimeout: 10_000 })
   await store.ready()
   return new Engine(store, new LiveSettings({ onError }))
 }

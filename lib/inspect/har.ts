@@ -193,8 +193,9 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
       result.skipped.push({ url, reason: (error as Error).message })
       continue
     }
-    if (saved) result.imported++
-    else result.skipped.push({ url, reason: 'the store refused it' })
+    // Read back: a store may drop a write without failing it (Redis before it has its shared secret).
+    if (saved && (await engine.store.get(saved.key)) !== undefined) result.imported++
+    else result.skipped.push({ url, reason: 'not stored (the store failed or dropped the write)' })
   }
   return result
 }
