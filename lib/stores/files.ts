@@ -224,7 +224,18 @@ function openDirectory(dir: string): string {
   const marker = join(dir, MARKER)
   const existing = readMarker(dir, marker)
   if (existing !== undefined) return existing
-  const other = readdirSync(dir).find((name) => !name.startsWith(TEMP_PREFIX))
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch (error) {
+    throw storeError(`cannot list ${dir}`, error)
+  }
+  if (names.includes(MARKER)) {
+    // Another process made it a cache since (and may have written entries already).
+    const made = readMarker(dir, marker)
+    if (made !== undefined) return made
+  }
+  const other = names.find((name) => name !== MARKER && !name.startsWith(TEMP_PREFIX))
   if (other !== undefined) throw new ForeignDirectoryError(dir, other)
   const secret = randomBytes(32).toString('hex')
   const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`)
