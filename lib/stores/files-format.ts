@@ -59,13 +59,14 @@ function encodeBody(entry: CacheEntry): { text: string } | { base64: string } {
 
 /**
  * The times the file keeps. When the response has a valid `Date`, the times are that date (the
- * response's own clock, to the second) and the expiry keeps its distance from the arrival, rounded
- * to the second; without one, they are written as they are.
+ * response's own clock, to the second: RFC 9110 §6.6.1) and the expiry keeps its distance from
+ * `createdAt`, rounded to the second; without one, they are written as they are. Ages computed from
+ * them then count from the origin's clock rather than this machine's, which is what a recording needs.
  */
 function stableTimes(entry: CacheEntry): Pick<CacheEntry, 'requestTime' | 'responseTime' | 'createdAt' | 'expires'> {
   const { requestTime, responseTime, createdAt, expires } = entry
   const date = parseHttpDate(entry.headers.find(([name]) => name === 'date')?.[1])
-  if (date === undefined || !Array.isArray(entry.headers)) return { requestTime, responseTime, createdAt, expires }
+  if (date === undefined) return { requestTime, responseTime, createdAt, expires }
   const lifetime = expires === null ? null : Math.round((expires - createdAt) / 1000) * 1000
   return { requestTime: date, responseTime: date, createdAt: date, expires: lifetime === null ? null : date + lifetime }
 }
