@@ -10,6 +10,8 @@ export type FetchCacheErrorCode =
   | 'FETCH_HTTP_CACHE_SLOW_READER'
   | 'FETCH_HTTP_CACHE_UNSAFE_FILE'
   | 'FETCH_HTTP_CACHE_FILTER_ERROR'
+  | 'FETCH_HTTP_CACHE_FOREIGN_DIRECTORY'
+  | 'FETCH_HTTP_CACHE_MISS'
 
 const BRAND = Symbol.for('fetch-http-cache.error')
 
@@ -198,5 +200,44 @@ export class UnsafeCacheFileError extends FetchCacheError {
     this.name = 'UnsafeCacheFileError'
     this.path = path
     this.owner = owner
+  }
+}
+
+/**
+ * A directory given as a files cache (`backend: 'files'`) holds files and no cache marker: it is
+ * someone else's, and is never written to. Thrown when the cache is created.
+ */
+export class ForeignDirectoryError extends FetchCacheError {
+  readonly path: string
+
+  constructor(path: string, found: string) {
+    super(
+      'FETCH_HTTP_CACHE_FOREIGN_DIRECTORY',
+      `fetch-http-cache: ${path} is not a fetch-http-cache directory (it holds ${JSON.stringify(found)} and no ${'.fetch-http-cache.json'} marker): refusing to write into it (choose an empty or new directory as cacheName)`,
+    )
+    this.name = 'ForeignDirectoryError'
+    this.path = path
+  }
+}
+
+/**
+ * `onlyIfCached: 'throw'` and nothing stored answers the request (or the cache could not take part
+ * in it): the request was not sent. Names the request, and the nearest stored URL when one is close.
+ */
+export class CacheMissError extends FetchCacheError {
+  readonly method: string
+  readonly url: string
+  /** The stored URL closest to `url`, when one is close. */
+  readonly nearest: string | undefined
+
+  constructor(method: string, url: string, reason: string, nearest?: string) {
+    super(
+      'FETCH_HTTP_CACHE_MISS',
+      `fetch-http-cache: ${method} ${url}: ${reason} (onlyIfCached: 'throw' never sends a request)${nearest === undefined ? '' : `; the nearest stored URL is ${nearest}`}`,
+    )
+    this.name = 'CacheMissError'
+    this.method = method
+    this.url = url
+    this.nearest = nearest
   }
 }

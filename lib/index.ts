@@ -6,10 +6,12 @@ import './request/augment.js'
 export type { BodyEncoding, CacheEntry, EntryMeta } from './entry/entry.js'
 export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './entry/store.js'
 export {
+  CacheMissError,
   CorruptStoreError,
   FetchCacheError,
   type FetchCacheErrorCode,
   FilterError,
+  ForeignDirectoryError,
   InvalidOptionTypeError,
   InvalidOptionValueError,
   isFetchCacheError,
@@ -54,6 +56,7 @@ export type { CacheOptions, CacheSettings, KeyRequest, RequestCacheOptions, Stor
 export { OPTIONS_HEADER } from './request/from-client-request.js'
 export type { CacheRequestInit, RequestCacheMode } from './request/from-fetch.js'
 export { REDACTED } from './request/key.js'
+export { FilesStore, type FilesStoreOptions } from './stores/files.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { RedisStore, type RedisStoreOptions } from './stores/redis.js'
 export { SqliteStore } from './stores/sqlite.js'

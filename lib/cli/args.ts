@@ -11,8 +11,8 @@ export const DEFAULT_DB = 'http_cache.sqlite'
 
 export const USAGE = `Usage: fetch-http-cache <command> [options]
 
-Inspect and maintain a fetch-http-cache cache: a SQLite cache file (--db), or the entries under a
-prefix on a Redis server (--redis).
+Inspect and maintain a fetch-http-cache cache: a SQLite cache file (--db), a files directory (--dir),
+or the entries under a prefix on a Redis server (--redis).
 
 Commands:
   stats                      Count the responses (fresh, expired, unreadable) and URLs; show the
@@ -21,12 +21,18 @@ Commands:
   delete --expired           Delete expired responses
   delete --older-than AGE    Delete responses stored more than AGE ago (seconds, or 90s, 12h, 1h30m, 7d)
   delete --url URL           Delete every response stored for URL (repeatable)
+  delete --url-pattern P     Delete the responses whose URL matches P, * matching anything (repeatable)
+  delete --tag TAG           Delete the responses tagged TAG by Cache-Tag or Surrogate-Key (repeatable)
   delete --invalid           Delete entries that cannot be read
-  clear                      Delete every entry (the whole file, or everything under the Redis prefix)
+  clear                      Delete every entry (the whole file or directory, or everything under the Redis prefix)
+  export --har FILE          Write every stored response to FILE as HAR 1.2
+  import --har FILE          Store the responses of the HAR 1.2 file FILE (a browser's devtools export);
+                             creates the cache when there is none
   help                       Show this help
 
 Options:
   --db PATH    The cache file (default: ./${DEFAULT_DB}); it must exist
+  --dir PATH   Work on a files cache (backend: 'files') instead: the directory
   --redis URL  Work on a Redis cache instead (redis://[:password@]host:port/db), under --prefix
   --prefix P   The Redis key prefix (default: ${REDIS_DEFAULTS.prefix})
   --json       Print JSON, for scripts; errors too, on stdout: {"error": {"code", "message"}}
@@ -44,6 +50,8 @@ interface Common {
   /** Absolute path of the cache file. */
   db: string
   json: boolean
+  /** A files cache (its absolute path) instead of the file. */
+  dir?: string
   /** A Redis cache instead of the file. */
   redis?: { url: string; prefix: string }
 }
@@ -56,12 +64,15 @@ export type Command =
   | ({ kind: 'urls' } & Common)
   | ({ kind: 'delete'; what: CacheDeleteOptions; yes: boolean } & Common)
   | ({ kind: 'clear' } & Common)
+  | ({ kind: 'export' | 'import' /** Absolute path of the HAR file. */; har: string } & Common)
 
-const COMMANDS = ['stats', 'urls', 'delete', 'clear', 'help'] as const
+const COMMANDS = ['stats', 'urls', 'delete', 'clear', 'export', 'import', 'help'] as const
 
 /** Every option; `value` names what a string option takes, for messages. */
 const OPTIONS = {
   db: { type: 'string', value: 'a path' },
+  dir: { type: 'string', value: 'a directory' },
+  har: { type: 'string', value: 'a HAR file' },
   redis: { type: 'string', value: 'a redis:// URL' },
   prefix: { type: 'string', value: 'a key prefix' },
   json: { type: 'boolean' },
@@ -72,12 +83,16 @@ const OPTIONS = {
   invalid: { type: 'boolean' },
   'older-than': { type: 'string', value: 'an age' },
   url: { type: 'string', value: 'a URL', multiple: true },
+  'url-pattern': { type: 'string', value: 'a URL pattern', multiple: true },
+  tag: { type: 'string', value: 'a tag', multiple: true },
 } as const
 type OptionName = keyof typeof OPTIONS
-const DELETE_ONLY: readonly OptionName[] = ['expired', 'older-than', 'url', 'invalid', 'yes']
+const DELETE_ONLY: readonly OptionName[] = ['expired', 'older-than', 'url', 'url-pattern', 'tag', 'invalid', 'yes']
 
 interface Values {
   db?: string
+  dir?: string
+  har?: string
   redis?: string
   prefix?: string
   json?: true
@@ -88,6 +103,8 @@ interface Values {
   invalid?: true
   'older-than'?: string
   url?: string[]
+  'url-pattern'?: string[]
+  tag?: string[]
 }
 
 /** Whether the command line asks for JSON, read even from one that cannot be parsed (for its error). */
@@ -114,18 +131,27 @@ export function parseCommandLine(argv: readonly string[], cwd: string): Command 
     return { kind: 'help' }
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`)
-  if (values.redis !== undefined && values.db !== undefined) throw new UsageError('--db and --redis cannot be combined')
+  const targets = (['db', 'dir', 'redis'] as const).filter((name) => values[name] !== undefined)
+  if (targets.length > 1) throw new UsageError(`--${targets[0]} and --${targets[1]} cannot be combined`)
   if (values.prefix !== undefined && values.redis === undefined) throw new UsageError('--prefix is an option of --redis')
   if (values.redis !== undefined && !/^(?:rediss?:\/\/[^/?#]|unix:)/i.test(values.redis)) {
     throw new UsageError(`--redis takes a redis:// URL, got "${values.redis}"`)
   }
   const common: Common = { db: resolve(cwd, values.db ?? DEFAULT_DB), json: values.json === true }
   if (values.redis !== undefined) common.redis = { url: values.redis, prefix: values.prefix ?? REDIS_DEFAULTS.prefix }
+  if (values.dir !== undefined) common.dir = resolve(cwd, values.dir)
+  if (kind !== 'export' && kind !== 'import' && values.har !== undefined) {
+    throw new UsageError(`--har is an option of "export" and "import", not of "${kind}"`)
+  }
   if (kind !== 'delete') {
     const stray = DELETE_ONLY.find((option) => values[option] !== undefined)
     if (stray) throw new UsageError(`--${stray} is an option of "delete", not of "${kind}"`)
-    return { kind, ...common }
   }
+  if (kind === 'export' || kind === 'import') {
+    if (values.har === undefined) throw new UsageError(`${kind} needs --har FILE`)
+    return { kind, ...common, har: resolve(cwd, values.har) }
+  }
+  if (kind !== 'delete') return { kind, ...common }
   return { kind, ...common, what: deleteOptions(values), yes: values.yes === true }
 }
 
@@ -182,7 +208,11 @@ function deleteOptions(values: Values): CacheDeleteOptions {
     for (const url of values.url) if (!URL.canParse(url)) throw new UsageError(`--url takes an absolute URL, got "${url}"`)
     what.urls = values.url
   }
-  if (Object.keys(what).length === 0) throw new UsageError('delete needs --expired, --older-than AGE, --url URL or --invalid')
+  if (values['url-pattern'] !== undefined) what.urlPatterns = values['url-pattern']
+  if (values.tag !== undefined) what.tags = values.tag
+  if (Object.keys(what).length === 0) {
+    throw new UsageError('delete needs --expired, --older-than AGE, --url URL, --url-pattern P, --tag TAG or --invalid')
+  }
   return what
 }
 

@@ -21,6 +21,14 @@ export type CliErrorCode =
   | 'NOT_A_CACHE_FILE'
   /** The file exists but cannot be read or opened. */
   | 'CANNOT_OPEN'
+  /** No directory at the `--dir` path. */
+  | 'NO_CACHE_DIRECTORY'
+  /** The `--dir` path is not a directory. */
+  | 'NOT_A_DIRECTORY'
+  /** A directory, but not a fetch-http-cache one (no marker file). */
+  | 'NOT_A_CACHE_DIRECTORY'
+  /** The `--har` file cannot be read, or is not a HAR 1.2 log. */
+  | 'BAD_HAR'
 
 /** An error the CLI reports as one line (or one JSON object) and an exit status, without a stack. */
 export class CliError extends Error {

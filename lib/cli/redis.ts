@@ -1,13 +1,12 @@
 import { Engine } from '../engine/engine.js'
 import { isFetchCacheError, StoreUnavailableError } from '../errors.js'
-import { Cache } from '../inspect/cache.js'
 import { LiveSettings } from '../options/live.js'
 import { RedisStore } from '../stores/redis.js'
 import { StoreFailure } from './errors.js'
 
 /** A Redis cache the CLI works on, and what it needs to say what went wrong there. */
 export interface RedisTarget {
-  cache: Cache
+  engine: Engine
   /** The server's URL, fit to print (no password). */
   server: string
   /**
@@ -20,16 +19,22 @@ export interface RedisTarget {
 
 /**
  * Opens a Redis cache for inspection, once connected (or given up: the first command then fails with
- * a `StoreUnavailableError`). Failures the store reports while connecting are kept, not printed: the
- * command that fails says them, once.
+ * a `StoreUnavailableError`). Inspection throws its failures; a write that fails (an import) is
+ * dropped by the store and reaches `onError`. The last failure reported is kept: the command that
+ * fails says it, once.
  */
-export async function openRedisCache(url: string, prefix: string): Promise<RedisTarget> {
+export async function openRedisCache(url: string, prefix: string, onError: (error: Error) => void): Promise<RedisTarget> {
   let connecting: Error | undefined
-  const store = new RedisStore({ url, prefix, onError: (error) => (connecting = error) })
+  const report = (error: Error) => {
+    connecting = error
+    onError(error)
+  }
+  // A command has no request to keep fast: it may wait longer than a cache would for the shared secret.
+  const store = new RedisStore({ url, prefix, onError: report, connectTimeout: 10_000 })
   await store.ready()
   const server = displayRedisUrl(url)
   return {
-    cache: new Cache(new Engine(store, new LiveSettings({})), true),
+    engine: new Engine(store, new LiveSettings({ onError: report })),
     server,
     explain: (error) => (isFetchCacheError(error) ? withServer(error, server, connecting) : error),
   }

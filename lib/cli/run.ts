@@ -1,9 +1,12 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import type { Engine } from '../engine/engine.js'
 import { isFetchCacheError } from '../errors.js'
-import type { Cache } from '../inspect/cache.js'
+import { Cache } from '../inspect/cache.js'
+import { exportHar, HarFormatError, type HarLog, importHar } from '../inspect/har.js'
 import { type CacheDeleteOptions, deleteMatches, olderThanCutoff, parseDelete } from '../inspect/query.js'
 import { type Command, parseCommandLine, USAGE, wantsJson } from './args.js'
 import { CliError, EXIT, UsageError } from './errors.js'
-import { openCacheFile } from './open.js'
+import { openCacheDirectory, openCacheFile } from './open.js'
 import { openRedisCache } from './redis.js'
 import { diskUsage, type Output, type StatsTarget, stats } from './stats.js'
 import { packageVersion } from './version.js'
@@ -29,6 +32,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
   } catch (error) {
     let code: string
     if (error instanceof CliError) code = error.code
+    else if (error instanceof HarFormatError) code = 'BAD_HAR'
     else if (isFetchCacheError(error)) code = error.code
     else throw error
     const message = error.message.replace(/^fetch-http-cache: /, '')
@@ -50,21 +54,31 @@ async function execute(command: Command, context: CliContext): Promise<number> {
     context.stdout(`${packageVersion()}\n`)
     return EXIT.ok
   }
+  const { redis, dir } = command
+  // Store failures during an import reach onError (the engine stores as it would for a request): kept, then thrown.
+  const failures: Error[] = []
+  const onError = (error: Error) => failures.push(error)
+  const create = command.kind === 'import'
   let target: StatsTarget
-  let cache: Cache
+  let engine: Engine
   let explain = (error: unknown) => error
-  if (command.redis) {
-    const redis = await openRedisCache(command.redis.url, command.redis.prefix)
-    target = { kind: 'redis', server: redis.server, prefix: command.redis.prefix }
-    cache = redis.cache
-    explain = redis.explain
+  if (redis) {
+    const opened = await openRedisCache(redis.url, redis.prefix, onError)
+    target = { kind: 'redis', server: opened.server, prefix: redis.prefix }
+    engine = opened.engine
+    explain = opened.explain
+  } else if (dir) {
+    target = { kind: 'directory', path: dir }
+    engine = openCacheDirectory(dir, onError, create)
   } else {
-    target = { kind: 'file', path: command.db, disk: diskUsage(command.db) } // before opening: see diskUsage()
-    cache = openCacheFile(command.db)
+    // Measured before opening: see diskUsage(). An import may create the file.
+    target = { kind: 'file', path: command.db, disk: diskUsage(command.db) }
+    engine = openCacheFile(command.db, onError, create)
   }
+  const cache = new Cache(engine, true)
   const where = target.kind === 'redis' ? `${target.server} ${target.prefix}*` : target.path
   try {
-    const output = await run(command, cache, target, where, context)
+    const output = await run(command, engine, cache, target, where, failures, context)
     context.stdout(command.json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
     return EXIT.ok
   } catch (error) {
@@ -77,9 +91,11 @@ async function execute(command: Command, context: CliContext): Promise<number> {
 /** Runs a command on an opened cache; `where` names the cache in questions and messages. */
 async function run(
   command: Exclude<Command, { kind: 'help' | 'version' }>,
+  engine: Engine,
   cache: Cache,
   target: StatsTarget,
   where: string,
+  failures: readonly Error[],
   context: CliContext,
 ): Promise<Output> {
   switch (command.kind) {
@@ -100,6 +116,23 @@ async function run(
       for await (const _ of cache.filter({ invalid: true })) deleted++
       await cache.clear()
       return { text: `Cleared the cache: deleted ${entries(deleted)}.\n`, json: { deleted } }
+    }
+    case 'export': {
+      const har = await exportHar(cache, packageVersion())
+      writeHar(command.har, har)
+      const count = har.log.entries.length
+      return { text: `Exported ${responses(count)} to ${command.har}.\n`, json: { exported: count, file: command.har } }
+    }
+    case 'import': {
+      const result = await importHar(engine, readHar(command.har))
+      await engine.store.flush?.()
+      const [failure] = failures
+      if (failure) throw failure
+      const skipped = result.skipped.map(({ url, reason }) => `  skipped ${url}: ${reason}\n`).join('')
+      return {
+        text: `Imported ${responses(result.imported)} from ${command.har}.\n${skipped}`,
+        json: { imported: result.imported, skipped: result.skipped },
+      }
     }
     default:
       return command satisfies never
@@ -135,6 +168,37 @@ async function confirmDeletingAll(cache: Cache, what: CacheDeleteOptions, file: 
   if (!(await context.confirm(`This deletes ${all} in ${file}. Delete? [y/N] `))) {
     throw new CliError('NOT_CONFIRMED', 'nothing deleted', EXIT.failure)
   }
+}
+
+/** The HAR file's JSON; a file that cannot be read or parsed is a `BAD_HAR` error. */
+function readHar(path: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new CliError('BAD_HAR', `cannot read ${path}: ${(error as Error).message}`, EXIT.failure)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new CliError('BAD_HAR', `${path} is not JSON: ${(error as Error).message}`, EXIT.failure)
+  }
+}
+
+/** Writes the HAR through a temp file and a rename, so an interrupted export never leaves half a file. */
+function writeHar(path: string, har: HarLog): void {
+  const temp = `${path}.${process.pid}.tmp`
+  try {
+    writeFileSync(temp, `${JSON.stringify(har, null, 2)}\n`)
+    renameSync(temp, path)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw new CliError('CANNOT_OPEN', `cannot write ${path}: ${(error as Error).message}`, EXIT.failure)
+  }
+}
+
+function responses(count: number): string {
+  return `${count} ${count === 1 ? 'response' : 'responses'}`
 }
 
 function entries(count: number): string {

@@ -26,8 +26,11 @@ export function diskUsage(path: string): DiskUsage {
   return { total: db + wal + shm, db, wal, shm }
 }
 
-/** What `stats` describes: a SQLite file (its size on disk measured before opening) or a Redis server's prefix. */
-export type StatsTarget = { kind: 'file'; path: string; disk: DiskUsage } | { kind: 'redis'; server: string; prefix: string }
+/** What `stats` describes: a SQLite file (its size on disk measured before opening), a files directory or a Redis server's prefix. */
+export type StatsTarget =
+  | { kind: 'file'; path: string; disk: DiskUsage }
+  | { kind: 'directory'; path: string }
+  | { kind: 'redis'; server: string; prefix: string }
 
 /** Counts what the cache holds; `now` dates the ages shown. */
 export async function stats(target: StatsTarget, cache: Cache, now: number): Promise<Output> {
@@ -89,6 +92,9 @@ export async function stats(target: StatsTarget, cache: Cache, now: number): Pro
     ]
     /** `disk`: the file's size on disk. */
     json = { file: target.path, ...counts, disk, ...dates }
+  } else if (target.kind === 'directory') {
+    rows = [['Directory', target.path], ...counted, ['Stored size', `${stored} ${bodies}`], ...ages]
+    json = { directory: target.path, ...counts, ...dates }
   } else {
     // The server's maxmemory bounds a Redis cache, and its memory is the server's to report: neither is said here.
     rows = [['Server', target.server], ['Prefix', target.prefix], ...counted, ['Stored size', `${stored} ${bodies}`], ...ages]

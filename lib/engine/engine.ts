@@ -3,12 +3,14 @@ import { sealCookies } from '../entry/sealed-cookies.js'
 import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { contentLanguage, preferredLanguage } from '../http/accept-language.js'
+import { responseTags } from '../http/tags.js'
 import { debug } from '../observe/debug.js'
 import { CacheEvents, type DeleteEvent } from '../observe/events.js'
 import type { LiveSettings } from '../options/live.js'
 import type { ResolvedSettings } from '../options/types.js'
-import { type CachePlan, decideWrite, keepsSetCookie } from '../policy/actions.js'
+import type { CachePlan } from '../policy/actions.js'
 import { mergeNotModified } from '../policy/stored-headers.js'
+import { decideWrite, keepsSetCookie } from '../policy/write.js'
 import {
   type CredentialParameters,
   createKey,
@@ -33,7 +35,10 @@ export function warnOnce(error: Error): void {
 }
 
 /** A response as it is about to be stored, before the key and expiry are set. */
-export type NewEntry = Omit<CacheEntry, 'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary'>
+export type NewEntry = Omit<
+  CacheEntry,
+  'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary' | 'tags'
+> & { tags?: string[] }
 
 /** The request facts invalidation needs. */
 export interface RequestTarget {
@@ -240,6 +245,18 @@ export class Engine {
     return this.lookup({ ...request, method: 'GET', baseKey })
   }
 
+  /** The distinct request URLs of the stored responses (read from metadata where the store can). */
+  async storedUrls(): Promise<Set<string>> {
+    const urls = new Set<string>()
+    const store = this.store
+    if (store.metaRecords) {
+      for await (const { meta } of store.metaRecords()) if (meta?.kind === 'response') urls.add(meta.url)
+    } else {
+      for await (const { entry } of store.records()) if (entry?.kind === 'response') urls.add(entry.url)
+    }
+    return urls
+  }
+
   /**
    * RFC 9111 §4.4: a successful (2xx, 3xx) response to an unsafe method invalidates the stored
    * responses for its URL and for its same-origin `Location` / `Content-Location`. Never throws.
@@ -300,6 +317,7 @@ export class Engine {
       bodyDigest: request.bodyDigest,
       ...(vary ? { vary } : {}),
     }
+    withTags(entry, settings.tagHeaders)
     const started = this.events.start('store')
     try {
       // rfc: an existing marker with the same Vary is kept, so its time still dates the variants it covers.
@@ -348,6 +366,7 @@ export class Engine {
     const facts = { status: entry.status, headers: new Headers(updated.headers), requestTime, responseTime }
     const decision = decideWrite(plan, facts, this.settings, responseTime)
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
+    withTags(renewed, this.settings.tagHeaders)
     if (!plan.write) return { entry: renewed, stored: false }
     if (decision.store) await this.update(renewed, entry.createdAt)
     else await this.remove([entry.key], 'not storable', [entry.url])
@@ -420,4 +439,11 @@ function withLanguage(headers: Headers, language: string): Headers {
   const changed = new Headers(headers)
   changed.set('accept-language', language)
   return changed
+}
+
+/** Sets (or clears) `entry.tags` from its stored header fields. */
+function withTags(entry: CacheEntry, tagHeaders: readonly string[]): void {
+  const tags = responseTags(entry.headers, tagHeaders)
+  if (tags) entry.tags = tags
+  else delete entry.tags
 }

@@ -9,28 +9,29 @@ import {
   type CachedAction,
   type CachePlan,
   decideCached,
-  decideWrite,
   isExpired,
   isOriginError,
-  keepsSetCookie,
   mayServeOnError,
   mustRevalidate,
   planRequest,
+  replays,
 } from '../policy/actions.js'
 import { currentAge, isConditionalRequest } from '../policy/freshness.js'
 import { notModifiedMatches, satisfiesConditional, storableHeaders } from '../policy/stored-headers.js'
+import { decideWrite, keepsSetCookie } from '../policy/write.js'
 import type { CacheRequest } from '../request/cache-request.js'
 import { redactUrl } from '../request/key.js'
 import { hold, release as releaseEngine } from './activity.js'
 import { refreshInBackground } from './background-refresh.js'
 import { recordBody } from './body.js'
+import { offline } from './cache-miss.js'
 import { coalesced } from './coalescing.js'
 import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
 import { passesFilter } from './filter.js'
 import { freshenFromHead } from './head.js'
 import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
 import { complete, completion } from './partial.js'
-import { getFor, planForGet } from './post-as-get.js'
+import { getFor, storedAsGet } from './post-as-get.js'
 import { rangeOf } from './ranges.js'
 import { markRecording, recordingKey } from './recording.js'
 
@@ -59,7 +60,8 @@ interface Call {
 
 /**
  * Runs one request through the cache. Synchronous for a fresh hit from a synchronous store, so a hit
- * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error.
+ * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error, or
+ * with a `CacheMissError` when `onlyIfCached: 'throw'` finds nothing to serve.
  */
 export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
   const activity = hold(engine)
@@ -107,6 +109,7 @@ function run(engine: Engine, request: CacheRequest, forward: Forward): MaybeProm
       )
   if (plan.kind === 'bypass') {
     engine.events.lookup(request.method, request.url, undefined, 'bypass', plan.reason, started)
+    if (replays(request.options, settings)) return offline(engine, request, `the cache does not take part (${plan.reason})`)
     return bypass(engine, request, forward, plan.reason)
   }
   let keyed: KeyedRequest
@@ -122,6 +125,7 @@ function run(engine: Engine, request: CacheRequest, forward: Forward): MaybeProm
   } catch (error) {
     engine.report(error, 'key')
     engine.events.lookup(request.method, request.url, undefined, 'bypass', 'key failed', started)
+    if (replays(request.options, settings)) return offline(engine, request, 'the request could not be keyed')
     return bypass(engine, request, forward, 'key failed')
   }
   const call: Call = { engine, request, keyed, plan, forward, started }
@@ -159,9 +163,11 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
     if (!ranged) {
       if (entry && entry.status !== 206) {
         engine.events.lookup(request.method, request.url, undefined, 'bypass', 'Range request', call.started)
+        if (plan.replay) return offline(engine, request, 'the stored response cannot answer this Range request')
         return bypass(engine, request, call.forward, 'Range request')
       }
       engine.events.lookup(request.method, request.url, entry?.key, 'miss', 'range not held', call.started)
+      if (plan.replay) return offline(engine, request, 'the stored piece does not hold this range')
       return fromOrigin(call, undefined, undefined, request.signal, 'miss')
     }
     announce(call, entry, action, now)
@@ -184,6 +190,7 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
         ) // readOnly could not store the refresh
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })
     case 'not-cached':
+      if (plan.replay) return offline(engine, request, 'no stored response')
       return {
         kind: 'generated',
         status: 504,
@@ -232,8 +239,10 @@ async function bypass(engine: Engine, request: CacheRequest, forward: Forward, r
   const requestTime = engine.now()
   const response = await forward(undefined, request.signal, false)
   await engine.invalidateAfter(request, response.status, response.headers)
-  const asGet = reason === `method ${request.method}` ? laterGet(engine, request, forward, response.headers) : undefined
-  if (asGet) return storeAndPass(asGet, response, requestTime, engine.now(), 'method')
+  // rfc: a POST outside allowableMethods whose answer is also a GET's is stored as that GET.
+  const asGet = reason === `method ${request.method}` ? storedAsGet(engine, request, response.headers) : undefined
+  if (asGet)
+    return storeAndPass({ engine, request, forward, started: 0, ...asGet }, response, requestTime, engine.now(), 'method')
   // rfc: with cacheControl on, an RFC 9211 §2.8 detail says why the cache stayed out of the way.
   const cacheControl = request.options.cacheControl ?? engine.settings.cacheControl
   const status = bypassStatus(reason, response.status, cacheControl !== false)
@@ -483,11 +492,4 @@ function storeAndPass(
   const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
   if (settings.coalesce) markRecording(engine, keyed.baseKey, info.stored)
   return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
-}
-
-/** rfc: a POST outside allowableMethods whose answer is also a GET's (`getFor`): the call that stores it as that GET. */
-function laterGet(engine: Engine, request: CacheRequest, forward: Forward, headers: Headers): Call | undefined {
-  const plan = planForGet(request, engine.settings)
-  const keyed = plan && getFor(engine, plan, request.method, request.url, request.headers, headers)
-  return keyed && plan ? { engine, request, keyed, plan, forward, started: 0 } : undefined
 }

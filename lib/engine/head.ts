@@ -1,6 +1,7 @@
 import type { CacheEntry } from '../entry/entry.js'
-import { type CachePlan, decideWrite } from '../policy/actions.js'
+import type { CachePlan } from '../policy/actions.js'
 import { mergeHead } from '../policy/stored-headers.js'
+import { decideWrite } from '../policy/write.js'
 import type { Engine } from './engine.js'
 
 /**

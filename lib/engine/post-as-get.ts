@@ -1,4 +1,5 @@
-import { type CacheControlMode, type CachePlan, planRequest, servesLaterGets } from '../policy/actions.js'
+import { type CacheControlMode, type CachePlan, planRequest } from '../policy/actions.js'
+import { servesLaterGets } from '../policy/write.js'
 import type { CacheRequest } from '../request/cache-request.js'
 import type { Engine, KeyedRequest } from './engine.js'
 
@@ -27,8 +28,19 @@ export function getFor(
 }
 
 /** How a GET with the POST's URL, headers and options would be cached; `undefined` when it would not. */
-export function planForGet(request: CacheRequest, settings: Engine['settings']): CachePlan | undefined {
+function planForGet(request: CacheRequest, settings: Engine['settings']): CachePlan | undefined {
   const facts = { method: 'GET', url: request.url, headers: request.headers, mode: request.mode, options: request.options }
   const plan = planRequest({ ...facts, unkeyableBody: false }, settings)
   return plan.kind === 'bypass' ? undefined : plan
+}
+
+/** A POST outside `allowableMethods` whose answer is also a GET's: the key and plan it is stored under as that GET. */
+export function storedAsGet(
+  engine: Engine,
+  request: CacheRequest,
+  responseHeaders: Headers,
+): { keyed: KeyedRequest; plan: CachePlan } | undefined {
+  const plan = planForGet(request, engine.settings)
+  const keyed = plan && getFor(engine, plan, request.method, request.url, request.headers, responseHeaders)
+  return keyed && plan ? { keyed, plan } : undefined
 }

@@ -47,6 +47,11 @@ export interface CacheEntry {
   encoding: BodyEncoding
   /** Names from the response's `Vary` (lower case), when it had one. */
   vary?: string[]
+  /**
+   * The response's tags, from the fields `tagHeaders` names (`Cache-Tag`, `Surrogate-Key`), for
+   * `cache.delete({ tags })`; absent when it had none.
+   */
+  tags?: string[]
   /** When the request was sent and the response received (ms since epoch): RFC 9111 §4.2.3. */
   requestTime: number
   responseTime: number

@@ -82,6 +82,14 @@ export interface CacheDeleteOptions {
   /** Every response stored for these request URLs (any method, any variant), compared after normalization. */
   urls?: readonly (string | URL)[]
   /**
+   * Every response whose stored request URL (as `cache.urls()` lists it: lower-case scheme and host,
+   * query parameters sorted) matches one of these patterns, whole; `*` matches any run of characters.
+   * @example ['https://api.example.com/things*']
+   */
+  urlPatterns?: readonly string[]
+  /** Every response tagged with one of these, by its `Cache-Tag` / `Surrogate-Key` fields (the `tagHeaders` setting). */
+  tags?: readonly string[]
+  /**
    * Expired responses.
    * @default false
    */
@@ -115,6 +123,9 @@ export interface ParsedDelete {
   keys: ReadonlySet<string>
   /** Normalized. */
   urls: ReadonlySet<string>
+  /** `urlPatterns`, compiled. */
+  urlPatterns: readonly RegExp[]
+  tags: ReadonlySet<string>
   expired: boolean
   invalid: boolean
   createdBefore: number | undefined
@@ -124,6 +135,8 @@ const FILTER_OPTIONS: { [K in keyof CacheFilter]-?: true } = { valid: true, expi
 const DELETE_OPTIONS: { [K in keyof CacheDeleteOptions]-?: true } = {
   keys: true,
   urls: true,
+  urlPatterns: true,
+  tags: true,
   expired: true,
   invalid: true,
   olderThan: true,
@@ -151,6 +164,8 @@ export function parseDelete(
   return {
     keys: new Set(stringList(given.keys, 'keys')),
     urls: new Set(urlList(given.urls, 'urls').map((url) => normalizeUrl(url, ignored, credentials))),
+    urlPatterns: stringList(given.urlPatterns, 'urlPatterns', true).map(urlPattern),
+    tags: new Set(stringList(given.tags, 'tags', true)),
     expired: flag(given, 'expired', false),
     invalid: flag(given, 'invalid', false),
     createdBefore: given.olderThan === undefined ? undefined : olderThanCutoff('olderThan', given.olderThan, now),
@@ -194,7 +209,18 @@ export function deleteMatches(
   if (options.keys.has(key)) return true
   if (options.expired && isExpired(entry, now)) return true
   if (options.createdBefore !== undefined && entry.createdAt < options.createdBefore) return true
-  return options.urls.size > 0 && options.urls.has(sameUrl(entry.url, ignored))
+  if (options.urls.size > 0 && options.urls.has(sameUrl(entry.url, ignored))) return true
+  if (options.urlPatterns.some((pattern) => pattern.test(entry.url))) return true
+  return options.tags.size > 0 && entry.tags !== undefined && entry.tags.some((tag) => options.tags.has(tag))
+}
+
+/** A `urlPatterns` pattern as a RegExp matching a whole URL, `*` any run of characters. */
+function urlPattern(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 's')
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 }
 
 /** A stored URL in the form `delete({ urls })` compares (its credential parameters hashed already). */
@@ -263,11 +289,12 @@ function flag<T extends object>(options: Partial<T>, name: keyof T & string, fal
   return value
 }
 
-function stringList(value: unknown, option: string): string[] {
+function stringList(value: unknown, option: string, nonEmpty = false): string[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) throw new InvalidOptionTypeError(option, value, 'an array of strings')
   value.forEach((item, i) => {
     if (typeof item !== 'string') throw new InvalidOptionTypeError(`${option}[${i}]`, item, 'a string')
+    if (nonEmpty && item === '') throw new InvalidOptionValueError(`${option}[${i}]`, item, 'must not be empty')
   })
   return value as string[]
 }

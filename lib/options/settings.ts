@@ -24,6 +24,8 @@ const SETTING_NAMES: { [K in keyof CacheSettings]-?: true } = {
   staleWhileRevalidate: true,
   alwaysRevalidate: true,
   onlyIfCached: true,
+  forceRefresh: true,
+  tagHeaders: true,
   readOnly: true,
   disabled: true,
   coalesce: true,
@@ -95,8 +97,14 @@ function storeDefaults(): Record<string, unknown> {
 
 function validateStoreOptions(store: StoreOptions): void {
   const backend: unknown = store.backend
-  if (backend !== 'sqlite' && backend !== 'memory' && backend !== 'redis' && !isStore(backend)) {
-    throw new InvalidOptionValueError('backend', backend, "must be 'sqlite', 'memory', 'redis' or a Store instance")
+  if (backend !== 'sqlite' && backend !== 'memory' && backend !== 'redis' && backend !== 'files' && !isStore(backend)) {
+    throw new InvalidOptionValueError('backend', backend, "must be 'sqlite', 'memory', 'redis', 'files' or a Store instance")
+  }
+  if (backend === 'files') {
+    // A fixture directory keeps what was recorded: nothing prunes it.
+    for (const name of ['maxSize', 'maxEntries'] as const) {
+      if (store[name] !== undefined) throw new InvalidOptionValueError(name, store[name], "does not apply to backend 'files'")
+    }
   }
   if (backend === 'redis') {
     parseRedisOptions('redis', store.redis)
@@ -153,8 +161,18 @@ export function validateSetting(name: keyof CacheSettings, value: unknown): void
       if (typeof value === 'boolean' || value === 'shared') return
       if (typeof value === 'string') throw new InvalidOptionValueError(name, value, "must be true, false or 'shared'")
       throw new InvalidOptionTypeError(name, value, "a boolean or 'shared'")
-    case 'alwaysRevalidate':
     case 'onlyIfCached':
+      if (typeof value === 'boolean' || value === 'throw') return
+      if (typeof value === 'string') throw new InvalidOptionValueError(name, value, "must be true, false or 'throw'")
+      throw new InvalidOptionTypeError(name, value, "a boolean or 'throw'")
+    case 'tagHeaders':
+      expectStringList(name, value)
+      for (const [i, header] of (value as string[]).entries()) {
+        if (!FIELD_NAME.test(header)) throw new InvalidOptionValueError(`${name}[${i}]`, header, 'must be a header name')
+      }
+      return
+    case 'alwaysRevalidate':
+    case 'forceRefresh':
     case 'readOnly':
     case 'disabled':
     case 'coalesce':
@@ -224,6 +242,8 @@ export function resolveSettings(settings: CacheSettings, explicit: ReadonlySet<s
     staleWhileRevalidate: parseStaleLimit('staleWhileRevalidate', settings.staleWhileRevalidate),
     alwaysRevalidate: settings.alwaysRevalidate,
     onlyIfCached: settings.onlyIfCached,
+    forceRefresh: settings.forceRefresh,
+    tagHeaders: lower(settings.tagHeaders),
     readOnly: settings.readOnly,
     disabled: settings.disabled,
     coalesce: settings.coalesce,
@@ -250,6 +270,13 @@ export function validateRequestOptions(value: unknown): RequestCacheOptions {
         parseStaleLimit(`cacheOptions.${name}`, v)
         break
       case 'onlyIfCached':
+        if (typeof v === 'string' && v !== 'throw') {
+          throw new InvalidOptionValueError(`cacheOptions.${name}`, v, "must be true, false or 'throw'")
+        }
+        if (typeof v !== 'boolean' && v !== 'throw') {
+          throw new InvalidOptionTypeError(`cacheOptions.${name}`, v, "a boolean or 'throw'")
+        }
+        break
       case 'refresh':
       case 'forceRefresh':
         expectBoolean(`cacheOptions.${name}`, v)

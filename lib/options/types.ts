@@ -119,10 +119,24 @@ export interface CacheSettings {
    */
   alwaysRevalidate: boolean
   /**
-   * Offline mode: never touch the network. A miss is a 504 "Not Cached".
+   * Offline mode: never touch the network. `true`: a miss (or an entry too old to serve) is a 504
+   * "Not Cached". `'throw'` (replaying fixtures): any stored entry is served whatever its age, and a
+   * request the cache cannot answer rejects with a `CacheMissError` naming it.
    * @default false
    */
-  onlyIfCached: boolean
+  onlyIfCached: boolean | 'throw'
+  /**
+   * Record mode: skip the read, always ask the origin (unconditionally) and store its answer over
+   * what was stored (like `cache: 'reload'` on every request).
+   * @default false
+   */
+  forceRefresh: boolean
+  /**
+   * Response headers whose values tag a stored response, for `cache.delete({ tags })`: comma- or
+   * space-separated tags, as CDNs read `Cache-Tag` and `Surrogate-Key`.
+   * @default ['cache-tag', 'surrogate-key']
+   */
+  tagHeaders: readonly string[]
   /**
    * Serve from the cache, never write to it.
    * @default false
@@ -154,10 +168,11 @@ export interface CacheSettings {
 export interface StoreOptions {
   /**
    * `'sqlite'` (a file that survives restarts and is shared by processes), `'memory'`, `'redis'` (a
-   * server shared by machines; see `redis`), or a `Store`.
+   * server shared by machines; see `redis`), `'files'` (a directory of readable JSON files, one per
+   * response: fixtures for tests), or a `Store`.
    * @default 'sqlite'
    */
-  backend: 'sqlite' | 'memory' | 'redis' | Store
+  backend: 'sqlite' | 'memory' | 'redis' | 'files' | Store
   /**
    * The Redis server and how entries are kept there, for `backend: 'redis'`: `{ url, client, prefix,
    * commandTimeout, connectTimeout, grace }`, or a `redis://` URL alone. Needs the `redis` package.
@@ -165,7 +180,8 @@ export interface StoreOptions {
    */
   redis: RedisOptions | string | undefined
   /**
-   * The SQLite file's name (`<cacheName>.sqlite`) or path (when it contains a `/` or ends in `.sqlite`).
+   * The SQLite file's name (`<cacheName>.sqlite`) or path (when it contains a `/` or ends in `.sqlite`);
+   * with `backend: 'files'`, the directory's name or path.
    * @default 'http_cache'
    */
   cacheName: string
@@ -214,11 +230,14 @@ export interface RequestCacheOptions {
    * `true` honours it as the cache would (a `'shared'` cache stays shared).
    */
   cacheControl?: boolean
-  /** Never touch the network for this request; a miss (or an expired entry) is a 504 "Not Cached". */
-  onlyIfCached?: boolean
+  /**
+   * Never touch the network for this request: `true`, a miss (or an expired entry) is a 504 "Not
+   * Cached"; `'throw'`, any stored entry is served whatever its age and a miss rejects with a `CacheMissError`.
+   */
+  onlyIfCached?: boolean | 'throw'
   /** Revalidate the entry before using it, even when fresh (like `cache: 'no-cache'`). */
   refresh?: boolean
-  /** Skip the read, fetch and store the answer (like `cache: 'reload'`). */
+  /** Skip the read, fetch unconditionally and store the answer (like `cache: 'reload'`). */
   forceRefresh?: boolean
   /** This request's stale-if-error: `true`, or how long past expiry. */
   staleIfError?: boolean | ExpireAfter
@@ -243,6 +262,8 @@ export const DEFAULTS: Readonly<CacheSettings & StoreOptions> = Object.freeze({
   staleWhileRevalidate: false,
   alwaysRevalidate: false,
   onlyIfCached: false,
+  forceRefresh: false,
+  tagHeaders: Object.freeze(['cache-tag', 'surrogate-key']),
   readOnly: false,
   disabled: false,
   coalesce: true,
@@ -284,7 +305,10 @@ export interface ResolvedSettings {
   staleIfError: number
   staleWhileRevalidate: number
   alwaysRevalidate: boolean
-  onlyIfCached: boolean
+  onlyIfCached: boolean | 'throw'
+  forceRefresh: boolean
+  /** `tagHeaders`, lower case. */
+  tagHeaders: readonly string[]
   readOnly: boolean
   disabled: boolean
   coalesce: boolean

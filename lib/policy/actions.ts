@@ -1,20 +1,10 @@
 import type { CacheEntry } from '../entry/entry.js'
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
-import { CREDENTIAL_HEADERS } from '../http/fields.js'
-import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from '../options/expire-after.js'
+import { type Expiry, parseExpireAfter, parseStaleLimit } from '../options/expire-after.js'
 import type { RequestCacheOptions, ResolvedSettings } from '../options/types.js'
 import type { RequestCacheMode } from '../request/cache-request.js'
-import {
-  allowsHeuristics,
-  conditionalHeaders,
-  currentAge,
-  explicitLifetime,
-  hasValidator,
-  heuristicLifetime,
-  initialAge,
-  isConditionalRequest,
-} from './freshness.js'
-import { type ByteRange, parseContentRange, parseRange } from './range.js'
+import { conditionalHeaders, currentAge, isConditionalRequest } from './freshness.js'
+import { type ByteRange, parseRange } from './range.js'
 
 /**
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
@@ -58,9 +48,11 @@ export type RequestPlan =
       reload: boolean
       /** The one byte range asked for (with cacheControl on): served from a stored 200 or a stored piece (206). */
       range?: ByteRange | undefined
-      /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`). */
+      /** Use any entry, even stale (`force-cache`, fetch's `only-if-cached`, `onlyIfCached: 'throw'`). */
       anyAge: boolean
       onlyIfCached: boolean
+      /** `onlyIfCached: 'throw'`: what the store cannot answer rejects with a `CacheMissError`, never a 504. */
+      replay: boolean
       /**
        * Whether the response's `Cache-Control`, `Expires` and `Age` count (RFC 9111): the `cacheControl`
        * setting, or this request's own `cacheOptions.cacheControl`.
@@ -89,7 +81,7 @@ export type CachePlan = Extract<RequestPlan, { kind: 'cache' }>
 /** Whether, and as which kind of cache, a request honours the response's directives. */
 export type CacheControlMode = Pick<CachePlan, 'cacheControl' | 'sharedCache'>
 
-const NO_DIRECTIVES: Directives = Object.freeze({})
+export const NO_DIRECTIVES: Directives = Object.freeze({})
 const PRAGMA_NO_CACHE = /(?:^|,)\s*no-cache\s*(?:,|$)/i
 
 /** Decides whether and how the cache takes part in a request. */
@@ -136,9 +128,11 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
 
   // RFC 9111 §5.4: Pragma counts only when the request has no Cache-Control.
   const pragmaNoCache = cacheControlField === null && PRAGMA_NO_CACHE.test(facts.headers.get('pragma') ?? '')
-  const onlyIfCached =
-    options.onlyIfCached ?? (facts.mode === 'only-if-cached' || request.onlyIfCached === true || settings.onlyIfCached)
-  const forceRefresh = options.forceRefresh === true || facts.mode === 'reload'
+  const offline =
+    options.onlyIfCached ?? (settings.onlyIfCached || facts.mode === 'only-if-cached' || request.onlyIfCached === true)
+  const onlyIfCached = offline !== false
+  const replay = offline === 'throw'
+  const forceRefresh = (options.forceRefresh ?? settings.forceRefresh) || facts.mode === 'reload'
   const forced = options.refresh === true || request.noCache !== undefined || pragmaNoCache
   const reload = facts.mode === 'no-cache' || request.maxAge === 0
   return {
@@ -149,8 +143,9 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     range,
     revalidate: forced || reload,
     reload: reload && !forced,
-    anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached',
+    anyAge: facts.mode === 'force-cache' || facts.mode === 'only-if-cached' || replay,
     onlyIfCached,
+    replay,
     cacheControl: cacheControl !== false,
     sharedCache: cacheControl !== false && settings.sharedCache,
     ruleExpiry,
@@ -164,6 +159,15 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     request,
     authorization: facts.headers.has('authorization'),
   }
+}
+
+/**
+ * `onlyIfCached: 'throw'` (the request's, else the setting's) on a cache that is not disabled: the
+ * request must never reach the network, even one the cache would stay out of (a method not cached,
+ * a stream body, `cache: 'no-store'`): replaying fixtures, a request sent is a test gone wrong.
+ */
+export function replays(options: RequestCacheOptions, settings: ResolvedSettings): boolean {
+  return !settings.disabled && (options.onlyIfCached ?? settings.onlyIfCached) === 'throw'
 }
 
 /** The first matching `urlsExpireAfter` rule, else `expireAfter`; and whether the user set it. */
@@ -287,13 +291,13 @@ function entryHasValidator(entry: CacheEntry): boolean {
  * and no-cache forbid serving stale; so does s-maxage in a shared cache (RFC 9111 §5.2.2.10: it
  * implies proxy-revalidate there).
  */
-function mayServeStale(response: Directives, mode: CacheControlMode): boolean {
+export function mayServeStale(response: Directives, mode: CacheControlMode): boolean {
   if (mode.sharedCache && response.sMaxAge !== undefined) return false
   return !response.mustRevalidate && !response.noCache && !response.proxyRevalidate
 }
 
 /** RFC 9111 §3.5: the response directives that let a shared cache store and reuse a response to an authorized request. */
-function sharesAuthorized(response: Directives): boolean {
+export function sharesAuthorized(response: Directives): boolean {
   return response.public === true || response.sMaxAge !== undefined || response.mustRevalidate === true
 }
 
@@ -343,169 +347,4 @@ export function mayServeOnError(plan: CachePlan, entry: CacheEntry, settings: Re
  */
 export function mustRevalidate(mode: CacheControlMode, entry: CacheEntry): boolean {
   return mode.cacheControl && !mayServeStale(responseDirectives(entry, mode), mode)
-}
-
-/** What the origin answered, as the write decision needs it. */
-export interface ResponseFacts {
-  status: number
-  headers: Headers
-  requestTime: number
-  responseTime: number
-  /** The response is the end of a redirect chain that fetch followed. */
-  redirected?: boolean
-}
-
-/** Whether to store a response, and until when. */
-export type WriteDecision = { store: true; expires: number | null } | { store: false; reason: string }
-
-/** Decides whether a response from the origin is stored (RFC 9111 §3 when `cacheControl` is on). */
-export function decideWrite(plan: CachePlan, response: ResponseFacts, settings: ResolvedSettings, now: number): WriteDecision {
-  if (!plan.write) return { store: false, reason: 'read-only' }
-  const { status, headers } = response
-  const directives = plan.cacheControl ? parseCacheControl(headers.get('cache-control')) : NO_DIRECTIVES
-  const validator = hasValidator(headers)
-  // rfc: RFC 9111 §3.3: a 206 is stored as if it were an incomplete 200, when it answers our one-range
-  // GET with one byte range of a known length and no content-coding (whose ranges are of coded bytes).
-  if (status === 206 && !storablePiece(plan, headers)) return { store: false, reason: 'partial content' }
-  if (!isStorableStatus(status === 206 ? 200 : status, directives, headers, plan, settings)) {
-    return { store: false, reason: `status ${status}` }
-  }
-  // RFC 9111 §5.2.2.3: must-understand stores only statuses whose caching we implement, and then
-  // lets their no-store (sent for caches that do not know must-understand) be ignored.
-  if (directives.mustUnderstand) {
-    if (!UNDERSTOOD.has(status)) return { store: false, reason: `must-understand, status ${status} not understood` }
-  } else if (directives.noStore) return { store: false, reason: 'response no-store' }
-  if (plan.sharedCache) {
-    // RFC 9111 §3 and §5.2.2.7: a shared cache does not store a private response (with field names,
-    // it may store the rest; we store none of it).
-    if (directives.private !== undefined) return { store: false, reason: 'response private (shared cache)' }
-    // RFC 9111 §3.5: nor a response to a request with Authorization, unless the response allows it.
-    if (plan.authorization && !sharesAuthorized(directives)) {
-      return { store: false, reason: 'request Authorization without public, s-maxage or must-revalidate (shared cache)' }
-    }
-  }
-  // RFC 9111 §4.1: a Vary member "*" (alone, in a list, or on any of several lines) never matches a
-  // later request, so storing it would only waste space.
-  if ((headers.get('vary') ?? '').split(',').some((name) => name.trim() === '*')) return { store: false, reason: 'Vary: *' }
-  // rfc: the response to the original URL was a redirect whose own cacheability we never saw; storing
-  // the final response under the original URL would replay the redirect's target without asking.
-  if (plan.cacheControl && response.redirected) return { store: false, reason: 'redirected' }
-
-  // The response's own freshness first (when it counts), then the rules (request max-age, per request,
-  // per URL, expireAfter): requests-cache's order.
-  if (plan.cacheControl) {
-    const lifetime =
-      directives.noCache === true ? 0 : explicitLifetime(directives, headers, response.responseTime, plan.sharedCache)
-    if (lifetime !== undefined) {
-      const expires = now + lifetime - initialAge(headers, response.requestTime, response.responseTime)
-      // rfc: stale on arrival is still worth storing when it can be revalidated (requests-cache: max-age=0
-      // + validator) or served stale (RFC 5861). A `no-cache` response with a `Date` is revalidated with
-      // that date (RFC 9110 §13.1.3), and when the origin cannot be reached then, the caller gets a
-      // generated 504 rather than a network error (RFC 9111 §4.2.4, §5.2.2.4).
-      const datedNoCache = directives.noCache === true && headers.has('date')
-      if (expires <= now && !validator && !datedNoCache && !maySoonServeStale(directives, plan, settings)) {
-        return { store: false, reason: 'stale on arrival, no validator' }
-      }
-      return { store: true, expires }
-    }
-    // rfc: `immutable` only means something while fresh (RFC 8246 §2): without a lifetime it adds none
-    // (requests-cache stores it forever; with cacheControl on, the RFC wins).
-    if (!plan.ruleExplicit) {
-      const heuristic = heuristicLifetime(status, headers, response.responseTime, directives)
-      if (heuristic !== undefined) {
-        return { store: true, expires: now + heuristic - initialAge(headers, response.requestTime, response.responseTime) }
-      }
-      // No freshness information: stale at once, worth storing only to revalidate.
-      return validator ? { store: true, expires: now } : { store: false, reason: 'no freshness information, no validator' }
-    }
-  }
-  return fromRule(plan.ruleExpiry, validator, now)
-}
-
-function fromRule(expiry: Expiry, validator: boolean, now: number): WriteDecision {
-  if (expiry.kind === 'skip') return { store: false, reason: 'DO_NOT_CACHE' }
-  // EXPIRE_IMMEDIATELY stores only what can be revalidated.
-  if (expiry.kind === 'immediately' && !validator) return { store: false, reason: 'EXPIRE_IMMEDIATELY without a validator' }
-  return { store: true, expires: expiresAt(expiry, now) }
-}
-
-/** rfc: whether a stale-on-arrival response without a validator could still be served (stale-if-error, stale-while-revalidate). */
-function maySoonServeStale(directives: Directives, mode: CacheControlMode, settings: ResolvedSettings): boolean {
-  if (!mayServeStale(directives, mode)) return false
-  return (
-    directives.staleIfError !== undefined ||
-    directives.staleWhileRevalidate !== undefined ||
-    settings.staleIfError > 0 ||
-    settings.staleWhileRevalidate > 0
-  )
-}
-
-/** rfc: the statuses whose caching requirements we implement (RFC 9110 §15, RFC 9111 §4.2.2), for must-understand. */
-const UNDERSTOOD: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501])
-
-function isStorableStatus(
-  status: number,
-  directives: Directives,
-  headers: Headers,
-  mode: CacheControlMode,
-  settings: ResolvedSettings,
-): boolean {
-  // rfc: a 304 (an answer about a response we may not hold, §4.3.4) is never stored as a response,
-  // whatever allowableCodes says; a 206 comes here as the 200 it is a piece of (decideWrite).
-  if (status === 206 || status === 304) return false
-  if (settings.allowableCodes.has(status)) return true
-  if (!mode.cacheControl || settings.allowableCodesExplicit) return false
-  // RFC 9111 §3: a final status that is heuristically cacheable (or marked public), or any final
-  // status with explicit freshness (max-age, Expires; s-maxage in a shared cache only).
-  if (status < 200) return false
-  if (mode.sharedCache && directives.sMaxAge !== undefined) return true
-  return allowsHeuristics(status, directives) || directives.maxAge !== undefined || headers.has('expires')
-}
-
-/** A 206 the cache can place (see decideWrite): an answer to its one-range request, one range of a known length, not coded. */
-function storablePiece(plan: CachePlan, headers: Headers): boolean {
-  if (!plan.cacheControl || plan.range === undefined) return false
-  const coding = headers.get('content-encoding')
-  if (coding !== null && coding.trim().toLowerCase() !== 'identity') return false
-  return parseContentRange(headers.get('content-range')) !== undefined
-}
-
-/**
- * rfc: whether `Set-Cookie` is stored and replayed with the response. RFC 9111 §3.1 stores every
- * field but hop-by-hop ones, and §7.3 leaves `Set-Cookie` to the origin's `Cache-Control`: a private
- * cache (`cacheControl: true`) keeps it, as browsers do. Only while keys keep credentials apart (no
- * `keyFn`, no credential header in `ignoredParameters`), so a cookie is replayed only to requests
- * with the same `Cookie` and `Authorization` as the one that received it. A shared cache
- * (`cacheControl: 'shared'`) never stores it: one user's cookie must not reach another, and shared
- * caches commonly strip it. The default mode keeps requests-cache's behaviour: never stored.
- */
-export function keepsSetCookie(mode: CacheControlMode, settings: ResolvedSettings): boolean {
-  if (!mode.cacheControl || mode.sharedCache || settings.keyFn) return false
-  return !CREDENTIAL_HEADERS.some((name) => settings.ignoredHeaders.has(name))
-}
-
-/**
- * RFC 9110 §9.3.3, RFC 9111 §4: a POST response with explicit freshness and a `Content-Location`
- * naming the request's own URI is a representation of that resource, so it may answer later GETs
- * (only with `cacheControl` on, and when `allowableMethods` lets the cache take part in POST).
- */
-export function servesLaterGets(
-  method: string,
-  url: string,
-  headers: Headers,
-  mode: CacheControlMode,
-  settings: ResolvedSettings,
-): boolean {
-  if (method !== 'POST' || !mode.cacheControl || !settings.allowableMethods.has('GET')) return false
-  const location = headers.get('content-location')
-  if (location === null) return false
-  const directives = parseCacheControl(headers.get('cache-control'))
-  const explicit =
-    directives.maxAge !== undefined || headers.has('expires') || (mode.sharedCache && directives.sMaxAge !== undefined)
-  if (!explicit) return false
-  try {
-    return new URL(location, url).href === new URL(url).href
-  } catch {
-    return false
-  }
 }

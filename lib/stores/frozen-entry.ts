@@ -67,6 +67,7 @@ export function frozenEntry(meta: EntryMeta, body: Uint8Array, owned = false): C
     createdAt: meta.createdAt,
     expires: meta.expires,
     ...(meta.vary ? { vary: Object.freeze([...meta.vary]) as string[] } : {}),
+    ...(meta.tags ? { tags: Object.freeze([...meta.tags]) as string[] } : {}),
   }
   return Object.freeze(entry)
 }

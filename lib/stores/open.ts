@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { Store } from '../entry/store.js'
 import { StoreError, UnsafeCacheFileError } from '../errors.js'
 import type { StoreOptions } from '../options/types.js'
+import { FilesStore } from './files.js'
 import { MemoryStore } from './memory.js'
 import { RedisStore } from './redis.js'
 import { SqliteStore } from './sqlite.js'
@@ -17,9 +18,7 @@ export interface OpenedStore {
 
 /**
  * Opens the store `backend` names, reporting recovered problems (a corrupt file, a Redis server that
- * cannot be reached) to `onError`. A SQLite
- * file that cannot be opened at all (read-only directory, no permission) is reported too, and the
- * cache runs without a store: a broken cache never breaks a request, not even the first one.
+ * cannot be reached, a file or directory that cannot be opened) to `onError`.
  */
 export function openStore(options: StoreOptions, onError: (error: Error) => void): OpenedStore {
   const { backend } = options
@@ -40,26 +39,50 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
   if (backend === 'sqlite') {
     const path = sqlitePath(options)
     if (path !== options.cacheName && (options.useTemp || options.useCacheDir)) refuseOthers(path)
-    try {
-      return {
-        store: new SqliteStore({ path, onError, ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}) }),
-        owned: true,
-      }
-    } catch (error) {
-      // Option errors were ruled out by validation; anything else is the environment's doing.
-      if (!(error instanceof StoreError)) throw error
-      const reason = new StoreError(`${error.message}; caching is off for this cache (requests go to the network)`, {
-        cause: error.cause,
-      })
-      try {
-        onError(reason)
-      } catch {
-        // A throwing onError must not turn a cache that is off into a session that cannot start.
-      }
-      return { store: new UnavailableStore(reason), owned: true }
-    }
+    const maxSize = options.maxSize !== undefined ? { maxSize: options.maxSize } : {}
+    return openOrGoWithout(() => new SqliteStore({ path, onError, ...maxSize }), onError)
+  }
+  if (backend === 'files') {
+    const path = filesPath(options)
+    if (path !== options.cacheName && (options.useTemp || options.useCacheDir)) refuseOthers(path)
+    return openOrGoWithout(() => new FilesStore({ path }), onError)
   }
   return { store: backend, owned: false }
+}
+
+/**
+ * Opens a store on the file system. One that cannot be opened at all (read-only directory, no
+ * permission) is reported, and the cache runs without a store: a broken cache never breaks a
+ * request, not even the first one. A file or directory that is not a cache's is refused (thrown).
+ */
+function openOrGoWithout(open: () => Store, onError: (error: Error) => void): OpenedStore {
+  try {
+    return { store: open(), owned: true }
+  } catch (error) {
+    // Option errors were ruled out by validation; anything else is the environment's doing.
+    if (!(error instanceof StoreError)) throw error
+    const reason = new StoreError(`${error.message}; caching is off for this cache (requests go to the network)`, {
+      cause: error.cause,
+    })
+    try {
+      onError(reason)
+    } catch {
+      // A throwing onError must not turn a cache that is off into a session that cannot start.
+    }
+    return { store: new UnavailableStore(reason), owned: true }
+  }
+}
+
+/**
+ * The directory of a files cache: `cacheName` in the working directory, the user cache directory
+ * (`useCacheDir`) or the OS temp directory (`useTemp`); an absolute `cacheName` is used as it is.
+ */
+export function filesPath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDir' | 'useTemp'>): string {
+  const { cacheName } = options
+  if (isAbsolute(cacheName)) return cacheName
+  if (options.useCacheDir) return join(userCacheDir(), cacheName)
+  if (options.useTemp) return join(tmpdir(), cacheName)
+  return resolve(cacheName)
 }
 
 /**

@@ -299,7 +299,11 @@ describe('fetch-http-cache (the CLI)', () => {
         /unknown option "--older_than" \(did you mean "--older-than"\?\)/,
       ],
       ['an extra argument', ['urls', 'extra'], /unexpected argument "extra"/],
-      ['delete without what to delete', ['delete'], /delete needs --expired, --older-than AGE, --url URL or --invalid/],
+      [
+        'delete without what to delete',
+        ['delete'],
+        /delete needs --expired, --older-than AGE, --url URL, --url-pattern P, --tag TAG or --invalid/,
+      ],
       ['a bad --older-than', ['delete', '--older-than', 'a while'], /--older-than takes an age .*"a while"/],
       [
         'a negative --older-than',
@@ -315,6 +319,10 @@ describe('fetch-http-cache (the CLI)', () => {
       ['--older-than without an age', ['delete', '--older-than'], /^fetch-http-cache: --older-than needs an age\n/],
       ['a value given to a flag', ['stats', '--json=yes'], /^fetch-http-cache: --json takes no value, got "--json=yes"\n/],
       ['help for an unknown command', ['help', 'purge'], /unknown command "purge"/],
+      ['--har on another command', ['stats', '--har', 'x.har'], /--har is an option of "export" and "import", not of "stats"/],
+      ['import without --har', ['import', '--dir', 'fixtures'], /import needs --har FILE/],
+      ['--dir together with --db', ['urls', '--dir', 'fixtures', '--db', 'x.sqlite'], /--db and --dir cannot be combined/],
+      ['--tag on another command', ['urls', '--tag', 'user-42'], /--tag is an option of "delete", not of "urls"/],
     ]
     for (const [what, args, message] of cases) {
       it(`rejects ${what}, before touching any file`, async () => {
@@ -339,8 +347,13 @@ describe('fetch-http-cache (the CLI)', () => {
           'delete --expired',
           'delete --older-than AGE',
           'delete --url URL',
+          'delete --url-pattern P',
+          'delete --tag TAG',
           'clear',
+          'export --har FILE',
+          'import --har FILE',
           '--db PATH',
+          '--dir PATH',
           '--json',
           '--yes',
           '--version',

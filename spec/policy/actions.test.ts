@@ -15,13 +15,12 @@ import {
   type CachedAction,
   type CachePlan,
   decideCached,
-  decideWrite,
   isOriginError,
   mayServeOnError,
   planRequest,
   type RequestPlan,
-  type WriteDecision,
 } from '../../lib/policy/actions.js'
+import { decideWrite, type WriteDecision } from '../../lib/policy/write.js'
 import type { RequestCacheMode } from '../../lib/request/from-fetch.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 

@@ -69,13 +69,15 @@ const BAD: { [K in keyof CacheOptions]-?: Bad } = {
   staleIfError: notStaleLimit,
   staleWhileRevalidate: notStaleLimit,
   alwaysRevalidate: notBoolean,
-  onlyIfCached: notBoolean,
+  onlyIfCached: { type: [1, null, {}, []], range: ['yes', 'throws', ''] },
+  forceRefresh: notBoolean,
+  tagHeaders: { type: ['cache-tag', 1, null, {}, [2], [null]], range: [['cache tag'], ['cache-tag', 'bad:name']] },
   readOnly: notBoolean,
   disabled: notBoolean,
   coalesce: notBoolean,
   maxEntrySize: notPositiveInteger,
   onError: notFunction,
-  backend: { type: [1, null, true, {}, [], { get() {} }], range: ['SQLite', 'Redis', ''] },
+  backend: { type: [1, null, true, {}, [], { get() {} }], range: ['SQLite', 'Redis', 'file', ''] },
   // Refused here because the backend is not 'redis'; spec/stores/redis-options.test.ts checks each field.
   redis: { type: [5, true, [], null], range: ['redis://localhost:6379', {}] },
   cacheName: { type: [5, null, true, {}, []], range: [''] },
@@ -101,7 +103,9 @@ const GOOD: { [K in keyof CacheOptions]-?: unknown } = {
   staleIfError: '1d',
   staleWhileRevalidate: true,
   alwaysRevalidate: true,
-  onlyIfCached: false,
+  onlyIfCached: 'throw',
+  forceRefresh: true,
+  tagHeaders: ['x-tags'],
   readOnly: true,
   disabled: false,
   coalesce: false,
@@ -192,7 +196,7 @@ describe('settings changed at runtime refuse bad values the same way, and keep t
   const settings = cachedFetch.settings as unknown as Record<string, unknown>
   const runtime = Object.entries(BAD).filter(([option]) => option in settings)
   it('covers every setting', () => {
-    assert.equal(runtime.length, 20)
+    assert.equal(runtime.length, 21)
   })
   for (const [option, { type = [], range = [] }] of runtime) {
     it(`${option}`, () => {

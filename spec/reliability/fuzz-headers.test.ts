@@ -9,7 +9,7 @@ import type { CacheOptions } from '../../lib/index.js'
 import { infoFor } from '../../lib/observe/cache-info.js'
 import { LiveSettings } from '../../lib/options/live.js'
 import type { CacheSettings } from '../../lib/options/types.js'
-import { decideCached, decideWrite, mayServeOnError, planRequest } from '../../lib/policy/actions.js'
+import { decideCached, mayServeOnError, planRequest } from '../../lib/policy/actions.js'
 import {
   conditionalHeaders,
   currentAge,
@@ -20,6 +20,7 @@ import {
   parseAge,
 } from '../../lib/policy/freshness.js'
 import { mergeNotModified } from '../../lib/policy/stored-headers.js'
+import { decideWrite } from '../../lib/policy/write.js'
 import { MemoryStore } from '../../lib/stores/memory.js'
 import { fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
