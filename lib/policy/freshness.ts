@@ -172,12 +172,3 @@ const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
 export function isConditionalRequest(headers: Headers, exceptIfRange = false): boolean {
   return CONDITIONAL_REQUEST_HEADERS.some((name) => headers.has(name) && !(exceptIfRange && name === 'if-range'))
 }
-
-/**
- * Whether two entity-tags match by the weak comparison of RFC 9110 §8.8.3.2 (the one
- * `If-None-Match` uses): equal opaque-tags, either or both may be weak.
- */
-export function weakMatch(a: string, b: string): boolean {
-  const strip = (tag: string) => tag.trim().replace(/^W\//i, '')
-  return strip(a) === strip(b)
-}

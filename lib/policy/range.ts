@@ -1,5 +1,6 @@
 import type { CacheEntry } from '../entry/entry.js'
 import { parseHttpDate } from '../http/dates.js'
+import { isWeak, strongMatch } from '../http/etag.js'
 
 /**
  * Serving a byte range from a stored complete response (RFC 9110 §14, RFC 9111 §3.4 lets a cache
@@ -50,9 +51,9 @@ export function ifRangeAllows(ifRange: string | null, entry: CacheEntry): boolea
   if (ifRange === null) return true
   const value = ifRange.trim()
   const field = (name: string) => entry.headers.find(([n]) => n === name)?.[1]?.trim()
-  if (value.startsWith('"') || /^W\//i.test(value)) {
+  if (value.startsWith('"') || isWeak(value)) {
     const etag = field('etag')
-    return etag !== undefined && !/^W\//i.test(value) && !/^W\//i.test(etag) && etag === value
+    return etag !== undefined && strongMatch(etag, value)
   }
   const date = parseHttpDate(value)
   const lastModified = parseHttpDate(field('last-modified') ?? null)
