@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField } from '../entry/entry.js'
 import { isPromise, type MaybePromise } from '../entry/store.js'
 import { bypassStatus, cacheStatus, type Forwarded } from '../http/cache-status.js'
 import { decode, TooLargeError } from '../http/content-coding.js'
@@ -240,7 +240,7 @@ function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): 
   for (const pair of entry.headers) if (pair[0] !== 'age' && pair[0] !== 'cache-status') headers.push(pair)
   headers.push(['age', String(age)], ['cache-status', status])
   // Throws for an entry whose body cannot be decoded: the caller drops it and fetches anew.
-  if (entry.encoding !== 'identity') decode(entry.body, entry.headers.find(([name]) => name === 'content-encoding')?.[1])
+  if (entry.encoding !== 'identity') decode(entry.body, storedField(entry, 'content-encoding') ?? undefined)
   const { headers: requestHeaders } = call.request
   const notModified = isConditionalRequest(requestHeaders) && satisfiesConditional(requestHeaders, entry)
   return {

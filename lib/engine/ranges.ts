@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField } from '../entry/entry.js'
 import { type ByteRange, ifRangeAllows, resolveRange } from '../policy/range.js'
 
 /**
@@ -8,9 +8,8 @@ import { type ByteRange, ifRangeAllows, resolveRange } from '../policy/range.js'
  */
 export function rangeOf(entry: CacheEntry, range: ByteRange, ifRange: string | null): CacheEntry | undefined {
   if (entry.status !== 200 || entry.encoding !== 'identity') return undefined
-  if (entry.headers.some(([name, value]) => name === 'content-encoding' && value.trim().toLowerCase() !== 'identity')) {
-    return undefined
-  }
+  const coding = storedField(entry, 'content-encoding')
+  if (coding !== null && coding.trim().toLowerCase() !== 'identity') return undefined
   // §13.1.5: If-Range that does not match: the whole representation, as a 200.
   if (!ifRangeAllows(ifRange, entry)) return entry
   const length = entry.body.byteLength

@@ -87,6 +87,27 @@ export function metaSize(entry: EntryMeta, bodySize: number): number {
 /** The body as a `fetch()` caller reads it: content-coding removed. */
 export function identityBody(entry: CacheEntry): Uint8Array {
   if (entry.encoding === 'identity') return entry.body
-  const coding = entry.headers.find(([name]) => name === 'content-encoding')?.[1]
-  return decode(entry.body, coding)
+  return decode(entry.body, storedField(entry, 'content-encoding') ?? undefined)
+}
+
+/**
+ * A stored header field's value, as `Headers.get()` reads it (repeated lines joined with `, `), or
+ * `null`: the one way every stage reads the stored fields, without building a `Headers`.
+ */
+export function storedField(entry: Pick<EntryMeta, 'headers'>, name: string): string | null {
+  let value: string | null = null
+  for (const [field, fieldValue] of entry.headers) {
+    if (field === name) value = value === null ? fieldValue : `${value}, ${fieldValue}`
+  }
+  return value
+}
+
+/** Something whose header fields can be read by name: a `Headers`, or {@link storedFields} of an entry. */
+export interface FieldReader {
+  get(name: string): string | null
+}
+
+/** An entry's stored fields as a {@link FieldReader}. */
+export function storedFields(entry: Pick<EntryMeta, 'headers'>): FieldReader {
+  return { get: (name) => storedField(entry, name) }
 }

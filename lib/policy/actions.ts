@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField, storedFields } from '../entry/entry.js'
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
 import { CREDENTIAL_HEADERS } from '../http/fields.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from '../options/expire-after.js'
@@ -221,10 +221,10 @@ export function decideCached(
 function revalidateOrFetch(entry: CacheEntry, settings: ResolvedSettings): CachedAction {
   if (!entryHasValidator(entry)) {
     // rfc: with cacheControl on, an entry without validator is asked about with its Date (RFC 9110 §13.1.3).
-    const byDate = settings.cacheControl ? conditionalHeaders(new Headers(entry.headers), true) : {}
+    const byDate = settings.cacheControl ? conditionalHeaders(storedFields(entry), true) : {}
     return 'if-modified-since' in byDate ? { kind: 'revalidate', headers: byDate } : FETCH
   }
-  return { kind: 'revalidate', headers: conditionalHeaders(new Headers(entry.headers)) }
+  return { kind: 'revalidate', headers: conditionalHeaders(storedFields(entry)) }
 }
 
 /** Whether the entry is past its expiry (ignoring request directives). */
@@ -245,21 +245,11 @@ function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directi
 /** The stored response's directives, read only when `cacheControl` is on. */
 function responseDirectives(entry: CacheEntry, settings: ResolvedSettings): Directives {
   if (!settings.cacheControl) return NO_DIRECTIVES
-  return parseCacheControl(entryHeader(entry, 'cache-control'))
-}
-
-/** A stored header's value (repeated fields joined), without building a `Headers`. */
-function entryHeader(entry: CacheEntry, name: string): string | null {
-  let value: string | null = null
-  for (const [field, fieldValue] of entry.headers) {
-    if (field === name) value = value === null ? fieldValue : `${value}, ${fieldValue}`
-  }
-  return value
+  return parseCacheControl(storedField(entry, 'cache-control'))
 }
 
 function entryHasValidator(entry: CacheEntry): boolean {
-  for (const [name] of entry.headers) if (name === 'etag' || name === 'last-modified') return true
-  return false
+  return hasValidator(storedFields(entry))
 }
 
 /**

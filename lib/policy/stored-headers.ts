@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField, storedFields } from '../entry/entry.js'
 import { parseCacheControl } from '../http/cache-control.js'
 import { parseHttpDate } from '../http/dates.js'
 import { isWeak, noneMatchMatches, strongMatch, weakMatch } from '../http/etag.js'
@@ -112,7 +112,7 @@ export function notModifiedMatches(entry: CacheEntry, notModified: Headers): boo
   const etag = notModified.get('etag')
   if (!etag || isWeak(etag)) return true
   const stored = storedField(entry, 'etag')
-  return stored === undefined || strongMatch(stored, etag)
+  return stored === null || strongMatch(stored, etag)
 }
 
 /**
@@ -127,11 +127,12 @@ export function mergeHead(
   requestTime: number,
   responseTime: number,
 ): { entry: CacheEntry; invalidate: boolean } {
-  const stored = new Headers(entry.headers)
+  const stored = storedFields(entry)
   const etag = head.get('etag')
   const lastModified = head.get('last-modified')
   const length = head.get('content-length')
-  const storedLength = stored.get('content-length') ?? (stored.has('content-encoding') ? null : String(entry.body.byteLength))
+  const storedLength =
+    stored.get('content-length') ?? (stored.get('content-encoding') !== null ? null : String(entry.body.byteLength))
   const changed =
     (etag !== null && !weakMatch(etag, stored.get('etag') ?? '')) ||
     (lastModified !== null &&
@@ -154,15 +155,11 @@ export function satisfiesConditional(request: Headers, entry: CacheEntry): boole
   if (entry.status !== 200) return false
   const ifNoneMatch = request.get('if-none-match')
   if (ifNoneMatch !== null) {
-    return noneMatchMatches(ifNoneMatch, storedField(entry, 'etag'))
+    return noneMatchMatches(ifNoneMatch, storedField(entry, 'etag') ?? undefined)
   }
   const ifModifiedSince = request.get('if-modified-since')
   if (ifModifiedSince === null) return false
   const since = parseHttpDate(ifModifiedSince)
   const lastModified = parseHttpDate(storedField(entry, 'last-modified'))
   return since !== undefined && lastModified !== undefined && lastModified <= since
-}
-
-function storedField(entry: CacheEntry, name: string): string | undefined {
-  return entry.headers.find(([field]) => field === name)?.[1]
 }

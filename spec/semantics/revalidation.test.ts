@@ -253,6 +253,14 @@ forEachFront('revalidation', (kind) => {
       assert.equal(origin.count('/a'), 1)
     })
 
+    test('alwaysRevalidate: a Last-Modified that is not an HTTP-date is no validator, so the entry is served', async () => {
+      const { front, origin, url } = await start({ alwaysRevalidate: true }, { '/a': route('a', { 'last-modified': 'yesterday' }) })
+      await (await front.get(url('/a'))).text()
+      const response = await front.get(url('/a'))
+      assert.equal(response.hit, true)
+      assert.equal(origin.count('/a'), 1)
+    })
+
     test('refresh sends a conditional request even for a fresh entry, and renews its expiry (test_request_refresh)', async () => {
       const { front, clock, url } = await start({ expireAfter: 60 }, { '/v': validatedRoute() })
       const first = await front.get(url('/v'))
