@@ -151,7 +151,7 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
     case 'serve-stale-and-refresh':
       if (plan.write)
-        refreshInBackground(engine, call.keyed, entry as CacheEntry, (conditional) =>
+        refreshInBackground(engine, call.keyed, action.conditional, (conditional) =>
           fromOrigin({ ...call, request: { ...call.request, signal: undefined } }, entry, conditional, undefined, 'stale'),
         ) // readOnly could not store the refresh
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: true, detail: 'stale-while-revalidate' })

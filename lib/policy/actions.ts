@@ -160,7 +160,8 @@ function fromMaxAge(seconds: number): Expiry {
 /** What to do once the store has answered. */
 export type CachedAction =
   | { kind: 'serve'; stale: boolean }
-  | { kind: 'serve-stale-and-refresh' }
+  /** `conditional`: the fields that revalidate the entry in the background, if it can be. */
+  | { kind: 'serve-stale-and-refresh'; conditional: Record<string, string> | undefined }
   | { kind: 'revalidate'; headers: Record<string, string> }
   | { kind: 'fetch' }
   | { kind: 'not-cached' }
@@ -169,7 +170,6 @@ const SERVE_FRESH: CachedAction = Object.freeze({ kind: 'serve', stale: false })
 const SERVE_STALE: CachedAction = Object.freeze({ kind: 'serve', stale: true })
 const FETCH: CachedAction = Object.freeze({ kind: 'fetch' })
 const NOT_CACHED: CachedAction = Object.freeze({ kind: 'not-cached' })
-const SERVE_STALE_AND_REFRESH: CachedAction = Object.freeze({ kind: 'serve-stale-and-refresh' })
 
 /** Decides between serving, revalidating and fetching, given what the store holds. */
 export function decideCached(
@@ -212,19 +212,30 @@ export function decideCached(
     // A client's max-stale accepts a stale entry as is (RFC 9111 §5.2.1.2).
     const maxStale = plan.request.maxStale
     if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
-    if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings))) return SERVE_STALE_AND_REFRESH
+    if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings)))
+      return { kind: 'serve-stale-and-refresh', conditional: revalidationHeaders(entry, settings) }
   }
   return revalidateOrFetch(entry, settings)
 }
 
-/** A conditional request when the entry has a validator (RFC 9110 §13.1), a plain one otherwise. */
+/** A conditional request when the entry can be revalidated, a plain one otherwise. */
 function revalidateOrFetch(entry: CacheEntry, settings: ResolvedSettings): CachedAction {
-  if (!entryHasValidator(entry)) {
-    // rfc: with cacheControl on, an entry without validator is asked about with its Date (RFC 9110 §13.1.3).
-    const byDate = settings.cacheControl ? conditionalHeaders(storedFields(entry), true) : {}
-    return 'if-modified-since' in byDate ? { kind: 'revalidate', headers: byDate } : FETCH
-  }
-  return { kind: 'revalidate', headers: conditionalHeaders(storedFields(entry)) }
+  const headers = revalidationHeaders(entry, settings)
+  return headers ? { kind: 'revalidate', headers } : FETCH
+}
+
+/**
+ * The header fields that revalidate a stored entry (RFC 9111 §4.3.1), or `undefined` when it cannot
+ * be revalidated: its validators (RFC 9110 §13.1); without any, with cacheControl on, its `Date` as
+ * `If-Modified-Since` (RFC 9110 §13.1.3 lets a cache use it). The one rule for every revalidation,
+ * in the request's path or in the background.
+ */
+export function revalidationHeaders(entry: CacheEntry, settings: ResolvedSettings): Record<string, string> | undefined {
+  const fields = storedFields(entry)
+  if (hasValidator(fields)) return conditionalHeaders(fields)
+  if (!settings.cacheControl) return undefined
+  const byDate = conditionalHeaders(fields, true)
+  return 'if-modified-since' in byDate ? byDate : undefined
 }
 
 /** Whether the entry is past its expiry (ignoring request directives). */

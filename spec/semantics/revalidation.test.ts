@@ -254,7 +254,10 @@ forEachFront('revalidation', (kind) => {
     })
 
     test('alwaysRevalidate: a Last-Modified that is not an HTTP-date is no validator, so the entry is served', async () => {
-      const { front, origin, url } = await start({ alwaysRevalidate: true }, { '/a': route('a', { 'last-modified': 'yesterday' }) })
+      const { front, origin, url } = await start(
+        { alwaysRevalidate: true },
+        { '/a': route('a', { 'last-modified': 'yesterday' }) },
+      )
       await (await front.get(url('/a'))).text()
       const response = await front.get(url('/a'))
       assert.equal(response.hit, true)
