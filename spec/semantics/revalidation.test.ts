@@ -226,7 +226,13 @@ forEachFront('revalidation', (kind) => {
         assert.equal(response.status, expected)
         assert.equal(response.fromCache, true)
         assert.equal(await response.text(), expected === 304 ? '' : 'body v1')
-        if (expected === 304) assert.equal(response.headers.get('etag'), '"v1"')
+        if (expected === 304) {
+          assert.equal(response.headers.get('etag'), '"v1"')
+          assert.equal(response.headers.get('last-modified'), LAST_MODIFIED, 'a 304 keeps what guides cache updates')
+          // RFC 9110 §15.4.5: no representation metadata beyond what it lists.
+          assert.equal(response.headers.get('content-type'), null)
+          assert.equal(response.headers.get('content-length'), null)
+        }
         assert.equal(origin.count('/v'), 1)
       })
     }

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici'
 import type { OriginResponse } from '../../engine/outcome.js'
+import { isBodiless } from '../../http/bodiless.js'
 import { type AnyHandler, pairsFromObject, pairsFromRaw, type Sink } from './handlers.js'
 
 /**
@@ -219,7 +220,7 @@ export function forward(
           if (signal?.aborted) started.abort(signal.reason)
         },
         headers(statusCode, headers, statusText) {
-          bodyless = opts.method === 'HEAD' || statusCode === 204 || statusCode === 304
+          bodyless = isBodiless(statusCode, opts.method)
           const body = new ReadableStream<Uint8Array>(
             {
               start(controller) {

@@ -1,5 +1,6 @@
 import { abortable, bytesStream } from '../../engine/body.js'
 import { type CacheEntry, identityBody } from '../../entry/entry.js'
+import { isBodiless } from '../../http/bodiless.js'
 import { type CacheInfo, RESPONSE_STATE as STATE } from '../../observe/cache-info.js'
 
 interface ResponseState {
@@ -110,8 +111,6 @@ export function withCacheInfo(response: Response, info: CacheInfo): Response {
   return response
 }
 
-const NULL_BODY = new Set([101, 103, 204, 205, 304])
-
 /** A `Response` for a stored entry, with the headers to serve it with (`Age`, `Cache-Status` set). */
 export function responseFromEntry(
   entry: CacheEntry,
@@ -121,7 +120,7 @@ export function responseFromEntry(
   method: string,
 ): Response {
   let body: ReadableStream<Uint8Array> | Uint8Array | null = null
-  if (!NULL_BODY.has(entry.status) && method !== 'HEAD') {
+  if (!isBodiless(entry.status, method)) {
     const bytes = identityBody(entry)
     body = signal ? abortable(bytesStream(bytes), signal) : bytes
   }
