@@ -1,4 +1,4 @@
-import { type CacheEntry, ENTRY_VERSION } from '../entry/entry.js'
+import { type CacheEntry, ENTRY_VERSION, isCurrentVariant, varyMarker } from '../entry/entry.js'
 import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { debug } from '../observe/debug.js'
@@ -165,10 +165,7 @@ export class Engine {
   #variantOf(request: KeyedRequest, entry: CacheEntry | undefined): MaybePromise<CacheEntry | undefined> {
     if (entry?.kind !== 'vary') return entry
     const marker = entry
-    // rfc: a variant older than its marker predates an invalidation (RFC 9111 §4.4 removes the marker,
-    // not the variants it cannot list) or a change of Vary: it must not come back.
-    const pick = (variant: CacheEntry | undefined) =>
-      variant?.kind === 'response' && variant.createdAt >= marker.createdAt ? variant : undefined
+    const pick = (variant: CacheEntry | undefined) => (isCurrentVariant(marker, variant) ? variant : undefined)
     const found = this.store.get(variantKey(request.baseKey, marker.vary ?? [], request.headers, this.store.secret))
     return isPromise(found) ? found.then(pick) : pick(found)
   }
@@ -254,7 +251,7 @@ export class Engine {
       const marker = vary ? await this.store.get(request.baseKey) : undefined
       const kept = marker?.kind === 'vary' && marker.vary?.join(',') === vary?.join(',')
       if (vary && !kept) {
-        const markerEntry: CacheEntry = { ...entry, key: request.baseKey, kind: 'vary', body: new Uint8Array(0), expires: null }
+        const markerEntry = varyMarker(entry, request.baseKey)
         // Together where the store can (one script on Redis), so no reader sees a marker without its variant.
         if (this.store.setAll)
           await this.store.setAll([

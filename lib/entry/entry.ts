@@ -84,6 +84,26 @@ export function metaSize(entry: EntryMeta, bodySize: number): number {
   return size
 }
 
+/**
+ * The `Vary` marker for a response stored as a variant: under the base key, with no body and no expiry
+ * (it lives as long as a variant may need it), dated like the response it was written with.
+ */
+export function varyMarker(response: EntryMeta & { body?: Uint8Array }, baseKey: string): CacheEntry {
+  return { ...response, key: baseKey, kind: 'vary', body: new Uint8Array(0), expires: null }
+}
+
+/**
+ * Whether `variant`, found where `marker` points, is a response that marker covers. A variant older
+ * than its marker predates an invalidation (RFC 9111 §4.4 removes the marker, not the variants it
+ * cannot list) or a change of `Vary`: it must not come back, to a lookup or to `contains()`.
+ */
+export function isCurrentVariant(
+  marker: Pick<EntryMeta, 'createdAt'>,
+  variant: Pick<EntryMeta, 'kind' | 'createdAt'> | undefined,
+): boolean {
+  return variant?.kind === 'response' && variant.createdAt >= marker.createdAt
+}
+
 /** The body as a `fetch()` caller reads it: content-coding removed. */
 export function identityBody(entry: CacheEntry): Uint8Array {
   if (entry.encoding === 'identity') return entry.body

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Engine } from '../engine/engine.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
-import { metaSize } from '../entry/entry.js'
+import { isCurrentVariant, metaSize, varyMarker } from '../entry/entry.js'
 import type { MetaRecord, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import type { CacheStats } from '../observe/events.js'
@@ -128,7 +128,7 @@ export class Cache {
     const entry = await this.#meta(baseKey)
     if (entry?.kind !== 'vary') return entry !== undefined
     const variant = await this.#meta(variantKey(baseKey, entry.vary ?? [], headers, store.secret))
-    return variant?.kind === 'response'
+    return isCurrentVariant(entry, variant)
   }
 
   /**
@@ -229,7 +229,7 @@ export class Cache {
       claims.push({ kind: 'move', from: key, to: keys.key, createdAt: entry.createdAt })
       if (entry.vary) {
         // The entry may carry its body (a store without metaRecords()): the marker's is empty.
-        const marker: CacheEntry = { ...entry, key: keys.base, kind: 'vary', body: new Uint8Array(0) }
+        const marker = varyMarker(entry, keys.base)
         claims.push({ kind: 'marker', to: keys.base, createdAt: entry.createdAt, marker })
       }
     }
