@@ -2,7 +2,8 @@ import { type CacheEntry, ENTRY_VERSION, isCurrentVariant, varyMarker } from '..
 import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { debug } from '../observe/debug.js'
-import { CacheEvents, type DeleteEvent } from '../observe/events.js'
+import { CacheEvents, type DeleteEvent, type FailedOperation, STORE_OPERATIONS } from '../observe/events.js'
+import { errorReporter, type OnError } from '../observe/report.js'
 import type { LiveSettings } from '../options/live.js'
 import type { ResolvedSettings } from '../options/types.js'
 import { type CachePlan, decideWrite, keepsSetCookie } from '../policy/actions.js'
@@ -10,18 +11,6 @@ import { mergeNotModified } from '../policy/stored-headers.js'
 import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from '../request/key.js'
 
 export { debug }
-
-const warned = new Set<string>()
-/** Operations on the store itself; the others (key, filter, decode) are named as they are. */
-const STORE_OPERATIONS = new Set(['read', 'write', 'delete'])
-
-/** The default `onError`: one process warning per error code, so a broken disk does not flood the log. */
-export function warnOnce(error: Error): void {
-  const code = (error as { code?: string }).code ?? error.name
-  if (warned.has(code)) return
-  warned.add(code)
-  process.emitWarning(error.message, { type: 'FetchCacheWarning', code, detail: error.cause ? String(error.cause) : undefined })
-}
 
 /** A response as it is about to be stored, before the key and expiry are set. */
 export type NewEntry = Omit<CacheEntry, 'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary'>
@@ -59,10 +48,14 @@ export class Engine {
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
   readonly events: CacheEvents = new CacheEvents(() => this.settings.ignored)
 
-  constructor(store: Store, live: LiveSettings, now: () => number = Date.now) {
+  /** `onError` as the settings say now, else the default warning (observe/report.ts). */
+  readonly deliver: OnError
+
+  constructor(store: Store, live: LiveSettings, now: () => number = Date.now, deliver?: OnError) {
     this.store = store
     this.live = live
     this.now = now
+    this.deliver = deliver ?? errorReporter(() => this.settings.onError)
   }
 
   get settings(): ResolvedSettings {
@@ -319,7 +312,7 @@ export class Engine {
   }
 
   /** Reports a cache failure to `onError` (default: a warning once per code). Never throws. */
-  report(error: unknown, operation: string): void {
+  report(error: unknown, operation: FailedOperation): void {
     const wrapped =
       error instanceof Error && 'code' in error && String(error.code).startsWith('FETCH_HTTP_CACHE')
         ? error
@@ -331,11 +324,7 @@ export class Engine {
           )
     debug('%s failed: %s', operation, wrapped.message)
     this.events.failed(operation, wrapped)
-    try {
-      ;(this.settings.onError ?? warnOnce)(wrapped)
-    } catch {
-      // A throwing onError must not break the request either.
-    }
+    this.deliver(wrapped)
   }
 }
 

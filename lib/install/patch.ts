@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
 import { busy, settled } from '../engine/activity.js'
-import { type Engine, warnOnce } from '../engine/engine.js'
+import type { Engine } from '../engine/engine.js'
 import { createInterceptor } from '../fronts/dispatcher/front.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
 import { Cache } from '../inspect/cache.js'
@@ -165,5 +165,5 @@ function removePatch(): void {
 function closeLater(engine: Engine, cache: Cache): void {
   settled(engine)
     .then(() => cache.close())
-    .catch((error: unknown) => warnOnce(error instanceof Error ? error : new Error(String(error))))
+    .catch((error: unknown) => engine.report(error, 'close'))
 }

@@ -3,6 +3,7 @@ import { homedir, tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { Store } from '../entry/store.js'
 import { StoreError, UnsafeCacheFileError } from '../errors.js'
+import type { OnError } from '../observe/report.js'
 import type { StoreOptions } from '../options/types.js'
 import { MemoryStore } from './memory.js'
 import { RedisStore } from './redis.js'
@@ -17,11 +18,11 @@ export interface OpenedStore {
 
 /**
  * Opens the store `backend` names, reporting recovered problems (a corrupt file, a Redis server that
- * cannot be reached) to `onError`. A SQLite
+ * cannot be reached) to `onError` (one from observe/report.ts: it never throws). A SQLite
  * file that cannot be opened at all (read-only directory, no permission) is reported too, and the
  * cache runs without a store: a broken cache never breaks a request, not even the first one.
  */
-export function openStore(options: StoreOptions, onError: (error: Error) => void): OpenedStore {
+export function openStore(options: StoreOptions, onError: OnError): OpenedStore {
   const { backend } = options
   if (backend === 'memory') {
     return {
@@ -51,11 +52,7 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
       const reason = new StoreError(`${error.message}; caching is off for this cache (requests go to the network)`, {
         cause: error.cause,
       })
-      try {
-        onError(reason)
-      } catch {
-        // A throwing onError must not turn a cache that is off into a session that cannot start.
-      }
+      onError(reason)
       return { store: new UnavailableStore(reason), owned: true }
     }
   }
