@@ -2,7 +2,8 @@ import { type CacheEntry, storedField, storedFields } from '../entry/entry.js'
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
 import { CREDENTIAL_HEADERS } from '../http/fields.js'
 import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from '../options/expire-after.js'
-import type { RequestCacheOptions, ResolvedSettings } from '../options/types.js'
+import type { ParsedRequestOptions } from '../options/settings.js'
+import type { ResolvedSettings } from '../options/types.js'
 import type { RequestCacheMode } from '../request/cache-request.js'
 import {
   allowsHeuristics,
@@ -36,7 +37,7 @@ export interface RequestFacts {
   headers: Headers
   /** `init.cache` (Fetch's cache mode). */
   mode: RequestCacheMode | undefined
-  options: RequestCacheOptions
+  options: ParsedRequestOptions
   /** The body could not be keyed (a stream): the cache stays out of the way. */
   unkeyableBody: boolean
 }
@@ -106,8 +107,7 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   }
 
   const { options } = facts
-  const requestExpiry =
-    options.expireAfter === undefined ? undefined : parseExpireAfter('cacheOptions.expireAfter', options.expireAfter)
+  const requestExpiry = options.expiry
   const [configured, configuredExplicit] = configuredExpiry(facts.url, settings)
   // DO_NOT_CACHE in the settings excludes the URL: only this request's own expireAfter overrides it
   // (a request Cache-Control: max-age does not, unlike requests-cache, so an allow-list holds).
@@ -135,12 +135,8 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     requestExpiry,
     ruleExpiry,
     ruleExplicit,
-    staleIfError:
-      options.staleIfError === undefined ? undefined : parseStaleLimit('cacheOptions.staleIfError', options.staleIfError),
-    staleWhileRevalidate:
-      options.staleWhileRevalidate === undefined
-        ? undefined
-        : parseStaleLimit('cacheOptions.staleWhileRevalidate', options.staleWhileRevalidate),
+    staleIfError: options.staleIfError,
+    staleWhileRevalidate: options.staleWhileRevalidate,
     request,
     authorization: facts.headers.has('authorization'),
   }
