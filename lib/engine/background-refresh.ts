@@ -1,5 +1,4 @@
 import { debug } from '../observe/debug.js'
-import { hold, release as releaseEngine } from './activity.js'
 import type { Engine, KeyedRequest } from './engine.js'
 import { type Outcome, release } from './outcome.js'
 
@@ -13,14 +12,15 @@ export function refreshInBackground(
   conditional: Record<string, string> | undefined,
   start: (conditional: Record<string, string> | undefined) => Promise<Outcome>,
 ): void {
-  if (!engine.startRefresh(keyed.baseKey)) return
-  const activity = hold(engine)
+  const { inFlight } = engine
+  if (!inFlight.startRefresh(keyed.baseKey)) return
+  inFlight.hold()
   start(conditional)
     // The body records itself; nobody reads it, so cancel it once the write settled (or gave up).
     .then((outcome) => (outcome.kind === 'origin' ? release(outcome) : undefined))
     .catch((error) => debug('background refresh of %s failed: %s', engine.redact(keyed.url), error))
     .finally(() => {
-      engine.endRefresh(keyed.baseKey)
-      releaseEngine(activity)
+      inFlight.endRefresh(keyed.baseKey)
+      inFlight.release()
     })
 }

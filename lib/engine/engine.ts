@@ -9,6 +9,7 @@ import type { ResolvedSettings } from '../options/types.js'
 import { type CachePlan, decideWrite, keepsSetCookie } from '../policy/actions.js'
 import { mergeNotModified } from '../policy/stored-headers.js'
 import { createKey, normalizeUrl, redactUrl, storedRequestHeaders, variantKey } from '../request/key.js'
+import { InFlight } from './in-flight.js'
 
 export { debug }
 
@@ -41,10 +42,8 @@ export class Engine {
   readonly store: Store
   readonly live: LiveSettings
   readonly now: () => number
-  /** Keys with a background refresh running (stale-while-revalidate): one at a time per key. */
-  readonly #refreshing = new Set<string>()
-  /** Identical misses in flight, for coalescing. */
-  readonly inFlight = new Map<string, unknown>()
+  /** Requests served, coalesced misses, recordings and background refreshes in flight. */
+  readonly inFlight = new InFlight()
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
   readonly events: CacheEvents = new CacheEvents(() => this.settings.ignored)
 
@@ -60,22 +59,6 @@ export class Engine {
 
   get settings(): ResolvedSettings {
     return this.live.resolved
-  }
-
-  /** Claims the one background refresh of a key; `false` when one is already running. */
-  startRefresh(baseKey: string): boolean {
-    if (this.#refreshing.has(baseKey)) return false
-    this.#refreshing.add(baseKey)
-    return true
-  }
-
-  endRefresh(baseKey: string): void {
-    this.#refreshing.delete(baseKey)
-  }
-
-  /** How many background refreshes are running. */
-  get refreshes(): number {
-    return this.#refreshing.size
   }
 
   /** A URL as debug output shows it: ignored parameters redacted, as in the store. Free when debug is off. */

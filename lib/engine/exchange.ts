@@ -21,7 +21,6 @@ import { currentAge, isConditionalRequest } from '../policy/freshness.js'
 import { notModifiedMatches, satisfiesConditional, storableHeaders } from '../policy/stored-headers.js'
 import type { CacheRequest } from '../request/cache-request.js'
 import { redactUrl } from '../request/key.js'
-import { hold, release as releaseEngine } from './activity.js'
 import { refreshInBackground } from './background-refresh.js'
 import { recordBody } from './body.js'
 import { coalesced } from './coalescing.js'
@@ -29,7 +28,7 @@ import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
 import { freshenFromHead } from './head.js'
 import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
 import { rangeOf } from './ranges.js'
-import { markRecording, recordingKey } from './recording.js'
+import { markRecording } from './recording.js'
 
 /**
  * The one request flow both fronts share (lib/README.md, "The exchange"): given a request, it decides
@@ -57,28 +56,29 @@ interface Call {
  * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error.
  */
 export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
-  const activity = hold(engine)
+  const { inFlight } = engine
+  inFlight.hold()
   let outcome: MaybePromise<Outcome>
   try {
     outcome = run(engine, request, forward)
   } catch (error) {
-    releaseEngine(activity)
+    inFlight.release()
     throw error
   }
-  if (!isPromise(outcome)) return settle(outcome, activity)
+  if (!isPromise(outcome)) return settle(outcome, engine)
   return outcome.then(
-    (done) => settle(done, activity),
+    (done) => settle(done, engine),
     (error: unknown) => {
-      releaseEngine(activity)
+      inFlight.release()
       throw error
     },
   )
 }
 
 /** Releases the engine once an outcome no longer needs the store: an answer being stored, when its write settled. */
-function settle(outcome: Outcome, activity: ReturnType<typeof hold>): Outcome {
-  if (outcome.kind === 'origin') void outcome.info.stored.then(() => releaseEngine(activity))
-  else releaseEngine(activity)
+function settle(outcome: Outcome, engine: Engine): Outcome {
+  if (outcome.kind === 'origin') void outcome.info.stored.then(() => engine.inFlight.release())
+  else engine.inFlight.release()
   return outcome
 }
 
@@ -121,8 +121,8 @@ function run(engine: Engine, request: CacheRequest, forward: Forward): MaybeProm
   }
   const call: Call = { engine, request, keyed, plan, forward, started }
   if (!plan.read) return decide(call, undefined)
-  const recording = settings.coalesce ? engine.inFlight.get(recordingKey(keyed.baseKey)) : undefined
-  if (recording) return (recording as Promise<unknown>).then(() => lookUpAndDecide(call))
+  const recording = settings.coalesce ? engine.inFlight.recording(keyed.baseKey) : undefined
+  if (recording) return recording.then(() => lookUpAndDecide(call))
   return lookUpAndDecide(call)
 }
 

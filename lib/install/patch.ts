@@ -1,5 +1,4 @@
 import type { Dispatcher } from 'undici'
-import { busy, settled } from '../engine/activity.js'
 import type { Engine } from '../engine/engine.js'
 import { createInterceptor } from '../fronts/dispatcher/front.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
@@ -94,7 +93,7 @@ export async function enabled<T>(fn: () => T | Promise<T>, options?: CacheOption
     if (state.blocks === 0 && !state.installed) removePatch()
     if (own) {
       // Nothing in flight: closed before returning, as always; otherwise once it has settled.
-      if (busy(own.engine)) closeLater(own.engine, own.cache)
+      if (own.engine.inFlight.busy) closeLater(own.engine, own.cache)
       else await own.cache.close()
     }
   }
@@ -163,7 +162,8 @@ function removePatch(): void {
  * close that fails (its pending writes) is reported, never thrown.
  */
 function closeLater(engine: Engine, cache: Cache): void {
-  settled(engine)
+  engine.inFlight
+    .settled()
     .then(() => cache.close())
     .catch((error: unknown) => engine.report(error, 'close'))
 }

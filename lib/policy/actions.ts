@@ -1,7 +1,7 @@
 import { type CacheEntry, storedField, storedFields } from '../entry/entry.js'
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
 import { CREDENTIAL_HEADERS } from '../http/fields.js'
-import { type Expiry, expiresAt, parseExpireAfter, parseStaleLimit } from '../options/expire-after.js'
+import { type Expiry, expiresAt } from '../options/expire-after.js'
 import type { ParsedRequestOptions } from '../options/settings.js'
 import type { ResolvedSettings } from '../options/types.js'
 import type { RequestCacheMode } from '../request/cache-request.js'
