@@ -1,7 +1,21 @@
 // The public surface of fetch-http-cache: everything users import comes from here (lib/README.md).
 
 export type { BodyEncoding, CacheEntry, EntryMeta } from './entry/entry.js'
-export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './entry/store.js'
+export {
+  type BatchingStore,
+  capabilities,
+  type FlushingStore,
+  type KeyedEntry,
+  type MaybePromise,
+  type MetadataStore,
+  type MetaRecord,
+  type ReadyingStore,
+  type RefreshingStore,
+  type SizedStore,
+  type Store,
+  type StoreCapabilities,
+  type StoreRecord,
+} from './entry/store.js'
 export {
   CorruptStoreError,
   FetchCacheError,

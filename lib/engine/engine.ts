@@ -1,5 +1,5 @@
 import { type CacheEntry, ENTRY_VERSION, isCurrentVariant, varyMarker } from '../entry/entry.js'
-import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
+import { capabilities, isPromise, type MaybePromise, type Store, type StoreCapabilities } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { debug } from '../observe/debug.js'
 import { CacheEvents, type DeleteEvent, type FailedOperation, STORE_OPERATIONS } from '../observe/events.js'
@@ -40,6 +40,8 @@ const KEY_MEMO_SIZE = 4096
  */
 export class Engine {
   readonly store: Store
+  /** What the store can do beyond the core contract, detected once. */
+  readonly capabilities: StoreCapabilities
   readonly live: LiveSettings
   readonly now: () => number
   /** Requests served, coalesced misses, recordings and background refreshes in flight. */
@@ -52,6 +54,7 @@ export class Engine {
 
   constructor(store: Store, live: LiveSettings, now: () => number = Date.now, deliver?: OnError) {
     this.store = store
+    this.capabilities = capabilities(store)
     this.live = live
     this.now = now
     this.deliver = deliver ?? errorReporter(() => this.settings.onError)
@@ -108,11 +111,12 @@ export class Engine {
    */
   whenReady(): Promise<void> | undefined {
     if (this.#ready === true) return undefined
-    if (!this.store.ready) {
+    const readying = this.capabilities.ready
+    if (!readying) {
       this.#ready = true
       return undefined
     }
-    this.#ready ??= this.store.ready().then(
+    this.#ready ??= readying.ready().then(
       () => {
         this.#ready = true
       },
@@ -229,8 +233,9 @@ export class Engine {
       if (vary && !kept) {
         const markerEntry = varyMarker(entry, request.baseKey)
         // Together where the store can (one script on Redis), so no reader sees a marker without its variant.
-        if (this.store.setAll)
-          await this.store.setAll([
+        const batch = this.capabilities.batch
+        if (batch)
+          await batch.setAll([
             { key: request.baseKey, entry: markerEntry },
             { key, entry },
           ])
@@ -276,7 +281,8 @@ export class Engine {
    */
   async update(entry: CacheEntry, storedAt?: number): Promise<void> {
     try {
-      if (storedAt !== undefined && this.store.refresh) await this.store.refresh(entry.key, entry, storedAt)
+      const refreshing = this.capabilities.refresh
+      if (storedAt !== undefined && refreshing) await refreshing.refresh(entry.key, entry, storedAt)
       else await this.store.set(entry.key, entry)
     } catch (error) {
       this.report(error, 'write')

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { debuglog } from 'node:util'
 import { pack, unpack } from '../entry/codec.js'
 import type { CacheEntry } from '../entry/entry.js'
-import type { KeyedEntry, Store, StoreRecord } from '../entry/store.js'
+import type { BatchingStore, KeyedEntry, ReadyingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, StoreError, StoreUnavailableError } from '../errors.js'
 import { errorReporter } from '../observe/report.js'
 import { parseRedisOptions, REDIS_DEFAULTS, type RedisClientLike, type RedisOptions } from '../options/redis.js'
@@ -67,7 +67,7 @@ return #KEYS`
  *   `FLUSHDB`. Every command names one key, except the script `setAll` runs.
  * - A client passed in is never closed; one made from `url` is closed by `close()`.
  */
-export class RedisStore implements Store {
+export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedStore {
   readonly #prefix: string
   readonly #commandTimeout: number
   readonly #connectTimeout: number

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { decodeEntry } from '../entry/codec.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
-import type { MetaRecord, Store, StoreRecord } from '../entry/store.js'
+import type { FlushingStore, MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { errorReporter } from '../observe/report.js'
 import { flushAtExit, unregister } from './exit-flush.js'
@@ -33,7 +33,7 @@ import * as tuning from './sqlite-tuning.js'
  * The file repairs itself (a corrupt file moved aside and replaced, a deleted one reopened): see
  * sqlite-connection.ts.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, RefreshingStore, MetadataStore, FlushingStore, SizedStore {
   readonly #path: string
   readonly #busyTimeout: number
   readonly #maxSize: number | undefined
