@@ -4,7 +4,21 @@
 import './request/augment.js'
 
 export type { BodyEncoding, CacheEntry, EntryMeta } from './entry/entry.js'
-export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './entry/store.js'
+export {
+  type BatchingStore,
+  capabilities,
+  type FlushingStore,
+  type KeyedEntry,
+  type MaybePromise,
+  type MetadataStore,
+  type MetaRecord,
+  type ReadyingStore,
+  type RefreshingStore,
+  type SizedStore,
+  type Store,
+  type StoreCapabilities,
+  type StoreRecord,
+} from './entry/store.js'
 export {
   CacheMissError,
   CorruptStoreError,

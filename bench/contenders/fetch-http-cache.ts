@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { type CacheOptions, createCachedFetch, getCache, installCache, uninstallCache } from '../../lib/index.js'
+import { type CacheOptions, capabilities, createCachedFetch, getCache, installCache, uninstallCache } from '../../lib/index.js'
 import { benchRedisUrl, type ClientOptions, type Contender, drain } from './contender.js'
 
 function memoryOptions(options: ClientOptions): CacheOptions {
@@ -70,7 +70,8 @@ export const installRedis: Contender = {
   async open(options) {
     installCache(redisOptions(options))
     // Connected and holding the shared secret before the first request.
-    await getCache()?.store.ready?.()
+    const cache = getCache()
+    if (cache) await capabilities(cache.store).ready?.ready()
     return { get: async (url) => drain(await fetch(url)), close: uninstall }
   },
 }

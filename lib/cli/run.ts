@@ -125,7 +125,7 @@ async function run(
     }
     case 'import': {
       const result = await importHar(engine, readHar(command.har))
-      await engine.store.flush?.()
+      await cache.flush()
       const [failure] = failures
       if (failure) throw failure
       const skipped = result.skipped.map(({ url, reason }) => `  skipped ${url}: ${reason}\n`).join('')

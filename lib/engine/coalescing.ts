@@ -1,17 +1,7 @@
 import { abortable, fanOut } from './body.js'
 import type { Engine, KeyedRequest } from './engine.js'
+import type { Flight, Member } from './in-flight.js'
 import { discard, type Outcome } from './outcome.js'
-
-interface Member {
-  resolve(outcome: Outcome): void
-  reject(error: unknown): void
-  signal: AbortSignal | undefined
-}
-
-interface Flight {
-  members: Member[]
-  controller: AbortController
-}
 
 /**
  * Identical concurrent misses share one origin request. Each caller gets its own body; a caller that
@@ -24,21 +14,21 @@ export function coalesced(
   start: (signal: AbortSignal | undefined) => Promise<Outcome>,
 ): Promise<Outcome> {
   const flightKey = `${keyed.baseKey}\n${JSON.stringify([...keyed.headers])}`
-  let flight = engine.inFlight.get(flightKey) as Flight | undefined
+  let flight = engine.inFlight.flight(flightKey)
   if (!flight) {
     const started: Flight = { members: [], controller: new AbortController() }
     flight = started
-    engine.inFlight.set(flightKey, started)
+    engine.inFlight.startFlight(flightKey, started)
     // A signal costs undici work on every request: wire one only when the leader can abort. Without
     // it, callers who join later and all abort leave the request to finish (and be stored).
     const signal = callerSignal ? started.controller.signal : undefined
     start(signal).then(
       (outcome) => {
-        engine.inFlight.delete(flightKey)
+        engine.inFlight.endFlight(flightKey)
         distribute(started.members, outcome, engine.settings.maxEntrySize)
       },
       (error) => {
-        engine.inFlight.delete(flightKey)
+        engine.inFlight.endFlight(flightKey)
         for (const member of started.members.splice(0)) member.reject(error)
       },
     )

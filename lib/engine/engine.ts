@@ -1,11 +1,12 @@
-import { type CacheEntry, ENTRY_VERSION } from '../entry/entry.js'
+import { type CacheEntry, ENTRY_VERSION, isCurrentVariant, varyMarker } from '../entry/entry.js'
 import { sealCookies } from '../entry/sealed-cookies.js'
-import { isPromise, type MaybePromise, type Store } from '../entry/store.js'
+import { capabilities, isPromise, type MaybePromise, type Store, type StoreCapabilities } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { contentLanguage, preferredLanguage } from '../http/accept-language.js'
 import { responseTags } from '../http/tags.js'
 import { debug } from '../observe/debug.js'
-import { CacheEvents, type DeleteEvent } from '../observe/events.js'
+import { CacheEvents, type DeleteEvent, type FailedOperation, STORE_OPERATIONS } from '../observe/events.js'
+import { errorReporter, type OnError } from '../observe/report.js'
 import type { LiveSettings } from '../options/live.js'
 import type { ResolvedSettings } from '../options/types.js'
 import type { CachePlan } from '../policy/actions.js'
@@ -19,20 +20,9 @@ import {
   storedRequestHeaders,
   variantKey,
 } from '../request/key.js'
+import { InFlight } from './in-flight.js'
 
 export { debug }
-
-const warned = new Set<string>()
-/** Operations on the store itself; the others (key, filter, decode) are named as they are. */
-const STORE_OPERATIONS = new Set(['read', 'write', 'delete'])
-
-/** The default `onError`: one process warning per error code, so a broken disk does not flood the log. */
-export function warnOnce(error: Error): void {
-  const code = (error as { code?: string }).code ?? error.name
-  if (warned.has(code)) return
-  warned.add(code)
-  process.emitWarning(error.message, { type: 'FetchCacheWarning', code, detail: error.cause ? String(error.cause) : undefined })
-}
 
 /** A response as it is about to be stored, before the key and expiry are set. */
 export type NewEntry = Omit<
@@ -64,39 +54,28 @@ const KEY_MEMO_SIZE = 4096
  */
 export class Engine {
   readonly store: Store
+  /** What the store can do beyond the core contract, detected once. */
+  readonly capabilities: StoreCapabilities
   readonly live: LiveSettings
   readonly now: () => number
-  /** Keys with a background refresh running (stale-while-revalidate): one at a time per key. */
-  readonly #refreshing = new Set<string>()
-  /** Identical misses in flight, for coalescing. */
-  readonly inFlight = new Map<string, unknown>()
+  /** Requests served, coalesced misses, recordings and background refreshes in flight. */
+  readonly inFlight = new InFlight()
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
   readonly events: CacheEvents = new CacheEvents(() => this.settings)
 
-  constructor(store: Store, live: LiveSettings, now: () => number = Date.now) {
+  /** `onError` as the settings say now, else the default warning (observe/report.ts). */
+  readonly deliver: OnError
+
+  constructor(store: Store, live: LiveSettings, now: () => number = Date.now, deliver?: OnError) {
     this.store = store
+    this.capabilities = capabilities(store)
     this.live = live
     this.now = now
+    this.deliver = deliver ?? errorReporter(() => this.settings.onError)
   }
 
   get settings(): ResolvedSettings {
     return this.live.resolved
-  }
-
-  /** Claims the one background refresh of a key; `false` when one is already running. */
-  startRefresh(baseKey: string): boolean {
-    if (this.#refreshing.has(baseKey)) return false
-    this.#refreshing.add(baseKey)
-    return true
-  }
-
-  endRefresh(baseKey: string): void {
-    this.#refreshing.delete(baseKey)
-  }
-
-  /** How many background refreshes are running. */
-  get refreshes(): number {
-    return this.#refreshing.size
   }
 
   /** A URL as debug output shows it: ignored parameters redacted, as in the store. Free when debug is off. */
@@ -155,11 +134,12 @@ export class Engine {
    */
   whenReady(): Promise<void> | undefined {
     if (this.#ready === true) return undefined
-    if (!this.store.ready) {
+    const readying = this.capabilities.ready
+    if (!readying) {
       this.#ready = true
       return undefined
     }
-    this.#ready ??= this.store.ready().then(
+    this.#ready ??= readying.ready().then(
       () => {
         this.#ready = true
       },
@@ -188,10 +168,7 @@ export class Engine {
   #variantOf(request: KeyedRequest, entry: CacheEntry | undefined): MaybePromise<CacheEntry | undefined> {
     if (entry?.kind !== 'vary') return entry
     const marker = entry
-    // rfc: a variant older than its marker predates an invalidation (RFC 9111 §4.4 removes the marker,
-    // not the variants it cannot list) or a change of Vary: it must not come back.
-    const pick = (variant: CacheEntry | undefined) =>
-      variant?.kind === 'response' && variant.createdAt >= marker.createdAt ? variant : undefined
+    const pick = (variant: CacheEntry | undefined) => (isCurrentVariant(marker, variant) ? variant : undefined)
     const found = this.store.get(variantKey(request.baseKey, marker.vary ?? [], request.headers, this.store.secret))
     const orLanguage = (variant: CacheEntry | undefined) => pick(variant) ?? this.#languageVariant(request, marker, pick)
     return isPromise(found) ? found.then(orLanguage) : orLanguage(found)
@@ -248,11 +225,11 @@ export class Engine {
   /** The distinct request URLs of the stored responses (read from metadata where the store can). */
   async storedUrls(): Promise<Set<string>> {
     const urls = new Set<string>()
-    const store = this.store
-    if (store.metaRecords) {
-      for await (const { meta } of store.metaRecords()) if (meta?.kind === 'response') urls.add(meta.url)
+    const metadata = this.capabilities.metadata
+    if (metadata) {
+      for await (const { meta } of metadata.metaRecords()) if (meta?.kind === 'response') urls.add(meta.url)
     } else {
-      for await (const { entry } of store.records()) if (entry?.kind === 'response') urls.add(entry.url)
+      for await (const { entry } of this.store.records()) if (entry?.kind === 'response') urls.add(entry.url)
     }
     return urls
   }
@@ -324,10 +301,11 @@ export class Engine {
       const marker = vary ? await this.store.get(request.baseKey) : undefined
       const kept = marker?.kind === 'vary' && marker.vary?.join(',') === vary?.join(',')
       if (vary && !kept) {
-        const markerEntry: CacheEntry = { ...entry, key: request.baseKey, kind: 'vary', body: new Uint8Array(0), expires: null }
+        const markerEntry = varyMarker(entry, request.baseKey)
         // Together where the store can (one script on Redis), so no reader sees a marker without its variant.
-        if (this.store.setAll)
-          await this.store.setAll([
+        const batch = this.capabilities.batch
+        if (batch)
+          await batch.setAll([
             { key: request.baseKey, entry: markerEntry },
             { key, entry },
           ])
@@ -382,7 +360,8 @@ export class Engine {
     try {
       // A 304's Set-Cookie arrives in clear beside the sealed ones it replaces.
       entry = { ...entry, headers: sealCookies(entry.headers, this.store.secret) }
-      if (storedAt !== undefined && this.store.refresh) await this.store.refresh(entry.key, entry, storedAt)
+      const refreshing = this.capabilities.refresh
+      if (storedAt !== undefined && refreshing) await refreshing.refresh(entry.key, entry, storedAt)
       else await this.store.set(entry.key, entry)
     } catch (error) {
       this.report(error, 'write')
@@ -401,7 +380,7 @@ export class Engine {
   }
 
   /** Reports a cache failure to `onError` (default: a warning once per code). Never throws. */
-  report(error: unknown, operation: string): void {
+  report(error: unknown, operation: FailedOperation): void {
     const wrapped =
       error instanceof Error && 'code' in error && String(error.code).startsWith('FETCH_HTTP_CACHE')
         ? error
@@ -413,11 +392,7 @@ export class Engine {
           )
     debug('%s failed: %s', operation, wrapped.message)
     this.events.failed(operation, wrapped)
-    try {
-      ;(this.settings.onError ?? warnOnce)(wrapped)
-    } catch {
-      // A throwing onError must not break the request either.
-    }
+    this.deliver(wrapped)
   }
 }
 

@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField } from '../entry/entry.js'
 import { openCookies } from '../entry/sealed-cookies.js'
 import { isPromise, type MaybePromise } from '../entry/store.js'
 import { appendCacheStatus, bypassStatus, cacheStatus, type Forwarded } from '../http/cache-status.js'
@@ -21,7 +21,6 @@ import { notModifiedMatches, satisfiesConditional, storableHeaders } from '../po
 import { decideWrite, keepsSetCookie } from '../policy/write.js'
 import type { CacheRequest } from '../request/cache-request.js'
 import { redactUrl } from '../request/key.js'
-import { hold, release as releaseEngine } from './activity.js'
 import { refreshInBackground } from './background-refresh.js'
 import { recordBody } from './body.js'
 import { offline } from './cache-miss.js'
@@ -33,7 +32,7 @@ import { discard, type Forward, type OriginResponse, type Outcome } from './outc
 import { complete, completion } from './partial.js'
 import { getFor, storedAsGet } from './post-as-get.js'
 import { rangeOf } from './ranges.js'
-import { markRecording, recordingKey } from './recording.js'
+import { markRecording } from './recording.js'
 
 /**
  * The one request flow both fronts share (lib/README.md, "The exchange"): given a request, it decides
@@ -64,28 +63,29 @@ interface Call {
  * with a `CacheMissError` when `onlyIfCached: 'throw'` finds nothing to serve.
  */
 export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
-  const activity = hold(engine)
+  const { inFlight } = engine
+  inFlight.hold()
   let outcome: MaybePromise<Outcome>
   try {
     outcome = run(engine, request, forward)
   } catch (error) {
-    releaseEngine(activity)
+    inFlight.release()
     throw error
   }
-  if (!isPromise(outcome)) return settle(outcome, activity)
+  if (!isPromise(outcome)) return settle(outcome, engine)
   return outcome.then(
-    (done) => settle(done, activity),
+    (done) => settle(done, engine),
     (error: unknown) => {
-      releaseEngine(activity)
+      inFlight.release()
       throw error
     },
   )
 }
 
 /** Releases the engine once an outcome no longer needs the store: an answer being stored, when its write settled. */
-function settle(outcome: Outcome, activity: ReturnType<typeof hold>): Outcome {
-  if (outcome.kind === 'origin') void outcome.info.stored.then(() => releaseEngine(activity))
-  else releaseEngine(activity)
+function settle(outcome: Outcome, engine: Engine): Outcome {
+  if (outcome.kind === 'origin') void outcome.info.stored.then(() => engine.inFlight.release())
+  else engine.inFlight.release()
   return outcome
 }
 
@@ -130,8 +130,8 @@ function run(engine: Engine, request: CacheRequest, forward: Forward): MaybeProm
   }
   const call: Call = { engine, request, keyed, plan, forward, started }
   if (!plan.read) return decide(call, undefined)
-  const recording = settings.coalesce ? engine.inFlight.get(recordingKey(keyed.baseKey)) : undefined
-  if (recording) return (recording as Promise<unknown>).then(() => lookUpAndDecide(call))
+  const recording = settings.coalesce ? engine.inFlight.recording(keyed.baseKey) : undefined
+  if (recording) return recording.then(() => lookUpAndDecide(call))
   return lookUpAndDecide(call)
 }
 
@@ -179,7 +179,7 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
     case 'serve-stale-and-refresh':
       if (plan.write)
-        refreshInBackground(engine, call.keyed, entry as CacheEntry, (conditional) =>
+        refreshInBackground(engine, call.keyed, action.conditional, (conditional) =>
           fromOrigin(
             { ...call, request: { ...call.request, signal: undefined }, background: true },
             entry,
@@ -287,7 +287,7 @@ function serveEntry(call: Call, entry: CacheEntry, now: number, how: ServeHow): 
   // The stored members (the caches nearer the origin, when it was received or revalidated), then ours.
   headers.push(['age', String(age)], ['cache-status', appendCacheStatus(upstream.join(', ') || null, status)])
   // Throws for an entry whose body cannot be decoded: the caller drops it and fetches anew.
-  if (entry.encoding !== 'identity') decode(entry.body, entry.headers.find(([name]) => name === 'content-encoding')?.[1])
+  if (entry.encoding !== 'identity') decode(entry.body, storedField(entry, 'content-encoding') ?? undefined)
   const { headers: requestHeaders } = call.request
   const notModified = isConditionalRequest(requestHeaders) && satisfiesConditional(requestHeaders, entry)
   return {

@@ -1,5 +1,5 @@
 import { FilterError } from '../errors.js'
-import { isNullBodyStatus } from '../http/status.js'
+import { isBodiless } from '../http/bodiless.js'
 import type { OriginResponse } from './outcome.js'
 
 /**
@@ -25,7 +25,7 @@ export async function passesFilter(
 
 /** The origin's status, headers and URL over the recorded body, as a `Response`. */
 function filterView(response: OriginResponse, body: Uint8Array): Response {
-  const content = isNullBodyStatus(response.status) ? null : body
+  const content = isBodiless(response.status) ? null : body
   const init = { status: response.status, statusText: response.statusText, headers: response.headers }
   let view: Response
   try {

@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField } from '../entry/entry.js'
 import { type ByteRange, heldRange, ifRangeAllows, resolveRange } from '../policy/range.js'
 
 /**
@@ -10,9 +10,8 @@ import { type ByteRange, heldRange, ifRangeAllows, resolveRange } from '../polic
 export function rangeOf(entry: CacheEntry, range: ByteRange, ifRange: string | null): CacheEntry | undefined {
   if (entry.status === 206) return pieceOf(entry, range, ifRange)
   if (entry.status !== 200 || entry.encoding !== 'identity') return undefined
-  if (entry.headers.some(([name, value]) => name === 'content-encoding' && value.trim().toLowerCase() !== 'identity')) {
-    return undefined
-  }
+  const coding = storedField(entry, 'content-encoding')
+  if (coding !== null && coding.trim().toLowerCase() !== 'identity') return undefined
   // §13.1.5: If-Range that does not match: the whole representation, as a 200.
   if (!ifRangeAllows(ifRange, entry)) return entry
   const length = entry.body.byteLength

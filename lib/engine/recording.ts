@@ -1,27 +1,20 @@
 import type { Engine } from './engine.js'
 
-/**
- * Key of a body being recorded for storing, in `engine.inFlight`: an identical request made while it
- * arrives waits for it (at most RECORDING_WAIT_MS) and is then a hit, as if it had arrived already.
- */
-export function recordingKey(baseKey: string): string {
-  return `recording\n${baseKey}`
-}
-
 /** How long a request waits for an identical response still arriving (an event stream may never end). */
 const RECORDING_WAIT_MS = 1000
 
-/** Marks a body as being recorded under `baseKey` until `stored` settles (or the wait runs out). */
+/**
+ * Marks a body as being recorded under `baseKey` until `stored` settles (or the wait runs out): an
+ * identical request made while it arrives waits for it and is then a hit, as if it had arrived already.
+ */
 export function markRecording(engine: Engine, baseKey: string, stored: Promise<boolean>): void {
-  const key = recordingKey(baseKey)
   let timer: NodeJS.Timeout | undefined
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, RECORDING_WAIT_MS)
     timer.unref()
   })
-  const done = Promise.race([stored, waited]).then(() => {
-    clearTimeout(timer)
-    if (engine.inFlight.get(key) === done) engine.inFlight.delete(key)
-  })
-  engine.inFlight.set(key, done)
+  engine.inFlight.startRecording(
+    baseKey,
+    Promise.race([stored, waited]).then(() => clearTimeout(timer)),
+  )
 }

@@ -93,9 +93,50 @@ export function metaSize(entry: EntryMeta, bodySize: number): number {
   return size
 }
 
+/**
+ * The `Vary` marker for a response stored as a variant: under the base key, with no body and no expiry
+ * (it lives as long as a variant may need it), dated like the response it was written with.
+ */
+export function varyMarker(response: EntryMeta & { body?: Uint8Array }, baseKey: string): CacheEntry {
+  return { ...response, key: baseKey, kind: 'vary', body: new Uint8Array(0), expires: null }
+}
+
+/**
+ * Whether `variant`, found where `marker` points, is a response that marker covers. A variant older
+ * than its marker predates an invalidation (RFC 9111 §4.4 removes the marker, not the variants it
+ * cannot list) or a change of `Vary`: it must not come back, to a lookup or to `contains()`.
+ */
+export function isCurrentVariant(
+  marker: Pick<EntryMeta, 'createdAt'>,
+  variant: Pick<EntryMeta, 'kind' | 'createdAt'> | undefined,
+): boolean {
+  return variant?.kind === 'response' && variant.createdAt >= marker.createdAt
+}
+
 /** The body as a `fetch()` caller reads it: content-coding removed. */
 export function identityBody(entry: CacheEntry): Uint8Array {
   if (entry.encoding === 'identity') return entry.body
-  const coding = entry.headers.find(([name]) => name === 'content-encoding')?.[1]
-  return decode(entry.body, coding)
+  return decode(entry.body, storedField(entry, 'content-encoding') ?? undefined)
+}
+
+/**
+ * A stored header field's value, as `Headers.get()` reads it (repeated lines joined with `, `), or
+ * `null`: the one way every stage reads the stored fields, without building a `Headers`.
+ */
+export function storedField(entry: Pick<EntryMeta, 'headers'>, name: string): string | null {
+  let value: string | null = null
+  for (const [field, fieldValue] of entry.headers) {
+    if (field === name) value = value === null ? fieldValue : `${value}, ${fieldValue}`
+  }
+  return value
+}
+
+/** Something whose header fields can be read by name: a `Headers`, or {@link storedFields} of an entry. */
+export interface FieldReader {
+  get(name: string): string | null
+}
+
+/** An entry's stored fields as a {@link FieldReader}. */
+export function storedFields(entry: Pick<EntryMeta, 'headers'>): FieldReader {
+  return { get: (name) => storedField(entry, name) }
 }

@@ -26,7 +26,9 @@ export interface MetaRecord {
 }
 
 /**
- * The contract every store keeps. Kept small on purpose, so a networked store can follow.
+ * The contract every store keeps: six methods and a secret. Kept small on purpose, so a custom or
+ * networked store is quick to write; what a store can do beyond it is a capability below, detected
+ * once when the store is opened ({@link capabilities}).
  *
  * - `get` returns `undefined` for a missing key, and for a row that cannot be read (which it deletes).
  * - `set` replaces the entry under the key atomically: a reader never sees half an entry.
@@ -39,53 +41,89 @@ export interface MetaRecord {
 export interface Store {
   get(key: string): MaybePromise<CacheEntry | undefined>
   set(key: string, entry: CacheEntry): MaybePromise<void>
-  /**
-   * Optional: stores several entries at once, atomically (a `Vary` marker with its variant), so a
-   * reader on another machine never sees one without the other. Without it, `set()` once per entry.
-   */
-  setAll?(entries: readonly KeyedEntry[]): MaybePromise<void>
   delete(keys: readonly string[]): MaybePromise<void>
   clear(): MaybePromise<void>
   /** Every row, readable or not. */
   records(): Iterable<StoreRecord> | AsyncIterable<StoreRecord>
   close(): MaybePromise<void>
   /**
-   * Optional: the bytes the store holds, by its own count (`cache.size()` sums the entries'
-   * `entrySize()` over `records()` when a store has no cheaper way).
-   */
-  size?(): MaybePromise<number>
-  /**
-   * Optional: resolves once the writes accepted so far are committed where other processes see them
-   * (or given up and reported). A store that writes synchronously needs none.
-   */
-  flush?(): MaybePromise<void>
-  /**
-   * Optional: replace the metadata (headers, times, expiry) of the response stored under `key` at
-   * `storedAt` (its `createdAt`), keeping its body: what a 304 does (RFC 9111 §4.3.4). Nothing is
-   * written when the response there is not that one any more (replaced or deleted meanwhile), so new
-   * metadata never lands on another body. Without it, callers `set` the whole entry again.
-   */
-  refresh?(key: string, meta: EntryMeta, storedAt: number): MaybePromise<void>
-  /** Optional: the metadata of the row under `key`, without reading its body (else `get`). */
-  getMeta?(key: string): MaybePromise<MetaRecord | undefined>
-  /**
-   * Optional: every row's metadata, without reading bodies (else `records()`): what listing, counting
-   * and deleting read. Sees this process's pending writes, as `records()` does.
-   */
-  metaRecords?(): Iterable<MetaRecord> | AsyncIterable<MetaRecord>
-  /**
    * A random secret, stable for the life of the stored data, used to hash credentials into keys
    * (so a stored key never reveals a token, and a restart still finds the entries).
    */
   readonly secret: string
+}
+
+/** Capability: a 304 rewrites an entry's metadata only (else the engine `set`s the whole entry again). */
+export interface RefreshingStore {
   /**
-   * Optional, for a store that learns its `secret` over the network (Redis): resolves once it has
-   * the shared one, or once it gave up waiting (bounded by its own timeout); never rejects. Until
-   * then `secret` is a provisional one and writes are dropped, so nothing is stored under a key
-   * other machines would not compute. Awaiting it before the first key makes the first requests
-   * of a process cacheable too.
+   * Replaces the metadata (headers, times, expiry) of the response stored under `key` at `storedAt`
+   * (its `createdAt`), keeping its body: what a 304 does (RFC 9111 §4.3.4). Nothing is written when
+   * the response there is not that one any more (replaced or deleted meanwhile), so new metadata never
+   * lands on another body.
    */
-  ready?(): Promise<void>
+  refresh(key: string, meta: EntryMeta, storedAt: number): MaybePromise<void>
+}
+
+/** Capability: metadata read without bodies (else maintenance reads whole entries). */
+export interface MetadataStore {
+  /** The metadata of the row under `key`, without reading its body. */
+  getMeta(key: string): MaybePromise<MetaRecord | undefined>
+  /** Every row's metadata, without bodies; sees this process's pending writes, as `records()` does. */
+  metaRecords(): Iterable<MetaRecord> | AsyncIterable<MetaRecord>
+}
+
+/** Capability: several entries written atomically (else `set` once per entry). */
+export interface BatchingStore {
+  /** Stores a `Vary` marker with its variant at once, so a reader elsewhere never sees one without the other. */
+  setAll(entries: readonly KeyedEntry[]): MaybePromise<void>
+}
+
+/** Capability: writes committed behind the caller can be waited for (a store that writes synchronously needs none). */
+export interface FlushingStore {
+  /** Resolves once the writes accepted so far are committed where other processes see them (or given up and reported). */
+  flush(): MaybePromise<void>
+}
+
+/** Capability: a store that learns its `secret` over the network (Redis). */
+export interface ReadyingStore {
+  /**
+   * Resolves once it has the shared secret, or once it gave up waiting (bounded by its own timeout);
+   * never rejects. Until then `secret` is a provisional one and writes are dropped, so nothing is
+   * stored under a key other machines would not compute.
+   */
+  ready(): Promise<void>
+}
+
+/** Capability: the store counts its own bytes (else `cache.size()` sums `entrySize()` over the rows). */
+export interface SizedStore {
+  size(): MaybePromise<number>
+}
+
+/** What a store can do beyond the core: each present capability is the store itself, typed for it. */
+export interface StoreCapabilities {
+  readonly refresh: RefreshingStore | undefined
+  readonly metadata: MetadataStore | undefined
+  readonly batch: BatchingStore | undefined
+  readonly flush: FlushingStore | undefined
+  readonly ready: ReadyingStore | undefined
+  readonly size: SizedStore | undefined
+}
+
+/**
+ * The capabilities of a store, detected once when it is opened (by the methods it has), so callers
+ * test for a capability, never for a method at each call. A store implementing only the core works.
+ */
+export function capabilities(store: Store): StoreCapabilities {
+  const has = (...names: string[]) =>
+    names.every((name) => typeof (store as unknown as Record<string, unknown>)[name] === 'function')
+  return Object.freeze({
+    refresh: has('refresh') ? (store as Store & RefreshingStore) : undefined,
+    metadata: has('getMeta', 'metaRecords') ? (store as Store & MetadataStore) : undefined,
+    batch: has('setAll') ? (store as Store & BatchingStore) : undefined,
+    flush: has('flush') ? (store as Store & FlushingStore) : undefined,
+    ready: has('ready') ? (store as Store & ReadyingStore) : undefined,
+    size: has('size') ? (store as Store & SizedStore) : undefined,
+  })
 }
 
 /** An entry with the key to store it under. */

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Engine } from '../engine/engine.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
-import { metaSize } from '../entry/entry.js'
+import { isCurrentVariant, metaSize, varyMarker } from '../entry/entry.js'
 import type { MetaRecord, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import type { CacheStats } from '../observe/events.js'
@@ -128,7 +128,7 @@ export class Cache {
     const entry = await this.#meta(baseKey)
     if (entry?.kind !== 'vary') return entry !== undefined
     const variant = await this.#meta(variantKey(baseKey, entry.vary ?? [], headers, store.secret))
-    return variant?.kind === 'response'
+    return isCurrentVariant(entry, variant)
   }
 
   /**
@@ -182,10 +182,11 @@ export class Cache {
     // A write is a use. The memory store lists the most recently used first: writing in reverse keeps
     // its order of use, so the next eviction still takes the least recently used entry.
     let count = 0
+    const refreshing = this.#engine.capabilities.refresh
     for (const [i, meta] of found.reverse().entries()) {
-      if (store.refresh) {
+      if (refreshing) {
         // Metadata only; a response stored since the scan (another createdAt) is left as it is.
-        await store.refresh(meta.key, { ...meta, expires }, meta.createdAt)
+        await refreshing.refresh(meta.key, { ...meta, expires }, meta.createdAt)
       } else {
         const entry = await store.get(meta.key)
         if (entry === undefined) continue
@@ -229,7 +230,7 @@ export class Cache {
       claims.push({ kind: 'move', from: key, to: keys.key, createdAt: entry.createdAt })
       if (entry.vary) {
         // The entry may carry its body (a store without metaRecords()): the marker's is empty.
-        const marker: CacheEntry = { ...entry, key: keys.base, kind: 'vary', body: new Uint8Array(0) }
+        const marker = varyMarker(entry, keys.base)
         claims.push({ kind: 'marker', to: keys.base, createdAt: entry.createdAt, marker })
       }
     }
@@ -262,8 +263,8 @@ export class Cache {
    * metadata; memory: `entrySize()`), else the sum of `entrySize()` over readable rows.
    */
   async size(): Promise<number> {
-    const store = this.#engine.store
-    if (store.size) return store.size()
+    const sized = this.#engine.capabilities.size
+    if (sized) return sized.size()
     let size = 0
     for await (const { meta, bodySize } of this.#scan()) if (meta) size += metaSize(meta, bodySize)
     return size
@@ -285,6 +286,15 @@ export class Cache {
   /** Deletes every entry. */
   async clear(): Promise<void> {
     await this.#engine.store.clear()
+  }
+
+  /**
+   * Resolves once the writes accepted so far are committed where other processes see them (the SQLite
+   * store writes behind the request), or given up and reported to `onError`; at once for a store that
+   * writes as it is asked.
+   */
+  async flush(): Promise<void> {
+    await this.#engine.capabilities.flush?.flush()
   }
 
   /** Closes the store (only when the cache opened it; a store passed in stays the caller's). */
@@ -309,8 +319,8 @@ export class Cache {
    * with a turn of the event loop every {@link SLICE} rows.
    */
   async *#scan(): AsyncGenerator<MetaRecord, void, undefined> {
-    const store = this.#engine.store
-    const rows = store.metaRecords ? store.metaRecords() : withoutBodies(store.records())
+    const metadata = this.#engine.capabilities.metadata
+    const rows = metadata ? metadata.metaRecords() : withoutBodies(this.#engine.store.records())
     let count = 0
     for await (const row of rows) {
       yield row
@@ -320,8 +330,8 @@ export class Cache {
 
   /** The metadata of the row under `key`: without its body when the store can. */
   async #meta(key: string): Promise<EntryMeta | undefined> {
-    const store = this.#engine.store
-    return store.getMeta ? (await store.getMeta(key))?.meta : await store.get(key)
+    const metadata = this.#engine.capabilities.metadata
+    return metadata ? (await metadata.getMeta(key))?.meta : await this.#engine.store.get(key)
   }
 
   async #body(key: string): Promise<Uint8Array | undefined> {

@@ -1,6 +1,5 @@
 import type { Dispatcher } from 'undici'
-import { busy, settled } from '../engine/activity.js'
-import { type Engine, warnOnce } from '../engine/engine.js'
+import type { Engine } from '../engine/engine.js'
 import { InvalidOptionTypeError } from '../errors.js'
 import { createInterceptor } from '../fronts/dispatcher/front.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
@@ -109,7 +108,7 @@ export async function enabled<T>(fn: () => T | Promise<T>, options?: CacheOption
     if (state.blocks === 0 && !state.installed) removePatch()
     if (own) {
       // Nothing in flight: closed before returning, as always; otherwise once it has settled.
-      if (busy(own.engine)) closeLater(own.engine, own.cache)
+      if (own.engine.inFlight.busy) closeLater(own.engine, own.cache)
       else await own.cache.close()
     }
   }
@@ -204,7 +203,8 @@ function syncNodeHttp(patch: NonNullable<PatchState['patch']>): void {
  * close that fails (its pending writes) is reported, never thrown.
  */
 function closeLater(engine: Engine, cache: Cache): void {
-  settled(engine)
+  engine.inFlight
+    .settled()
     .then(() => cache.close())
-    .catch((error: unknown) => warnOnce(error instanceof Error ? error : new Error(String(error))))
+    .catch((error: unknown) => engine.report(error, 'close'))
 }

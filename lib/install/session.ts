@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { Engine, warnOnce } from '../engine/engine.js'
+import { Engine } from '../engine/engine.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
 import { Cache } from '../inspect/cache.js'
+import { errorReporter } from '../observe/report.js'
 import { LiveSettings } from '../options/live.js'
 import { splitOptions } from '../options/settings.js'
 import type { CacheOptions, CacheSettings } from '../options/types.js'
@@ -28,8 +29,10 @@ export function createEngine(
 ): { engine: Engine; owned: boolean } {
   const { settings, store: storeOptions } = splitOptions(options)
   const live = new LiveSettings(settings)
-  const { store, owned } = openStore(storeOptions, (error) => (live.resolved.onError ?? warnOnce)(error))
-  return { engine: new Engine(store, live, now), owned }
+  // One reporter for the store and the engine: one onError, one set of codes already warned about.
+  const deliver = errorReporter(() => live.resolved.onError)
+  const { store, owned } = openStore(storeOptions, deliver)
+  return { engine: new Engine(store, live, now, deliver), owned }
 }
 
 /**

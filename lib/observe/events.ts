@@ -82,10 +82,15 @@ export interface RevalidateEvent {
   duration: number
 }
 
+/** What failed: `read`, `write`, `delete`, `close` (the store), `key`, `filter`, `decode`. */
+export type FailedOperation = 'read' | 'write' | 'delete' | 'close' | 'key' | 'filter' | 'decode'
+
+/** The operations on the store itself (counted in `storeErrors`); the others are named as they are. */
+export const STORE_OPERATIONS: ReadonlySet<FailedOperation> = new Set(['read', 'write', 'delete', 'close'])
+
 /** `fetch-http-cache:error`: a failure reported to `onError` (the request went on without the cache). */
 export interface ErrorEvent {
-  /** What failed: `read`, `write`, `delete` (the store), `key`, `filter`, `decode`. */
-  operation: string
+  operation: FailedOperation
   error: Error
 }
 
@@ -125,8 +130,6 @@ export function evictionsWatched(): boolean {
 export function publishEvicted(event: EvictEvent): void {
   if (evictChannel.hasSubscribers) evictChannel.publish(event)
 }
-
-const STORE_OPERATIONS = new Set(['read', 'write', 'delete'])
 
 /** The counters and the publishing of one engine. */
 /** The query parameters events redact: `ignoredParameters` and the credential ones (never hashed here). */
@@ -212,7 +215,7 @@ export class CacheEvents {
     deleteChannel.publish({ keys, reason, urls: urls.map((url) => this.url(url)) } satisfies DeleteEvent)
   }
 
-  failed(operation: string, error: Error): void {
+  failed(operation: FailedOperation, error: Error): void {
     if (STORE_OPERATIONS.has(operation)) this.#counts.storeErrors++
     if (errorChannel.hasSubscribers) errorChannel.publish({ operation, error } satisfies ErrorEvent)
   }

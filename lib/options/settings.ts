@@ -2,7 +2,7 @@ import type { Store } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { CREDENTIAL_PARAMETERS } from '../http/credential-parameters.js'
 import { CREDENTIAL_HEADERS, FIELD_NAME } from '../http/fields.js'
-import { compileUrlRules, parseExpireAfter, parseStaleLimit } from './expire-after.js'
+import { compileUrlRules, type Expiry, parseExpireAfter, parseStaleLimit } from './expire-after.js'
 import { parseRedisOptions } from './redis.js'
 import { didYouMean } from './suggest.js'
 import { type CacheSettings, DEFAULTS, type RequestCacheOptions, type ResolvedSettings, type StoreOptions } from './types.js'
@@ -252,22 +252,35 @@ export function resolveSettings(settings: CacheSettings, explicit: ReadonlySet<s
   }
 }
 
-const NO_REQUEST_OPTIONS: RequestCacheOptions = Object.freeze({})
+/** `cacheOptions` once validated: the values parsed, so nothing downstream parses them again. */
+export interface ParsedRequestOptions {
+  /** `expireAfter`, parsed. */
+  expiry?: Expiry
+  cacheControl?: boolean
+  onlyIfCached?: boolean | 'throw'
+  refresh?: boolean
+  forceRefresh?: boolean
+  /** `staleIfError` and `staleWhileRevalidate` in ms past expiry. */
+  staleIfError?: number
+  staleWhileRevalidate?: number
+}
 
-/** Validates `init.cacheOptions`. Runs per request, so it only checks what was given. */
-export function validateRequestOptions(value: unknown): RequestCacheOptions {
+const NO_REQUEST_OPTIONS: ParsedRequestOptions = Object.freeze({})
+
+/** Validates and parses `init.cacheOptions`. Runs per request, so it only looks at what was given. */
+export function validateRequestOptions(value: unknown): ParsedRequestOptions {
   if (value === undefined) return NO_REQUEST_OPTIONS
   if (value === null || typeof value !== 'object') throw new InvalidOptionTypeError('cacheOptions', value, 'an object')
-  const options = value as Record<string, unknown>
-  for (const [name, v] of Object.entries(options)) {
+  const parsed: ParsedRequestOptions = {}
+  for (const [name, v] of Object.entries(value)) {
     if (v === undefined) continue
     switch (name) {
       case 'expireAfter':
-        parseExpireAfter(`cacheOptions.${name}`, v)
+        parsed.expiry = parseExpireAfter(`cacheOptions.${name}`, v)
         break
       case 'staleIfError':
       case 'staleWhileRevalidate':
-        parseStaleLimit(`cacheOptions.${name}`, v)
+        parsed[name] = parseStaleLimit(`cacheOptions.${name}`, v)
         break
       case 'onlyIfCached':
         if (typeof v === 'string' && v !== 'throw') {
@@ -276,16 +289,19 @@ export function validateRequestOptions(value: unknown): RequestCacheOptions {
         if (typeof v !== 'boolean' && v !== 'throw') {
           throw new InvalidOptionTypeError(`cacheOptions.${name}`, v, "a boolean or 'throw'")
         }
+        parsed[name] = v
         break
       case 'refresh':
       case 'forceRefresh':
         expectBoolean(`cacheOptions.${name}`, v)
+        parsed[name] = v
         break
       case 'cacheControl':
         // Whether a cache is shared is the cache's own setting: a request only turns the headers off or on.
         if (v === 'shared')
           throw new InvalidOptionValueError(`cacheOptions.${name}`, v, "must be true or false ('shared' is a cache's setting)")
         expectBoolean(`cacheOptions.${name}`, v)
+        parsed[name] = v
         break
       default: {
         const suggestion = didYouMean(name, Object.keys(REQUEST_OPTION_NAMES))
@@ -293,10 +309,10 @@ export function validateRequestOptions(value: unknown): RequestCacheOptions {
       }
     }
   }
-  return options as RequestCacheOptions
+  return parsed
 }
 
-function expectBoolean(name: string, value: unknown): void {
+function expectBoolean(name: string, value: unknown): asserts value is boolean {
   if (typeof value !== 'boolean') throw new InvalidOptionTypeError(name, value, 'a boolean')
 }
 

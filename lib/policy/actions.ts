@@ -1,9 +1,10 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField, storedFields } from '../entry/entry.js'
 import { type Directives, parseCacheControl } from '../http/cache-control.js'
-import { type Expiry, parseExpireAfter, parseStaleLimit } from '../options/expire-after.js'
-import type { RequestCacheOptions, ResolvedSettings } from '../options/types.js'
+import type { Expiry } from '../options/expire-after.js'
+import type { ParsedRequestOptions } from '../options/settings.js'
+import type { ResolvedSettings } from '../options/types.js'
 import type { RequestCacheMode } from '../request/cache-request.js'
-import { conditionalHeaders, currentAge, isConditionalRequest } from './freshness.js'
+import { conditionalHeaders, currentAge, hasValidator, isConditionalRequest } from './freshness.js'
 import { type ByteRange, parseRange } from './range.js'
 
 /**
@@ -27,7 +28,7 @@ export interface RequestFacts {
   headers: Headers
   /** `init.cache` (Fetch's cache mode). */
   mode: RequestCacheMode | undefined
-  options: RequestCacheOptions
+  options: ParsedRequestOptions
   /** The body could not be keyed (a stream): the cache stays out of the way. */
   unkeyableBody: boolean
 }
@@ -112,8 +113,7 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     return { kind: 'bypass', reason: 'conditional request' }
   }
 
-  const requestExpiry =
-    options.expireAfter === undefined ? undefined : parseExpireAfter('cacheOptions.expireAfter', options.expireAfter)
+  const requestExpiry = options.expiry
   const [configured, configuredExplicit] = configuredExpiry(facts.url, settings)
   // DO_NOT_CACHE in the settings excludes the URL: only this request's own expireAfter lifts it
   // (a request Cache-Control: max-age does not, unlike requests-cache, so an allow-list holds).
@@ -150,12 +150,8 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
     sharedCache: cacheControl !== false && settings.sharedCache,
     ruleExpiry,
     ruleExplicit,
-    staleIfError:
-      options.staleIfError === undefined ? undefined : parseStaleLimit('cacheOptions.staleIfError', options.staleIfError),
-    staleWhileRevalidate:
-      options.staleWhileRevalidate === undefined
-        ? undefined
-        : parseStaleLimit('cacheOptions.staleWhileRevalidate', options.staleWhileRevalidate),
+    staleIfError: options.staleIfError,
+    staleWhileRevalidate: options.staleWhileRevalidate,
     request,
     authorization: facts.headers.has('authorization'),
   }
@@ -166,7 +162,7 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
  * request must never reach the network, even one the cache would stay out of (a method not cached,
  * a stream body, `cache: 'no-store'`): replaying fixtures, a request sent is a test gone wrong.
  */
-export function replays(options: RequestCacheOptions, settings: ResolvedSettings): boolean {
+export function replays(options: ParsedRequestOptions, settings: ResolvedSettings): boolean {
   return !settings.disabled && (options.onlyIfCached ?? settings.onlyIfCached) === 'throw'
 }
 
@@ -184,7 +180,8 @@ function fromMaxAge(seconds: number): Expiry {
 /** What to do once the store has answered. */
 export type CachedAction =
   | { kind: 'serve'; stale: boolean }
-  | { kind: 'serve-stale-and-refresh' }
+  /** `conditional`: the fields that revalidate the entry in the background, if it can be. */
+  | { kind: 'serve-stale-and-refresh'; conditional: Record<string, string> | undefined }
   | { kind: 'revalidate'; headers: Record<string, string> }
   | { kind: 'fetch' }
   | { kind: 'not-cached' }
@@ -193,7 +190,6 @@ const SERVE_FRESH: CachedAction = Object.freeze({ kind: 'serve', stale: false })
 const SERVE_STALE: CachedAction = Object.freeze({ kind: 'serve', stale: true })
 const FETCH: CachedAction = Object.freeze({ kind: 'fetch' })
 const NOT_CACHED: CachedAction = Object.freeze({ kind: 'not-cached' })
-const SERVE_STALE_AND_REFRESH: CachedAction = Object.freeze({ kind: 'serve-stale-and-refresh' })
 
 /** Decides between serving, revalidating and fetching, given what the store holds. */
 export function decideCached(
@@ -236,19 +232,30 @@ export function decideCached(
     // A client's max-stale accepts a stale entry as is (RFC 9111 §5.2.1.2).
     const maxStale = plan.request.maxStale
     if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
-    if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings))) return SERVE_STALE_AND_REFRESH
+    if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings)))
+      return { kind: 'serve-stale-and-refresh', conditional: revalidationHeaders(entry, plan) }
   }
   return revalidateOrFetch(entry, plan)
 }
 
-/** A conditional request when the entry has a validator (RFC 9110 §13.1), a plain one otherwise. */
+/** A conditional request when the entry can be revalidated, a plain one otherwise. */
 function revalidateOrFetch(entry: CacheEntry, mode: CacheControlMode): CachedAction {
-  if (!entryHasValidator(entry)) {
-    // rfc: with cacheControl on, an entry without validator is asked about with its Date (RFC 9110 §13.1.3).
-    const byDate = mode.cacheControl ? conditionalHeaders(new Headers(entry.headers), true) : {}
-    return 'if-modified-since' in byDate ? { kind: 'revalidate', headers: byDate } : FETCH
-  }
-  return { kind: 'revalidate', headers: conditionalHeaders(new Headers(entry.headers)) }
+  const headers = revalidationHeaders(entry, mode)
+  return headers ? { kind: 'revalidate', headers } : FETCH
+}
+
+/**
+ * The header fields that revalidate a stored entry (RFC 9111 §4.3.1), or `undefined` when it cannot
+ * be revalidated: its validators (RFC 9110 §13.1); without any, with cacheControl on, its `Date` as
+ * `If-Modified-Since` (RFC 9110 §13.1.3 lets a cache use it). The one rule for every revalidation,
+ * in the request's path or in the background.
+ */
+function revalidationHeaders(entry: CacheEntry, mode: CacheControlMode): Record<string, string> | undefined {
+  const fields = storedFields(entry)
+  if (hasValidator(fields)) return conditionalHeaders(fields)
+  if (!mode.cacheControl) return undefined
+  const byDate = conditionalHeaders(fields, true)
+  return 'if-modified-since' in byDate ? byDate : undefined
 }
 
 /** Whether the entry is past its expiry (ignoring request directives). */
@@ -269,21 +276,11 @@ function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directi
 /** The stored response's directives, read only when `cacheControl` is on. */
 function responseDirectives(entry: CacheEntry, mode: CacheControlMode): Directives {
   if (!mode.cacheControl) return NO_DIRECTIVES
-  return parseCacheControl(entryHeader(entry, 'cache-control'))
-}
-
-/** A stored header's value (repeated fields joined), without building a `Headers`. */
-function entryHeader(entry: CacheEntry, name: string): string | null {
-  let value: string | null = null
-  for (const [field, fieldValue] of entry.headers) {
-    if (field === name) value = value === null ? fieldValue : `${value}, ${fieldValue}`
-  }
-  return value
+  return parseCacheControl(storedField(entry, 'cache-control'))
 }
 
 function entryHasValidator(entry: CacheEntry): boolean {
-  for (const [name] of entry.headers) if (name === 'etag' || name === 'last-modified') return true
-  return false
+  return hasValidator(storedFields(entry))
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, type FieldReader, storedField } from '../entry/entry.js'
 import { type Directives, MAX_DELTA_SECONDS } from '../http/cache-control.js'
 import { parseHttpDate } from '../http/dates.js'
 
@@ -65,14 +65,13 @@ function correctedInitialAge(date: string | null, age: string | null, requestTim
  * the stored header pairs directly: it runs on every hit.
  */
 export function currentAge(entry: CacheEntry, now: number): number {
-  let date: string | null = null
-  let age: string | null = null
-  for (const [name, value] of entry.headers) {
-    // Repeated lines read as Headers.get() would join them.
-    if (name === 'date') date = date === null ? value : `${date}, ${value}`
-    else if (name === 'age') age = age === null ? value : `${age}, ${value}`
-  }
-  return correctedInitialAge(date, age, entry.requestTime, entry.responseTime) + Math.max(0, now - entry.responseTime)
+  const initial = correctedInitialAge(
+    storedField(entry, 'date'),
+    storedField(entry, 'age'),
+    entry.requestTime,
+    entry.responseTime,
+  )
+  return initial + Math.max(0, now - entry.responseTime)
 }
 
 // Parsed `Date` values: an entry is served many times with the same one. Bounded, cleared when full.
@@ -136,8 +135,8 @@ export function heuristicLifetime(
 }
 
 /** Whether a response carries a validator usable in a conditional request (RFC 9110 §8.8). */
-export function hasValidator(headers: Headers): boolean {
-  return headers.has('etag') || firstDate(headers.get('last-modified')) !== undefined
+export function hasValidator(headers: FieldReader): boolean {
+  return headers.get('etag') !== null || firstDate(headers.get('last-modified')) !== undefined
 }
 
 /**
@@ -146,7 +145,7 @@ export function hasValidator(headers: Headers): boolean {
  * `dateFallback`, a response with neither gets `If-Modified-Since` with its `Date` (RFC 9110 §13.1.3
  * allows a cache to use it), so an origin that can answer 304 spares the body.
  */
-export function conditionalHeaders(headers: Headers, dateFallback = false): Record<string, string> {
+export function conditionalHeaders(headers: FieldReader, dateFallback = false): Record<string, string> {
   const conditional: Record<string, string> = {}
   const etag = headers.get('etag')
   const lastModified = headers.get('last-modified')
@@ -171,13 +170,4 @@ const CONDITIONAL_REQUEST_HEADERS: readonly string[] = [
 /** Whether the caller made the request conditional itself (`If-Range` aside with `exceptIfRange`). */
 export function isConditionalRequest(headers: Headers, exceptIfRange = false): boolean {
   return CONDITIONAL_REQUEST_HEADERS.some((name) => headers.has(name) && !(exceptIfRange && name === 'if-range'))
-}
-
-/**
- * Whether two entity-tags match by the weak comparison of RFC 9110 §8.8.3.2 (the one
- * `If-None-Match` uses): equal opaque-tags, either or both may be weak.
- */
-export function weakMatch(a: string, b: string): boolean {
-  const strip = (tag: string) => tag.trim().replace(/^W\//i, '')
-  return strip(a) === strip(b)
 }

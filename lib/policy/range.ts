@@ -1,5 +1,6 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField } from '../entry/entry.js'
 import { parseHttpDate } from '../http/dates.js'
+import { isWeak, strongMatch } from '../http/etag.js'
 
 /**
  * Serving a byte range from a stored response, complete or a stored piece (RFC 9110 §14, RFC 9111
@@ -49,13 +50,13 @@ export function resolveRange(range: ByteRange, length: number): { start: number;
 export function ifRangeAllows(ifRange: string | null, entry: CacheEntry): boolean {
   if (ifRange === null) return true
   const value = ifRange.trim()
-  const field = (name: string) => entry.headers.find(([n]) => n === name)?.[1]?.trim()
-  if (value.startsWith('"') || /^W\//i.test(value)) {
+  const field = (name: string) => storedField(entry, name)?.trim()
+  if (value.startsWith('"') || isWeak(value)) {
     const etag = field('etag')
-    return etag !== undefined && !/^W\//i.test(value) && !/^W\//i.test(etag) && etag === value
+    return etag !== undefined && strongMatch(etag, value)
   }
   const date = parseHttpDate(value)
-  const lastModified = parseHttpDate(field('last-modified') ?? null)
+  const lastModified = parseHttpDate(field('last-modified'))
   return date !== undefined && lastModified !== undefined && date === lastModified
 }
 

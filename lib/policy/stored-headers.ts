@@ -1,6 +1,7 @@
-import type { CacheEntry } from '../entry/entry.js'
+import { type CacheEntry, storedField, storedFields } from '../entry/entry.js'
 import { parseCacheControl } from '../http/cache-control.js'
 import { parseHttpDate } from '../http/dates.js'
+import { isWeak, noneMatchMatches, strongMatch, weakMatch } from '../http/etag.js'
 
 /**
  * Which response header fields are stored, and how a 304 (RFC 9111 §4.3.4) or a response to HEAD
@@ -111,10 +112,10 @@ export function mergeNotModified(
  * that tag must be the stored one's; a 304 without one applies to the response we validated.
  */
 export function notModifiedMatches(entry: CacheEntry, notModified: Headers): boolean {
-  const etag = notModified.get('etag')?.trim()
-  if (!etag || /^W\//i.test(etag)) return true
-  const stored = new Headers(entry.headers).get('etag')?.trim()
-  return stored === undefined || stored === etag
+  const etag = notModified.get('etag')
+  if (!etag || isWeak(etag)) return true
+  const stored = storedField(entry, 'etag')
+  return stored === null || strongMatch(stored, etag)
 }
 
 /**
@@ -129,13 +130,14 @@ export function mergeHead(
   requestTime: number,
   responseTime: number,
 ): { entry: CacheEntry; invalidate: boolean } {
-  const stored = new Headers(entry.headers)
+  const stored = storedFields(entry)
   const etag = head.get('etag')
   const lastModified = head.get('last-modified')
   const length = head.get('content-length')
-  const storedLength = stored.get('content-length') ?? (stored.has('content-encoding') ? null : String(entry.body.byteLength))
+  const storedLength =
+    stored.get('content-length') ?? (stored.get('content-encoding') !== null ? null : String(entry.body.byteLength))
   const changed =
-    (etag !== null && etag.trim() !== stored.get('etag')?.trim()) ||
+    (etag !== null && !weakMatch(etag, stored.get('etag') ?? '')) ||
     (lastModified !== null &&
       (parseHttpDate(lastModified) ?? lastModified) !==
         (parseHttpDate(stored.get('last-modified')) ?? stored.get('last-modified'))) ||
@@ -156,25 +158,11 @@ export function satisfiesConditional(request: Headers, entry: CacheEntry): boole
   if (entry.status !== 200) return false
   const ifNoneMatch = request.get('if-none-match')
   if (ifNoneMatch !== null) {
-    const etag = storedField(entry, 'etag')
-    if (ifNoneMatch.trim() === '*') return true
-    if (etag === undefined) return false
-    const stored = opaqueTag(etag)
-    return ifNoneMatch.split(',').some((tag) => opaqueTag(tag) === stored)
+    return noneMatchMatches(ifNoneMatch, storedField(entry, 'etag') ?? undefined)
   }
   const ifModifiedSince = request.get('if-modified-since')
   if (ifModifiedSince === null) return false
-  const since = Date.parse(ifModifiedSince)
-  const lastModified = Date.parse(storedField(entry, 'last-modified') ?? '')
-  return !Number.isNaN(since) && !Number.isNaN(lastModified) && lastModified <= since
-}
-
-function storedField(entry: CacheEntry, name: string): string | undefined {
-  return entry.headers.find(([field]) => field === name)?.[1]
-}
-
-/** An entity-tag without its weakness indicator, for the weak comparison. */
-function opaqueTag(tag: string): string {
-  const trimmed = tag.trim()
-  return trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed
+  const since = parseHttpDate(ifModifiedSince)
+  const lastModified = parseHttpDate(storedField(entry, 'last-modified'))
+  return since !== undefined && lastModified !== undefined && lastModified <= since
 }

@@ -1,4 +1,4 @@
-import type { RequestCacheOptions } from '../options/types.js'
+import type { ParsedRequestOptions } from '../options/settings.js'
 
 /** Fetch's cache modes (`init.cache`), which fetch-http-cache implements and undici does not. */
 export type RequestCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached'
@@ -13,7 +13,7 @@ export interface CacheRequest {
   bodyDigest: string | undefined
   /** Fetch's `init.cache`. */
   mode: RequestCacheMode | undefined
-  options: RequestCacheOptions
+  options: ParsedRequestOptions
   signal: AbortSignal | undefined
   /** Why the front keeps the cache out of this request (e.g. a `Host` header naming another host). */
   bypass?: string | undefined

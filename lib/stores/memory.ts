@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { isEntryMeta } from '../entry/codec.js'
 import { type CacheEntry, type EntryMeta, entrySize } from '../entry/entry.js'
-import type { MetaRecord, Store, StoreRecord } from '../entry/store.js'
+import type { MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { evictionsWatched, publishEvicted } from '../observe/events.js'
 import { frozenEntry } from './frozen-entry.js'
@@ -41,7 +41,7 @@ const KNOWN_OPTIONS: { [K in keyof MemoryStoreOptions]-?: true } = { maxEntries:
  * Entries are kept without TTL: expired entries stay until evicted, since they can still be
  * revalidated or served stale.
  */
-export class MemoryStore implements Store {
+export class MemoryStore implements Store, RefreshingStore, MetadataStore, SizedStore {
   /** Random per instance: the entries do not outlive it, so neither must the secret. */
   readonly secret: string = randomBytes(32).toString('hex')
   readonly #lru: LRUCache<string, Stored>

@@ -3,6 +3,7 @@ import { homedir, tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { Store } from '../entry/store.js'
 import { StoreError, UnsafeCacheFileError } from '../errors.js'
+import type { OnError } from '../observe/report.js'
 import type { StoreOptions } from '../options/types.js'
 import { FilesStore } from './files.js'
 import { MemoryStore } from './memory.js'
@@ -18,9 +19,10 @@ export interface OpenedStore {
 
 /**
  * Opens the store `backend` names, reporting recovered problems (a corrupt file, a Redis server that
- * cannot be reached, a file or directory that cannot be opened) to `onError`.
+ * cannot be reached, a file or directory that cannot be opened) to `onError` (one from
+ * observe/report.ts: it never throws).
  */
-export function openStore(options: StoreOptions, onError: (error: Error) => void): OpenedStore {
+export function openStore(options: StoreOptions, onError: OnError): OpenedStore {
   const { backend } = options
   if (backend === 'memory') {
     return {
@@ -55,7 +57,7 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
  * permission) is reported, and the cache runs without a store: a broken cache never breaks a
  * request, not even the first one. A file or directory that is not a cache's is refused (thrown).
  */
-function openOrGoWithout(open: () => Store, onError: (error: Error) => void): OpenedStore {
+function openOrGoWithout(open: () => Store, onError: OnError): OpenedStore {
   try {
     return { store: open(), owned: true }
   } catch (error) {
@@ -64,11 +66,7 @@ function openOrGoWithout(open: () => Store, onError: (error: Error) => void): Op
     const reason = new StoreError(`${error.message}; caching is off for this cache (requests go to the network)`, {
       cause: error.cause,
     })
-    try {
-      onError(reason)
-    } catch {
-      // A throwing onError must not turn a cache that is off into a session that cannot start.
-    }
+    onError(reason)
     return { store: new UnavailableStore(reason), owned: true }
   }
 }

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { debuglog } from 'node:util'
 import { pack, unpack } from '../entry/codec.js'
 import type { CacheEntry } from '../entry/entry.js'
-import type { KeyedEntry, Store, StoreRecord } from '../entry/store.js'
+import type { BatchingStore, KeyedEntry, ReadyingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, StoreError, StoreUnavailableError } from '../errors.js'
+import { errorReporter } from '../observe/report.js'
 import { parseRedisOptions, REDIS_DEFAULTS, type RedisClientLike, type RedisOptions } from '../options/redis.js'
 import { assertRedisInstalled, BINARY, classify, createOwnedClient, reconnectDelay, replyCode, send } from './redis-client.js'
 
@@ -66,7 +67,7 @@ return #KEYS`
  *   `FLUSHDB`. Every command names one key, except the script `setAll` runs.
  * - A client passed in is never closed; one made from `url` is closed by `close()`.
  */
-export class RedisStore implements Store {
+export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedStore {
   readonly #prefix: string
   readonly #commandTimeout: number
   readonly #connectTimeout: number
@@ -126,7 +127,7 @@ export class RedisStore implements Store {
     this.#connectTimeout = resolved.connectTimeout
     this.#graceMs = resolved.graceMs
     this.#now = now
-    this.#onError = onError ?? ((error) => process.emitWarning(error))
+    this.#onError = errorReporter(() => onError)
     this.#owned = resolved.client === undefined
     if (resolved.client) {
       this.#attach(resolved.client)
@@ -453,11 +454,7 @@ export class RedisStore implements Store {
     if (this.#reported.has(kind)) return
     this.#reported.add(kind)
     debug('redis: %s', error.message)
-    try {
-      this.#onError(error)
-    } catch {
-      // A throwing onError must not turn a miss into a failed request.
-    }
+    this.#onError(error)
   }
 
   /** The server answered: the next failure of any kind is news again. */

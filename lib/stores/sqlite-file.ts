@@ -10,12 +10,23 @@ import {
   statSync,
   unlinkSync,
 } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { CorruptStoreError, StoreError } from '../errors.js'
 import { migrate, prepare, type Statements } from './sqlite-schema.js'
 
 const FILE_MODE = 0o600
+
+const require = createRequire(import.meta.url)
+
+/**
+ * better-sqlite3, loaded when a SQLite store opens its first file (Node caches it from then on): a
+ * process on the memory or Redis backend never loads the native module (about 17 ms of an import).
+ */
+function sqlite(): typeof Database {
+  return require('better-sqlite3') as typeof Database
+}
 
 export interface Opened {
   db: Database.Database
@@ -55,7 +66,7 @@ export function open(path: string, busyTimeout: number, now: () => number, secre
   if (onDisk) createPrivateFile(path)
   // Taken before SQLite opens it, so a file swapped in meanwhile is noticed by the first write.
   const file = onDisk ? fileId(path) : undefined
-  const db = new Database(path)
+  const db = new (sqlite())(path)
   try {
     db.pragma(`busy_timeout = ${busyTimeout}`)
     // Larger pages hold 1 KiB bodies with less slack (three to a 4 KiB page, fifteen to a 16 KiB one).

@@ -1,8 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { decodeEntry } from '../entry/codec.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
-import type { MetaRecord, Store, StoreRecord } from '../entry/store.js'
+import type { FlushingStore, MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { StoreError } from '../errors.js'
+import { errorReporter } from '../observe/report.js'
 import { flushAtExit, unregister } from './exit-flush.js'
 import { type Batch, PendingWrites, type Segment, type Sweep } from './pending-writes.js'
 import { RecentEntries } from './recent-entries.js'
@@ -32,7 +33,7 @@ import * as tuning from './sqlite-tuning.js'
  * The file repairs itself (a corrupt file moved aside and replaced, a deleted one reopened): see
  * sqlite-connection.ts.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, RefreshingStore, MetadataStore, FlushingStore, SizedStore {
   readonly #path: string
   readonly #busyTimeout: number
   readonly #maxSize: number | undefined
@@ -64,7 +65,7 @@ export class SqliteStore implements Store {
     this.#busyTimeout = busyTimeout
     this.#maxSize = maxSize
     this.#now = now
-    this.#onError = onError ?? ((error) => process.emitWarning(error))
+    this.#onError = errorReporter(() => onError)
     this.#conn = new SqliteConnection(path, busyTimeout, now, {
       report: (error) => this.#report(error),
       onReopen: () => {
@@ -491,10 +492,6 @@ export class SqliteStore implements Store {
   }
 
   #report(error: Error): void {
-    try {
-      this.#onError(error)
-    } catch {
-      // A throwing onError must not turn a repaired store into a broken one.
-    }
+    this.#onError(error)
   }
 }

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { runCli } from '../../lib/cli/run.js'
+import { capabilities } from '../../lib/entry/store.js'
 import { createCachedFetch } from '../../lib/install/session.js'
 import { ROOT } from '../helpers/children.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
@@ -45,7 +46,7 @@ describe('fetch-http-cache --redis URL', { skip: redisMissing }, () => {
       redis: { url: server.url, prefix, commandTimeout: 10_000, connectTimeout: 30_000 },
     })
     try {
-      await cachedFetch.cache.store.ready?.()
+      await capabilities(cachedFetch.cache.store).ready?.ready()
       for (const path of paths) await (await cachedFetch(origin.url + path)).arrayBuffer()
       for (const path of expired) {
         const expireAfter = new Date(Date.now() - 60_000)

@@ -220,6 +220,22 @@ for (const backend of BACKENDS) {
         assert.equal(await cache.contains({ url }), false, 'a request without x-lang is another variant')
       })
 
+      it('does not find a variant older than its Vary marker, as a lookup does not serve it', async () => {
+        await get('/vary', { headers: { 'x-lang': 'en' } })
+        const url = `${origin.url}/vary`
+        let marker: CacheEntry | undefined
+        for await (const { entry } of cache.store.records()) if (entry?.kind === 'vary') marker = entry
+        assert.ok(marker)
+        // A marker written after the variant (a new Vary, or one stored again after an invalidation).
+        await cache.store.set(marker.key, { ...marker, createdAt: marker.createdAt + 60_000 })
+        await cache.flush()
+        const request = () => new Request(url, { headers: { 'x-lang': 'en' } })
+        assert.equal(await cache.contains({ request: request() }), false)
+        const response = await cachedFetch(request())
+        await response.text()
+        assert.equal(cacheInfo(response)?.fromCache, false, 'the lookup agrees')
+      })
+
       it('keeps credentials partitioned: another token is not contained', async () => {
         await get('/private', { headers: { authorization: 'Bearer one' } })
         const url = `${origin.url}/private`

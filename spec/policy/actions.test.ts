@@ -10,6 +10,7 @@ import { describe, test } from 'node:test'
 import type { CacheEntry } from '../../lib/entry/entry.js'
 import { DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type Expiry, NEVER_EXPIRE } from '../../lib/options/expire-after.js'
 import { LiveSettings } from '../../lib/options/live.js'
+import { validateRequestOptions } from '../../lib/options/settings.js'
 import type { CacheSettings, RequestCacheOptions, ResolvedSettings } from '../../lib/options/types.js'
 import {
   type CachedAction,
@@ -49,7 +50,7 @@ function plan(
       url: options.url ?? 'https://img.site.com/base/img.jpg',
       headers: new Headers(options.headers),
       mode: options.mode,
-      options: options.cacheOptions ?? {},
+      options: validateRequestOptions(options.cacheOptions),
       unkeyableBody: false,
     },
     settings,

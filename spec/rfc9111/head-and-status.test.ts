@@ -97,6 +97,20 @@ forEachFront('RFC 9111 HEAD, status codes, ranges and stored fields (cacheContro
     }
   })
 
+  describe('statuses without content (RFC 9110 §6.4.1, §15.3.6)', () => {
+    it('serves a stored 205 without content, even when the origin sent some', async () => {
+      const p = path()
+      // The harness's origin writes a body after a 205, as a misbehaving server would.
+      r.answer(p, { status: 205, headers: { 'cache-control': 'max-age=3600' } })
+      await get(r, p)
+      const { response, text } = await get(r, p)
+      assert.equal(response.fromCache, true)
+      assert.equal(response.status, 205)
+      assert.equal(text, '')
+      assert.equal(r.origin.count(p), 1)
+    })
+  })
+
   describe('ranges (RFC 9111 §3.3, RFC 9110 §14)', () => {
     it('passes a Range request for what is not stored through, and never stores its 206', async () => {
       const p = path()

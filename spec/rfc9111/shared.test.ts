@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { capabilities } from '../../lib/entry/store.js'
 import type { CacheOptions } from '../../lib/options/types.js'
 import { MemoryStore } from '../../lib/stores/memory.js'
 import { FRONTS, type FrontInit } from '../helpers/fronts.js'
@@ -75,7 +76,7 @@ for (const front of FRONTS)
       async function cache(cacheControl: true | 'shared', extra: CacheOptions = {}, share?: string): Promise<Rig> {
         const r = await rig(front, { cacheControl, ...backend.options(share), ...extra })
         rigs.push(r)
-        await r.front.cache.store.ready?.()
+        await capabilities(r.front.cache.store).ready?.ready()
         return r
       }
 

@@ -32,8 +32,8 @@ const API_KEYS = {
 const API_KEY_NEEDLES = [...Object.values(API_KEYS.header), ...Object.values(API_KEYS.query)]
 
 /** Every write accepted so far committed to the file (the check of its bytes must see it). */
-async function flushed(front: { cache: { store: { flush?(): unknown } } }): Promise<void> {
-  await front.cache.store.flush?.()
+async function flushed(front: { cache: { flush(): Promise<void> } }): Promise<void> {
+  await front.cache.flush()
 }
 
 forEachFront('credentials', (kind) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { gzipSync } from 'node:zlib'
+import { capabilities } from '../../lib/entry/store.js'
 import { FilterError } from '../../lib/errors.js'
 import type { CacheOptions } from '../../lib/options/types.js'
 import { forEachFront } from '../helpers/fronts.js'
@@ -45,7 +46,7 @@ forEachFront('filter', (kind) => {
   /** Through `options`' store: `/ok` is stored and served from the cache, `/quota` is not; every caller reads its whole body. */
   async function storesOkSkipsQuota(options: CacheOptions): Promise<void> {
     const { front, origin, url } = await start({ ...options, filter: noErrorMember }, { '/ok': json(OK), '/quota': json(QUOTA) })
-    await front.cache.store.ready?.()
+    await capabilities(front.cache.store).ready?.ready()
     for (let i = 0; i < 2; i++) {
       const ok = await front.get(url('/ok'))
       assert.deepEqual(JSON.parse(await ok.text()), OK)

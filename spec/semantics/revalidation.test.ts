@@ -103,6 +103,32 @@ forEachFront('revalidation', (kind) => {
       assert.equal(await hit.text(), 'body')
     })
 
+    test('a 304 naming a strong tag that is not the stored one is not applied: the cache asks again without conditions', async () => {
+      // `w/"v2"` is a strong tag (RFC 9110 §8.8.3: `W/` is case-sensitive), and not the stored `"v1"`.
+      let n = 0
+      const { front, clock, origin, url } = await start(
+        { expireAfter: 60 },
+        {
+          '/v': (req, res) => {
+            n++
+            if (req.headers['if-none-match'] !== undefined) {
+              res.statusCode = 304
+              res.setHeader('etag', 'w/"v2"')
+              res.end()
+              return
+            }
+            res.setHeader('etag', n === 1 ? '"v1"' : 'w/"v2"')
+            res.end(`body ${n}`)
+          },
+        },
+      )
+      await (await front.get(url('/v'))).text()
+      clock.advance(61 * S)
+      const response = await front.get(url('/v'))
+      assert.equal(await response.text(), 'body 3', 'the unconditional retry answered')
+      assert.equal(origin.count('/v'), 3)
+    })
+
     test('a changed resource (200 to the conditional request) replaces the entry', async () => {
       let version = 'v1'
       const { front, clock, url } = await start({ expireAfter: 60 }, { '/v': validatedRoute({ version: () => version }) })
@@ -180,8 +206,12 @@ forEachFront('revalidation', (kind) => {
       ['If-None-Match: *', { 'if-none-match': '*' }, 304],
       ['one of several tags', { 'if-none-match': '"v0", "v1"' }, 304],
       ['another tag', { 'if-none-match': '"v0"' }, 200],
+      // RFC 9110 §8.8.3: the weakness indicator is case-sensitive; `w/"v1"` is an opaque-tag that never matches.
+      ['a lower-case w/ (not a weak tag)', { 'if-none-match': 'w/"v1"' }, 200],
       ['If-Modified-Since at Last-Modified', { 'if-modified-since': LAST_MODIFIED }, 304],
       ['If-Modified-Since before Last-Modified', { 'if-modified-since': 'Tue, 31 Dec 2024 00:00:00 GMT' }, 200],
+      // RFC 9110 §13.1.3: a value that is not an HTTP-date is ignored (Date.parse would read "2099" as a year).
+      ['If-Modified-Since that is not an HTTP-date', { 'if-modified-since': '2099' }, 200],
       [
         'a non-matching If-None-Match beats a matching If-Modified-Since',
         { 'if-none-match': '"v0"', 'if-modified-since': LAST_MODIFIED },
@@ -196,7 +226,13 @@ forEachFront('revalidation', (kind) => {
         assert.equal(response.status, expected)
         assert.equal(response.fromCache, true)
         assert.equal(await response.text(), expected === 304 ? '' : 'body v1')
-        if (expected === 304) assert.equal(response.headers.get('etag'), '"v1"')
+        if (expected === 304) {
+          assert.equal(response.headers.get('etag'), '"v1"')
+          assert.equal(response.headers.get('last-modified'), LAST_MODIFIED, 'a 304 keeps what guides cache updates')
+          // RFC 9110 §15.4.5: no representation metadata beyond what it lists.
+          assert.equal(response.headers.get('content-type'), null)
+          assert.equal(response.headers.get('content-length'), null)
+        }
         assert.equal(origin.count('/v'), 1)
       })
     }
@@ -220,6 +256,17 @@ forEachFront('revalidation', (kind) => {
       const { front, origin, url } = await start({ alwaysRevalidate: true })
       await (await front.get(url('/a'))).text()
       assert.equal((await front.get(url('/a'))).fromCache, true)
+      assert.equal(origin.count('/a'), 1)
+    })
+
+    test('alwaysRevalidate: a Last-Modified that is not an HTTP-date is no validator, so the entry is served', async () => {
+      const { front, origin, url } = await start(
+        { alwaysRevalidate: true },
+        { '/a': route('a', { 'last-modified': 'yesterday' }) },
+      )
+      await (await front.get(url('/a'))).text()
+      const response = await front.get(url('/a'))
+      assert.equal(response.hit, true)
       assert.equal(origin.count('/a'), 1)
     })
 

@@ -136,6 +136,30 @@ forEachFront('stale', (kind) => {
       assert.equal(origin.count('/v'), 2)
     })
 
+    test('cacheControl: the background refresh of an entry without a validator asks with its Date, as a revalidation in the path does', async () => {
+      const { front, origin, clock, url } = await start(
+        { expireAfter: 60, staleWhileRevalidate: true, cacheControl: true },
+        {
+          '/d': (req, res) => {
+            res.setHeader('date', new Date(clock.now()).toUTCString())
+            if (req.headers['if-modified-since'] !== undefined) {
+              res.statusCode = 304
+              res.end()
+              return
+            }
+            res.end('body')
+          },
+        },
+      )
+      await (await front.get(url('/d'))).text()
+      clock.advance(61 * S)
+      await (await front.get(url('/d'))).text()
+      await waitFor(() => isFresh(front, url('/d')), 'the revalidated entry')
+      // RFC 9110 §13.1.3: the stored Date stands in for Last-Modified.
+      assert.match(origin.requests[1]?.headers['if-modified-since'] ?? '', /GMT$/)
+      assert.equal(origin.count('/d'), 2)
+    })
+
     test("the refresh does not carry the caller's AbortSignal, and only one runs per key", async () => {
       const open = gate()
       let served = 0

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { type CacheEntry, ENTRY_VERSION } from '../../lib/entry/entry.js'
-import type { Store, StoreRecord } from '../../lib/entry/store.js'
+import { capabilities, type Store, type StoreRecord } from '../../lib/entry/store.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 
 /** What a contract run needs: a fresh, empty store and a way to dispose of it. */
@@ -182,10 +182,11 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
     })
 
     it('refresh() replaces headers, times and expiry, and keeps the stored body', async (t) => {
-      if (!store.refresh) return t.skip('no refresh(): callers set the whole entry')
+      const refreshing = capabilities(store).refresh
+      if (!refreshing) return t.skip('no refresh(): callers set the whole entry')
       const stored = makeEntry({ key: 'r', body: bytes('the body'), headers: [['etag', '"1"']], createdAt: T0, expires: T0 + 10 })
       await store.set('r', stored)
-      await store.flush?.() // refresh the stored row, not a write still pending
+      await capabilities(store).flush?.flush() // refresh the stored row, not a write still pending
       const { body: _body, ...meta } = stored
       const renewed = {
         ...meta,
@@ -196,23 +197,24 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
         createdAt: T0 + 500,
         expires: T0 + 9000,
       }
-      await store.refresh('r', renewed, T0)
+      await refreshing.refresh('r', renewed, T0)
       assertSameEntry(await store.get('r'), { ...renewed, body: bytes('the body') })
       const listed = await collect(store.records())
       assert.equal(listed.length, 1, 'refreshed in place, not added')
     })
 
     it('refresh() leaves alone a response stored since (another createdAt), and a deleted key', async (t) => {
-      if (!store.refresh) return t.skip('no refresh(): callers set the whole entry')
+      const refreshing = capabilities(store).refresh
+      if (!refreshing) return t.skip('no refresh(): callers set the whole entry')
       const revalidated = makeEntry({ key: 'r', body: bytes('old'), headers: [['etag', '"1"']], createdAt: T0 })
       const { body: _body, ...meta } = revalidated
       const newer = makeEntry({ key: 'r', body: bytes('new'), headers: [['etag', '"2"']], createdAt: T0 + 100 })
       await store.set('r', newer)
-      await store.flush?.()
-      await store.refresh('r', { ...meta, createdAt: T0 + 200, expires: null }, T0)
+      await capabilities(store).flush?.flush()
+      await refreshing.refresh('r', { ...meta, createdAt: T0 + 200, expires: null }, T0)
       assertSameEntry(await store.get('r'), newer)
       await store.delete(['r'])
-      await store.refresh('r', { ...meta, createdAt: T0 + 300 }, T0 + 100)
+      await refreshing.refresh('r', { ...meta, createdAt: T0 + 300 }, T0 + 100)
       assert.equal(await store.get('r'), undefined)
       assert.deepEqual(await keysOf(store), [])
     })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { capabilities } from '../../lib/entry/store.js'
 import { type CachedFetch, createCachedFetch } from '../../lib/install/session.js'
 import { cacheInfo } from '../../lib/observe/cache-info.js'
 import type { CacheOptions } from '../../lib/options/types.js'
@@ -34,7 +35,7 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
   async function cache(options: CacheOptions = {}): Promise<CachedFetch> {
     const cachedFetch = createCachedFetch({ backend: 'redis', redis: redisOptions(), expireAfter: 3600, ...options })
     caches.push(cachedFetch)
-    await cachedFetch.cache.store.ready?.()
+    await capabilities(cachedFetch.cache.store).ready?.ready()
     return cachedFetch
   }
 

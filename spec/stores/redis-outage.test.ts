@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
+import { capabilities } from '../../lib/entry/store.js'
 import { StoreTimeoutError, StoreUnavailableError } from '../../lib/errors.js'
 import { type CachedFetch, createCachedFetch } from '../../lib/install/session.js'
 import { cacheInfo } from '../../lib/observe/cache-info.js'
@@ -95,7 +96,7 @@ describe('a cache on Redis, the server killed in the middle of a request storm',
       expireAfter: 3600,
       onError: (error) => reports.push(error),
     })
-    await cachedFetch.cache.store.ready?.()
+    await capabilities(cachedFetch.cache.store).ready?.ready()
   })
   after(async () => {
     await cachedFetch.cache.close()

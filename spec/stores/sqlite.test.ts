@@ -420,7 +420,9 @@ describe('SqliteStore', () => {
       await writeFile(path, randomBytes(4096))
       open()
       assert.equal(emitWarning.mock.callCount(), 1)
-      assert.ok(emitWarning.mock.calls[0]?.arguments[0] instanceof CorruptStoreError)
+      const [message, options] = emitWarning.mock.calls[0]?.arguments ?? []
+      assert.match(String(message), /corrupt/i)
+      assert.equal((options as { code?: string } | undefined)?.code, 'FETCH_HTTP_CACHE_CORRUPT_STORE')
     })
   })
 

@@ -5,6 +5,7 @@ import type { OriginResponse, Outcome } from '../../engine/outcome.js'
 import { identityBody } from '../../entry/entry.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
+import { isBodiless, notModifiedFields } from '../../http/bodiless.js'
 import { appendCacheStatus } from '../../http/cache-status.js'
 import { type CacheDispatchOptions, optionsToSend, requestFromDispatch } from '../../request/from-dispatch.js'
 import { isOriginRequest } from '../origin-mark.js'
@@ -127,10 +128,11 @@ const BODY_FIELDS = new Set(['content-encoding', 'content-length', 'transfer-enc
 function serveEntry(outcome: Extract<Outcome, { kind: 'entry' }>, sink: Sink, method: string): void {
   const { entry } = outcome
   const status = outcome.notModified ? 304 : entry.status
-  const noBody = method === 'HEAD' || outcome.notModified || entry.status === 204 || entry.status === 304
+  const noBody = outcome.notModified || isBodiless(entry.status, method)
   const body = noBody ? undefined : Buffer.from(identityBody(entry))
   const headers: [string, string][] = []
-  for (const pair of outcome.headers) if (!BODY_FIELDS.has(pair[0])) headers.push([pair[0], pair[1]])
+  const fields = outcome.notModified ? notModifiedFields(outcome.headers) : outcome.headers
+  for (const pair of fields) if (!BODY_FIELDS.has(pair[0])) headers.push([pair[0], pair[1]])
   if (body) headers.push(['content-length', String(body.byteLength)])
   else if (method === 'HEAD' && !outcome.notModified) {
     // rfc: a HEAD answer carries the length GET would send (RFC 9110 §9.3.2): the stored one.

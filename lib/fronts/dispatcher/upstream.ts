@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici'
 import type { OriginResponse } from '../../engine/outcome.js'
-import { type AnyHandler, pairsFromObject, pairsFromRaw, type Sink } from './handlers.js'
+import { isBodiless } from '../../http/bodiless.js'
+import { type AnyHandler, pairsFromObject, pairsFromRaw, rawPairs, type Sink } from './handlers.js'
 
 /**
  * The handler the dispatcher front gives to the dispatcher it wraps. It implements both handler APIs:
@@ -159,7 +160,7 @@ export function relay(dispatch: Dispatcher['dispatch'], opts: Dispatcher.Dispatc
         if (typeof caller.onRequestUpgrade === 'function') {
           caller.onRequestUpgrade(upstreamController ?? controller, statusCode, Object.fromEntries(headers), socket)
         } else {
-          caller.onUpgrade?.(statusCode, rawOf(headers), socket)
+          caller.onUpgrade?.(statusCode, rawPairs(headers), socket)
         }
       },
       extras: caller,
@@ -176,10 +177,6 @@ export function relay(dispatch: Dispatcher['dispatch'], opts: Dispatcher.Dispatc
     pause()
     control?.pause()
   }
-}
-
-function rawOf(headers: [string, string][]): Buffer[] {
-  return headers.flatMap(([name, value]) => [Buffer.from(name, 'latin1'), Buffer.from(value, 'latin1')])
 }
 
 /**
@@ -219,7 +216,7 @@ export function forward(
           if (signal?.aborted) started.abort(signal.reason)
         },
         headers(statusCode, headers, statusText) {
-          bodyless = opts.method === 'HEAD' || statusCode === 204 || statusCode === 304
+          bodyless = isBodiless(statusCode, opts.method)
           const body = new ReadableStream<Uint8Array>(
             {
               start(controller) {

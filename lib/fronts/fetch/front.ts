@@ -3,6 +3,7 @@ import { exchange } from '../../engine/exchange.js'
 import type { OriginResponse, Outcome } from '../../engine/outcome.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
+import { notModifiedFields } from '../../http/bodiless.js'
 import { appendCacheStatus } from '../../http/cache-status.js'
 import type { CacheRequest } from '../../request/cache-request.js'
 import { type CacheRequestInit, originInit, parseRequest } from '../../request/from-fetch.js'
@@ -117,8 +118,7 @@ function render(outcome: Outcome, request: CacheRequest): Response {
       const { entry, info } = outcome
       if (outcome.notModified) {
         // The caller already holds this representation: tell it so, without the body (RFC 9111 §4.3.2).
-        const omitted = new Set(['content-length', 'content-encoding', 'content-type'])
-        const init = { status: 304, statusText: 'Not Modified', headers: outcome.headers.filter(([name]) => !omitted.has(name)) }
+        const init = { status: 304, statusText: 'Not Modified', headers: notModifiedFields(outcome.headers) }
         return cachedResponse(null, init, { url: entry.responseUrl, redirected: entry.redirected }, info)
       }
       return responseFromEntry(entry, outcome.headers, info, request.signal, request.method)

@@ -1,6 +1,6 @@
 import { abortable, bytesStream } from '../../engine/body.js'
 import { type CacheEntry, identityBody } from '../../entry/entry.js'
-import { isNullBodyStatus } from '../../http/status.js'
+import { isBodiless } from '../../http/bodiless.js'
 import { type CacheInfo, RESPONSE_STATE as STATE } from '../../observe/cache-info.js'
 
 interface ResponseState {
@@ -120,7 +120,7 @@ export function responseFromEntry(
   method: string,
 ): Response {
   let body: ReadableStream<Uint8Array> | Uint8Array | null = null
-  if (!isNullBodyStatus(entry.status) && method !== 'HEAD') {
+  if (!isBodiless(entry.status, method)) {
     const bytes = identityBody(entry)
     body = signal ? abortable(bytesStream(bytes), signal) : bytes
   }

@@ -126,8 +126,8 @@ async function main(): Promise<void> {
   workerResult({
     samples,
     afterClear,
-    inFlight: engine.inFlight.size,
-    refreshing: engine.refreshes,
+    inFlight: engine.inFlight.counts.flights + engine.inFlight.counts.recordings,
+    refreshing: engine.inFlight.counts.refreshes,
   } satisfies MemoryWorkerResult)
 }
 

@@ -3,6 +3,7 @@
  * (spec/stores/redis-cache.test.ts): fetches each request in turn and reports what it saw.
  */
 import { pathToFileURL } from 'node:url'
+import { capabilities } from '../../../lib/entry/store.js'
 import { getCache, installCache, uninstallCache } from '../../../lib/index.js'
 import { cacheInfo } from '../../../lib/observe/cache-info.js'
 import { workerReady, workerResult } from '../../helpers/children.js'
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
     expireAfter: 3600,
     onError: (error) => reported.push(error.message),
   })
-  await getCache()?.store.ready?.()
+  const cache = getCache()
+  if (cache) await capabilities(cache.store).ready?.ready()
   await workerReady()
   const answers: RedisCacheWorkerResult['answers'] = []
   for (const { url, authorization } of config.requests) {

@@ -1,0 +1,107 @@
+import type { Outcome } from './outcome.js'
+
+/** One caller waiting on a coalesced origin request. */
+export interface Member {
+  resolve(outcome: Outcome): void
+  reject(error: unknown): void
+  signal: AbortSignal | undefined
+}
+
+/** One origin request that identical concurrent misses share (engine/coalescing.ts). */
+export interface Flight {
+  members: Member[]
+  controller: AbortController
+}
+
+/** What an engine has in flight, counted. */
+export interface InFlightCounts {
+  /** Requests being served: from the start of an exchange until its answer no longer needs the store. */
+  readonly requests: number
+  /** Coalesced origin requests. */
+  readonly flights: number
+  /** Bodies being recorded for storing, that identical requests wait for. */
+  readonly recordings: number
+  /** Background refreshes (stale-while-revalidate). */
+  readonly refreshes: number
+}
+
+/**
+ * Everything one engine has in flight, typed and in one place: the requests it serves (closing a store
+ * waits for them), coalesced misses, bodies being recorded, background refreshes. Owned by the engine,
+ * so two caches never share any of it.
+ */
+export class InFlight {
+  readonly #flights = new Map<string, Flight>()
+  readonly #recordings = new Map<string, Promise<void>>()
+  readonly #refreshes = new Set<string>()
+  #requests = 0
+  #idle: (() => void)[] = []
+
+  /** How much is in flight now. */
+  get counts(): InFlightCounts {
+    return {
+      requests: this.#requests,
+      flights: this.#flights.size,
+      recordings: this.#recordings.size,
+      refreshes: this.#refreshes.size,
+    }
+  }
+
+  /** Counts one request in; call {@link release} once it no longer needs the store. */
+  hold(): void {
+    this.#requests++
+  }
+
+  release(): void {
+    if (--this.#requests > 0) return
+    for (const resolve of this.#idle.splice(0)) resolve()
+  }
+
+  /** Whether any request is being served. */
+  get busy(): boolean {
+    return this.#requests > 0
+  }
+
+  /** Resolves once no request is being served (at once when none is). */
+  settled(): Promise<void> {
+    if (this.#requests === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  /** The coalesced origin request for `key`, if one is running. */
+  flight(key: string): Flight | undefined {
+    return this.#flights.get(key)
+  }
+
+  startFlight(key: string, flight: Flight): void {
+    this.#flights.set(key, flight)
+  }
+
+  endFlight(key: string): void {
+    this.#flights.delete(key)
+  }
+
+  /** Resolves once the body being recorded under `baseKey` is stored (or waiting is over), if one is. */
+  recording(baseKey: string): Promise<void> | undefined {
+    return this.#recordings.get(baseKey)
+  }
+
+  /** Marks a body as recorded under `baseKey` until `done` settles. */
+  startRecording(baseKey: string, done: Promise<void>): void {
+    this.#recordings.set(baseKey, done)
+    void done.then(() => {
+      if (this.#recordings.get(baseKey) === done) this.#recordings.delete(baseKey)
+    })
+  }
+
+  /** Claims the one background refresh of a key; `false` when one is already running. */
+  startRefresh(baseKey: string): boolean {
+    if (this.#refreshes.has(baseKey)) return false
+    this.#refreshes.add(baseKey)
+    return true
+  }
+
+  endRefresh(baseKey: string): void {
+    this.#refreshes.delete(baseKey)
+  }
+}
