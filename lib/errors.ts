@@ -9,6 +9,9 @@ export type FetchCacheErrorCode =
   | 'FETCH_HTTP_CACHE_MISSING_DEPENDENCY'
   | 'FETCH_HTTP_CACHE_SLOW_READER'
   | 'FETCH_HTTP_CACHE_UNSAFE_FILE'
+  | 'FETCH_HTTP_CACHE_FOREIGN_FILE'
+  | 'FETCH_HTTP_CACHE_FILTER_ERROR'
+  | 'FETCH_HTTP_CACHE_UNSUPPORTED_NODE'
 
 const BRAND = Symbol.for('fetch-http-cache.error')
 
@@ -161,7 +164,7 @@ function describe(value: unknown): string {
   if (value instanceof RegExp || value instanceof Date) return String(value)
   if (Array.isArray(value)) return `array (${value.length} items)`
   if (value === null) return 'null'
-  if (typeof value === 'object') return `object ${Object.prototype.toString.call(value)}`
+  if (typeof value === 'object') return describeObject(value)
   return String(value)
 }
 
@@ -183,4 +186,73 @@ export class UnsafeCacheFileError extends FetchCacheError {
     this.path = path
     this.owner = owner
   }
+}
+
+/**
+ * The SQLite file a cache was given is not a fetch-http-cache file (an app's own database, say): it is
+ * refused before anything in it is read for use, written, or has its mode or journal changed. Thrown
+ * when the cache is created.
+ */
+export class ForeignFileError extends FetchCacheError {
+  readonly path: string
+  /** What gave it away (its `application_id`, its tables). */
+  readonly reason: string
+
+  constructor(path: string, reason: string) {
+    super(
+      'FETCH_HTTP_CACHE_FOREIGN_FILE',
+      `fetch-http-cache: ${path} is not a fetch-http-cache file (${reason}); refusing to touch it (choose another cacheName)`,
+    )
+    this.name = 'ForeignFileError'
+    this.path = path
+    this.reason = reason
+  }
+}
+
+/**
+ * The `filter` option threw: the response is passed on unstored, and the error (its `cause`) reaches
+ * `onError` under this name, not as a store failure.
+ */
+export class FilterError extends FetchCacheError {
+  readonly option = 'filter' as const
+
+  constructor(cause: unknown) {
+    super(
+      'FETCH_HTTP_CACHE_FILTER_ERROR',
+      `fetch-http-cache: option "filter" threw: ${messageOf(cause)}; the response was not stored`,
+      {
+        cause,
+      },
+    )
+    this.name = 'FilterError'
+  }
+}
+
+/** This Node.js is older than the package supports: thrown when the package is imported. */
+export class UnsupportedNodeError extends FetchCacheError {
+  readonly version: string
+  readonly required: string
+
+  constructor(version: string, required: string) {
+    super(
+      'FETCH_HTTP_CACHE_UNSUPPORTED_NODE',
+      `fetch-http-cache needs Node.js ${required} or newer; this is Node.js ${version} (upgrade Node.js, or pin an older fetch-http-cache)`,
+    )
+    this.name = 'UnsupportedNodeError'
+    this.version = version
+    this.required = required
+  }
+}
+
+/** An object by its kind and its keys, never its values (they may hold a password). */
+function describeObject(value: object): string {
+  const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name
+  const keys = Object.keys(value)
+  const listed = keys.length === 0 ? '' : ` with keys ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', …' : ''}`
+  if (kind && kind !== 'Object') return `a ${kind} object${listed}`
+  return keys.length === 0 ? 'an empty object {}' : `an object${listed}`
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : describe(error)
 }

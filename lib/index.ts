@@ -1,11 +1,16 @@
 // The public surface of fetch-http-cache: everything users import comes from here (lib/README.md).
 
+// First: it refuses a Node.js older than the package supports before anything else loads.
+import './install/node-version.js'
+
 export type { BodyEncoding, CacheEntry, EntryMeta } from './entry/entry.js'
 export type { KeyedEntry, MaybePromise, MetaRecord, Store, StoreRecord } from './entry/store.js'
 export {
   CorruptStoreError,
   FetchCacheError,
   type FetchCacheErrorCode,
+  FilterError,
+  ForeignFileError,
   InvalidOptionTypeError,
   InvalidOptionValueError,
   isFetchCacheError,
@@ -15,6 +20,7 @@ export {
   StoreTimeoutError,
   StoreUnavailableError,
   UnsafeCacheFileError,
+  UnsupportedNodeError,
 } from './errors.js'
 export type { FetchFunction } from './fronts/fetch/front.js'
 export type { Cache } from './inspect/cache.js'

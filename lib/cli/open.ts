@@ -5,6 +5,7 @@ import { Cache } from '../inspect/cache.js'
 import { LiveSettings } from '../options/live.js'
 import { RedisStore } from '../stores/redis.js'
 import { SqliteStore } from '../stores/sqlite.js'
+import { ownership } from '../stores/sqlite-mark.js'
 import { SCHEMA_VERSION } from '../stores/sqlite-schema.js'
 import { CacheFileError } from './errors.js'
 
@@ -31,17 +32,6 @@ export async function openRedisCache(url: string, prefix: string): Promise<Cache
   return new Cache(new Engine(store, new LiveSettings({})), true)
 }
 
-/** A Redis URL fit to print: without its password. */
-export function displayRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.href
-  } catch {
-    return url
-  }
-}
-
 function checkCacheFile(path: string): void {
   let size: number
   try {
@@ -61,12 +51,12 @@ function checkCacheFile(path: string): void {
   try {
     db = new Database(path, { readonly: true, fileMustExist: true })
     db.pragma('busy_timeout = 5000')
-    const version = db.pragma('user_version', { simple: true })
-    const tables = db
-      .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('entries', 'meta')")
-      .pluck()
-      .all()
-    if (version !== SCHEMA_VERSION || tables.length !== 2) {
+    // The rule the store itself follows (stores/sqlite-mark.ts), plus: only this schema version.
+    const owner = ownership(db)
+    if (owner.kind === 'foreign')
+      throw new CacheFileError('NOT_A_CACHE_FILE', `${path} is not a fetch-http-cache file (${owner.reason})`)
+    if (owner.kind === 'empty' || owner.version !== SCHEMA_VERSION) {
+      const version = owner.kind === 'empty' ? 0 : owner.version
       throw new CacheFileError(
         'NOT_A_CACHE_FILE',
         `${path} is not a fetch-http-cache file of schema version ${SCHEMA_VERSION} (user_version is ${version})`,

@@ -1,9 +1,10 @@
 import { isFetchCacheError } from '../errors.js'
 import type { Cache } from '../inspect/cache.js'
 import { type CacheDeleteOptions, deleteMatches, olderThanCutoff, parseDelete } from '../inspect/query.js'
+import { displayRedisUrl } from '../stores/redis-client.js'
 import { type Command, parseCommandLine, USAGE, wantsJson } from './args.js'
 import { CliError, EXIT, UsageError } from './errors.js'
-import { displayRedisUrl, openCacheFile, openRedisCache } from './open.js'
+import { openCacheFile, openRedisCache } from './open.js'
 import { diskUsage, type Output, stats } from './stats.js'
 import { packageVersion } from './version.js'
 

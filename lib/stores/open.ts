@@ -1,12 +1,12 @@
 import { lstatSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path'
 import type { Store } from '../entry/store.js'
 import { StoreError, UnsafeCacheFileError } from '../errors.js'
 import type { StoreOptions } from '../options/types.js'
 import { MemoryStore } from './memory.js'
 import { RedisStore } from './redis.js'
-import { SqliteStore } from './sqlite.js'
+import { openSharedSqlite } from './shared-sqlite.js'
 import { UnavailableStore } from './unavailable.js'
 
 /** Whether the store was made here (and is closed with the cache) or handed in by the user. */
@@ -42,7 +42,7 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
     if (path !== options.cacheName && (options.useTemp || options.useCacheDir)) refuseOthers(path)
     try {
       return {
-        store: new SqliteStore({ path, onError, ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}) }),
+        store: openSharedSqlite({ path, onError, ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}) }),
         owned: true,
       }
     } catch (error) {
@@ -67,8 +67,8 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
  * (`useCacheDir`) or the OS temp directory (`useTemp`). A `cacheName` that is a path is used as one.
  */
 export function sqlitePath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDir' | 'useTemp'>): string {
-  const { cacheName } = options
-  if (cacheName === ':memory:') return cacheName
+  if (options.cacheName === ':memory:') return options.cacheName
+  const cacheName = expandHome(options.cacheName)
   const file = cacheName.endsWith('.sqlite') || cacheName.endsWith('.db') ? cacheName : `${cacheName}.sqlite`
   if (isAbsolute(file)) return file
   if (options.useCacheDir) return join(userCacheDir(), file)
@@ -102,5 +102,15 @@ function userCacheDir(): string {
   const base =
     process.env.XDG_CACHE_HOME ||
     (process.platform === 'darwin' ? join(homedir(), 'Library', 'Caches') : join(homedir(), '.cache'))
-  return join(base, 'fetch-http-cache')
+  return join(expandHome(base), 'fetch-http-cache')
+}
+
+/**
+ * `~` and `~/…` name the home directory, as a shell (and requests-cache) would read them; a file
+ * or directory literally named `~` is never created in the working directory. `~user` is not expanded.
+ */
+export function expandHome(path: string): string {
+  if (path === '~') return homedir()
+  if (path.startsWith('~/') || (sep === '\\' && path.startsWith('~\\'))) return join(homedir(), path.slice(2))
+  return path
 }

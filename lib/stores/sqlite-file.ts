@@ -12,7 +12,8 @@ import {
 } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { CorruptStoreError, StoreError } from '../errors.js'
+import { CorruptStoreError, ForeignFileError, StoreError } from '../errors.js'
+import { ownership } from './sqlite-mark.js'
 import { migrate, prepare, type Statements } from './sqlite-schema.js'
 
 const FILE_MODE = 0o600
@@ -52,16 +53,20 @@ export function sameFile(a: FileId, b: FileId | undefined): boolean {
  */
 export function open(path: string, busyTimeout: number, now: () => number, secret?: string): Opened {
   const onDisk = path !== ':memory:'
-  if (onDisk) createPrivateFile(path)
+  const created = onDisk && createPrivateFile(path)
   // Taken before SQLite opens it, so a file swapped in meanwhile is noticed by the first write.
   const file = onDisk ? fileId(path) : undefined
   const db = new Database(path)
   try {
     db.pragma(`busy_timeout = ${busyTimeout}`)
-    // The first statements that read the file: a garbage file fails here with SQLITE_NOTADB.
+    // The first statements that read the file (a garbage file fails here with SQLITE_NOTADB), and
+    // only reads: a database that is not ours is refused before anything changes it.
+    const owner = ownership(db)
+    if (owner.kind === 'foreign') throw new ForeignFileError(path, owner.reason)
+    if (onDisk && !created) restrictMode(path)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
-    const stored = migrate(db, secret)
+    const stored = migrate(db, path, secret)
     // From here on, nothing waits synchronously for another connection: WAL readers never need the
     // write lock, and the store's writes retry asynchronously when they meet it (SqliteStore).
     db.pragma('busy_timeout = 0')
@@ -91,8 +96,11 @@ function writable(path: string): boolean {
   }
 }
 
-/** Create the parent directory and the file with mode 0600 before SQLite opens it. */
-function createPrivateFile(path: string): void {
+/**
+ * Create the parent directory and the file with mode 0600 before SQLite opens it; returns whether
+ * this call created the file (one already there gets its mode only once it is known to be ours).
+ */
+function createPrivateFile(path: string): boolean {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
   // The -wal and -shm there before the file is created: seen now, so that only those are removed below,
   // never the ones another process creates for the new file the moment it exists.
@@ -101,8 +109,7 @@ function createPrivateFile(path: string): void {
     closeSync(openSync(path, 'wx', FILE_MODE))
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    restrictMode(path)
-    return
+    return false
   }
   // This process created the file, so a -wal or -shm that was already beside it belongs to a database
   // that was deleted (maybe still open in another process). SQLite would read the new file through
@@ -115,6 +122,7 @@ function createPrivateFile(path: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     }
   }
+  return true
 }
 
 /** Best effort: the file may be missing or owned by someone else, and that is not worth failing for. */
