@@ -87,9 +87,10 @@ export class StoreTimeoutError extends StoreError {
 }
 
 /**
- * A networked store's server cannot be reached (down, restarting, refusing connections, or the
- * client's queue is full). On the request path the lookup is a miss and the write is dropped; the
- * store reconnects by itself.
+ * A store cannot be used now: a networked store's server cannot be reached (down, restarting,
+ * refusing connections, or the client's queue is full; the store reconnects by itself), or a SQLite
+ * file could not be opened (the cache then runs without a store). On the request path the lookup is
+ * a miss and the write is dropped.
  */
 export class StoreUnavailableError extends StoreError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -135,20 +136,22 @@ export class MissingDependencyError extends FetchCacheError {
 }
 
 /**
- * A caller that shared one origin request with identical concurrent requests (`coalesce`) fell more
- * than `window` bytes behind the fastest of them: its body ends with this error, so the others need not
- * hold what it has not read. Read bodies as they come, or set `coalesce: false`.
+ * A caller that shared one origin request with identical concurrent requests (`coalesce`) fell behind
+ * the others and was detached; when it read on, its own request to the origin did not give the same
+ * response again (another status, length or validator), so the rest of its body could not be had.
+ * Its body ends with this error rather than splice two responses.
  */
 export class SlowReaderError extends FetchCacheError {
-  readonly window: number
+  /** How many bytes of the body the caller had read. */
+  readonly delivered: number
 
-  constructor(window: number) {
+  constructor(delivered: number) {
     super(
       'FETCH_HTTP_CACHE_SLOW_READER',
-      `fetch-http-cache: this body shared one origin request with identical concurrent requests and fell more than ${window} bytes (maxEntrySize) behind them; it was ended so memory stays bounded (read it as it arrives, or set coalesce: false)`,
+      `fetch-http-cache: this body shared one origin request with identical concurrent requests and fell behind them after ${delivered} bytes; asked again for the rest, the origin answered with a different response (set coalesce: false to give each request its own)`,
     )
     this.name = 'SlowReaderError'
-    this.window = window
+    this.delivered = delivered
   }
 }
 

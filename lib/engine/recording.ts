@@ -11,17 +11,17 @@ export function recordingKey(baseKey: string): string {
 /** How long a request waits for an identical response still arriving (an event stream may never end). */
 const RECORDING_WAIT_MS = 1000
 
-/** Marks a body as being recorded under `baseKey` until `stored` settles (or the wait runs out). */
-export function markRecording(engine: Engine, baseKey: string, stored: Promise<boolean>): void {
+/** Marks a body as being recorded under `baseKey` until it is stored, or will not be (`done`), or the wait runs out. */
+export function markRecording(engine: Engine, baseKey: string, done: Promise<unknown>): void {
   const key = recordingKey(baseKey)
   let timer: NodeJS.Timeout | undefined
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, RECORDING_WAIT_MS)
     timer.unref()
   })
-  const done = Promise.race([stored, waited]).then(() => {
+  const settled = Promise.race([done, waited]).then(() => {
     clearTimeout(timer)
-    if (engine.inFlight.get(key) === done) engine.inFlight.delete(key)
+    if (engine.inFlight.get(key) === settled) engine.inFlight.delete(key)
   })
-  engine.inFlight.set(key, done)
+  engine.inFlight.set(key, settled)
 }

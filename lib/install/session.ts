@@ -28,8 +28,13 @@ export function createEngine(
 ): { engine: Engine; owned: boolean } {
   const { settings, store: storeOptions } = splitOptions(options)
   const live = new LiveSettings(settings)
-  const { store, owned } = openStore(storeOptions, (error) => (live.resolved.onError ?? warnOnce)(error))
-  return { engine: new Engine(store, live, now), owned }
+  // What the store reports of its own work goes through the engine (counted, published, an outage
+  // told once); what it reports while being opened, before there is an engine, goes to onError.
+  let engine: Engine | undefined
+  const report = (error: Error) => (engine ? engine.report(error, 'store') : (live.resolved.onError ?? warnOnce)(error))
+  const { store, owned, unavailable } = openStore(storeOptions, report)
+  engine = new Engine(store, live, now, unavailable)
+  return { engine, owned }
 }
 
 /**

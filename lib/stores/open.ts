@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path'
 import type { Store } from '../entry/store.js'
-import { StoreError, UnsafeCacheFileError } from '../errors.js'
+import { StoreError, StoreUnavailableError, UnsafeCacheFileError } from '../errors.js'
 import type { StoreOptions } from '../options/types.js'
 import { MemoryStore } from './memory.js'
 import { RedisStore } from './redis.js'
@@ -13,6 +13,8 @@ import { UnavailableStore } from './unavailable.js'
 export interface OpenedStore {
   store: Store
   owned: boolean
+  /** Why the configured store could not be opened (already reported): the cache runs on an UnavailableStore. */
+  unavailable?: Error
 }
 
 /**
@@ -48,7 +50,7 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
     } catch (error) {
       // Option errors were ruled out by validation; anything else is the environment's doing.
       if (!(error instanceof StoreError)) throw error
-      const reason = new StoreError(`${error.message}; caching is off for this cache (requests go to the network)`, {
+      const reason = new StoreUnavailableError(`${error.message}; caching is off for this cache (requests go to the network)`, {
         cause: error.cause,
       })
       try {
@@ -56,7 +58,7 @@ export function openStore(options: StoreOptions, onError: (error: Error) => void
       } catch {
         // A throwing onError must not turn a cache that is off into a session that cannot start.
       }
-      return { store: new UnavailableStore(reason), owned: true }
+      return { store: new UnavailableStore(reason), owned: true, unavailable: reason }
     }
   }
   return { store: backend, owned: false }
