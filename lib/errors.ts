@@ -11,7 +11,9 @@ export type FetchCacheErrorCode =
   | 'FETCH_HTTP_CACHE_UNSAFE_FILE'
   | 'FETCH_HTTP_CACHE_FILTER_ERROR'
   | 'FETCH_HTTP_CACHE_FOREIGN_DIRECTORY'
+  | 'FETCH_HTTP_CACHE_FOREIGN_FILE'
   | 'FETCH_HTTP_CACHE_MISS'
+  | 'FETCH_HTTP_CACHE_UNSUPPORTED_NODE'
 
 const BRAND = Symbol.for('fetch-http-cache.error')
 
@@ -87,9 +89,10 @@ export class StoreTimeoutError extends StoreError {
 }
 
 /**
- * A networked store's server cannot be reached (down, restarting, refusing connections, or the
- * client's queue is full). On the request path the lookup is a miss and the write is dropped; the
- * store reconnects by itself.
+ * A store cannot be used now: a networked store's server cannot be reached (down, restarting,
+ * refusing connections, or the client's queue is full; the store reconnects by itself), or a SQLite
+ * file could not be opened (the cache then runs without a store). On the request path the lookup is
+ * a miss and the write is dropped.
  */
 export class StoreUnavailableError extends StoreError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -135,20 +138,22 @@ export class MissingDependencyError extends FetchCacheError {
 }
 
 /**
- * A caller that shared one origin request with identical concurrent requests (`coalesce`) fell more
- * than `window` bytes behind the fastest of them: its body ends with this error, so the others need not
- * hold what it has not read. Read bodies as they come, or set `coalesce: false`.
+ * A caller that shared one origin request with identical concurrent requests (`coalesce`) fell behind
+ * the others and was detached; when it read on, its own request to the origin did not give the same
+ * response again (another status, length or validator), so the rest of its body could not be had.
+ * Its body ends with this error rather than splice two responses.
  */
 export class SlowReaderError extends FetchCacheError {
-  readonly window: number
+  /** How many bytes of the body the caller had read. */
+  readonly delivered: number
 
-  constructor(window: number) {
+  constructor(delivered: number) {
     super(
       'FETCH_HTTP_CACHE_SLOW_READER',
-      `fetch-http-cache: this body shared one origin request with identical concurrent requests and fell more than ${window} bytes (maxEntrySize) behind them; it was ended so memory stays bounded (read it as it arrives, or set coalesce: false)`,
+      `fetch-http-cache: this body shared one origin request with identical concurrent requests and fell behind them after ${delivered} bytes; asked again for the rest, the origin answered with a different response (set coalesce: false to give each request its own)`,
     )
     this.name = 'SlowReaderError'
-    this.window = window
+    this.delivered = delivered
   }
 }
 
@@ -157,6 +162,8 @@ export class SlowReaderError extends FetchCacheError {
  * got it). Reported to `onError`, with the filter's own error as `cause`.
  */
 export class FilterError extends FetchCacheError {
+  readonly option = 'filter' as const
+
   constructor(cause: unknown) {
     super(
       'FETCH_HTTP_CACHE_FILTER_ERROR',
@@ -179,7 +186,7 @@ function describe(value: unknown): string {
   if (value instanceof RegExp || value instanceof Date) return String(value)
   if (Array.isArray(value)) return `array (${value.length} items)`
   if (value === null) return 'null'
-  if (typeof value === 'object') return `object ${Object.prototype.toString.call(value)}`
+  if (typeof value === 'object') return describeObject(value)
   return String(value)
 }
 
@@ -221,6 +228,27 @@ export class ForeignDirectoryError extends FetchCacheError {
 }
 
 /**
+ * The SQLite file a cache was given is not a fetch-http-cache file (an app's own database, say): it is
+ * refused before anything in it is read for use, written, or has its mode or journal changed. Thrown
+ * when the cache is created.
+ */
+export class ForeignFileError extends FetchCacheError {
+  readonly path: string
+  /** What gave it away (its `application_id`, its tables). */
+  readonly reason: string
+
+  constructor(path: string, reason: string) {
+    super(
+      'FETCH_HTTP_CACHE_FOREIGN_FILE',
+      `fetch-http-cache: ${path} is not a fetch-http-cache file (${reason}); refusing to touch it (choose another cacheName)`,
+    )
+    this.name = 'ForeignFileError'
+    this.path = path
+    this.reason = reason
+  }
+}
+
+/**
  * `onlyIfCached: 'throw'` and nothing stored answers the request (or the cache could not take part
  * in it): the request was not sent. Names the request, and the nearest stored URL when one is close.
  */
@@ -240,4 +268,29 @@ export class CacheMissError extends FetchCacheError {
     this.url = url
     this.nearest = nearest
   }
+}
+
+/** This Node.js is older than the package supports: thrown when the package is imported. */
+export class UnsupportedNodeError extends FetchCacheError {
+  readonly version: string
+  readonly required: string
+
+  constructor(version: string, required: string) {
+    super(
+      'FETCH_HTTP_CACHE_UNSUPPORTED_NODE',
+      `fetch-http-cache needs Node.js ${required} or newer; this is Node.js ${version} (upgrade Node.js, or pin an older fetch-http-cache)`,
+    )
+    this.name = 'UnsupportedNodeError'
+    this.version = version
+    this.required = required
+  }
+}
+
+/** An object by its kind and its keys, never its values (they may hold a password). */
+function describeObject(value: object): string {
+  const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name
+  const keys = Object.keys(value)
+  const listed = keys.length === 0 ? '' : ` with keys ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', …' : ''}`
+  if (kind && kind !== 'Object') return `a ${kind} object${listed}`
+  return keys.length === 0 ? 'an empty object {}' : `an object${listed}`
 }

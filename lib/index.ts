@@ -1,5 +1,7 @@
 // The public surface of fetch-http-cache: everything users import comes from here (lib/README.md).
 
+// First: it refuses a Node.js older than the package supports before anything else loads.
+import './install/node-version.js'
 // Types `cacheOptions` on the global RequestInit and undici's dispatch options (declaration merging).
 import './request/augment.js'
 
@@ -26,6 +28,7 @@ export {
   type FetchCacheErrorCode,
   FilterError,
   ForeignDirectoryError,
+  ForeignFileError,
   InvalidOptionTypeError,
   InvalidOptionValueError,
   isFetchCacheError,
@@ -35,6 +38,7 @@ export {
   StoreTimeoutError,
   StoreUnavailableError,
   UnsafeCacheFileError,
+  UnsupportedNodeError,
 } from './errors.js'
 export type { FetchFunction } from './fronts/fetch/front.js'
 export type { Cache } from './inspect/cache.js'

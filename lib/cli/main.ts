@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `fetch-http-cache` command: inspect and maintain a cache (a SQLite file or a Redis prefix) from the shell (`fetch-http-cache --help`).
 
+// First: an older Node.js gets a clear error before better-sqlite3 loads.
+import '../install/node-version.js'
 import { askOnTerminal } from './confirm.js'
 import { runCli } from './run.js'
 

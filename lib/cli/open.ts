@@ -5,6 +5,7 @@ import { ForeignDirectoryError } from '../errors.js'
 import { LiveSettings } from '../options/live.js'
 import { FilesStore, MARKER } from '../stores/files.js'
 import { SqliteStore } from '../stores/sqlite.js'
+import { ownership } from '../stores/sqlite-mark.js'
 import { SCHEMA_VERSION } from '../stores/sqlite-schema.js'
 import { CacheFileError } from './errors.js'
 
@@ -67,12 +68,12 @@ function checkCacheFile(path: string): void {
   try {
     db = new Database(path, { readonly: true, fileMustExist: true })
     db.pragma('busy_timeout = 5000')
-    const version = db.pragma('user_version', { simple: true })
-    const tables = db
-      .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('entries', 'meta')")
-      .pluck()
-      .all()
-    if (version !== SCHEMA_VERSION || tables.length !== 2) {
+    // The rule the store itself follows (stores/sqlite-mark.ts), plus: only this schema version.
+    const owner = ownership(db)
+    if (owner.kind === 'foreign')
+      throw new CacheFileError('NOT_A_CACHE_FILE', `${path} is not a fetch-http-cache file (${owner.reason})`)
+    if (owner.kind === 'empty' || owner.version !== SCHEMA_VERSION) {
+      const version = owner.kind === 'empty' ? 0 : owner.version
       throw new CacheFileError(
         'NOT_A_CACHE_FILE',
         `${path} is not a fetch-http-cache file of schema version ${SCHEMA_VERSION} (user_version is ${version})`,

@@ -1,5 +1,3 @@
-import { SlowReaderError } from '../errors.js'
-
 /**
  * Body streams between the origin and the callers: recording what passes so it can be stored once
  * complete, sharing one origin body among coalesced callers, and aborting a caller's copy.
@@ -134,27 +132,42 @@ interface Branch {
   bytes: number
   open: boolean
   pulling: boolean
+  /** Bytes handed to its reader so far. */
+  delivered: number
+  /** Fell behind and left the shared source: the rest comes from `rest` (see `resume`). */
+  detached: boolean
+  rest: ReadableStreamDefaultReader<Uint8Array> | undefined
   controller?: ReadableStreamDefaultController<Uint8Array>
 }
 
 /**
  * Splits one stream into `count` independent ones, read from the source as fast as the fastest
  * branch reads. Each can be read at its own pace or cancelled without affecting the others; the
- * source is cancelled only when all are. A branch that falls more than `window` bytes behind is ended
- * with a {@link SlowReaderError}, so one caller that does not read never makes the others' shared
- * request hold the whole body (`tee()` would).
+ * source is cancelled only when all are. A branch that falls more than `window` bytes behind leaves
+ * the source: what it held is dropped, so one caller that does not read never makes the others'
+ * shared request hold the whole body (`tee()` would), and when it reads again it gets the rest of
+ * its body from `resume(i, delivered)`: the bytes from `delivered` on.
  */
 export function fanOut(
   source: ReadableStream<Uint8Array>,
   count: number,
-  window = Number.POSITIVE_INFINITY,
+  window: number,
+  resume: (branch: number, delivered: number) => Promise<ReadableStream<Uint8Array>>,
 ): ReadableStream<Uint8Array>[] {
   const reader = source.getReader()
-  const branches: Branch[] = Array.from({ length: count }, () => ({ queue: [], bytes: 0, open: true, pulling: false }))
+  const branches: Branch[] = Array.from({ length: count }, () => ({
+    queue: [],
+    bytes: 0,
+    open: true,
+    pulling: false,
+    delivered: 0,
+    detached: false,
+    rest: undefined,
+  }))
   let reading: Promise<void> | undefined
   let ended = false
   let failure: { error: unknown } | undefined
-  const close = (branch: Branch, reason: unknown): Promise<void> => {
+  const leave = (branch: Branch, reason: unknown): Promise<void> => {
     branch.open = false
     branch.queue = []
     branch.bytes = 0
@@ -171,9 +184,8 @@ export function fanOut(
             branch.queue.push(value)
             branch.bytes += value.byteLength
             if (branch.bytes > window && !branch.pulling) {
-              const error = new SlowReaderError(window)
-              branch.controller?.error(error)
-              void close(branch, error)
+              branch.detached = true
+              void leave(branch, 'fell behind')
             }
           }
       } catch (error) {
@@ -185,7 +197,7 @@ export function fanOut(
     return reading
   }
   return branches.map(
-    (branch) =>
+    (branch, i) =>
       new ReadableStream<Uint8Array>(
         {
           start(controller) {
@@ -198,6 +210,7 @@ export function fanOut(
                 const chunk = branch.queue.shift()
                 if (chunk) {
                   branch.bytes -= chunk.byteLength
+                  branch.delivered += chunk.byteLength
                   controller.enqueue(chunk)
                   return
                 }
@@ -205,14 +218,48 @@ export function fanOut(
                 if (ended) return controller.close()
                 await readOnce()
               }
+              if (!branch.detached) return
+              branch.rest ??= (await resume(i, branch.delivered)).getReader()
+              const { done, value } = await branch.rest.read()
+              if (done) controller.close()
+              else controller.enqueue(value)
             } finally {
               branch.pulling = false
             }
           },
-          cancel: (reason) => close(branch, reason),
+          cancel(reason) {
+            if (branch.rest) return branch.rest.cancel(reason)
+            branch.detached = false
+            return leave(branch, reason)
+          },
         },
         { highWaterMark: 0 },
       ),
+  )
+}
+
+/**
+ * The bytes of `source` from offset `from` on (a body asked for again, of which the caller has the
+ * first `from` bytes already). Errors with `error()` when the source ends before `from`.
+ */
+export function skipBytes(source: ReadableStream<Uint8Array>, from: number, error: () => Error): ReadableStream<Uint8Array> {
+  const reader = source.getReader()
+  let skipped = 0
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) return skipped < from ? controller.error(error()) : controller.close()
+          if (skipped >= from) return controller.enqueue(value)
+          const keep = skipped + value.byteLength - from
+          skipped += value.byteLength
+          if (keep > 0) return controller.enqueue(value.subarray(value.byteLength - keep))
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
   )
 }
 

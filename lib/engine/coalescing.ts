@@ -1,34 +1,53 @@
-import { abortable, fanOut } from './body.js'
+import { SlowReaderError } from '../errors.js'
+import { abortable, bytesStream, fanOut, skipBytes } from './body.js'
 import type { Engine, KeyedRequest } from './engine.js'
 import type { Flight, Member } from './in-flight.js'
 import { discard, type Outcome } from './outcome.js'
 
 /**
- * Identical concurrent misses share one origin request. Each caller gets its own body; a caller that
- * aborts leaves without failing the others; the origin request is aborted only when all have left.
+ * How far, in bytes, a caller may fall behind the fastest of those sharing one origin request before
+ * it is detached (never more than maxEntrySize): what one caller who does not read can make the
+ * others hold.
+ */
+const DETACH_WINDOW = 1024 * 1024
+
+function flightKey(keyed: KeyedRequest): string {
+  return `${keyed.baseKey}\n${JSON.stringify([...keyed.headers])}`
+}
+
+/** Whether an identical request is in flight, which this one would join (and be counted `coalesced`). */
+export function joinsFlight(engine: Engine, keyed: KeyedRequest): boolean {
+  return engine.inFlight.flight(flightKey(keyed)) !== undefined
+}
+
+/**
+ * Identical concurrent misses of a safe method share one origin request. Each caller gets its own
+ * body; a caller that aborts leaves without failing the others; the origin request is aborted only
+ * when all have left. A caller that falls behind is detached (see rejoin) rather than failed.
  */
 export function coalesced(
   engine: Engine,
   keyed: KeyedRequest,
   callerSignal: AbortSignal | undefined,
   start: (signal: AbortSignal | undefined) => Promise<Outcome>,
+  refetch: Member['refetch'],
 ): Promise<Outcome> {
-  const flightKey = `${keyed.baseKey}\n${JSON.stringify([...keyed.headers])}`
-  let flight = engine.inFlight.flight(flightKey)
+  const key = flightKey(keyed)
+  let flight = engine.inFlight.flight(key)
   if (!flight) {
     const started: Flight = { members: [], controller: new AbortController() }
     flight = started
-    engine.inFlight.startFlight(flightKey, started)
+    engine.inFlight.startFlight(key, started)
     // A signal costs undici work on every request: wire one only when the leader can abort. Without
     // it, callers who join later and all abort leave the request to finish (and be stored).
     const signal = callerSignal ? started.controller.signal : undefined
     start(signal).then(
       (outcome) => {
-        engine.inFlight.endFlight(flightKey)
-        distribute(started.members, outcome, engine.settings.maxEntrySize)
+        engine.inFlight.endFlight(key)
+        distribute(started.members, outcome, Math.min(DETACH_WINDOW, engine.settings.maxEntrySize), engine, keyed)
       },
       (error) => {
-        engine.inFlight.endFlight(flightKey)
+        engine.inFlight.endFlight(key)
         for (const member of started.members.splice(0)) member.reject(error)
       },
     )
@@ -36,7 +55,7 @@ export function coalesced(
   const joined = flight
   const signal = callerSignal
   return new Promise<Outcome>((resolve, reject) => {
-    const member: Member = { resolve, reject, signal }
+    const member: Member = { resolve, reject, signal, refetch }
     joined.members.push(member)
     signal?.addEventListener(
       'abort',
@@ -52,7 +71,7 @@ export function coalesced(
   })
 }
 
-function distribute(members: Member[], outcome: Outcome, window: number): void {
+function distribute(members: Member[], outcome: Outcome, window: number, engine: Engine, keyed: KeyedRequest): void {
   const taken = members.splice(0)
   if (outcome.kind !== 'origin') {
     for (const member of taken) member.resolve(outcome)
@@ -70,10 +89,40 @@ function distribute(members: Member[], outcome: Outcome, window: number): void {
     return
   }
   // The leader's info object is shared on purpose: it is filled in once the body is stored.
-  const branches = response.body ? fanOut(response.body, taken.length, window) : []
+  const resume = (i: number, delivered: number) => rejoin(engine, keyed, outcome, taken[i] as Member, delivered)
+  const branches = response.body ? fanOut(response.body, taken.length, window, resume) : []
   taken.forEach((member, i) => {
     let body: ReadableStream<Uint8Array> | null = branches[i] ?? null
     if (body && member.signal) body = abortable(body, member.signal)
     member.resolve({ ...outcome, response: { ...response, body } })
   })
+}
+
+/**
+ * The rest of the body, from byte `delivered` on, for a caller that fell behind the others and was
+ * detached. Once the shared answer is stored, from the entry (the same bytes, when stored in the form
+ * the caller reads: fetch decodes, the dispatcher front does not); else from the caller's own request
+ * to the origin (coalescing covers safe methods only, so asking again is safe), its first `delivered`
+ * bytes skipped. An answer that is not the same response (another status, length or validator) ends
+ * the body with a SlowReaderError rather than splice two responses.
+ */
+async function rejoin(
+  engine: Engine,
+  keyed: KeyedRequest,
+  outcome: Extract<Outcome, { kind: 'origin' }>,
+  member: Member,
+  delivered: number,
+): Promise<ReadableStream<Uint8Array>> {
+  const { response, info } = outcome
+  if ((response.decoded || !response.headers.has('content-encoding')) && (await info.stored)) {
+    const entry = await engine.lookup(keyed)
+    if (entry && entry.createdAt === info.createdAt?.getTime()) return bytesStream(entry.body.subarray(delivered))
+  }
+  const again = await member.refetch(member.signal)
+  const same = (name: string) => again.headers.get(name) === response.headers.get(name)
+  if (again.status !== response.status || !again.body || !same('content-length') || !same('etag') || !same('last-modified')) {
+    await discard(again)
+    throw new SlowReaderError(delivered)
+  }
+  return skipBytes(again.body, delivered, () => new SlowReaderError(delivered))
 }

@@ -1,6 +1,13 @@
 import { type CacheEntry, ENTRY_VERSION, isCurrentVariant, varyMarker } from '../entry/entry.js'
 import { sealCookies } from '../entry/sealed-cookies.js'
-import { capabilities, isPromise, type MaybePromise, type Store, type StoreCapabilities } from '../entry/store.js'
+import {
+  capabilities,
+  isPromise,
+  type KeyedEntry,
+  type MaybePromise,
+  type Store,
+  type StoreCapabilities,
+} from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { contentLanguage, preferredLanguage } from '../http/accept-language.js'
 import { responseTags } from '../http/tags.js'
@@ -21,6 +28,7 @@ import {
   variantKey,
 } from '../request/key.js'
 import { InFlight } from './in-flight.js'
+import { StoreHealth } from './store-health.js'
 
 export { debug }
 
@@ -38,6 +46,12 @@ export interface RequestTarget {
   headers: Headers
 }
 
+/** An entry handed to the store, and whether the store confirmed the write (settles once it knows). */
+export interface Saved {
+  entry: CacheEntry
+  confirmed: Promise<boolean>
+}
+
 /** Request facts every store operation needs. */
 export interface KeyedRequest extends RequestTarget {
   bodyDigest: string
@@ -45,6 +59,11 @@ export interface KeyedRequest extends RequestTarget {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+
+/** RFC 9110 §9.2.1: a method that asks for nothing to change (sending it twice is harmless). */
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method)
+}
 /** How many request keys `keyFor` remembers (cleared when full, and when the settings change). */
 const KEY_MEMO_SIZE = 4096
 
@@ -62,16 +81,30 @@ export class Engine {
   readonly inFlight = new InFlight()
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
   readonly events: CacheEvents = new CacheEvents(() => this.settings)
+  /** Whether the store is down, and which of its failures `onError` has heard. */
+  readonly health: StoreHealth
 
   /** `onError` as the settings say now, else the default warning (observe/report.ts). */
   readonly deliver: OnError
 
-  constructor(store: Store, live: LiveSettings, now: () => number = Date.now, deliver?: OnError) {
+  /**
+   * `opened.deliver`: the reporter the store was opened with (one set of codes warned about);
+   * `opened.unavailable`: why the configured store could not be opened (already told to `onError`).
+   */
+  constructor(
+    store: Store,
+    live: LiveSettings,
+    now: () => number = Date.now,
+    opened: { deliver?: OnError; unavailable?: Error } = {},
+  ) {
     this.store = store
     this.capabilities = capabilities(store)
     this.live = live
     this.now = now
-    this.deliver = deliver ?? errorReporter(() => this.settings.onError)
+    this.deliver = opened.deliver ?? errorReporter(() => this.settings.onError)
+    this.health = new StoreHealth(opened.unavailable)
+    // Counted and published like any store failure (onError heard it at open).
+    if (opened.unavailable) this.events.failed('store', opened.unavailable)
   }
 
   get settings(): ResolvedSettings {
@@ -157,12 +190,17 @@ export class Engine {
   lookup(request: KeyedRequest): MaybePromise<CacheEntry | undefined> {
     try {
       const found = this.store.get(request.baseKey)
-      return isPromise(found)
-        ? found.then((entry) => this.#variantOf(request, entry)).catch((error) => this.#readFailed(error))
-        : this.#variantOf(request, found)
+      if (!isPromise(found)) return this.#variantOf(request, this.#answered(found))
+      return found.then((entry) => this.#variantOf(request, this.#answered(entry))).catch((error) => this.#readFailed(error))
     } catch (error) {
       return this.#readFailed(error)
     }
+  }
+
+  /** The store answered: whatever outage it was in is over. */
+  #answered<T>(value: T): T {
+    this.health.answered()
+    return value
   }
 
   #variantOf(request: KeyedRequest, entry: CacheEntry | undefined): MaybePromise<CacheEntry | undefined> {
@@ -263,7 +301,6 @@ export class Engine {
     await this.remove(keys, 'invalidated', urls)
   }
 
-  /** Stores a response for a request; with `Vary`, as one variant beside the others. */
   /**
    * The key a response with these header fields is stored under for `request`: the request's own, or
    * with `Vary` its variant's (RFC 9111 §4.1). Known as soon as the response's header fields are.
@@ -273,7 +310,14 @@ export class Engine {
     return vary ? variantKey(request.baseKey, vary, request.headers, this.store.secret) : request.baseKey
   }
 
-  async save(request: KeyedRequest, response: NewEntry): Promise<CacheEntry | undefined> {
+  /**
+   * Hands a response to the store for a request (with `Vary`, as one variant beside the others), and
+   * resolves once the store accepted it: this process reads it from then on. `confirmed` settles once
+   * the store says whether it is written (a write-behind store commits later): only then is it
+   * counted as stored and published (`fetch-http-cache:store`), and a failure counted and reported.
+   * `undefined` when the store refused it at once.
+   */
+  async save(request: KeyedRequest, response: NewEntry): Promise<Saved | undefined> {
     const settings = this.settings
     const secret = this.store.secret
     const vary = varyNames(response.headers)
@@ -296,37 +340,57 @@ export class Engine {
     }
     withTags(entry, settings.tagHeaders)
     const started = this.events.start('store')
+    let written: Promise<unknown>
     try {
       // rfc: an existing marker with the same Vary is kept, so its time still dates the variants it covers.
       const marker = vary ? await this.store.get(request.baseKey) : undefined
       const kept = marker?.kind === 'vary' && marker.vary?.join(',') === vary?.join(',')
+      const writes = [{ key, entry }]
       if (vary && !kept) {
-        const markerEntry = varyMarker(entry, request.baseKey)
-        // Together where the store can (one script on Redis), so no reader sees a marker without its variant.
-        const batch = this.capabilities.batch
-        if (batch)
-          await batch.setAll([
-            { key: request.baseKey, entry: markerEntry },
-            { key, entry },
-          ])
-        else {
-          await this.store.set(request.baseKey, markerEntry)
-          await this.store.set(key, entry)
-        }
-      } else await this.store.set(key, entry)
+        writes.unshift({ key: request.baseKey, entry: varyMarker(entry, request.baseKey) })
+      }
       // The same variant under the key a request preferring its language selects (#languageVariant).
       const language = vary?.includes('accept-language') ? contentLanguage(entry.headers) : undefined
       if (vary && language !== undefined) {
         const languageKey = variantKey(request.baseKey, vary, withLanguage(request.headers, language), secret)
-        if (languageKey !== key) await this.store.set(languageKey, { ...entry, key: languageKey })
+        if (languageKey !== key) writes.push({ key: languageKey, entry: { ...entry, key: languageKey } })
       }
-      debug('%s %s: stored (%d bytes)', entry.method, this.redact(request.url), entry.body.byteLength)
-      this.events.stored(entry.method, entry.url, key, entry.status, entry.body.byteLength, entry.expires, started)
-      return entry
+      written = this.#write(writes)
     } catch (error) {
       this.report(error, 'write')
       return undefined
     }
+    const confirmed = written.then(
+      () => {
+        this.health.answered()
+        debug('%s %s: stored (%d bytes)', entry.method, entry.url, entry.body.byteLength)
+        this.events.stored(entry.method, entry.url, key, entry.status, entry.body.byteLength, entry.expires, started)
+        return true
+      },
+      (error: unknown) => {
+        this.report(error, 'write')
+        return false
+      },
+    )
+    // A store that writes behind (it has flush()) is read back at once; any other once it answered.
+    if (!this.capabilities.flush) await confirmed
+    return { entry, confirmed }
+  }
+
+  /**
+   * The store's writes of `writes`, as one promise: together where the store can (one script on
+   * Redis), so no reader sees a marker without its variant; all at once on a store that writes
+   * behind; else one after the other. Throws what the store throws at once.
+   */
+  #write(writes: KeyedEntry[]): Promise<unknown> {
+    const store = this.store
+    const batch = this.capabilities.batch
+    if (writes.length > 1 && batch) return Promise.resolve(batch.setAll(writes))
+    if (this.capabilities.flush || writes.length === 1) return Promise.all(writes.map(({ key, entry }) => store.set(key, entry)))
+    return writes.reduce<Promise<unknown>>(
+      (before, { key, entry }) => before.then(() => store.set(key, entry)),
+      Promise.resolve(),
+    )
   }
 
   /**
@@ -346,25 +410,30 @@ export class Engine {
     const renewed: CacheEntry = { ...updated, createdAt: responseTime, expires: decision.store ? decision.expires : responseTime }
     withTags(renewed, this.settings.tagHeaders)
     if (!plan.write) return { entry: renewed, stored: false }
-    if (decision.store) await this.update(renewed, entry.createdAt)
-    else await this.remove([entry.key], 'not storable', [entry.url])
-    return { entry: renewed, stored: decision.store }
+    if (!decision.store) {
+      await this.remove([entry.key], 'not storable', [entry.url])
+      return { entry: renewed, stored: false }
+    }
+    return { entry: renewed, stored: await this.update(renewed, entry.createdAt) }
   }
 
   /**
    * Replaces an entry after revalidation (same key, same body). With `storedAt` (the `createdAt` of
    * the entry revalidated), a store that can refreshes the metadata only, and only if that entry is
-   * still the one stored.
+   * still the one stored. Resolves to whether the store took it (a store that writes behind commits
+   * it later, and reports a failure then).
    */
-  async update(entry: CacheEntry, storedAt?: number): Promise<void> {
+  async update(entry: CacheEntry, storedAt?: number): Promise<boolean> {
     try {
       // A 304's Set-Cookie arrives in clear beside the sealed ones it replaces.
       entry = { ...entry, headers: sealCookies(entry.headers, this.store.secret) }
       const refreshing = this.capabilities.refresh
       if (storedAt !== undefined && refreshing) await refreshing.refresh(entry.key, entry, storedAt)
       else await this.store.set(entry.key, entry)
+      return this.health.down === undefined
     } catch (error) {
       this.report(error, 'write')
+      return false
     }
   }
 
@@ -379,7 +448,11 @@ export class Engine {
     }
   }
 
-  /** Reports a cache failure to `onError` (default: a warning once per code). Never throws. */
+  /**
+   * Reports a cache failure: counted and published every time; told to `onError` (default: a warning
+   * once per code) every time too, except an outage of the store, told once per kind until the store
+   * answers again (StoreHealth). Never throws.
+   */
   report(error: unknown, operation: FailedOperation): void {
     const wrapped =
       error instanceof Error && 'code' in error && String(error.code).startsWith('FETCH_HTTP_CACHE')
@@ -392,7 +465,7 @@ export class Engine {
           )
     debug('%s failed: %s', operation, wrapped.message)
     this.events.failed(operation, wrapped)
-    this.deliver(wrapped)
+    if (this.health.failed(wrapped)) this.deliver(wrapped)
   }
 }
 

@@ -24,8 +24,8 @@ import { redactUrl } from '../request/key.js'
 import { refreshInBackground } from './background-refresh.js'
 import { recordBody } from './body.js'
 import { offline } from './cache-miss.js'
-import { coalesced } from './coalescing.js'
-import { debug, type Engine, type KeyedRequest, varyNames } from './engine.js'
+import { coalesced, joinsFlight } from './coalescing.js'
+import { debug, type Engine, isSafeMethod, type KeyedRequest, varyNames } from './engine.js'
 import { passesFilter } from './filter.js'
 import { freshenFromHead } from './head.js'
 import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
@@ -202,9 +202,13 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
     case 'revalidate':
       return fromOrigin(call, entry, action.headers, request.signal, forwardReason(call, entry, now))
     case 'fetch':
-      if (!entry && engine.settings.coalesce)
-        return coalesced(engine, call.keyed, request.signal, (signal) =>
-          fromOrigin(call, undefined, undefined, signal, plan.read ? 'miss' : 'request'),
+      if (coalesces(call, entry))
+        return coalesced(
+          engine,
+          call.keyed,
+          request.signal,
+          (signal) => fromOrigin(call, undefined, undefined, signal, plan.read ? 'miss' : 'request'),
+          (signal) => call.forward(undefined, signal, false),
         )
       return fromOrigin(call, entry, undefined, request.signal, forwardReason(call, entry, now))
     default:
@@ -222,10 +226,16 @@ function announce(call: Call, entry: CacheEntry | undefined, action: CachedActio
   else if (action.kind === 'serve-stale-and-refresh') say('stale', 'stale-while-revalidate')
   else if (action.kind === 'not-cached') say('miss', 'only-if-cached')
   else if (action.kind === 'revalidate') say('revalidate', forwardReason(call, entry, now))
+  else if (coalesces(call, entry) && joinsFlight(engine, keyed)) say('coalesced', 'an identical request is in flight')
   else {
     const fwd = forwardReason(call, entry, now)
     say('miss', fwd === 'miss' ? 'not stored' : fwd === 'stale' ? 'stale, no validator' : call.plan.read ? 'request' : 'not read')
   }
+}
+
+/** Whether a request that goes to the origin shares an identical one's request (only safe methods: RFC 9110 §9.2.1). */
+function coalesces(call: Call, entry: CacheEntry | undefined): boolean {
+  return !entry && call.engine.settings.coalesce && isSafeMethod(call.keyed.method)
 }
 
 /** Why a request went to the origin (RFC 9211 §2.2 `fwd`): not read, a fresh entry revalidated on request, stale, or a miss. */
@@ -396,7 +406,7 @@ async function rekeyOnNewVary(call: Call, old: CacheEntry, renewed: CacheEntry):
   if ((vary?.join(',') ?? '') === (old.vary?.join(',') ?? '')) return
   const { v, key, kind, url, requestHeaders, method, bodyDigest, vary: _, ...response } = renewed
   const saved = await call.engine.save(call.keyed, response)
-  if (saved && old.key !== saved.key && old.key !== call.keyed.baseKey) {
+  if (saved && old.key !== saved.entry.key && old.key !== call.keyed.baseKey) {
     await call.engine.remove([old.key], 'moved by a new Vary', [old.url])
   }
 }
@@ -433,17 +443,32 @@ function storeAndPass(
   const cacheKey = engine.storageKey(keyed, [...response.headers])
   const ttl =
     store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
+  // RFC 9211 §2.8: a store known to be down is said so, and then nothing claims `stored`.
+  const down = engine.health.down === undefined ? undefined : 'store-unavailable'
   if (!store || !decision.store) {
-    const status = cacheStatus({ fwd, fwdStatus: response.status, ttl })
+    const status = cacheStatus({ fwd, fwdStatus: response.status, ttl, detail: down })
     return { kind: 'origin', response, cacheStatus: status, info: keyedInfo(cacheKey, responseTime) }
   }
-  let settle: (stored: boolean) => void = () => {}
-  const info: CacheInfo = keyedInfo(cacheKey, responseTime, new Promise((resolve) => (settle = resolve)))
-  // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize, and
-  // no filter, which decides once the body has arrived.
+  let confirm: (stored: boolean) => void = () => {}
+  let accept: () => void = () => {}
+  const accepted = new Promise<void>((resolve) => (accept = resolve))
+  const info: CacheInfo = keyedInfo(cacheKey, responseTime, new Promise((resolve) => (confirm = resolve)))
+  const settle = (stored: boolean) => {
+    accept()
+    confirm(stored)
+  }
+  // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize, no
+  // filter (it decides once the body has arrived), on a working store. It is sent before the body has
+  // arrived; `cacheInfo(r).stored` confirms the write.
   const length = response.body ? response.headers.get('content-length') : '0'
   const knownLength = length !== null && /^\d+$/.test(length)
-  const status = cacheStatus({ fwd, fwdStatus: response.status, stored: knownLength && !settings.filter, ttl })
+  const status = cacheStatus({
+    fwd,
+    fwdStatus: response.status,
+    stored: knownLength && !settings.filter && !down,
+    ttl,
+    detail: down,
+  })
   const expires = decision.expires
   const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
   const save = async (raw: Uint8Array) => {
@@ -478,9 +503,16 @@ function storeAndPass(
     const saved = await engine.save(keyed, stored)
     const asGet = getFor(engine, call.plan, keyed.method, call.request.url, keyed.headers, response.headers)
     if (asGet) await engine.save(asGet, stored)
-    // The caller's response learns its entry once stored.
-    if (saved) Object.assign(info, infoFor(saved, responseTime, false, false, false, info.stored))
-    settle(saved !== undefined)
+    if (!saved) return settle(false)
+    // This process reads the entry from now on: the caller's response learns it, and `stored` says
+    // whether the store confirms the write (the entry is forgotten again if it does not).
+    const unsaved = { ...info }
+    Object.assign(info, infoFor(saved.entry, responseTime, false, false, false, info.stored))
+    accept()
+    void saved.confirmed.then((ok) => {
+      if (!ok) Object.assign(info, unsaved)
+      confirm(ok)
+    })
   }
   if (!response.body) {
     void save(new Uint8Array(0))
@@ -490,6 +522,6 @@ function storeAndPass(
   const identity = !response.headers.has('content-encoding')
   const expected = identity && knownLength ? Number(length) : undefined
   const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
-  if (settings.coalesce) markRecording(engine, keyed.baseKey, info.stored)
+  if (settings.coalesce) markRecording(engine, keyed.baseKey, accepted)
   return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
 }

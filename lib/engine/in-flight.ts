@@ -1,10 +1,12 @@
-import type { Outcome } from './outcome.js'
+import type { OriginResponse, Outcome } from './outcome.js'
 
 /** One caller waiting on a coalesced origin request. */
 export interface Member {
   resolve(outcome: Outcome): void
   reject(error: unknown): void
   signal: AbortSignal | undefined
+  /** Sends this caller's own request to the origin (when it fell behind the others). */
+  refetch(signal: AbortSignal | undefined): Promise<OriginResponse>
 }
 
 /** One origin request that identical concurrent misses share (engine/coalescing.ts). */

@@ -4,10 +4,11 @@ import type { Engine } from './engine.js'
 const RECORDING_WAIT_MS = 1000
 
 /**
- * Marks a body as being recorded under `baseKey` until `stored` settles (or the wait runs out): an
- * identical request made while it arrives waits for it and is then a hit, as if it had arrived already.
+ * Marks a body as being recorded under `baseKey` until it is stored, or will not be (`done`), or the
+ * wait runs out: an identical request made while it arrives waits for it and is then a hit, as if it
+ * had arrived already.
  */
-export function markRecording(engine: Engine, baseKey: string, stored: Promise<boolean>): void {
+export function markRecording(engine: Engine, baseKey: string, done: Promise<unknown>): void {
   let timer: NodeJS.Timeout | undefined
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, RECORDING_WAIT_MS)
@@ -15,6 +16,6 @@ export function markRecording(engine: Engine, baseKey: string, stored: Promise<b
   })
   engine.inFlight.startRecording(
     baseKey,
-    Promise.race([stored, waited]).then(() => clearTimeout(timer)),
+    Promise.race([done, waited]).then(() => clearTimeout(timer)),
   )
 }

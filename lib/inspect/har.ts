@@ -1,5 +1,4 @@
-import type { Engine, NewEntry } from '../engine/engine.js'
-import type { CacheEntry } from '../entry/entry.js'
+import type { Engine, NewEntry, Saved } from '../engine/engine.js'
 import { decode } from '../http/content-coding.js'
 import { bodyText } from '../http/text-body.js'
 import { storableHeaders } from '../policy/stored-headers.js'
@@ -185,7 +184,7 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
       createdAt: responseTime,
       expires: expires !== null && Number.isFinite(expires) ? expires : null,
     }
-    let saved: CacheEntry | undefined
+    let saved: Saved | undefined
     try {
       const baseKey = engine.keyFor(method, url, requestHeaders, digest)
       saved = await engine.save({ method, url, headers: requestHeaders, bodyDigest: digest, baseKey }, stored)
@@ -194,7 +193,7 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
       continue
     }
     // Read back: a store may drop a write without failing it (Redis before it has its shared secret).
-    if (saved && (await engine.store.get(saved.key)) !== undefined) result.imported++
+    if (saved && (await saved.confirmed) && (await engine.store.get(saved.entry.key)) !== undefined) result.imported++
     else result.skipped.push({ url, reason: 'not stored (the store failed or dropped the write)' })
   }
   return result

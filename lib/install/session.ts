@@ -30,9 +30,14 @@ export function createEngine(
   const { settings, store: storeOptions } = splitOptions(options)
   const live = new LiveSettings(settings)
   // One reporter for the store and the engine: one onError, one set of codes already warned about.
+  // What the store reports of its own work goes through the engine (counted, published, an outage
+  // told once); what it reports while being opened, before there is an engine, goes to onError.
   const deliver = errorReporter(() => live.resolved.onError)
-  const { store, owned } = openStore(storeOptions, deliver)
-  return { engine: new Engine(store, live, now, deliver), owned }
+  let engine: Engine | undefined
+  const report = (error: Error) => (engine ? engine.report(error, 'store') : deliver(error))
+  const { store, owned, unavailable } = openStore(storeOptions, report)
+  engine = new Engine(store, live, now, { deliver, ...(unavailable ? { unavailable } : {}) })
+  return { engine, owned }
 }
 
 /**

@@ -22,7 +22,7 @@ export const CHANNELS = Object.freeze({
 } as const)
 
 /** How a request met the cache: served from it, sent on, or kept out of it. */
-export type LookupOutcome = 'hit' | 'stale' | 'miss' | 'revalidate' | 'bypass'
+export type LookupOutcome = 'hit' | 'stale' | 'miss' | 'coalesced' | 'revalidate' | 'bypass'
 
 /** `fetch-http-cache:lookup`: once per request, when the cache has decided what to do with it. */
 export interface LookupEvent {
@@ -30,7 +30,10 @@ export interface LookupEvent {
   url: string
   /** The key looked up (the variant's key when a stored `Vary` variant answered), `undefined` for a bypass. */
   key: string | undefined
-  /** `hit` (fresh, served), `stale` (served past freshness), `miss` (to the origin), `revalidate` (to the origin with conditions), `bypass`. */
+  /**
+   * `hit` (fresh, served), `stale` (served past freshness), `miss` (to the origin), `coalesced` (shares
+   * an identical request already sent to the origin), `revalidate` (to the origin with conditions), `bypass`.
+   */
   outcome: LookupOutcome
   /** Why, in a few words (e.g. `fresh`, `stale-while-revalidate`, `not stored`, `only-if-cached`, a bypass reason). */
   reason: string
@@ -83,13 +86,18 @@ export interface RevalidateEvent {
 }
 
 /** What failed: `read`, `write`, `delete`, `close` (the store), `key`, `filter`, `decode`. */
-export type FailedOperation = 'read' | 'write' | 'delete' | 'close' | 'key' | 'filter' | 'decode'
+export type FailedOperation = 'read' | 'write' | 'delete' | 'close' | 'store' | 'key' | 'filter' | 'decode'
 
 /** The operations on the store itself (counted in `storeErrors`); the others are named as they are. */
-export const STORE_OPERATIONS: ReadonlySet<FailedOperation> = new Set(['read', 'write', 'delete', 'close'])
+export const STORE_OPERATIONS: ReadonlySet<FailedOperation> = new Set(['read', 'write', 'delete', 'close', 'store'])
 
 /** `fetch-http-cache:error`: a failure reported to `onError` (the request went on without the cache). */
 export interface ErrorEvent {
+  /**
+   * What failed: `read`, `write`, `delete` (the store, on a request's behalf), `close`, `store` (the
+   * store's own work: connecting, repairing its file, committing writes nobody waits for), `key`,
+   * `filter`, `decode`.
+   */
   operation: FailedOperation
   error: Error
 }
@@ -98,8 +106,13 @@ export interface ErrorEvent {
 export interface CacheStats {
   /** Requests answered from the store without asking the origin (fresh, or stale where allowed). */
   hits: number
-  /** Requests sent to the origin with nothing to revalidate (nothing stored, not read, or no validator). */
+  /**
+   * Requests sent to the origin with nothing to revalidate (nothing stored, not read, or no validator),
+   * each its own origin request; also the 504s of `onlyIfCached` with nothing stored.
+   */
   misses: number
+  /** Requests that shared an identical request already on its way to the origin (`coalesce`): no origin request of their own. */
+  coalesced: number
   /** Stored responses served past their freshness (stale-while-revalidate, max-stale, stale-if-error). */
   staleServed: number
   /** Conditional requests sent to the origin (background refreshes included). */
@@ -108,9 +121,12 @@ export interface CacheStats {
   notModified: number
   /** Requests the cache stayed out of (method, body, `cache: 'no-store'`, a bypassing header...). */
   bypasses: number
-  /** Responses written to the store. */
+  /** Responses written to the store, counted once the store confirmed the write. */
   stored: number
-  /** Store reads, writes and deletes that failed (each also reported to `onError`). */
+  /**
+   * Store failures (reads, writes and deletes for requests, and the store's own work), each one; each
+   * also published on `fetch-http-cache:error` and reported to `onError` (an outage once per kind).
+   */
   storeErrors: number
 }
 
@@ -142,6 +158,7 @@ export class CacheEvents {
   readonly #counts: CacheStats = {
     hits: 0,
     misses: 0,
+    coalesced: 0,
     staleServed: 0,
     revalidations: 0,
     notModified: 0,
@@ -173,6 +190,7 @@ export class CacheEvents {
       counts.hits++
       counts.staleServed++
     } else if (outcome === 'miss') counts.misses++
+    else if (outcome === 'coalesced') counts.coalesced++
     else if (outcome === 'bypass') counts.bypasses++
     const watched = lookupChannel.hasSubscribers
     if (!watched && !debug.enabled) return

@@ -74,6 +74,7 @@ export function splitOptions(options: unknown): { settings: Partial<CacheSetting
   }
   const settings: Record<string, unknown> = {}
   const store: Record<string, unknown> = storeDefaults()
+  const given = new Set<keyof StoreOptions>()
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue
     if (isSettingName(name)) {
@@ -81,13 +82,46 @@ export function splitOptions(options: unknown): { settings: Partial<CacheSetting
       settings[name] = value
     } else if (isStoreOptionName(name)) {
       store[name] = value
+      given.add(name)
     } else {
       const suggestion = didYouMean(name, [...Object.keys(SETTING_NAMES), ...Object.keys(STORE_OPTION_NAMES)])
       throw new InvalidOptionValueError(name, value, `is not a fetch-http-cache option${suggestion}`)
     }
   }
   validateStoreOptions(store as unknown as StoreOptions)
+  refuseContradictions(store as unknown as StoreOptions, given)
   return { settings: settings as Partial<CacheSettings>, store: store as unknown as StoreOptions }
+}
+
+/** The backends each store option applies to; `backend` itself applies to all. */
+const APPLIES_TO: { [K in Exclude<keyof StoreOptions, 'backend'>]-?: readonly string[] } = {
+  redis: ['redis'],
+  cacheName: ['sqlite'],
+  useCacheDir: ['sqlite'],
+  useTemp: ['sqlite'],
+  maxSize: ['sqlite', 'memory'],
+  maxEntries: ['memory'],
+}
+
+/**
+ * A store option given for a backend that ignores it is refused, the same way for every option and
+ * backend: a setting that would silently do nothing is a mistake worth hearing about at start-up.
+ * The server's maxmemory bounds Redis; a `Store` instance was configured when it was made.
+ */
+function refuseContradictions(store: StoreOptions, given: ReadonlySet<keyof StoreOptions>): void {
+  const backend = typeof store.backend === 'string' ? store.backend : 'a Store instance'
+  for (const name of given) {
+    if (name === 'backend') continue
+    const backends = APPLIES_TO[name]
+    if (backends.includes(backend)) continue
+    const where = backends.map((b) => `'${b}'`).join(' or ')
+    const hint = backend === 'redis' && name.startsWith('max') ? ' (set maxmemory on the server)' : ''
+    throw new InvalidOptionValueError(
+      name,
+      store[name],
+      `applies only with backend: ${where}, not with ${typeof store.backend === 'string' ? `backend: '${backend}'` : backend}${hint}`,
+    )
+  }
 }
 
 function storeDefaults(): Record<string, unknown> {
@@ -106,26 +140,7 @@ function validateStoreOptions(store: StoreOptions): void {
       if (store[name] !== undefined) throw new InvalidOptionValueError(name, store[name], "does not apply to backend 'files'")
     }
   }
-  if (backend === 'redis') {
-    parseRedisOptions('redis', store.redis)
-    // The server's maxmemory bounds a Redis cache: a bound given here would be silently ignored.
-    if (store.maxSize !== undefined) {
-      throw new InvalidOptionValueError(
-        'maxSize',
-        store.maxSize,
-        "does not apply to backend 'redis' (set maxmemory on the server)",
-      )
-    }
-    if (store.maxEntries !== undefined) {
-      throw new InvalidOptionValueError(
-        'maxEntries',
-        store.maxEntries,
-        "does not apply to backend 'redis' (set maxmemory on the server)",
-      )
-    }
-  } else if (store.redis !== undefined) {
-    throw new InvalidOptionValueError('redis', store.redis, "applies only with backend: 'redis'")
-  }
+  if (backend === 'redis') parseRedisOptions('redis', store.redis)
   if (typeof store.cacheName !== 'string' || store.cacheName === '') {
     throw new InvalidOptionTypeError('cacheName', store.cacheName, 'a non-empty string')
   }
@@ -191,6 +206,7 @@ export function validateSetting(name: keyof CacheSettings, value: unknown): void
       return
     case 'matchHeaders':
       if (typeof value === 'boolean') return
+      if (!Array.isArray(value)) throw new InvalidOptionTypeError(name, value, 'true, false or an array of header names')
       expectStringList(name, value)
       for (const [i, header] of (value as string[]).entries()) {
         if (!FIELD_NAME.test(header)) throw new InvalidOptionValueError(`${name}[${i}]`, header, 'must be a header name')

@@ -1,20 +1,22 @@
 import { lstatSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path'
 import type { Store } from '../entry/store.js'
-import { StoreError, UnsafeCacheFileError } from '../errors.js'
+import { StoreError, StoreUnavailableError, UnsafeCacheFileError } from '../errors.js'
 import type { OnError } from '../observe/report.js'
 import type { StoreOptions } from '../options/types.js'
 import { FilesStore } from './files.js'
 import { MemoryStore } from './memory.js'
 import { RedisStore } from './redis.js'
-import { SqliteStore } from './sqlite.js'
+import { openSharedSqlite } from './shared-sqlite.js'
 import { UnavailableStore } from './unavailable.js'
 
 /** Whether the store was made here (and is closed with the cache) or handed in by the user. */
 export interface OpenedStore {
   store: Store
   owned: boolean
+  /** Why the configured store could not be opened (already reported): the cache runs on an UnavailableStore. */
+  unavailable?: Error
 }
 
 /**
@@ -42,7 +44,7 @@ export function openStore(options: StoreOptions, onError: OnError): OpenedStore 
     const path = sqlitePath(options)
     if (path !== options.cacheName && (options.useTemp || options.useCacheDir)) refuseOthers(path)
     const maxSize = options.maxSize !== undefined ? { maxSize: options.maxSize } : {}
-    return openOrGoWithout(() => new SqliteStore({ path, onError, ...maxSize }), onError)
+    return openOrGoWithout(() => openSharedSqlite({ path, onError, ...maxSize }), onError)
   }
   if (backend === 'files') {
     const path = filesPath(options)
@@ -63,11 +65,11 @@ function openOrGoWithout(open: () => Store, onError: OnError): OpenedStore {
   } catch (error) {
     // Option errors were ruled out by validation; anything else is the environment's doing.
     if (!(error instanceof StoreError)) throw error
-    const reason = new StoreError(`${error.message}; caching is off for this cache (requests go to the network)`, {
+    const reason = new StoreUnavailableError(`${error.message}; caching is off for this cache (requests go to the network)`, {
       cause: error.cause,
     })
     onError(reason)
-    return { store: new UnavailableStore(reason), owned: true }
+    return { store: new UnavailableStore(reason), owned: true, unavailable: reason }
   }
 }
 
@@ -88,8 +90,8 @@ export function filesPath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDir
  * (`useCacheDir`) or the OS temp directory (`useTemp`). A `cacheName` that is a path is used as one.
  */
 export function sqlitePath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDir' | 'useTemp'>): string {
-  const { cacheName } = options
-  if (cacheName === ':memory:') return cacheName
+  if (options.cacheName === ':memory:') return options.cacheName
+  const cacheName = expandHome(options.cacheName)
   const file = cacheName.endsWith('.sqlite') || cacheName.endsWith('.db') ? cacheName : `${cacheName}.sqlite`
   if (isAbsolute(file)) return file
   if (options.useCacheDir) return join(userCacheDir(), file)
@@ -123,5 +125,15 @@ function userCacheDir(): string {
   const base =
     process.env.XDG_CACHE_HOME ||
     (process.platform === 'darwin' ? join(homedir(), 'Library', 'Caches') : join(homedir(), '.cache'))
-  return join(base, 'fetch-http-cache')
+  return join(expandHome(base), 'fetch-http-cache')
+}
+
+/**
+ * `~` and `~/…` name the home directory, as a shell (and requests-cache) would read them; a file
+ * or directory literally named `~` is never created in the working directory. `~user` is not expanded.
+ */
+export function expandHome(path: string): string {
+  if (path === '~') return homedir()
+  if (path.startsWith('~/') || (sep === '\\' && path.startsWith('~\\'))) return join(homedir(), path.slice(2))
+  return path
 }

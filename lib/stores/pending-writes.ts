@@ -11,10 +11,16 @@ import type { CacheEntry } from '../entry/entry.js'
  * commits with the last writes of its segment. What a batch holds is either all committed or none.
  */
 
+/**
+ * Told when a write is committed (no argument) or given up (the error). A write replaced by a later
+ * one to the same key hands its confirmations on: the key then holds what came after it.
+ */
+export type Confirm = (failure?: Error) => void
+
 /** The latest accepted write to one key. */
 export type KeyWrite =
-  | { kind: 'set'; entry: CacheEntry; accessedAt: number }
-  | { kind: 'delete' }
+  | { kind: 'set'; entry: CacheEntry; accessedAt: number; confirm?: Confirm[] }
+  | { kind: 'delete'; confirm?: Confirm[] }
   /** New metadata for the response stored at `storedAt` (its `createdAt`); its body is kept. */
   | { kind: 'refresh'; meta: Omit<CacheEntry, 'body'>; storedAt: number; accessedAt: number }
   /** A use, for least-recently-used pruning. */
@@ -69,8 +75,9 @@ export class PendingWrites {
     return this.#segments
   }
 
-  set(key: string, entry: CacheEntry, accessedAt: number): void {
-    this.#put(key, { kind: 'set', entry, accessedAt })
+  /** A set of `key`; `confirm` is told once it is committed or given up. */
+  set(key: string, entry: CacheEntry, accessedAt: number, confirm?: Confirm): void {
+    this.#put(key, { kind: 'set', entry, accessedAt, ...(confirm ? { confirm: [confirm] } : {}) })
   }
 
   delete(key: string): void {
@@ -152,6 +159,7 @@ export class PendingWrites {
       const segment = this.#segments[i] as Segment
       for (const key of part.writes.keys()) {
         const write = segment.writes.get(key)
+        if (write) confirmAll(write)
         if (write?.kind === 'set') this.#bytes -= write.entry.body.byteLength
         segment.writes.delete(key)
         this.#count--
@@ -172,10 +180,16 @@ export class PendingWrites {
     return sweeps
   }
 
-  /** Forget everything pending (committed, or given up); returns the sweeps, to settle. */
-  take(): PendingSweep[] {
+  /**
+   * Forget everything pending: committed, or given up (`failure`, which the writes' confirmations
+   * are told); returns the sweeps, to settle.
+   */
+  take(failure?: Error): PendingSweep[] {
     const sweeps: PendingSweep[] = []
-    for (const segment of this.#segments) if (segment.sweep) sweeps.push(segment.sweep)
+    for (const segment of this.#segments) {
+      if (segment.sweep) sweeps.push(segment.sweep)
+      for (const write of segment.writes.values()) confirmAll(write, failure)
+    }
     this.#segments = [newSegment()]
     this.#bytes = 0
     this.#count = 0
@@ -186,9 +200,19 @@ export class PendingWrites {
     return this.#segments.at(-1) as Segment
   }
 
+  /** Whether any key write pending has nobody waiting for its confirmation (a give-up must then be reported). */
+  get unconfirmed(): boolean {
+    for (const segment of this.#segments) for (const write of segment.writes.values()) if (!hasConfirm(write)) return true
+    return false
+  }
+
   #put(key: string, write: KeyWrite): void {
     const writes = this.#last.writes
     const before = writes.get(key)
+    // The key will hold this write: whoever waited for the one it replaces learns of it with this one.
+    if (before && hasConfirm(before) && (write.kind === 'set' || write.kind === 'delete')) {
+      write.confirm = [...before.confirm, ...(write.confirm ?? [])]
+    }
     if (before?.kind === 'set') this.#bytes -= before.entry.body.byteLength
     else if (before === undefined) this.#count++
     if (write.kind === 'set') this.#bytes += write.entry.body.byteLength
@@ -233,6 +257,15 @@ export function sweeps(sweep: Sweep, entry: Pick<CacheEntry, 'createdAt' | 'expi
     default:
       return sweep satisfies never
   }
+}
+
+function hasConfirm(write: KeyWrite): write is Extract<KeyWrite, { confirm?: Confirm[] }> & { confirm: Confirm[] } {
+  return (write.kind === 'set' || write.kind === 'delete') && write.confirm !== undefined
+}
+
+function confirmAll(write: KeyWrite, failure?: Error): void {
+  if (!hasConfirm(write)) return
+  for (const confirm of write.confirm) confirm(failure)
 }
 
 function newSegment(): Segment {

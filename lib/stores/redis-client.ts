@@ -128,3 +128,14 @@ export function replyCode(error: unknown): string | undefined {
   }
   return undefined
 }
+
+/** A Redis URL fit to print: without its password. */
+export function displayRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.href
+  } catch {
+    return url
+  }
+}

@@ -1,20 +1,32 @@
 import { randomBytes } from 'node:crypto'
 import { debuglog } from 'node:util'
-import { pack, unpack } from '../entry/codec.js'
+import { unpack } from '../entry/codec.js'
 import type { CacheEntry } from '../entry/entry.js'
 import type { BatchingStore, KeyedEntry, ReadyingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
-import { InvalidOptionTypeError, StoreError, StoreUnavailableError } from '../errors.js'
+import { InvalidOptionTypeError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import { errorReporter } from '../observe/report.js'
 import { parseRedisOptions, REDIS_DEFAULTS, type RedisClientLike, type RedisOptions } from '../options/redis.js'
-import { assertRedisInstalled, BINARY, classify, createOwnedClient, reconnectDelay, replyCode, send } from './redis-client.js'
+import {
+  assertRedisInstalled,
+  BINARY,
+  classify,
+  createOwnedClient,
+  displayRedisUrl,
+  reconnectDelay,
+  replyCode,
+  send,
+} from './redis-client.js'
+import { escapeGlob, scriptArgs, setArgs } from './redis-commands.js'
 
 const debug = debuglog('fetch-http-cache')
 
 /** Options of {@link RedisStore}: where to connect and how to keep entries, plus its error reporting. */
 export interface RedisStoreOptions extends RedisOptions {
   /**
-   * Called once per kind of failure (timeout, server unavailable, command refused) until the server
-   * answers again: a lookup that fails is a miss and a write that fails is dropped, never an error.
+   * Called with the failures of the store's own background work (connecting, reading the shared
+   * secret), once per kind (timeout, server unavailable, command refused) until the server answers
+   * again. Failed `get`, `set`, `setAll` and `delete` calls reject instead, so their caller (the
+   * cache's engine) counts and reports each one.
    * @default `process.emitWarning`
    */
   onError?: (error: Error) => void
@@ -33,19 +45,6 @@ const SECRET_REFRESH = 60_000
 const SECRET_RETRY = 1000
 /** Keys asked for per SCAN call, and values read per batch. */
 const SCAN_COUNT = 200
-
-/**
- * Sets each key to its value, with a relative expiry in ms when one is given (`0`: none, `-1`: gone,
- * so the key is removed). One script call, so a `Vary` marker and its variant land together. The
- * expiry is passed on as the string it came as (a Lua number could print as `1e+14`).
- */
-const SET_ALL = `for i, key in ipairs(KEYS) do
-  local ttl = ARGV[2 * i]
-  if ttl == '0' then redis.call('SET', key, ARGV[2 * i - 1])
-  elseif ttl == '-1' then redis.call('UNLINK', key)
-  else redis.call('SET', key, ARGV[2 * i - 1], 'PX', ttl) end
-end
-return #KEYS`
 
 /**
  * A {@link Store} on a Redis server, shared by every process and machine that uses the same server
@@ -79,8 +78,14 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   /** Provisional (random) until the shared one has been read from the server. */
   #secret = randomBytes(32).toString('hex')
   #shared = false
-  /** Whether the client has been ready once: before that, a miss is startup, not a failure. */
+  /** Whether the client has been ready once. */
   #connectedOnce = false
+  /** Why the client is not connected, when a connection attempt failed or timed out; cleared once ready. */
+  #connectFailure: { cause: unknown; timeout?: number } | undefined
+  /** Bounds the current connection attempt (see #connect). */
+  #connectTimer: NodeJS.Timeout | undefined
+  /** The server, as messages name it (no password). */
+  readonly #server: string
   #closed = false
   #loadingSecret: Promise<void> | undefined
   #refreshTimer: NodeJS.Timeout | undefined
@@ -92,6 +97,8 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   /** Failure kinds reported since the server last answered. */
   readonly #reported = new Set<string>()
   readonly #onReady = () => {
+    clearTimeout(this.#connectTimer)
+    this.#connectFailure = undefined
     this.#connectedOnce = true
     this.#reconnectAttempts = 0
     void this.#loadSecret()
@@ -110,7 +117,7 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   }
   readonly #onClientError = (error: unknown) => {
     if (this.#closed) return
-    this.#report(classify(error, 'connecting'))
+    this.#connectFailed({ cause: error })
     if (!this.#connectedOnce) this.#wake() // the first attempt failed: nobody should wait for it
     // A client that gave up its connection without a 'terminated' event (older node-redis).
     if (this.#client?.isOpen === false) this.#onTerminated()
@@ -129,6 +136,7 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     this.#now = now
     this.#onError = errorReporter(() => onError)
     this.#owned = resolved.client === undefined
+    this.#server = resolved.client ? 'the Redis client given' : displayRedisUrl(resolved.url ?? REDIS_DEFAULTS.url)
     if (resolved.client) {
       this.#attach(resolved.client)
     } else {
@@ -162,17 +170,18 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     })
   }
 
-  /** The entry under `key`, or `undefined`: missing, unreadable (then deleted), or the server failed. */
+  /**
+   * The entry under `key`, or `undefined` (missing, or unreadable and then deleted). Rejects with a
+   * `StoreError` when the server cannot answer (not connected, timed out, refused).
+   */
   async get(key: string): Promise<CacheEntry | undefined> {
     if (key === SECRET_NAME) return undefined
-    const client = this.#usable()
-    if (!client) return undefined
+    const client = this.#usable('reading an entry')
     let packed: unknown
     try {
       packed = await send(client, ['GET', this.#prefix + key], this.#commandTimeout, BINARY)
     } catch (error) {
-      this.#failed(error, 'reading an entry')
-      return undefined
+      throw classify(error, 'reading an entry')
     }
     this.#answered()
     if (!(packed instanceof Uint8Array)) return undefined
@@ -181,39 +190,44 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     return entry
   }
 
-  /** Stores `entry` under `key` with its expiry plus the grace period; dropped on failure. */
+  /**
+   * Stores `entry` under `key` with its expiry plus the grace period; resolves once the server
+   * confirmed it, rejects with a `StoreError` when it did not (nothing is stored then).
+   */
   async set(key: string, entry: CacheEntry): Promise<void> {
     await this.setAll([{ key, entry }])
   }
 
-  /** Stores several entries in one atomic call (a `Vary` marker and its variant); dropped on failure. */
+  /** Stores several entries in one atomic call (a `Vary` marker and its variant); rejects as `set` does. */
   async setAll(entries: readonly KeyedEntry[]): Promise<void> {
-    const client = this.#usable()
+    const client = this.#usable('writing an entry')
     // Until the shared secret is known, keys of credentialed requests are made with a provisional
     // one no other process uses: storing them would only leave orphans.
-    if (!client || !this.#shared) return
+    if (!this.#shared) {
+      throw new StoreUnavailableError(
+        `fetch-http-cache: Redis at ${this.#server} has not given the shared secret yet (writing an entry): nothing is stored until it does`,
+      )
+    }
     const writes = entries.filter(({ key }) => key !== SECRET_NAME)
     if (writes.length === 0) return
-    const args: (string | Buffer)[] = writes.length === 1 ? this.#setArgs(writes[0] as KeyedEntry) : this.#scriptArgs(writes)
+    const expiry = { prefix: this.#prefix, graceMs: this.#graceMs, now: this.#now() }
+    const args = writes.length === 1 ? setArgs(writes[0] as KeyedEntry, expiry) : scriptArgs(writes, expiry)
     try {
       await send(client, args, this.#commandTimeout)
     } catch (error) {
-      this.#failed(error, 'writing an entry')
-      return
+      throw classify(error, 'writing an entry')
     }
     this.#answered()
   }
 
-  /** Deletes the entries under `keys` (one `UNLINK` each, in parallel). A failure is reported, not thrown. */
+  /** Deletes the entries under `keys` (one `UNLINK` each, in parallel); rejects with a `StoreError` on failure. */
   async delete(keys: readonly string[]): Promise<void> {
-    const client = this.#usable()
-    if (!client) return
+    const client = this.#usable('deleting entries')
     const doomed = keys.filter((key) => key !== SECRET_NAME).map((key) => this.#prefix + key)
     try {
       await this.#unlink(client, doomed)
     } catch (error) {
-      this.#failed(error, 'deleting entries')
-      return
+      throw classify(error, 'deleting entries')
     }
     this.#answered()
   }
@@ -274,6 +288,7 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     this.#closed = true
     clearTimeout(this.#refreshTimer)
     clearTimeout(this.#reconnectTimer)
+    clearTimeout(this.#connectTimer)
     this.#wake()
     const client = this.#client
     if (!client) return
@@ -325,12 +340,49 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   #connect(): void {
     const client = this.#client
     if (!client || this.#closed || client.isOpen) return
+    // node-redis's connectTimeout covers the TCP connection only: a server that accepts it and never
+    // answers (stopped, overloaded, not Redis) would keep the client connecting, and every request
+    // missing without a word. The whole attempt, handshake included, gets connectTimeout.
+    clearTimeout(this.#connectTimer)
+    this.#connectTimer = setTimeout(() => this.#connectTimedOut(client), this.#connectTimeout)
+    this.#connectTimer.unref()
     client.connect().catch((error: unknown) => {
-      if (this.#closed) return
-      if (!this.#owned) this.#report(classify(error, 'connecting'))
-      if (!this.#connectedOnce) this.#wake()
+      if (this.#closed || this.#client !== client) return
+      if (!this.#owned) this.#connectFailed({ cause: error })
       if (this.#owned) this.#onTerminated() // in case this client version does not emit 'terminated'
     })
+  }
+
+  /** The connection attempt took connectTimeout without the server answering: report it, and let requests go on. */
+  #connectTimedOut(client: RedisClientLike): void {
+    if (this.#closed || this.#client !== client || client.isReady) return
+    this.#connectFailed({ cause: undefined, timeout: this.#connectTimeout })
+    if (!this.#owned) return // its owner decides how it reconnects
+    // Give up this attempt and start another later (#onTerminated).
+    client.destroy()
+    this.#onTerminated()
+  }
+
+  /** A connection attempt failed: requests fail at once with it until one succeeds; reported once per kind. */
+  #connectFailed(failure: { cause: unknown; timeout?: number }): void {
+    this.#connectFailure = failure
+    this.#report(this.#unavailable('connecting'))
+    this.#wake() // nobody should wait for an attempt that failed
+  }
+
+  /** Why a command cannot be sent now, naming the server and the cause: a timeout stays a `StoreTimeoutError`. */
+  #unavailable(doing: string): StoreError {
+    const where = `${doing} at ${this.#server}`
+    const failure = this.#connectFailure
+    if (failure?.timeout !== undefined) {
+      return new StoreTimeoutError(
+        `fetch-http-cache: Redis is unavailable (${where}): no answer within ${failure.timeout} ms of connecting (connectTimeout)`,
+        failure.timeout,
+      )
+    }
+    if (failure) return classify(failure.cause, where)
+    const why = this.#connectedOnce ? 'the connection is down; reconnecting' : 'still connecting'
+    return new StoreUnavailableError(`fetch-http-cache: Redis is unavailable (${where}): ${why}`)
   }
 
   /**
@@ -367,26 +419,18 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     this.#wake()
   }
 
-  /** The client when it can take a command now; else `undefined` (and, after startup, a report). */
-  #usable(): RedisClientLike | undefined {
+  /** The client when it can take a command now; else throws why not, at once (a request never waits for a connection). */
+  #usable(doing: string): RedisClientLike {
+    if (this.#closed) throw new StoreError(`fetch-http-cache: the Redis store is closed (${doing})`)
     const client = this.#client
-    if (this.#closed || !client) return undefined
-    if (client.isReady) return client
-    if (this.#connectedOnce) {
-      this.#report(new StoreUnavailableError('fetch-http-cache: Redis is unavailable: the connection is down; reconnecting'))
-    }
-    return undefined
+    if (client?.isReady) return client
+    throw this.#unavailable(doing)
   }
 
-  /** For inspection: the client once connected (waiting up to `connectTimeout`), else a thrown error. */
+  /** For inspection: the client once connected (waiting up to `connectTimeout` unless an attempt already failed), else a thrown error. */
   async #inspecting(doing: string): Promise<RedisClientLike> {
-    if (this.#closed) throw new StoreError(`fetch-http-cache: the Redis store is closed (${doing})`)
-    if (!this.#client?.isReady) await this.ready()
-    const client = this.#client
-    if (!client?.isReady) {
-      throw new StoreUnavailableError(`fetch-http-cache: Redis is unavailable (${doing}): not connected`)
-    }
-    return client
+    if (!this.#closed && !this.#client?.isReady && this.#connectFailure === undefined) await this.ready()
+    return this.#usable(doing)
   }
 
   /** The keys under the prefix, a batch per `SCAN` call, each key once even if SCAN repeats it. */
@@ -420,30 +464,7 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     }
   }
 
-  /** `SET key packed [PX ttl]`, or `UNLINK key` for an entry already past its grace period. */
-  #setArgs({ key, entry }: KeyedEntry): (string | Buffer)[] {
-    const ttl = this.#ttl(entry)
-    const redisKey = this.#prefix + key
-    if (ttl < 0) return ['UNLINK', redisKey]
-    const set = ['SET', redisKey, bytes(pack(entry))]
-    return ttl === 0 ? set : [...set, 'PX', String(ttl)]
-  }
-
-  #scriptArgs(writes: readonly KeyedEntry[]): (string | Buffer)[] {
-    const args: (string | Buffer)[] = ['EVAL', SET_ALL, String(writes.length)]
-    for (const { key } of writes) args.push(this.#prefix + key)
-    for (const { entry } of writes) args.push(bytes(pack(entry)), String(this.#ttl(entry)))
-    return args
-  }
-
-  /** Ms the entry stays on the server: expiry plus grace from now; 0 for no expiry; -1 when already past. */
-  #ttl(entry: CacheEntry): number {
-    if (entry.expires === null) return 0
-    const ttl = Math.ceil(entry.expires + this.#graceMs - this.#now())
-    return ttl > 0 ? ttl : -1
-  }
-
-  /** A request-path failure: reported once per kind until the server answers again. */
+  /** A failure of background work: reported once per kind until the server answers again. */
   #failed(error: unknown, doing: string): void {
     if (this.#closed) return
     this.#report(classify(error, doing))
@@ -465,14 +486,4 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   #wake(): void {
     for (const waiter of [...this.#waiters]) waiter()
   }
-}
-
-/** A key prefix as a literal in a `SCAN MATCH` glob. */
-export function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&')
-}
-
-/** The packed entry as a Buffer over the same memory (node-redis writes Buffers as raw bytes). */
-function bytes(packed: Uint8Array): Buffer {
-  return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
 }

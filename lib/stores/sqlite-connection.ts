@@ -1,4 +1,4 @@
-import { CorruptStoreError, StoreError } from '../errors.js'
+import { CorruptStoreError, ForeignFileError, StoreError } from '../errors.js'
 import { type FileId, fileId, guard, isCorruption, moveAside, type Opened, open, sameFile, wrap } from './sqlite-file.js'
 import type { Statements } from './sqlite-schema.js'
 
@@ -121,12 +121,14 @@ export class SqliteConnection {
     try {
       return open(path, this.#busyTimeout, this.#now, secret)
     } catch (error) {
+      if (error instanceof ForeignFileError) throw error // not ours: refused as it is, never repaired
       if (!(error instanceof CorruptStoreError)) throw wrap(`opening ${path}`, error)
       this.#report(error)
     }
     try {
       return open(path, this.#busyTimeout, this.#now, secret)
     } catch (again) {
+      if (again instanceof ForeignFileError) throw again
       throw wrap(`re-creating ${path}`, again)
     }
   }

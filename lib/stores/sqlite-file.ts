@@ -13,7 +13,8 @@ import {
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
-import { CorruptStoreError, StoreError } from '../errors.js'
+import { CorruptStoreError, ForeignFileError, StoreError } from '../errors.js'
+import { ownership } from './sqlite-mark.js'
 import { migrate, prepare, type Statements } from './sqlite-schema.js'
 
 const FILE_MODE = 0o600
@@ -63,19 +64,23 @@ export function sameFile(a: FileId, b: FileId | undefined): boolean {
  */
 export function open(path: string, busyTimeout: number, now: () => number, secret?: string): Opened {
   const onDisk = path !== ':memory:'
-  if (onDisk) createPrivateFile(path)
+  const created = onDisk && createPrivateFile(path)
   // Taken before SQLite opens it, so a file swapped in meanwhile is noticed by the first write.
   const file = onDisk ? fileId(path) : undefined
   const db = new (sqlite())(path)
   try {
     db.pragma(`busy_timeout = ${busyTimeout}`)
+    // The first statements that read the file (a garbage file fails here with SQLITE_NOTADB), and
+    // only reads: a database that is not ours is refused before anything changes it.
+    const owner = ownership(db)
+    if (owner.kind === 'foreign') throw new ForeignFileError(path, owner.reason)
+    if (onDisk && !created) restrictMode(path)
     // Larger pages hold 1 KiB bodies with less slack (three to a 4 KiB page, fifteen to a 16 KiB one).
     // Only a new, empty file takes it; an existing one keeps its page size.
     db.pragma('page_size = 16384')
-    // The first statements that read the file: a garbage file fails here with SQLITE_NOTADB.
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
-    const stored = migrate(db, secret)
+    const stored = migrate(db, path, secret)
     // From here on, nothing waits synchronously for another connection: WAL readers never need the
     // write lock, and the store's writes retry asynchronously when they meet it (SqliteStore).
     db.pragma('busy_timeout = 0')
@@ -105,8 +110,11 @@ function writable(path: string): boolean {
   }
 }
 
-/** Create the parent directory and the file with mode 0600 before SQLite opens it. */
-function createPrivateFile(path: string): void {
+/**
+ * Create the parent directory and the file with mode 0600 before SQLite opens it; returns whether
+ * this call created the file (one already there gets its mode only once it is known to be ours).
+ */
+function createPrivateFile(path: string): boolean {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
   // The -wal and -shm there before the file is created: seen now, so that only those are removed below,
   // never the ones another process creates for the new file the moment it exists.
@@ -115,8 +123,7 @@ function createPrivateFile(path: string): void {
     closeSync(openSync(path, 'wx', FILE_MODE))
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    restrictMode(path)
-    return
+    return false
   }
   // This process created the file, so a -wal or -shm that was already beside it belongs to a database
   // that was deleted (maybe still open in another process). SQLite would read the new file through
@@ -129,6 +136,7 @@ function createPrivateFile(path: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     }
   }
+  return true
 }
 
 /** Best effort: the file may be missing or owned by someone else, and that is not worth failing for. */

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import { decodeMeta } from '../entry/codec.js'
 import type { MetaRecord } from '../entry/store.js'
-import { StoreError } from '../errors.js'
+import { ForeignFileError, StoreError } from '../errors.js'
 import { type EvictEvent, publishEvicted } from '../observe/events.js'
+import { APPLICATION_ID, ownership } from './sqlite-mark.js'
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
 export const SCHEMA_VERSION = 3
@@ -107,16 +108,22 @@ export interface Statements {
 }
 
 /** Make sure the schema is ours at SCHEMA_VERSION, and return the file's secret (`secret` for a new file). */
-export function migrate(db: Database.Database, secret: string | undefined): string {
+export function migrate(db: Database.Database, path: string, secret: string | undefined): string {
   const readSecret = () => db.prepare<[], string>("SELECT value FROM meta WHERE name = 'secret'").pluck().get()
-  if (db.pragma('user_version', { simple: true }) === SCHEMA_VERSION) {
+  const found = ownership(db)
+  if (found.kind === 'ours' && found.marked && found.version === SCHEMA_VERSION) {
     const secret = readSecret()
     if (typeof secret === 'string') return secret
   }
   // IMMEDIATE takes the write lock first, so processes opening a new file at once migrate it once.
   return db
     .transaction(() => {
-      const version = db.pragma('user_version', { simple: true })
+      // Again under the lock: what another process did since the first look counts.
+      const owner = ownership(db)
+      if (owner.kind === 'foreign') throw new ForeignFileError(path, owner.reason)
+      const version = owner.kind === 'ours' ? owner.version : 0
+      // Files written before the mark existed get it now; new files get it with their schema.
+      db.pragma(`application_id = ${APPLICATION_ID}`)
       if (version !== 0 && version !== SCHEMA_VERSION) {
         // Another version's rows cannot be read reliably, and they are only a cache: start over.
         db.exec('DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS bodies; DROP TABLE IF EXISTS meta;')

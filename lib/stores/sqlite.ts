@@ -150,21 +150,23 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
   }
 
   /**
-   * Store `entry` under `key`, replacing any entry there; committed behind the caller (then pruned if
-   * past `maxSize`). The entry is read when committed: do not change it afterwards.
+   * Store `entry` under `key` (read at once here, committed behind the caller, then pruned past `maxSize`;
+   * do not change it afterwards). Resolves once committed; rejects with a `StoreError` if given up.
    */
-  set(key: string, entry: CacheEntry): void {
+  set(key: string, entry: CacheEntry): Promise<void> {
     this.#accept('writing an entry', key)
-    if (
-      this.#pending.bytes + entry.body.byteLength > tuning.MAX_PENDING_BYTES ||
-      this.#pending.size >= tuning.MAX_PENDING_WRITES
-    ) {
-      this.#pending.delete(key)
-      this.#reportOverflow()
-    } else {
-      this.#pending.set(key, entry, this.#now())
-    }
+    const pending = this.#pending
+    const confirmed = new Promise<void>((resolve, reject) => {
+      if (pending.bytes + entry.body.byteLength <= tuning.MAX_PENDING_BYTES && pending.size < tuning.MAX_PENDING_WRITES) {
+        pending.set(key, entry, this.#now(), (failure) => (failure ? reject(failure) : resolve()))
+      } else {
+        pending.delete(key) // so the key does not serve an older response
+        reject(this.#overflow())
+      }
+    })
+    confirmed.catch(() => {}) // a caller that does not wait is not sent an unhandled rejection
     this.#schedule()
+    return confirmed
   }
 
   /**
@@ -338,15 +340,13 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     })
   }
 
-  #reportOverflow(): void {
-    if (this.#overflowReported) return
+  /** Why a new entry was dropped: too many writes wait for the lock (reported to `onError` once per wait). */
+  #overflow(): StoreError {
+    const waiting = `${this.#pending.size} writes are already waiting for the lock on ${this.#path}`
+    const error = new StoreError(`fetch-http-cache: SQLite store dropped a new entry: ${waiting}`)
+    if (!this.#overflowReported) this.#report(error)
     this.#overflowReported = true
-    this.#report(
-      new StoreError(
-        `fetch-http-cache: SQLite store dropped new entries: ${this.#pending.size} writes are already waiting for ` +
-          `the lock on ${this.#path}`,
-      ),
-    )
+    return error
   }
 
   /** A commit soon (`COMMIT_DELAY_MS`), unless one is already due; at once on a read-only file. */
@@ -458,15 +458,15 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     for (const [i, pending] of this.#pending.committed(batch).entries()) pending.settle(counts[i] ?? 0)
   }
 
-  /** Everything pending is given up (`failure`): one report for the key writes, a rejection per sweep. */
+  /** Everything pending is given up: a rejection per set and sweep; a report if a write has nobody waiting. */
   #gaveUp(failure: unknown): void {
     this.#forgetRecent(this.#pending.segments)
     const writes = this.#pending.size
-    const sweeps = this.#pending.take()
+    const unconfirmed = this.#pending.unconfirmed
     const error = wrap(`committing ${writes} pending writes (given up)`, failure)
+    const sweeps = this.#pending.take(error)
     for (const pending of sweeps) pending.settle(error)
-    // A sweep's caller hears of its failure through the promise; key writes have no caller left to tell.
-    if (writes > sweeps.length) this.#report(error)
+    if (unconfirmed) this.#report(error)
     this.#done()
   }
 

@@ -4,9 +4,10 @@ import type { Store, StoreRecord } from '../entry/store.js'
 
 /**
  * What a cache runs on when its configured store cannot be opened (a SQLite file in a read-only
- * directory, a path that is not writable): every lookup misses and every write is dropped, so
- * requests go to the network as if there were no cache. The failure was reported once, at open;
- * it is not repeated on every request.
+ * directory, a path that is not writable): every lookup, write and delete fails with the reason
+ * (a `StoreError`), so requests go to the network as if there were no cache, and nothing claims a
+ * write that did not happen. The engine counts and publishes each failure; `onError` heard the
+ * reason once, at open.
  */
 export class UnavailableStore implements Store {
   readonly secret: string = randomBytes(32).toString('hex')
@@ -18,12 +19,16 @@ export class UnavailableStore implements Store {
   }
 
   get(_key: string): CacheEntry | undefined {
-    return undefined
+    throw this.reason
   }
 
-  set(_key: string, _entry: CacheEntry): void {}
+  set(_key: string, _entry: CacheEntry): void {
+    throw this.reason
+  }
 
-  delete(_keys: readonly string[]): void {}
+  delete(_keys: readonly string[]): void {
+    throw this.reason
+  }
 
   clear(): void {}
 

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, afterEach, before, beforeEach, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   CHANNELS,
+  cacheInfo,
+  type ErrorEvent,
   type EvictEvent,
   type LookupEvent,
   MemoryStore,
@@ -100,6 +103,7 @@ forEachFront('diagnostics_channel events and stats()', (kind) => {
     assert.deepEqual(front.cache.stats(), {
       hits: 1,
       misses: 1,
+      coalesced: 0,
       staleServed: 0,
       revalidations: 0,
       notModified: 0,
@@ -231,6 +235,101 @@ forEachFront('diagnostics_channel events and stats()', (kind) => {
       errors,
     )
     assert.equal(front.cache.stats().storeErrors, 2)
+  })
+
+  it('a filter that throws is reported as a FilterError naming the option, not as a store failure; the response is not stored', async () => {
+    await front.close()
+    const reported: Error[] = []
+    const filter = () => {
+      throw new Error('filter bug')
+    }
+    front = kind.open({ backend: 'memory', filter, onError: (error) => reported.push(error) }, () => clock)
+    const p = path('filter')
+    answer(p, { 'cache-control': 'max-age=60' })
+    const response = await front.get(origin.url + p)
+    assert.equal(await response.text(), 'hello')
+    assert.equal(response.stored, false)
+    assert.equal(reported.length, 1)
+    assert.equal(reported[0]?.name, 'FilterError')
+    assert.equal((reported[0] as { option?: string }).option, 'filter')
+    assert.match(reported[0]?.message ?? '', /"filter" threw: filter bug/)
+    const published = seen.filter((s) => s.channel === CHANNELS.error).map((s) => s.event as unknown as ErrorEvent)
+    assert.deepEqual(
+      published.map((e) => [e.operation, e.error]),
+      [['filter', reported[0]]],
+    )
+    assert.equal(front.cache.stats().storeErrors, 0)
+    assert.equal((await front.get(origin.url + p)).hit, false)
+  })
+
+  it('the counters add up: hits + misses + coalesced + bypasses = requests, and misses = origin requests', async () => {
+    const p = path('sum')
+    let release: () => void = () => {}
+    const opened = new Promise<void>((resolve) => (release = resolve))
+    origin.route(`${p}/shared`, async (_req, res) => {
+      await opened
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60' }).end('shared')
+    })
+    answer(`${p}/alone`, { 'cache-control': 'max-age=60' })
+    answer(`${p}/posted`, {})
+    // Four identical requests at once: one miss sent to the origin, three coalesced onto it.
+    const pending = Array.from({ length: 4 }, () => front.get(`${origin.url}${p}/shared`))
+    for (let i = 0; i < 200 && origin.count(`${p}/shared`) === 0; i++) await sleep(5)
+    release()
+    for (const response of await Promise.all(pending)) assert.equal(await response.text(), 'shared')
+    await stored(`${p}/shared`)
+    await (await front.get(`${origin.url}${p}/alone`)).text()
+    await stored(`${p}/alone`)
+    for (const hit of [`${p}/shared`, `${p}/alone`]) assert.equal((await front.get(origin.url + hit)).hit, true)
+    await (await front.get(`${origin.url}${p}/posted`, { method: 'POST', body: 'x' })).text()
+    const requests = 4 + 1 + 2 + 1
+    const stats = front.cache.stats()
+    assert.deepEqual([stats.hits, stats.misses, stats.coalesced, stats.bypasses], [2, 2, 3, 1])
+    assert.equal(stats.hits + stats.misses + stats.coalesced + stats.bypasses, requests)
+    assert.equal(stats.misses, origin.count(`${p}/shared`) + origin.count(`${p}/alone`))
+    const outcomes = events<LookupEvent>(CHANNELS.lookup, `${p}/shared`).map((e) => e.outcome)
+    assert.deepEqual(outcomes, ['miss', 'coalesced', 'coalesced', 'coalesced', 'hit'])
+  })
+
+  it('a SQLite file that cannot be opened: no response, counter or event claims a write; every failure is counted and published, onError hears it once', async () => {
+    await front.close()
+    const { dir, cleanup } = await tempDir()
+    try {
+      // Its directory is a regular file: the store cannot be opened, whoever runs the test.
+      await writeFile(join(dir, 'not-a-directory'), 'x')
+      const reported: Error[] = []
+      front = kind.open(
+        { cacheName: join(dir, 'not-a-directory', 'cache'), onError: (error) => reported.push(error) },
+        () => clock,
+      )
+      const p = path('unopenable')
+      answer(p, { 'cache-control': 'max-age=60', 'content-length': '5' })
+      for (let i = 0; i < 3; i++) {
+        const response = await front.get(origin.url + p)
+        assert.equal(await response.text(), 'hello')
+        assert.equal(response.stored, false, String(response.cacheStatus))
+        assert.match(String(response.cacheStatus), /detail=store-unavailable/)
+        if (kind.name === 'fetch') assert.equal(await cacheInfo(response.raw as Response)?.stored, false)
+      }
+      assert.equal(origin.count(p), 3)
+      assert.deepEqual(
+        reported.map((e) => e.name),
+        ['StoreUnavailableError'],
+      )
+      assert.deepEqual(events(CHANNELS.store, p), [])
+      const failures = seen.filter((s) => s.channel === CHANNELS.error).map((s) => s.event as unknown as ErrorEvent)
+      // The opening, then each request's lookup and write, each published.
+      assert.deepEqual(
+        failures.map((e) => e.operation),
+        ['store', 'read', 'write', 'read', 'write', 'read', 'write'],
+      )
+      for (const { error } of failures) assert.equal(error.name, 'StoreUnavailableError')
+      const stats = front.cache.stats()
+      assert.deepEqual([stats.stored, stats.storeErrors, stats.misses], [0, 7, 3])
+    } finally {
+      // afterEach closes the front (it holds no file here).
+      await cleanup()
+    }
   })
 })
 

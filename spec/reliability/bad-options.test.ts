@@ -9,6 +9,7 @@ import {
   installCache,
   isFetchCacheError,
   isInstalled,
+  MemoryStore,
   type RequestCacheOptions,
 } from '../../lib/index.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
@@ -113,7 +114,7 @@ const GOOD: { [K in keyof CacheOptions]-?: unknown } = {
   onError: () => {},
   backend: 'memory',
   redis: undefined, // only with backend: 'redis' (spec/stores/redis-options.test.ts)
-  cacheName: 'unused-by-memory',
+  cacheName: ':memory:',
   useCacheDir: false,
   useTemp: true,
   maxSize: 1024 * 1024,
@@ -146,6 +147,7 @@ function namesOption(option: string) {
 
 // A memory backend, so a value wrongly accepted never leaves a file behind.
 const base: CacheOptions = { backend: 'memory' }
+const SQLITE_ONLY = new Set(['cacheName', 'useCacheDir', 'useTemp'])
 
 describe('every option refuses wrong types and out-of-range values at creation, naming itself', () => {
   for (const [option, { type = [], range = [] }] of Object.entries(BAD)) {
@@ -163,7 +165,9 @@ describe('every option refuses wrong types and out-of-range values at creation, 
 
   it('while accepting a good value for each', () => {
     for (const [option, value] of Object.entries(GOOD)) {
-      assert.doesNotThrow(() => createCachedFetch({ ...base, [option]: value }), option)
+      // The SQLite file's options on an in-memory SQLite database, the others on the memory backend.
+      const backend: CacheOptions = SQLITE_ONLY.has(option) ? { backend: 'sqlite', cacheName: ':memory:' } : base
+      assert.doesNotThrow(() => createCachedFetch({ ...backend, [option]: value }), option)
     }
   })
 
@@ -188,6 +192,71 @@ describe('every option refuses wrong types and out-of-range values at creation, 
       namesOption('maxEntrySize'),
     )
     assert.equal(globalThis.fetch, fetchBefore)
+  })
+})
+
+describe('a store option the backend would ignore is refused the same way for every backend', () => {
+  const store = new MemoryStore()
+  const cases: [CacheOptions, string][] = [
+    [{ backend: 'memory', cacheName: 'x' }, 'cacheName'],
+    [{ backend: 'memory', useTemp: true }, 'useTemp'],
+    [{ backend: 'memory', useCacheDir: false }, 'useCacheDir'],
+    [{ backend: 'memory', redis: 'redis://127.0.0.1:1' }, 'redis'],
+    [{ backend: 'sqlite', maxEntries: 10 }, 'maxEntries'],
+    [{ cacheName: ':memory:', redis: 'redis://127.0.0.1:1' }, 'redis'],
+    [{ backend: 'redis', cacheName: 'x' }, 'cacheName'],
+    [{ backend: 'redis', useTemp: true }, 'useTemp'],
+    [{ backend: 'redis', maxSize: 1024 }, 'maxSize'],
+    [{ backend: 'redis', maxEntries: 10 }, 'maxEntries'],
+    [{ backend: store, cacheName: 'x' }, 'cacheName'],
+    [{ backend: store, maxSize: 1024 }, 'maxSize'],
+    [{ backend: store, maxEntries: 10 }, 'maxEntries'],
+  ]
+  for (const [options, option] of cases) {
+    const backend = typeof options.backend === 'object' ? 'a Store instance' : (options.backend ?? 'sqlite (the default)')
+    it(`${option} with backend ${backend}`, () => {
+      assert.throws(
+        () => createCachedFetch(options),
+        (error: unknown) => {
+          namesOption(option)(error)
+          assert.match((error as Error).message, /applies only with backend: /)
+          return true
+        },
+      )
+    })
+  }
+  it('installCache() and enabled() refuse them the same way', async () => {
+    assert.throws(() => installCache({ backend: 'memory', cacheName: 'x' }), namesOption('cacheName'))
+    assert.equal(isInstalled(), false)
+    await assert.rejects(
+      enabled(() => 1, { backend: 'memory', useTemp: true }),
+      namesOption('useTemp'),
+    )
+  })
+})
+
+describe('messages describe the value readably', () => {
+  const message = (options: unknown) => {
+    try {
+      createCachedFetch(options as CacheOptions)
+    } catch (error) {
+      return (error as Error).message
+    }
+    assert.fail('accepted')
+  }
+  it('an object by its kind and keys, never "[object Object]" and never its values', () => {
+    assert.match(message({ backend: {} }), /got an empty object \{\}$/)
+    assert.match(message({ backend: { get() {}, secret: 'hunter2' } }), /got an object with keys get, secret$/)
+    assert.match(message({ backend: new Map() }), /got a Map object$/)
+    for (const options of [{ backend: {} }, { matchHeaders: {} }, { expireAfter: { seconds: 5 } }]) {
+      assert.doesNotMatch(message({ backend: 'memory', ...options }), /\[object /)
+    }
+  })
+  it('matchHeaders names each value it accepts, true included', () => {
+    assert.match(
+      message({ backend: 'memory', matchHeaders: 'accept' }),
+      /"matchHeaders" must be true, false or an array of header names, got "accept"/,
+    )
   })
 })
 

@@ -151,7 +151,7 @@ describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
         )
         assert.equal(result.reported.length, 1)
         const [report] = result.reported
-        assert.equal(report?.code, 'FETCH_HTTP_CACHE_STORE_ERROR')
+        assert.equal(report?.code, 'FETCH_HTTP_CACHE_STORE_UNAVAILABLE')
         assert.ok(report?.message.includes(path), 'the report names the file')
         assert.match(report?.message ?? '', /caching is off/)
       } finally {
@@ -169,7 +169,7 @@ describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
       const result = await runUser({ path, origin: origin.url, paths: ['/a', '/b', '/c'], defaultOnError: true })
       const ours = result.warnings.filter((w) => w.code?.startsWith('FETCH_HTTP_CACHE'))
       assert.equal(ours.length, 1, JSON.stringify(result.warnings))
-      assert.equal(ours[0]?.code, 'FETCH_HTTP_CACHE_STORE_ERROR')
+      assert.equal(ours[0]?.code, 'FETCH_HTTP_CACHE_STORE_UNAVAILABLE')
       assert.ok(ours[0]?.message.includes(path))
     } finally {
       await chmod(cacheDir, 0o755)

@@ -251,7 +251,7 @@ describe('malformed response headers, through the policy functions', () => {
           createdAt: responseTime,
           expires: decision.expires,
         })
-        const entry = (await engine.lookup(keyed)) ?? saved
+        const entry = (await engine.lookup(keyed)) ?? saved?.entry
         if (!entry) continue
         assert.ok(Number.isFinite(currentAge(entry, now)))
         const action = decideCached(plan, entry, settings, now)

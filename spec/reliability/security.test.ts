@@ -79,7 +79,9 @@ describe('no credential reaches the cache file', () => {
       matchHeaders: true,
     }
     const cachedFetch = createCachedFetch(options)
-    const undici = undiciFront({ ...options, backend: cachedFetch.cache.store })
+    // The same store for the dispatcher front (a Store instance and a cacheName together are refused).
+    const { cacheName: _, ...shared } = options
+    const undici = undiciFront({ ...shared, backend: cachedFetch.cache.store })
     const requests: [string, RequestInit][] = [
       [`/q?api_key=${secrets.query}&page=1`, {}],
       ['/auth', { headers: { authorization: `Bearer ${secrets.authorization}` } }],
@@ -269,7 +271,10 @@ describe('SQL', () => {
     }
     const pragmas = [...source.matchAll(/pragma\(`([^`]*)`/g)].map((m) => m[1])
     for (const pragma of pragmas)
-      assert.match(pragma ?? '', /^(busy_timeout = \$\{(this\.#)?busyTimeout\}|user_version = \$\{SCHEMA_VERSION\})$/)
+      assert.match(
+        pragma ?? '',
+        /^(busy_timeout = \$\{(this\.#)?busyTimeout\}|user_version = \$\{SCHEMA_VERSION\}|application_id = \$\{APPLICATION_ID\})$/,
+      )
   })
 
   it("a URL and headers full of quotes and '; DROP TABLE' are stored and served as data", async () => {

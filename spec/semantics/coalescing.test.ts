@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { test } from 'node:test'
-import { forEachFront } from '../helpers/fronts.js'
+import { type FrontResponse, forEachFront } from '../helpers/fronts.js'
 import type { Route } from '../helpers/origin.js'
-import { gate, startPerTestOn, waitFor } from './fixtures.js'
+import { type FrontSetup, gate, startPerTestOn, waitFor } from './fixtures.js'
 
 /** A route that holds its answer until the gate opens, then sends `body` in two chunks. */
 function held(opened: Promise<void>, body: string): Route {
@@ -117,5 +117,95 @@ forEachFront('coalescing', (kind) => {
     await waitFor(() => origin.count() === 3, 'three requests at the origin')
     open.open()
     await Promise.all((await Promise.all(pending)).map((response) => response.text()))
+  })
+})
+
+/** `size` bytes of numbered lines: no stretch repeats, so a body spliced at the wrong offset shows. */
+function numbered(size: number): string {
+  let text = ''
+  for (let i = 0; text.length < size; i++) text += `${i}\n`
+  return text.slice(0, size)
+}
+
+/**
+ * A route that holds its answer until the gate opens, then sends `body` in 64 KiB writes as fast as the
+ * reader takes them; `etag` gives each answer its validator (by how many requests came before).
+ */
+function streamed(opened: Promise<void>, body: string, etag: (n: number) => string = () => '"same"'): Route {
+  let n = 0
+  return async (_req: IncomingMessage, res: ServerResponse) => {
+    const tag = etag(n++)
+    await opened
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(body.length), etag: tag })
+    for (let sent = 0; sent < body.length; sent += 64 * 1024)
+      if (!res.write(body.slice(sent, sent + 64 * 1024))) await new Promise((resolve) => res.once('drain', resolve))
+    res.end()
+  }
+}
+
+forEachFront('coalescing: a caller that falls behind', (kind) => {
+  const start = startPerTestOn(kind)
+
+  /** Two coalesced requests for `path`: the first read to the end, then the second. */
+  async function readOneThenTheOther(front: FrontSetup['front'], url: string, origin: FrontSetup['origin'], open: () => void) {
+    const pending = [front.get(url), front.get(url)]
+    await waitFor(() => origin.count() === 1, 'the shared request')
+    open()
+    const [first, second] = (await Promise.all(pending)) as [FrontResponse, FrontResponse]
+    return { first: await first.text(), second: () => second.text() }
+  }
+
+  test('is detached, not failed: once the shared answer is stored, it reads the rest from the entry', async () => {
+    const open = gate()
+    const body = numbered(3 * 1024 * 1024)
+    const { front, origin, url } = await start({}, { '/big': streamed(open.promise, body) })
+    const { first, second } = await readOneThenTheOther(front, url('/big'), origin, open.open)
+    assert.equal(first, body)
+    assert.equal(await second(), body)
+    assert.equal(origin.count('/big'), 1, 'no second origin request: the entry answered')
+    assert.equal((await front.get(url('/big'))).fromCache, true)
+  })
+
+  test('is detached, not failed: an answer too large to store is asked again for it, and it gets the whole body', async () => {
+    const open = gate()
+    const body = numbered(2 * 1024 * 1024)
+    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': streamed(open.promise, body) })
+    const { first, second } = await readOneThenTheOther(front, url('/big'), origin, open.open)
+    assert.equal(first, body)
+    assert.equal(await second(), body)
+    assert.equal(origin.count('/big'), 2, 'its own origin request')
+  })
+
+  test('is detached, not failed: having read part of it, it gets the rest from its own request, the bytes it had skipped', async () => {
+    const open = gate()
+    const body = numbered(2 * 1024 * 1024)
+    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': streamed(open.promise, body) })
+    const pending = [front.get(url('/big')), front.get(url('/big'))]
+    await waitFor(() => origin.count() === 1, 'the shared request')
+    open.open()
+    const [fast, slow] = (await Promise.all(pending)) as [FrontResponse, FrontResponse]
+    const chunks = slow.body[Symbol.asyncIterator]()
+    const head = await chunks.next()
+    assert.ok(!head.done && head.value.byteLength > 0)
+    assert.equal(await fast.text(), body)
+    const parts = [Buffer.from(head.value)]
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) parts.push(Buffer.from(next.value))
+    assert.equal(Buffer.concat(parts).toString(), body)
+    assert.equal(origin.count('/big'), 2, 'its own origin request')
+  })
+
+  test('asked again, an origin that answers with another response ends its body with SlowReaderError, never a splice', async () => {
+    const open = gate()
+    const body = numbered(2 * 1024 * 1024)
+    const route = streamed(open.promise, body, (n) => `"v${n}"`)
+    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': route })
+    const { first, second } = await readOneThenTheOther(front, url('/big'), origin, open.open)
+    assert.equal(first, body)
+    await assert.rejects(second(), (error: Error) => {
+      const slow = error.name === 'SlowReaderError' ? error : (error.cause as Error | undefined)
+      assert.equal(slow?.name, 'SlowReaderError', String(error))
+      return true
+    })
+    assert.equal(origin.count('/big'), 2)
   })
 })

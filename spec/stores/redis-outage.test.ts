@@ -1,18 +1,22 @@
 import assert from 'node:assert/strict'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import { capabilities } from '../../lib/entry/store.js'
 import { StoreTimeoutError, StoreUnavailableError } from '../../lib/errors.js'
+import { CHANNELS, type ErrorEvent } from '../../lib/index.js'
 import { type CachedFetch, createCachedFetch } from '../../lib/install/session.js'
 import { cacheInfo } from '../../lib/observe/cache-info.js'
 import { RedisStore } from '../../lib/stores/redis.js'
 import { makeEntry } from '../helpers/entries.js'
+import { type CacheFront, forEachFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
 
 /**
- * The network is not the disk: a Redis server that stops answering, dies or restarts turns lookups
- * into misses and writes into dropped writes, reported once per kind, and never fails or holds up a
- * request; the cache resumes by itself when the server is back. Each test gets its own server.
+ * The network is not the disk: against a Redis server that stops answering, dies or restarts, every
+ * lookup, write and delete rejects within its timeout with a typed error (the engine turns that into
+ * a miss or a dropped write, counted and reported: it never fails or holds up a request), and the
+ * store resumes by itself when the server is back. Each test gets its own server.
  */
 
 /** Short enough that a paused server costs the tests little; long enough for a loaded machine. */
@@ -45,35 +49,45 @@ describe('RedisStore when the server misbehaves', { skip: redisMissing }, () => 
     await server.stop()
   })
 
-  it('a server that stops answering: lookups miss, writes return, one StoreTimeoutError; it resumes when the server does', async () => {
+  it('a server that stops answering: each lookup and write rejects with StoreTimeoutError within commandTimeout; it resumes when the server does', async () => {
     await store.set('k', makeEntry({ key: 'k', expires: null }))
     server.pause()
     for (let i = 0; i < 5; i++) {
-      assert.equal(await within(store.get('k')), undefined)
-      await within(store.set(`new${i}`, makeEntry({ key: `new${i}`, expires: null })))
+      const started = Date.now()
+      await assert.rejects(within(store.get('k')), { name: 'StoreTimeoutError', code: 'FETCH_HTTP_CACHE_STORE_TIMEOUT' })
+      await assert.rejects(within(store.set(`new${i}`, makeEntry({ key: `new${i}`, expires: null }))), StoreTimeoutError)
+      // Two commands, each bounded by commandTimeout (generous slack for a loaded machine).
+      assert.ok(Date.now() - started < 2 * COMMAND_TIMEOUT + 2_000, `${Date.now() - started} ms`)
     }
-    assert.equal(reports.length, 1, reports.map((e) => e.message).join('\n'))
-    assert.ok(reports[0] instanceof StoreTimeoutError)
-    assert.equal((reports[0] as StoreTimeoutError).code, 'FETCH_HTTP_CACHE_STORE_TIMEOUT')
+    // The request path's failures are the caller's to report (the engine counts and reports them).
+    assert.deepEqual(reports, [])
     server.resume()
-    assert.ok(await eventually(async () => (await store.get('k')) !== undefined), 'the entry is found again')
+    assert.ok(
+      await eventually(async () => (await store.get('k').catch(() => undefined)) !== undefined),
+      'the entry is found again',
+    )
   })
 
-  it('a killed server: lookups miss, writes return, one StoreUnavailableError; after a restart it resumes without a new store', async () => {
+  it('a killed server: each lookup, write and delete rejects with StoreUnavailableError, the lost connection reported once; after a restart it resumes without a new store', async () => {
     const secret = store.secret
     await server.kill()
     for (let i = 0; i < 5; i++) {
-      assert.equal(await within(store.get('k')), undefined)
-      await within(store.set('k', makeEntry({ key: 'k', expires: null })))
-      await within(store.delete(['k']))
+      await assert.rejects(within(store.get('k')), StoreUnavailableError)
+      await assert.rejects(within(store.set('k', makeEntry({ key: 'k', expires: null }))), StoreUnavailableError)
+      await assert.rejects(within(store.delete(['k'])), StoreUnavailableError)
     }
-    assert.equal(reports.length, 1, reports.map((e) => e.message).join('\n'))
-    assert.ok(reports[0] instanceof StoreUnavailableError)
+    assert.ok(reports.length <= 1, reports.map((e) => e.message).join('\n'))
+    for (const report of reports) assert.ok(report instanceof StoreUnavailableError)
     await server.restart() // empty: nothing was persisted, not even the secret
     const entry = makeEntry({ key: 'k', expires: null })
+    // Until it has reconnected, each call still rejects.
     const back = await eventually(async () => {
-      await store.set('k', entry)
-      return (await store.get('k')) !== undefined
+      try {
+        await store.set('k', entry)
+        return (await store.get('k')) !== undefined
+      } catch {
+        return false
+      }
     })
     assert.ok(back, 'writes and reads work again')
     assert.equal(store.secret, secret, 'the secret it had is kept')
@@ -170,3 +184,71 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
   }
   return false
 }
+
+forEachFront('a cache on a Redis server that stops answering', (kind) => {
+  let server: RedisServer
+  let origin: Origin
+  let front: CacheFront
+  let reported: Error[]
+  let seen: { channel: string; event: Record<string, unknown> }[]
+  const listeners = [CHANNELS.store, CHANNELS.error].map(
+    (channel) => [channel, (event: unknown) => seen.push({ channel, event: event as Record<string, unknown> })] as const,
+  )
+
+  before(async () => {
+    server = await startRedis()
+    origin = await startOrigin({ '*': (_req, res) => void res.writeHead(200, { 'content-length': '2' }).end('ok') })
+    for (const [channel, listener] of listeners) subscribe(channel, listener)
+  })
+  after(async () => {
+    for (const [channel, listener] of listeners) unsubscribe(channel, listener)
+    server.resume()
+    await front?.close()
+    await origin.close()
+    await server.stop()
+  })
+
+  it('is reported within commandTimeout: onError hears one StoreTimeoutError, every failure is counted and published, nothing claims a write', async () => {
+    reported = []
+    seen = []
+    front = kind.open({
+      backend: 'redis',
+      redis: { url: server.url, prefix: uniquePrefix(kind.name), commandTimeout: COMMAND_TIMEOUT, connectTimeout: PATIENCE },
+      expireAfter: 3600,
+      onError: (error) => reported.push(error),
+    })
+    await capabilities(front.cache.store).ready?.ready()
+    server.pause()
+    const requests = 4
+    for (let i = 0; i < requests; i++) {
+      const started = Date.now()
+      const response = await within(front.get(`${origin.url}/hung/${i}`))
+      assert.equal(await response.text(), 'ok')
+      // The lookup waits at most commandTimeout (generous slack for a loaded machine).
+      assert.ok(Date.now() - started < COMMAND_TIMEOUT + 2_000, `${Date.now() - started} ms`)
+      assert.equal(response.stored, false, String(response.cacheStatus))
+      assert.match(String(response.cacheStatus), /detail=store-unavailable/)
+      if (kind.name === 'fetch') {
+        const info = cacheInfo(response.raw as Response)
+        assert.ok(info)
+        assert.equal(await within(info.stored), false)
+      }
+    }
+    // Each request's lookup and write failed; the writes fail once their commandTimeout has passed.
+    assert.ok(await eventually(async () => front.cache.stats().storeErrors >= 2 * requests), 'every failure counted')
+    const stats = front.cache.stats()
+    assert.deepEqual([stats.stored, stats.storeErrors, stats.misses], [0, 2 * requests, requests])
+    assert.deepEqual(
+      reported.map((error) => error.name),
+      ['StoreTimeoutError'],
+    )
+    const failures = seen.filter((s) => s.channel === CHANNELS.error).map((s) => s.event as unknown as ErrorEvent)
+    assert.deepEqual(failures.map((e) => e.operation).sort(), [...Array(requests).fill('read'), ...Array(requests).fill('write')])
+    for (const { error } of failures) assert.ok(error instanceof StoreTimeoutError, error.message)
+    assert.deepEqual(
+      seen.filter((s) => s.channel === CHANNELS.store),
+      [],
+    )
+    server.resume()
+  })
+})

@@ -254,7 +254,7 @@ describe('RedisStore on a real redis-server', { skip: redisMissing }, () => {
     })
   })
 
-  it('without a server: ready() resolves at the first failed attempt, lookups miss, writes are dropped, one report', async () => {
+  it('without a server: ready() resolves at the first failed attempt, lookups, writes and deletes reject at once naming the server, one report', async () => {
     const reports: Error[] = []
     const closedPort = `redis://127.0.0.1:${server.port + 1}` // nothing listens there in this test run
     const store = new RedisStore({
@@ -267,9 +267,10 @@ describe('RedisStore on a real redis-server', { skip: redisMissing }, () => {
     const started = Date.now()
     await store.ready()
     assert.ok(Date.now() - started < 20_000, 'did not wait for connectTimeout')
-    assert.equal(await store.get('k'), undefined)
-    await store.set('k', makeEntry({ key: 'k' }))
-    await store.delete(['k'])
+    const refused = { name: 'StoreUnavailableError', message: new RegExp(`${closedPort}.*ECONNREFUSED`) }
+    await assert.rejects(store.get('k'), refused)
+    await assert.rejects(store.set('k', makeEntry({ key: 'k' })), refused)
+    await assert.rejects(store.delete(['k']), refused)
     await assert.rejects(store.count(), StoreUnavailableError)
     await sleep(300) // reconnection attempts meanwhile fail the same way: still one report
     assert.equal(reports.length, 1, reports.map((e) => e.message).join('\n'))

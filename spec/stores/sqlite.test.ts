@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../../lib/errors.js'
 import { SqliteStore } from '../../lib/stores/sqlite.js'
+import { APPLICATION_ID } from '../../lib/stores/sqlite-mark.js'
 import type { SqliteStoreOptions } from '../../lib/stores/sqlite-options.js'
 import { SCHEMA_VERSION } from '../../lib/stores/sqlite-schema.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
@@ -101,11 +102,12 @@ describe('SqliteStore', () => {
       assertSameEntry(second.get('k'), entry)
     })
 
-    it('is reset when it carries an unknown schema version, since its rows are only a cache', async () => {
+    it('is reset when it is ours (our application_id) but of an unknown schema version, since its rows are only a cache', async () => {
       const db = raw()
       db.exec(
         "CREATE TABLE entries (k TEXT); CREATE TABLE meta (name TEXT PRIMARY KEY, value); INSERT INTO meta VALUES ('secret', 'x')",
       )
+      db.pragma(`application_id = ${APPLICATION_ID}`)
       db.pragma('user_version = 7')
       db.close()
       const store = open()
