@@ -1,0 +1,131 @@
+import { cacheStatus, type Forwarded } from '../http/cache-status.js'
+import { decode, TooLargeError } from '../http/content-coding.js'
+import { type CacheInfo, infoFor, keyedInfo } from '../observe/cache-info.js'
+import { storableHeaders } from '../policy/stored-headers.js'
+import { decideWrite, keepsSetCookie } from '../policy/write.js'
+import { redactUrl } from '../request/key.js'
+import { recordBody } from './body.js'
+import type { Call } from './call.js'
+import { debug } from './engine.js'
+import { passesFilter } from './filter.js'
+import type { OriginResponse, Outcome } from './outcome.js'
+import { getFor } from './post-as-get.js'
+import { markRecording } from './recording.js'
+
+/**
+ * The tail of a miss (lib/README.md, "The exchange"): the origin's answer passed on to the caller, its
+ * body recorded on the way and stored once it has ended, when the write decision allows.
+ */
+export function storeAndPass(
+  call: Call,
+  response: OriginResponse,
+  requestTime: number,
+  responseTime: number,
+  fwd: Forwarded | 'method',
+): Outcome {
+  const { engine, keyed, plan } = call
+  const settings = engine.settings
+  const decision = decideWrite(
+    plan,
+    { status: response.status, headers: response.headers, requestTime, responseTime, redirected: response.redirected },
+    settings,
+    responseTime,
+  )
+  let store = decision.store
+  let reason = decision.store ? 'storing' : decision.reason
+  // A status a fetch Response cannot carry (fetch passes 600 or 999 on) could not be served to fetch.
+  if (store && (response.status < 200 || response.status > 599)) {
+    store = false
+    reason = 'status outside 200-599'
+  }
+  if (store && Number(response.headers.get('content-length') ?? 0) > settings.maxEntrySize) {
+    store = false
+    reason = 'larger than maxEntrySize'
+  }
+  debug('%s %s: origin %d, %s', keyed.method, engine.redact(keyed.url), response.status, reason)
+  // The key is known with the header fields: the caller sees it before the body is stored.
+  const cacheKey = engine.storageKey(keyed, [...response.headers])
+  const ttl =
+    store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
+  // RFC 9211 §2.8: a store known to be down is said so, and then nothing claims `stored`.
+  const down = engine.health.down === undefined ? undefined : 'store-unavailable'
+  if (!store || !decision.store) {
+    const status = cacheStatus({ fwd, fwdStatus: response.status, ttl, detail: down })
+    return { kind: 'origin', response, cacheStatus: status, info: keyedInfo(cacheKey, responseTime) }
+  }
+  let confirm: (stored: boolean) => void = () => {}
+  let accept: () => void = () => {}
+  const accepted = new Promise<void>((resolve) => (accept = resolve))
+  const info: CacheInfo = keyedInfo(cacheKey, responseTime, new Promise((resolve) => (confirm = resolve)))
+  const settle = (stored: boolean) => {
+    accept()
+    confirm(stored)
+  }
+  // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize, no
+  // filter (it decides once the body has arrived), on a working store. It is sent before the body has
+  // arrived; `cacheInfo(r).stored` confirms the write.
+  const length = response.body ? response.headers.get('content-length') : '0'
+  const knownLength = length !== null && /^\d+$/.test(length)
+  const status = cacheStatus({
+    fwd,
+    fwdStatus: response.status,
+    stored: knownLength && !settings.filter && !down,
+    ttl,
+    detail: down,
+  })
+  const expires = decision.expires
+  const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
+  const save = async (raw: Uint8Array) => {
+    let body: Uint8Array
+    try {
+      body = decode(raw, coding, settings.maxEntrySize)
+    } catch (error) {
+      if (error instanceof TooLargeError) debug('not storing %s: %s', engine.redact(keyed.url), error.message)
+      else engine.report(error, 'decode')
+      settle(false)
+      return
+    }
+    const { filter } = settings
+    if (filter && !(await passesFilter(filter, response, body, (error) => engine.report(error, 'filter')))) {
+      debug('not storing %s: filtered', engine.redact(keyed.url))
+      settle(false)
+      return
+    }
+    const stored = {
+      responseUrl: redactUrl(response.url || keyed.url, settings.ignored, engine.urlCredentials()),
+      status: response.status,
+      statusText: response.statusText,
+      headers: storableHeaders(response.headers, plan.cacheControl, keepsSetCookie(plan, settings)),
+      redirected: response.redirected,
+      body,
+      encoding: 'identity' as const,
+      requestTime,
+      responseTime,
+      createdAt: responseTime,
+      expires,
+    }
+    const saved = await engine.save(keyed, stored)
+    const asGet = getFor(engine, call.plan, keyed.method, call.request.url, keyed.headers, response.headers)
+    if (asGet) await engine.save(asGet, stored)
+    if (!saved) return settle(false)
+    // This process reads the entry from now on: the caller's response learns it, and `stored` says
+    // whether the store confirms the write (the entry is forgotten again if it does not).
+    const unsaved = { ...info }
+    Object.assign(info, infoFor(saved.entry, responseTime, false, false, false, info.stored))
+    accept()
+    void saved.confirmed.then((ok) => {
+      if (!ok) Object.assign(info, unsaved)
+      confirm(ok)
+    })
+  }
+  if (!response.body) {
+    void save(new Uint8Array(0))
+    return { kind: 'origin', response, cacheStatus: status, info }
+  }
+  // The length of what is recorded, when the header gives it (fetch decodes: then only without a coding).
+  const identity = !response.headers.has('content-encoding')
+  const expected = identity && knownLength ? Number(length) : undefined
+  const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
+  if (settings.coalesce) markRecording(engine, keyed.baseKey, accepted)
+  return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
+}
