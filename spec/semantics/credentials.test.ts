@@ -4,11 +4,16 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { REDACTED } from '../../lib/request/key.js'
-import { forEachFront } from '../helpers/fronts.js'
+import { type CacheFront, forEachFront } from '../helpers/fronts.js'
 import { route, startPerTestOn, storedEntries } from './fixtures.js'
 
-/** Every byte of the SQLite database as it is on disk: the main file, its WAL and shared memory. */
-async function databaseBytes(dir: string): Promise<Buffer> {
+/**
+ * Every byte of the SQLite database as it is on disk (the main file, its WAL and shared memory), once
+ * every write the cache accepted has landed there: before, a scan finds nothing because nothing is written.
+ */
+async function databaseBytes(front: CacheFront, dir: string): Promise<Buffer> {
+  await front.settled()
+  assert.ok((await front.cache.count()) > 0, 'the database holds the entries scanned')
   const parts: Buffer[] = []
   for (const suffix of ['', '-wal', '-shm']) {
     const file = join(dir, `cache.sqlite${suffix}`)
@@ -33,7 +38,7 @@ forEachFront('credentials', (kind) => {
     await (await front.get(url('/vary'), { headers: TOKENS })).text()
     assert.equal((await front.get(url('/me'), { headers: TOKENS })).fromCache, true)
     assert.equal(await front.cache.count(), 2)
-    const bytes = await databaseBytes(dir)
+    const bytes = await databaseBytes(front, dir)
     for (const [name, token] of Object.entries(TOKENS)) {
       for (const needle of [token, token.split(' ').pop() as string, token.split('=')[1] ?? ''].filter((n) => n.length > 6)) {
         assert.equal(bytes.indexOf(needle), -1, `${name} (${needle}) found in the database file`)
@@ -59,7 +64,7 @@ forEachFront('credentials', (kind) => {
     assert.equal(alice.fromCache, true)
     assert.equal(await alice.text(), 'for alice')
     assert.equal(origin.count('/key'), 2)
-    const bytes = await databaseBytes(dir)
+    const bytes = await databaseBytes(front, dir)
     for (const needle of ['key-3b9f1d7c-alice', 'key-8e2a6c4f-bob']) assert.equal(bytes.indexOf(needle), -1, `${needle} found`)
     for (const entry of await storedEntries(front))
       assert.match(entry.requestHeaders['x-api-key'] ?? '', /^hmac-sha256:[0-9a-f]{64}$/)
@@ -98,7 +103,7 @@ forEachFront('credentials', (kind) => {
     assert.equal(origin.count(), 1)
     const [entry] = await storedEntries(front)
     assert.equal(entry?.requestHeaders.authorization, REDACTED)
-    assert.equal((await databaseBytes(dir)).indexOf('tok-4f9a2c7e1b-alice'), -1)
+    assert.equal((await databaseBytes(front, dir)).indexOf('tok-4f9a2c7e1b-alice'), -1)
   })
 
   test('Set-Cookie from the origin is never stored', async () => {
@@ -108,6 +113,6 @@ forEachFront('credentials', (kind) => {
     const cached = await front.get(url('/login'))
     assert.equal(cached.fromCache, true)
     assert.equal(cached.headers.get('set-cookie'), null)
-    assert.equal((await databaseBytes(dir)).indexOf('sc-1234567890abcdef'), -1)
+    assert.equal((await databaseBytes(front, dir)).indexOf('sc-1234567890abcdef'), -1)
   })
 })
