@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { runCli } from '../../lib/cli/run.js'
 import { capabilities } from '../../lib/entry/store.js'
 import { createCachedFetch } from '../../lib/install/session.js'
+import { cacheInfo } from '../../lib/observe/cache-info.js'
 import { ROOT } from '../helpers/children.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
@@ -47,14 +48,15 @@ describe('fetch-http-cache --redis URL', { skip: redisMissing }, () => {
     })
     try {
       await capabilities(cachedFetch.cache.store).ready?.ready()
-      for (const path of paths) await (await cachedFetch(origin.url + path)).arrayBuffer()
+      const responses: Response[] = []
+      for (const path of paths) responses.push(await cachedFetch(origin.url + path))
       for (const path of expired) {
         const expireAfter = new Date(Date.now() - 60_000)
-        await (await cachedFetch(origin.url + path, { cacheOptions: { expireAfter } })).arrayBuffer()
+        responses.push(await cachedFetch(origin.url + path, { cacheOptions: { expireAfter } }))
       }
-      const deadline = Date.now() + 10_000
-      while ((await cachedFetch.cache.count()) < paths.length + expired.length && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 10))
+      for (const response of responses) {
+        await response.arrayBuffer()
+        assert.equal(await cacheInfo(response)?.stored, true, `${response.url} stored`)
       }
     } finally {
       await cachedFetch.cache.close()

@@ -26,6 +26,11 @@ export interface WorkerOptions {
   uid?: number
   gid?: number
   env?: NodeJS.ProcessEnv
+  /**
+   * A command the worker runs under, given node's command line as its last arguments (e.g.
+   * `unshare -rm sh -c '… && exec "$@"' arg0`, to give it a file system of its own).
+   */
+  wrap?: readonly string[]
 }
 
 /**
@@ -33,17 +38,15 @@ export interface WorkerOptions {
  * `workerResult(value)`; stderr is kept for the error message when it fails.
  */
 export function startWorker(file: string, args: readonly string[], options: WorkerOptions = {}): Worker {
-  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(
-    process.execPath,
-    [...(options.nodeFlags ?? []), '--import', 'tsx', file, ...args],
-    {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: options.env ?? process.env,
-      ...(options.uid !== undefined ? { uid: options.uid } : {}),
-      ...(options.gid !== undefined ? { gid: options.gid } : {}),
-    },
-  )
+  const node = [process.execPath, ...(options.nodeFlags ?? []), '--import', 'tsx', file, ...args]
+  const [command, ...commandArgs] = [...(options.wrap ?? []), ...node] as [string, ...string[]]
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(command, commandArgs, {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+  })
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (chunk: string) => {

@@ -3,11 +3,14 @@ import assert from 'node:assert/strict'
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import { describe } from 'node:test'
 import { Agent, type Dispatcher, request } from 'undici'
+import type { Engine } from '../../lib/engine/engine.js'
 import { createInterceptor } from '../../lib/fronts/dispatcher/front.js'
+import { createFetchFront } from '../../lib/fronts/fetch/front.js'
 import { cachedRequest, type RequestFunction } from '../../lib/fronts/node-http/front.js'
 import { type CacheOptions, cacheInterceptor, createCachedFetch } from '../../lib/index.js'
 import { Cache } from '../../lib/inspect/cache.js'
-import { createCachedFetchWithClock, createEngine } from '../../lib/install/session.js'
+import { createEngine } from '../../lib/install/session.js'
+import { underlyingFetch } from '../../lib/install/state.js'
 import { cacheInfo } from '../../lib/observe/cache-info.js'
 import type { CacheSettings, RequestCacheOptions } from '../../lib/options/types.js'
 
@@ -78,6 +81,12 @@ export interface Front {
 export interface CacheFront extends Front {
   readonly cache: Cache
   readonly settings: CacheSettings
+  /**
+   * Resolves once the cache serves no request (answers being stored until their write settled,
+   * background refreshes included) and the store has committed what it accepted: what a test
+   * awaits before it looks at the store, or checks that something did not happen.
+   */
+  settled(): Promise<void>
 }
 
 /** A way into the cache: opens a {@link CacheFront} on a fresh cache. */
@@ -92,22 +101,25 @@ export interface FrontKind {
   networkError: AssertPredicate
 }
 
-/** The fetch front: `createCachedFetchWithClock(options, now)`. */
+/** The fetch front: `createFetchFront()` on an engine of its own, as `createCachedFetch()` builds it. */
 export const FETCH: FrontKind = {
   name: 'fetch',
   open(options, now = Date.now) {
-    const cachedFetch = createCachedFetchWithClock(options, now)
+    const { engine, owned } = createEngine(options, now)
+    const cachedFetch = createFetchFront({ engine: () => engine, baseFetch: underlyingFetch })
+    const cache = new Cache(engine, owned)
     return {
       name: 'fetch',
-      cache: cachedFetch.cache,
-      settings: cachedFetch.settings,
+      cache,
+      settings: engine.live.view,
       async get(url, init = {}) {
         const response = await cachedFetch(url, init as RequestInit)
         const normalized = fromFetch(response, now)
         agreesWithCacheInfo(response, normalized)
         return normalized
       },
-      close: () => cachedFetch.cache.close(),
+      settled: () => settledCache(engine),
+      close: () => cache.close(),
     }
   },
   networkError: TypeError,
@@ -128,6 +140,7 @@ export const DISPATCHER: FrontKind = {
       cache,
       settings: engine.live.view,
       get: (url, init = {}) => viaUndici(agent, url, init, now),
+      settled: () => settledCache(engine),
       async close() {
         await agent.close()
         await cache.close()
@@ -153,6 +166,7 @@ export const NODE_HTTP: FrontKind = {
       cache,
       settings: engine.live.view,
       get: (url, init = {}) => viaNodeHttp(send, url, init, now),
+      settled: () => settledCache(engine),
       async close() {
         agent.destroy()
         await cache.close()
@@ -160,6 +174,11 @@ export const NODE_HTTP: FrontKind = {
     }
   },
   networkError: (error: unknown) => ['ECONNREFUSED', 'ECONNRESET'].includes((error as { code?: string }).code ?? ''),
+}
+
+async function settledCache(engine: Engine): Promise<void> {
+  await engine.inFlight.settled()
+  await engine.capabilities.flush?.flush()
 }
 
 /** Every front a shared test runs through. */

@@ -55,6 +55,20 @@ export const FAULT_FRONTS: readonly FrontName[] = ['builtin-fetch', 'undici-requ
 
 export const OWN_DISPATCHER_FRONTS: readonly FrontName[] = ['builtin-fetch', 'undici-request', 'undici-fetch']
 
+/**
+ * Why a caller's own dispatcher cannot carry a request through `front` in this process, without the
+ * cache as with it, or `undefined` when it can; decided from versions, never from a timed run. Node's
+ * own fetch (`builtin-fetch`) speaks to a dispatcher with the handlers of the undici Node bundles
+ * (`process.versions.undici`): an npm undici 8 Agent rejects the handlers of undici 6 and 7
+ * ("invalid onRequestStart method"), so it works there only from Node 26 (undici 8) on. npm undici's
+ * own request() and fetch() always match the Agent they are given.
+ */
+export function ownDispatcherUnsupported(front: FrontName, user: UserUndici, bundled: string): string | undefined {
+  if (front !== 'builtin-fetch' || user !== '8') return undefined
+  const major = Number(bundled.split('.')[0])
+  return major >= 8 ? undefined : `Node's fetch (bundled undici ${bundled}) cannot use an npm undici 8 Agent`
+}
+
 export const COMPOSED = { agent: 'an Agent', pool: 'a Pool', client: 'a Client' } as const
 export type ComposedName = keyof typeof COMPOSED
 

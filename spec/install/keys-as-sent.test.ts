@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { Agent, type Dispatcher, getGlobalDispatcher, request } from 'undici'
-import { cacheInterceptor, disabled, installCache, isFetchCacheError, uninstallCache } from '../../lib/index.js'
+import { cacheInfo, cacheInterceptor, disabled, installCache, isFetchCacheError, uninstallCache } from '../../lib/index.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 
 /**
@@ -222,24 +222,38 @@ describe('the fetch front keys on what changes the answer fetch gives', () => {
     assert.equal(manual.headers.get('location'), '/target')
   })
 
-  it('integrity is checked on a hit as fetch checks it: a wrong one rejects, the right one resolves', TIMEOUT, async () => {
-    const sri = (text: string) => `sha256-${createHash('sha256').update(text).digest('base64')}`
-    const wrong = sri('something else')
-    // What fetch does without the cache.
-    await assert.rejects(
-      disabled(async () => (await fetch(`${origin.url}/uncached`, { integrity: wrong })).text()),
-      TypeError,
-    )
+  it(
+    "a request with integrity passes a stored entry by and fetch checks the origin's body: a wrong one rejects, the right one resolves",
+    TIMEOUT,
+    async () => {
+      const sri = (text: string) => `sha256-${createHash('sha256').update(text).digest('base64')}`
+      const wrong = sri('something else')
+      // What fetch does without the cache.
+      await assert.rejects(
+        disabled(async () => (await fetch(`${origin.url}/uncached`, { integrity: wrong })).text()),
+        TypeError,
+      )
 
-    installCache(memory)
-    const url = `${origin.url}/integrity`
-    const body = await (await fetch(url)).text()
-    await assert.rejects(
-      (async () => (await fetch(url, { integrity: wrong })).text())(),
-      TypeError,
-      'a hit ignored a wrong integrity',
-    )
-    const right = await fetch(url, { integrity: sri(body) })
-    assert.equal(await right.text(), body)
-  })
+      installCache(memory)
+      const url = `${origin.url}/integrity`
+      const first = await fetch(url)
+      const body = await first.text()
+      assert.equal(await cacheInfo(first)?.stored, true)
+      // The entry is there: a plain request hits it.
+      const hit = await fetch(url)
+      assert.equal(await hit.text(), body)
+      assert.equal(cacheInfo(hit)?.fromCache, true)
+      assert.equal(origin.count('/integrity'), 1)
+      // With integrity the origin answers, and fetch checks what it sent (lib/README.md, Keys from the request as sent).
+      await assert.rejects(
+        (async () => (await fetch(url, { integrity: wrong })).text())(),
+        TypeError,
+        'a wrong integrity was not checked',
+      )
+      const right = await fetch(url, { integrity: sri(body) })
+      assert.equal(await right.text(), body)
+      assert.equal(cacheInfo(right)?.fromCache, false)
+      assert.equal(origin.count('/integrity'), 3)
+    },
+  )
 })

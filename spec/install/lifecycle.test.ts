@@ -38,12 +38,14 @@ describe('lifecycle: stores stay open for what they still serve', () => {
     const errors: unknown[] = []
     const file = join(dir, 'reinstall')
     installCache({ cacheName: file, onError: (error) => errors.push(error) })
+    const old = getCache()
     const response = await fetch(`${origin.url}/slow`)
     installCache({ backend: 'memory' })
     open()
     assert.equal(await response.text(), 'first half, second half')
     assert.equal(await cacheInfo(response)?.stored, true)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // The replaced cache closes itself once its write settled; closing is idempotent: this awaits that close.
+    await old?.close()
     assert.deepEqual(errors, [])
     const reopened = createCachedFetch({ cacheName: file })
     try {

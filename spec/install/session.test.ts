@@ -481,9 +481,11 @@ describe('createCachedFetch: what the caller sees', () => {
 
   test('a cached body streams through getReader(), in several chunks when large', async () => {
     const big = 'y'.repeat(200 * 1024)
-    const { cachedFetch, url } = await start({}, { '/big': route(big) })
+    const { cachedFetch, origin, url } = await start({}, { '/big': route(big) })
     await (await cachedFetch(url('/big'))).text()
     const cached = await cachedFetch(url('/big'), { signal: new AbortController().signal })
+    assert.equal(cacheInfo(cached)?.fromCache, true)
+    assert.equal(origin.count('/big'), 1)
     const reader = (cached.body as ReadableStream<Uint8Array>).getReader()
     let chunks = 0
     let size = 0
@@ -499,11 +501,12 @@ describe('createCachedFetch: what the caller sees', () => {
 
   test("the caller's AbortSignal aborts a cached body mid-read", async () => {
     const big = 'z'.repeat(200 * 1024)
-    const { cachedFetch, url } = await start({}, { '/big': route(big) })
+    const { cachedFetch, origin, url } = await start({}, { '/big': route(big) })
     await (await cachedFetch(url('/big'))).text()
     const controller = new AbortController()
     const cached = await cachedFetch(url('/big'), { signal: controller.signal })
     assert.equal(cacheInfo(cached)?.fromCache, true)
+    assert.equal(origin.count('/big'), 1)
     const reader = (cached.body as ReadableStream<Uint8Array>).getReader()
     const { value } = await reader.read()
     assert.ok(value && value.byteLength > 0)
@@ -514,6 +517,9 @@ describe('createCachedFetch: what the caller sees', () => {
   test('an already-aborted signal rejects with AbortError, for a hit and for a miss', async () => {
     const { cachedFetch, origin, url } = await start()
     await (await cachedFetch(url('/a'))).text()
+    const hit = await cachedFetch(url('/a'))
+    assert.equal(cacheInfo(hit)?.fromCache, true, 'the entry the aborted request would hit is there')
+    await hit.text()
     await assert.rejects(cachedFetch(url('/a'), { signal: AbortSignal.abort() }), { name: 'AbortError' })
     await assert.rejects(cachedFetch(url('/other'), { signal: AbortSignal.abort() }), { name: 'AbortError' })
     assert.equal(origin.count(), 1)

@@ -1,4 +1,4 @@
-import { createCachedFetch } from '../../lib/index.js'
+import { cacheInfo, createCachedFetch } from '../../lib/index.js'
 import { startOrigin } from '../helpers/origin.js'
 
 // Run by debug.test.ts with NODE_DEBUG=fetch-http-cache: a miss that is stored, a hit, a POST (bypass
@@ -11,8 +11,9 @@ const origin = await startOrigin({
 const cachedFetch = createCachedFetch({ backend: 'memory', ignoredParameters: ['token'] })
 const url = `${origin.url}/debug?token=SECRET-QUERY&api_key=SECRET-APIKEY`
 const headers = { authorization: 'Bearer SECRET-AUTH', cookie: 'a=SECRET-COOKIE', 'x-api-key': 'SECRET-XAPIKEY' }
-await (await cachedFetch(url, { headers })).text()
-await new Promise((resolve) => setTimeout(resolve, 50)) // the store write follows the body's end
+const miss = await cachedFetch(url, { headers })
+await miss.text()
+if ((await cacheInfo(miss)?.stored) !== true) throw new Error('the miss was not stored') // the write follows the body's end
 await (await cachedFetch(url, { headers })).text()
 await (await cachedFetch(url, { method: 'POST', body: 'x', headers })).text()
 await cachedFetch.cache.close()

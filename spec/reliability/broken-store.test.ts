@@ -6,7 +6,7 @@ import { chmod, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import { join } from 'node:path'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
-import { CorruptStoreError, createCachedFetch, SqliteStore, StoreError } from '../../lib/index.js'
+import { CorruptStoreError, cacheInfo, createCachedFetch, SqliteStore, StoreError } from '../../lib/index.js'
 import { ROOT, runWorkers, startWorker } from '../helpers/children.js'
 import { FaultyStore } from '../helpers/faulty-store.js'
 import { type Front, fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
@@ -308,6 +308,8 @@ describe('a store that fails (full disk, I/O errors)', () => {
           assert.equal(response.status, 200)
           assert.equal(await readAll(response.body), `hello ${path}`)
           assert.equal(response.hit, false)
+          // The fetch front says whether the write landed: it did not.
+          if (response.raw instanceof Response) assert.equal(await cacheInfo(response.raw)?.stored, false)
         }
         assert.equal(origin.count(path), 3)
         assert.equal(reported.length, 3)

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SqliteStore } from '../../lib/stores/sqlite.js'
-import { type Front, fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
+import { type CacheFront, FRONTS, readAll } from '../helpers/fronts.js'
 import { type Origin, type Route, startOrigin, tempDir } from '../helpers/origin.js'
 
 /**
@@ -62,18 +62,13 @@ const makeRoutes = (): Record<string, Route> => ({
   }),
 })
 
-const fronts: [string, (store: SqliteStore, reported: Error[]) => Front][] = [
-  ['cached fetch', (store, reported) => fetchFront({ backend: store, onError: (e) => reported.push(e) })],
-  ['undici.request + cacheInterceptor', (store, reported) => undiciFront({ backend: store, onError: (e) => reported.push(e) })],
-]
-
-for (const [frontName, makeFront] of fronts) {
-  describe(`faults through ${frontName}`, () => {
+for (const kind of FRONTS) {
+  describe(`faults through the ${kind.name} front`, () => {
     let origin: Origin
     let dir: string
     let cleanup: () => Promise<void>
     let store: SqliteStore
-    let front: Front
+    let front: CacheFront
     let reported: Error[]
 
     before(async () => {
@@ -84,7 +79,7 @@ for (const [frontName, makeFront] of fronts) {
       origin = await startOrigin(makeRoutes())
       store = new SqliteStore({ path: join(dir, `${Date.now()}-${Math.random()}.sqlite`) })
       reported = []
-      front = makeFront(store, reported)
+      front = kind.open({ backend: store, onError: (e) => reported.push(e) })
     })
     afterEach(async () => {
       await front.close()
@@ -94,7 +89,7 @@ for (const [frontName, makeFront] of fronts) {
 
     /** After a failed first request: nothing stored, the next goes to the origin, the one after is a hit. */
     async function assertRecovers(path: string): Promise<void> {
-      await sleep(20) // let any (wrong) background write land before looking
+      await front.settled() // any (wrong) write has landed
       assert.equal(await store.count(), 0, 'nothing stored after the failure')
       const second = await front.get(origin.url + path)
       assert.equal(second.hit, false)

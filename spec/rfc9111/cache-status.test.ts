@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import { type FrontResponse, forEachFront } from '../helpers/fronts.js'
-import { cacheStatusParams, get, type Rig, rig } from './harness.js'
+import { cacheStatusParams, get, type Rig, rig, stored } from './harness.js'
 
 /** The parameters of the response's Cache-Status member. */
 function status(response: FrontResponse): Map<string, string | true> {
@@ -25,6 +25,11 @@ forEachFront('RFC 9211 Cache-Status (cacheControl: true)', (front) => {
     assert.equal(s.get('fwd-status'), '200')
     assert.equal(s.get('stored'), true)
     assert.equal(s.has('hit'), false)
+    // What it says is so: the entry is in the store, and the next request hits it.
+    await r.front.settled()
+    assert.ok(await stored(r, p), 'the response is in the store')
+    assert.equal((await get(r, p)).response.hit, true)
+    assert.equal(r.origin.count(p), 1)
   })
 
   it('§2.1/§2.7 a hit: hit and ttl (seconds of freshness left)', async () => {
@@ -44,6 +49,10 @@ forEachFront('RFC 9211 Cache-Status (cacheControl: true)', (front) => {
     const s = status((await get(r, p)).response)
     assert.equal(s.get('fwd'), 'miss')
     assert.equal(s.has('stored'), false)
+    await r.front.settled()
+    assert.equal(await stored(r, p), undefined, 'nothing is in the store')
+    assert.equal((await get(r, p)).response.hit, false)
+    assert.equal(r.origin.count(p), 2)
   })
 
   it('§2.2 a revalidated response: fwd=stale, fwd-status=304, stored', async () => {
@@ -58,6 +67,10 @@ forEachFront('RFC 9211 Cache-Status (cacheControl: true)', (front) => {
     assert.equal(s.get('fwd'), 'stale')
     assert.equal(s.get('fwd-status'), '304')
     assert.equal(s.get('stored'), true)
+    // The renewed entry is what the store holds: the next request hits it.
+    await r.front.settled()
+    assert.equal((await get(r, p)).response.hit, true)
+    assert.equal(r.origin.count(p), 2)
   })
 
   it('§2.2 a stale response replaced by a 200: fwd=stale, fwd-status=200', async () => {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { forEachFront } from '../helpers/fronts.js'
-import { get, httpDate, type Rig, rig, sleep } from './harness.js'
+import { get, httpDate, type Rig, rig } from './harness.js'
 
-/** Two fetches of a path whose answers are scripted: whether the second one reached the origin. */
-async function reused(r: Rig, path: string, headers: Record<string, string | string[]>, pause = 0): Promise<boolean> {
+/** Two fetches of a path whose answers are scripted, `age` ms apart: whether the second one reached the origin. */
+async function reused(r: Rig, path: string, headers: Record<string, string | string[]>, age = 0): Promise<boolean> {
   r.answer(path, { headers })
   await get(r, path)
-  if (pause) await sleep(pause)
+  r.clock.advance(age)
   await get(r, path)
   return r.origin.count(path) === 1
 }
@@ -154,8 +154,8 @@ forEachFront('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', (fr
       const p = path()
       let first = true
       r.origin.route(p, async (_req, res) => {
-        // Age 9 of max-age=10, and a 1.2 s wait before answering: stale on arrival only if the delay counts.
-        if (first) await sleep(1200)
+        // Age 9 of max-age=10, and 1.2 s between request and answer: stale on arrival only if the delay counts.
+        if (first) r.clock.advance(1200)
         first = false
         res.setHeader('cache-control', 'max-age=10')
         res.setHeader('age', '9')
@@ -164,6 +164,8 @@ forEachFront('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', (fr
       await get(r, p)
       await get(r, p)
       assert.equal(r.origin.count(p), 2)
+      // The control: the same answer without the delay is reused.
+      assert.equal(await reused(r, path(), { 'cache-control': 'max-age=10', age: '9', date: httpDate() }), true)
     })
     for (const bad of ['abc', '-7200', '7200.0']) {
       it(`ignores an invalid Age (${bad}) (§5.1)`, async () => {
@@ -178,8 +180,9 @@ forEachFront('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', (fr
       const p = path()
       r.answer(p, { headers: { 'cache-control': 'max-age=600', age: '30', date: httpDate() } })
       await get(r, p)
-      await sleep(1100)
+      r.clock.advance(1100)
       const { response } = await get(r, p)
+      assert.equal(response.hit, true)
       assert.ok(Number(response.headers.get('age')) >= 31, `Age ${response.headers.get('age')}`)
     })
     it('keeps the Date the origin sent on a stored response', async () => {
@@ -188,6 +191,8 @@ forEachFront('RFC 9111 §4.2 freshness (cacheControl: true, private cache)', (fr
       r.answer(p, { headers: { 'cache-control': 'max-age=600', date } })
       await get(r, p)
       const { response } = await get(r, p)
+      assert.equal(response.hit, true, 'served from the cache')
+      assert.equal(r.origin.count(p), 1)
       assert.equal(response.headers.get('date'), date)
     })
   })

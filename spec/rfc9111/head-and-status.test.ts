@@ -180,6 +180,8 @@ forEachFront('RFC 9111 HEAD, status codes, ranges and stored fields (cacheContro
       })
       await get(r, p)
       const { response } = await get(r, p)
+      assert.equal(response.hit, true, 'served from the cache')
+      assert.equal(r.origin.count(p), 1)
       assert.equal(response.headers.get('x-frame-options'), 'deny')
       assert.equal(response.headers.get('content-type'), 'text/plain')
       assert.equal(response.headers.get('www-authenticate'), 'Basic')

@@ -90,8 +90,15 @@ forEachFront('RFC 9111 §4.3 validation (cacheControl: true)', (front) => {
     const p = path()
     staleWith(p, { etag: '"k"' }, { 'cache-control': 'max-age=3600' })
     await get(r, p)
-    const { response } = await get(r, p)
+    const { response, text } = await get(r, p)
+    assert.equal(response.revalidated, true, 'the stored response, after a 304')
+    assert.equal(text, 'stored body')
     assert.equal(response.headers.get('x-test'), 'A')
+    // And the entry the 304 renewed keeps it too.
+    const reused = await get(r, p)
+    assert.equal(reused.response.hit, true)
+    assert.equal(r.origin.count(p), 2)
+    assert.equal(reused.response.headers.get('x-test'), 'A')
   })
 
   it('§3.2 a 304 does not change Content-Length (the stored body keeps its length)', async () => {
@@ -112,8 +119,14 @@ forEachFront('RFC 9111 §4.3 validation (cacheControl: true)', (front) => {
     })
     await get(r, p)
     const { response, text } = await get(r, p)
+    assert.equal(response.revalidated, true, 'the stored response, after a 304 with Content-Length: 999')
+    assert.equal(r.origin.count(p), 2)
     assert.equal(text, '12345')
     assert.equal(response.headers.get('content-length'), '5')
+    const reused = await get(r, p)
+    assert.equal(reused.response.hit, true)
+    assert.equal(reused.response.headers.get('content-length'), '5')
+    assert.equal(r.origin.count(p), 2)
   })
 
   it('§4.3.4 each revalidation works, not only every other one', async () => {

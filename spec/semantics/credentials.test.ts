@@ -4,11 +4,16 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { REDACTED } from '../../lib/request/key.js'
-import { forEachFront } from '../helpers/fronts.js'
+import { type CacheFront, forEachFront } from '../helpers/fronts.js'
 import { route, startPerTestOn, storedEntries } from './fixtures.js'
 
-/** Every byte of the SQLite database as it is on disk: the main file, its WAL and shared memory. */
-async function databaseBytes(dir: string): Promise<Buffer> {
+/**
+ * Every byte of the SQLite database as it is on disk (the main file, its WAL and shared memory), once
+ * every write the cache accepted has landed there: before, a scan finds nothing because nothing is written.
+ */
+async function databaseBytes(front: CacheFront, dir: string): Promise<Buffer> {
+  await front.settled()
+  assert.ok((await front.cache.count()) > 0, 'the database holds the entries scanned')
   const parts: Buffer[] = []
   for (const suffix of ['', '-wal', '-shm']) {
     const file = join(dir, `cache.sqlite${suffix}`)
@@ -32,10 +37,6 @@ const API_KEYS = {
 const API_KEY_NEEDLES = [...Object.values(API_KEYS.header), ...Object.values(API_KEYS.query)]
 
 /** Every write accepted so far committed to the file (the check of its bytes must see it). */
-async function flushed(front: { cache: { flush(): Promise<void> } }): Promise<void> {
-  await front.cache.flush()
-}
-
 forEachFront('credentials', (kind) => {
   const start = startPerTestOn(kind)
 
@@ -49,8 +50,7 @@ forEachFront('credentials', (kind) => {
     await again.text()
     assert.equal(again.fromCache, true, 'the write landed: the same keys hit it')
     assert.equal(origin.count(), 1)
-    await flushed(front)
-    const bytes = await databaseBytes(dir)
+    const bytes = await databaseBytes(front, dir)
     for (const needle of API_KEY_NEEDLES) assert.equal(bytes.indexOf(needle), -1, `${needle} found in the database file`)
     const [entry] = await storedEntries(front)
     const stored = new URL(entry?.url ?? '')
@@ -94,8 +94,7 @@ forEachFront('credentials', (kind) => {
     const other = await front.get(url('/shared?api_key=qak-bob-0002'))
     assert.equal(other.fromCache, true, 'an ignored api_key is shared')
     assert.equal(origin.count(), 3)
-    await flushed(front)
-    const bytes = await databaseBytes(dir)
+    const bytes = await databaseBytes(front, dir)
     for (const needle of ['ts-19a8b7c6d5', 'qak-alice-0001']) assert.equal(bytes.indexOf(needle), -1, `${needle} found`)
     const urls = (await storedEntries(front)).map((entry) => entry.url)
     assert.ok(
@@ -120,8 +119,7 @@ forEachFront('credentials', (kind) => {
     assert.equal(hit.fromCache, true)
     assert.equal(hit.header('set-cookie'), cookie)
     assert.equal(hit.header('set-cookie2'), 'legacy=sc2-0f1e2d3c')
-    await flushed(s.front)
-    const bytes = await databaseBytes(s.dir)
+    const bytes = await databaseBytes(s.front, s.dir)
     for (const needle of ['sc-5e4d3c2b1a', 'sc2-0f1e2d3c']) assert.equal(bytes.indexOf(needle), -1, `${needle} found`)
     const [entry] = await storedEntries(s.front)
     for (const name of ['set-cookie', 'set-cookie2']) {
@@ -141,7 +139,7 @@ forEachFront('credentials', (kind) => {
     await (await front.get(url('/vary'), { headers: TOKENS })).text()
     assert.equal((await front.get(url('/me'), { headers: TOKENS })).fromCache, true)
     assert.equal(await front.cache.count(), 2)
-    const bytes = await databaseBytes(dir)
+    const bytes = await databaseBytes(front, dir)
     for (const [name, token] of Object.entries(TOKENS)) {
       for (const needle of [token, token.split(' ').pop() as string, token.split('=')[1] ?? ''].filter((n) => n.length > 6)) {
         assert.equal(bytes.indexOf(needle), -1, `${name} (${needle}) found in the database file`)
@@ -167,7 +165,7 @@ forEachFront('credentials', (kind) => {
     assert.equal(alice.fromCache, true)
     assert.equal(await alice.text(), 'for alice')
     assert.equal(origin.count('/key'), 2)
-    const bytes = await databaseBytes(dir)
+    const bytes = await databaseBytes(front, dir)
     for (const needle of ['key-3b9f1d7c-alice', 'key-8e2a6c4f-bob']) assert.equal(bytes.indexOf(needle), -1, `${needle} found`)
     for (const entry of await storedEntries(front))
       assert.match(entry.requestHeaders['x-api-key'] ?? '', /^hmac-sha256:[0-9a-f]{64}$/)
@@ -206,7 +204,7 @@ forEachFront('credentials', (kind) => {
     assert.equal(origin.count(), 1)
     const [entry] = await storedEntries(front)
     assert.equal(entry?.requestHeaders.authorization, REDACTED)
-    assert.equal((await databaseBytes(dir)).indexOf('tok-4f9a2c7e1b-alice'), -1)
+    assert.equal((await databaseBytes(front, dir)).indexOf('tok-4f9a2c7e1b-alice'), -1)
   })
 
   test('Set-Cookie from the origin is never stored', async () => {
@@ -216,6 +214,6 @@ forEachFront('credentials', (kind) => {
     const cached = await front.get(url('/login'))
     assert.equal(cached.fromCache, true)
     assert.equal(cached.headers.get('set-cookie'), null)
-    assert.equal((await databaseBytes(dir)).indexOf('sc-1234567890abcdef'), -1)
+    assert.equal((await databaseBytes(front, dir)).indexOf('sc-1234567890abcdef'), -1)
   })
 })

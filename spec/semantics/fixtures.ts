@@ -202,15 +202,32 @@ export function status(response: Response | FrontResponse): string {
   return value
 }
 
-/** Waits (bounded: `timeoutMs`, default 1 s) until `condition` holds; fails the test otherwise. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 1000): Promise<void> {
+/**
+ * The test timeout this run was given (`--test-timeout`, as `npm test` passes it), or 90 s: a wait
+ * bounded by it fails with its own message before the runner cancels the test, on any machine.
+ */
+export const TEST_TIMEOUT_MS: number = (() => {
+  const flag = process.execArgv.findLast((arg) => arg.startsWith('--test-timeout='))
+  const ms = Number(flag?.slice('--test-timeout='.length))
+  return Number.isFinite(ms) && ms > 0 ? ms : 90_000
+})()
+
+/**
+ * Waits until `condition` holds, checking it every few milliseconds, for what the code does not
+ * signal (an origin's request counter, a count in the store); bounded by the test timeout, so a
+ * slow machine waits longer rather than failing. Fails the test with `what` otherwise.
+ */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = TEST_TIMEOUT_MS * 0.9,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  for (let i = 0; i < 1000; i++) {
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
     if (await condition()) return
-    if (Date.now() > deadline) break
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
-  throw new Error(`timed out waiting for ${what}`)
+  throw new Error(`timed out waiting for ${what} (${timeoutMs} ms)`)
 }
 
 /** A promise with its resolver, for gating an origin route. */

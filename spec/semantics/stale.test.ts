@@ -116,7 +116,7 @@ forEachFront('stale', (kind) => {
       assert.equal(await stale.text(), 'body 1')
       assert.equal(stale.stale, true)
       assert.match(status(stale), /^fetch-http-cache; hit; ttl=-1; detail=stale-while-revalidate$/)
-      await waitFor(() => isFresh(front, url('/n')), 'the refreshed entry')
+      await front.settled() // the background refresh, stored
       const fresh = await front.get(url('/n'))
       assert.equal(await fresh.text(), 'body 2')
       assert.equal(fresh.stale, false)
@@ -131,7 +131,8 @@ forEachFront('stale', (kind) => {
       await (await front.get(url('/v'))).text()
       clock.advance(61 * S)
       await (await front.get(url('/v'))).text()
-      await waitFor(() => isFresh(front, url('/v')), 'the revalidated entry')
+      await front.settled()
+      assert.equal(await isFresh(front, url('/v')), true, 'the revalidated entry')
       assert.equal(origin.requests[1]?.headers['if-none-match'], '"v1"')
       assert.equal(origin.count('/v'), 2)
     })
@@ -162,13 +163,17 @@ forEachFront('stale', (kind) => {
 
     test("the refresh does not carry the caller's AbortSignal, and only one runs per key", async () => {
       const open = gate()
+      const arrived = gate()
       let served = 0
       const { front, origin, clock, url } = await start(
         { expireAfter: 60, staleWhileRevalidate: true },
         {
           '/slow': async (_req, res) => {
             served++
-            if (served > 1) await open.promise
+            if (served > 1) {
+              arrived.open()
+              await open.promise
+            }
             res.end(`slow ${served}`)
           },
         },
@@ -181,24 +186,32 @@ forEachFront('stale', (kind) => {
         assert.equal(await response.text(), 'slow 1')
         controller.abort()
       }
-      await waitFor(() => origin.count('/slow') === 2, 'the background request to reach the origin')
+      await arrived.promise // the background request reached the origin
       open.open()
-      await waitFor(() => isFresh(front, url('/slow')), 'the refreshed entry')
+      await front.settled()
+      assert.equal(await isFresh(front, url('/slow')), true, 'the refreshed entry')
       assert.equal(await (await front.get(url('/slow'))).text(), 'slow 2')
       assert.equal(origin.count('/slow'), 2, 'one background refresh for three stale hits')
     })
 
     test('a duration: within it stale is served, beyond it the request waits for the origin (test_stale_while_revalidate__time)', async () => {
-      const { front, clock, url } = await start(
+      const { front, origin, clock, url } = await start(
         { expireAfter: 60, staleWhileRevalidate: '30s' },
         { '/n': route((n) => `body ${n}`) },
       )
       await (await front.get(url('/n'))).text()
-      clock.advance(120 * S) // 60 s past expiry: beyond the window
+      clock.advance(80 * S) // 20 s past expiry: within the window
+      const stale = await front.get(url('/n'))
+      assert.equal(await stale.text(), 'body 1')
+      assert.equal(stale.stale, true)
+      await front.settled() // its background refresh stored body 2, expiring 60 s from now
+      assert.equal(origin.count('/n'), 2)
+      clock.advance(100 * S) // 40 s past that expiry: beyond the window
       const waited = await front.get(url('/n'))
-      assert.equal(await waited.text(), 'body 2')
+      assert.equal(await waited.text(), 'body 3')
       assert.equal(waited.stale, false)
       assert.equal(waited.fromCache, false)
+      assert.equal(origin.count('/n'), 3)
     })
 
     test('per request: cacheOptions.staleWhileRevalidate', async () => {
@@ -208,7 +221,8 @@ forEachFront('stale', (kind) => {
       const stale = await front.get(url('/n'), { cacheOptions: { staleWhileRevalidate: '1m' } })
       assert.equal(await stale.text(), 'body 1')
       assert.equal(stale.stale, true)
-      await waitFor(() => isFresh(front, url('/n')), 'the refreshed entry')
+      await front.settled()
+      assert.equal(await isFresh(front, url('/n')), true, 'the refreshed entry')
     })
 
     test('readOnly: the stale entry is served and no refresh is sent (it could not be stored)', async () => {
@@ -217,7 +231,7 @@ forEachFront('stale', (kind) => {
       front.settings.readOnly = true
       clock.advance(61 * S)
       for (let i = 0; i < 3; i++) assert.equal((await front.get(url('/a'))).stale, true)
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      await front.settled() // a refresh, had one started, would be awaited here
       assert.equal(origin.count('/a'), 1)
     })
 
@@ -227,7 +241,8 @@ forEachFront('stale', (kind) => {
       clock.advance(61 * S)
       origin.route('/a', failWith(500))
       assert.equal(await (await front.get(url('/a'))).text(), 'hello /a')
-      await waitFor(() => origin.count('/a') === 2, 'the background request')
+      await front.settled()
+      assert.equal(origin.count('/a'), 2, 'the background request')
       const again = await front.get(url('/a'))
       assert.equal(await again.text(), 'hello /a')
       assert.equal(again.stale, true)

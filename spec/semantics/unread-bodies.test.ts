@@ -5,7 +5,7 @@ import { describe, test } from 'node:test'
 import { cacheInfo, createCachedFetch } from '../../lib/index.js'
 import { FETCH, forEachFront } from '../helpers/fronts.js'
 import { startOrigin, tempDir } from '../helpers/origin.js'
-import { startPerTestOn, waitFor } from './fixtures.js'
+import { startPerTestOn } from './fixtures.js'
 
 /** A cacheable body of `size` bytes, sent in 16 KiB chunks without Content-Length. */
 function chunked(size: number) {
@@ -23,7 +23,8 @@ forEachFront('bodies the caller never reads', (kind) => {
     const { front, origin, url } = await start({}, { '/unread': chunked(200 * 1024) })
     const first = await front.get(url('/unread'))
     assert.equal(first.stored, false, 'no Content-Length: whether it will be stored is not known yet')
-    await waitFor(async () => (await front.cache.count()) === 1, 'the unread body to be stored')
+    await front.settled() // the body arrived and was stored, unread
+    assert.equal(await front.cache.count(), 1)
     const second = await front.get(url('/unread'))
     assert.equal(second.hit, true)
     assert.equal((await second.text()).length, 200 * 1024)

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { type CacheEntry, ENTRY_VERSION } from '../../lib/entry/entry.js'
 import { capabilities, type Store, type StoreRecord } from '../../lib/entry/store.js'
+import { createCachedFetchWithClock } from '../../lib/install/session.js'
+import { cacheInfo } from '../../lib/observe/cache-info.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
+import { startOrigin } from '../helpers/origin.js'
 
 /** What a contract run needs: a fresh, empty store and a way to dispose of it. */
 export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>
@@ -219,10 +222,24 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
       assert.deepEqual(await keysOf(store), [])
     })
 
+    // RFC 9111 §4.3.4: the engine writes the entry a 304 freshened back to the store, with refresh()
+    // where the store has it and a whole set() where it has not (Redis); both, on every store.
+    for (const way of ['refresh()', 'set()'] as const) {
+      it(`a 304 renews the stored entry through the cache, written back with ${way}: the next use is a hit`, async (t) => {
+        if (way === 'refresh()' && !capabilities(store).refresh) return t.skip('no refresh(): the cache sets the whole entry')
+        await renewsAfterNotModified(way === 'refresh()' ? store : withoutRefresh(store))
+      })
+    }
+
     it('has a secret of 32 random bytes in hex, stable for its life', async () => {
-      assert.match(store.secret, /^[0-9a-f]{64}$/)
+      const secret = store.secret
+      assert.match(secret, /^[0-9a-f]{64}$/)
       await store.set('a', makeEntry({ key: 'a' }))
-      assert.equal(store.secret, store.secret)
+      await store.get('a')
+      await capabilities(store).flush?.flush()
+      await collect(store.records())
+      await store.clear()
+      assert.equal(store.secret, secret)
       const other = await makeStore()
       try {
         // Separate stores (separate files) must not share a secret by accident.
@@ -231,6 +248,57 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
         await other.cleanup()
       }
     })
+  })
+}
+
+/**
+ * Through a real cache on `store` (the fetch front, clock moved by hand): an entry stored, expired,
+ * revalidated with a 304, then served as a hit from what the renewal wrote, not from memory of it.
+ */
+async function renewsAfterNotModified(store: Store): Promise<void> {
+  let now = T0
+  const origin = await startOrigin({
+    '/r': (req, res) => {
+      res.setHeader('etag', '"1"')
+      res.statusCode = req.headers['if-none-match'] === '"1"' ? 304 : 200
+      res.end(res.statusCode === 200 ? 'renewed body' : undefined)
+    },
+  })
+  const errors: Error[] = []
+  const open = () => createCachedFetchWithClock({ backend: store, expireAfter: 60, onError: (e) => errors.push(e) }, () => now)
+  try {
+    const first = await open()(`${origin.url}/r`)
+    assert.equal(await first.text(), 'renewed body')
+    assert.equal(await cacheInfo(first)?.stored, true)
+    await capabilities(store).flush?.flush()
+    now += 61_000
+    const revalidated = await open()(`${origin.url}/r`)
+    assert.equal(await revalidated.text(), 'renewed body')
+    assert.equal(cacheInfo(revalidated)?.revalidated, true)
+    assert.equal(origin.count('/r'), 2)
+    await capabilities(store).flush?.flush()
+    // A new cache on the same store: what it finds is what the renewal wrote.
+    const hit = await open()(`${origin.url}/r`)
+    assert.equal(await hit.text(), 'renewed body')
+    assert.equal(cacheInfo(hit)?.fromCache, true)
+    assert.equal(cacheInfo(hit)?.revalidated, false)
+    assert.equal(origin.count('/r'), 2, 'the renewed entry is fresh: no request to the origin')
+    assert.deepEqual(errors, [])
+  } finally {
+    await origin.close()
+  }
+}
+
+/** `store` without its refresh() capability: the cache then writes a renewed entry with set(). */
+function withoutRefresh(store: Store): Store {
+  return new Proxy(store, {
+    get(target, name) {
+      if (name === 'refresh') return undefined
+      const value: unknown = Reflect.get(target, name, target)
+      // Bound to the store itself: its methods read its #private fields.
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+    has: (target, name) => name !== 'refresh' && Reflect.has(target, name),
   })
 }
 

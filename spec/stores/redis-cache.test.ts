@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { capabilities } from '../../lib/entry/store.js'
-import { type CachedFetch, createCachedFetch } from '../../lib/install/session.js'
+import { type CachedFetch, createCachedFetchWithClock } from '../../lib/install/session.js'
 import { cacheInfo } from '../../lib/observe/cache-info.js'
 import type { CacheOptions } from '../../lib/options/types.js'
 import { RedisStore } from '../../lib/stores/redis.js'
 import { runWorkers, startWorker } from '../helpers/children.js'
-import { fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
+import { DISPATCHER, FETCH, readAll } from '../helpers/fronts.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 import { type RawClient, type RedisServer, rawClient, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
 import type { RedisCacheWorkerConfig, RedisCacheWorkerResult } from './workers/redis-cache-worker.js'
@@ -32,20 +32,26 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
     connectTimeout: 30_000,
   })
 
+  /** The caches' clock: the wall clock plus what a test moved it by (entries age without a sleep). */
+  let offset = 0
+  const now = () => Date.now() + offset
+
   async function cache(options: CacheOptions = {}): Promise<CachedFetch> {
-    const cachedFetch = createCachedFetch({ backend: 'redis', redis: redisOptions(), expireAfter: 3600, ...options })
+    const cachedFetch = createCachedFetchWithClock(
+      { backend: 'redis', redis: redisOptions(), expireAfter: 3600, ...options },
+      now,
+    )
     caches.push(cachedFetch)
     await capabilities(cachedFetch.cache.store).ready?.ready()
     return cachedFetch
   }
 
-  /** Fetches, reads the body and waits (bounded) until the response is in the store. */
+  /** Fetches, reads the body and waits for the write: the response is then in the store. */
   async function stored(cachedFetch: CachedFetch, url: string, init?: RequestInit): Promise<Response> {
     const response = await cachedFetch(url, init)
     await response.text()
-    const deadline = Date.now() + 10_000
-    const request = new Request(url, init)
-    while (!(await cachedFetch.cache.contains({ request })) && Date.now() < deadline) await sleep(10)
+    assert.equal(await cacheInfo(response)?.stored, true)
+    assert.equal(await cachedFetch.cache.contains({ request: new Request(url, init) }), true)
     return response
   }
 
@@ -160,8 +166,8 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
   it('an entry written through one front is served by the other (fetch, undici.request)', async () => {
     const store = new RedisStore(redisOptions())
     await store.ready()
-    const fetchSide = fetchFront({ backend: store, expireAfter: 3600 })
-    const undiciSide = undiciFront({ backend: store, expireAfter: 3600 })
+    const fetchSide = FETCH.open({ backend: store, expireAfter: 3600 })
+    const undiciSide = DISPATCHER.open({ backend: store, expireAfter: 3600 })
     try {
       for (const [writer, reader, path] of [
         [undiciSide, fetchSide, '/fronts/a'],
@@ -170,8 +176,8 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
         const stored = await store.count()
         const first = await writer.get(`${origin.url}${path}`)
         assert.equal(await readAll(first.body), `hello ${path}`)
-        const deadline = Date.now() + 10_000
-        while ((await store.count()) === stored && Date.now() < deadline) await sleep(10)
+        await writer.settled()
+        assert.equal(await store.count(), stored + 1)
         const second = await reader.get(`${origin.url}${path}`)
         assert.equal(await readAll(second.body), `hello ${path}`)
         assert.equal(second.hit, true, `${reader.name} serves what ${writer.name} stored`)
@@ -200,7 +206,7 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
     assert.equal(await inspect.delete({ urls: [urls[0] as string] }), 1)
     assert.equal(await inspect.contains({ url: urls[0] as string }), false)
     assert.equal(await inspect.resetExpiration('1s'), 2)
-    await sleep(1100)
+    offset += 1100
     assert.equal(await inspect.delete({ expired: true }), 2)
     assert.equal(await inspect.count(), 0)
 
@@ -212,7 +218,3 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
     assert.equal(cacheInfo(again)?.fromCache, false)
   })
 })
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
