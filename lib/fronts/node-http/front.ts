@@ -2,15 +2,17 @@ import type { Agent, ClientRequest, IncomingMessage } from 'node:http'
 import type { Engine } from '../../engine/engine.js'
 import { exchange } from '../../engine/exchange.js'
 import type { OriginResponse, Outcome } from '../../engine/outcome.js'
-import { identityBody } from '../../entry/entry.js'
+import { type CacheEntry, identityBody } from '../../entry/entry.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
+import { isBodiless, notModifiedFields } from '../../http/bodiless.js'
+import { appendCacheStatus } from '../../http/cache-status.js'
 import { attachCacheInfo, type CacheInfo } from '../../observe/cache-info.js'
 import type { CacheRequest } from '../../request/cache-request.js'
 import { type ConnectTarget, OPTIONS_HEADER, requestFromClientRequest } from '../../request/from-client-request.js'
 import { agentOf, type ClientAgent, withAgent } from './agent.js'
 import { type Served, servedMessage, servedSocket } from './message.js'
-import { drain, originResponse, removeField } from './origin-response.js'
+import { drain, ownResponse, removeField, sharedResponse } from './origin-response.js'
 import { ServedSocket } from './served-socket.js'
 
 /**
@@ -83,6 +85,8 @@ class Call {
   #holdClose = false
   #closeHeld = false
   #info: { info: CacheInfo; url: string } | undefined
+  /** The message Node parsed from the served socket, once it has it. */
+  #served: IncomingMessage | undefined
   #emit!: Emit
   #request: CacheRequest | undefined
   /** The caller's header fields as it made the request (before any conditions), for a replay. */
@@ -236,9 +240,10 @@ class Call {
       signal?.addEventListener('abort', onAbort, { once: true })
       again.once('response', (res: IncomingMessage) => {
         signal?.removeEventListener('abort', onAbort)
-        resolve(originResponse(res, url, this.#request?.method ?? 'GET', this.#engine.settings.maxEntrySize))
+        resolve(ownResponse(res, url, this.#request?.method ?? 'GET'))
       })
-      again.once('error', (error) => {
+      // An error after the answer (the connection lost mid-body) reaches the body's reader through `res`.
+      again.on('error', (error) => {
         signal?.removeEventListener('abort', onAbort)
         reject(error)
       })
@@ -252,7 +257,7 @@ class Call {
     if (awaiting && event === 'response') {
       this.#awaiting = undefined
       const res = args[0] as IncomingMessage
-      const response = originResponse(res, this.#request?.url ?? '', req.method, this.#engine.settings.maxEntrySize)
+      const response = sharedResponse(res, this.#request?.url ?? '', req.method, this.#engine.settings.maxEntrySize)
       this.#response = res
       this.#responseHeaders = response.headers
       awaiting.resolve(response)
@@ -272,6 +277,7 @@ class Call {
       // The served socket's own `connection: close` is not part of the stored response.
       removeField(res, 'connection')
       attachCacheInfo(res, this.#info.info, this.#info.url)
+      this.#served = res
     }
     return this.#emit.call(req, event, ...args)
   }
@@ -315,18 +321,14 @@ class Call {
     switch (outcome.kind) {
       case 'entry': {
         const { entry } = outcome
-        const status = outcome.notModified ? 304 : entry.status
-        const noBody = method === 'HEAD' || outcome.notModified || entry.status === 204 || entry.status === 304
+        const { notModified } = outcome
         const served: Served = {
-          status,
-          statusText: outcome.notModified ? 'Not Modified' : entry.statusText,
-          headers: outcome.headers,
-          body: noBody ? undefined : identityBody(entry),
-          // rfc: a HEAD answer carries the length GET would send (RFC 9110 §9.3.2).
-          headLength:
-            method === 'HEAD' && !outcome.notModified && entry.method === 'GET'
-              ? String(identityBody(entry).byteLength)
-              : undefined,
+          status: notModified ? 304 : entry.status,
+          statusText: notModified ? 'Not Modified' : entry.statusText,
+          // The caller already holds the representation: a 304 without its metadata (RFC 9111 §4.3.2).
+          headers: notModified ? notModifiedFields(outcome.headers) : outcome.headers,
+          body: notModified || isBodiless(entry.status, method) ? undefined : identityBody(entry),
+          headLength: method === 'HEAD' && !notModified ? headLength(entry, outcome.headers) : undefined,
         }
         this.#serve(served, outcome.info, entry.responseUrl)
         return
@@ -348,7 +350,8 @@ class Call {
         }
         const headers: [string, string][] = []
         for (const [name, value] of response.headers) if (name !== 'cache-status') headers.push([name, value])
-        headers.push(['cache-status', outcome.cacheStatus])
+        // rfc: our member after those of the caches nearer the origin (RFC 9211 §2).
+        headers.push(['cache-status', appendCacheStatus(response.headers.get('cache-status'), outcome.cacheStatus)])
         const served: Served = {
           status: response.status,
           statusText: response.statusText,
@@ -366,9 +369,13 @@ class Call {
   /** The origin's answer on the caller's own connection goes to the caller as it is, with Cache-Status. */
   #passOwn(res: IncomingMessage, outcome: Extract<Outcome, { kind: 'origin' }>): void {
     this.#settled = true
-    removeField(res, 'cache-status')
+    // rfc: the origin's field lines kept in their order, ours last (RFC 9211 §2).
+    const upstream = res.headers['cache-status'] // built now (lines joined), before ours is added
     res.rawHeaders.push('cache-status', outcome.cacheStatus)
-    res.headers['cache-status'] = outcome.cacheStatus
+    res.headers['cache-status'] = appendCacheStatus(
+      Array.isArray(upstream) ? upstream.join(', ') : (upstream ?? null),
+      outcome.cacheStatus,
+    )
     attachCacheInfo(res, outcome.info, outcome.response.url)
     // The recording reads the body as it arrives (the caller's reads pace it); nobody else reads this copy.
     void drain(outcome.response.body)
@@ -383,7 +390,8 @@ class Call {
     const req = this.#req
     if (!this.#sent) {
       this.#info = { info, url }
-      this.#giveSocket(servedSocket(served))
+      // A body that fails (the origin's cut short, a SlowReaderError) fails the message with its error.
+      this.#giveSocket(servedSocket(served, (error) => this.#served?.destroy(error)))
       const endArgs = this.#endArgs
       if (endArgs) Reflect.apply(Object.getPrototypeOf(req).end, req, endArgs)
       return
@@ -399,4 +407,10 @@ class Call {
     this.#release()
     this.#emit.call(req, 'response', message)
   }
+}
+
+/** rfc: a HEAD answer carries the length GET would send (RFC 9110 §9.3.2): the stored body's, or the stored field. */
+function headLength(entry: CacheEntry, headers: readonly (readonly [string, string])[]): string | undefined {
+  if (entry.method === 'GET') return String(identityBody(entry).byteLength)
+  return headers.find(([name]) => name === 'content-length')?.[1]
 }

@@ -33,7 +33,7 @@ function servedFields(served: Served): string[] {
  * The answer as HTTP/1.1 bytes, with `connection: close` (the socket is the request's alone); a
  * streamed body is delimited by the socket's end (RFC 9112 §6.3).
  */
-export function servedSocket(served: Served): ServedSocket {
+export function servedSocket(served: Served, onBodyError?: (error: Error) => void): ServedSocket {
   const raw = servedFields(served)
   let head = `HTTP/1.1 ${served.status} ${served.statusText.replace(/[\r\n]/g, '')}\r\n`
   for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`
@@ -43,7 +43,7 @@ export function servedSocket(served: Served): ServedSocket {
     const bytes = body && body.byteLength > 0 ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1')
     return new ServedSocket(bytes)
   }
-  return new ServedSocket(Buffer.from(head, 'latin1'), body)
+  return new ServedSocket(Buffer.from(head, 'latin1'), body, onBodyError)
 }
 
 /** The answer as an `IncomingMessage` of its own (on a socket of its own, never the connection's). */

@@ -14,12 +14,18 @@ export class ServedSocket extends Duplex {
   #head: Buffer | undefined
   #body: ReadableStream<Uint8Array> | undefined
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  readonly #onBodyError: ((error: Error) => void) | undefined
 
-  /** `head` (status line and fields, or the whole answer) then, when given, `body` until it ends. */
-  constructor(head?: Buffer, body?: ReadableStream<Uint8Array>) {
+  /**
+   * `head` (status line and fields, or the whole answer) then, when given, `body` until it ends. A
+   * body that fails is told to `onBodyError`: the parser takes the socket's end for the end of a
+   * body delimited by it (RFC 9112 §6.3), so the message is failed there, with the error itself.
+   */
+  constructor(head?: Buffer, body?: ReadableStream<Uint8Array>, onBodyError?: (error: Error) => void) {
     super()
     this.#head = head
     this.#body = body
+    this.#onBodyError = onBodyError
   }
 
   override _read(): void {
@@ -27,6 +33,9 @@ export class ServedSocket extends Duplex {
       const head = this.#head
       this.#head = undefined
       this.push(head)
+      // The whole answer is given: the socket ends, as the origin's would after `connection: close`
+      // (an answer without a length, a 205 say, ends there: RFC 9112 §6.3).
+      if (!this.#body) this.push(null)
       return
     }
     if (!this.#body) return
@@ -36,7 +45,14 @@ export class ServedSocket extends Duplex {
         if (done) this.push(null)
         else this.push(value)
       },
-      (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error))
+        if (!this.#onBodyError) return this.destroy(failure)
+        // Closed, not failed (the request gets `close`, no late `error` a caller may not listen for);
+        // the message fails with the body's own error, where its reader listens.
+        this.destroy()
+        this.#onBodyError(failure)
+      },
     )
   }
 
