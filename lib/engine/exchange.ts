@@ -218,7 +218,7 @@ function announce(call: Call, entry: CacheEntry | undefined, action: CachedActio
 
 /** Whether a request that goes to the origin shares an identical one's request (only safe methods: RFC 9110 §9.2.1). */
 function coalesces(call: Call, entry: CacheEntry | undefined): boolean {
-  return !entry && call.engine.settings.coalesce && isSafeMethod(call.keyed.method)
+  return !entry && call.engine.settings.coalesce && isSafeMethod(call.keyed.method) && !call.request.ownConnection
 }
 
 /** Why a request went to the origin (RFC 9211 §2.2 `fwd`): not read, a fresh entry revalidated on request, stale, or a miss. */

@@ -96,9 +96,9 @@ export function splitOptions(options: unknown): { settings: Partial<CacheSetting
 /** The backends each store option applies to; `backend` itself applies to all. */
 const APPLIES_TO: { [K in Exclude<keyof StoreOptions, 'backend'>]-?: readonly string[] } = {
   redis: ['redis'],
-  cacheName: ['sqlite'],
-  useCacheDir: ['sqlite'],
-  useTemp: ['sqlite'],
+  cacheName: ['sqlite', 'files'],
+  useCacheDir: ['sqlite', 'files'],
+  useTemp: ['sqlite', 'files'],
   maxSize: ['sqlite', 'memory'],
   maxEntries: ['memory'],
 }

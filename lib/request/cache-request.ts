@@ -17,4 +17,9 @@ export interface CacheRequest {
   signal: AbortSignal | undefined
   /** Why the front keeps the cache out of this request (e.g. a `Host` header naming another host). */
   bypass?: string | undefined
+  /**
+   * The caller's own connection carries the origin's answer (node:http): such a request is never
+   * coalesced, since as the leader its caller would pace, or by aborting end, the others' bodies.
+   */
+  ownConnection?: true
 }

@@ -66,7 +66,7 @@ export function requestFromClientRequest(
   }
   const digest =
     body === null ? undefined : bodyDigest(body === undefined ? undefined : body, headers.get('content-type'), ignored)
-  return { method, url, headers, bodyDigest: digest, mode: undefined, options, signal: undefined, bypass }
+  return { method, url, headers, bodyDigest: digest, mode: undefined, options, signal: undefined, bypass, ownConnection: true }
 }
 
 function parseOptions(field: string): unknown {

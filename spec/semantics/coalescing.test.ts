@@ -18,6 +18,25 @@ function held(opened: Promise<void>, body: string): Route {
 forEachFront('coalescing', (kind) => {
   const start = startPerTestOn(kind)
 
+  // node:http: each caller's own connection carries its answer, so a leader that does not read (or
+  // aborts) would hold (or end) the others' bodies: its requests are never coalesced.
+  if (kind.name === 'node:http') {
+    test('identical concurrent misses each go to the origin on their own connection; the next request hits', async () => {
+      const open = gate()
+      const { front, origin, url } = await start({}, { '/slow': held(open.promise, 'own body') })
+      const pending = Array.from({ length: 3 }, () => front.get(url('/slow')))
+      await waitFor(() => origin.count('/slow') === 3, 'three requests at the origin')
+      open.open()
+      const bodies = await Promise.all((await Promise.all(pending)).map((response) => response.text()))
+      assert.deepEqual(bodies, Array(3).fill('own body'))
+      assert.equal(front.cache.stats().coalesced, 0)
+      const hit = await front.get(url('/slow'))
+      assert.equal(hit.fromCache, true)
+      assert.equal(origin.count('/slow'), 3)
+    })
+    return
+  }
+
   test('identical concurrent misses share one origin request, and every caller gets its own body', async () => {
     const open = gate()
     const { front, origin, url } = await start({}, { '/slow': held(open.promise, 'shared body') })
@@ -49,31 +68,23 @@ forEachFront('coalescing', (kind) => {
     assert.equal(origin.count('/slow'), 1)
   })
 
-  // node:http: the first caller's own connection carries the shared answer, and its abort destroys
-  // that connection (as Node does without the cache), so the others' copies end with it.
-  const leaderOwnsConnection =
-    kind.name === 'node:http' ? { todo: 'node:http: the leader’s abort ends the shared connection' } : {}
-  test(
-    'one caller aborting its body mid-read leaves the others unharmed, and the entry is stored',
-    leaderOwnsConnection,
-    async () => {
-      const open = gate()
-      const big = 'b'.repeat(256 * 1024)
-      const { front, origin, url } = await start({}, { '/big': held(open.promise, big) })
-      const controller = new AbortController()
-      const leaving = front.get(url('/big'), { signal: controller.signal })
-      const staying = front.get(url('/big'))
-      await waitFor(() => origin.count('/big') === 1, 'the shared request')
-      open.open()
-      const chunks = (await leaving).body[Symbol.asyncIterator]()
-      await chunks.next()
-      controller.abort()
-      await assert.rejects(chunks.next(), { name: 'AbortError' })
-      assert.equal((await (await staying).text()).length, big.length)
-      assert.equal((await front.get(url('/big'))).fromCache, true)
-      assert.equal(origin.count('/big'), 1)
-    },
-  )
+  test('one caller aborting its body mid-read leaves the others unharmed, and the entry is stored', async () => {
+    const open = gate()
+    const big = 'b'.repeat(256 * 1024)
+    const { front, origin, url } = await start({}, { '/big': held(open.promise, big) })
+    const controller = new AbortController()
+    const leaving = front.get(url('/big'), { signal: controller.signal })
+    const staying = front.get(url('/big'))
+    await waitFor(() => origin.count('/big') === 1, 'the shared request')
+    open.open()
+    const chunks = (await leaving).body[Symbol.asyncIterator]()
+    await chunks.next()
+    controller.abort()
+    await assert.rejects(chunks.next(), { name: 'AbortError' })
+    assert.equal((await (await staying).text()).length, big.length)
+    assert.equal((await front.get(url('/big'))).fromCache, true)
+    assert.equal(origin.count('/big'), 1)
+  })
 
   test('an origin error reaches every caller', async () => {
     const open = gate()
@@ -145,6 +156,19 @@ function streamed(opened: Promise<void>, body: string, etag: (n: number) => stri
 
 forEachFront('coalescing: a caller that falls behind', (kind) => {
   const start = startPerTestOn(kind)
+
+  test('a first caller that never reads its body holds nobody: the second reads all of its own', async () => {
+    const open = gate()
+    const body = numbered(2 * 1024 * 1024)
+    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': streamed(open.promise, body) })
+    const pending = [front.get(url('/big')), front.get(url('/big'))]
+    await waitFor(() => origin.count('/big') >= 1, 'the first request at the origin')
+    open.open()
+    const [first, second] = (await Promise.all(pending)) as [FrontResponse, FrontResponse]
+    assert.equal(await second.text(), body)
+    await first.cancel()
+  })
+  if (kind.name === 'node:http') return // never coalesced (see above): nobody falls behind another
 
   /** Two coalesced requests for `path`: the first read to the end, then the second. */
   async function readOneThenTheOther(front: FrontSetup['front'], url: string, origin: FrontSetup['origin'], open: () => void) {

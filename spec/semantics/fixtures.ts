@@ -43,9 +43,10 @@ export async function setup(options: CacheOptions = {}, routes: Record<string, R
   const origin = await startOrigin(routes)
   const clock = manualClock()
   const { dir, cleanup } = await tempDir()
-  // A SQLite file in the temp directory, unless another backend is asked for (cacheName would be refused then).
-  const sqlite = options.backend === undefined || options.backend === 'sqlite'
-  const base: CacheOptions = sqlite ? { cacheName: join(dir, 'cache'), ...options } : options
+  // A SQLite file (or a files directory) in the temp directory, unless another backend is asked for
+  // (cacheName would be refused then).
+  const onDisk = options.backend === undefined || options.backend === 'sqlite' || options.backend === 'files'
+  const base: CacheOptions = onDisk ? { cacheName: join(dir, 'cache'), ...options } : options
   const sessions: CachedFetch[] = []
   const open = (extra: CacheOptions = {}) => {
     const session = createCachedFetchWithClock({ ...base, ...extra }, clock.now)
@@ -89,9 +90,10 @@ export async function setupFront(
   const origin = await startOrigin(routes)
   const clock = manualClock()
   const { dir, cleanup } = await tempDir()
-  // A SQLite file in the temp directory, unless another backend is asked for (cacheName would be refused then).
-  const sqlite = options.backend === undefined || options.backend === 'sqlite'
-  const base: CacheOptions = sqlite ? { cacheName: join(dir, 'cache'), ...options } : options
+  // A SQLite file (or a files directory) in the temp directory, unless another backend is asked for
+  // (cacheName would be refused then).
+  const onDisk = options.backend === undefined || options.backend === 'sqlite' || options.backend === 'files'
+  const base: CacheOptions = onDisk ? { cacheName: join(dir, 'cache'), ...options } : options
   const fronts: CacheFront[] = []
   const open = (extra: CacheOptions = {}) => {
     const front = kind.open({ ...base, ...extra }, clock.now)
