@@ -57,7 +57,8 @@ function withServer(
   server: string,
   connecting: Error | undefined,
 ): StoreFailure {
-  const said = error.message.replace(/^fetch-http-cache: /, '')
+  // The store names its server too (`listing entries at redis://…`): said once, up front.
+  const said = error.message.replace(/^fetch-http-cache: /, '').replace(/ at rediss?:\/\/[^)\s]*/, '')
   let message = said.startsWith('Redis ') ? `Redis at ${server} ${said.slice('Redis '.length)}` : `${said} (Redis at ${server})`
   if (error instanceof StoreUnavailableError && error.cause === undefined && connecting !== undefined) {
     message += `; connecting failed: ${causeOf(connecting)}`

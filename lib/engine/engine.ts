@@ -79,6 +79,7 @@ export class Engine {
   readonly now: () => number
   /** Requests served, coalesced misses, recordings and background refreshes in flight. */
   readonly inFlight = new InFlight()
+  #closed = false
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
   readonly events: CacheEvents = new CacheEvents(() => this.settings)
   /** Whether the store is down, and which of its failures `onError` has heard. */
@@ -105,6 +106,15 @@ export class Engine {
     this.health = new StoreHealth(opened.unavailable)
     // Counted and published like any store failure (onError heard it at open).
     if (opened.unavailable) this.events.failed('store', opened.unavailable)
+  }
+
+  /**
+   * Closes the cache: answers whose bodies end from now on are not stored (their writes would reach a
+   * closed store), and the store is closed when it is the cache's own.
+   */
+  async close(owned: boolean): Promise<void> {
+    this.#closed = true
+    if (owned) await this.store.close()
   }
 
   get settings(): ResolvedSettings {
@@ -318,6 +328,10 @@ export class Engine {
    * `undefined` when the store refused it at once.
    */
   async save(request: KeyedRequest, response: NewEntry): Promise<Saved | undefined> {
+    if (this.#closed) {
+      debug('%s %s: not stored, the cache is closed', request.method, this.redact(request.url))
+      return undefined
+    }
     const settings = this.settings
     const secret = this.store.secret
     const vary = varyNames(response.headers)
@@ -363,7 +377,7 @@ export class Engine {
     const confirmed = written.then(
       () => {
         this.health.answered()
-        debug('%s %s: stored (%d bytes)', entry.method, entry.url, entry.body.byteLength)
+        debug('%s %s: stored (%d bytes)', entry.method, this.redact(request.url), entry.body.byteLength)
         this.events.stored(entry.method, entry.url, key, entry.status, entry.body.byteLength, entry.expires, started)
         return true
       },
@@ -424,6 +438,7 @@ export class Engine {
    * it later, and reports a failure then).
    */
   async update(entry: CacheEntry, storedAt?: number): Promise<boolean> {
+    if (this.#closed) return false
     try {
       // A 304's Set-Cookie arrives in clear beside the sealed ones it replaces.
       entry = { ...entry, headers: sealCookies(entry.headers, this.store.secret) }

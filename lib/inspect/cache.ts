@@ -299,7 +299,7 @@ export class Cache {
 
   /** Closes the store (only when the cache opened it; a store passed in stays the caller's). */
   async close(): Promise<void> {
-    if (this.#owned) await this.#engine.store.close()
+    await this.#engine.close(this.#owned)
   }
 
   async *#select(filter: ParsedFilter): AsyncGenerator<StoredResponse | InvalidEntry, void, undefined> {

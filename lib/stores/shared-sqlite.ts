@@ -53,6 +53,8 @@ function handle(shared: Shared, id: string): SqliteStore {
     if (open.get(id) === shared) open.delete(id)
     return shared.store.close()
   }
+  // Methods are bound once per handle: a hit reads through here, and must not allocate for it.
+  const bound = new Map<PropertyKey, unknown>()
   return new Proxy(shared.store, {
     get(target, property) {
       if (property === 'close') return close
@@ -60,10 +62,12 @@ function handle(shared: Shared, id: string): SqliteStore {
       if (typeof value !== 'function') return value
       if (closed) {
         return () => {
-          throw new StoreError(`fetch-http-cache: SQLite store failed: this cache is closed (${String(property)})`)
+          throw new StoreError(`fetch-http-cache: SQLite store failed (${String(property)}): the store is closed for this cache`)
         }
       }
-      return value.bind(target)
+      let method = bound.get(property)
+      if (method === undefined) bound.set(property, (method = value.bind(target)))
+      return method
     },
   })
 }

@@ -39,7 +39,16 @@ let origin: Origin
 let dir: string
 let cleanup: () => Promise<void>
 let reported: Error[]
-const onError = (error: Error) => void reported.push(error)
+let waiting: { count: number; resolve: () => void }[] = []
+const onError = (error: Error) => {
+  reported.push(error)
+  for (const waiter of waiting.filter(({ count }) => reported.length >= count)) waiter.resolve()
+}
+/** Resolves once onError has heard `count` errors: a write fails after the body has been read. */
+function heard(count: number): Promise<void> {
+  if (reported.length >= count) return Promise.resolve()
+  return new Promise((resolve) => waiting.push({ count, resolve }))
+}
 
 before(async () => {
   origin = await startOrigin({
@@ -53,6 +62,7 @@ after(async () => {
 })
 beforeEach(() => {
   reported = []
+  waiting = []
 })
 
 /**
@@ -312,6 +322,7 @@ describe('a store that fails (full disk, I/O errors)', () => {
           if (response.raw instanceof Response) assert.equal(await cacheInfo(response.raw)?.stored, false)
         }
         assert.equal(origin.count(path), 3)
+        await heard(3)
         assert.equal(reported.length, 3)
         for (const error of reported) {
           assert.ok(error instanceof StoreError)

@@ -259,6 +259,8 @@ async function renewsAfterNotModified(store: Store): Promise<void> {
   let now = T0
   const origin = await startOrigin({
     '/r': (req, res) => {
+      // The origin's clock is the cache's (the files store dates its entries by `Date`).
+      res.setHeader('date', new Date(now).toUTCString())
       res.setHeader('etag', '"1"')
       res.statusCode = req.headers['if-none-match'] === '"1"' ? 304 : 200
       res.end(res.statusCode === 200 ? 'renewed body' : undefined)

@@ -106,20 +106,32 @@ describe('our own files', () => {
     await store.close()
   })
 
-  it('a file of schema 2 written before the mark existed is accepted as it is (secret, entries), and marked', async () => {
+  it('a file of schema 2 written before the mark existed is accepted, reset to this schema, and marked', async () => {
     const path = join(dir, 'unmarked-2.sqlite')
     const first = new SqliteStore({ path })
-    const secret = first.secret
     first.set('k', makeEntry({ key: 'k' }))
     await first.close()
     const db = new Database(path)
     db.pragma('application_id = 0') // as every file was before the mark
+    db.pragma('user_version = 2')
     db.close()
     const store = new SqliteStore({ path })
-    assert.equal(store.secret, secret)
-    assert.ok(store.get('k'))
+    assert.equal(store.get('k'), undefined, 'the rows of another schema are dropped')
     await store.close()
     assert.equal(applicationId(path), APPLICATION_ID)
+    const reopened = new Database(path, { readonly: true })
+    assert.equal(reopened.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+    reopened.close()
+  })
+
+  it('a file of this schema without the mark is refused: every file of this schema was written with it', async () => {
+    const path = join(dir, 'unmarked-current.sqlite')
+    const first = new SqliteStore({ path })
+    await first.close()
+    const db = new Database(path)
+    db.pragma('application_id = 0')
+    db.close()
+    assert.throws(() => new SqliteStore({ path }), ForeignFileError)
   })
 
   it('a file of schema 1 written before the mark existed is accepted, reset to this schema, and marked', async () => {
