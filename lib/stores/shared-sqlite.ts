@@ -66,7 +66,10 @@ function handle(shared: Shared, id: string): SqliteStore {
         }
       }
       let method = bound.get(property)
-      if (method === undefined) bound.set(property, (method = value.bind(target)))
+      if (method === undefined) {
+        method = value.bind(target)
+        bound.set(property, method)
+      }
       return method
     },
   })
