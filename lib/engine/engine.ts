@@ -9,8 +9,9 @@ import {
   type StoreCapabilities,
 } from '../entry/store.js'
 import { StoreError } from '../errors.js'
-import { contentLanguage, preferredLanguage } from '../http/accept-language.js'
+import { contentLanguage, preferredLanguage, withLanguage } from '../http/accept-language.js'
 import { responseTags } from '../http/tags.js'
+import { varyNames } from '../http/vary.js'
 import { debug } from '../observe/debug.js'
 import { CacheEvents, type DeleteEvent, type FailedOperation, STORE_OPERATIONS } from '../observe/events.js'
 import { errorReporter, type OnError } from '../observe/report.js'
@@ -482,26 +483,6 @@ export class Engine {
     this.events.failed(operation, wrapped)
     if (this.health.failed(wrapped)) this.deliver(wrapped)
   }
-}
-
-/** The lower-case names in a response's `Vary`, or `undefined` without one. */
-export function varyNames(headers: readonly [string, string][]): string[] | undefined {
-  const names: string[] = []
-  for (const [name, value] of headers) {
-    if (name !== 'vary') continue
-    for (const field of value.split(',')) {
-      const trimmed = field.trim().toLowerCase()
-      if (trimmed && !names.includes(trimmed)) names.push(trimmed)
-    }
-  }
-  return names.length ? names.sort() : undefined
-}
-
-/** The request headers with `Accept-Language` set to one language. */
-function withLanguage(headers: Headers, language: string): Headers {
-  const changed = new Headers(headers)
-  changed.set('accept-language', language)
-  return changed
 }
 
 /** Sets (or clears) `entry.tags` from its stored header fields. */

@@ -26,3 +26,10 @@ export function contentLanguage(headers: readonly [string, string][]): string | 
   const values = headers.filter(([name]) => name === 'content-language').map(([, value]) => value.trim().toLowerCase())
   return values.length === 1 && values[0] !== '' && !values[0]?.includes(',') ? values[0] : undefined
 }
+
+/** The request headers with `Accept-Language` set to one language. */
+export function withLanguage(headers: Headers, language: string): Headers {
+  const changed = new Headers(headers)
+  changed.set('accept-language', language)
+  return changed
+}
