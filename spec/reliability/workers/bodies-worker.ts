@@ -22,6 +22,8 @@ export interface BodiesWorkerConfig {
 export interface BodiesWorkerResult {
   /** Peak of heapUsed + arrayBuffers above the baseline, bytes. */
   peak: number
+  /** How far the resident set rose above its baseline at its peak (what the machine gives the process). */
+  peakRss: number
   /** How each held body ended when read at last: 'ok', or the error's name. */
   held: string[]
   /** The same paths again, afterwards: served from the cache? */
@@ -63,13 +65,17 @@ async function main(): Promise<void> {
   }
   let peak = 0
   let baseline = 0
+  let peakRss = 0
+  let baselineRss = 0
   const sampleWith = (_chunk: Uint8Array) => {
     peak = Math.max(peak, used() - baseline)
+    peakRss = Math.max(peakRss, process.memoryUsage.rss() - baselineRss)
   }
   await workerReady()
   collect()
   collect()
   baseline = used()
+  baselineRss = process.memoryUsage.rss()
   const timer = setInterval(() => sampleWith(new Uint8Array(0)), 2)
   // All at once, so identical requests are coalesced.
   const holding = Promise.all(config.held.map(get))
@@ -90,7 +96,7 @@ async function main(): Promise<void> {
     hitsAfter.push(again.status?.includes('; hit') ?? false)
     await again.read()
   }
-  workerResult({ peak, held: heldEnds, hitsAfter } satisfies BodiesWorkerResult)
+  workerResult({ peak, peakRss, held: heldEnds, hitsAfter } satisfies BodiesWorkerResult)
   await cachedFetch?.cache.close()
   await agent?.close()
 }
