@@ -2,6 +2,7 @@ import { Engine } from '../engine/engine.js'
 import { isFetchCacheError, StoreUnavailableError } from '../errors.js'
 import { LiveSettings } from '../options/live.js'
 import { RedisStore } from '../stores/redis.js'
+import { displayRedisUrl } from '../stores/redis-client.js'
 import { StoreFailure } from './errors.js'
 
 /** A Redis cache the CLI works on, and what it needs to say what went wrong there. */
@@ -37,17 +38,6 @@ export async function openRedisCache(url: string, prefix: string, onError: (erro
     engine: new Engine(store, new LiveSettings({ onError: report })),
     server,
     explain: (error) => (isFetchCacheError(error) ? withServer(error, server, connecting) : error),
-  }
-}
-
-/** A Redis URL fit to print: without its password. */
-export function displayRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.href
-  } catch {
-    return url
   }
 }
 
