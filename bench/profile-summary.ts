@@ -4,17 +4,20 @@
  */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { phases } from './profile-phases.js'
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }
   children?: number[]
 }
 
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[]
   samples: number[]
   timeDeltas: number[]
+  /** Requests made while recording (written by profile.ts), for the time per request of each phase. */
+  requests?: number
 }
 
 const TOP = 30
@@ -64,6 +67,7 @@ export async function summarize(path: string): Promise<string> {
   for (const [name, time] of top(inclusive)) lines.push(row(time, total, name))
   lines.push('', 'inclusive time of every function (what each costs with what it calls):')
   for (const [name, time] of top(inclusiveAll, 45)) lines.push(row(time, total, name))
+  lines.push('', 'phases (profile-phases.ts):', phases(profile, profile.requests))
   return lines.join('\n')
 }
 

@@ -73,7 +73,7 @@ async function loop(origin: string): Promise<void> {
   session.disconnect()
   await writeFile(
     join(DIR, `${workload}-${store}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`),
-    JSON.stringify(profile),
+    JSON.stringify({ ...profile, requests: i }),
   )
   process.stderr.write(
     `${workload}, ${store} store: ${i.toLocaleString('en-US')} requests, ${((elapsed * 1000) / i).toFixed(2)} µs each\n`,

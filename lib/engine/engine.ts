@@ -336,7 +336,7 @@ export class Engine {
     const settings = this.settings
     const secret = this.store.secret
     const vary = varyNames(response.headers)
-    const key = this.storageKey(request, response.headers)
+    const key = vary ? variantKey(request.baseKey, vary, request.headers, secret) : request.baseKey
     const credentials = this.urlCredentials()
     const url = redactUrl(request.url, settings.ignored, credentials)
     const entry: CacheEntry = {

@@ -3,7 +3,6 @@ import { decode, TooLargeError } from '../http/content-coding.js'
 import { type CacheInfo, infoFor, keyedInfo } from '../observe/cache-info.js'
 import { storableHeaders } from '../policy/stored-headers.js'
 import { decideWrite, keepsSetCookie } from '../policy/write.js'
-import { redactUrl } from '../request/key.js'
 import { recordBody } from './body.js'
 import type { Call } from './call.js'
 import { debug } from './engine.js'
@@ -43,13 +42,15 @@ export function storeAndPass(
     reason = 'larger than maxEntrySize'
   }
   debug('%s %s: origin %d, %s', keyed.method, engine.redact(keyed.url), response.status, reason)
+  // The fields to store, read once: they give the key (its `Vary`) and the entry.
+  const headers = store ? storableHeaders(response.headers, plan.cacheControl, keepsSetCookie(plan, settings)) : undefined
   // The key is known with the header fields: the caller sees it before the body is stored.
-  const cacheKey = engine.storageKey(keyed, [...response.headers])
+  const cacheKey = engine.storageKey(keyed, headers ?? [...response.headers])
   const ttl =
     store && decision.store && decision.expires !== null ? Math.floor((decision.expires - responseTime) / 1000) : undefined
   // RFC 9211 §2.8: a store known to be down is said so, and then nothing claims `stored`.
   const down = engine.health.down === undefined ? undefined : 'store-unavailable'
-  if (!store || !decision.store) {
+  if (!store || !decision.store || !headers) {
     const status = cacheStatus({ fwd, fwdStatus: response.status, ttl, detail: down })
     return { kind: 'origin', response, cacheStatus: status, info: keyedInfo(cacheKey, responseTime) }
   }
@@ -92,10 +93,11 @@ export function storeAndPass(
       return
     }
     const stored = {
-      responseUrl: redactUrl(response.url || keyed.url, settings.ignored, engine.urlCredentials()),
+      // Redacted by `save`, with the request URL (once when they are the same).
+      responseUrl: response.url || keyed.url,
       status: response.status,
       statusText: response.statusText,
-      headers: storableHeaders(response.headers, plan.cacheControl, keepsSetCookie(plan, settings)),
+      headers,
       redirected: response.redirected,
       body,
       encoding: 'identity' as const,
