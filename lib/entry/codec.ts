@@ -6,12 +6,14 @@ import { type CacheEntry, ENTRY_VERSION, type EntryMeta } from './entry.js'
  */
 
 /**
- * The fields a stored row already holds beside the metadata (the SQLite store's `key` and `url`
- * columns): left out of the JSON and filled back in when it is read.
+ * The fields a stored row already holds beside the metadata (the SQLite store's `key`, `url` and
+ * `created_at` columns): left out of the JSON and filled back in when it is read. `createdAt` stands
+ * for `responseTime` when they are equal (as they are until a 304 renews the entry).
  */
 export interface RowColumns {
   key: string
   url: string
+  createdAt?: number
 }
 
 /**
@@ -35,6 +37,7 @@ export function encodeMeta(entry: EntryMeta & { body?: Uint8Array }, columns?: R
   if (meta.bodyDigest === '') delete out.bodyDigest
   if (isEmpty(meta.requestHeaders)) delete out.requestHeaders
   if (meta.createdAt === meta.responseTime) delete out.createdAt
+  if (columns?.createdAt !== undefined && meta.responseTime === columns.createdAt) delete out.responseTime
   if (meta.expires === null) delete out.expires
   return JSON.stringify(out)
 }
@@ -71,6 +74,7 @@ export function decodeMeta(meta: string, columns?: RowColumns): EntryMeta | unde
   value.encoding ??= 'identity'
   value.bodyDigest ??= ''
   value.requestHeaders ??= {}
+  value.responseTime ??= columns?.createdAt
   value.createdAt ??= value.responseTime
   value.expires ??= null
   return isEntryMeta(value) ? value : undefined

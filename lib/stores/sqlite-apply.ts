@@ -1,6 +1,6 @@
 import { encodeMeta } from '../entry/codec.js'
 import type { Segment, Sweep } from './pending-writes.js'
-import type { Statements } from './sqlite-schema.js'
+import { type KeyColumn, keyColumn, type Statements } from './sqlite-schema.js'
 
 /**
  * The pending writes, segment by segment: key writes, then the segment's sweep. Pruning (past
@@ -8,43 +8,44 @@ import type { Statements } from './sqlite-schema.js'
  */
 export function applySegments(segments: readonly Segment[], sql: Statements, maxSize: number | undefined): number[] {
   const counts: number[] = []
-  let written: string | undefined
+  let written: KeyColumn | undefined
   for (const segment of segments) {
     for (const [key, write] of segment.writes) {
+      const column = keyColumn(key)
       switch (write.kind) {
         case 'set': {
           const { entry } = write
-          const meta = encodeMeta(entry, { key, url: entry.url })
+          const meta = encodeMeta(entry, { key, url: entry.url, createdAt: entry.createdAt })
           const size = entry.body.byteLength + Buffer.byteLength(meta)
           if (maxSize !== undefined && size > maxSize) {
             // Too big to keep: drop what was there too, so the key no longer serves the older response.
-            sql.deleteOne.run(key)
+            sql.deleteOne.run(column)
           } else {
-            sql.upsert(key, entry.url, meta, entry.body, size, entry.createdAt, entry.expires, write.accessedAt)
-            written = key
+            sql.upsert(column, entry.url, meta, entry.body, size, entry.createdAt, entry.expires, write.accessedAt)
+            written = column
           }
           break
         }
         case 'delete':
-          sql.deleteOne.run(key)
+          sql.deleteOne.run(column)
           break
         case 'refresh': {
           // Only the response revalidated: if another took its place meanwhile, its metadata must not land on that body.
           // The url column is the one the row was written with: only the key is known to match.
-          const meta = encodeMeta(write.meta, { key, url: '' })
+          const meta = encodeMeta(write.meta, { key, url: '', createdAt: write.meta.createdAt })
           sql.refresh.run(
             meta,
             Buffer.byteLength(meta),
             write.meta.createdAt,
             write.meta.expires,
             write.accessedAt,
-            key,
+            column,
             write.storedAt,
           )
           break
         }
         case 'touch':
-          sql.touch.run(write.accessedAt, key)
+          sql.touch.run(write.accessedAt, column)
           break
         default:
           write satisfies never

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import type Database from 'better-sqlite3'
-import { decodeMeta } from '../entry/codec.js'
-import type { MetaRecord } from '../entry/store.js'
+import { decodeEntry, decodeMeta } from '../entry/codec.js'
+import type { MetaRecord, StoreRecord } from '../entry/store.js'
 import { ForeignFileError, StoreError } from '../errors.js'
 import { type EvictEvent, publishEvicted } from '../observe/events.js'
 import { APPLICATION_ID, ownership } from './sqlite-mark.js'
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 /** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
 const PRUNE_TARGET = 0.9
 
@@ -17,10 +17,13 @@ const PRUNE_TARGET = 0.9
 // `total_size` is kept by triggers, so it is exact for every connection and process on the file.
 // `set` uses an upsert, not INSERT OR REPLACE: REPLACE's implicit delete fires no delete trigger
 // unless `recursive_triggers` is on for that connection.
+// Per row, only what is read by a statement: the key as 32 bytes (`keyColumn`: it is held twice, in
+// the row and in its index); no index on `url` (only `urls()` sorts by it, a maintenance call); the
+// metadata without what the columns hold (`RowColumns` in entry/codec.ts). 4: this layout.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
   id INTEGER PRIMARY KEY,
-  key TEXT NOT NULL UNIQUE,
+  key BLOB NOT NULL UNIQUE,
   url TEXT NOT NULL,
   meta TEXT NOT NULL,
   body_size INTEGER NOT NULL,
@@ -32,7 +35,6 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
 CREATE INDEX IF NOT EXISTS entries_accessed_at ON entries (accessed_at);
-CREATE INDEX IF NOT EXISTS entries_url ON entries (url);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value);
 INSERT OR IGNORE INTO meta (name, value) SELECT 'total_size', COALESCE(SUM(size), 0) FROM entries;
 CREATE TRIGGER IF NOT EXISTS entries_size_insert AFTER INSERT ON entries BEGIN
@@ -47,27 +49,47 @@ CREATE TRIGGER IF NOT EXISTS entries_size_delete AFTER DELETE ON entries BEGIN
 END;
 `
 
-/** What a hit reads, as a raw row: metadata JSON, last recorded use, body, request URL. */
-export type EntryRow = [meta: string, accessedAt: number, body: Buffer, url: string]
+/** A key as the key column holds it: see {@link keyColumn}. */
+export type KeyColumn = string | Buffer
+
+const HEX_KEY = /^[0-9a-f]{64}$/
+
+/**
+ * A key as stored: the cache's keys (SHA-256, hex) as their 32 bytes, half the room in the row and
+ * in its index; any other key as text. Each form sorts and compares consistently with itself.
+ */
+export function keyColumn(key: string): KeyColumn {
+  return HEX_KEY.test(key) ? Buffer.from(key, 'hex') : key
+}
+
+/** The key a key column holds. */
+export function keyOf(column: KeyColumn): string {
+  return typeof column === 'string' ? column : column.toString('hex')
+}
+
+/** What a hit reads, as a raw row: metadata JSON, last recorded use, body, request URL, creation time. */
+export type EntryRow = [meta: string, accessedAt: number, body: Buffer, url: string, createdAt: number]
 
 /** A row as `records()` reads it. */
 export interface KeyedRow {
-  key: string
+  key: KeyColumn
   url: string
   meta: string
   body: Buffer
+  created_at: number
 }
 
 /** A row's metadata, without its body. */
 export interface MetaRow {
-  key: string
+  key: KeyColumn
   url: string
   meta: string
   body_size: number
+  created_at: number
 }
 
 export interface VictimRow {
-  key: string
+  key: KeyColumn
   size: number
   url: string
 }
@@ -76,14 +98,14 @@ type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>
 
 /** The store's statements, prepared once per connection. */
 export interface Statements {
-  get: Statement<[string], EntryRow>
-  getMeta: Statement<[string], MetaRow>
+  get: Statement<[KeyColumn], EntryRow>
+  getMeta: Statement<[KeyColumn], MetaRow>
   dataVersion: Statement<[], number>
-  touch: Statement<[number, string]>
-  refresh: Statement<[string, number, number, number | null, number, string, number]>
+  touch: Statement<[number, KeyColumn]>
+  refresh: Statement<[string, number, number, number | null, number, KeyColumn, number]>
   upsert: Database.Transaction<
     (
-      key: string,
+      key: KeyColumn,
       url: string,
       meta: string,
       body: Uint8Array,
@@ -93,14 +115,14 @@ export interface Statements {
       accessedAt: number,
     ) => void
   >
-  deleteOne: Statement<[string]>
+  deleteOne: Statement<[KeyColumn]>
   totalSize: Statement<[], number>
-  prune: Database.Transaction<(keep: string, maxSize: number) => void>
+  prune: Database.Transaction<(keep: KeyColumn, maxSize: number) => void>
   clear: Database.Transaction<() => number>
   firstPage: Statement<[number], KeyedRow>
-  nextPage: Statement<[string, number], KeyedRow>
+  nextPage: Statement<[KeyColumn, number], KeyedRow>
   firstMetaPage: Statement<[number], MetaRow>
-  nextMetaPage: Statement<[string, number], MetaRow>
+  nextMetaPage: Statement<[KeyColumn, number], MetaRow>
   count: Statement<[], number>
   urls: Statement<[], string>
   deleteExpired: Statement<[number]>
@@ -140,16 +162,16 @@ export function migrate(db: Database.Database, path: string, secret: string | un
 }
 
 export function prepare(db: Database.Database, now: () => number): Statements {
-  const deleteOne = db.prepare<[string]>('DELETE FROM entries WHERE key = ?')
+  const deleteOne = db.prepare<[KeyColumn]>('DELETE FROM entries WHERE key = ?')
   const totalSize = db.prepare<[], number>("SELECT value FROM meta WHERE name = 'total_size'").pluck()
-  const expiredVictims = db.prepare<[number, string], VictimRow>(
+  const expiredVictims = db.prepare<[number, KeyColumn], VictimRow>(
     'SELECT key, size, url FROM entries WHERE expires_at <= ? AND key <> ? ORDER BY expires_at',
   )
-  const lruVictims = db.prepare<[string], VictimRow>('SELECT key, size, url FROM entries WHERE key <> ? ORDER BY accessed_at')
+  const lruVictims = db.prepare<[KeyColumn], VictimRow>('SELECT key, size, url FROM entries WHERE key <> ? ORDER BY accessed_at')
 
   /** Delete rows in `victims` order until `total` is at most `target`; returns the new total. */
   const evict = (victims: Iterable<VictimRow>, total: number, target: number, reason: EvictEvent['reason']): number => {
-    const keys: string[] = []
+    const keys: KeyColumn[] = []
     const urls: string[] = []
     for (const { key, size, url } of victims) {
       if (total <= target) break
@@ -159,12 +181,12 @@ export function prepare(db: Database.Database, now: () => number): Statements {
     }
     // Deleting after the loop: better-sqlite3 forbids writes while a statement is iterating.
     for (const key of keys) deleteOne.run(key)
-    if (keys.length) publishEvicted({ keys, urls, reason, store: 'sqlite' })
+    if (keys.length) publishEvicted({ keys: keys.map(keyOf), urls, reason, store: 'sqlite' })
     return total
   }
 
   const upsertEntry = db
-    .prepare<[string, string, string, number, number, number, number | null, number], number>(
+    .prepare<[KeyColumn, string, string, number, number, number, number | null, number], number>(
       `INSERT INTO entries (key, url, meta, body_size, size, created_at, expires_at, accessed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (key) DO UPDATE SET url = excluded.url, meta = excluded.meta, body_size = excluded.body_size,
@@ -180,22 +202,22 @@ export function prepare(db: Database.Database, now: () => number): Statements {
   return {
     // One statement, rows as arrays (no object per hit); the body is read from its own table by rowid.
     get: db
-      .prepare<[string], EntryRow>(
-        'SELECT e.meta, e.accessed_at, b.body, e.url FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key = ?',
+      .prepare<[KeyColumn], EntryRow>(
+        'SELECT e.meta, e.accessed_at, b.body, e.url, e.created_at FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key = ?',
       )
       .raw(),
-    getMeta: db.prepare<[string], MetaRow>('SELECT key, url, meta, body_size FROM entries WHERE key = ?'),
+    getMeta: db.prepare<[KeyColumn], MetaRow>('SELECT key, url, meta, body_size, created_at FROM entries WHERE key = ?'),
     // Changes when another connection commits to the file: cheaper than a row read and parse.
     dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
-    touch: db.prepare<[number, string]>('UPDATE entries SET accessed_at = ? WHERE key = ?'),
+    touch: db.prepare<[number, KeyColumn]>('UPDATE entries SET accessed_at = ? WHERE key = ?'),
     // Metadata only, and only on the response revalidated (its created_at): the body row is untouched.
-    refresh: db.prepare<[string, number, number, number | null, number, string, number]>(
+    refresh: db.prepare<[string, number, number, number | null, number, KeyColumn, number]>(
       `UPDATE entries SET meta = ?, size = body_size + ?, created_at = ?, expires_at = ?, accessed_at = ?
        WHERE key = ? AND created_at = ?`,
     ),
     upsert: db.transaction(
       (
-        key: string,
+        key: KeyColumn,
         url: string,
         meta: string,
         body: Uint8Array,
@@ -211,7 +233,7 @@ export function prepare(db: Database.Database, now: () => number): Statements {
     deleteOne,
     totalSize,
     // The entry just written (`keep`) is spared: the caller wants it, and it fits on its own.
-    prune: db.transaction((keep: string, maxSize: number) => {
+    prune: db.transaction((keep: KeyColumn, maxSize: number) => {
       let total = totalSize.get() ?? 0
       if (total <= maxSize) return // another connection pruned first
       const target = Math.floor(maxSize * PRUNE_TARGET)
@@ -224,14 +246,16 @@ export function prepare(db: Database.Database, now: () => number): Statements {
       return clearEntries.run().changes
     }),
     firstPage: db.prepare<[number], KeyedRow>(
-      'SELECT e.key, e.url, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id ORDER BY e.key LIMIT ?',
+      'SELECT e.key, e.url, e.meta, b.body, e.created_at FROM entries e JOIN bodies b ON b.id = e.id ORDER BY e.key LIMIT ?',
     ),
-    nextPage: db.prepare<[string, number], KeyedRow>(
-      'SELECT e.key, e.url, e.meta, b.body FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key > ? ORDER BY e.key LIMIT ?',
+    nextPage: db.prepare<[KeyColumn, number], KeyedRow>(
+      'SELECT e.key, e.url, e.meta, b.body, e.created_at FROM entries e JOIN bodies b ON b.id = e.id WHERE e.key > ? ORDER BY e.key LIMIT ?',
     ),
-    firstMetaPage: db.prepare<[number], MetaRow>('SELECT key, url, meta, body_size FROM entries ORDER BY key LIMIT ?'),
-    nextMetaPage: db.prepare<[string, number], MetaRow>(
-      'SELECT key, url, meta, body_size FROM entries WHERE key > ? ORDER BY key LIMIT ?',
+    firstMetaPage: db.prepare<[number], MetaRow>(
+      'SELECT key, url, meta, body_size, created_at FROM entries ORDER BY key LIMIT ?',
+    ),
+    nextMetaPage: db.prepare<[KeyColumn, number], MetaRow>(
+      'SELECT key, url, meta, body_size, created_at FROM entries WHERE key > ? ORDER BY key LIMIT ?',
     ),
     count: db.prepare<[], number>('SELECT COUNT(*) FROM entries').pluck(),
     urls: db.prepare<[], string>('SELECT DISTINCT url FROM entries ORDER BY url').pluck(),
@@ -240,7 +264,14 @@ export function prepare(db: Database.Database, now: () => number): Statements {
   }
 }
 
+/** A row as the store contract gives it. */
+export function keyedRecord(row: KeyedRow): StoreRecord {
+  const key = keyOf(row.key)
+  return { key, entry: decodeEntry(row.meta, row.body, { key, url: row.url, createdAt: row.created_at }) }
+}
+
 /** A metadata row as the store contract gives it. */
 export function metaRecord(row: MetaRow): MetaRecord {
-  return { key: row.key, meta: decodeMeta(row.meta, row), bodySize: row.body_size }
+  const key = keyOf(row.key)
+  return { key, meta: decodeMeta(row.meta, { key, url: row.url, createdAt: row.created_at }), bodySize: row.body_size }
 }

@@ -11,7 +11,7 @@ import { applySegments } from './sqlite-apply.js'
 import { SqliteConnection } from './sqlite-connection.js'
 import { isBusy, isCorruption, wrap } from './sqlite-file.js'
 import { checkOptions, type SqliteStoreOptions } from './sqlite-options.js'
-import { type EntryRow, metaRecord, type Statements } from './sqlite-schema.js'
+import { type EntryRow, type KeyColumn, keyColumn, keyedRecord, metaRecord, type Statements } from './sqlite-schema.js'
 import * as tuning from './sqlite-tuning.js'
 
 /**
@@ -106,7 +106,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
         recent.accessedAt = this.#touch(key, recent.accessedAt)
         return recent.entry
       }
-      row = this.#conn.sql.get.get(key)
+      row = this.#conn.sql.get.get(keyColumn(key))
       // Read after the row: if no other connection committed since the cached copies were read,
       // none did before this row was read either, and it may join them.
       unchanged = row !== undefined && this.#versionUnchanged()
@@ -116,8 +116,8 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
       return undefined
     }
     if (row === undefined) return undefined
-    const [meta, accessedAt, body, url] = row
-    const entry = decodeEntry(meta, body, { key, url })
+    const [meta, accessedAt, body, url, createdAt] = row
+    const entry = decodeEntry(meta, body, { key, url, createdAt })
     if (entry === undefined) {
       this.delete([key])
       return undefined
@@ -228,12 +228,12 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
       (sql) => sql.firstPage,
       (sql) => sql.nextPage,
     )
-    for await (const row of pages) yield { key: row.key, entry: decodeEntry(row.meta, row.body, row) }
+    for await (const row of pages) yield keyedRecord(row)
   }
 
   /** The metadata of the row under `key`, once pending writes land; reads no body. */
   async getMeta(key: string): Promise<MetaRecord | undefined> {
-    const row = await this.#query('reading an entry', (sql) => sql.getMeta.get(key))
+    const row = await this.#query('reading an entry', (sql) => sql.getMeta.get(keyColumn(key)))
     return row && metaRecord(row)
   }
 
@@ -251,13 +251,13 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
   }
 
   /** Rows in pages of `size` by key, once pending writes land, with a turn of the loop between pages. */
-  async *#pages<Row extends { key: string }>(
+  async *#pages<Row extends { key: KeyColumn }>(
     size: number,
     first: (sql: Statements) => { all(limit: number): Row[] },
-    next: (sql: Statements) => { all(after: string, limit: number): Row[] },
+    next: (sql: Statements) => { all(after: KeyColumn, limit: number): Row[] },
   ): AsyncGenerator<Row, void, undefined> {
     await this.flush()
-    let after: string | undefined
+    let after: KeyColumn | undefined
     for (;;) {
       this.#ensureOpen('listing entries')
       const page = after

@@ -133,7 +133,7 @@ describe('fetch-http-cache (the CLI)', () => {
       const other = new Database(db)
       try {
         other.pragma('wal_autocheckpoint = 0')
-        other.prepare("UPDATE entries SET url = url || '' WHERE url LIKE '%/a'").run()
+        other.prepare("UPDATE entries SET accessed_at = accessed_at + 1 WHERE url LIKE '%/a'").run()
         const sizes = { db: statSync(db).size, wal: statSync(`${db}-wal`).size, shm: statSync(`${db}-shm`).size }
         assert.ok(sizes.wal > 0 && sizes.shm > 0)
         const result = await cli(['stats', '--db', db, '--json'], dir)
@@ -221,8 +221,11 @@ describe('fetch-http-cache (the CLI)', () => {
     it('--invalid deletes the rows that cannot be read, and combines with --expired', async () => {
       await fill()
       const corrupt = new Database(db)
-      const { key } = corrupt.prepare<[], { key: string }>("SELECT key FROM entries WHERE url LIKE '%/b'").get() ?? { key: '' }
-      corrupt.prepare("UPDATE entries SET meta = '{' WHERE key = ?").run(key)
+      // The key column holds the key's bytes (stores/sqlite-schema.ts keyColumn).
+      const { key } = corrupt
+        .prepare<[], { key: string }>("SELECT lower(hex(key)) AS key FROM entries WHERE url LIKE '%/b'")
+        .get() ?? { key: '' }
+      corrupt.prepare("UPDATE entries SET meta = '{' WHERE key = unhex(?)").run(key)
       corrupt.close()
       assert.ok((await storedUrls()).includes(`invalid:${key}`))
       const result = await cli(['delete', '--invalid', '--expired', '--db', db, '--json'], dir)

@@ -43,7 +43,8 @@ const BACKENDS: Backend[] = [
       const db = new Database(join(dir, 'c.sqlite'))
       try {
         db.pragma('busy_timeout = 5000')
-        assert.equal(db.prepare("UPDATE entries SET meta = '{garbage' WHERE key = ?").run(key).changes, 1)
+        // The key column holds a hex key's bytes (stores/sqlite-schema.ts keyColumn).
+        assert.equal(db.prepare("UPDATE entries SET meta = '{garbage' WHERE key = unhex(?)").run(key).changes, 1)
       } finally {
         db.close()
       }
