@@ -24,6 +24,9 @@ export interface TimingRow {
   samples: number
   /** µs ÷ the baseline's µs on the same workload. */
   ratio: number | undefined
+  /** CPU µs of the client process per request (the median round's), and its ratio to the baseline's. */
+  cpu: number
+  cpuRatio: number | undefined
   checks: Check[]
 }
 
@@ -98,8 +101,11 @@ export function buildReport(facts: RunFacts, records: readonly JobRecord[]): Run
     if (result.kind === 'error') failures.push({ job: label(job), message: result.message })
     else if (job.kind === 'timing' && result.kind === 'timing') {
       for (const { workload, timing, checks } of result.outcomes) {
-        const { us, rps, p25, p75, samples } = timing
-        const row = { workload, contender: job.contender, us, rounds: [us], rps, p25, p75, samples, ratio: undefined, checks }
+        const { us, rps, p25, p75, samples, cpu } = timing
+        const row = {
+          ...{ workload, contender: job.contender, us, rounds: [us], rps, p25, p75, samples, ratio: undefined },
+          ...{ cpu, cpuRatio: undefined, checks },
+        }
         const key = `${workload}\n${job.contender}`
         measured.set(key, [...(measured.get(key) ?? []), row])
       }
@@ -123,6 +129,7 @@ export function buildReport(facts: RunFacts, records: readonly JobRecord[]): Run
   for (const row of timings) {
     const baseline = timings.find((r) => r.workload === row.workload && r.contender === 'fetch')
     row.ratio = baseline ? row.us / baseline.us : undefined
+    row.cpuRatio = baseline ? row.cpu / baseline.cpu : undefined
   }
   const smallest = scale[0]
   for (const row of scale) row.ratio = smallest ? row.us / smallest.us : undefined
@@ -201,17 +208,17 @@ export function toMarkdown(report: RunReport): string {
     '',
     '### Time per request',
     '',
-    'Medians of samples (µs per request, and requests per second at that median; in-flight rows: wall time of a batch ÷ 64). × fetch: ratio to built-in fetch without a cache, measured in the same run. Check: what the origin counted (hits never reached it; revalidations all did).',
+    'Medians of samples (µs per request, and requests per second at that median; in-flight rows: wall time of a batch ÷ 64). × fetch: ratio to built-in fetch without a cache, measured in the same run. CPU: user + system time of the client process per request over the samples (the origin runs apart), steadier than wall time on a loaded machine. Check: what the origin counted (hits never reached it; revalidations all did).',
     '',
-    '| workload | contender | µs/req | req/s | × fetch | check |',
-    '| --- | --- | --: | --: | --: | --- |',
+    '| workload | contender | µs/req | req/s | × fetch | CPU µs/req | CPU × fetch | check |',
+    '| --- | --- | --: | --: | --: | --: | --: | --- |',
   )
   for (const workload of WORKLOADS) {
     for (const contender of CONTENDERS) {
       const row = report.timings.find((r) => r.workload === workload.name && r.contender === contender.name)
       if (!row) continue
       lines.push(
-        `| ${workload.title} | ${contender.name} | ${fixed(row.us)} | ${count(Math.round(row.rps))} | ${ratio(row.ratio)} | ${checks(row.checks)} |`,
+        `| ${workload.title} | ${contender.name} | ${fixed(row.us)} | ${count(Math.round(row.rps))} | ${ratio(row.ratio)} | ${fixed(row.cpu)} | ${ratio(row.cpuRatio)} | ${checks(row.checks)} |`,
       )
     }
   }

@@ -51,7 +51,10 @@ function summary(result: JobResult): string {
   switch (result.kind) {
     case 'timing':
       return result.outcomes
-        .map((o) => `${o.timing.us.toFixed(2)} µs/req${o.checks.every((c) => c.ok) ? '' : ' (check failed)'}`)
+        .map(
+          (o) =>
+            `${o.timing.us.toFixed(2)} µs/req (CPU ${o.timing.cpu.toFixed(0)} µs)${o.checks.every((c) => c.ok) ? '' : ' (check failed)'}`,
+        )
         .join(', ')
     case 'scale':
       return `${result.timing.us.toFixed(2)} µs/req${result.checks.every((c) => c.ok) ? '' : ' (check failed)'}`
