@@ -52,8 +52,8 @@ async function loop(origin: string): Promise<void> {
   const cacheName = join(DIR, `profile-${process.pid}.sqlite`)
   installCache({
     backend: store,
-    cacheName,
-    maxEntries: 20_000,
+    // Each store's own options: the other store refuses them.
+    ...(store === 'sqlite' ? { cacheName } : { maxEntries: 20_000 }),
     expireAfter: workload === 'revalidate-304' ? EXPIRE_IMMEDIATELY : NEVER_EXPIRE,
   })
   const get = async (i: number) => (await fetch(target(origin, workload, i))).arrayBuffer()
