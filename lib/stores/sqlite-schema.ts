@@ -103,18 +103,17 @@ export interface Statements {
   dataVersion: Statement<[], number>
   touch: Statement<[number, KeyColumn]>
   refresh: Statement<[string, number, number, number | null, number, KeyColumn, number]>
-  upsert: Database.Transaction<
-    (
-      key: KeyColumn,
-      url: string,
-      meta: string,
-      body: Uint8Array,
-      size: number,
-      createdAt: number,
-      expires: number | null,
-      accessedAt: number,
-    ) => void
-  >
+  /** Two statements: run only inside the batch's transaction (`applySegments`). */
+  upsert: (
+    key: KeyColumn,
+    url: string,
+    meta: string,
+    body: Uint8Array,
+    size: number,
+    createdAt: number,
+    expires: number | null,
+    accessedAt: number,
+  ) => void
   deleteOne: Statement<[KeyColumn]>
   totalSize: Statement<[], number>
   prune: Database.Transaction<(keep: KeyColumn, maxSize: number) => void>
@@ -215,21 +214,12 @@ export function prepare(db: Database.Database, now: () => number): Statements {
       `UPDATE entries SET meta = ?, size = body_size + ?, created_at = ?, expires_at = ?, accessed_at = ?
        WHERE key = ? AND created_at = ?`,
     ),
-    upsert: db.transaction(
-      (
-        key: KeyColumn,
-        url: string,
-        meta: string,
-        body: Uint8Array,
-        size: number,
-        createdAt: number,
-        expires: number | null,
-        accessedAt: number,
-      ) => {
-        const id = upsertEntry.get(key, url, meta, body.byteLength, size, createdAt, expires, accessedAt)
-        if (id !== undefined) upsertBody.run(id, body)
-      },
-    ),
+    // Not a transaction of its own: inside the batch's, better-sqlite3 would wrap each row in a SAVEPOINT
+    // and its RELEASE, two more statements per write.
+    upsert: (key, url, meta, body, size, createdAt, expires, accessedAt) => {
+      const id = upsertEntry.get(key, url, meta, body.byteLength, size, createdAt, expires, accessedAt)
+      if (id !== undefined) upsertBody.run(id, body)
+    },
     deleteOne,
     totalSize,
     // The entry just written (`keep`) is spared: the caller wants it, and it fits on its own.
