@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../entry/entry.js'
+import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 
 interface Recent {
   entry: CacheEntry
@@ -45,6 +45,17 @@ export class RecentEntries {
       this.#map.delete(oldest)
       this.#bytes -= recent.size
     }
+  }
+
+  /**
+   * A 304's new metadata, committed to the row read as the copy kept here (`storedAt`, its
+   * `createdAt`): the copy takes it and keeps its body, as the row did, so the next revalidation reads
+   * no row. Any other copy of `key` is dropped.
+   */
+  refreshed(key: string, meta: EntryMeta, storedAt: number, accessedAt: number): void {
+    const recent = this.#map.get(key)
+    if (recent?.entry.createdAt === storedAt) this.set(key, { ...meta, body: recent.entry.body }, accessedAt)
+    else this.delete(key)
   }
 
   delete(key: string): void {

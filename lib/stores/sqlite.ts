@@ -175,7 +175,8 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
    * body's row alone. Nothing is written if that response was replaced or deleted meanwhile.
    */
   refresh(key: string, meta: EntryMeta, storedAt: number): void {
-    this.#accept('refreshing an entry', key)
+    // The decoded copy stays: it is still the row, which the pending metadata is read over and, once committed, renews.
+    this.#ensureOpen('refreshing an entry')
     this.#pending.refresh(key, meta, storedAt, this.#now())
     this.#schedule()
   }
@@ -452,7 +453,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
 
   /** `batch` is committed (`counts`: its sweeps' row counts). */
   #committed(batch: Batch, counts: number[]): void {
-    this.#forgetRecent(batch.segments)
+    this.#forgetRecent(batch.segments, true)
     this.#waitingSince = undefined
     this.#attempts = 0
     for (const [i, pending] of this.#pending.committed(batch).entries()) pending.settle(counts[i] ?? 0)
@@ -481,14 +482,15 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     for (const resolve of flushed) resolve()
   }
 
-  /** Decoded copies of what these segments wrote are stale once they land (or are given up). */
-  #forgetRecent(segments: readonly Segment[]): void {
+  /** Decoded copies of what these segments wrote are stale once they land or are given up (a committed 304's is renewed). */
+  #forgetRecent(segments: readonly Segment[], committed = false): void {
     // Sweeps and pruning delete rows no key list names.
-    if (this.#maxSize !== undefined || segments.some((segment) => segment.sweep)) {
-      this.#recent.clear()
-      return
-    }
-    for (const segment of segments) for (const key of segment.writes.keys()) this.#recent.delete(key)
+    if (this.#maxSize !== undefined || segments.some((segment) => segment.sweep)) this.#recent.clear()
+    else
+      for (const [key, write] of segments.flatMap((segment) => [...segment.writes])) {
+        if (committed && write.kind === 'refresh') this.#recent.refreshed(key, write.meta, write.storedAt, write.accessedAt)
+        else this.#recent.delete(key)
+      }
   }
 
   #report(error: Error): void {
