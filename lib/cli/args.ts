@@ -7,7 +7,7 @@ import { closestName } from '../options/suggest.js'
 import { UsageError } from './errors.js'
 
 /** The file the CLI works on when `--db` is not given (the default `cacheName`, in the working directory). */
-export const DEFAULT_DB = 'http_cache.sqlite'
+const DEFAULT_DB = 'http_cache.sqlite'
 
 export const USAGE = `Usage: fetch-http-cache <command> [options]
 

@@ -112,7 +112,7 @@ function fileSize(path: string): number {
 }
 
 /** `46312` → `45.2 KiB`. */
-export function humanBytes(count: number): string {
+function humanBytes(count: number): string {
   if (count < 1024) return `${count} B`
   let value = count
   let unit = 'B'

@@ -14,7 +14,7 @@ export async function offline(engine: Engine, request: { method: string; url: st
  * changed id or query), that one. Finding it reads the store's metadata once: replay directories
  * are small, and the test that misses fails anyway.
  */
-export async function cacheMiss(engine: Engine, method: string, url: string, reason: string): Promise<CacheMissError> {
+async function cacheMiss(engine: Engine, method: string, url: string, reason: string): Promise<CacheMissError> {
   const ignored = engine.settings.ignored
   const credentials = engine.urlCredentials()
   let shown = url
@@ -36,7 +36,7 @@ export async function cacheMiss(engine: Engine, method: string, url: string, rea
  * The stored URL with the fewest edits from `wanted`, when those are few: at most a quarter of its
  * length (and at least 3), so an unrelated URL of another host is never suggested.
  */
-export function nearestUrl(wanted: string, stored: Iterable<string>): string | undefined {
+function nearestUrl(wanted: string, stored: Iterable<string>): string | undefined {
   const allowed = Math.max(3, Math.floor(wanted.length / 4))
   let best: string | undefined
   let bestDistance = allowed + 1

@@ -119,7 +119,7 @@ export function restoreSlots(records: SlotState): void {
  * The request helpers (`request`, `stream`, …) are the wrapped dispatcher's, run with this as `this`,
  * so they dispatch through the cache.
  */
-export class CachingDispatcher extends EventEmitter {
+class CachingDispatcher extends EventEmitter {
   readonly #base: AnyDispatcher
   readonly #resolveEngine: () => Engine | undefined
 

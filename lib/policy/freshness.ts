@@ -11,7 +11,7 @@ import { parseHttpDate } from '../http/dates.js'
  * Status codes that are heuristically cacheable (RFC 9110 §15.1): storable and reusable with a
  * freshness lifetime computed from `Last-Modified` when the response gives none.
  */
-export const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501])
+const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501])
 
 /** The share of (Date − Last-Modified) used as heuristic freshness (RFC 9111 §4.2.2 suggests 10%). */
 const HEURISTIC_FRACTION = 0.1
@@ -44,7 +44,7 @@ export function parseAge(value: string | null): number {
 }
 
 /** The response's `Date` in ms; without a valid one, when it was received (RFC 9110 §6.6.1). */
-export function dateValue(headers: Headers, responseTime: number): number {
+function dateValue(headers: Headers, responseTime: number): number {
   return firstDate(headers.get('date')) ?? responseTime
 }
 

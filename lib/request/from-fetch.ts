@@ -119,7 +119,7 @@ export function originInit(init: CacheRequestInit | undefined, input?: string | 
  * `Cache-Control: no-cache` when absent, so caches between us and the origin do as ours did. Adds
  * them to `headers`; says whether it added any.
  */
-export function modeHeaders(mode: RequestCacheMode | undefined, headers: Headers): boolean {
+function modeHeaders(mode: RequestCacheMode | undefined, headers: Headers): boolean {
   let added = false
   if (mode === 'no-cache' && !headers.has('cache-control')) {
     headers.set('cache-control', 'max-age=0')

@@ -7,7 +7,7 @@ import type { ResolvedSettings } from '../options/types.js'
  * Bumped when the key recipe changes, so old entries are re-keyed or missed, never misread. 2: the
  * default credentials grew (API-key headers, credential query parameters keyed by a keyed hash).
  */
-export const KEY_VERSION = 2
+const KEY_VERSION = 2
 /** What ignored parameters are replaced with in stored data. */
 export const REDACTED = 'REDACTED'
 
@@ -291,7 +291,7 @@ export function variantKey(
  * A request header's value as `Vary` compares it: whitespace around commas collapsed (RFC 9111 §4.1
  * allows normalizing), fetch's defaults filled in, credentials hashed, transport headers ignored.
  */
-export function varyValue(name: string, headers: Headers, secret: string, credentialsHashed = false): string {
+function varyValue(name: string, headers: Headers, secret: string, credentialsHashed = false): string {
   if (TRANSPORT_HEADERS.has(name)) return ''
   // A malformed Vary member names no header a request can carry: it is absent from every request
   // (and Headers.get() would throw on it).

@@ -14,7 +14,7 @@ import { bodyText } from '../http/text-body.js'
  */
 
 /** The file format's version, written in every file; another version is a row that cannot be read. */
-export const FILE_FORMAT = 1
+const FILE_FORMAT = 1
 
 /** An entry file's name: `<host and path>~<key hash>.json` (see {@link fileName}). */
 const ENTRY_FILE = /^[^.][^/]*~([0-9a-f]{12})\.json$/

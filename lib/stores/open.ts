@@ -77,7 +77,7 @@ function openOrGoWithout(open: () => Store, onError: OnError): OpenedStore {
  * The directory of a files cache: `cacheName` in the working directory, the user cache directory
  * (`useCacheDir`) or the OS temp directory (`useTemp`); an absolute `cacheName` is used as it is.
  */
-export function filesPath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDir' | 'useTemp'>): string {
+function filesPath(options: Pick<StoreOptions, 'cacheName' | 'useCacheDir' | 'useTemp'>): string {
   const { cacheName } = options
   if (isAbsolute(cacheName)) return cacheName
   if (options.useCacheDir) return join(userCacheDir(), cacheName)

@@ -7,7 +7,7 @@ import type { RedisClientLike, RedisCommandOptions } from '../options/redis.js'
  */
 
 /** The package the Redis store needs (an optional peer dependency). */
-export const REDIS_PACKAGE = 'redis'
+const REDIS_PACKAGE = 'redis'
 
 /** RESP's bulk string type (`$`): mapped to `Buffer` so entries are read back as raw bytes. */
 const RESP_BLOB_STRING = 36

@@ -32,7 +32,7 @@ export interface AnyHandler {
 }
 
 /** Whether a handler speaks the new API (undici 7's own test: it has `onRequestStart`). */
-export function isNewStyle(handler: AnyHandler): boolean {
+function isNewStyle(handler: AnyHandler): boolean {
   return typeof handler.onRequestStart === 'function'
 }
 
@@ -40,7 +40,7 @@ export function isNewStyle(handler: AnyHandler): boolean {
  * The controller a caller gets (new API) or drives through `abort` / `resume` (legacy): `rawHeaders`
  * and `rawTrailers` match the fields served, which undici 8's fetch reads before anything else.
  */
-export class CallerController {
+class CallerController {
   #aborted = false
   #paused = false
   #reason: Error | null = null
@@ -186,7 +186,7 @@ export function rawPairs(headers: HeaderPairs): Buffer[] {
 }
 
 /** Header pairs as the object the new API passes: repeated fields become arrays. */
-export function headerObject(headers: HeaderPairs): Record<string, string | string[]> {
+function headerObject(headers: HeaderPairs): Record<string, string | string[]> {
   const object: Record<string, string | string[]> = {}
   for (const [name, value] of headers) {
     const existing = object[name]
