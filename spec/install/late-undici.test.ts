@@ -16,7 +16,17 @@ const KINDS = [
 ] as const
 const COMBINATIONS = KINDS.flatMap((kind) => (['7', '8'] as const).map((undici) => ({ ...kind, undici })))
 const skip8 = undici8Supported() ? undefined : `npm undici 8 requires Node >= 22.19.0; this is ${process.version}`
-const runnable = COMBINATIONS.filter((c) => !(c.undici === '8' && skip8))
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+// Node 22.19 cannot require() an ES module graph loaded through tsx's hooks (the link fails with
+// "request for './…' is not in cache"; 22.23 can). The built package is required from CommonJS on
+// every Node CI runs, 22.19 included, by the pack test (.ci/pack-test.mjs).
+const skipCjs =
+  major === 22 && minor < 20
+    ? `require() of the package's TypeScript source through tsx fails to link on Node ${process.version}; .ci/pack-test.mjs requires the built package there`
+    : undefined
+const skipOf = (c: (typeof COMBINATIONS)[number]) =>
+  (c.undici === '8' ? skip8 : undefined) ?? (c.module === 'cjs' ? skipCjs : undefined)
+const runnable = COMBINATIONS.filter((c) => !skipOf(c))
 let reports: Promise<ChildReport>[] = []
 
 before(() => {
@@ -27,7 +37,7 @@ before(() => {
 })
 
 for (const combination of COMBINATIONS) {
-  const skip = combination.undici === '8' ? skip8 : undefined
+  const skip = skipOf(combination)
   describe(`${combination.module} app, installCache() then npm undici ${combination.undici}`, skip ? { skip } : {}, () => {
     let report: ChildReport
     before(
