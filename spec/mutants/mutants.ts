@@ -15,8 +15,8 @@ export interface Mutant {
 export const MUTANTS: readonly Mutant[] = [
   {
     name: 'no-store-write',
-    breaks: 'a response without Vary is never written: nothing is ever a hit',
-    edits: [{ file: 'lib/engine/engine.ts', from: '} else await this.store.set(key, entry)', to: '} else void 0' }],
+    breaks: 'a response is never written, yet claimed stored: nothing is ever a hit',
+    edits: [{ file: 'lib/engine/engine.ts', from: 'written = this.#write(writes)', to: 'written = Promise.resolve()' }],
     specs: ['spec/rfc9111/cache-status.test.ts', 'spec/semantics/credentials.test.ts'],
   },
   {
@@ -28,13 +28,13 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'no-refresh-write',
     breaks: 'a 304 freshens the entry for one answer only on a store with refresh() (SQLite, memory)',
-    edits: [{ file: 'lib/engine/engine.ts', from: 'await this.store.refresh(entry.key, entry, storedAt)', to: 'void storedAt' }],
+    edits: [{ file: 'lib/engine/engine.ts', from: 'await refreshing.refresh(entry.key, entry, storedAt)', to: 'void storedAt' }],
     specs: ['spec/stores/memory.test.ts'],
   },
   {
     name: 'stored-always-true',
     breaks: 'cacheInfo(r).stored claims a write that failed',
-    edits: [{ file: 'lib/engine/exchange.ts', from: 'settle(saved !== undefined)', to: 'settle(true)' }],
+    edits: [{ file: 'lib/engine/store-and-pass.ts', from: 'confirm(ok)', to: 'confirm(true)' }],
     specs: ['spec/reliability/broken-store.test.ts'],
   },
   {
@@ -43,8 +43,8 @@ export const MUTANTS: readonly Mutant[] = [
     edits: [
       {
         file: 'lib/request/key.ts',
-        from: 'stored[name] = hashCredential(value, secret)',
-        to: 'stored[name] = value',
+        from: 'else if (settings.credentialHeaders.includes(name)) stored[name] = hashCredential(value, secret)',
+        to: 'else if (settings.credentialHeaders.includes(name)) stored[name] = value',
       },
     ],
     specs: ['spec/semantics/credentials.test.ts'],
@@ -55,8 +55,8 @@ export const MUTANTS: readonly Mutant[] = [
     edits: [
       {
         file: 'lib/policy/stored-headers.ts',
-        from: "if (!NEVER_STORED.has(name) || (keepCookies && name === 'set-cookie')) pairs.push([name, value])",
-        to: "if (!NEVER_STORED.has(name) || name === 'set-cookie') pairs.push([name, value])",
+        from: 'if (!NEVER_STORED.has(name) || (keepCookies && COOKIE_FIELDS.has(name))) pairs.push([name, value])',
+        to: 'if (!NEVER_STORED.has(name) || COOKIE_FIELDS.has(name)) pairs.push([name, value])',
       },
     ],
     specs: ['spec/semantics/credentials.test.ts'],
