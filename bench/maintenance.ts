@@ -81,6 +81,7 @@ async function fill(path: string, bodyBytes: number): Promise<void> {
       responseTime: now,
       createdAt: now,
       expires: null,
+      initialAge: 0,
     })
     // Commit as it goes, so 200 MiB is never held pending at once.
     if (i % 16 === 15) await store.flush()

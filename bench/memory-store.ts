@@ -121,6 +121,7 @@ function entry(i: number): CacheEntry {
     responseTime: now,
     createdAt: now,
     expires: null,
+    initialAge: 0,
   }
 }
 

@@ -1,4 +1,5 @@
 import { type CacheEntry, ENTRY_VERSION, isCurrentVariant, varyMarker } from '../entry/entry.js'
+import { freshnessFacts } from '../entry/freshness-facts.js'
 import { sealCookies } from '../entry/sealed-cookies.js'
 import {
   capabilities,
@@ -36,7 +37,7 @@ export { debug }
 /** A response as it is about to be stored, before the key and expiry are set. */
 export type NewEntry = Omit<
   CacheEntry,
-  'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary' | 'tags'
+  'v' | 'key' | 'kind' | 'url' | 'requestHeaders' | 'method' | 'bodyDigest' | 'vary' | 'tags' | 'initialAge' | 'directives'
 > & { tags?: string[] }
 
 /** The request facts invalidation needs. */
@@ -341,6 +342,7 @@ export class Engine {
     const url = redactUrl(request.url, settings.ignored, credentials)
     const entry: CacheEntry = {
       ...response,
+      ...freshnessFacts(response),
       headers: sealCookies(response.headers, secret),
       v: ENTRY_VERSION,
       key,

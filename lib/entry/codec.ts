@@ -1,4 +1,5 @@
 import { type CacheEntry, ENTRY_VERSION, type EntryMeta } from './entry.js'
+import { freshnessFacts } from './freshness-facts.js'
 
 /**
  * How stores keep an entry: its metadata as JSON beside its body bytes. A row that does not decode
@@ -77,18 +78,37 @@ export function decodeMeta(meta: string, columns?: RowColumns): EntryMeta | unde
   value.responseTime ??= columns?.createdAt
   value.createdAt ??= value.responseTime
   value.expires ??= null
-  return isEntryMeta(value) ? value : undefined
+  return upgraded(value)
+}
+
+/** Version 3, the same entry without its freshness facts: read as the current version. */
+const UPGRADABLE_VERSION = 3
+
+/**
+ * `value` as a current entry, or `undefined`: an entry of version 3, or one whose freshness facts are
+ * missing or malformed, gets the facts of its own fields (entry/freshness-facts.ts).
+ */
+export function upgraded(value: Record<string, unknown>): EntryMeta | undefined {
+  if (value.v === UPGRADABLE_VERSION) value.v = ENTRY_VERSION
+  if (!isEntryMeta(value)) return undefined
+  if (!Number.isFinite(value.initialAge) || (value.directives !== undefined && typeof value.directives !== 'object')) {
+    delete value.directives
+    Object.assign(value, freshnessFacts(value))
+  }
+  return value
 }
 
 /**
  * A cheap check of the fields every reader relies on, and of the version: an entry of another
- * version, or of another shape, is never misread.
+ * version, or of another shape, is never misread. (The freshness facts are checked by {@link upgraded}.)
  */
 export function isEntryMeta(value: unknown): value is EntryMeta {
   if (typeof value !== 'object' || value === null) return false
   const e = value as Record<string, unknown>
   return (
     e.v === ENTRY_VERSION &&
+    typeof e.requestTime === 'number' &&
+    typeof e.responseTime === 'number' &&
     typeof e.key === 'string' &&
     typeof e.url === 'string' &&
     typeof e.status === 'number' &&

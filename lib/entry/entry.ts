@@ -1,11 +1,14 @@
+import type { ReuseDirectives } from '../http/cache-control.js'
 import { decode } from '../http/content-coding.js'
 
 /**
  * The version of the stored entry format. An entry with another `v` is never misread: it is a miss.
  * 2: credential query parameters hashed in `url`, `Set-Cookie` values sealed (entry/sealed-cookies.ts).
  * 3: compact metadata, fields at their usual value left out (entry/codec.ts).
+ * 4: freshness facts (`initialAge`, `directives`) kept with the entry; a version-3 entry is read as
+ *    version 4, its facts computed from its fields (entry/codec.ts).
  */
-export const ENTRY_VERSION = 3
+export const ENTRY_VERSION = 4
 
 /**
  * In which form a stored body is.
@@ -59,6 +62,13 @@ export interface CacheEntry {
   createdAt: number
   /** When the entry expires (ms since epoch), or `null` for never. */
   expires: number | null
+  /**
+   * Freshness facts of the stored fields, computed when they were written (entry/freshness-facts.ts),
+   * so that a hit compares numbers: `corrected_initial_age` of RFC 9111 §4.2.3 in ms, and the reuse
+   * directives of the response's `Cache-Control` (absent when it has none).
+   */
+  initialAge: number
+  directives?: ReuseDirectives
 }
 
 /** An entry without its body: what a 304's refresh writes, and what maintenance reads. */

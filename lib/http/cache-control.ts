@@ -26,6 +26,15 @@ export interface Directives {
   noTransform?: true
 }
 
+/**
+ * The response directives that decide whether and how long a stored response may be reused (RFC 9111
+ * §3.5, §4.2.4, §5.2.2; RFC 8246; RFC 5861): what an entry keeps of its `Cache-Control`.
+ */
+export type ReuseDirectives = Pick<
+  Directives,
+  'noCache' | 'mustRevalidate' | 'proxyRevalidate' | 'immutable' | 'public' | 'sMaxAge' | 'staleIfError' | 'staleWhileRevalidate'
+>
+
 const EMPTY: Directives = Object.freeze({})
 /** 2^31: RFC 9111 §1.2.2 says to use it when delta-seconds overflows. */
 export const MAX_DELTA_SECONDS = 2_147_483_648

@@ -35,6 +35,22 @@ export function parseHttpDate(value: string | null | undefined, now = Date.now()
   return undefined
 }
 
+/**
+ * The first member of a field that must be single (`Date`, `Expires`) but arrived as a list, from
+ * several field lines or a comma (RFC 9111 §4.2.1 "the first occurrence should be used"). Dates
+ * contain a comma themselves, so the first prefix that parses as a date wins.
+ */
+export function firstHttpDate(value: string | null): number | undefined {
+  if (value === null) return undefined
+  const whole = parseHttpDate(value)
+  if (whole !== undefined) return whole
+  for (let comma = value.indexOf(','); comma !== -1; comma = value.indexOf(',', comma + 1)) {
+    const parsed = parseHttpDate(value.slice(0, comma))
+    if (parsed !== undefined) return parsed
+  }
+  return undefined
+}
+
 function utc(
   year: number,
   month: string | undefined,

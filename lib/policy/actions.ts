@@ -1,5 +1,5 @@
-import { type CacheEntry, storedField, storedFields } from '../entry/entry.js'
-import { type Directives, parseCacheControl } from '../http/cache-control.js'
+import { type CacheEntry, storedFields } from '../entry/entry.js'
+import { type Directives, parseCacheControl, type ReuseDirectives } from '../http/cache-control.js'
 import type { Expiry } from '../options/expire-after.js'
 import type { ParsedRequestOptions } from '../options/settings.js'
 import type { ResolvedSettings } from '../options/types.js'
@@ -264,7 +264,7 @@ export function isExpired(entry: Pick<CacheEntry, 'expires'>, now: number): bool
 }
 
 /** Freshness as this request sees it (the entry is not expired): response no-cache, request max-age / min-fresh. */
-function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directives, now: number, reload = false): boolean {
+function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: ReuseDirectives, now: number, reload = false): boolean {
   // RFC 9111 §5.2.2.4: no-cache without field names means every use must be validated.
   if (response.noCache === true) return false
   const { maxAge, minFresh } = plan.request
@@ -273,10 +273,10 @@ function isFreshForRequest(plan: CachePlan, entry: CacheEntry, response: Directi
   return true
 }
 
-/** The stored response's directives, read only when `cacheControl` is on. */
-function responseDirectives(entry: CacheEntry, mode: CacheControlMode): Directives {
+/** The stored response's reuse directives (parsed when it was written), heeded only when `cacheControl` is on. */
+function responseDirectives(entry: CacheEntry, mode: CacheControlMode): ReuseDirectives {
   if (!mode.cacheControl) return NO_DIRECTIVES
-  return parseCacheControl(storedField(entry, 'cache-control'))
+  return entry.directives ?? NO_DIRECTIVES
 }
 
 function entryHasValidator(entry: CacheEntry): boolean {
@@ -288,13 +288,13 @@ function entryHasValidator(entry: CacheEntry): boolean {
  * and no-cache forbid serving stale; so does s-maxage in a shared cache (RFC 9111 §5.2.2.10: it
  * implies proxy-revalidate there).
  */
-export function mayServeStale(response: Directives, mode: CacheControlMode): boolean {
+export function mayServeStale(response: ReuseDirectives, mode: CacheControlMode): boolean {
   if (mode.sharedCache && response.sMaxAge !== undefined) return false
   return !response.mustRevalidate && !response.noCache && !response.proxyRevalidate
 }
 
 /** RFC 9111 §3.5: the response directives that let a shared cache store and reuse a response to an authorized request. */
-export function sharesAuthorized(response: Directives): boolean {
+export function sharesAuthorized(response: ReuseDirectives): boolean {
   return response.public === true || response.sMaxAge !== undefined || response.mustRevalidate === true
 }
 
@@ -305,7 +305,7 @@ function staleWithin(entry: CacheEntry, now: number, limitMs: number | undefined
 }
 
 /** stale-if-error: the per-request option, the request directive, the response directive, the setting. */
-function staleIfErrorLimit(plan: CachePlan, response: Directives, settings: ResolvedSettings): number {
+function staleIfErrorLimit(plan: CachePlan, response: ReuseDirectives, settings: ResolvedSettings): number {
   if (plan.staleIfError !== undefined) return plan.staleIfError
   if (plan.request.staleIfError !== undefined) return plan.request.staleIfError * 1000
   if (response.staleIfError !== undefined) return response.staleIfError * 1000
@@ -313,7 +313,7 @@ function staleIfErrorLimit(plan: CachePlan, response: Directives, settings: Reso
 }
 
 /** stale-while-revalidate: the per-request option, the request directive (as requests-cache reads it), the response, the setting. */
-function staleWhileRevalidateLimit(plan: CachePlan, response: Directives, settings: ResolvedSettings): number {
+function staleWhileRevalidateLimit(plan: CachePlan, response: ReuseDirectives, settings: ResolvedSettings): number {
   if (plan.staleWhileRevalidate !== undefined) return plan.staleWhileRevalidate
   if (plan.request.staleWhileRevalidate !== undefined) return plan.request.staleWhileRevalidate * 1000
   if (response.staleWhileRevalidate !== undefined) return response.staleWhileRevalidate * 1000

@@ -1,6 +1,7 @@
-import { type CacheEntry, type FieldReader, storedField } from '../entry/entry.js'
-import { type Directives, MAX_DELTA_SECONDS } from '../http/cache-control.js'
-import { parseHttpDate } from '../http/dates.js'
+import type { CacheEntry, FieldReader } from '../entry/entry.js'
+import { correctedInitialAge } from '../entry/freshness-facts.js'
+import type { Directives } from '../http/cache-control.js'
+import { firstHttpDate } from '../http/dates.js'
 
 /**
  * Freshness arithmetic of RFC 9111 §4.2, and the validators of RFC 9110 §8.8 / §13. Pure: every
@@ -16,74 +17,22 @@ const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([200, 203, 204, 206
 /** The share of (Date − Last-Modified) used as heuristic freshness (RFC 9111 §4.2.2 suggests 10%). */
 const HEURISTIC_FRACTION = 0.1
 
-/**
- * The first member of a field that must be single (`Date`, `Expires`) but arrived as a list, from
- * several field lines or a comma (RFC 9111 §4.2.1 "the first occurrence should be used"). Dates
- * contain a comma themselves, so the first prefix that parses as a date wins.
- */
-function firstDate(value: string | null): number | undefined {
-  if (value === null) return undefined
-  const whole = parseHttpDate(value)
-  if (whole !== undefined) return whole
-  for (let comma = value.indexOf(','); comma !== -1; comma = value.indexOf(',', comma + 1)) {
-    const parsed = parseHttpDate(value.slice(0, comma))
-    if (parsed !== undefined) return parsed
-  }
-  return undefined
-}
-
-/**
- * The `Age` header as seconds. A list uses its first member and an invalid value (not a non-negative
- * integer: `-5`, `1.5`, `abc`) is ignored, i.e. 0 (RFC 9111 §5.1).
- */
-export function parseAge(value: string | null): number {
-  if (value === null) return 0
-  const text = value.split(',')[0]?.trim() ?? ''
-  if (!/^\d+$/.test(text)) return 0
-  return Math.min(Number(text), MAX_DELTA_SECONDS)
-}
-
 /** The response's `Date` in ms; without a valid one, when it was received (RFC 9110 §6.6.1). */
 function dateValue(headers: Headers, responseTime: number): number {
-  return firstDate(headers.get('date')) ?? responseTime
+  return firstHttpDate(headers.get('date')) ?? responseTime
 }
 
-/** `corrected_initial_age` of RFC 9111 §4.2.3, in ms. */
+/** `corrected_initial_age` of RFC 9111 §4.2.3, in ms, of a response not yet stored. */
 export function initialAge(headers: Headers, requestTime: number, responseTime: number): number {
   return correctedInitialAge(headers.get('date'), headers.get('age'), requestTime, responseTime)
 }
 
-function correctedInitialAge(date: string | null, age: string | null, requestTime: number, responseTime: number): number {
-  const apparentAge = Math.max(0, responseTime - (cachedDate(date) ?? responseTime))
-  const responseDelay = Math.max(0, responseTime - requestTime)
-  const correctedAgeValue = parseAge(age) * 1000 + responseDelay
-  return Math.max(apparentAge, correctedAgeValue)
-}
-
 /**
- * `current_age` of RFC 9111 §4.2.3, in ms, for a stored entry: initial age plus time resident. Reads
- * the stored header pairs directly: it runs on every hit.
+ * `current_age` of RFC 9111 §4.2.3, in ms, for a stored entry: its initial age (computed when it was
+ * written, entry/freshness-facts.ts) plus the time it has been resident.
  */
-export function currentAge(entry: CacheEntry, now: number): number {
-  const initial = correctedInitialAge(
-    storedField(entry, 'date'),
-    storedField(entry, 'age'),
-    entry.requestTime,
-    entry.responseTime,
-  )
-  return initial + Math.max(0, now - entry.responseTime)
-}
-
-// Parsed `Date` values: an entry is served many times with the same one. Bounded, cleared when full.
-const PARSED_DATES = new Map<string, number | undefined>()
-
-function cachedDate(value: string | null): number | undefined {
-  if (value === null) return undefined
-  if (PARSED_DATES.has(value)) return PARSED_DATES.get(value)
-  const parsed = firstDate(value)
-  if (PARSED_DATES.size >= 1024) PARSED_DATES.clear()
-  PARSED_DATES.set(value, parsed)
-  return parsed
+export function currentAge(entry: Pick<CacheEntry, 'initialAge' | 'responseTime'>, now: number): number {
+  return entry.initialAge + Math.max(0, now - entry.responseTime)
 }
 
 /**
@@ -102,7 +51,7 @@ export function explicitLifetime(
   if (directives.maxAge !== undefined) return directives.maxAge * 1000
   const expiresHeader = headers.get('expires')
   if (expiresHeader !== null) {
-    const expires = firstDate(expiresHeader)
+    const expires = firstHttpDate(expiresHeader)
     if (expires === undefined) return 0
     return Math.max(0, expires - dateValue(headers, responseTime))
   }
@@ -129,14 +78,14 @@ export function heuristicLifetime(
   directives: Directives = {},
 ): number | undefined {
   if (!allowsHeuristics(status, directives)) return undefined
-  const lastModified = firstDate(headers.get('last-modified'))
+  const lastModified = firstHttpDate(headers.get('last-modified'))
   if (lastModified === undefined) return undefined
   return Math.max(0, (dateValue(headers, responseTime) - lastModified) * HEURISTIC_FRACTION)
 }
 
 /** Whether a response carries a validator usable in a conditional request (RFC 9110 §8.8). */
 export function hasValidator(headers: FieldReader): boolean {
-  return headers.get('etag') !== null || firstDate(headers.get('last-modified')) !== undefined
+  return headers.get('etag') !== null || firstHttpDate(headers.get('last-modified')) !== undefined
 }
 
 /**
@@ -150,10 +99,10 @@ export function conditionalHeaders(headers: FieldReader, dateFallback = false): 
   const etag = headers.get('etag')
   const lastModified = headers.get('last-modified')
   if (etag !== null) conditional['if-none-match'] = etag
-  if (lastModified !== null && firstDate(lastModified) !== undefined) conditional['if-modified-since'] = lastModified
+  if (lastModified !== null && firstHttpDate(lastModified) !== undefined) conditional['if-modified-since'] = lastModified
   else if (dateFallback && etag === null) {
     const date = headers.get('date')
-    if (date !== null && firstDate(date) !== undefined) conditional['if-modified-since'] = date
+    if (date !== null && firstHttpDate(date) !== undefined) conditional['if-modified-since'] = date
   }
   return conditional
 }

@@ -1,4 +1,5 @@
 import { type CacheEntry, storedField, storedFields } from '../entry/entry.js'
+import { withFreshnessFacts } from '../entry/freshness-facts.js'
 import { parseCacheControl } from '../http/cache-control.js'
 import { parseHttpDate } from '../http/dates.js'
 import { isWeak, noneMatchMatches, strongMatch, weakMatch } from '../http/etag.js'
@@ -104,7 +105,8 @@ export function mergeNotModified(
   responseTime: number,
   keepCookies = false,
 ): CacheEntry {
-  return { ...entry, headers: updateHeaders(entry.headers, notModified, responseTime, keepCookies), requestTime, responseTime }
+  const headers = updateHeaders(entry.headers, notModified, responseTime, keepCookies)
+  return withFreshnessFacts({ ...entry, headers, requestTime, responseTime })
 }
 
 /**
@@ -144,7 +146,7 @@ export function mergeHead(
     (length !== null && Number(length) !== Number(storedLength))
   if (changed) return { entry, invalidate: true }
   return {
-    entry: { ...entry, headers: updateHeaders(entry.headers, head, responseTime), requestTime, responseTime },
+    entry: withFreshnessFacts({ ...entry, headers: updateHeaders(entry.headers, head, responseTime), requestTime, responseTime }),
     invalidate: false,
   }
 }

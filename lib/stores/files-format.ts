@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { isEntryMeta } from '../entry/codec.js'
+import { upgraded } from '../entry/codec.js'
 import type { CacheEntry } from '../entry/entry.js'
 import { parseHttpDate } from '../http/dates.js'
 import { bodyText } from '../http/text-body.js'
@@ -73,7 +73,7 @@ function stableTimes(entry: CacheEntry): Pick<CacheEntry, 'requestTime' | 'respo
 
 /** The file's text for an entry (an entry of another shape is written as it is, and read back as unreadable). */
 export function formatEntry(entry: CacheEntry): string {
-  const readable = isEntryMeta(entry) && entry.body instanceof Uint8Array
+  const readable = upgraded({ ...entry }) !== undefined && entry.body instanceof Uint8Array
   const times = readable ? stableTimes(entry) : entry
   const file = {
     format: FILE_FORMAT,
@@ -142,8 +142,9 @@ export function parseEntry(text: string): { key: string | undefined; entry: Cach
     createdAt: fromIso(times?.createdAt),
     expires: times?.expires === null ? null : fromIso(times?.expires),
   }
-  const readable = isEntryMeta(entry) && entry.body !== undefined && Number.isFinite(entry.responseTime)
-  return { key, entry: readable ? (entry as CacheEntry) : undefined }
+  // The file keeps no freshness facts (they would go wrong when someone edits a header): they are computed here.
+  const readable = upgraded(entry) !== undefined && entry.body !== undefined && Number.isFinite(entry.responseTime)
+  return { key, entry: readable ? (entry as unknown as CacheEntry) : undefined }
 }
 
 interface FileShape {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { isEntryMeta } from '../entry/codec.js'
-import { type CacheEntry, type EntryMeta, entrySize } from '../entry/entry.js'
+import { isEntryMeta, upgraded } from '../entry/codec.js'
+import { type CacheEntry, ENTRY_VERSION, type EntryMeta, entrySize } from '../entry/entry.js'
 import type { MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { evictionsWatched, publishEvicted } from '../observe/events.js'
@@ -75,7 +75,9 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
 
   /** Store a frozen copy of `entry` under `key`, replacing any entry there; evicts LRU entries past the bounds. */
   set(key: string, entry: CacheEntry): void {
-    this.#lru.set(key, isEntryMeta(entry) && entry.body instanceof Uint8Array ? frozenEntry(entry, entry.body) : UNREADABLE)
+    // An entry of an older format is read as the stores on disk read it (entry/codec.ts).
+    const meta = entry.v === ENTRY_VERSION ? entry : upgraded({ ...entry })
+    this.#lru.set(key, isEntryMeta(meta) && entry.body instanceof Uint8Array ? frozenEntry(meta, entry.body) : UNREADABLE)
   }
 
   /**

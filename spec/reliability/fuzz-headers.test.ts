@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Engine, type KeyedRequest } from '../../lib/engine/engine.js'
 import type { CacheEntry } from '../../lib/entry/entry.js'
+import { parseAge } from '../../lib/entry/freshness-facts.js'
 import { responseFromEntry } from '../../lib/fronts/fetch/response.js'
 import { parseCacheControl } from '../../lib/http/cache-control.js'
 import { parseHttpDate } from '../../lib/http/dates.js'
@@ -17,7 +18,6 @@ import {
   hasValidator,
   heuristicLifetime,
   initialAge,
-  parseAge,
 } from '../../lib/policy/freshness.js'
 import { mergeNotModified } from '../../lib/policy/stored-headers.js'
 import { decideWrite } from '../../lib/policy/write.js'

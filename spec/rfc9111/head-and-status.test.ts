@@ -39,7 +39,7 @@ forEachFront('RFC 9111 HEAD, status codes, ranges and stored fields (cacheContro
       r.answer(
         p,
         { headers: { 'cache-control': 'max-age=1', age: '5', etag: '"h"', 'template-a': '1' }, body: 'body' },
-        { headers: { 'cache-control': 'max-age=3600', etag: '"h"', 'template-a': '2' } },
+        { headers: { 'cache-control': 'max-age=3600', etag: '"h"', 'template-a': '2', age: '100' } },
       )
       await get(r, p)
       const head = await get(r, p, { method: 'HEAD' })
@@ -47,6 +47,8 @@ forEachFront('RFC 9111 HEAD, status codes, ranges and stored fields (cacheContro
       const after = await get(r, p)
       assert.equal(r.origin.count(p), 2)
       assert.equal(after.response.headers.get('template-a'), '2')
+      // RFC 9111 §4.2.3: the age counts from the HEAD response's Age now.
+      assert.ok(Number(after.response.headers.get('age')) >= 100, `Age ${after.response.headers.get('age')}`)
       assert.equal(after.text, 'body')
     })
 

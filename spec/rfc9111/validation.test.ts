@@ -86,6 +86,29 @@ forEachFront('RFC 9111 §4.3 validation (cacheControl: true)', (front) => {
     assert.equal(reused.text, 'stored body')
   })
 
+  it('§4.3.4 later reuse goes by the Age and Cache-Control of the 304, not those of the first response', async (t) => {
+    const own = await rig(front) // its clock moves: a rig of its own
+    t.after(() => own.close())
+    const p = '/facts'
+    own.answer(p, (req) => {
+      if (req.headers['if-none-match'] === '"f"') {
+        return { status: 304, headers: { etag: '"f"', 'cache-control': 'max-age=3600, must-revalidate', age: '100', date: httpDate() } }
+      }
+      return { headers: { etag: '"f"', 'cache-control': 'max-age=1', age: '5', date: httpDate() }, body: 'stored body' }
+    })
+    await get(own, p)
+    assert.equal((await get(own, p)).response.revalidated, true)
+    const reused = await get(own, p)
+    assert.equal(reused.response.fromCache, true)
+    assert.equal(own.origin.count(p), 2)
+    // §4.2.3: the age counts from the 304's Age (100 s), not from the first response's (5 s).
+    assert.ok(Number(reused.response.headers.get('age')) >= 100, `Age ${reused.response.headers.get('age')}`)
+    // §5.2.2.2: once stale, the 304's must-revalidate forbids what the first response allowed: max-stale.
+    own.clock.advance(4000_000)
+    await get(own, p, { headers: { 'cache-control': 'max-stale=100000' } })
+    assert.equal(own.origin.count(p), 3, 'revalidated, not served stale')
+  })
+
   it('§4.3.4 a 304 that omits a field keeps the stored one', async () => {
     const p = path()
     staleWith(p, { etag: '"k"' }, { 'cache-control': 'max-age=3600' })

@@ -160,8 +160,8 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
 
     it(`misses on an entry of another version (older or newer), ${options.keepsUnreadable ? 'keeps it' : 'deletes it'}, and lists it as unreadable meanwhile`, async () => {
       const future = { ...makeEntry({ key: 'future' }), v: ENTRY_VERSION + 1 } as unknown as CacheEntry
-      // An entry written in the previous format.
-      const past = { ...makeEntry({ key: 'past' }), v: ENTRY_VERSION - 1 } as unknown as CacheEntry
+      // An entry written in format 2 (format 3 is read: see the next test).
+      const past = { ...makeEntry({ key: 'past' }), v: ENTRY_VERSION - 2 } as unknown as CacheEntry
       await store.set('future', future)
       await store.set('past', past)
       await store.set('ok', makeEntry({ key: 'ok' }))
@@ -176,6 +176,24 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
       assert.deepEqual(await keysOf(store), options.keepsUnreadable ? ['future', 'ok', 'past'] : ['ok'])
       await store.delete(['future', 'past'])
       assert.deepEqual(await keysOf(store), ['ok'])
+    })
+
+    it('reads an entry of format 3 as the current format, with the freshness facts of its own fields', async () => {
+      const current = makeEntry({
+        key: 'three',
+        headers: [
+          ['age', '20'],
+          ['cache-control', 'max-age=600, stale-while-revalidate=30, must-revalidate'],
+        ],
+      })
+      // Format 3: the same entry without its facts.
+      const { initialAge: _age, directives: _directives, ...three } = { ...current, v: ENTRY_VERSION - 1 }
+      await store.set('three', three as unknown as CacheEntry)
+      const read = await store.get('three')
+      assertSameEntry(read, current)
+      // RFC 9111 §4.2.3: Age (20 s) plus the response delay (5 ms).
+      assert.equal(read?.initialAge, 20_005)
+      assert.deepEqual(read?.directives, { mustRevalidate: true, staleWhileRevalidate: 30 })
     })
 
     it('keeps expired entries: they can still be revalidated or served stale', async () => {

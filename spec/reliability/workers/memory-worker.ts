@@ -116,6 +116,7 @@ async function main(): Promise<void> {
       responseTime: 0,
       createdAt: 0,
       expires: null,
+      initialAge: 0,
     })
     if ((i + 1) % every === 0) sample(i + 1)
   }
