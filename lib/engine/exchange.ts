@@ -143,7 +143,10 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
   // rfc: one byte range, answered from an entry served as it is when it holds the range. Otherwise the
   // origin answers; its answer is stored unless a complete response is (a piece never replaces it).
   if (plan.range && action.kind !== 'not-cached') {
-    const ranged = action.kind === 'serve' && entry ? rangeOf(entry, plan.range, request.headers.get('if-range')) : undefined
+    const ranged =
+      action.kind === 'serve' && entry
+        ? rangeOf(entry, plan.range, request.headers.get('if-range'), request.headers.get('range') ?? '')
+        : undefined
     if (!ranged) {
       if (entry && entry.status !== 206) {
         engine.events.lookup(request.method, request.url, undefined, 'bypass', 'Range request', call.started)

@@ -5,10 +5,10 @@ import { type ByteRange, heldRange, ifRangeAllows, resolveRange } from '../polic
  * A range of a stored response, as an entry the fronts serve like any (RFC 9110 §14.2, §15.3.7,
  * §15.5.17): `undefined` when the entry cannot answer it (not a 200 nor a stored piece, a piece that
  * does not hold the range, or a body kept with its content-coding, whose ranges are of the coded
- * bytes): the request then goes to the origin.
+ * bytes): the request then goes to the origin. `asked` is the request's `Range` field as it came.
  */
-export function rangeOf(entry: CacheEntry, range: ByteRange, ifRange: string | null): CacheEntry | undefined {
-  if (entry.status === 206) return pieceOf(entry, range, ifRange)
+export function rangeOf(entry: CacheEntry, range: ByteRange, ifRange: string | null, asked: string): CacheEntry | undefined {
+  if (entry.status === 206) return pieceOf(entry, range, ifRange, asked)
   if (entry.status !== 200 || entry.encoding !== 'identity') return undefined
   const coding = storedField(entry, 'content-encoding')
   if (coding !== null && coding.trim().toLowerCase() !== 'identity') return undefined
@@ -28,11 +28,15 @@ export function rangeOf(entry: CacheEntry, range: ByteRange, ifRange: string | n
 
 /**
  * rfc: RFC 9111 §3.3: a stored piece answers a range request wholly within what it holds, and only
- * that; with an `If-Range` it does not match, the whole representation is asked of the origin.
+ * that; with an `If-Range` it does not match, the whole representation is asked of the origin. The
+ * very `Range` it was stored for gets it as the origin sent it (the same answer to the same request),
+ * even when its body and its `Content-Range` disagree and its bytes cannot be placed.
  */
-function pieceOf(entry: CacheEntry, range: ByteRange, ifRange: string | null): CacheEntry | undefined {
+function pieceOf(entry: CacheEntry, range: ByteRange, ifRange: string | null, asked: string): CacheEntry | undefined {
+  if (entry.encoding !== 'identity' || !ifRangeAllows(ifRange, entry)) return undefined
+  if (entry.requestHeaders.range === asked) return entry
   const held = heldRange(entry)
-  if (!held || entry.encoding !== 'identity' || !ifRangeAllows(ifRange, entry)) return undefined
+  if (!held) return undefined
   const headers = entry.headers.filter(([name]) => name !== 'content-length' && name !== 'content-range')
   const bytes = resolveRange(range, held.total)
   if (!bytes) {

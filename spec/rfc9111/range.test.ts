@@ -256,6 +256,23 @@ forEachFront(
       assert.equal((await ranged(p, 'bytes=5-9')).response.hit, false)
     })
 
+    it('the very Range a piece was stored for gets the piece as the origin sent it, even one whose bytes cannot be placed', async () => {
+      const p = path()
+      // A suffix range answered with a body shorter than its Content-Range: where the bytes sit is unknown.
+      r.answer(p, { status: 206, headers: { 'cache-control': 'max-age=3600', 'content-range': 'bytes 4-9/10' }, body: '01234' })
+      await ranged(p, 'bytes=-5')
+      const same = await ranged(p, 'bytes=-5')
+      assert.equal(same.response.hit, true)
+      assert.equal(same.response.fromCache, true)
+      assert.equal(same.response.status, 206)
+      assert.equal(same.response.header('content-range'), 'bytes 4-9/10')
+      assert.equal(same.text, '01234')
+      assert.equal(r.origin.count(p), 1)
+      // Another range that needs a byte it cannot place goes to the origin.
+      assert.equal((await ranged(p, 'bytes=-1')).response.hit, false)
+      assert.equal(r.origin.count(p), 2)
+    })
+
     it('a HEAD or a plain GET never gets a stored piece (without a strong ETag); the whole 200 replaces it', async () => {
       const p = path()
       r.origin.route(p, rangeOrigin(BODY, undefined))
