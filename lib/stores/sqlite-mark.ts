@@ -22,8 +22,16 @@ export type Ownership =
   | { kind: 'ours'; marked: boolean; version: number }
   | { kind: 'foreign'; reason: string }
 
-/** Reads (never writes) what the open database `db` is. Throws only what SQLite throws (SQLITE_NOTADB...). */
+/**
+ * Reads (never writes) what the open database `db` is. Throws only what SQLite throws (SQLITE_NOTADB...).
+ * The reads are one transaction: another process creating the schema meanwhile (many processes opening
+ * one new file at once) must not be seen half-way, without its mark but with its tables.
+ */
 export function ownership(db: Database.Database): Ownership {
+  return db.transaction(() => read(db))()
+}
+
+function read(db: Database.Database): Ownership {
   const applicationId = db.pragma('application_id', { simple: true }) as number
   const version = db.pragma('user_version', { simple: true }) as number
   if (applicationId === APPLICATION_ID) return { kind: 'ours', marked: true, version }

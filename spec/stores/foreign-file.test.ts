@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { createCachedFetch, ForeignFileError, SqliteStore } from '../../lib/index.js'
-import { APPLICATION_ID } from '../../lib/stores/sqlite-mark.js'
+import { APPLICATION_ID, ownership } from '../../lib/stores/sqlite-mark.js'
 import { SCHEMA_VERSION } from '../../lib/stores/sqlite-schema.js'
 import { makeEntry } from '../helpers/entries.js'
 import { tempDir } from '../helpers/origin.js'
@@ -97,6 +97,33 @@ describe('our own files', () => {
     const db = new Database(path, { readonly: true })
     assert.equal(db.pragma('application_id', { simple: true }), APPLICATION_ID)
     db.close()
+  })
+
+  it('a new file whose schema another process creates while this one looks at it is ours, not foreign', async () => {
+    const path = database((db) => db.pragma('journal_mode = WAL'))
+    const looking = new Database(path)
+    let other: SqliteStore | undefined
+    // Between this connection's first read and its next ones, another connection (as another process
+    // starting at once would) creates the whole schema and commits.
+    const interleaved = new Proxy(looking, {
+      get(target, name) {
+        const value = Reflect.get(target, name)
+        if (name !== 'pragma' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value
+        return (...args: unknown[]) => {
+          const result = value.apply(target, args)
+          other ??= new SqliteStore({ path })
+          return result
+        }
+      },
+    })
+    try {
+      assert.deepEqual(ownership(interleaved), { kind: 'empty' }, 'what the file was when the look began')
+      assert.ok(other, 'the other connection created the schema during the look')
+      assert.deepEqual(ownership(looking), { kind: 'ours', marked: true, version: SCHEMA_VERSION })
+    } finally {
+      looking.close()
+      await other?.close()
+    }
   })
 
   it('an empty file (0 bytes) is taken as new', async () => {
