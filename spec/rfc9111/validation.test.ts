@@ -92,7 +92,10 @@ forEachFront('RFC 9111 §4.3 validation (cacheControl: true)', (front) => {
     const p = '/facts'
     own.answer(p, (req) => {
       if (req.headers['if-none-match'] === '"f"') {
-        return { status: 304, headers: { etag: '"f"', 'cache-control': 'max-age=3600, must-revalidate', age: '100', date: httpDate() } }
+        return {
+          status: 304,
+          headers: { etag: '"f"', 'cache-control': 'max-age=3600, must-revalidate', age: '100', date: httpDate() },
+        }
       }
       return { headers: { etag: '"f"', 'cache-control': 'max-age=1', age: '5', date: httpDate() }, body: 'stored body' }
     })
