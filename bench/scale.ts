@@ -51,7 +51,12 @@ export async function fillStore(path: string, entries: number, origin: string): 
         if (i % 4096 === 0) await store.flush()
       }
     }
-    return { entries: await store.count(), seconds: (performance.now() - started) / 1000, fileBytes: await fileBytes(path) }
+    await store.flush()
+    const seconds = (performance.now() - started) / 1000
+    // Every row, readable or not; metadata only, so no body is read.
+    let stored = 0
+    for await (const _ of store.metaRecords()) stored++
+    return { entries: stored, seconds, fileBytes: await fileBytes(path) }
   } finally {
     uninstallCache()
     store.close()

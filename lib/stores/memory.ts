@@ -124,28 +124,6 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
     return this.#lru.calculatedSize
   }
 
-  /** The number of stored entries. */
-  count(): number {
-    return this.#lru.size
-  }
-
-  /** The distinct (normalized request) URLs stored, sorted. */
-  urls(): string[] {
-    const urls = new Set<string>()
-    for (const { entry } of this.records()) if (entry) urls.add(entry.url)
-    return [...urls].sort()
-  }
-
-  /** Delete the entries that expire at or before `now` (ms); returns how many were deleted. */
-  deleteExpired(now: number): number {
-    return this.#deleteWhere((entry) => entry.expires !== null && entry.expires <= now)
-  }
-
-  /** Delete the entries created (or last revalidated) before `createdBefore` (ms); returns how many. */
-  deleteOlderThan(createdBefore: number): number {
-    return this.#deleteWhere((entry) => entry.createdAt < createdBefore)
-  }
-
   /** Drop every entry: a memory store has nothing else to release. */
   close(): void {
     this.clear()
@@ -155,13 +133,6 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
   #peek(key: string): CacheEntry | undefined {
     const stored = this.#lru.peek(key)
     return stored === UNREADABLE ? undefined : (stored as CacheEntry | undefined)
-  }
-
-  #deleteWhere(matches: (entry: CacheEntry) => boolean): number {
-    const keys: string[] = []
-    for (const { key, entry } of this.records()) if (entry && matches(entry)) keys.push(key)
-    for (const key of keys) this.#lru.delete(key)
-    return keys.length
   }
 }
 

@@ -5,8 +5,8 @@ import type { CacheEntry } from '../entry/entry.js'
  * request never waits for the file's write lock). It answers lookups, so a process reads its own
  * writes before they are committed, and it merges writes to one key: only the last one matters.
  *
- * Order: writes to one key keep their order; a sweep (clear, delete-expired) is ordered against the
- * key writes around it by closing the current segment. Writes commit oldest segment first, in
+ * Order: writes to one key keep their order; a sweep (a clear: every row goes) is ordered against
+ * the key writes around it by closing the current segment. Writes commit oldest segment first, in
  * batches of bounded size (a transaction each, so the event loop gets turns between them); a sweep
  * commits with the last writes of its segment. What a batch holds is either all committed or none.
  */
@@ -26,13 +26,9 @@ export type KeyWrite =
   /** A use, for least-recently-used pruning. */
   | { kind: 'touch'; accessedAt: number }
 
-/** A write over many rows. */
-export type Sweep = { kind: 'clear' } | { kind: 'expired'; now: number } | { kind: 'older'; before: number }
-
-/** A sweep and whoever waits for its result (how many rows went). */
+/** A sweep (a clear: every row goes) and whoever waits for it: told once committed (no argument) or given up (the error). */
 export interface PendingSweep {
-  sweep: Sweep
-  settle(result: number | Error): void
+  settle(failure?: Error): void
 }
 
 /** Key writes, then the sweep that closed the segment (the last segment has none). */
@@ -235,27 +231,10 @@ export class PendingWrites {
     return this.#swept(committed(), 0, upTo)
   }
 
-  /** `entry` after the sweeps of segments `from` to `upTo`. */
+  /** `entry` after the sweeps of segments `from` to `upTo`: gone if any of them cleared the rows. */
   #swept(entry: CacheEntry | undefined, from: number, upTo: number): CacheEntry | undefined {
-    for (let i = from; i <= upTo && entry !== undefined; i++) {
-      const sweep = this.#segments[i]?.sweep?.sweep
-      if (sweep !== undefined && sweeps(sweep, entry)) entry = undefined
-    }
+    for (let i = from; i <= upTo; i++) if (this.#segments[i]?.sweep !== undefined) return undefined
     return entry
-  }
-}
-
-/** Whether `sweep` deletes `entry` (the same test its SQL makes). */
-export function sweeps(sweep: Sweep, entry: Pick<CacheEntry, 'createdAt' | 'expires'>): boolean {
-  switch (sweep.kind) {
-    case 'clear':
-      return true
-    case 'expired':
-      return entry.expires !== null && entry.expires <= sweep.now
-    case 'older':
-      return entry.createdAt < sweep.before
-    default:
-      return sweep satisfies never
   }
 }
 

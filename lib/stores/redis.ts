@@ -60,8 +60,8 @@ const SCAN_COUNT = 200
  *   every minute, and restored when the server lost it.
  * - Fail-open: every command settles within `commandTimeout`; on the request path (`get`, `set`,
  *   `setAll`, `delete`) a failure is a miss or a dropped write, reported once per kind until the
- *   server answers again. Inspection (`records`, `clear`, `count`, `urls`, `size`) throws a
- *   `StoreError` instead: there the caller asked for the store.
+ *   server answers again. Inspection (`records`, `clear`, `size`) throws a `StoreError` instead:
+ *   there the caller asked for the store.
  * - Inspection walks the prefix with `SCAN` in batches and deletes with `UNLINK`; never `KEYS` or
  *   `FLUSHDB`. Every command names one key, except the script `setAll` runs.
  * - A client passed in is never closed; one made from `url` is closed by `close()`.
@@ -252,21 +252,6 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
         yield { key: (batch[i] as string).slice(this.#prefix.length), entry: unpack(value) }
       }
     }
-  }
-
-  /** The number of entries under the prefix (responses, Vary markers and unreadable ones), without reading them. */
-  async count(): Promise<number> {
-    const client = await this.#inspecting('counting entries')
-    let count = 0
-    for await (const batch of this.#scan(client, 'counting entries')) count += batch.length
-    return count
-  }
-
-  /** The distinct (normalized request) URLs stored, sorted. */
-  async urls(): Promise<string[]> {
-    const urls = new Set<string>()
-    for await (const { entry } of this.records()) if (entry) urls.add(entry.url)
-    return [...urls].sort()
   }
 
   /** The packed bytes of every entry under the prefix (`STRLEN`, without reading the values). */

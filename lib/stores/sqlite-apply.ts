@@ -1,13 +1,12 @@
 import { encodeMeta } from '../entry/codec.js'
-import type { Segment, Sweep } from './pending-writes.js'
+import type { Segment } from './pending-writes.js'
 import { type KeyColumn, keyColumn, type Statements } from './sqlite-schema.js'
 
 /**
  * The pending writes, segment by segment: key writes, then the segment's sweep. Pruning (past
  * `maxSize`) runs once at the end and spares the last entry written, which fits on its own.
  */
-export function applySegments(segments: readonly Segment[], sql: Statements, maxSize: number | undefined): number[] {
-  const counts: number[] = []
+export function applySegments(segments: readonly Segment[], sql: Statements, maxSize: number | undefined): void {
   let written: KeyColumn | undefined
   for (const segment of segments) {
     for (const [key, write] of segment.writes) {
@@ -51,21 +50,7 @@ export function applySegments(segments: readonly Segment[], sql: Statements, max
           write satisfies never
       }
     }
-    if (segment.sweep) counts.push(runSweep(segment.sweep.sweep, sql))
+    if (segment.sweep) sql.clear()
   }
   if (maxSize !== undefined && written !== undefined && (sql.totalSize.get() ?? 0) > maxSize) sql.prune(written, maxSize)
-  return counts
-}
-
-function runSweep(sweep: Sweep, sql: Statements): number {
-  switch (sweep.kind) {
-    case 'clear':
-      return sql.clear()
-    case 'expired':
-      return sql.deleteExpired.run(sweep.now).changes
-    case 'older':
-      return sql.deleteOlderThan.run(sweep.before).changes
-    default:
-      return sweep satisfies never
-  }
 }

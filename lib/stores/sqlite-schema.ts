@@ -18,7 +18,7 @@ const PRUNE_TARGET = 0.9
 // `set` uses an upsert, not INSERT OR REPLACE: REPLACE's implicit delete fires no delete trigger
 // unless `recursive_triggers` is on for that connection.
 // Per row, only what is read by a statement: the key as 32 bytes (`keyColumn`: it is held twice, in
-// the row and in its index); no index on `url` (only `urls()` sorts by it, a maintenance call); the
+// the row and in its index); no index on `url` (no statement looks up or sorts by it); the
 // metadata without what the columns hold (`RowColumns` in entry/codec.ts). 4: this layout.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -117,15 +117,11 @@ export interface Statements {
   deleteOne: Statement<[KeyColumn]>
   totalSize: Statement<[], number>
   prune: Database.Transaction<(keep: KeyColumn, maxSize: number) => void>
-  clear: Database.Transaction<() => number>
+  clear: Database.Transaction<() => void>
   firstPage: Statement<[number], KeyedRow>
   nextPage: Statement<[KeyColumn, number], KeyedRow>
   firstMetaPage: Statement<[number], MetaRow>
   nextMetaPage: Statement<[KeyColumn, number], MetaRow>
-  count: Statement<[], number>
-  urls: Statement<[], string>
-  deleteExpired: Statement<[number]>
-  deleteOlderThan: Statement<[number]>
 }
 
 /** Make sure the schema is ours at SCHEMA_VERSION, and return the file's secret (`secret` for a new file). */
@@ -233,7 +229,7 @@ export function prepare(db: Database.Database, now: () => number): Statements {
     // Bodies first, in bulk: the delete trigger then finds none to remove one by one.
     clear: db.transaction(() => {
       clearBodies.run()
-      return clearEntries.run().changes
+      clearEntries.run()
     }),
     firstPage: db.prepare<[number], KeyedRow>(
       'SELECT e.key, e.url, e.meta, b.body, e.created_at FROM entries e JOIN bodies b ON b.id = e.id ORDER BY e.key LIMIT ?',
@@ -247,10 +243,6 @@ export function prepare(db: Database.Database, now: () => number): Statements {
     nextMetaPage: db.prepare<[KeyColumn, number], MetaRow>(
       'SELECT key, url, meta, body_size, created_at FROM entries WHERE key > ? ORDER BY key LIMIT ?',
     ),
-    count: db.prepare<[], number>('SELECT COUNT(*) FROM entries').pluck(),
-    urls: db.prepare<[], string>('SELECT DISTINCT url FROM entries ORDER BY url').pluck(),
-    deleteExpired: db.prepare<[number]>('DELETE FROM entries WHERE expires_at <= ?'),
-    deleteOlderThan: db.prepare<[number]>('DELETE FROM entries WHERE created_at < ?'),
   }
 }
 

@@ -5,7 +5,7 @@ import type { FlushingStore, MetadataStore, MetaRecord, RefreshingStore, SizedSt
 import { StoreError } from '../errors.js'
 import { errorReporter } from '../observe/report.js'
 import { flushAtExit, unregister } from './exit-flush.js'
-import { type Batch, PendingWrites, type Segment, type Sweep } from './pending-writes.js'
+import { type Batch, PendingWrites, type Segment } from './pending-writes.js'
 import { RecentEntries } from './recent-entries.js'
 import { applySegments } from './sqlite-apply.js'
 import { SqliteConnection } from './sqlite-connection.js'
@@ -22,7 +22,7 @@ import * as tuning from './sqlite-tuning.js'
  * Nothing waits synchronously on another process (the request path must not freeze while a second
  * process holds the write lock):
  * - reads are synchronous: a WAL reader never needs the write lock;
- * - writes (`set`, `delete`, `refresh`, the use a hit records, sweeps such as `clear`) are accepted at
+ * - writes (`set`, `delete`, `refresh`, the use a hit records, `clear`) are accepted at
  *   once and committed behind the request, batched: what arrives within `COMMIT_DELAY_MS` shares one
  *   transaction (a backlog goes in bounded transactions, a turn of the event loop between them).
  *   A commit that meets another connection's lock is retried with backoff, asynchronously, for up to
@@ -193,17 +193,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
 
   /** Delete every entry; resolves once committed. */
   clear(): Promise<void> {
-    return this.#sweep('clearing', { kind: 'clear' }).then(() => undefined)
-  }
-
-  /** Delete the entries that expire at or before `now` (ms); resolves to how many were deleted. */
-  deleteExpired(now: number): Promise<number> {
-    return this.#sweep('deleting expired entries', { kind: 'expired', now })
-  }
-
-  /** Delete the entries created (or last revalidated) before `createdBefore` (ms); resolves to how many. */
-  deleteOlderThan(createdBefore: number): Promise<number> {
-    return this.#sweep('deleting old entries', { kind: 'older', before: createdBefore })
+    return this.#sweep('clearing')
   }
 
   /**
@@ -278,16 +268,6 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     return this.#query('reading the size', (sql) => sql.totalSize.get() ?? 0)
   }
 
-  /** The number of stored rows, readable or not, once pending writes land. */
-  count(): Promise<number> {
-    return this.#query('counting entries', (sql) => sql.count.get() ?? 0)
-  }
-
-  /** The distinct (normalized request) URLs stored, sorted, once pending writes land. */
-  urls(): Promise<string[]> {
-    return this.#query('listing URLs', (sql) => sql.urls.all())
-  }
-
   /** A read of committed data, once this process's pending writes have landed. */
   async #query<T>(doing: string, fn: (sql: Statements) => T): Promise<T> {
     await this.flush()
@@ -329,14 +309,14 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     this.#recent.delete(key)
   }
 
-  #sweep(doing: string, sweep: Sweep): Promise<number> {
+  #sweep(doing: string): Promise<void> {
     try {
       this.#ensureOpen(doing)
     } catch (error) {
       return Promise.reject(error)
     }
     return new Promise((resolve, reject) => {
-      this.#pending.sweep({ sweep, settle: (result) => (typeof result === 'number' ? resolve(result) : reject(result)) })
+      this.#pending.sweep({ settle: (failure) => (failure ? reject(failure) : resolve()) })
       this.#schedule()
     })
   }
@@ -395,7 +375,8 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
       const batch = this.#pending.batch(tuning.BATCH_WRITES, tuning.BATCH_BYTES)
       let failure: unknown
       try {
-        this.#committed(batch, this.#apply(batch))
+        this.#apply(batch)
+        this.#committed(batch)
       } catch (error) {
         failure = error
       }
@@ -407,7 +388,8 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
         }
         try {
           this.#conn.failed('committing writes', failure)
-          this.#committed(batch, this.#apply(batch))
+          this.#apply(batch)
+          this.#committed(batch)
         } catch (error) {
           this.#gaveUp(error)
           return
@@ -445,18 +427,18 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     }
   }
 
-  /** Applies `batch` in one IMMEDIATE transaction; returns the sweeps' row counts. */
-  #apply(batch: Batch): number[] {
+  /** Applies `batch` in one IMMEDIATE transaction. */
+  #apply(batch: Batch): void {
     this.#conn.checkFile()
-    return this.#conn.db.transaction(() => applySegments(batch.segments, this.#conn.sql, this.#maxSize)).immediate()
+    this.#conn.db.transaction(() => applySegments(batch.segments, this.#conn.sql, this.#maxSize)).immediate()
   }
 
-  /** `batch` is committed (`counts`: its sweeps' row counts). */
-  #committed(batch: Batch, counts: number[]): void {
+  /** `batch` is committed. */
+  #committed(batch: Batch): void {
     this.#forgetRecent(batch.segments, true)
     this.#waitingSince = undefined
     this.#attempts = 0
-    for (const [i, pending] of this.#pending.committed(batch).entries()) pending.settle(counts[i] ?? 0)
+    for (const pending of this.#pending.committed(batch)) pending.settle()
   }
 
   /** Everything pending is given up: a rejection per set and sweep; a report if a write has nobody waiting. */

@@ -12,6 +12,7 @@ import { FaultyStore } from '../helpers/faulty-store.js'
 import { type Front, fetchFront, readAll, undiciFront } from '../helpers/fronts.js'
 import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
 import { Prng } from '../helpers/prng.js'
+import { storedUrls } from '../helpers/store-reads.js'
 import type { CacheUserConfig, CacheUserResult } from './workers/cache-user-worker.js'
 
 /**
@@ -230,7 +231,7 @@ describe('a SQLite file deleted or replaced under a running process', () => {
         await (cachedFetch.cache.store as SqliteStore).flush() // the commit finds the file replaced
         assert.equal(reported.length, 1)
         assert.match(reported[0]?.message ?? '', /replaced while in use/)
-        assert.deepEqual(await other.urls(), [`${origin.url}/two`])
+        assert.deepEqual(await storedUrls(other), [`${origin.url}/two`])
         assert.equal(cachedFetch.cache.store.secret, other.secret, 'both use the secret of the file they share')
       } finally {
         other.close()

@@ -51,7 +51,7 @@ describe('many processes on one SQLite file', { timeout: 120_000 }, () => {
   })
   after(() => cleanup())
 
-  it(`${WORKERS} processes × ${OPS} mixed reads, writes, deletes and expiry prunes: no errors, every acknowledged write readable`, async () => {
+  it(`${WORKERS} processes × ${OPS} mixed reads, writes, deletes and size reads: no errors, every acknowledged write readable`, async () => {
     const path = join(dir, 'unbounded.sqlite')
     const results = await hammer(path, 1000)
     assertClean(results)

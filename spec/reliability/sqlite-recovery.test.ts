@@ -8,6 +8,7 @@ import { startWorker } from '../helpers/children.js'
 import { makeEntry } from '../helpers/entries.js'
 import { tempDir } from '../helpers/origin.js'
 import { Prng } from '../helpers/prng.js'
+import { storedUrls } from '../helpers/store-reads.js'
 
 /**
  * How SqliteStore repairs itself after open (lib/stores/sqlite.ts): corruption found by any
@@ -117,7 +118,7 @@ describe('a file deleted under the store', () => {
     const other = new SqliteStore({ path })
     opened.push(other)
     assert.equal(other.secret, secret)
-    assert.deepEqual(await other.urls(), ['https://example.com/b'])
+    assert.deepEqual(await storedUrls(other), ['https://example.com/b'])
   })
 
   for (const [what, suffixes] of [
@@ -147,7 +148,7 @@ describe('a file deleted under the store', () => {
       assert.match(result.reports[0] ?? '', /replaced while in use/)
       const reader = new SqliteStore({ path })
       opened.push(reader)
-      assert.deepEqual(await reader.urls(), [
+      assert.deepEqual(await storedUrls(reader), [
         'https://example.com/after0',
         'https://example.com/after1',
         'https://example.com/after2',

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { type CacheEntry, ENTRY_VERSION } from '../../lib/entry/entry.js'
-import { capabilities, type Store, type StoreRecord } from '../../lib/entry/store.js'
+import { capabilities, type Store } from '../../lib/entry/store.js'
 import { createCachedFetchWithClock } from '../../lib/install/session.js'
 import { cacheInfo } from '../../lib/observe/cache-info.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 import { startOrigin } from '../helpers/origin.js'
+import { collect, storedKeys } from '../helpers/store-reads.js'
 
 /** What a contract run needs: a fresh, empty store and a way to dispose of it. */
 export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>
@@ -102,7 +103,7 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
       const newer = makeEntry({ key: 'a', body: bytes('newer body'), headers: [['etag', '"2"']], status: 203, expires: null })
       await store.set('a', newer)
       assertSameEntry(await store.get('a'), newer)
-      assert.deepEqual(await keysOf(store), ['a'])
+      assert.deepEqual(await storedKeys(store), ['a'])
     })
 
     it('keeps entries under different keys apart', async () => {
@@ -120,7 +121,7 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
       assert.equal(await store.get('a'), undefined)
       assert.equal(await store.get('c'), undefined)
       assert.ok(await store.get('b'))
-      assert.deepEqual(await keysOf(store), ['b'])
+      assert.deepEqual(await storedKeys(store), ['b'])
     })
 
     it('treats deleting no keys as a no-op', async () => {
@@ -132,7 +133,7 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
     it('empties on clear, and stays usable', async () => {
       for (const key of ['a', 'b', 'c']) await store.set(key, makeEntry({ key }))
       await store.clear()
-      assert.deepEqual(await keysOf(store), [])
+      assert.deepEqual(await storedKeys(store), [])
       assert.equal(await store.get('a'), undefined)
       await store.set('a', makeEntry({ key: 'a' }))
       assert.ok(await store.get('a'))
@@ -155,7 +156,7 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
         seen++
       }
       assert.equal(seen, keys.length)
-      assert.deepEqual(await keysOf(store), [])
+      assert.deepEqual(await storedKeys(store), [])
     })
 
     it(`misses on an entry of another version (older or newer), ${options.keepsUnreadable ? 'keeps it' : 'deletes it'}, and lists it as unreadable meanwhile`, async () => {
@@ -173,9 +174,9 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
       ])
       assert.equal(await store.get('future'), undefined)
       assert.equal(await store.get('past'), undefined)
-      assert.deepEqual(await keysOf(store), options.keepsUnreadable ? ['future', 'ok', 'past'] : ['ok'])
+      assert.deepEqual(await storedKeys(store), options.keepsUnreadable ? ['future', 'ok', 'past'] : ['ok'])
       await store.delete(['future', 'past'])
-      assert.deepEqual(await keysOf(store), ['ok'])
+      assert.deepEqual(await storedKeys(store), ['ok'])
     })
 
     it('reads an entry of format 3 as the current format, with the freshness facts of its own fields', async () => {
@@ -237,7 +238,7 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
       await store.delete(['r'])
       await refreshing.refresh('r', { ...meta, createdAt: T0 + 300 }, T0 + 100)
       assert.equal(await store.get('r'), undefined)
-      assert.deepEqual(await keysOf(store), [])
+      assert.deepEqual(await storedKeys(store), [])
     })
 
     // RFC 9111 §4.3.4: the engine writes the entry a 304 freshened back to the store, with refresh()
@@ -337,16 +338,6 @@ function assertSameBytes(actual: Uint8Array | undefined, expected: Uint8Array): 
 }
 
 /** Every record, from a sync or async iterable. */
-export async function collect(records: Iterable<StoreRecord> | AsyncIterable<StoreRecord>): Promise<StoreRecord[]> {
-  const out: StoreRecord[] = []
-  for await (const record of records) out.push(record)
-  return out
-}
-
-async function keysOf(store: Store): Promise<string[]> {
-  return (await collect(store.records())).map((r) => r.key).sort()
-}
-
 function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text)
 }

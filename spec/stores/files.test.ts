@@ -7,7 +7,8 @@ import { ForeignDirectoryError } from '../../lib/errors.js'
 import { FilesStore, MARKER } from '../../lib/stores/files.js'
 import { runWorkers, startWorker } from '../helpers/children.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
-import { assertSameEntry, collect, storeContract } from './contract.js'
+import { collect } from '../helpers/store-reads.js'
+import { assertSameEntry, storeContract } from './contract.js'
 import { entryTag, type FilesWorkerConfig, type FilesWorkerResult, SHARED_KEY } from './workers/files-worker.js'
 
 const WORKER = join(import.meta.dirname, 'workers', 'files-worker.ts')

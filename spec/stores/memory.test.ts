@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../../lib/errors.js'
 import { MemoryStore, type MemoryStoreOptions } from '../../lib/stores/memory.js'
-import { makeEntry, T0 } from '../helpers/entries.js'
+import { makeEntry } from '../helpers/entries.js'
 import { storeContract } from './contract.js'
 
 storeContract('MemoryStore', async () => {
@@ -19,7 +19,6 @@ describe('MemoryStore', () => {
     assert.ok(store.get('a')) // 'b' is now the least recently used
     store.set('d', makeEntry({ key: 'd' }))
     assert.deepEqual(keys(store), ['a', 'c', 'd'])
-    assert.equal(store.count(), 3)
   })
 
   it('evicts least-recently-used entries past maxSize, counting the size of each entry', () => {
@@ -64,17 +63,6 @@ describe('MemoryStore', () => {
     assert.equal(stored?.status, 200)
     assert.notEqual(stored?.body[0], 42)
     assert.equal(store.get('k'), stored, 'a hot entry is decoded once')
-  })
-
-  it('lists distinct URLs, and deletes expired and old entries', () => {
-    const store = new MemoryStore()
-    store.set('never', makeEntry({ key: 'never', url: 'https://b.example/', createdAt: T0, expires: null }))
-    store.set('past', makeEntry({ key: 'past', url: 'https://a.example/', createdAt: T0 + 10, expires: T0 + 100 }))
-    store.set('future', makeEntry({ key: 'future', url: 'https://a.example/', createdAt: T0 + 20, expires: T0 + 10_000 }))
-    assert.deepEqual(store.urls(), ['https://a.example/', 'https://b.example/'])
-    assert.equal(store.deleteExpired(T0 + 100), 1)
-    assert.equal(store.deleteOlderThan(T0 + 20), 1)
-    assert.deepEqual(keys(store), ['future'])
   })
 
   it('gives each instance its own secret', () => {

@@ -10,6 +10,7 @@ import { runWorkers, startWorker } from '../helpers/children.js'
 import { DISPATCHER, FETCH, readAll } from '../helpers/fronts.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 import { type RawClient, type RedisServer, rawClient, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
+import { storedCount } from '../helpers/store-reads.js'
 import type { RedisCacheWorkerConfig, RedisCacheWorkerResult } from './workers/redis-cache-worker.js'
 
 /**
@@ -173,11 +174,11 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
         [undiciSide, fetchSide, '/fronts/a'],
         [fetchSide, undiciSide, '/fronts/b'],
       ] as const) {
-        const stored = await store.count()
+        const stored = await storedCount(store)
         const first = await writer.get(`${origin.url}${path}`)
         assert.equal(await readAll(first.body), `hello ${path}`)
         await writer.settled()
-        assert.equal(await store.count(), stored + 1)
+        assert.equal(await storedCount(store), stored + 1)
         const second = await reader.get(`${origin.url}${path}`)
         assert.equal(await readAll(second.body), `hello ${path}`)
         assert.equal(second.hit, true, `${reader.name} serves what ${writer.name} stored`)

@@ -140,21 +140,6 @@ describe('read-your-writes', () => {
     await clearing
     assert.deepEqual(committedKeys(), ['c'])
   })
-
-  it('a get sees a pending deleteExpired and deleteOlderThan, in order with the writes around them', async () => {
-    const store = open()
-    store.set('expired', makeEntry({ key: 'expired', createdAt: T0, expires: T0 + 10 }))
-    store.set('old', makeEntry({ key: 'old', createdAt: T0, expires: null }))
-    store.set('new', makeEntry({ key: 'new', createdAt: T0 + 100, expires: null }))
-    const expired = store.deleteExpired(T0 + 50)
-    const older = store.deleteOlderThan(T0 + 50)
-    store.set('expired', makeEntry({ key: 'expired', createdAt: T0, expires: T0 + 10, status: 203 }))
-    assert.equal(store.get('old'), undefined)
-    assert.ok(store.get('new'))
-    assert.equal(store.get('expired')?.status, 203, 'written again after the sweep')
-    assert.deepEqual(await Promise.all([expired, older]), [1, 1])
-    assert.deepEqual(committedKeys(), ['expired', 'new'])
-  })
 })
 
 describe('batches', () => {

@@ -11,6 +11,7 @@ import { createCachedFetch } from '../../../lib/index.js'
 import { LiveSettings } from '../../../lib/options/live.js'
 import { MemoryStore } from '../../../lib/stores/memory.js'
 import { workerReady, workerResult } from '../../helpers/children.js'
+import { storedCount } from '../../helpers/store-reads.js'
 
 export interface MemoryWorkerConfig {
   origin: string
@@ -63,13 +64,16 @@ async function main(): Promise<void> {
   await (await cachedFetch(`${config.origin}/warmup`)).arrayBuffer()
   store.clear()
   const baseline = used()
-  const sample = (urls: number) => samples.push({ urls, growth: used() - baseline, count: store.count(), size: store.size() })
+  const sample = async (urls: number) => {
+    const growth = used() - baseline // before counting, which allocates
+    samples.push({ urls, growth, count: await storedCount(store), size: store.size() })
+  }
 
   const total = config.fetchUrls + config.engineUrls
   const every = Math.ceil((total + config.storeUrls) / 20)
   for (let i = 0; i < config.fetchUrls; i++) {
     await (await cachedFetch(`${config.origin}/m/${i}?pad=${'p'.repeat(i % 7)}`)).arrayBuffer()
-    if ((i + 1) % every === 0) sample(i + 1)
+    if ((i + 1) % every === 0) await sample(i + 1)
   }
   const headers = new Headers({ accept: '*/*' })
   for (let i = config.fetchUrls; i < total; i++) {
@@ -91,7 +95,7 @@ async function main(): Promise<void> {
       createdAt: 0,
       expires: null,
     })
-    if ((i + 1) % every === 0) sample(i + 1)
+    if ((i + 1) % every === 0) await sample(i + 1)
   }
   const body = () => new Uint8Array(config.bodySize).fill(7)
   for (let i = total; i < total + config.storeUrls; i++) {
@@ -118,9 +122,9 @@ async function main(): Promise<void> {
       expires: null,
       initialAge: 0,
     })
-    if ((i + 1) % every === 0) sample(i + 1)
+    if ((i + 1) % every === 0) await sample(i + 1)
   }
-  sample(total + config.storeUrls)
+  await sample(total + config.storeUrls)
   // With the store emptied, what is left is what the cache holds outside it: it should be nothing.
   store.clear()
   const afterClear = used() - baseline
