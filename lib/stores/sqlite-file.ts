@@ -78,7 +78,7 @@ export function open(path: string, busyTimeout: number, now: () => number, secre
     // Larger pages hold 1 KiB bodies with less slack (three to a 4 KiB page, fifteen to a 16 KiB one).
     // Only a new, empty file takes it; an existing one keeps its page size.
     db.pragma('page_size = 16384')
-    db.pragma('journal_mode = WAL')
+    whenNotBusy(() => db.pragma('journal_mode = WAL'), busyTimeout)
     db.pragma('synchronous = NORMAL')
     const stored = migrate(db, path, secret)
     // From here on, nothing waits synchronously for another connection: WAL readers never need the
@@ -176,6 +176,28 @@ export function moveAside(path: string, db: Database.Database): string {
 export function isCorruption(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
   return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+}
+
+/** One 32-bit cell to wait on: a synchronous pause (`Atomics.wait` with nobody to wake it). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * `statement`, tried again while it fails with SQLITE_BUSY, for up to `busyTimeout` ms. SQLite answers
+ * SQLITE_BUSY at once, without its busy handler, where waiting could deadlock: switching a new file to
+ * WAL while another connection holds its write lock (another process creating the schema) is one such
+ * place (about one open in a hundred, four processes opening one new file at once). Synchronous, like
+ * the busy handler it stands in for.
+ */
+function whenNotBusy<T>(statement: () => T, busyTimeout: number): T {
+  const deadline = Date.now() + busyTimeout
+  for (let pause = 1; ; pause = Math.min(2 * pause, 50)) {
+    try {
+      return statement()
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error
+      Atomics.wait(PAUSE, 0, 0, pause)
+    }
+  }
 }
 
 /** Another connection holds the lock (`SQLITE_BUSY`, and its extended codes): worth waiting for. */

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { on } from 'node:events'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
+import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { CorruptStoreError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../../lib/errors.js'
 import { SqliteStore } from '../../lib/stores/sqlite.js'
@@ -130,6 +133,31 @@ describe('SqliteStore', () => {
   })
 
   describe('two handles on one file', () => {
+    it('opening a new file waits while another connection holds its write lock, instead of failing at once', async () => {
+      await writeFile(path, '') // a new file, as another process opening it at once has just created it
+      // A writer in another thread, as another process creating the schema: SQLite refuses the switch
+      // to WAL at once while a connection holds the write lock (SQLITE_BUSY, without its busy handler).
+      // This one lets go after 200 ms.
+      const writer = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads')
+        const db = new (require(workerData.sqlite))(workerData.path)
+        db.exec('BEGIN IMMEDIATE')
+        parentPort.postMessage('writing')
+        setTimeout(() => { db.exec('COMMIT'); db.close(); parentPort.postMessage('done') }, 200)`,
+        { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path } },
+      )
+      const messages = on(writer, 'message')
+      assert.equal((await messages.next()).value?.[0], 'writing')
+      const store = open() // without waiting: StoreError, "database is locked"
+      assert.equal((await messages.next()).value?.[0], 'done')
+      await writer.terminate()
+      store.set('k', makeEntry({ key: 'k' }))
+      await store.flush()
+      const db = raw()
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+      db.close()
+    })
+
     it("see each other's writes and deletes once committed, and share one secret", async () => {
       const a = open()
       const b = open()
