@@ -62,17 +62,9 @@ const REUSE_NAMES = [
   'staleWhileRevalidate',
 ] as const satisfies readonly (keyof ReuseDirectives)[]
 
-/**
- * Held directives by `Cache-Control` value: responses repeat a few values, and entries of the memory
- * store then share one frozen object. Bounded, cleared when full.
- */
-const held = new Map<string, ReuseDirectives | undefined>()
-const MAX_HELD = 512
-
 /** The reuse directives of a `Cache-Control` value, `undefined` when it has none. */
 function reuseDirectives(cacheControl: string | null): ReuseDirectives | undefined {
   if (cacheControl === null) return undefined
-  if (held.has(cacheControl)) return held.get(cacheControl)
   const parsed = parseCacheControl(cacheControl)
   let directives: Record<string, unknown> | undefined
   for (const name of REUSE_NAMES) {
@@ -80,8 +72,5 @@ function reuseDirectives(cacheControl: string | null): ReuseDirectives | undefin
     directives ??= {}
     directives[name] = parsed[name]
   }
-  const frozen = directives && (Object.freeze(directives) as ReuseDirectives)
-  if (held.size >= MAX_HELD) held.clear()
-  held.set(cacheControl, frozen)
-  return frozen
+  return directives && (Object.freeze(directives) as ReuseDirectives)
 }
