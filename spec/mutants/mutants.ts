@@ -96,7 +96,7 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'the time a response took to arrive is left out of its age (RFC 9111 §4.2.3)',
     edits: [
       {
-        file: 'lib/policy/freshness.ts',
+        file: 'lib/entry/freshness-facts.ts',
         from: 'const responseDelay = Math.max(0, responseTime - requestTime)',
         to: 'const responseDelay = 0',
       },
