@@ -115,4 +115,34 @@ export const MUTANTS: readonly Mutant[] = [
     ],
     specs: ['spec/inspect/cache.test.ts'],
   },
+  {
+    name: 'stale-facts-after-304',
+    breaks: "after a 304, reuse goes by the first response's Age and Cache-Control, not the 304's (RFC 9111 §4.3.4)",
+    edits: [
+      {
+        file: 'lib/policy/stored-headers.ts',
+        from: 'return withFreshnessFacts({ ...entry, headers, requestTime, responseTime })',
+        to: 'return { ...entry, headers, requestTime, responseTime }',
+      },
+    ],
+    specs: ['spec/rfc9111/validation.test.ts'],
+  },
+  {
+    name: 'ownership-read-apart',
+    breaks: "a process opening a new SQLite file sees another's schema half-written and refuses the file as foreign",
+    edits: [{ file: 'lib/stores/sqlite-mark.ts', from: 'return db.transaction(() => read(db))()', to: 'return read(db)' }],
+    specs: ['spec/stores/foreign-file.test.ts'],
+  },
+  {
+    name: 'wal-switch-not-waiting',
+    breaks: "opening a new SQLite file fails with 'database is locked' while another connection holds its write lock",
+    edits: [
+      {
+        file: 'lib/stores/sqlite-file.ts',
+        from: "whenNotBusy(() => db.pragma('journal_mode = WAL'), busyTimeout)",
+        to: "db.pragma('journal_mode = WAL')",
+      },
+    ],
+    specs: ['spec/stores/sqlite.test.ts'],
+  },
 ]
