@@ -54,7 +54,7 @@ export function parseCacheControl(value: string | null | undefined): Directives 
         directives.maxAge ??= deltaSeconds(arg) ?? 0
         break
       case 's-maxage':
-        // Parsed for completeness; a private cache ignores it (§5.2.2.10).
+        // Heeded by a shared cache (`cacheControl: 'shared'`); a private one ignores it (§5.2.2.10).
         directives.sMaxAge ??= deltaSeconds(arg) ?? 0
         break
       case 'max-stale':

@@ -58,7 +58,10 @@ export interface StoreEvent {
 /** `fetch-http-cache:delete`: entries the cache removed on its own. */
 export interface DeleteEvent {
   keys: string[]
-  /** `invalidated` (RFC 9111 §4.4, with the URLs), `undecodable`, or `not storable` (after a 304). */
+  /**
+   * `invalidated` (RFC 9111 §4.4, with the URLs), `undecodable` (a stored body that no longer decodes),
+   * `not storable` (after a 304 that forbids storing), or `moved by a new Vary` (a 304 that changed it).
+   */
   reason: 'invalidated' | 'undecodable' | 'not storable' | 'moved by a new Vary'
   urls: string[]
 }

@@ -9,7 +9,8 @@ import { type ByteRange, parseRange } from './range.js'
 
 /**
  * The cache's decisions, as values (requests-cache's CacheActions): pure functions of the request,
- * the stored entry, the settings and `now`. The fronts switch on them and do the I/O.
+ * the stored entry, the settings and `now`. The exchange (engine/exchange.ts) switches on them and does
+ * the I/O; the fronts only render its outcomes.
  *
  * Expiry precedence, highest first (requests-cache's order; the README's "Expiry precedence"):
  * 1. the response's `Cache-Control` / `Expires` / `Age` (only with `cacheControl`, which a request can
