@@ -59,7 +59,7 @@ export interface StoreEvent {
 export interface DeleteEvent {
   keys: string[]
   /**
-   * `invalidated` (RFC 9111 §4.4, with the URLs), `undecodable` (a stored body that no longer decodes),
+   * `invalidated` (RFC 9111 §4.4, with the URLs), `undecodable` (a stored entry that cannot be served, say of an unknown content-coding),
    * `not storable` (after a 304 that forbids storing), or `moved by a new Vary` (a 304 that changed it).
    */
   reason: 'invalidated' | 'undecodable' | 'not storable' | 'moved by a new Vary'
