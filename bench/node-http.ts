@@ -1,11 +1,13 @@
 /**
  * The node:http front against plain `http.get` and against a fetch-front hit, in one process and one
  * run (issue 20): a node:http hit, a node:http miss (a never-seen URL each time, stored), plain
- * `http.get` with no cache (the same keep-alive agent), and a fetch-front hit. Rounds alternate the
+ * `http.get` with no cache (the same keep-alive agent), a fetch-front hit, and the floor of Node's own
+ * client: `http.get` answered by a canned in-memory socket (no cache, no server). Rounds alternate the
  * order; the median round is reported. Run: `npx tsx bench/node-http.ts [--quick] [--rounds N]`.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { Duplex } from 'node:stream'
 import { installCache, uninstallCache } from '../lib/index.js'
 import { FULL_BOUNDS, measure, QUICK_BOUNDS } from './timing.js'
 
@@ -36,6 +38,42 @@ function get(send: typeof http.get, url: string): Promise<number> {
   })
 }
 
+/** A socket that answers the first request written to it with `answer`, then ends: no network, no parsing on the other side. */
+class CannedSocket extends Duplex {
+  #answered = false
+  constructor(readonly answer: Buffer) {
+    super()
+  }
+  override _read(): void {}
+  override _write(_chunk: unknown, _encoding: unknown, done: () => void): void {
+    if (!this.#answered) {
+      this.#answered = true
+      queueMicrotask(() => {
+        this.push(this.answer)
+        this.push(null)
+      })
+    }
+    done()
+  }
+}
+const canned = Buffer.from(
+  `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${BODY.length}\r\nconnection: close\r\n\r\n${BODY}`,
+)
+const cannedAgent = new http.Agent()
+Object.assign(cannedAgent, { createConnection: () => new CannedSocket(canned) })
+function cannedGet(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    plainGet(`${base}/canned`, { agent: cannedAgent }, (res) => {
+      let size = 0
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.byteLength
+      })
+      res.on('end', () => resolve(size))
+      res.on('error', reject)
+    }).on('error', reject)
+  })
+}
+
 installCache({ backend: 'memory', nodeHttp: true })
 let miss = 0
 const jobs: Record<string, () => Promise<unknown>> = {
@@ -43,6 +81,7 @@ const jobs: Record<string, () => Promise<unknown>> = {
   'fetch hit': async () => (await fetch(`${base}/hit-fetch`)).arrayBuffer(),
   'node:http miss (stored)': () => get(http.get, `${base}/miss/${++miss}`),
   'plain http.get (no cache)': () => get(plainGet, `${base}/plain`),
+  "http.get on a canned socket (Node's client alone)": cannedGet,
 }
 const results = new Map<string, number[]>()
 for (let round = 0; round < rounds; round++) {
