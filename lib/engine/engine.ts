@@ -30,6 +30,7 @@ import {
   variantKey,
 } from '../request/key.js'
 import { InFlight } from './in-flight.js'
+import { LoopTurns } from './loop-turns.js'
 import { StoreHealth } from './store-health.js'
 
 export { debug }
@@ -81,6 +82,8 @@ export class Engine {
   readonly now: () => number
   /** Requests served, coalesced misses, recordings and background refreshes in flight. */
   readonly inFlight = new InFlight()
+  /** Whether hits have kept the event loop from turning for too long (engine/loop-turns.ts). */
+  readonly loopTurns = new LoopTurns()
   #closed = false
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
   readonly events: CacheEvents = new CacheEvents(() => this.settings)

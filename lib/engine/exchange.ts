@@ -25,6 +25,7 @@ import type { Call } from './call.js'
 import { coalesced, joinsFlight } from './coalescing.js'
 import { debug, type Engine, isSafeMethod, type KeyedRequest } from './engine.js'
 import { freshenFromHead } from './head.js'
+import { afterTurn } from './loop-turns.js'
 import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
 import { complete, completion } from './partial.js'
 import { storedAsGet } from './post-as-get.js'
@@ -43,7 +44,8 @@ export type { CacheRequest }
 
 /**
  * Runs one request through the cache. Synchronous for a fresh hit from a synchronous store, so a hit
- * costs no extra turn of the loop; a Promise otherwise. Rejects only with the origin's own error, or
+ * costs no extra turn of the loop (unless hits have kept the loop from turning too long:
+ * engine/loop-turns.ts); a Promise otherwise. Rejects only with the origin's own error, or
  * with a `CacheMissError` when `onlyIfCached: 'throw'` finds nothing to serve.
  */
 export function exchange(engine: Engine, request: CacheRequest, forward: Forward): MaybePromise<Outcome> {
@@ -56,7 +58,10 @@ export function exchange(engine: Engine, request: CacheRequest, forward: Forward
     inFlight.release()
     throw error
   }
-  if (!isPromise(outcome)) return settle(outcome, engine)
+  if (!isPromise(outcome)) {
+    const done = settle(outcome, engine)
+    return engine.loopTurns.mustYield() ? afterTurn(done) : done
+  }
   return outcome.then(
     (done) => settle(done, engine),
     (error: unknown) => {

@@ -10,7 +10,8 @@ interface Recent {
 /**
  * Entries the SQLite store read recently, kept decoded in this process so a repeated hit skips the
  * row read and the JSON parse. The store empties it whenever the file may have changed under it
- * (another connection wrote: `PRAGMA data_version` moved) and drops what it writes itself.
+ * (another connection wrote: `PRAGMA data_version` moved, read once per turn of the event loop) and
+ * drops what it writes itself.
  * Bounded by count and bytes; least recently used first out.
  */
 export class RecentEntries {

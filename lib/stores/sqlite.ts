@@ -45,6 +45,11 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
   /** Decoded entries read lately, valid while `#dataVersion` holds (see RecentEntries). */
   readonly #recent = new RecentEntries(tuning.RECENT_ENTRIES, tuning.RECENT_BYTES)
   #dataVersion: number | undefined
+  /** `#dataVersion` was read in this turn of the event loop (see #versionUnchanged). */
+  #versionRead = false
+  readonly #nextTurn = (): void => {
+    this.#versionRead = false
+  }
   /** Writes accepted and not committed yet. */
   readonly #pending = new PendingWrites()
   /** The next commit attempt: after the commit delay, on the next turn of the loop, or a retry after a pause. */
@@ -71,6 +76,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
       onReopen: () => {
         this.#recent.clear()
         this.#dataVersion = undefined
+        this.#versionRead = false
       },
       isClosed: () => this.#closed,
     })
@@ -129,9 +135,14 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
 
   /**
    * Whether no other connection has committed since the decoded copies were read. When one has,
-   * they are dropped and the new version becomes the mark (so the next row read may be kept).
+   * they are dropped and the new version becomes the mark (so the next row read may be kept). Read
+   * once per turn of the event loop, not per hit (the pragma opens a read transaction: about a third
+   * of a SQLite hit): another process's commit is seen from the next turn on.
    */
   #versionUnchanged(): boolean {
+    if (this.#versionRead) return true
+    this.#versionRead = true
+    setImmediate(this.#nextTurn).unref()
     const version = this.#conn.sql.dataVersion.get()
     if (version === this.#dataVersion) return true
     this.#recent.clear()

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +18,8 @@ export type Route = (req: IncomingMessage, res: ServerResponse, body: string) =>
 export interface Origin {
   /** `http://127.0.0.1:<port>` */
   url: string
+  /** The server, for a test that tunes it (its keep-alive timeout, say). */
+  server: Server
   /** Every request, in order. */
   requests: SeenRequest[]
   /** How many requests reached the origin (optionally for one path, query included). */
@@ -56,6 +58,7 @@ export async function startOrigin(routes: Record<string, Route> = {}): Promise<O
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
+    server,
     requests,
     count: (path) => (path === undefined ? requests.length : requests.filter((r) => r.path === path).length),
     route: (path, handler) => void table.set(path, handler),
