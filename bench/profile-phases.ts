@@ -6,7 +6,7 @@
  * forward, which plain fetch pays too; samples with no frame of ours are undici's and Node's own
  * work outside our calls (reading the socket, parsing), the collector, and idle time.
  */
-import type { Profile } from './profile-summary.js'
+import type { Profile } from './cpu-profile.js'
 
 /** A phase from the innermost frame of ours: its file (under `lib/`) and function name. */
 function phaseOf(file: string, fn: string, leafIsOurs: boolean): string {

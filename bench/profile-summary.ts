@@ -4,21 +4,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import type { Profile, ProfileNode } from './cpu-profile.js'
 import { phases } from './profile-phases.js'
-
-export interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }
-  children?: number[]
-}
-
-export interface Profile {
-  nodes: ProfileNode[]
-  samples: number[]
-  timeDeltas: number[]
-  /** Requests made while recording (written by profile.ts), for the time per request of each phase. */
-  requests?: number
-}
 
 const TOP = 30
 
