@@ -25,9 +25,9 @@ const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 const agent = new http.Agent({ keepAlive: true })
 const plainGet = http.get
 
-function get(send: typeof http.get, url: string): Promise<number> {
+function get(send: typeof http.get, url: string, via: http.Agent = agent): Promise<number> {
   return new Promise((resolve, reject) => {
-    send(url, { agent }, (res) => {
+    send(url, { agent: via }, (res) => {
       let size = 0
       res.on('data', (chunk: Buffer) => {
         size += chunk.byteLength
@@ -61,18 +61,6 @@ const canned = Buffer.from(
 )
 const cannedAgent = new http.Agent()
 Object.assign(cannedAgent, { createConnection: () => new CannedSocket(canned) })
-function cannedGet(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    plainGet(`${base}/canned`, { agent: cannedAgent }, (res) => {
-      let size = 0
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.byteLength
-      })
-      res.on('end', () => resolve(size))
-      res.on('error', reject)
-    }).on('error', reject)
-  })
-}
 
 installCache({ backend: 'memory', nodeHttp: true })
 let miss = 0
@@ -81,7 +69,7 @@ const jobs: Record<string, () => Promise<unknown>> = {
   'fetch hit': async () => (await fetch(`${base}/hit-fetch`)).arrayBuffer(),
   'node:http miss (stored)': () => get(http.get, `${base}/miss/${++miss}`),
   'plain http.get (no cache)': () => get(plainGet, `${base}/plain`),
-  "http.get on a canned socket (Node's client alone)": cannedGet,
+  "http.get on a canned socket (Node's client alone)": () => get(plainGet, `${base}/canned`, cannedAgent),
 }
 const results = new Map<string, number[]>()
 for (let round = 0; round < rounds; round++) {
