@@ -128,7 +128,8 @@ export async function measureLockDelay(contender: Contender, origin: string, dir
     const checks = [check('origin requests (the misses only)', contender.caches ? misses : requests, counts.requests)]
     if (contender.role === 'subject') {
       await close() // commits what waited for the lock
-      checks.push(check('responses in the file afterwards (every one stored)', HOT + misses, storedRows(path)))
+      const stored = await rowsOnceCommitted(path, HOT + misses)
+      checks.push(check('responses in the file afterwards (every one stored)', HOT + misses, stored))
     }
     return {
       requests,
@@ -146,6 +147,20 @@ export async function measureLockDelay(contender: Contender, origin: string, dir
 }
 
 /** Rows in a fetch-http-cache file. */
+/**
+ * The rows in the file once the closing cache has committed: `uninstallCache()` closes the store in the
+ * background, after the last answers' writes have settled, so the last rows may land a moment after
+ * `close()`. Read again until `expected` are there, for at most 2 s (a write lost stays short).
+ */
+async function rowsOnceCommitted(path: string, expected: number): Promise<number> {
+  let rows = storedRows(path)
+  for (let i = 0; i < 200 && rows < expected; i++) {
+    await sleep(10)
+    rows = storedRows(path)
+  }
+  return rows
+}
+
 function storedRows(path: string): number {
   const db = new DatabaseSync(path, { readOnly: true })
   try {
