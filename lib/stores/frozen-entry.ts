@@ -1,5 +1,4 @@
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
-import { freshnessFacts } from '../entry/freshness-facts.js'
 
 /**
  * How the memory store keeps an entry: one frozen object with its fields in a fixed order (one hidden
@@ -48,8 +47,6 @@ const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, s
  */
 export function frozenEntry(meta: EntryMeta, body: Uint8Array, owned = false): CacheEntry {
   const url = meta.url
-  // An entry given without its facts (a custom writer's) gets those of its fields.
-  const facts = Number.isFinite(meta.initialAge) ? meta : freshnessFacts(meta)
   const entry: CacheEntry = {
     v: meta.v,
     key: meta.key,
@@ -69,8 +66,8 @@ export function frozenEntry(meta: EntryMeta, body: Uint8Array, owned = false): C
     responseTime: meta.responseTime,
     createdAt: meta.createdAt,
     expires: meta.expires,
-    initialAge: facts.initialAge,
-    ...(facts.directives ? { directives: facts.directives } : {}),
+    initialAge: meta.initialAge,
+    ...(meta.directives ? { directives: meta.directives } : {}),
     ...(meta.vary ? { vary: Object.freeze([...meta.vary]) as string[] } : {}),
     ...(meta.tags ? { tags: Object.freeze([...meta.tags]) as string[] } : {}),
   }

@@ -75,9 +75,8 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
 
   /** Store a frozen copy of `entry` under `key`, replacing any entry there; evicts LRU entries past the bounds. */
   set(key: string, entry: CacheEntry): void {
-    // An entry of an older format is read as the stores on disk read it (entry/codec.ts).
-    const meta = entry.v === ENTRY_VERSION ? entry : upgraded({ ...entry })
-    this.#lru.set(key, isEntryMeta(meta) && entry.body instanceof Uint8Array ? frozenEntry(meta, entry.body) : UNREADABLE)
+    const meta = readable(entry)
+    this.#lru.set(key, meta && entry.body instanceof Uint8Array ? frozenEntry(meta, entry.body) : UNREADABLE)
   }
 
   /**
@@ -86,8 +85,9 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
    */
   refresh(key: string, meta: EntryMeta, storedAt: number): void {
     const current = this.#peek(key)
-    if (current === undefined || current.createdAt !== storedAt || !isEntryMeta(meta)) return
-    this.#lru.set(key, frozenEntry(meta, current.body, true))
+    const readMeta = readable(meta)
+    if (current === undefined || current.createdAt !== storedAt || !readMeta) return
+    this.#lru.set(key, frozenEntry(readMeta, current.body, true))
   }
 
   /** The metadata of the entry under `key` (the stored object), without marking it used. */
@@ -149,4 +149,13 @@ function checkOptions(options: MemoryStoreOptions): void {
     if (typeof value !== 'number') throw new InvalidOptionTypeError(name, value, 'a number')
     if (!Number.isSafeInteger(value) || value < 1) throw new InvalidOptionValueError(name, value, 'must be an integer >= 1')
   }
+}
+
+/**
+ * `meta` as the stores on disk read it (entry/codec.ts): a current entry with its freshness facts as
+ * it is; one of an older format, or without its facts, upgraded (a copy); `undefined` if unreadable.
+ */
+function readable(meta: EntryMeta): EntryMeta | undefined {
+  if (meta.v === ENTRY_VERSION && Number.isFinite(meta.initialAge)) return isEntryMeta(meta) ? meta : undefined
+  return upgraded({ ...meta })
 }
