@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { it } from 'node:test'
+import { it, type TestContext } from 'node:test'
 import { forEachFront } from '../helpers/fronts.js'
 import { startOrigin } from '../helpers/origin.js'
 
@@ -9,13 +9,19 @@ import { startOrigin } from '../helpers/origin.js'
  * is bounded in time, and ends as soon as what it waits for happened.
  */
 forEachFront('a caller looping over hits lets the event loop turn', (kind) => {
-  it('timers fire while the hits go on', async (t) => {
+  /** An origin and a memory cache through this front, both closed after the test. */
+  async function openFront(t: TestContext) {
     const origin = await startOrigin()
     const front = kind.open({ backend: 'memory' })
     t.after(async () => {
       await front.close()
       await origin.close()
     })
+    return { origin, front }
+  }
+
+  it('timers fire while the hits go on', async (t) => {
+    const { origin, front } = await openFront(t)
     const url = `${origin.url}/loop`
     await (await front.get(url)).text()
     let ticks = 0
@@ -34,12 +40,7 @@ forEachFront('a caller looping over hits lets the event loop turn', (kind) => {
   })
 
   it('a keep-alive connection the origin closes while the hits go on is not reused by the next miss', async (t) => {
-    const origin = await startOrigin()
-    const front = kind.open({ backend: 'memory' })
-    t.after(async () => {
-      await front.close()
-      await origin.close()
-    })
+    const { origin, front } = await openFront(t)
     // The origin closes an idle connection after 20 ms (Node 24 and later add a buffer, set to none).
     const { server } = origin
     server.keepAliveTimeout = 20
