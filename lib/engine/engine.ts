@@ -24,6 +24,7 @@ import { decideWrite, keepsSetCookie } from '../policy/write.js'
 import {
   type CredentialParameters,
   createKey,
+  credentialsOf,
   normalizeUrl,
   redactUrl,
   storedRequestHeaders,
@@ -157,10 +158,11 @@ export class Engine {
       this.#memoFor = settings
       this.#memoSecret = secret
     }
-    let id = `${method} ${url} ${headers.get('authorization')} ${headers.get('proxy-authorization')} ${headers.get('cookie')}`
-    // credentialHeaders beyond the built-in three (which come first) partition as well.
-    const credentials = settings.credentialHeaders
-    for (let i = 3; i < credentials.length; i++) id += ` ${headers.get(credentials[i] as string)}`
+    // The credentials the request carries partition its key: one line each (a field value holds no
+    // newline), then an empty line and the URL, so no URL can pass for a credential.
+    let id = method
+    for (const [index, value] of credentialsOf(headers, settings.credentialHeaders)) id += `\n${index}=${value}`
+    id += `\n\n${url}`
     let key = this.#memo.get(id)
     if (key === undefined) {
       key = compute()
