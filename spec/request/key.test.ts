@@ -279,7 +279,11 @@ describe('keys: stable across releases', () => {
         { headers: { accept: 'application/json', 'accept-language': 'en' } },
         'e4ca82fd555a9683b62ba4ad78e3a3cac42fae3a5b6fbc5328c7023fd33627ed',
       ],
-      [{ credentialHeaders: ['x-mine'] }, { headers: { 'x-mine': 'm', authorization: 'a' } }, '00dfa707728f18bf2dcbcbe564a77571002a10772d09848161f7e9ce6c47c069'],
+      [
+        { credentialHeaders: ['x-mine'] },
+        { headers: { 'x-mine': 'm', authorization: 'a' } },
+        '00dfa707728f18bf2dcbcbe564a77571002a10772d09848161f7e9ce6c47c069',
+      ],
     ]
     for (const [options, request, expected] of cases) assert.equal(key(request, settingsOf(options)), expected)
     const settings = settingsOf({ matchHeaders: ['accept'] })
@@ -289,7 +293,12 @@ describe('keys: stable across releases', () => {
       SECRET,
     )
     assert.equal(post, 'fb625171177550d4c78abe3a01ed8823c9d792634ab9a174cc663e9ef892664c')
-    const variant = variantKey('k', ['accept', 'authorization', 'accept-encoding'], new Headers({ accept: 'a, b', authorization: 'z' }), SECRET)
+    const variant = variantKey(
+      'k',
+      ['accept', 'authorization', 'accept-encoding'],
+      new Headers({ accept: 'a, b', authorization: 'z' }),
+      SECRET,
+    )
     assert.equal(variant, '653ed13ee94786400b4f0339754ad01cf06fd52016c0f7b0b6d58aa9d09c02d1')
   })
 })
