@@ -38,12 +38,18 @@ export function sealCookies(headers: [string, string][], secret: string): [strin
   })
 }
 
+/** Whether a sealed value is among the pairs: a plain loop, since every hit asks. */
+function hasSealed(headers: readonly (readonly [string, string])[]): boolean {
+  for (const [name, value] of headers) if (SEALED_FIELDS.has(name) && value.startsWith(PREFIX)) return true
+  return false
+}
+
 /**
  * The header pairs with sealed values opened, to serve them. Throws a `StoreError` when one does not
  * open (another secret, or changed bytes): the entry cannot be served as it was received.
  */
 export function openCookies(headers: [string, string][], secret: string): [string, string][] {
-  if (!headers.some(([name, value]) => SEALED_FIELDS.has(name) && value.startsWith(PREFIX))) return headers
+  if (!hasSealed(headers)) return headers
   return headers.map(([name, value]): [string, string] => {
     if (!SEALED_FIELDS.has(name) || !value.startsWith(PREFIX)) return [name, value]
     const sealed = Buffer.from(value.slice(PREFIX.length), 'base64')
