@@ -65,13 +65,15 @@ export function wrapSlots(resolveEngine: () => Engine | undefined, previous?: Sl
         { before: readSlot(1), layer: undefined },
       ]
     )
-  const layer1 = previous && kept(0) ? (previous[0].layer as CachingDispatcher) : new CachingDispatcher(base1, resolveEngine)
+  // A slot that was empty borrows the other's dispatcher: requests through it pass translated.
+  const layer1 =
+    previous && kept(0) ? (previous[0].layer as CachingDispatcher) : new CachingDispatcher(base1, resolveEngine, one !== undefined)
   const layer2 =
     previous && kept(1)
       ? (previous[1].layer as CachingDispatcher)
-      : base2 === base1 && !kept(0)
+      : base2 === base1 && !kept(0) && one !== undefined && two !== undefined
         ? layer1
-        : new CachingDispatcher(base2, resolveEngine)
+        : new CachingDispatcher(base2, resolveEngine, two !== undefined)
   const records: SlotState = [
     kept(0) && previous ? previous[0] : { before: readSlot(0), layer: layer1 },
     kept(1) && previous ? previous[1] : { before: readSlot(1), layer: layer2 },
@@ -122,11 +124,19 @@ export function restoreSlots(records: SlotState): void {
 class CachingDispatcher extends EventEmitter {
   readonly #base: AnyDispatcher
   readonly #resolveEngine: () => Engine | undefined
+  readonly #native: boolean
 
-  constructor(base: AnyDispatcher, resolveEngine: () => Engine | undefined) {
+  /**
+   * `native`: the slot held `base` before install, so whatever reads the slot would have handed its
+   * handlers to `base` without the cache, and a request the cache stays out of can go to it as it is.
+   * A slot that was empty holds the other slot's dispatcher, which may be another undici's: there a
+   * passed-through handler is translated to the API `base` speaks (fronts/dispatcher/upstream.ts).
+   */
+  constructor(base: AnyDispatcher, resolveEngine: () => Engine | undefined, native: boolean) {
     super()
     this.#base = base
     this.#resolveEngine = resolveEngine
+    this.#native = native
   }
 
   /** The dispatcher this one wraps. */
@@ -136,7 +146,7 @@ class CachingDispatcher extends EventEmitter {
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: unknown): boolean {
     const base = this.#base
-    return dispatchThroughCache((o, h) => base.dispatch(o, h), this.#resolveEngine(), opts, handler as AnyHandler)
+    return dispatchThroughCache((o, h) => base.dispatch(o, h), this.#resolveEngine(), opts, handler as AnyHandler, this.#native)
   }
 
   close(...args: unknown[]): unknown {

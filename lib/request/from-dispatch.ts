@@ -96,6 +96,7 @@ function appendValue(headers: Headers, name: string, value: string | string[] | 
 
 /** The options to send on: without the cache's own, with `extra` header fields set. */
 export function optionsToSend(opts: CacheDispatchOptions, extra: Record<string, string> | undefined): Dispatcher.DispatchOptions {
+  if (!extra && opts.cacheOptions === undefined) return opts
   const { cacheOptions: _cacheOptions, ...rest } = opts
   if (!extra) return rest
   const headers = toHeaders(opts.headers)

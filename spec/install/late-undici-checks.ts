@@ -17,6 +17,8 @@ export const LATE_CHECKS = {
   'undici-request': "npm undici's request(), loaded after install: the second request is a hit",
   'undici-fetch': "npm undici's fetch(), loaded after install: the second request is a hit",
   'captured-fetch': 'a fetch captured before install (never called before): the second request is a hit',
+  'passes-through':
+    "inside disabled(), npm undici's fetch and request reach the origin through the cache's layer untouched, in whichever slot they read",
   'set-after-install':
     'a global dispatcher set after install carries requests; installCache() again puts the cache in front of it',
   'uninstall-restores': 'uninstallCache() leaves no layer of the cache in either slot and restores globalThis.fetch',
@@ -72,6 +74,22 @@ export async function runLateChecks(
   report('undici-request', await twice('/late/request', (url) => viaRequest(url)))
   report('undici-fetch', await twice('/late/undici-fetch', viaFetch(undici.fetch as unknown as typeof fetch)))
   report('captured-fetch', await twice('/late/captured', viaFetch(captured)))
+  // Requests the cache stays out of go to the dispatcher the slot held; one that borrowed the other
+  // slot's (undici 8 reading `.2` on Node 22, where only undici 6 had set `.1`) gets them translated.
+  const untouched: string[] = []
+  for (const [path, send] of [
+    ['/late/disabled-fetch', viaFetch(undici.fetch as unknown as typeof fetch)],
+    ['/late/disabled-request', (url: string) => viaRequest(url)],
+  ] as const) {
+    try {
+      const answer = await pkg.disabled(() => send(origin.url + path))
+      if (answer.body !== `hello ${path}` || answer.cacheStatus !== undefined)
+        untouched.push(`${path}: ${answer.body}, Cache-Status ${answer.cacheStatus}`)
+    } catch (error) {
+      untouched.push(`${path} threw ${String(error)}`)
+    }
+  }
+  report('passes-through', untouched)
 
   const seen: string[] = []
   const user = new undici.Agent().compose((dispatch) => (opts, handler) => {

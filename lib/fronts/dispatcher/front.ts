@@ -24,20 +24,24 @@ type Dispatch = (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchH
  * Dispatches one request through the cache, onto `next` (the dispatcher the cache wraps). Accepts
  * handlers of either undici API, always ends them with one terminal callback, and never throws
  * for what the origin does: its errors reach the handler as they would without the cache.
+ * `native`: `next` is where the caller's handler would have gone without the cache (see
+ * install/global-dispatcher.ts), so a request the cache stays out of is handed to it as it is.
  */
 export function dispatchThroughCache(
   next: Dispatch,
   engine: Engine | undefined,
   opts: CacheDispatchOptions,
   handler: AnyHandler,
+  native = true,
 ): boolean {
   if (!handler || typeof handler !== 'object') return next(opts, handler as Dispatcher.DispatchHandler)
-  const sink = new Sink(handler)
   // Upgrades (WebSocket, CONNECT) and the fetch front's own origin requests pass untouched.
   if (!engine || opts.upgrade || opts.method === 'CONNECT' || isOriginRequest()) {
-    relay(next, optionsToSend(opts, undefined), sink, handler)
+    if (native) return next(optionsToSend(opts, undefined), handler as Dispatcher.DispatchHandler)
+    relay(next, optionsToSend(opts, undefined), new Sink(handler), handler)
     return true
   }
+  const sink = new Sink(handler)
   const signal = abortSignalOf(sink)
   let request: ReturnType<typeof requestFromDispatch>
   try {
