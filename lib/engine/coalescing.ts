@@ -55,19 +55,33 @@ export function coalesced(
   const joined = flight
   const signal = callerSignal
   return new Promise<Outcome>((resolve, reject) => {
-    const member: Member = { resolve, reject, signal, refetch }
-    joined.members.push(member)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        const index = joined.members.indexOf(member)
-        if (index === -1) return // already has its response; its body handles the abort
-        joined.members.splice(index, 1)
-        reject(signal.reason)
-        if (joined.members.length === 0) joined.controller.abort(signal.reason)
+    if (!signal) {
+      joined.members.push({ resolve, reject, signal, refetch })
+      return
+    }
+    // Listens only until the member has its answer (its body handles a later abort): a signal that
+    // outlives many requests must not keep a listener for each.
+    const onAbort = () => {
+      const index = joined.members.indexOf(member)
+      if (index === -1) return
+      joined.members.splice(index, 1)
+      reject(signal.reason)
+      if (joined.members.length === 0) joined.controller.abort(signal.reason)
+    }
+    const member: Member = {
+      resolve(outcome) {
+        signal.removeEventListener('abort', onAbort)
+        resolve(outcome)
       },
-      { once: true },
-    )
+      reject(error) {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+      signal,
+      refetch,
+    }
+    joined.members.push(member)
+    signal.addEventListener('abort', onAbort, { once: true })
   })
 }
 

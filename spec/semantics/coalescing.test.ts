@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { test } from 'node:test'
 import { type FrontResponse, forEachFront } from '../helpers/fronts.js'
@@ -50,6 +51,19 @@ forEachFront('coalescing', (kind) => {
     assert.equal(origin.count('/slow'), 1)
     assert.equal((await front.get(url('/slow'))).fromCache, true)
     assert.equal(origin.count('/slow'), 1)
+  })
+
+  test('a caller’s signal is let go once it has its answer: misses sharing one AbortSignal leave no listener on it', async () => {
+    const { front, origin, url } = await start({}, { '/each': (req, res) => void res.end(`body of ${req.url}`) })
+    const controller = new AbortController()
+    for (let i = 0; i < 50; i++) {
+      const response = await front.get(url(`/each?${i}`), { signal: controller.signal })
+      assert.equal(await response.text(), `body of /each?${i}`)
+    }
+    assert.equal(origin.count(), 50)
+    // undici.request() itself lets go of its listener a turn after the body closes, with or without the cache.
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0)
   })
 
   test('one caller aborting before the answer leaves the others unharmed', async () => {
