@@ -96,10 +96,11 @@ function distribute(members: Member[], outcome: Outcome, window: number, engine:
     void discard(response)
     return
   }
-  // The common case, one caller who cannot abort: the response as it is, no copy.
+  // The common case, one caller: the response as it is, no copy (its signal still ends its body).
   const only = taken[0]
-  if (taken.length === 1 && only && !only.signal) {
-    only.resolve(outcome)
+  if (taken.length === 1 && only) {
+    const body = response.body && only.signal ? abortable(response.body, only.signal) : response.body
+    only.resolve(body === response.body ? outcome : { ...outcome, response: { ...response, body } })
     return
   }
   // The leader's info object is shared on purpose: it is filled in once the body is stored.
