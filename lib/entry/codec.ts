@@ -91,11 +91,20 @@ const UPGRADABLE_VERSION = 3
 export function upgraded(value: Record<string, unknown>): EntryMeta | undefined {
   if (value.v === UPGRADABLE_VERSION) value.v = ENTRY_VERSION
   if (!isEntryMeta(value)) return undefined
-  if (!Number.isFinite(value.initialAge) || (value.directives !== undefined && typeof value.directives !== 'object')) {
+  if (!hasFacts(value)) {
     delete value.directives
     Object.assign(value, freshnessFacts(value))
   }
   return value
+}
+
+/** Whether `value` is an entry of the current format, freshness facts included: what reading it back gives as is. */
+export function isCurrentEntry(value: unknown): boolean {
+  return isEntryMeta(value) && hasFacts(value)
+}
+
+function hasFacts(value: EntryMeta): boolean {
+  return Number.isFinite(value.initialAge) && (value.directives === undefined || typeof value.directives === 'object')
 }
 
 /**

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { decodeEntry } from '../entry/codec.js'
+import { decodeEntry, isCurrentEntry } from '../entry/codec.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 import type { FlushingStore, MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { StoreError } from '../errors.js'
@@ -475,15 +475,42 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     for (const resolve of flushed) resolve()
   }
 
-  /** Decoded copies of what these segments wrote are stale once they land or are given up (a committed 304's is renewed). */
+  /**
+   * Decoded copies of what these segments wrote are stale once they land or are given up. A committed
+   * entry becomes the copy (it is what its row now holds, so the next hit on it reads no row), and a
+   * committed 304's is renewed.
+   */
   #forgetRecent(segments: readonly Segment[], committed = false): void {
     // Sweeps and pruning delete rows no key list names.
     if (this.#maxSize !== undefined || segments.some((segment) => segment.sweep)) this.#recent.clear()
-    else
+    else {
+      const keep = committed && this.#markRead()
       for (const [key, write] of segments.flatMap((segment) => [...segment.writes])) {
-        if (committed && write.kind === 'refresh') this.#recent.refreshed(key, write.meta, write.storedAt, write.accessedAt)
+        // Only an entry that reads back as it is (the current format, its facts included) stands for its row.
+        if (keep && write.kind === 'set' && isCurrentEntry(write.entry)) this.#recent.set(key, write.entry, write.accessedAt)
+        else if (committed && write.kind === 'refresh') this.#recent.refreshed(key, write.meta, write.storedAt, write.accessedAt)
         else this.#recent.delete(key)
       }
+    }
+  }
+
+  /**
+   * Reads `PRAGMA data_version` after a commit, so the copies kept from it date from the mark (older
+   * ones are dropped when it moved). The turn's own read is left to the next lookup, which still sees
+   * a commit another connection made since. `false` when it cannot be read.
+   */
+  #markRead(): boolean {
+    try {
+      const version = this.#conn.sql.dataVersion.get()
+      if (version !== this.#dataVersion) {
+        this.#recent.clear()
+        this.#dataVersion = version
+      }
+      return true
+    } catch {
+      this.#recent.clear()
+      return false
+    }
   }
 
   #report(error: Error): void {

@@ -29,6 +29,28 @@ storeContract('SqliteStore on a file', async () => {
   }
 })
 
+/**
+ * Counts the statements better-sqlite3 runs to read one row (`get`), pragmas aside, until `stop()`:
+ * what the store reads from the file, seen from outside it.
+ */
+function countRowReads(): { statements: string[]; stop(): void } {
+  const db = new Database(':memory:')
+  const proto = Object.getPrototypeOf(db.prepare('SELECT 1')) as { get: (...args: unknown[]) => unknown }
+  db.close()
+  const original = proto.get
+  const statements: string[] = []
+  proto.get = function (this: { source: string }, ...args: unknown[]) {
+    if (!/^\s*PRAGMA/i.test(this.source)) statements.push(this.source)
+    return original.apply(this, args)
+  }
+  return {
+    statements,
+    stop: () => {
+      proto.get = original
+    },
+  }
+}
+
 describe('SqliteStore', () => {
   let dir: string
   let path: string
@@ -288,6 +310,21 @@ describe('SqliteStore', () => {
   })
 
   describe('reads', () => {
+    it('serve an entry they committed themselves without reading its row', async () => {
+      const store = open()
+      const entry = makeEntry({ key: 'k' })
+      store.set('k', entry)
+      await store.flush()
+      const reads = countRowReads()
+      try {
+        assertSameEntry(store.get('k'), entry)
+        assertSameEntry(store.get('k'), entry)
+      } finally {
+        reads.stop()
+      }
+      assert.deepEqual(reads.statements, [])
+    })
+
     it('rewrite accessed_at at most once a minute, so hits rarely write', async () => {
       let now = T0
       const store = open({ now: () => now })
