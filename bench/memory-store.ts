@@ -49,7 +49,7 @@ class PackedStore implements Candidate {
     maxSize: 4 * 1024 ** 3,
     sizeCalculation: (packed, key) => packed.byteLength + key.length + 256,
   })
-  readonly #recent = new RecentEntries(256, 64 * 1024 * 1024)
+  readonly #recent = new RecentEntries(256, 64 * 1024 * 1024, () => 0) // one process, no other writer
 
   set(key: string, entry: CacheEntry): void {
     this.#recent.delete(key)

@@ -1,3 +1,5 @@
+import { copyBytes } from '../entry/entry.js'
+
 /**
  * Body streams between the origin and the callers: recording what passes so it can be stored once
  * complete, sharing one origin body among coalesced callers, and aborting a caller's copy.
@@ -85,7 +87,7 @@ export function recordBody(
             queue[head++] = EMPTY
             if (head === queue.length) queue.length = head = 0
             // The caller owns the chunk it is handed and may write into it: a copy while it is recorded.
-            controller.enqueue(shared && !whole ? chunk.slice() : chunk)
+            controller.enqueue(shared && !whole ? copyBytes(chunk) : chunk)
             return
           }
           if (failure) return controller.error(failure.error)
@@ -341,7 +343,7 @@ export function prepend(head: Uint8Array, rest: ReadableStream<Uint8Array> | nul
       async pull(controller) {
         if (first) {
           first = false
-          controller.enqueue(head.slice())
+          controller.enqueue(copyBytes(head))
           return
         }
         const next = await reader?.read()

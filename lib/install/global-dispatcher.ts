@@ -67,7 +67,9 @@ export function wrapSlots(resolveEngine: () => Engine | undefined, previous?: Sl
     )
   // A slot that was empty borrows the other's dispatcher: requests through it pass translated.
   const layer1 =
-    previous && kept(0) ? (previous[0].layer as CachingDispatcher) : new CachingDispatcher(base1, resolveEngine, one !== undefined)
+    previous && kept(0)
+      ? (previous[0].layer as CachingDispatcher)
+      : new CachingDispatcher(base1, resolveEngine, one !== undefined)
   const layer2 =
     previous && kept(1)
       ? (previous[1].layer as CachingDispatcher)

@@ -1,4 +1,4 @@
-import type { CacheEntry, EntryMeta } from '../entry/entry.js'
+import { type CacheEntry, copyBytes, type EntryMeta } from '../entry/entry.js'
 
 /**
  * How the memory store keeps an entry: one frozen object with its fields in a fixed order (one hidden
@@ -60,7 +60,7 @@ export function frozenEntry(meta: EntryMeta, body: Uint8Array, owned = false): C
     statusText: meta.statusText,
     headers: Object.freeze(meta.headers.map(([name, value]) => pair(name, value))) as [string, string][],
     redirected: meta.redirected,
-    body: owned ? body : new Uint8Array(body),
+    body: owned ? body : copyBytes(body),
     encoding: meta.encoding,
     requestTime: meta.requestTime,
     responseTime: meta.responseTime,

@@ -1,4 +1,6 @@
+import { isCurrentEntry } from '../entry/codec.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
+import type { Segment } from './pending-writes.js'
 
 interface Recent {
   entry: CacheEntry
@@ -8,21 +10,91 @@ interface Recent {
 }
 
 /**
- * Entries the SQLite store read recently, kept decoded in this process so a repeated hit skips the
- * row read and the JSON parse. The store empties it whenever the file may have changed under it
- * (another connection wrote: `PRAGMA data_version` moved, read once per turn of the event loop) and
- * drops what it writes itself.
+ * Entries the SQLite store read or committed recently, kept decoded in this process so a repeated hit
+ * skips the row read and the JSON parse. They stand for their rows while no other connection has
+ * committed since the mark (`PRAGMA data_version`, read once per turn of the event loop, not per
+ * hit: the pragma opens a read transaction, about a third of a SQLite hit); another process's commit
+ * is seen from the next turn on. What the store writes itself replaces its copy once committed.
  * Bounded by count and bytes; least recently used first out.
  */
 export class RecentEntries {
   readonly #map = new Map<string, Recent>()
   readonly #maxEntries: number
   readonly #maxBytes: number
+  readonly #readVersion: () => number | undefined
   #bytes = 0
+  #version: number | undefined
+  /** The version was read in this turn of the event loop. */
+  #versionRead = false
+  readonly #nextTurn = (): void => {
+    this.#versionRead = false
+  }
 
-  constructor(maxEntries: number, maxBytes: number) {
+  /** `readVersion`: the connection's `PRAGMA data_version`. */
+  constructor(maxEntries: number, maxBytes: number, readVersion: () => number | undefined) {
     this.#maxEntries = maxEntries
     this.#maxBytes = maxBytes
+    this.#readVersion = readVersion
+  }
+
+  /**
+   * Whether no other connection has committed since the copies were read (read once per turn). When
+   * one has, they are dropped and the new version becomes the mark, so the next row read may be kept.
+   */
+  unchanged(): boolean {
+    if (this.#versionRead) return true
+    this.#versionRead = true
+    setImmediate(this.#nextTurn).unref()
+    return this.#mark()
+  }
+
+  /** The file was replaced: nothing kept, no mark. */
+  reset(): void {
+    this.clear()
+    this.#version = undefined
+    this.#versionRead = false
+  }
+
+  /**
+   * Copies of what `segments` wrote are stale once they land or are given up. Once committed, a
+   * written entry becomes the copy (it is what its row holds now) when it reads back as it is (the
+   * current format, its facts included), and a 304's is renewed. `rowsGone`: sweeps or pruning
+   * deleted rows no key names.
+   */
+  written(segments: readonly Segment[], committed: boolean, rowsGone: boolean): void {
+    if (rowsGone || segments.some((segment) => segment.sweep)) {
+      this.clear()
+      return
+    }
+    // Read after the commit, so the copies kept date from the mark; the turn's own read is left to the
+    // next lookup, which still sees what another connection committed since.
+    const keep = committed && this.#markQuietly()
+    for (const segment of segments)
+      for (const [key, write] of segment.writes) {
+        if (keep && write.kind === 'set' && isCurrentEntry(write.entry)) this.set(key, write.entry, write.accessedAt)
+        else if (committed && write.kind === 'refresh') this.refreshed(key, write.meta, write.storedAt, write.accessedAt)
+        else this.delete(key)
+      }
+  }
+
+  /** Reads the version: `true` if it is the mark; else drops the copies and makes it the mark. */
+  #mark(): boolean {
+    const version = this.#readVersion()
+    if (version === this.#version) return true
+    this.clear()
+    this.#version = version
+    return false
+  }
+
+  /** {@link #mark}, `false` (and nothing kept) when the version cannot be read. */
+  #markQuietly(): boolean {
+    try {
+      this.#mark()
+      return true
+    } catch {
+      this.clear()
+      return false
+    }
   }
 
   get(key: string): Recent | undefined {

@@ -1,11 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { decodeEntry, isCurrentEntry } from '../entry/codec.js'
+import { decodeEntry } from '../entry/codec.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 import type { FlushingStore, MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { errorReporter } from '../observe/report.js'
 import { flushAtExit, unregister } from './exit-flush.js'
-import { type Batch, PendingWrites, type Segment } from './pending-writes.js'
+import { type Batch, PendingWrites } from './pending-writes.js'
 import { RecentEntries } from './recent-entries.js'
 import { applySegments } from './sqlite-apply.js'
 import { SqliteConnection } from './sqlite-connection.js'
@@ -42,14 +42,8 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
   readonly #conn: SqliteConnection
   #closed = false
   #closing: Promise<void> | undefined
-  /** Decoded entries read lately, valid while `#dataVersion` holds (see RecentEntries). */
-  readonly #recent = new RecentEntries(tuning.RECENT_ENTRIES, tuning.RECENT_BYTES)
-  #dataVersion: number | undefined
-  /** `#dataVersion` was read in this turn of the event loop (see #versionUnchanged). */
-  #versionRead = false
-  readonly #nextTurn = (): void => {
-    this.#versionRead = false
-  }
+  /** Decoded entries read or committed lately, valid while no other connection commits (see RecentEntries). */
+  readonly #recent = new RecentEntries(tuning.RECENT_ENTRIES, tuning.RECENT_BYTES, () => this.#conn.sql.dataVersion.get())
   /** Writes accepted and not committed yet. */
   readonly #pending = new PendingWrites()
   /** The next commit attempt: after the commit delay, on the next turn of the loop, or a retry after a pause. */
@@ -73,11 +67,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     this.#onError = errorReporter(() => onError)
     this.#conn = new SqliteConnection(path, busyTimeout, now, {
       report: (error) => this.#report(error),
-      onReopen: () => {
-        this.#recent.clear()
-        this.#dataVersion = undefined
-        this.#versionRead = false
-      },
+      onReopen: () => this.#recent.reset(),
       isClosed: () => this.#closed,
     })
   }
@@ -108,14 +98,14 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     let unchanged: boolean
     try {
       const recent = this.#recent.get(key)
-      if (recent && this.#versionUnchanged()) {
+      if (recent && this.#recent.unchanged()) {
         recent.accessedAt = this.#touch(key, recent.accessedAt)
         return recent.entry
       }
       row = this.#conn.sql.get.get(keyColumn(key))
       // Read after the row: if no other connection committed since the cached copies were read,
       // none did before this row was read either, and it may join them.
-      unchanged = row !== undefined && this.#versionUnchanged()
+      unchanged = row !== undefined && this.#recent.unchanged()
     } catch (error) {
       // A corrupt file is replaced by an empty one, where the key is a miss.
       this.#conn.failed('reading an entry', error)
@@ -131,23 +121,6 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     const kept = this.#touch(key, accessedAt)
     if (unchanged) this.#recent.set(key, entry, kept)
     return entry
-  }
-
-  /**
-   * Whether no other connection has committed since the decoded copies were read. When one has,
-   * they are dropped and the new version becomes the mark (so the next row read may be kept). Read
-   * once per turn of the event loop, not per hit (the pragma opens a read transaction: about a third
-   * of a SQLite hit): another process's commit is seen from the next turn on.
-   */
-  #versionUnchanged(): boolean {
-    if (this.#versionRead) return true
-    this.#versionRead = true
-    setImmediate(this.#nextTurn).unref()
-    const version = this.#conn.sql.dataVersion.get()
-    if (version === this.#dataVersion) return true
-    this.#recent.clear()
-    this.#dataVersion = version
-    return false
   }
 
   /** Records a use for LRU pruning, at most once a minute per entry; returns the access time kept. */
@@ -446,7 +419,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
 
   /** `batch` is committed. */
   #committed(batch: Batch): void {
-    this.#forgetRecent(batch.segments, true)
+    this.#recent.written(batch.segments, true, this.#maxSize !== undefined)
     this.#waitingSince = undefined
     this.#attempts = 0
     for (const pending of this.#pending.committed(batch)) pending.settle()
@@ -454,7 +427,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
 
   /** Everything pending is given up: a rejection per set and sweep; a report if a write has nobody waiting. */
   #gaveUp(failure: unknown): void {
-    this.#forgetRecent(this.#pending.segments)
+    this.#recent.written(this.#pending.segments, false, this.#maxSize !== undefined)
     const writes = this.#pending.size
     const unconfirmed = this.#pending.unconfirmed
     const error = wrap(`committing ${writes} pending writes (given up)`, failure)
@@ -473,44 +446,6 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     const flushed = this.#flushed
     this.#flushed = []
     for (const resolve of flushed) resolve()
-  }
-
-  /**
-   * Decoded copies of what these segments wrote are stale once they land or are given up. A committed
-   * entry becomes the copy (it is what its row now holds, so the next hit on it reads no row), and a
-   * committed 304's is renewed.
-   */
-  #forgetRecent(segments: readonly Segment[], committed = false): void {
-    // Sweeps and pruning delete rows no key list names.
-    if (this.#maxSize !== undefined || segments.some((segment) => segment.sweep)) this.#recent.clear()
-    else {
-      const keep = committed && this.#markRead()
-      for (const [key, write] of segments.flatMap((segment) => [...segment.writes])) {
-        // Only an entry that reads back as it is (the current format, its facts included) stands for its row.
-        if (keep && write.kind === 'set' && isCurrentEntry(write.entry)) this.#recent.set(key, write.entry, write.accessedAt)
-        else if (committed && write.kind === 'refresh') this.#recent.refreshed(key, write.meta, write.storedAt, write.accessedAt)
-        else this.#recent.delete(key)
-      }
-    }
-  }
-
-  /**
-   * Reads `PRAGMA data_version` after a commit, so the copies kept from it date from the mark (older
-   * ones are dropped when it moved). The turn's own read is left to the next lookup, which still sees
-   * a commit another connection made since. `false` when it cannot be read.
-   */
-  #markRead(): boolean {
-    try {
-      const version = this.#conn.sql.dataVersion.get()
-      if (version !== this.#dataVersion) {
-        this.#recent.clear()
-        this.#dataVersion = version
-      }
-      return true
-    } catch {
-      this.#recent.clear()
-      return false
-    }
   }
 
   #report(error: Error): void {
