@@ -1,6 +1,7 @@
 /**
  * What a cached entry costs to keep: heap (JS heap plus the ArrayBuffers and other memory V8
- * counts as external) per 1 KiB entry for the in-memory caches, bytes on disk per entry for SQLite.
+ * counts as external) and resident memory (RSS) per 1 KiB entry for the in-memory caches, bytes on
+ * disk per entry for SQLite.
  * Needs `--expose-gc` (the parent passes it to footprint jobs only).
  */
 import { readdir, stat } from 'node:fs/promises'
@@ -17,6 +18,8 @@ export interface Footprint {
   heapPerEntry: number
   /** Memory outside the JS heap per entry (`external`, which includes ArrayBuffers). */
   externalPerEntry: number
+  /** Resident set size per entry (`rss`): what the process holds of the machine's memory, allocator slack included. */
+  rssPerEntry: number
   /** Bytes of the SQLite file (after closing, so the WAL is checkpointed) per entry. */
   diskPerEntry: number | undefined
   checks: Check[]
@@ -45,6 +48,7 @@ export async function measureFootprint(contender: Contender, origin: string, dir
     entries,
     heapPerEntry: (after.heapUsed - before.heapUsed) / entries,
     externalPerEntry: (after.external - before.external) / entries,
+    rssPerEntry: (after.rss - before.rss) / entries,
     diskPerEntry,
     checks,
   }

@@ -35,6 +35,7 @@ export interface FootprintRow {
   entries: number
   heapPerEntry: number
   externalPerEntry: number
+  rssPerEntry: number
   diskPerEntry: number | undefined
   checks: Check[]
 }
@@ -110,8 +111,8 @@ export function buildReport(facts: RunFacts, records: readonly JobRecord[]): Run
         measured.set(key, [...(measured.get(key) ?? []), row])
       }
     } else if (job.kind === 'footprint' && result.kind === 'footprint') {
-      const { entries, heapPerEntry, externalPerEntry, diskPerEntry, checks } = result
-      footprints.push({ contender: job.contender, entries, heapPerEntry, externalPerEntry, diskPerEntry, checks })
+      const { entries, heapPerEntry, externalPerEntry, rssPerEntry, diskPerEntry, checks } = result
+      footprints.push({ contender: job.contender, entries, heapPerEntry, externalPerEntry, rssPerEntry, diskPerEntry, checks })
     } else if (job.kind === 'fill' && result.kind === 'fill') {
       fills.set(job.entries, result.seconds)
     } else if (job.kind === 'scale' && result.kind === 'scale') {
@@ -179,12 +180,23 @@ function targets(report: RunReport): TargetRow[] {
       rows.push(row(`${title}, ${store} store ÷ ${by}`, divide(us(workload, contender), us(workload, over)), goal[i] as number))
     }
   }
+  const footprint = (name: string) => report.footprints.find((f) => f.contender === name)
   const perEntry = (name: string) => {
-    const found = report.footprints.find((f) => f.contender === name)
+    const found = footprint(name)
     return found && found.heapPerEntry + found.externalPerEntry
   }
   rows.push(
     row('memory per cached 1 KiB entry, memory store ÷ a bare Map', divide(perEntry('fc-install-memory'), perEntry('map')), 1),
+    row(
+      'RSS growth per cached 1 KiB entry, memory store ÷ a bare Map (issue 24)',
+      divide(footprint('fc-install-memory')?.rssPerEntry, footprint('map')?.rssPerEntry),
+      1.5,
+    ),
+    row(
+      'bytes on disk per entry, SQLite store ÷ undici’s SQLite store (issue 24)',
+      divide(footprint('fc-install-sqlite')?.diskPerEntry, footprint('undici-cache-sqlite')?.diskPerEntry),
+      1,
+    ),
   )
   const locked = report.lock.find((l) => l.contender === 'fc-install-sqlite')
   rows.push(row('event-loop delay p99 while another process holds the write lock in 2 s bursts', locked?.p99, 5, 'ms'))
@@ -222,7 +234,7 @@ export function toMarkdown(report: RunReport): string {
       )
     }
   }
-  lines.push('', '### Targets (issue 13)', '', '| target | measured | goal | met |', '| --- | --: | --: | --- |')
+  lines.push('', '### Targets (issues 13 and 24)', '', '| target | measured | goal | met |', '| --- | --: | --: | --- |')
   for (const t of report.targets) {
     const measured = t.measured === undefined ? 'n/a' : t.unit === '×' ? ratio(t.measured) : `${t.measured.toFixed(1)} ms`
     const goal = t.unit === '×' ? `≤ ${t.goal}×` : `≤ ${t.goal} ms`
@@ -233,16 +245,16 @@ export function toMarkdown(report: RunReport): string {
       '',
       '### Footprint per cached 1 KiB entry',
       '',
-      'Heap: `heapUsed` growth; external: `external` growth (ArrayBuffers and other memory outside the JS heap), after GC. Disk: file size after closing (WAL checkpointed).',
+      'Heap: `heapUsed` growth; external: `external` growth (ArrayBuffers and other memory outside the JS heap), after GC; RSS: resident set growth (allocator slack included). Disk: file size after closing (WAL checkpointed).',
       '',
-      '| contender | entries | heap B | external B | memory KiB | disk B |',
-      '| --- | --: | --: | --: | --: | --: |',
+      '| contender | entries | heap B | external B | memory KiB | RSS B | disk B |',
+      '| --- | --: | --: | --: | --: | --: | --: |',
     )
     for (const f of report.footprints) {
       const memory = (f.heapPerEntry + f.externalPerEntry) / 1024
       const disk = f.diskPerEntry === undefined ? '' : count(Math.round(f.diskPerEntry))
       lines.push(
-        `| ${f.contender} | ${count(f.entries)} | ${count(Math.round(f.heapPerEntry))} | ${count(Math.round(f.externalPerEntry))} | ${memory.toFixed(2)} | ${disk} |${f.checks.every((c) => c.ok) ? '' : ` ${checks(f.checks)}`}`,
+        `| ${f.contender} | ${count(f.entries)} | ${count(Math.round(f.heapPerEntry))} | ${count(Math.round(f.externalPerEntry))} | ${memory.toFixed(2)} | ${count(Math.round(f.rssPerEntry))} | ${disk} |${f.checks.every((c) => c.ok) ? '' : ` ${checks(f.checks)}`}`,
       )
     }
   }
