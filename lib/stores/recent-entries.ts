@@ -58,8 +58,8 @@ export class RecentEntries {
   /**
    * Copies of what `segments` wrote are stale once they land or are given up. Once committed, a
    * written entry becomes the copy (it is what its row holds now) when it reads back as it is (the
-   * current format, its facts included), and a 304's is renewed. `rowsGone`: sweeps or pruning
-   * deleted rows no key names.
+   * current format, its facts included), and a 304's is renewed. `rowsGone`: the commit deleted rows
+   * its writes do not name (pruning past `maxSize`, an entry too big to keep); sweeps do too.
    */
   written(segments: readonly Segment[], committed: boolean, rowsGone: boolean): void {
     if (rowsGone || segments.some((segment) => segment.sweep)) {

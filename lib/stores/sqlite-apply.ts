@@ -4,10 +4,13 @@ import { type KeyColumn, keyColumn, type Statements } from './sqlite-schema.js'
 
 /**
  * The pending writes, segment by segment: key writes, then the segment's sweep. Pruning (past
- * `maxSize`) runs once at the end and spares the last entry written, which fits on its own.
+ * `maxSize`) runs once at the end and spares the last entry written, which fits on its own. Returns
+ * whether rows went that the writes do not delete by key (pruned, or an entry too big to keep
+ * deleted in place of its write): then no decoded copy can stand for its row.
  */
-export function applySegments(segments: readonly Segment[], sql: Statements, maxSize: number | undefined): void {
+export function applySegments(segments: readonly Segment[], sql: Statements, maxSize: number | undefined): boolean {
   let written: KeyColumn | undefined
+  let rowsGone = false
   for (const segment of segments) {
     for (const [key, write] of segment.writes) {
       const column = keyColumn(key)
@@ -19,6 +22,7 @@ export function applySegments(segments: readonly Segment[], sql: Statements, max
           if (maxSize !== undefined && size > maxSize) {
             // Too big to keep: drop what was there too, so the key no longer serves the older response.
             sql.deleteOne.run(column)
+            rowsGone = true
           } else {
             sql.upsert(column, entry.url, meta, entry.body, size, entry.createdAt, entry.expires, write.accessedAt)
             written = column
@@ -52,5 +56,9 @@ export function applySegments(segments: readonly Segment[], sql: Statements, max
     }
     if (segment.sweep) sql.clear()
   }
-  if (maxSize !== undefined && written !== undefined && (sql.totalSize.get() ?? 0) > maxSize) sql.prune(written, maxSize)
+  if (maxSize !== undefined && written !== undefined && (sql.totalSize.get() ?? 0) > maxSize) {
+    sql.prune(written, maxSize)
+    rowsGone = true
+  }
+  return rowsGone
 }

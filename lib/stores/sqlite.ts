@@ -359,8 +359,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
       const batch = this.#pending.batch(tuning.BATCH_WRITES, tuning.BATCH_BYTES)
       let failure: unknown
       try {
-        this.#apply(batch)
-        this.#committed(batch)
+        this.#committed(batch, this.#apply(batch))
       } catch (error) {
         failure = error
       }
@@ -372,8 +371,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
         }
         try {
           this.#conn.failed('committing writes', failure)
-          this.#apply(batch)
-          this.#committed(batch)
+          this.#committed(batch, this.#apply(batch))
         } catch (error) {
           this.#gaveUp(error)
           return
@@ -411,15 +409,15 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     }
   }
 
-  /** Applies `batch` in one IMMEDIATE transaction. */
-  #apply(batch: Batch): void {
+  /** Applies `batch` in one IMMEDIATE transaction; `true` when rows went that no write names (see applySegments). */
+  #apply(batch: Batch): boolean {
     this.#conn.checkFile()
-    this.#conn.db.transaction(() => applySegments(batch.segments, this.#conn.sql, this.#maxSize)).immediate()
+    return this.#conn.db.transaction(() => applySegments(batch.segments, this.#conn.sql, this.#maxSize)).immediate()
   }
 
   /** `batch` is committed. */
-  #committed(batch: Batch): void {
-    this.#recent.written(batch.segments, true, this.#maxSize !== undefined)
+  #committed(batch: Batch, rowsGone: boolean): void {
+    this.#recent.written(batch.segments, true, rowsGone)
     this.#waitingSince = undefined
     this.#attempts = 0
     for (const pending of this.#pending.committed(batch)) pending.settle()
@@ -427,7 +425,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
 
   /** Everything pending is given up: a rejection per set and sweep; a report if a write has nobody waiting. */
   #gaveUp(failure: unknown): void {
-    this.#recent.written(this.#pending.segments, false, this.#maxSize !== undefined)
+    this.#recent.written(this.#pending.segments, false, false)
     const writes = this.#pending.size
     const unconfirmed = this.#pending.unconfirmed
     const error = wrap(`committing ${writes} pending writes (given up)`, failure)

@@ -325,6 +325,24 @@ describe('SqliteStore', () => {
       assert.deepEqual(reads.statements, [])
     })
 
+    it('with maxSize, serve what they committed without a row read until pruning deletes rows', async () => {
+      const store = open({ maxSize: 4_000 })
+      const first = makeEntry({ key: 'first', body: new Uint8Array(1_500) })
+      store.set('first', first)
+      await store.flush()
+      const reads = countRowReads()
+      try {
+        assertSameEntry(store.get('first'), first)
+        assert.deepEqual(reads.statements, [], 'nothing pruned: the committed entry stands for its row')
+        store.set('second', makeEntry({ key: 'second', body: new Uint8Array(1_500) }))
+        store.set('third', makeEntry({ key: 'third', body: new Uint8Array(1_500) }))
+        await store.flush() // past maxSize: pruning deletes the least recently used rows
+        assert.equal(store.get('first'), undefined, 'a pruned row is not served from a copy')
+      } finally {
+        reads.stop()
+      }
+    })
+
     it('rewrite accessed_at at most once a minute, so hits rarely write', async () => {
       let now = T0
       const store = open({ now: () => now })
