@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { isEntryMeta, upgraded } from '../entry/codec.js'
-import { type CacheEntry, ENTRY_VERSION, type EntryMeta, entrySize } from '../entry/entry.js'
+import { isCurrentEntry, upgraded } from '../entry/codec.js'
+import { type CacheEntry, type EntryMeta, entrySize } from '../entry/entry.js'
 import type { MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { evictionsWatched, publishEvicted } from '../observe/events.js'
@@ -156,6 +156,5 @@ function checkOptions(options: MemoryStoreOptions): void {
  * it is; one of an older format, or without its facts, upgraded (a copy); `undefined` if unreadable.
  */
 function readable(meta: EntryMeta): EntryMeta | undefined {
-  if (meta.v === ENTRY_VERSION && Number.isFinite(meta.initialAge)) return isEntryMeta(meta) ? meta : undefined
-  return upgraded({ ...meta })
+  return isCurrentEntry(meta) ? meta : upgraded({ ...meta })
 }
