@@ -131,12 +131,13 @@ function render(outcome: Outcome, request: CacheRequest): Response {
     case 'origin': {
       const { response } = outcome
       // A copy carrying Cache-Status (fetch's own headers are immutable), our member after the origin's.
-      const headers = new Headers(response.headers)
-      headers.set('cache-status', appendCacheStatus(headers.get('cache-status'), outcome.cacheStatus))
+      const { headers } = response
       const init = { status: response.status, statusText: response.statusText, headers }
       const extras = { url: response.url, redirected: response.redirected, ...(response.type ? { type: response.type } : {}) }
       try {
-        return cachedResponse(response.body, init, extras, outcome.info)
+        const rendered = cachedResponse(response.body, init, extras, outcome.info)
+        rendered.headers.set('cache-status', appendCacheStatus(headers.get('cache-status'), outcome.cacheStatus))
+        return rendered
       } catch (error) {
         // A status the constructor refuses (fetch passes 600 or 999 on): the origin's own Response,
         // without Cache-Status, when its body is untouched (the cache does not store it).

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
+import { Headers as UndiciHeaders } from 'undici'
 import { identityBody } from '../../../lib/entry/entry.js'
 import { cachedResponse, responseFromEntry } from '../../../lib/fronts/fetch/response.js'
 import { cacheStatus } from '../../../lib/http/cache-status.js'
@@ -81,6 +82,8 @@ describe('responseFromEntry', () => {
 })
 
 describe('cachedResponse and clone', () => {
+  const extras = { url: 'https://example.com/a', redirected: false }
+
   test('clone() keeps url, redirected, type and cacheInfo, and clones of clones too', async () => {
     const response = cachedResponse('x', {}, { url: 'https://example.com/a', redirected: true }, info)
     assert.ok(response instanceof Response)
@@ -91,6 +94,39 @@ describe('cachedResponse and clone', () => {
     assert.equal(cacheInfo(copy), info)
     assert.equal(await copy.text(), 'x')
     assert.equal(await response.text(), 'x')
+  })
+
+  test('takes its header fields as the Response constructor would, from pairs, a record, or any undici Headers', async () => {
+    const pairs: [string, string][] = [
+      ['Content-Type', 'application/json'],
+      ['set-cookie', 'a=1'],
+      ['Set-Cookie', 'b=2'],
+      ['vary', 'accept'],
+      ['Vary', 'accept-language'],
+      ['x-padded', '  value  '],
+    ]
+    const forms: [string, ResponseInit['headers']][] = [
+      ['pairs', pairs],
+      ['a record', { 'Content-Type': 'application/json', 'X-One': '1' }],
+      ['the global Headers', new Headers(pairs)],
+      // The origin's response may come from npm undici's fetch, whose Headers is another class.
+      ['npm undici Headers', new UndiciHeaders(pairs) as unknown as Headers],
+    ]
+    for (const [form, headers] of forms) {
+      const expected = new Response(new Uint8Array([1]), { status: 201, statusText: 'Made', headers })
+      const response = cachedResponse(new Uint8Array([1]), { status: 201, statusText: 'Made', headers }, extras, info)
+      assert.deepEqual([...response.headers], [...expected.headers], form)
+      assert.deepEqual(response.headers.getSetCookie(), expected.headers.getSetCookie(), form)
+      assert.equal(response.status, 201)
+      assert.equal(response.statusText, 'Made')
+      // blob() takes its type from the response's own header list, which the fields are in.
+      assert.equal((await response.blob()).type, expected.headers.get('content-type') ?? '', form)
+    }
+    // A string body gets text/plain only when the fields have no Content-Type, as with the constructor.
+    const typed = cachedResponse('x', { headers: { 'content-type': 'text/csv' } }, extras, info)
+    assert.equal(typed.headers.get('content-type'), 'text/csv')
+    assert.throws(() => cachedResponse(null, { headers: [['a']] as never }, extras, info), TypeError)
+    assert.throws(() => cachedResponse(null, { headers: [['a', 'b\r\nc']] }, extras, info), TypeError)
   })
 
   test('a response that never passed through the cache has no cacheInfo', () => {
