@@ -18,9 +18,15 @@ const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} ( \\d|\\d{2}) ${TIME} (\\d{4})
  */
 export function parseHttpDate(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined
+  const known = parsed.get(value)
+  if (known !== undefined) return known
   const text = value.trim()
   let match = IMF_FIXDATE.exec(text)
-  if (match) return utc(Number(match[3]), match[2], match[1], match[4], match[5], match[6])
+  if (match) {
+    const ms = utc(Number(match[3]), match[2], match[1], match[4], match[5], match[6])
+    if (ms !== undefined) remember(value, ms)
+    return ms
+  }
   match = RFC850_DATE.exec(text)
   if (match) {
     // A two-digit year more than 50 years in the future is the most recent past year with those digits.
@@ -33,6 +39,18 @@ export function parseHttpDate(value: string | null | undefined, now = Date.now()
   match = ASCTIME_DATE.exec(text)
   if (match) return utc(Number(match[6]), match[1], match[2], match[3], match[4], match[5])
   return undefined
+}
+
+/**
+ * IMF-fixdates already parsed (they do not depend on `now`): the same `Date` comes with every response
+ * in a second, and the same `Last-Modified` with every response of a resource. Bounded: cleared when full.
+ */
+const parsed = new Map<string, number>()
+const MAX_PARSED = 256
+
+function remember(value: string, ms: number): void {
+  if (parsed.size >= MAX_PARSED) parsed.clear()
+  parsed.set(value, ms)
 }
 
 /**
