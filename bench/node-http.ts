@@ -8,8 +8,10 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Duplex } from 'node:stream'
-import { installCache, uninstallCache } from '../lib/index.js'
+import { pkg } from './package.js'
 import { FULL_BOUNDS, measure, QUICK_BOUNDS } from './timing.js'
+
+const { installCache, uninstallCache } = pkg
 
 const quick = process.argv.includes('--quick')
 const roundsAt = process.argv.indexOf('--rounds')

@@ -14,9 +14,11 @@ import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { EXPIRE_IMMEDIATELY, installCache, NEVER_EXPIRE, uninstallCache } from '../lib/index.js'
+import { pkg } from './package.js'
 import { runtime, startOrigin } from './processes.js'
 import { summarize } from './profile-summary.js'
+
+const { EXPIRE_IMMEDIATELY, installCache, NEVER_EXPIRE, uninstallCache } = pkg
 
 const { values } = parseArgs({
   options: {

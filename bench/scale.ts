@@ -6,11 +6,14 @@
  */
 import { createHash } from 'node:crypto'
 import { stat } from 'node:fs/promises'
-import { type CacheEntry, cacheInfo, installCache, NEVER_EXPIRE, SqliteStore, uninstallCache } from '../lib/index.js'
+import type { CacheEntry } from '../lib/index.js'
 import { type Check, check } from './checks.js'
 import { installSqlite } from './contenders/fetch-http-cache.js'
 import { originCounts, SMALL_BODY } from './origin-counts.js'
+import { pkg } from './package.js'
 import { type Bounds, measure, type Timing } from './timing.js'
+
+const { cacheInfo, installCache, NEVER_EXPIRE, SqliteStore, uninstallCache } = pkg
 
 /** The hot set: URLs `/hit/0` … `/hit/<HOT - 1>`, stored through the cached fetch. */
 export const HOT = 1_000

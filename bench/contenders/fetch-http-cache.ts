@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { type CacheOptions, capabilities, createCachedFetch, getCache, installCache, uninstallCache } from '../../lib/index.js'
+import type { CacheOptions } from '../../lib/index.js'
+import { pkg } from '../package.js'
 import { benchRedisUrl, type ClientOptions, type Contender, drain } from './contender.js'
+
+const { capabilities, createCachedFetch, getCache, installCache, uninstallCache } = pkg
 
 function memoryOptions(options: ClientOptions): CacheOptions {
   return { backend: 'memory', maxEntries: options.capacity, maxSize: 4 * 1024 * 1024 * 1024, expireAfter: options.expireAfter }
