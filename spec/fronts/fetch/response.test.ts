@@ -105,7 +105,7 @@ describe('cachedResponse and clone', () => {
       ['Vary', 'accept-language'],
       ['x-padded', '  value  '],
     ]
-    const forms: [string, ResponseInit['headers']][] = [
+    const forms: [string, NonNullable<ResponseInit['headers']>][] = [
       ['pairs', pairs],
       ['a record', { 'Content-Type': 'application/json', 'X-One': '1' }],
       ['the global Headers', new Headers(pairs)],
