@@ -80,8 +80,8 @@ export function coalesced(
       signal,
       refetch,
     }
-    joined.members.push(member)
     signal.addEventListener('abort', onAbort, { once: true })
+    joined.members.push(member)
   })
 }
 

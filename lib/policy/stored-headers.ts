@@ -79,11 +79,17 @@ function updateHeaders(
 ): [string, string][] {
   const skip = connectionListed(newer)
   const replaced = new Set<string>(['age'])
-  for (const [name] of newer) {
-    if ((!NOT_UPDATED.has(name) || (keepCookies && COOKIE_FIELDS.has(name))) && !skip.has(name)) replaced.add(name)
+  // One pass over the newer fields (each pass over a `Headers` sorts and copies them).
+  const updates: [string, string][] = []
+  for (const field of newer) {
+    const name = field[0]
+    if ((!NOT_UPDATED.has(name) || (keepCookies && COOKIE_FIELDS.has(name))) && !skip.has(name)) {
+      replaced.add(name)
+      updates.push(field)
+    }
   }
   const headers: [string, string][] = stored.filter(([name]) => !replaced.has(name))
-  for (const [name, value] of newer) if (replaced.has(name)) headers.push([name, value])
+  for (const field of updates) headers.push(field)
   if (!newer.has('date')) {
     const date = headers.findIndex(([name]) => name === 'date')
     const pair: [string, string] = ['date', new Date(responseTime).toUTCString()]

@@ -22,6 +22,11 @@ export function parseRequest(
   init: CacheRequestInit | undefined,
   ignored: ReadonlySet<string>,
 ): MaybePromise<CacheRequest> {
+  // fetch reads a null `init` as none, and refuses any other value that is not an object.
+  if (init === null) init = undefined
+  else if (init !== undefined && typeof init !== 'object' && typeof init !== 'function') {
+    throw new TypeError(`fetch: init must be an object, not ${typeof init}`)
+  }
   const request = input instanceof Request ? input : undefined
   const url = request ? request.url : new URL(String(input)).href
   const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
@@ -33,7 +38,7 @@ export function parseRequest(
     bodyDigest: '',
     mode: init?.cache === undefined ? requestMode(request) : checkMode(init.cache),
     options: validateRequestOptions(init?.cacheOptions),
-    signal: init?.signal ?? request?.signal ?? undefined,
+    signal: signalOf(init, request),
   }
   if (init?.body !== undefined && init.body !== null) {
     // Synchronous unless the body is a Blob or FormData: most requests cost no extra turn of the loop.
@@ -44,6 +49,17 @@ export function parseRequest(
     parsed.bodyDigest = undefined
   }
   return parsed
+}
+
+/**
+ * The request's signal, as fetch takes it: `init.signal` when given, `null` meaning none even on a
+ * `Request` that has one; anything but an `AbortSignal` is refused (then fetch raises its own error).
+ */
+function signalOf(init: CacheRequestInit | undefined, request: Request | undefined): AbortSignal | undefined {
+  const signal: unknown = init?.signal !== undefined ? init.signal : request?.signal
+  if (signal === null || signal === undefined) return undefined
+  if (!(signal instanceof AbortSignal)) throw new TypeError('fetch: signal must be an AbortSignal')
+  return signal
 }
 
 const CACHE_MODES: ReadonlySet<string> = new Set(['default', 'no-store', 'reload', 'no-cache', 'force-cache', 'only-if-cached'])
@@ -101,8 +117,8 @@ async function formDigest(form: FormData, ignored: ReadonlySet<string>): Promise
  */
 export function originInit(init: CacheRequestInit | undefined, input?: string | URL | Request): RequestInit | undefined {
   const modeInRequest = input instanceof Request && input.cache !== 'default'
-  if (init === undefined && !modeInRequest) return undefined
-  if (init !== undefined && init.cache === undefined && init.cacheOptions === undefined && !modeInRequest) return init
+  if (init == null && !modeInRequest) return undefined
+  if (init != null && init.cache === undefined && init.cacheOptions === undefined && !modeInRequest) return init
   const { cache, cacheOptions: _options, ...rest } = init ?? {}
   if (modeInRequest) (rest as { cache?: string }).cache = 'default'
   const mode = cache ?? (input instanceof Request ? (input.cache as RequestCacheMode) : undefined)

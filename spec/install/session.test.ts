@@ -525,6 +525,46 @@ describe('createCachedFetch: what the caller sees', () => {
     assert.equal(origin.count(), 1)
   })
 
+  test("an init or a signal fetch refuses is refused with fetch's own error, before any request; a null init is none", async (t) => {
+    const { cachedFetch, origin, url } = await start()
+    // Were one of these to start a request, its end would throw where nothing catches it.
+    const stray: unknown[] = []
+    const onStray = (error: unknown) => stray.push(error)
+    process.on('unhandledRejection', onStray)
+    t.after(() => process.off('unhandledRejection', onStray))
+    const refused: [string, unknown][] = [
+      ['a string signal', { signal: 'nope' }],
+      ['an object that looks like a signal', { signal: { aborted: false, addEventListener() {} } }],
+      ['a string init', 'text'],
+      ['a number init', 42],
+    ]
+    for (const [what, init] of refused) {
+      const plain = await fetch(url('/a'), init as RequestInit).then(
+        () => assert.fail(`plain fetch took ${what}`),
+        (error: Error) => error,
+      )
+      await assert.rejects(cachedFetch(url('/a'), init as RequestInit), { name: plain.name, message: plain.message }, what)
+    }
+    assert.equal(origin.count(), 0, 'no request was made')
+    // null is no init, and `signal: null` is no signal, as fetch takes them.
+    await (await cachedFetch(url('/a'), null as unknown as RequestInit)).text()
+    const hit = await cachedFetch(url('/a'), { signal: null })
+    assert.equal(cacheInfo(hit)?.fromCache, true)
+    await hit.text()
+    assert.equal(origin.count(), 1)
+    assert.deepEqual(stray, [])
+  })
+
+  test('signal: null in init drops the signal of the Request it is given with, as fetch does', async () => {
+    const { cachedFetch, url } = await start()
+    await (await cachedFetch(url('/a'))).text()
+    const controller = new AbortController()
+    const request = new Request(url('/a'), { signal: controller.signal })
+    const response = await cachedFetch(request, { signal: null })
+    controller.abort()
+    assert.equal(await response.text(), 'hello /a', "the body is not aborted with the Request's signal")
+  })
+
   test('every response that passed through the cache carries Cache-Status', async () => {
     const { cachedFetch, url } = await start({ expireAfter: EXPIRE_IMMEDIATELY }, { '/v': validatedRoute() })
     const seen: string[] = []
