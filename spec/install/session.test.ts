@@ -432,6 +432,22 @@ describe('createCachedFetch: what the caller sees', () => {
     assert.equal(cached.ok, true)
   })
 
+  test("a response served from an entry reports the caller's own URL, not the stored one", async () => {
+    // Stored URLs hash credential parameters (api_key) and redact ignored ones (ts); the key sorts the query.
+    const { cachedFetch, origin, url } = await start({ ignoredParameters: ['ts'] }, { '/q': validatedRoute() })
+    await (await cachedFetch(url('/q?api_key=SECRET&b=2&a=1&ts=1'))).text()
+    const asked = url('/q?a=1&api_key=SECRET&b=2&ts=2')
+    const hit = await cachedFetch(`${asked}#top`)
+    assert.equal(cacheInfo(hit)?.fromCache, true)
+    assert.equal(hit.url, asked, 'the fragment is not part of it, as with fetch')
+    await hit.text()
+    // A conditional request the entry satisfies gets a 304 from the cache, with the caller's URL too.
+    const notModified = await cachedFetch(asked, { headers: { 'if-none-match': hit.headers.get('etag') ?? '' } })
+    assert.equal(notModified.status, 304)
+    assert.equal(notModified.url, asked)
+    assert.equal(origin.count(), 1)
+  })
+
   test('a redirect is stored under the first URL; the cached response has redirected and the target url', async () => {
     const { cachedFetch, origin, url } = await start(
       {},

@@ -1,6 +1,7 @@
 import type { Engine } from '../../engine/engine.js'
 import { exchange } from '../../engine/exchange.js'
 import type { OriginResponse, Outcome } from '../../engine/outcome.js'
+import type { CacheEntry } from '../../entry/entry.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
 import { notModifiedFields } from '../../http/bodiless.js'
@@ -119,9 +120,9 @@ function render(outcome: Outcome, request: CacheRequest): Response {
       if (outcome.notModified) {
         // The caller already holds this representation: tell it so, without the body (RFC 9111 §4.3.2).
         const init = { status: 304, statusText: 'Not Modified', headers: notModifiedFields(outcome.headers) }
-        return cachedResponse(null, init, { url: entry.responseUrl, redirected: entry.redirected }, info)
+        return cachedResponse(null, init, { url: servedUrl(entry, request), redirected: entry.redirected }, info)
       }
-      return responseFromEntry(entry, outcome.headers, info, request.signal, request.method)
+      return responseFromEntry(entry, outcome.headers, info, request.signal, request.method, servedUrl(entry, request))
     }
     case 'generated': {
       const headers = { 'content-type': 'text/plain; charset=utf-8', 'cache-status': outcome.cacheStatus }
@@ -148,4 +149,15 @@ function render(outcome: Outcome, request: CacheRequest): Response {
     default:
       return outcome satisfies never
   }
+}
+
+/**
+ * The `url` of a response served from an entry, as fetch gives it: the caller's own URL without its
+ * fragment, since the stored one has credential parameters hashed, ignored ones redacted, and the query
+ * of whichever caller stored it; for a stored redirect, where it led (as stored).
+ */
+function servedUrl(entry: CacheEntry, request: CacheRequest): string {
+  if (entry.redirected) return entry.responseUrl
+  const hash = request.url.indexOf('#')
+  return hash === -1 ? request.url : request.url.slice(0, hash)
 }

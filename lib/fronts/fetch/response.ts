@@ -145,6 +145,7 @@ export function responseFromEntry(
   info: CacheInfo,
   signal: AbortSignal | null | undefined,
   method: string,
+  url = entry.responseUrl,
 ): Response {
   let body: ReadableStream<Uint8Array> | Uint8Array | null = null
   if (!isBodiless(entry.status, method)) {
@@ -152,5 +153,5 @@ export function responseFromEntry(
     body = signal ? abortable(bytesStream(bytes), signal) : bytes
   }
   const init = { status: entry.status, statusText: entry.statusText, headers }
-  return cachedResponse(body, init, { url: entry.responseUrl, redirected: entry.redirected }, info)
+  return cachedResponse(body, init, { url, redirected: entry.redirected }, info)
 }
