@@ -126,33 +126,47 @@ export class Sink {
     if (this.#started || this.#done) return
     this.#started = true
     const controller = this.controller
-    if (this.#newStyle) this.#handler.onRequestStart?.(controller, {})
-    else this.#handler.onConnect?.((reason) => controller.abort(reason), {})
+    try {
+      if (this.#newStyle) this.#handler.onRequestStart?.(controller, {})
+      else this.#handler.onConnect?.((reason) => controller.abort(reason), {})
+    } catch (error) {
+      this.#threw(error)
+    }
   }
 
   responseStart(statusCode: number, headers: HeaderPairs, statusText: string): boolean {
     if (this.#done) return false
     const controller = this.controller
     controller.rawHeaders = rawPairs(headers)
-    if (this.#newStyle) {
-      this.#handler.onResponseStart?.(controller, statusCode, headerObject(headers), statusText)
-      return !controller.paused
+    try {
+      if (this.#newStyle) {
+        this.#handler.onResponseStart?.(controller, statusCode, headerObject(headers), statusText)
+        return !controller.paused
+      }
+      const more = this.#handler.onHeaders?.(statusCode, controller.rawHeaders, () => controller.resume(), statusText)
+      if (more === false) controller.pause()
+      return more !== false
+    } catch (error) {
+      this.#threw(error)
+      return false
     }
-    const more = this.#handler.onHeaders?.(statusCode, controller.rawHeaders, () => controller.resume(), statusText)
-    if (more === false) controller.pause()
-    return more !== false
   }
 
   data(chunk: Buffer): boolean {
     if (this.#done) return false
     const controller = this.controller
-    if (this.#newStyle) {
-      this.#handler.onResponseData?.(controller, chunk)
-      return !controller.paused
+    try {
+      if (this.#newStyle) {
+        this.#handler.onResponseData?.(controller, chunk)
+        return !controller.paused
+      }
+      const more = this.#handler.onData?.(chunk)
+      if (more === false) controller.pause()
+      return more !== false
+    } catch (error) {
+      this.#threw(error)
+      return false
     }
-    const more = this.#handler.onData?.(chunk)
-    if (more === false) controller.pause()
-    return more !== false
   }
 
   end(): void {
@@ -160,14 +174,24 @@ export class Sink {
     this.#done = true
     const controller = this.controller
     controller.rawTrailers = []
-    if (this.#newStyle) this.#handler.onResponseEnd?.(controller, {})
-    else this.#handler.onComplete?.([])
+    try {
+      if (this.#newStyle) this.#handler.onResponseEnd?.(controller, {})
+      else this.#handler.onComplete?.([])
+    } catch (error) {
+      // undici hands a throw from the end callback back as the request's error: undici's retry
+      // handler ends a response it will retry that way, and waits for the error to retry.
+      this.#tell(error)
+    }
   }
 
   /** Delivers an error (once). A handler without an error callback gets it thrown, as undici does. */
   error(error: Error): void {
     if (this.#done) return
     this.#done = true
+    this.#deliver(error)
+  }
+
+  #deliver(error: Error): void {
     if (this.#newStyle) {
       if (typeof this.#handler.onResponseError !== 'function') throw error
       this.#handler.onResponseError(this.controller, error)
@@ -176,6 +200,28 @@ export class Sink {
       this.#handler.onError(error)
     }
   }
+
+  /**
+   * A callback threw (undici's dump interceptor does past its size limit, a stream() factory may): as
+   * undici does, the request is aborted with that error, which the handler is told, never thrown
+   * where nothing catches it (a hit is served from a microtask).
+   */
+  #threw(error: unknown): void {
+    this.#done = true
+    this.#tell(error)
+    this.controller.abort(asError(error))
+  }
+
+  /** Delivers what a callback threw; a handler whose error callback throws too has been told all it can be. */
+  #tell(error: unknown): void {
+    try {
+      this.#deliver(asError(error))
+    } catch {}
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
 }
 
 /** Header pairs as the flat `[name, value, …]` Buffer list undici hands to callers. */
