@@ -1,3 +1,4 @@
+import { isBodiless } from '../http/bodiless.js'
 import { cacheStatus, type Forwarded } from '../http/cache-status.js'
 import { decode, TooLargeError } from '../http/content-coding.js'
 import { type CacheInfo, infoFor, keyedInfo } from '../observe/cache-info.js'
@@ -76,7 +77,19 @@ export function storeAndPass(
   })
   const expires = decision.expires
   const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
+  // The length the recorded bytes must have: Content-Length counts them as they came, before any
+  // decoding. A body of another length is not the response the fields describe (an interceptor
+  // between the cache and the origin may have dropped it, as undici's dump does): never stored.
+  const exact =
+    knownLength && !isBodiless(response.status, keyed.method) && (coding !== undefined || !response.headers.has('content-encoding'))
+      ? Number(length)
+      : undefined
   const save = async (raw: Uint8Array) => {
+    if (exact !== undefined && raw.byteLength !== exact) {
+      debug('not storing %s: %d bytes where Content-Length says %d', engine.redact(keyed.url), raw.byteLength, exact)
+      settle(false)
+      return
+    }
     let body: Uint8Array
     try {
       body = decode(raw, coding, settings.maxEntrySize)
