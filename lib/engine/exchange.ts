@@ -144,6 +144,10 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
     }
     entry = undefined
   }
+  // The fronts share entries, but a redirect is answered apart: fetch following redirects never gets a
+  // stored 3xx it would follow, nor another caller where a followed redirect led. Such an entry is a
+  // miss here, replaced by the answer this caller gets.
+  if (entry && (request.follows ? followable(entry) : entry.redirected)) entry = undefined
   const action = decideCached(plan, entry, engine.settings, now)
   // rfc: one byte range, answered from an entry served as it is when it holds the range. Otherwise the
   // origin answers; its answer is stored unless a complete response is (a piece never replaces it).
@@ -402,3 +406,10 @@ async function rekeyOnNewVary(call: Call, old: CacheEntry, renewed: CacheEntry):
     await call.engine.remove([old.key], 'moved by a new Vary', [old.url])
   }
 }
+
+/** A stored redirect fetch would follow (Fetch §4.4: these statuses with a Location). */
+function followable(entry: CacheEntry): boolean {
+  return REDIRECTS.has(entry.status) && storedField(entry, 'location') !== null
+}
+
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])

@@ -81,7 +81,9 @@ export function storeAndPass(
   // decoding. A body of another length is not the response the fields describe (an interceptor
   // between the cache and the origin may have dropped it, as undici's dump does): never stored.
   const exact =
-    knownLength && !isBodiless(response.status, keyed.method) && (coding !== undefined || !response.headers.has('content-encoding'))
+    knownLength &&
+    !isBodiless(response.status, keyed.method) &&
+    (coding !== undefined || !response.headers.has('content-encoding'))
       ? Number(length)
       : undefined
   const save = async (raw: Uint8Array) => {

@@ -22,4 +22,9 @@ export interface CacheRequest {
    * coalesced, since as the leader its caller would pace, or by aborting end, the others' bodies.
    */
   ownConnection?: true
+  /**
+   * fetch follows redirects for this caller (`redirect: 'follow'`): a stored 3xx it would follow is
+   * not its answer, where a stored response that a followed redirect led to is (and for no other caller).
+   */
+  follows?: true
 }

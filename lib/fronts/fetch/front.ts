@@ -42,10 +42,12 @@ export function createFetchFront(deps: FetchFrontDeps): FetchFunction {
       return asOriginRequest(() => deps.baseFetch()(input, originInit(init, input))) // fetch raises its own error
     }
     if (parsed.signal?.aborted) throw parsed.signal.reason
+    const redirect = init?.redirect ?? (input instanceof Request ? input.redirect : undefined) ?? 'follow'
     const request: CacheRequest = {
       ...parsed,
       bypass: bypassReason(parsed.url, input, init),
-      bodyDigest: partitioned(parsed.bodyDigest, input, init),
+      bodyDigest: partitioned(parsed.bodyDigest, redirect),
+      ...(redirect === 'follow' ? { follows: true } : {}),
     }
     const outcome = exchange(engine, request, (conditional, signal) =>
       send(deps, input, init, parsed.headers, conditional, signal).then(fromResponse),
@@ -68,9 +70,8 @@ function bypassReason(url: string, input: string | URL | Request, init: CacheReq
  * leads), so such requests key apart: a stored 3xx never reaches a plain `fetch()`, which never
  * resolves to one. The mode joins the body digest, which every key (and re-key) is made from.
  */
-function partitioned(digest: string | undefined, input: string | URL | Request, init: CacheRequestInit | undefined) {
-  const redirect = init?.redirect ?? (input instanceof Request ? input.redirect : undefined)
-  return digest === undefined || redirect === undefined || redirect === 'follow' ? digest : `${digest}\nredirect=${redirect}`
+function partitioned(digest: string | undefined, redirect: string) {
+  return digest === undefined || redirect === 'follow' ? digest : `${digest}\nredirect=${redirect}`
 }
 
 /** Sends the request to the origin: the caller's init without the cache's fields, plus conditions. */
