@@ -59,9 +59,14 @@ export function cachedGet(request: RequestFunction): RequestFunction {
 
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean
 
-/** Fields that make a request something other than one request and its answer: it passes untouched. */
+/**
+ * Fields that make a request something other than one request and its answer, or fields the cache
+ * cannot read: it passes untouched. `headers` given as a raw array are rendered by Node in the
+ * constructor and never reach `getHeaders()`: keyed without them (an Authorization, say), the request
+ * could be served another caller's entry.
+ */
 function passesUntouched(req: ClientRequest): boolean {
-  return req.method === 'CONNECT' || req.hasHeader('upgrade') || req.hasHeader('expect')
+  return req.headersSent || req.method === 'CONNECT' || req.hasHeader('upgrade') || req.hasHeader('expect')
 }
 
 /** One `node:http` request the cache takes part in. */
@@ -113,6 +118,11 @@ class Call {
       this.#agent.addRequest(req, target)
       return
     }
+    if (req.destroyed) {
+      // Destroyed in its constructor (an AbortSignal already aborted): Node ends it once it has a socket.
+      this.#giveSocket(new ServedSocket())
+      return
+    }
     const call = this
     const proto = Object.getPrototypeOf(req) as ClientRequest
     this.#emit = proto.emit
@@ -135,6 +145,11 @@ class Call {
       if (!call.#sent && !call.#settled) call.#giveSocket(new ServedSocket())
       return this
     }
+    req.abort = function abort(this: ClientRequest) {
+      // Its socket before Node queues `abort`, as an agent gives one in the constructor: `close` comes first.
+      if (!call.#sent && !call.#settled && !this.destroyed) call.#giveSocket(new ServedSocket())
+      proto.abort.call(this)
+    }
     req.emit = function emit(this: ClientRequest, event: string | symbol, ...args: unknown[]) {
       return call.#onEvent(event, args)
     }
@@ -150,6 +165,12 @@ class Call {
     req.end = proto.end
     req.flushHeaders = proto.flushHeaders
     this.#endArgs = endArgs
+    if (req.destroyed) {
+      // Destroyed before it was ended (it has its socket, see destroy): nothing to ask anyone.
+      this.#release()
+      if (endArgs) Reflect.apply(proto.end, req, endArgs)
+      return
+    }
     if (passesUntouched(req)) {
       this.#release()
       this.#handOff()
@@ -208,6 +229,7 @@ class Call {
     const proto = Object.getPrototypeOf(this.#req) as ClientRequest
     this.#req.emit = proto.emit
     this.#req.destroy = proto.destroy
+    this.#req.abort = proto.abort
   }
 
   #forward(
@@ -271,6 +293,15 @@ class Call {
       this.#awaiting = undefined
       awaiting.reject(args[0])
       return true
+    }
+    if (awaiting && event === 'close') {
+      // Closed with neither an answer nor an error (abort() before its socket: Node emits none):
+      // no answer is coming, and the caller is told nothing more than it would be without the cache.
+      this.#awaiting = undefined
+      this.#settled = true
+      this.#holdClose = false
+      this.#release()
+      awaiting.reject(new Error('request aborted'))
     }
     if (event === 'close' && this.#holdClose) {
       this.#closeHeld = true
