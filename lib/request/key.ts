@@ -173,7 +173,10 @@ export function redactUrl(input: string, ignored: ReadonlySet<string>, credentia
 
 /**
  * The digest of a request body, normalized so equivalent bodies share a key: JSON with sorted keys,
- * form bodies like queries, ignored fields removed; other bodies hashed as bytes.
+ * form bodies like queries, ignored fields removed; other bodies hashed as bytes. Normalizing never
+ * makes two different bodies one: numbers keep their text (2^53 + 1 is not 2^53), a `__proto__` field
+ * stays a field, and bytes that are not UTF-8 (or a form field that decodes to U+FFFD) are hashed as
+ * they are, since decoding would turn them all into the same replacement character.
  */
 export function bodyDigest(
   body: Uint8Array | string | undefined,
@@ -182,27 +185,46 @@ export function bodyDigest(
 ): string {
   if (body === undefined || body.length === 0) return ''
   const type = contentType?.toLowerCase() ?? ''
-  const text = () =>
-    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
   let normalized: string | Uint8Array = body
-  if (type.includes('json')) {
-    try {
-      normalized = JSON.stringify(sortJson(JSON.parse(text()), ignored))
-    } catch {
-      // Not JSON after all: hash the bytes.
+  try {
+    if (type.includes('json')) {
+      normalized = JSON.stringify(sortJson(JSON.parse(textOf(body), keepNumberText as never), ignored))
+    } else if (type.startsWith('application/x-www-form-urlencoded')) {
+      const params = [...new URLSearchParams(textOf(body))].filter(([name]) => !ignored.has(name))
+      if (!params.some(([name, value]) => name.includes('\uFFFD') || value.includes('\uFFFD'))) {
+        params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        normalized = new URLSearchParams(params).toString()
+      }
     }
-  } else if (type.startsWith('application/x-www-form-urlencoded')) {
-    const params = [...new URLSearchParams(text())].filter(([name]) => !ignored.has(name))
-    params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    normalized = new URLSearchParams(params).toString()
+  } catch {
+    // Not JSON after all, or not UTF-8: hash the bytes.
   }
   return createHash('sha256').update(normalized).digest('hex')
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** A body as text; throws on bytes that are not UTF-8. */
+function textOf(body: Uint8Array | string): string {
+  return typeof body === 'string' ? body : UTF8.decode(body)
+}
+
+/** What JSON.rawJSON and a reviver's source text (ES2026 "JSON.parse source text access") give. */
+interface RawJson {
+  rawJSON(text: string): object
+  isRawJSON(value: unknown): boolean
+}
+
+/** A JSON.parse reviver keeping each number as its source text. */
+function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  return typeof value === 'number' && context?.source !== undefined ? (JSON as unknown as RawJson).rawJSON(context.source) : value
+}
+
 function sortJson(value: unknown, ignored: ReadonlySet<string>): unknown {
   if (Array.isArray(value)) return value.map((v) => sortJson(v, ignored))
-  if (value === null || typeof value !== 'object') return value
-  const sorted: Record<string, unknown> = {}
+  if (value === null || typeof value !== 'object' || (JSON as unknown as RawJson).isRawJSON(value)) return value
+  // No prototype: a `__proto__` field is then an own field, as JSON.parse made it, not a prototype.
+  const sorted: Record<string, unknown> = Object.create(null)
   for (const name of Object.keys(value).sort()) {
     if (!ignored.has(name)) sorted[name] = sortJson((value as Record<string, unknown>)[name], ignored)
   }

@@ -27,7 +27,7 @@ function settingsOf(options: Partial<CacheSettings> = {}): ResolvedSettings {
 }
 
 function key(
-  request: { method?: string; url?: string; headers?: Record<string, string>; body?: string; contentType?: string },
+  request: { method?: string; url?: string; headers?: Record<string, string>; body?: string | Uint8Array; contentType?: string },
   settings: ResolvedSettings = settingsOf(),
 ): string {
   const headers = new Headers(request.headers)
@@ -90,6 +90,29 @@ describe('keys: normalization', () => {
     const a = key({ method: 'POST', body: 'key_1=value_1,key_2=value_2', contentType: 'text/plain' })
     assert.equal(a, key({ method: 'POST', body: 'key_1=value_1,key_2=value_2', contentType: 'text/plain' }))
     assert.notEqual(a, key({ method: 'POST', body: 'key_2=value_2,key_1=value_1', contentType: 'text/plain' }))
+  })
+
+  test('normalizing never makes two different bodies one', () => {
+    const json = 'application/json'
+    const form = 'application/x-www-form-urlencoded'
+    const latin1 = (text: string) => Buffer.from(text, 'latin1')
+    const pairs: [string, string | Uint8Array, string | Uint8Array, string][] = [
+      ['integers past 2^53', '{"id":9007199254740993}', '{"id":9007199254740992}', json],
+      ['a number written two ways', '{"n":1.0}', '{"n":1}', json],
+      ['a __proto__ field', '{"__proto__":{"role":"admin"}}', '{"__proto__":{"role":"user"}}', json],
+      ['JSON bytes that are not UTF-8', latin1('{"name":"é"}'), latin1('{"name":"è"}'), `${json}; charset=iso-8859-1`],
+      ['form bytes that are not UTF-8', latin1('name=é'), latin1('name=è'), form],
+      ['form escapes that are not UTF-8', 'name=%E9', 'name=%E8', form],
+      ['a byte-order mark', '\uFEFF{"a":1}', '{"a":1}', json],
+    ]
+    for (const [what, a, b, contentType] of pairs) {
+      assert.notEqual(key({ method: 'POST', body: a, contentType }), key({ method: 'POST', body: b, contentType }), what)
+    }
+    // Still one key for what only differs in field order.
+    assert.equal(
+      key({ method: 'POST', body: '{"b":[1.50,2],"a":{"y":1,"x":9007199254740993}}', contentType: json }),
+      key({ method: 'POST', body: '{"a":{"x":9007199254740993,"y":1},"b":[1.50,2]}', contentType: json }),
+    )
   })
 
   test('a body that claims JSON but is not still gets a key', () => {
