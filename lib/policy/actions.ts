@@ -106,6 +106,12 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
   if (rangeField !== null && !(cacheControl && facts.method === 'GET' && range)) {
     return { kind: 'bypass', reason: 'Range request' }
   }
+  // rfc: If-Match and If-Unmodified-Since are preconditions only the origin evaluates (RFC 9110
+  // §13.1.1, §13.1.4); a cache must not evaluate them (RFC 9111 §4.3.2), and a stored answer would
+  // ignore them. Such a request goes to the origin, whatever the mode.
+  if (facts.headers.has('if-match') || facts.headers.has('if-unmodified-since')) {
+    return { kind: 'bypass', reason: 'origin precondition' }
+  }
   // rfc: a request that carries its own validators is the caller's conditional request: the private
   // cache sends it to the origin as is and never stores its answer (often a 304 for something we do
   // not hold), as Fetch does for a request with If-None-Match & co. (Fetch "HTTP-network-or-cache

@@ -234,3 +234,35 @@ forEachFront('RFC 9111 §4.3 validation (cacheControl: true)', (front) => {
     assert.equal((await get(r, p)).text, 'ok')
   })
 })
+
+for (const cacheControl of [false, true, 'shared'] as const) {
+  forEachFront(`RFC 9111 §4.3.2 preconditions only the origin evaluates (cacheControl: ${cacheControl})`, (front) => {
+    let r: Rig
+    before(async () => {
+      r = await rig(front, { cacheControl })
+    })
+    after(() => r.close())
+
+    const preconditions: [string, string][] = [
+      ['if-match', '"other"'],
+      ['if-unmodified-since', httpDate(-3600)],
+    ]
+    for (const [field, value] of preconditions) {
+      it(`a request with ${field} goes to the origin, which answers it, though a fresh response is stored`, async () => {
+        const p = `/precondition/${field}`
+        r.answer(p, (req) =>
+          req.headers[field] !== undefined
+            ? { status: 412, body: 'precondition failed' }
+            : { headers: { etag: '"current"', 'cache-control': 'max-age=3600' }, body: 'current' },
+        )
+        await get(r, p)
+        assert.equal((await get(r, p)).response.hit, true, 'a fresh response is stored')
+        const { response } = await get(r, p, { headers: { [field]: value } })
+        assert.equal(response.status, 412)
+        assert.equal(response.fromCache, false)
+        assert.equal(r.origin.count(p), 2)
+        assert.equal((await get(r, p)).text, 'current', 'the stored response stays')
+      })
+    }
+  })
+}
