@@ -126,6 +126,7 @@ export async function exportHar(cache: Cache, creatorVersion: string): Promise<H
 function skipReason(status: number): string | undefined {
   if (status < 200 || status > 599) return `status ${status}: no response`
   if (status === 206) return 'status 206: partial content is never stored'
+  if (status === 304) return 'status 304: not modified (no body of its own: the browser revalidated)'
   if (status >= 300 && status < 400) return `status ${status}: a redirect (fetch follows it; its target is imported on its own)`
   return undefined
 }

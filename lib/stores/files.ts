@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, u
 import { join, resolve } from 'node:path'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 import type { Store, StoreRecord } from '../entry/store.js'
-import { ForeignDirectoryError, StoreError } from '../errors.js'
+import { ForeignDirectoryError, InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../errors.js'
 import { fileName, formatEntry, hashOfFile, keyHash, parseEntry } from './files-format.js'
 
 /** Options of {@link FilesStore}. */
@@ -47,6 +47,7 @@ export class FilesStore implements Store {
   #listedAt: bigint | undefined
 
   constructor(options: FilesStoreOptions) {
+    checkOptions(options)
     this.#dir = resolve(options.path)
     this.secret = openDirectory(this.#dir)
     this.#list()
@@ -274,4 +275,18 @@ function readMarker(dir: string, marker: string): string | undefined {
 
 function storeError(message: string, cause: unknown): StoreError {
   return new StoreError(`fetch-http-cache: ${message}: ${(cause as Error).message}`, { cause })
+}
+
+/** Validates `new FilesStore(options)`: typed errors naming the option and the value. */
+function checkOptions(options: FilesStoreOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionTypeError('options', options, 'an object')
+  for (const name of Object.keys(options)) {
+    if (name !== 'path') {
+      const value = (options as unknown as Record<string, unknown>)[name]
+      throw new InvalidOptionValueError(name, value, 'is not an option of FilesStore')
+    }
+  }
+  const { path } = options
+  if (typeof path !== 'string') throw new InvalidOptionTypeError('path', path, 'a string')
+  if (path === '') throw new InvalidOptionValueError('path', path, 'must not be empty')
 }

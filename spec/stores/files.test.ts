@@ -3,8 +3,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { ForeignDirectoryError } from '../../lib/errors.js'
-import { FilesStore, MARKER } from '../../lib/stores/files.js'
+import { ForeignDirectoryError, InvalidOptionTypeError, InvalidOptionValueError } from '../../lib/errors.js'
+import { FilesStore, type FilesStoreOptions, MARKER } from '../../lib/stores/files.js'
 import { runWorkers, startWorker } from '../helpers/children.js'
 import { makeEntry, T0 } from '../helpers/entries.js'
 import { collect } from '../helpers/store-reads.js'
@@ -28,6 +28,22 @@ storeContract(
 )
 
 describe('FilesStore', () => {
+  const badOptions: [string, unknown, typeof InvalidOptionTypeError | typeof InvalidOptionValueError, string][] = [
+    ['no options', undefined, InvalidOptionTypeError, 'options'],
+    ['no path', {}, InvalidOptionTypeError, 'path'],
+    ['a non-string path', { path: 5 }, InvalidOptionTypeError, 'path'],
+    ['an empty path', { path: '' }, InvalidOptionValueError, 'path'],
+    ['an unknown option', { path: 'fixtures', maxSize: 10 }, InvalidOptionValueError, 'maxSize'],
+  ]
+  for (const [what, options, type, option] of badOptions) {
+    it(`refuses ${what} with a typed error naming the option`, () => {
+      assert.throws(
+        () => new FilesStore(options as FilesStoreOptions),
+        (error: unknown) => error instanceof type && error.option === option && error.code === 'FETCH_HTTP_CACHE_INVALID_OPTION',
+      )
+    })
+  }
+
   it('writes one JSON file per entry, named by host and path and a key hash, with a text body as text', async (t) => {
     const dir = await tempDir()
     t.after(() => rm(dir, { recursive: true, force: true }))
