@@ -210,7 +210,11 @@ export function deleteMatches(
   if (options.expired && isExpired(entry, now)) return true
   if (options.createdBefore !== undefined && entry.createdAt < options.createdBefore) return true
   if (options.urls.size > 0 && options.urls.has(sameUrl(entry.url, ignored))) return true
-  if (options.urlPatterns.some((pattern) => pattern.test(entry.url))) return true
+  if (options.urlPatterns.length > 0) {
+    // As stored (as urls() lists it), or with the query sorted as keys sort it.
+    const sorted = sameUrl(entry.url, ignored)
+    if (options.urlPatterns.some((pattern) => pattern.test(entry.url) || pattern.test(sorted))) return true
+  }
   return options.tags.size > 0 && entry.tags !== undefined && entry.tags.some((tag) => options.tags.has(tag))
 }
 
