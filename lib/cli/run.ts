@@ -2,7 +2,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import type { Engine } from '../engine/engine.js'
 import { isFetchCacheError } from '../errors.js'
 import { Cache } from '../inspect/cache.js'
-import { exportHar, HarFormatError, type HarLog, importHar } from '../inspect/har.js'
+import { exportHar, HarFormatError, type HarLog, harEntries, importHar } from '../inspect/har.js'
 import { type CacheDeleteOptions, deleteMatches, olderThanCutoff, parseDelete } from '../inspect/query.js'
 import { type Command, parseCommandLine, USAGE, wantsJson } from './args.js'
 import { CliError, EXIT, UsageError } from './errors.js'
@@ -55,6 +55,9 @@ async function execute(command: Command, context: CliContext): Promise<number> {
     return EXIT.ok
   }
   const { redis, dir } = command
+  // A HAR that cannot be imported is refused before the cache is opened, which an import may create.
+  const har = command.kind === 'import' ? readHar(command.har) : undefined
+  if (command.kind === 'import') harEntries(har)
   // Store failures during an import reach onError (the engine stores as it would for a request): kept, then thrown.
   const failures: Error[] = []
   const onError = (error: Error) => failures.push(error)
@@ -78,7 +81,7 @@ async function execute(command: Command, context: CliContext): Promise<number> {
   const cache = new Cache(engine, true)
   const where = target.kind === 'redis' ? `${target.server} ${target.prefix}*` : target.path
   try {
-    const output = await run(command, engine, cache, target, where, failures, context)
+    const output = await run(command, engine, cache, target, where, failures, context, har)
     context.stdout(command.json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
     return EXIT.ok
   } catch (error) {
@@ -97,6 +100,7 @@ async function run(
   where: string,
   failures: readonly Error[],
   context: CliContext,
+  har: unknown,
 ): Promise<Output> {
   switch (command.kind) {
     case 'stats':
@@ -124,7 +128,7 @@ async function run(
       return { text: `Exported ${responses(count)} to ${command.har}.\n`, json: { exported: count, file: command.har } }
     }
     case 'import': {
-      const result = await importHar(engine, readHar(command.har))
+      const result = await importHar(engine, har)
       await cache.flush()
       const [failure] = failures
       if (failure) throw failure

@@ -200,7 +200,8 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
   return result
 }
 
-function harEntries(har: unknown): HarEntry[] {
+/** The entries of a HAR log; a `HarFormatError` for anything that is not one. */
+export function harEntries(har: unknown): HarEntry[] {
   const entries = (har as { log?: { entries?: unknown } } | null)?.log?.entries
   if (!Array.isArray(entries)) throw new HarFormatError('not a HAR file: no log.entries array')
   return entries as HarEntry[]
