@@ -189,6 +189,32 @@ describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
   })
 })
 
+describe('a SQLite file another process keeps locked', () => {
+  it('past busyTimeout, the pending writes are given up in one report: onError hears it once, each write is counted', async () => {
+    const path = newPath()
+    const cachedFetch = createCachedFetch({ backend: new SqliteStore({ path, busyTimeout: 50 }), onError })
+    const other = new Database(path)
+    try {
+      other.exec('BEGIN IMMEDIATE')
+      const responses = []
+      for (const name of ['/a', '/b', '/c']) {
+        const response = await cachedFetch(origin.url + name)
+        await response.text()
+        responses.push(response)
+      }
+      await cachedFetch.cache.flush()
+      for (const response of responses) assert.equal(await cacheInfo(response)?.stored, false)
+      assert.equal(reported.length, 1)
+      assert.match(reported[0]?.message ?? '', /3 pending writes \(given up\)/)
+      assert.equal(cachedFetch.cache.stats().storeErrors, 3)
+    } finally {
+      other.exec('ROLLBACK')
+      other.close()
+      await cachedFetch.cache.close()
+    }
+  })
+})
+
 describe('a SQLite file deleted or replaced under a running process', () => {
   for (const [what, suffixes] of [
     ['deleted with its -wal and -shm', ['', '-wal', '-shm']],
