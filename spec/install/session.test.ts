@@ -555,19 +555,28 @@ describe('createCachedFetch: what the caller sees', () => {
       ['a number init', 42],
     ]
     for (const [what, init] of refused) {
+      const before = origin.count()
       const plain = await fetch(url('/a'), init as RequestInit).then(
-        () => assert.fail(`plain fetch took ${what}`),
+        async (response) => `${response.status} ${await response.text()}`,
         (error: Error) => error,
       )
-      await assert.rejects(cachedFetch(url('/a'), init as RequestInit), { name: plain.name, message: plain.message }, what)
+      if (typeof plain === 'string') {
+        // Node 22's fetch (undici 6) takes an object that looks like a signal: so does the cache, uncached.
+        const cached = await cachedFetch(url('/a'), init as RequestInit)
+        assert.equal(`${cached.status} ${await cached.text()}`, plain, what)
+        assert.equal(origin.count(), before + 2, `${what}: passed to the origin`)
+      } else {
+        await assert.rejects(cachedFetch(url('/a'), init as RequestInit), { name: plain.name, message: plain.message }, what)
+        assert.equal(origin.count(), before, `${what}: no request was made`)
+      }
     }
-    assert.equal(origin.count(), 0, 'no request was made')
     // null is no init, and `signal: null` is no signal, as fetch takes them.
+    const before = origin.count()
     await (await cachedFetch(url('/a'), null as unknown as RequestInit)).text()
     const hit = await cachedFetch(url('/a'), { signal: null })
     assert.equal(cacheInfo(hit)?.fromCache, true)
     await hit.text()
-    assert.equal(origin.count(), 1)
+    assert.equal(origin.count(), before + 1)
     assert.deepEqual(stray, [])
   })
 
