@@ -245,11 +245,14 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     const client = await this.#inspecting('listing entries')
     for await (const batch of this.#scan(client, 'listing entries')) {
       const values = await this.#guard('listing entries', () =>
-        Promise.all(batch.map((key) => send(client, ['GET', key], this.#commandTimeout, BINARY))),
+        Promise.all(batch.map((key) => notAString(send(client, ['GET', key], this.#commandTimeout, BINARY), FOREIGN))),
       )
       for (const [i, value] of values.entries()) {
-        if (!(value instanceof Uint8Array)) continue // deleted or expired since SCAN saw it
-        yield { key: (batch[i] as string).slice(this.#prefix.length), entry: unpack(value) }
+        const key = (batch[i] as string).slice(this.#prefix.length)
+        // Another kind of value under the prefix (a hash, a list): not an entry, listed as invalid.
+        if (value === FOREIGN) yield { key, entry: undefined }
+        else if (value instanceof Uint8Array) yield { key, entry: unpack(value) }
+        // else deleted or expired since SCAN saw it
       }
     }
   }
@@ -260,7 +263,7 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     let size = 0
     for await (const batch of this.#scan(client, 'reading the size')) {
       const lengths = await this.#guard('reading the size', () =>
-        Promise.all(batch.map((key) => send(client, ['STRLEN', key], this.#commandTimeout))),
+        Promise.all(batch.map((key) => notAString(send(client, ['STRLEN', key], this.#commandTimeout), 0))),
       )
       for (const length of lengths) size += Number(length)
     }
@@ -471,4 +474,15 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   #wake(): void {
     for (const waiter of [...this.#waiters]) waiter()
   }
+}
+
+/** Stands for a key under the prefix that holds another type than a string (never one of ours). */
+const FOREIGN = Symbol('foreign')
+
+/** `reply`, or `instead` where Redis answers WRONGTYPE: the key holds another type than a string. */
+function notAString<T, U>(reply: Promise<T>, instead: U): Promise<T | U> {
+  return reply.catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return instead
+    throw error
+  })
 }

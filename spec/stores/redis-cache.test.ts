@@ -191,6 +191,23 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
     }
   })
 
+  it('a key of another type under the prefix is listed as invalid: listing, size and delete({ invalid }) still work', async () => {
+    const prefix = uniquePrefix('foreign')
+    const cachedFetch = await cache({ redis: redisOptions(prefix) })
+    await stored(cachedFetch, `${origin.url}/foreign/a`)
+    await raw.hSet(`${prefix}stray-hash`, 'field', 'value')
+    const { cache: inspect } = cachedFetch
+    assert.equal(await inspect.count(), 1)
+    assert.deepEqual(await inspect.urls(), [`${origin.url}/foreign/a`])
+    assert.ok((await inspect.size()) > 0)
+    const invalid: string[] = []
+    for await (const item of inspect.filter({ invalid: true })) if (item.invalid) invalid.push(item.key)
+    assert.deepEqual(invalid, ['stray-hash'])
+    assert.equal(await inspect.delete({ invalid: true }), 1)
+    assert.equal(await raw.exists(`${prefix}stray-hash`), 0)
+    assert.equal(await inspect.count(), 1)
+  })
+
   it('the inspection API works on it: count, urls, contains, responses, size, delete, resetExpiration, clear', async () => {
     const cachedFetch = await cache()
     const urls = ['/inspect/a', '/inspect/b', '/inspect/b?x=1'].map((path) => `${origin.url}${path}`)
