@@ -63,13 +63,24 @@ export class FilesStore implements Store {
     return this.#find(key)?.entry
   }
 
-  /** Writes the entry's file (temp file and rename), unless its bytes would not change. */
+  /**
+   * Writes the entry's file (temp file and rename), unless its bytes would not change. A file under
+   * the key that is not JSON (a fixture edited by hand and broken) is never replaced: the write fails
+   * with an error naming it, so the edit is fixed rather than lost.
+   */
   set(key: string, entry: CacheEntry): void {
     const hash = keyHash(key)
     const name = fileName(key, entry)
     const text = formatEntry({ ...entry, key })
     const previous = this.#index.get(hash)
-    if (previous === name && this.#read(name) === text) return
+    const current = previous === undefined ? undefined : this.#read(previous)
+    if (previous === name && current === text) return
+    if (previous !== undefined && current !== undefined && !isJson(current)) {
+      const file = join(this.#dir, previous)
+      throw new StoreError(
+        `fetch-http-cache: ${file} is not JSON (edited by hand?): left as it is, not replaced; fix it or delete it`,
+      )
+    }
     this.#write(name, text)
     this.#index.set(hash, name)
     if (previous !== undefined && previous !== name) this.#unlink(previous)
@@ -289,4 +300,13 @@ function checkOptions(options: FilesStoreOptions): void {
   const { path } = options
   if (typeof path !== 'string') throw new InvalidOptionTypeError('path', path, 'a string')
   if (path === '') throw new InvalidOptionValueError('path', path, 'must not be empty')
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
 }
