@@ -37,3 +37,27 @@ export class TooLargeError extends RangeError {
     this.name = 'TooLargeError'
   }
 }
+
+/**
+ * Whether a request's `Accept-Encoding` accepts every content-coding in `coding` (RFC 9110 §12.5.3):
+ * listed with a non-zero weight, or matched by `*`. No field accepts any coding (what fetch then sends
+ * lists the ones it decodes).
+ */
+export function acceptsCoding(acceptEncoding: string | null, coding: string): boolean {
+  if (acceptEncoding === null) return true
+  const weights = new Map<string, number>()
+  for (const item of acceptEncoding.toLowerCase().split(',')) {
+    const [name = '', ...params] = item.split(';').map((part) => part.trim())
+    const q = params.find((param) => param.startsWith('q='))
+    weights.set(name === 'x-gzip' ? 'gzip' : name, q === undefined ? 1 : Number(q.slice(2)) || 0)
+  }
+  return coding
+    .toLowerCase()
+    .split(',')
+    .map((step) => step.trim())
+    .every((step) => {
+      if (step === '' || step === 'identity') return true
+      const weight = weights.get(step === 'x-gzip' ? 'gzip' : step) ?? weights.get('*') ?? 0
+      return weight > 0
+    })
+}

@@ -92,6 +92,35 @@ describe('createCachedFetch: hits and misses', () => {
     assert.equal(origin.count('/gz'), 1)
   })
 
+  test('a stored gzip response keeps its coding fields for a caller that accepts gzip, not for one that asks identity', async () => {
+    const text = 'compressed '.repeat(100)
+    const coded = gzipSync(text)
+    const { cachedFetch, url } = await start(
+      {},
+      {
+        '/gz': (_req, res) => {
+          res.setHeader('content-encoding', 'gzip')
+          res.setHeader('content-length', coded.byteLength)
+          res.end(coded)
+        },
+      },
+    )
+    await (await cachedFetch(url('/gz'))).text()
+    const fields = async (acceptEncoding: string | undefined) => {
+      const response = await cachedFetch(url('/gz'), acceptEncoding ? { headers: { 'accept-encoding': acceptEncoding } } : {})
+      assert.equal(cacheInfo(response)?.fromCache, true)
+      assert.equal(await response.text(), text)
+      return [response.headers.get('content-encoding'), response.headers.get('content-length')]
+    }
+    // As fetch gives a gzip response: decoded, its fields as they came.
+    assert.deepEqual(await fields(undefined), ['gzip', String(coded.byteLength)])
+    assert.deepEqual(await fields('gzip, br'), ['gzip', String(coded.byteLength)])
+    // As the origin would have answered it: uncoded.
+    for (const refusing of ['identity', 'br', 'gzip;q=0, *;q=1']) {
+      assert.deepEqual(await fields(refusing), [null, String(text.length)], refusing)
+    }
+  })
+
   test('a caller writing into the chunks it reads does not change what is stored', async () => {
     const { cachedFetch, url } = await start({ backend: 'memory' })
     const reader = ((await cachedFetch(url('/a'))).body as ReadableStream<Uint8Array>).getReader()

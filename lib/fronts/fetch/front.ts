@@ -1,11 +1,12 @@
 import type { Engine } from '../../engine/engine.js'
 import { exchange } from '../../engine/exchange.js'
 import type { OriginResponse, Outcome } from '../../engine/outcome.js'
-import type { CacheEntry } from '../../entry/entry.js'
+import { type CacheEntry, identityBody } from '../../entry/entry.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
 import { notModifiedFields } from '../../http/bodiless.js'
 import { appendCacheStatus } from '../../http/cache-status.js'
+import { acceptsCoding } from '../../http/content-coding.js'
 import type { CacheRequest } from '../../request/cache-request.js'
 import { type CacheRequestInit, originInit, parseRequest } from '../../request/from-fetch.js'
 import { asOriginRequest } from '../origin-mark.js'
@@ -123,7 +124,8 @@ function render(outcome: Outcome, request: CacheRequest): Response {
         const init = { status: 304, statusText: 'Not Modified', headers: notModifiedFields(outcome.headers) }
         return cachedResponse(null, init, { url: servedUrl(entry, request), redirected: entry.redirected }, info)
       }
-      return responseFromEntry(entry, outcome.headers, info, request.signal, request.method, servedUrl(entry, request))
+      const headers = servedFields(outcome.headers, request.headers, entry)
+      return responseFromEntry(entry, headers, info, request.signal, request.method, servedUrl(entry, request))
     }
     case 'generated': {
       const headers = { 'content-type': 'text/plain; charset=utf-8', 'cache-status': outcome.cacheStatus }
@@ -161,4 +163,18 @@ function servedUrl(entry: CacheEntry, request: CacheRequest): string {
   if (entry.redirected) return entry.responseUrl
   const hash = request.url.indexOf('#')
   return hash === -1 ? request.url : request.url.slice(0, hash)
+}
+
+/**
+ * The fields a stored response is served with. fetch hands a coded response out decoded, with its
+ * `Content-Encoding` and `Content-Length` as they came, and so does the cache; a caller whose
+ * `Accept-Encoding` refuses that coding (`identity`, say) would have had the body uncoded from the
+ * origin, and gets the fields of that: no `Content-Encoding`, the decoded length.
+ */
+function servedFields(fields: [string, string][], requestHeaders: Headers, entry: CacheEntry): [string, string][] {
+  const coding = fields.find(([name]) => name === 'content-encoding')?.[1]
+  if (coding === undefined || acceptsCoding(requestHeaders.get('accept-encoding'), coding)) return fields
+  const uncoded = fields.filter(([name]) => name !== 'content-encoding' && name !== 'content-length')
+  uncoded.push(['content-length', String(identityBody(entry).byteLength)])
+  return uncoded
 }
