@@ -20,6 +20,8 @@ export interface AnyDispatcher {
   dispatch(opts: Dispatcher.DispatchOptions, handler: unknown): boolean
   close?(...args: unknown[]): unknown
   destroy?(...args: unknown[]): unknown
+  readonly closed?: boolean
+  readonly destroyed?: boolean
 }
 
 /** One slot: what it held before the cache's layer went in (`undefined`: absent), and that layer. */
@@ -148,6 +150,9 @@ class CachingDispatcher extends EventEmitter {
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: unknown): boolean {
     const base = this.#base
+    // Closed or destroyed: no request is answered, not even from the cache; the wrapped dispatcher
+    // refuses it with its own error (ClientClosedError, ClientDestroyedError), as without the cache.
+    if (base.closed === true || base.destroyed === true) return base.dispatch(opts, handler)
     return dispatchThroughCache((o, h) => base.dispatch(o, h), this.#resolveEngine(), opts, handler as AnyHandler, this.#native)
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import { getGlobalDispatcher, request, fetch as undiciFetch } from 'undici'
+import { Agent, getGlobalDispatcher, request, setGlobalDispatcher, fetch as undiciFetch } from 'undici'
 import {
   cacheInfo,
   cacheInterceptor,
@@ -54,6 +54,28 @@ describe('installCache()', () => {
       assert.equal(await response.body.text(), `hello ${new URL(url).pathname}`)
     }
     assert.equal(origin.count(new URL(url).pathname), 1)
+  })
+
+  it('refuses every request once the global dispatcher is closed, even one it holds, as without the cache', async () => {
+    const previous = getGlobalDispatcher()
+    setGlobalDispatcher(new Agent())
+    try {
+      installCache(memory)
+      const url = fresh()
+      await (await request(url)).body.text()
+      await getGlobalDispatcher().close()
+      const closed = new Agent()
+      await closed.close()
+      const code = await request(url, { dispatcher: closed }).then(
+        () => assert.fail('a closed Agent answered'),
+        (error: { code?: string }) => error.code,
+      )
+      await assert.rejects(request(url), { code })
+      assert.equal(origin.count(new URL(url).pathname), 1)
+    } finally {
+      uninstallCache()
+      setGlobalDispatcher(previous)
+    }
   })
 
   it('serves an entry written through fetch to undici.request() and the other way round', async () => {
