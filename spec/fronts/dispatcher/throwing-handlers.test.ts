@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { describe, type TestContext, test } from 'node:test'
 import * as undici7 from 'undici'
 import * as undici8 from 'undici8'
 import { cacheInterceptor } from '../../../lib/index.js'
@@ -30,6 +30,15 @@ async function bothWays(lib: Undici, use: (agent: undici7.Dispatcher) => Promise
   return answers
 }
 
+/** Exceptions nothing caught while the test runs (a throw escaping a microtask would crash the process). */
+function uncaught(t: TestContext): unknown[] {
+  const stray: unknown[] = []
+  const onStray = (error: unknown) => stray.push(error)
+  process.on('uncaughtException', onStray)
+  t.after(() => process.off('uncaughtException', onStray))
+  return stray
+}
+
 /** The outcome of a promise as text: what it resolved to, or the error's name, code and message. */
 function settled(promise: Promise<string>): Promise<string> {
   return promise.then(
@@ -46,10 +55,7 @@ for (const [name, lib] of [
     test('a stream() factory that throws rejects the call on a miss and on a hit, as without the cache', async (t) => {
       const origin = await startOrigin()
       t.after(() => origin.close())
-      const stray: unknown[] = []
-      const onStray = (error: unknown) => stray.push(error)
-      process.on('uncaughtException', onStray)
-      t.after(() => process.off('uncaughtException', onStray))
+      const stray = uncaught(t)
       const answers = await bothWays(lib, async (agent) => {
         const url = `${origin.url}/s`
         const body = await lib.request(url, { dispatcher: agent as never })
@@ -71,10 +77,7 @@ for (const [name, lib] of [
         },
       })
       t.after(() => origin.close())
-      const stray: unknown[] = []
-      const onStray = (error: unknown) => stray.push(error)
-      process.on('uncaughtException', onStray)
-      t.after(() => process.off('uncaughtException', onStray))
+      const stray = uncaught(t)
       const answers = await bothWays(lib, async (base) => {
         const agent = base.compose(lib.interceptors.dump({ maxSize: 10 }) as never)
         const get = () => settled(lib.request(`${origin.url}/big`, { dispatcher: agent as never }).then(() => 'answered'))
