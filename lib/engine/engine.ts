@@ -86,8 +86,6 @@ export class Engine {
   /** Whether hits have kept the event loop from turning for too long (engine/loop-turns.ts). */
   readonly loopTurns = new LoopTurns()
   #closed = false
-  /** Failures `onError` has heard (see `report`). */
-  readonly #reported = new WeakSet<object>()
   /** Counters (`cache.stats()`) and `diagnostics_channel` events. */
   readonly events: CacheEvents = new CacheEvents(() => this.settings)
   /** Whether the store is down, and which of its failures `onError` has heard. */
@@ -490,18 +488,7 @@ export class Engine {
           )
     debug('%s failed: %s', operation, wrapped.message)
     this.events.failed(operation, wrapped)
-    if (this.health.failed(wrapped) && this.#firstTime(error)) this.deliver(wrapped)
-  }
-
-  /**
-   * Whether `onError` has not heard this very error yet: one failure of many writes (a SQLite batch
-   * given up together) is counted and published for each, and told once.
-   */
-  #firstTime(error: unknown): boolean {
-    if (typeof error !== 'object' || error === null) return true
-    if (this.#reported.has(error)) return false
-    this.#reported.add(error)
-    return true
+    if (this.health.failed(wrapped, error)) this.deliver(wrapped)
   }
 }
 

@@ -21,6 +21,8 @@ export class StoreHealth {
   #down: Error | undefined
   /** Kinds of outage told to `onError` since the store last answered. */
   readonly #told = new Set<string>()
+  /** Failures other than outages told to `onError`. */
+  readonly #heard = new WeakSet<object>()
 
   /** `unavailable`: the store is down from the start, and `onError` has heard why. */
   constructor(unavailable?: Error) {
@@ -32,10 +34,19 @@ export class StoreHealth {
     return this.#down
   }
 
-  /** Notes a failure; returns whether `onError` should hear it. */
-  failed(error: Error): boolean {
+  /**
+   * Notes a failure (`error`, made from `cause`); returns whether `onError` should hear it. The same
+   * `cause` is told once: one failure of many writes (a SQLite batch given up together) is counted
+   * and published for each write.
+   */
+  failed(error: Error, cause: unknown = error): boolean {
     const code = (error as { code?: unknown }).code as FetchCacheErrorCode
-    if (!OUTAGES.has(code)) return true
+    if (!OUTAGES.has(code)) {
+      if (typeof cause !== 'object' || cause === null) return true
+      if (this.#heard.has(cause)) return false
+      this.#heard.add(cause)
+      return true
+    }
     this.#down = error
     const kind = `${code} ${error.name}`
     if (this.#told.has(kind)) return false
