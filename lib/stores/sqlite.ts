@@ -111,7 +111,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
       this.#conn.failed('reading an entry', error)
       return undefined
     }
-    if (row === undefined) return undefined
+    if (row === undefined || row[2] === null) return undefined
     const [meta, accessedAt, body, url, createdAt] = row
     const entry = decodeEntry(meta, body, { key, url, createdAt })
     if (entry === undefined) {

@@ -404,6 +404,23 @@ describe('SqliteStore', () => {
   })
 
   describe('failures', () => {
+    it('a row whose body is gone (a damaged file) reads as no entry, and a new write replaces it', async () => {
+      const writer = open()
+      writer.set('k', makeEntry({ key: 'k' }))
+      await writer.flush()
+      const db = raw()
+      try {
+        db.exec('DELETE FROM bodies')
+      } finally {
+        db.close()
+      }
+      const reader = open()
+      assert.equal(reader.get('k'), undefined)
+      reader.set('k', makeEntry({ key: 'k', body: new TextEncoder().encode('again') }))
+      await reader.flush()
+      assert.equal(new TextDecoder().decode(open().get('k')?.body), 'again')
+    })
+
     it('of writes that wait past busyTimeout are one StoreError to onError, with the SQLite error as cause', async () => {
       const reports: Error[] = []
       const store = open({ busyTimeout: 50, onError: (error) => reports.push(error) })
