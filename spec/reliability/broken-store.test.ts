@@ -192,7 +192,8 @@ describe('a SQLite file made read-only', { skip: readOnlySkip }, () => {
 describe('a SQLite file another process keeps locked', () => {
   it('past busyTimeout, the pending writes are given up in one report: onError hears it once, each write is counted', async () => {
     const path = newPath()
-    const cachedFetch = createCachedFetch({ backend: new SqliteStore({ path, busyTimeout: 50 }), onError })
+    // Long enough for the three requests to be made before it runs out, under any load: one batch given up.
+    const cachedFetch = createCachedFetch({ backend: new SqliteStore({ path, busyTimeout: 2000 }), onError })
     const other = new Database(path)
     try {
       other.exec('BEGIN IMMEDIATE')
