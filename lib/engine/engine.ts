@@ -33,6 +33,7 @@ import {
 import { InFlight } from './in-flight.js'
 import { LoopTurns } from './loop-turns.js'
 import { StoreHealth } from './store-health.js'
+import { writeAll } from './store-writes.js'
 
 export { debug }
 
@@ -362,7 +363,7 @@ export class Engine {
     }
     withTags(entry, settings.tagHeaders)
     const started = this.events.start('store')
-    let written: Promise<unknown>
+    let written: Promise<(void | boolean)[]>
     try {
       // rfc: an existing marker with the same Vary is kept, so its time still dates the variants it covers.
       const marker = vary ? await this.store.get(request.baseKey) : undefined
@@ -377,15 +378,23 @@ export class Engine {
         const languageKey = variantKey(request.baseKey, vary, withLanguage(request.headers, language), secret)
         if (languageKey !== key) writes.push({ key: languageKey, entry: { ...entry, key: languageKey } })
       }
-      written = this.#write(writes)
+      written = writeAll(this.store, this.capabilities, writes)
     } catch (error) {
       this.report(error, 'write')
       return undefined
     }
     const confirmed = written.then(
-      () => {
+      (kept) => {
         this.health.answered()
-        debug('%s %s: stored (%d bytes)', entry.method, this.redact(request.url), entry.body.byteLength)
+        const stored = !kept.includes(false) // false: larger than the store holds
+        debug(
+          '%s %s: %s (%d bytes)',
+          entry.method,
+          this.redact(request.url),
+          stored ? 'stored' : 'too large to keep',
+          entry.body.byteLength,
+        )
+        if (!stored) return false
         this.events.stored(entry.method, entry.url, key, entry.status, entry.body.byteLength, entry.expires, started)
         return true
       },
@@ -397,22 +406,6 @@ export class Engine {
     // A store that writes behind (it has flush()) is read back at once; any other once it answered.
     if (!this.capabilities.flush) await confirmed
     return { entry, confirmed }
-  }
-
-  /**
-   * The store's writes of `writes`, as one promise: together where the store can (one script on
-   * Redis), so no reader sees a marker without its variant; all at once on a store that writes
-   * behind; else one after the other. Throws what the store throws at once.
-   */
-  #write(writes: KeyedEntry[]): Promise<unknown> {
-    const store = this.store
-    const batch = this.capabilities.batch
-    if (writes.length > 1 && batch) return Promise.resolve(batch.setAll(writes))
-    if (this.capabilities.flush || writes.length === 1) return Promise.all(writes.map(({ key, entry }) => store.set(key, entry)))
-    return writes.reduce<Promise<unknown>>(
-      (before, { key, entry }) => before.then(() => store.set(key, entry)),
-      Promise.resolve(),
-    )
   }
 
   /**

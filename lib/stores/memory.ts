@@ -73,10 +73,14 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
     return undefined
   }
 
-  /** Store a frozen copy of `entry` under `key`, replacing any entry there; evicts LRU entries past the bounds. */
-  set(key: string, entry: CacheEntry): void {
+  /**
+   * Store a frozen copy of `entry` under `key`, replacing any entry there; evicts LRU entries past the
+   * bounds. `false` when it is larger than maxSize: lru-cache then keeps it out, and drops the old value.
+   */
+  set(key: string, entry: CacheEntry): boolean {
     const meta = readable(entry)
     this.#lru.set(key, meta && entry.body instanceof Uint8Array ? frozenEntry(meta, entry.body) : UNREADABLE)
+    return this.#lru.has(key)
   }
 
   /**

@@ -137,12 +137,18 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
    * Store `entry` under `key` (read at once here, committed behind the caller, then pruned past `maxSize`;
    * do not change it afterwards). Resolves once committed; rejects with a `StoreError` if given up.
    */
-  set(key: string, entry: CacheEntry): Promise<void> {
+  set(key: string, entry: CacheEntry): Promise<boolean> {
     this.#accept('writing an entry', key)
     const pending = this.#pending
-    const confirmed = new Promise<void>((resolve, reject) => {
+    if (this.#maxSize !== undefined && entry.body.byteLength > this.#maxSize) {
+      // Larger than the whole store: not kept, and the key no longer serves an older response.
+      pending.delete(key)
+      this.#schedule()
+      return Promise.resolve(false)
+    }
+    const confirmed = new Promise<boolean>((resolve, reject) => {
       if (pending.bytes + entry.body.byteLength <= tuning.MAX_PENDING_BYTES && pending.size < tuning.MAX_PENDING_WRITES) {
-        pending.set(key, entry, this.#now(), (failure) => (failure ? reject(failure) : resolve()))
+        pending.set(key, entry, this.#now(), (failure) => (failure ? reject(failure) : resolve(true)))
       } else {
         pending.delete(key) // so the key does not serve an older response
         reject(this.#overflow())

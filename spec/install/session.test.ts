@@ -289,6 +289,31 @@ describe('createCachedFetch: what passes through unstored', () => {
     assert.equal(await cachedFetch.cache.count(), 0)
   })
 
+  for (const backend of ['memory', 'sqlite'] as const) {
+    test(`a response larger than the whole ${backend} store (maxSize) is not reported stored, and is not served`, async () => {
+      const { subscribe, unsubscribe } = await import('node:diagnostics_channel')
+      const storeEvents: unknown[] = []
+      const onStore = (message: unknown) => storeEvents.push(message)
+      subscribe('fetch-http-cache:store', onStore)
+      try {
+        const { cachedFetch, origin, url } = await start(
+          { backend, maxSize: 2000 },
+          { '/big': (_req, res) => void res.end('x'.repeat(3000)) },
+        )
+        const response = await cachedFetch(url('/big'))
+        assert.equal((await response.text()).length, 3000)
+        assert.equal(await cacheInfo(response)?.stored, false)
+        await cachedFetch.cache.flush()
+        assert.equal(cachedFetch.cache.stats().stored, 0)
+        assert.deepEqual(storeEvents, [])
+        assert.equal(cacheInfo(await cachedFetch(url('/big')))?.fromCache, false)
+        assert.equal(origin.count('/big'), 2)
+      } finally {
+        unsubscribe('fetch-http-cache:store', onStore)
+      }
+    })
+  }
+
   test('allowableMethods lets a POST be cached, keyed by its body', async () => {
     const { cachedFetch, origin, url } = await start({ allowableMethods: ['GET', 'POST'] })
     const post = (body: string) =>
