@@ -1,14 +1,7 @@
 import { type CacheEntry, ENTRY_VERSION, isCurrentVariant, varyMarker } from '../entry/entry.js'
 import { freshnessFacts } from '../entry/freshness-facts.js'
 import { sealCookies } from '../entry/sealed-cookies.js'
-import {
-  capabilities,
-  isPromise,
-  type KeyedEntry,
-  type MaybePromise,
-  type Store,
-  type StoreCapabilities,
-} from '../entry/store.js'
+import { capabilities, isPromise, type MaybePromise, type Store, type StoreCapabilities } from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { contentLanguage, preferredLanguage, withLanguage } from '../http/accept-language.js'
 import { responseTags } from '../http/tags.js'
@@ -363,7 +356,7 @@ export class Engine {
     }
     withTags(entry, settings.tagHeaders)
     const started = this.events.start('store')
-    let written: Promise<(void | boolean)[]>
+    let written: Promise<unknown[]>
     try {
       // rfc: an existing marker with the same Vary is kept, so its time still dates the variants it covers.
       const marker = vary ? await this.store.get(request.baseKey) : undefined

@@ -41,7 +41,7 @@ export interface MetaRecord {
 export interface Store {
   get(key: string): MaybePromise<CacheEntry | undefined>
   /** `false`: not kept, as larger than the store holds (and the key no longer serves an older entry). */
-  set(key: string, entry: CacheEntry): MaybePromise<void | boolean>
+  set(key: string, entry: CacheEntry): MaybePromise<unknown>
   delete(keys: readonly string[]): MaybePromise<void>
   clear(): MaybePromise<void>
   /** Every row, readable or not. */

@@ -86,7 +86,7 @@ export class FaultyStore implements Store {
     return this.#run('get', () => this.inner.get(key))
   }
 
-  set(key: string, entry: CacheEntry): Promise<void | boolean> {
+  set(key: string, entry: CacheEntry): Promise<unknown> {
     return this.#run('set', () => this.inner.set(key, entry))
   }
 
