@@ -1,6 +1,6 @@
 import { isBodiless } from '../http/bodiless.js'
 import { cacheStatus, type Forwarded } from '../http/cache-status.js'
-import { decode, TooLargeError } from '../http/content-coding.js'
+import { canDecode, decode } from '../http/content-coding.js'
 import { type CacheInfo, infoFor, keyedInfo } from '../observe/cache-info.js'
 import { storableHeaders } from '../policy/stored-headers.js'
 import { decideWrite, keepsSetCookie } from '../policy/write.js'
@@ -66,17 +66,17 @@ export function storeAndPass(
   // RFC 9211 §2.5: `stored` only where it is known before the body: a length within maxEntrySize, no
   // filter (it decides once the body has arrived), on a working store. It is sent before the body has
   // arrived; `cacheInfo(r).stored` confirms the write.
+  const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
   const length = response.body ? response.headers.get('content-length') : '0'
   const knownLength = length !== null && /^\d+$/.test(length)
   const status = cacheStatus({
     fwd,
     fwdStatus: response.status,
-    stored: knownLength && !settings.filter && !down,
+    stored: knownLength && !settings.filter && !down && canDecode(coding),
     ttl,
     detail: down,
   })
   const expires = decision.expires
-  const coding = response.decoded ? undefined : (response.headers.get('content-encoding') ?? undefined)
   // The length the recorded bytes must have: Content-Length counts them as they came, before any
   // decoding. A body of another length is not the response the fields describe (an interceptor
   // between the cache and the origin may have dropped it, as undici's dump does): never stored.
@@ -94,10 +94,12 @@ export function storeAndPass(
     }
     let body: Uint8Array
     try {
-      body = decode(raw, coding, settings.maxEntrySize)
+      // A bodiless answer (to HEAD, a 204, a 304) keeps its coding's field and has no bytes to decode.
+      body = raw.byteLength === 0 ? raw : decode(raw, coding, settings.maxEntrySize)
     } catch (error) {
-      if (error instanceof TooLargeError) debug('not storing %s: %s', engine.redact(keyed.url), error.message)
-      else engine.report(error, 'decode')
+      // What the origin sent cannot be decoded (too large, a coding this cache lacks, corrupt bytes):
+      // it goes to the caller as it came, unstored; the cache itself has not failed.
+      debug('not storing %s: %s', engine.redact(keyed.url), (error as Error).message)
       settle(false)
       return
     }

@@ -1,5 +1,30 @@
 import { kMaxLength } from 'node:buffer'
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
+import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib'
+
+type Decoder = (bytes: Uint8Array, options: { maxOutputLength?: number }) => Uint8Array
+
+/** The content-codings this cache removes (RFC 9110 §8.4.1); `identity` and an empty member are no-ops. */
+const DECODERS = new Map<string, Decoder>([
+  ['gzip', gunzipSync],
+  ['x-gzip', gunzipSync],
+  ['deflate', inflateSync],
+  ['br', brotliDecompressSync],
+  ['zstd', zstdDecompressSync],
+  ['identity', (bytes) => bytes],
+  ['', (bytes) => bytes],
+])
+
+function steps(coding: string): string[] {
+  return coding
+    .toLowerCase()
+    .split(',')
+    .map((step) => step.trim())
+}
+
+/** Whether {@link decode} knows every content-coding in `coding`. */
+export function canDecode(coding: string | undefined): boolean {
+  return !coding || steps(coding).every((step) => DECODERS.has(step))
+}
 
 /**
  * Removes the content-codings in `coding` (applied in order, so undone in reverse). With `limit`, each
@@ -11,16 +36,11 @@ export function decode(body: Uint8Array, coding: string | undefined, limit?: num
   // zlib's own bound: it stops inflating at maxOutputLength and throws ERR_BUFFER_TOO_LARGE.
   const options = limit === undefined ? {} : { maxOutputLength: Math.max(1, Math.min(limit + 1, kMaxLength)) }
   let bytes = body
-  for (const step of coding
-    .toLowerCase()
-    .split(',')
-    .map((s) => s.trim())
-    .reverse()) {
+  for (const step of steps(coding).reverse()) {
+    const decoder = DECODERS.get(step)
+    if (!decoder) throw new Error(`unsupported content-encoding ${step}`)
     try {
-      if (step === 'gzip' || step === 'x-gzip') bytes = gunzipSync(bytes, options)
-      else if (step === 'deflate') bytes = inflateSync(bytes, options)
-      else if (step === 'br') bytes = brotliDecompressSync(bytes, options)
-      else if (step !== 'identity' && step !== '') throw new Error(`unsupported content-encoding ${step}`)
+      bytes = decoder(bytes, options)
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeError(limit as number)
       throw error

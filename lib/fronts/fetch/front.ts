@@ -10,6 +10,7 @@ import { acceptsCoding } from '../../http/content-coding.js'
 import type { CacheRequest } from '../../request/cache-request.js'
 import { type CacheRequestInit, originInit, parseRequest } from '../../request/from-fetch.js'
 import { asOriginRequest } from '../origin-mark.js'
+import { fetchDecodes } from './decoding.js'
 import { cachedResponse, responseFromEntry, withCacheInfo } from './response.js'
 
 /** A fetch function (the standard signature, plus `init.cacheOptions`). */
@@ -106,7 +107,7 @@ function fromResponse(response: Response): OriginResponse {
     statusText: response.statusText,
     headers: response.headers,
     body: response.body,
-    decoded: true,
+    decoded: fetchDecodes(response.headers.get('content-encoding')),
     url: response.url,
     redirected: response.redirected,
     type: response.type,
@@ -166,14 +167,17 @@ function servedUrl(entry: CacheEntry, request: CacheRequest): string {
 }
 
 /**
- * The fields a stored response is served with. fetch hands a coded response out decoded, with its
- * `Content-Encoding` and `Content-Length` as they came, and so does the cache; a caller whose
- * `Accept-Encoding` refuses that coding (`identity`, say) would have had the body uncoded from the
- * origin, and gets the fields of that: no `Content-Encoding`, the decoded length.
+ * The fields a stored response is served with; its body is always served decoded. fetch hands a coded
+ * response out decoded, with its `Content-Encoding` and `Content-Length` as they came, and so does the
+ * cache. Two callers get the fields of the uncoded answer instead (no `Content-Encoding`, the decoded
+ * length): one whose `Accept-Encoding` refuses that coding (`identity`, say), which the origin would
+ * have answered uncoded; and one whose fetch leaves that coding on the body (`zstd` on Node 22), so
+ * that no field claims a coding the body no longer has.
  */
 function servedFields(fields: [string, string][], requestHeaders: Headers, entry: CacheEntry): [string, string][] {
   const coding = fields.find(([name]) => name === 'content-encoding')?.[1]
-  if (coding === undefined || acceptsCoding(requestHeaders.get('accept-encoding'), coding)) return fields
+  if (coding === undefined || (fetchDecodes(coding) && acceptsCoding(requestHeaders.get('accept-encoding'), coding)))
+    return fields
   const uncoded = fields.filter(([name]) => name !== 'content-encoding' && name !== 'content-length')
   uncoded.push(['content-length', String(identityBody(entry).byteLength)])
   return uncoded
