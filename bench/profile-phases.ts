@@ -43,9 +43,14 @@ function phaseOf(file: string, fn: string, leafIsOurs: boolean): string {
   return `other: ${file}`
 }
 
+/** The file under `lib/` a frame runs, as `fronts/fetch/front.ts`: the source, or its build in `dist/` (which the bench runs). */
 function libFile(url: string): string | undefined {
-  const lib = url.lastIndexOf('/lib/')
-  if (lib !== -1 && !url.includes('node_modules')) return url.slice(lib + 5)
+  if (!url.includes('node_modules')) {
+    for (const root of ['/lib/', '/dist/']) {
+      const at = url.lastIndexOf(root)
+      if (at !== -1) return url.slice(at + root.length).replace(/\.js$/, '.ts')
+    }
+  }
   if (url.includes('node_modules/lru-cache')) return 'node_modules/lru-cache'
   return undefined
 }
