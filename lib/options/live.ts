@@ -16,7 +16,7 @@ export class LiveSettings {
     const defaults = Object.fromEntries(
       Object.entries(DEFAULTS).filter(([name]) => isSettingName(name)),
     ) as unknown as CacheSettings
-    this.#values = { ...defaults, ...initial }
+    this.#values = { ...defaults, ...snapshot(initial) }
     this.#explicit = new Set(Object.keys(initial))
     this.#resolved = resolveSettings(this.#values, this.#explicit)
     this.view = new Proxy(this.#values, {
@@ -31,6 +31,7 @@ export class LiveSettings {
           throw new InvalidOptionValueError(String(name), value, why)
         }
         validateSetting(name, value)
+        value = snapshot(value)
         const next = { ...target, [name]: value }
         const explicit = new Set(this.#explicit).add(name)
         this.#resolved = resolveSettings(next, explicit)
@@ -48,4 +49,21 @@ export class LiveSettings {
   get resolved(): ResolvedSettings {
     return this.#resolved
   }
+}
+
+/**
+ * A frozen copy of a setting's arrays and plain objects, nested ones included: the settings are
+ * resolved when written, so an array changed in place afterwards (`settings.matchHeaders.push(…)`,
+ * or the caller's own array) would be listed but never applied, and unvalidated. A push now throws,
+ * as on the defaults. Functions, patterns and dates are kept as they are.
+ */
+function snapshot<T>(value: T): T {
+  if (Array.isArray(value)) return Object.freeze(value.map(snapshot)) as T
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value)
+    if (proto === Object.prototype || proto === null) {
+      return Object.freeze(Object.fromEntries(Object.entries(value).map(([name, item]) => [name, snapshot(item)]))) as T
+    }
+  }
+  return value
 }

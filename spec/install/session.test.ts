@@ -451,6 +451,29 @@ describe('createCachedFetch: bad options throw a typed error naming the option a
     assert.equal(origin.count('/a'), 1)
   })
 
+  test('array settings cannot change in place: a push throws, and the rules in force are the ones the settings list', async () => {
+    const rules: [string, number][] = [['nomatch.example/', 5]]
+    const headers = ['x-a']
+    const { cachedFetch, origin, url } = await start({ urlsExpireAfter: rules, matchHeaders: headers })
+    const { settings } = cachedFetch
+    const urlsExpireAfter = settings.urlsExpireAfter as [string, number][]
+    assert.throws(() => urlsExpireAfter.push(['127.0.0.1', DO_NOT_CACHE]), TypeError)
+    assert.throws(() => (urlsExpireAfter[0] as [string, number]).splice(1, 1, 0), TypeError)
+    assert.throws(() => (settings.matchHeaders as string[]).push('x-b'), TypeError)
+    // The caller's own arrays stay theirs: changing them changes nothing the cache does or lists.
+    rules.push(['127.0.0.1', DO_NOT_CACHE])
+    headers.push('x-b')
+    assert.deepEqual(settings.urlsExpireAfter, [['nomatch.example/', 5]])
+    assert.deepEqual(settings.matchHeaders, ['x-a'])
+    await (await cachedFetch(url('/a'), { headers: { 'x-a': '1', 'x-b': '1' } })).text()
+    const again = await cachedFetch(url('/a'), { headers: { 'x-a': '1', 'x-b': '2' } })
+    assert.equal(cacheInfo(again)?.fromCache, true, 'x-b is not matched, and 127.0.0.1 is cached')
+    assert.equal(origin.count('/a'), 1)
+    // Assigned, the same rules are in force.
+    settings.matchHeaders = ['x-a', 'x-b']
+    assert.equal(cacheInfo(await cachedFetch(url('/a'), { headers: { 'x-a': '1', 'x-b': '3' } }))?.fromCache, false)
+  })
+
   test('a bad per-request cacheOptions rejects with a typed error naming it', async () => {
     const { cachedFetch, origin, url } = await start()
     await assert.rejects(cachedFetch(url('/a'), { cacheOptions: { expireAfter: 'later' } }), (error: unknown) => {

@@ -409,6 +409,32 @@ describe('a store that fails (full disk, I/O errors)', () => {
           await throwing.close()
         }
       })
+
+      it('an async onError that rejects leaves no unhandled rejection behind', async () => {
+        const path = `/async-${name.length}`
+        store.fail('SQLITE_IOERR', 'get')
+        const unhandled: unknown[] = []
+        const listener = (reason: unknown) => unhandled.push(reason)
+        process.on('unhandledRejection', listener)
+        let heard = 0
+        const onError = async () => {
+          heard++
+          throw new Error('log shipping failed')
+        }
+        const rejecting =
+          name === 'cached fetch' ? fetchFront({ backend: store, onError }) : undiciFront({ backend: store, onError })
+        try {
+          const response = await rejecting.get(origin.url + path)
+          assert.equal(await readAll(response.body), `hello ${path}`)
+          // Unhandled rejections are raised after the microtask queue drains: a macrotask later.
+          await new Promise((resolve) => setImmediate(resolve))
+          assert.ok(heard >= 1)
+          assert.deepEqual(unhandled, [])
+        } finally {
+          process.off('unhandledRejection', listener)
+          await rejecting.close()
+        }
+      })
     })
   }
 })
