@@ -14,6 +14,7 @@ export type FetchCacheErrorCode =
   | 'FETCH_HTTP_CACHE_FOREIGN_FILE'
   | 'FETCH_HTTP_CACHE_MISS'
   | 'FETCH_HTTP_CACHE_UNSUPPORTED_NODE'
+  | 'FETCH_HTTP_CACHE_NO_FETCH'
 
 const BRAND = Symbol.for('fetch-http-cache.error')
 

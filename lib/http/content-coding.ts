@@ -1,15 +1,17 @@
 import { kMaxLength } from 'node:buffer'
-import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib'
+import zlib from 'node:zlib'
 
 type Decoder = (bytes: Uint8Array, options: { maxOutputLength?: number }) => Uint8Array
 
 /** The content-codings this cache removes (RFC 9110 §8.4.1); `identity` and an empty member are no-ops. */
 const DECODERS = new Map<string, Decoder>([
-  ['gzip', gunzipSync],
-  ['x-gzip', gunzipSync],
-  ['deflate', inflateSync],
-  ['br', brotliDecompressSync],
-  ['zstd', zstdDecompressSync],
+  ['gzip', zlib.gunzipSync],
+  ['x-gzip', zlib.gunzipSync],
+  ['deflate', zlib.inflateSync],
+  ['br', zlib.brotliDecompressSync],
+  // Read from the namespace: a named import would fail to link on a Node without it, before the
+  // package can say which Node it needs (every supported Node has it).
+  ['zstd', zlib.zstdDecompressSync],
   ['identity', (bytes) => bytes],
   ['', (bytes) => bytes],
 ])

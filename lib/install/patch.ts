@@ -35,8 +35,16 @@ export function installCache(options?: InstallOptions): void {
   if (nodeHttp !== undefined && typeof nodeHttp !== 'boolean') throw new InvalidOptionTypeError('nodeHttp', nodeHttp, 'a boolean')
   const { engine, owned } = createEngine(options === undefined ? undefined : cacheOptions)
   const previous = state.installed
-  state.installed = { engine, cache: new Cache(engine, owned), nodeHttp: nodeHttp === true }
-  applyPatch()
+  const cache = new Cache(engine, owned)
+  state.installed = { engine, cache, nodeHttp: nodeHttp === true }
+  try {
+    applyPatch()
+  } catch (error) {
+    // Nothing half-installed: the previous cache (or none) stays in effect.
+    state.installed = previous
+    closeLater(engine, cache)
+    throw error
+  }
   // Reconfiguring: the previous cache stays usable by requests in flight; its store closes once they settled.
   if (previous) closeLater(previous.engine, previous.cache)
 }
@@ -154,22 +162,29 @@ function applyPatch(): void {
   // put over ours keeps working, and a later install wraps anew without looping back into us.
   let active = true
   const engine = () => (active ? activeEngine() : undefined)
-  const wrapper = createFetchFront({ engine, baseFetch: () => originalFetch })
-  Object.defineProperties(wrapper, {
-    name: { value: originalFetch.name, configurable: true },
-    length: { value: originalFetch.length, configurable: true },
-  })
+  // A process without a global fetch (Node 22's --no-experimental-fetch) keeps it absent: undici is still cached.
+  const wrapper = typeof originalFetch === 'function' ? fetchWrapper(engine, originalFetch) : undefined
   const slots = wrapSlots(engine)
   const deactivate = () => {
     active = false
   }
   state.patch = { fetchDescriptor, originalFetch, wrapper, slots, engine, nodeHttp: undefined, deactivate }
   syncNodeHttp(state.patch)
+  if (!wrapper) return
   Object.defineProperty(globalThis, 'fetch', {
     value: wrapper,
     writable: fetchDescriptor?.writable ?? true,
     enumerable: fetchDescriptor?.enumerable ?? true,
     configurable: fetchDescriptor?.configurable ?? true,
+  })
+}
+
+/** The fetch front over the original fetch, with its `name` and `length`. */
+function fetchWrapper(engine: () => Engine | undefined, originalFetch: FetchFunction): FetchFunction {
+  const wrapper = createFetchFront({ engine, baseFetch: () => originalFetch })
+  return Object.defineProperties(wrapper, {
+    name: { value: originalFetch.name, configurable: true },
+    length: { value: originalFetch.length, configurable: true },
   })
 }
 
@@ -180,7 +195,7 @@ function removePatch(): void {
   state.patch = undefined
   patch.deactivate()
   // Someone wrapped fetch after us: leave their wrapper (ours inside it now passes straight through).
-  if (globalThis.fetch === patch.wrapper) {
+  if (patch.wrapper && globalThis.fetch === patch.wrapper) {
     if (patch.fetchDescriptor) Object.defineProperty(globalThis, 'fetch', patch.fetchDescriptor)
     else Reflect.deleteProperty(globalThis, 'fetch')
   }

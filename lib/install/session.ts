@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Engine } from '../engine/engine.js'
 import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
+import { FetchCacheError } from '../errors.js'
 import { Cache } from '../inspect/cache.js'
 import { errorReporter } from '../observe/report.js'
 import { LiveSettings } from '../options/live.js'
@@ -57,6 +58,12 @@ export function createCachedFetch(options?: CacheOptions): CachedFetch {
  * Internal: not exported from the package.
  */
 export function createCachedFetchWithClock(options: CacheOptions | undefined, now: () => number): CachedFetch {
+  if (typeof underlyingFetch() !== 'function') {
+    throw new FetchCacheError(
+      'FETCH_HTTP_CACHE_NO_FETCH',
+      'fetch-http-cache: createCachedFetch() needs the global fetch, which this process lacks (node --no-experimental-fetch)',
+    )
+  }
   const { engine, owned } = createEngine(options, now)
   const disabled = new AsyncLocalStorage<boolean>()
   const front = createFetchFront({

@@ -24,7 +24,8 @@ export interface PatchState {
     | {
         fetchDescriptor: PropertyDescriptor | undefined
         originalFetch: FetchFunction
-        wrapper: FetchFunction
+        /** The fetch front put in `globalThis.fetch`; none in a process without a global fetch. */
+        wrapper: FetchFunction | undefined
         /** What the two global dispatcher slots held before, and the cache's layers in them. */
         slots: SlotState
         /** The engine the layers use: the active one while the patch is on. */
