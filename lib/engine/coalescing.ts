@@ -43,11 +43,11 @@ export function coalesced(
     const signal = callerSignal ? started.controller.signal : undefined
     start(signal).then(
       (outcome) => {
-        engine.inFlight.endFlight(key)
+        engine.inFlight.endFlight(key, started)
         distribute(started.members, outcome, Math.min(DETACH_WINDOW, engine.settings.maxEntrySize), engine, keyed)
       },
       (error) => {
-        engine.inFlight.endFlight(key)
+        engine.inFlight.endFlight(key, started)
         for (const member of started.members.splice(0)) member.reject(error)
       },
     )

@@ -54,6 +54,8 @@ export interface Saved {
 export interface KeyedRequest extends RequestTarget {
   bodyDigest: string
   baseKey: string
+  /** The engine's invalidations when the request was keyed (InFlight.epoch): its answer is not stored once its key was invalidated since. */
+  epoch?: number
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -309,6 +311,7 @@ export class Engine {
       return
     }
     if (debug.enabled) debug('invalidate %s after %s', urls.map((url) => this.redact(url)).join(', '), request.method)
+    this.inFlight.invalidate(keys)
     await this.remove(keys, 'invalidated', urls)
   }
 
@@ -331,6 +334,10 @@ export class Engine {
   async save(request: KeyedRequest, response: NewEntry): Promise<Saved | undefined> {
     if (this.#closed) {
       debug('%s %s: not stored, the cache is closed', request.method, this.redact(request.url))
+      return undefined
+    }
+    if (request.epoch !== undefined && this.inFlight.invalidatedSince(request.baseKey, request.epoch)) {
+      debug('%s %s: not stored, invalidated while in flight', request.method, this.redact(request.url))
       return undefined
     }
     const settings = this.settings

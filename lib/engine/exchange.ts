@@ -110,6 +110,7 @@ function run(engine: Engine, request: CacheRequest, forward: Forward): MaybeProm
       headers: request.headers,
       bodyDigest,
       baseKey: engine.keyFor(request.method, request.url, request.headers, bodyDigest),
+      epoch: engine.inFlight.epoch,
     }
   } catch (error) {
     engine.report(error, 'key')
@@ -231,7 +232,16 @@ function announce(call: Call, entry: CacheEntry | undefined, action: CachedActio
 
 /** Whether a request that goes to the origin shares an identical one's request (only safe methods: RFC 9110 §9.2.1). */
 function coalesces(call: Call, entry: CacheEntry | undefined): boolean {
-  return !entry && call.engine.settings.coalesce && isSafeMethod(call.keyed.method) && !call.request.ownConnection
+  const { plan } = call
+  return (
+    !entry &&
+    call.engine.settings.coalesce &&
+    // A request that asks the origin itself (a reload, forceRefresh, no-cache) never takes an answer to one sent before it.
+    plan.read &&
+    !plan.revalidate &&
+    isSafeMethod(call.keyed.method) &&
+    !call.request.ownConnection
+  )
 }
 
 /** Why a request went to the origin (RFC 9211 §2.2 `fwd`): not read, a fresh entry revalidated on request, stale, or a miss. */

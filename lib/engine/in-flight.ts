@@ -1,5 +1,11 @@
 import type { OriginResponse, Outcome } from './outcome.js'
 
+/**
+ * How many invalidated keys are remembered for the requests in flight: an answer still arriving after
+ * this many later invalidations may be stored (bounded memory, for a process that invalidates forever).
+ */
+const MAX_INVALIDATED = 4096
+
 /** One caller waiting on a coalesced origin request. */
 export interface Member {
   resolve(outcome: Outcome): void
@@ -34,6 +40,10 @@ export interface InFlightCounts {
  */
 export class InFlight {
   readonly #flights = new Map<string, Flight>()
+  /** Bumped by every invalidation; a request keyed after it carries the new value. */
+  #epoch = 0
+  /** The epoch at which each base key was last invalidated (the most recent {@link MAX_INVALIDATED}). */
+  readonly #invalidated = new Map<string, number>()
   readonly #recordings = new Map<string, Promise<void>>()
   readonly #refreshes = new Set<string>()
   #requests = 0
@@ -79,8 +89,41 @@ export class InFlight {
     this.#flights.set(key, flight)
   }
 
-  endFlight(key: string): void {
-    this.#flights.delete(key)
+  /** Ends `flight`, unless an invalidation already took it out (and another may run under `key`). */
+  endFlight(key: string, flight: Flight): void {
+    if (this.#flights.get(key) === flight) this.#flights.delete(key)
+  }
+
+  /** The invalidations so far: a request keeps it from when it was keyed (see {@link invalidatedSince}). */
+  get epoch(): number {
+    return this.#epoch
+  }
+
+  /**
+   * RFC 9111 §4.4, for what is still in flight: an answer to a request sent before `baseKeys` were
+   * invalidated is not the state after the unsafe request. A request made from now on neither joins
+   * nor waits for such an answer (its flight and recording are forgotten here), and the answer is
+   * not stored ({@link invalidatedSince}): the caller that asked before still gets it.
+   */
+  invalidate(baseKeys: readonly string[]): void {
+    const epoch = ++this.#epoch
+    for (const key of baseKeys) {
+      this.#invalidated.delete(key)
+      this.#invalidated.set(key, epoch)
+      this.#recordings.delete(key)
+    }
+    for (const key of this.#flights.keys()) {
+      if (baseKeys.some((baseKey) => key.startsWith(`${baseKey}\n`))) this.#flights.delete(key)
+    }
+    for (const key of this.#invalidated.keys()) {
+      if (this.#invalidated.size <= MAX_INVALIDATED) break
+      this.#invalidated.delete(key)
+    }
+  }
+
+  /** Whether `baseKey` was invalidated after a request keyed at `epoch` (so its answer is not stored). */
+  invalidatedSince(baseKey: string, epoch: number): boolean {
+    return (this.#invalidated.get(baseKey) ?? 0) > epoch
   }
 
   /** Resolves once the body being recorded under `baseKey` is stored (or waiting is over), if one is. */

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Engine } from '../engine/engine.js'
-import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
 import { FetchCacheError } from '../errors.js'
+import { createFetchFront, type FetchFunction } from '../fronts/fetch/front.js'
 import { Cache } from '../inspect/cache.js'
 import { errorReporter } from '../observe/report.js'
 import { LiveSettings } from '../options/live.js'

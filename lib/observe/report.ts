@@ -34,4 +34,3 @@ export function errorReporter(current: () => OnError | undefined = () => undefin
     }
   }
 }
-

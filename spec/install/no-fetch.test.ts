@@ -6,10 +6,14 @@ import { promisify } from 'node:util'
 import { ROOT } from '../helpers/children.js'
 
 test('without a global fetch, installCache() caches undici and leaves fetch absent; createCachedFetch() throws a typed error', async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'no-fetch-child.ts')], {
-    cwd: ROOT,
-    timeout: 60_000,
-  })
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'no-fetch-child.ts')],
+    {
+      cwd: ROOT,
+      timeout: 60_000,
+    },
+  )
   const seen = JSON.parse(stdout.trim().split('\n').at(-1) ?? '')
   assert.equal(seen.installError, undefined)
   assert.match(String(seen.statuses[0]), /fwd=miss/)
