@@ -237,9 +237,14 @@ export function decideCached(
 
   if (expired && !plan.revalidate && mayServeStale(response, plan)) {
     // A client's max-stale accepts a stale entry as is (RFC 9111 §5.2.1.2).
-    const maxStale = plan.request.maxStale
+    const { maxStale, maxAge, minFresh } = plan.request
     if (maxStale !== undefined && staleWithin(entry, now, maxStale * 1000)) return SERVE_STALE
-    if (staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings)))
+    // RFC 9111 §4.2.4, §5.2.1: stale-while-revalidate never overrides the client's own limits: a
+    // max-stale already exceeded, a min-fresh (a stale entry has no freshness left), a max-age the
+    // entry's age exceeds.
+    const clientRefuses =
+      maxStale !== undefined || minFresh !== undefined || (maxAge !== undefined && currentAge(entry, now) > maxAge * 1000)
+    if (!clientRefuses && staleWithin(entry, now, staleWhileRevalidateLimit(plan, response, settings)))
       return { kind: 'serve-stale-and-refresh', conditional: revalidationHeaders(entry, plan) }
   }
   return revalidateOrFetch(entry, plan)

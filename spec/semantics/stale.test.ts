@@ -123,6 +123,27 @@ forEachFront('stale', (kind) => {
       assert.equal(origin.count('/n'), 2)
     })
 
+    test("RFC 9111 §5.2.1: a request's own max-age, min-fresh or exceeded max-stale is never answered stale inside the window", async () => {
+      const limits = ['max-age=30', 'min-fresh=10', 'max-stale=5']
+      const routes = Object.fromEntries([...limits, 'ok'].map((path) => [`/${path}`, route((n) => `body ${n}`)]))
+      const { front, origin, clock, url } = await start({ expireAfter: 60, staleWhileRevalidate: true }, routes)
+      for (const limit of limits) await (await front.get(url(`/${limit}`))).text()
+      clock.advance(70 * S) // 10 s stale
+      for (const limit of limits) {
+        const response = await front.get(url(`/${limit}`), { headers: { 'cache-control': limit } })
+        assert.equal(await response.text(), 'body 2', limit)
+        assert.equal(response.fromCache, false, limit)
+        assert.equal(origin.count(`/${limit}`), 2, limit)
+      }
+      // A limit the stale entry meets still gets it at once.
+      await (await front.get(url('/ok'))).text()
+      clock.advance(70 * S)
+      const within = await front.get(url('/ok'), { headers: { 'cache-control': 'max-age=3600' } })
+      assert.equal(await within.text(), 'body 1')
+      assert.equal(within.stale, true)
+      await front.settled()
+    })
+
     test('the background refresh is conditional when the entry has a validator', async () => {
       const { front, origin, clock, url } = await start(
         { expireAfter: 60, staleWhileRevalidate: true },
