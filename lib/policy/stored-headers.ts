@@ -116,14 +116,19 @@ export function mergeNotModified(
 }
 
 /**
- * Whether a 304 may update the stored entry (RFC 9111 §4.3.4): when it names a strong entity-tag,
- * that tag must be the stored one's; a 304 without one applies to the response we validated.
+ * Whether a 304 may update the stored entry (RFC 9111 §4.3.4): the validators it names must be the
+ * stored response's: an entity-tag compared strongly when it is strong, weakly when it is weak, else a
+ * `Last-Modified` as the same date. A validator the stored response lacks cannot contradict it, and a
+ * 304 without one applies to the response we validated.
  */
 export function notModifiedMatches(entry: CacheEntry, notModified: Headers): boolean {
   const etag = notModified.get('etag')
-  if (!etag || isWeak(etag)) return true
-  const stored = storedField(entry, 'etag')
-  return stored === null || strongMatch(stored, etag)
+  const storedEtag = storedField(entry, 'etag')
+  if (etag && storedEtag !== null) return isWeak(etag) ? weakMatch(storedEtag, etag) : strongMatch(storedEtag, etag)
+  const lastModified = notModified.get('last-modified')
+  const storedLastModified = storedField(entry, 'last-modified')
+  if (lastModified === null || storedLastModified === null) return true
+  return (parseHttpDate(lastModified) ?? lastModified) === (parseHttpDate(storedLastModified) ?? storedLastModified)
 }
 
 /**

@@ -199,6 +199,43 @@ forEachFront('RFC 9111 §4.3 validation (cacheControl: true)', (front) => {
     assert.equal((await stored(r, p))?.headers.get('etag'), '"2"', 'the new response replaced the stored one')
   })
 
+  for (const [kind, stored200, notModified] of [
+    ['weak ETag', { etag: 'W/"1"' }, { etag: 'W/"2"' }],
+    ['Last-Modified', { 'last-modified': httpDate(-3600) }, { 'last-modified': httpDate(-60) }],
+  ] as const) {
+    it(`§4.3.4 a 304 naming another ${kind} does not update the stored response: it is fetched again`, async () => {
+      const p = path()
+      r.answer(
+        p,
+        { headers: { 'cache-control': 'max-age=1', age: '5', ...stored200 }, body: 'one' },
+        { status: 304, headers: { 'cache-control': 'max-age=3600', ...notModified } },
+        { headers: { 'cache-control': 'max-age=3600', ...notModified }, body: 'two' },
+      )
+      await get(r, p)
+      const { response, text } = await get(r, p)
+      assert.equal(response.status, 200)
+      assert.equal(text, 'two', 'the old body is not served under the new validator')
+      assert.equal(r.origin.count(p), 3)
+      assert.equal((await get(r, p)).text, 'two')
+    })
+  }
+
+  it('§4.3.4 a 304 naming the same weak ETag, or the same Last-Modified, updates the stored response', async () => {
+    for (const validator of [{ etag: 'W/"1"' }, { 'last-modified': httpDate(-3600) }]) {
+      const p = path()
+      r.answer(
+        p,
+        { headers: { 'cache-control': 'max-age=1', age: '5', ...validator }, body: 'one' },
+        { status: 304, headers: { 'cache-control': 'max-age=3600', ...validator } },
+      )
+      await get(r, p)
+      const revalidated = await get(r, p)
+      assert.equal(revalidated.text, 'one')
+      assert.equal(revalidated.response.revalidated, true)
+      assert.equal(r.origin.count(p), 2)
+    }
+  })
+
   it("§4.3.2 a caller's own conditional request goes to the origin, and its 304 passes through unstored", async () => {
     const p = path()
     r.answer(p, (req) =>
