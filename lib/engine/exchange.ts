@@ -176,12 +176,12 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
       return serveOrRefetch(call, entry as CacheEntry, now, { stale: action.stale })
     case 'serve-stale-and-refresh':
       if (plan.write)
-        refreshInBackground(engine, call.keyed, action.conditional, (conditional) =>
+        refreshInBackground(engine, call.keyed, action.conditional, (conditional, signal) =>
           fromOrigin(
             { ...call, request: { ...call.request, signal: undefined }, background: true },
             entry,
             conditional,
-            undefined,
+            signal,
             'stale',
           ),
         ) // readOnly could not store the refresh
