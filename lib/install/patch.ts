@@ -8,7 +8,7 @@ import type { CacheOptions } from '../options/types.js'
 import { restoreSlots, wrapSlots } from './global-dispatcher.js'
 import { patchNodeHttp, unpatchNodeHttp } from './node-http.js'
 import { createEngine } from './session.js'
-import { activeEngine, type PatchState, patchState } from './state.js'
+import { activeEngine, currentScope, type PatchState, patchState, type Scope } from './state.js'
 
 /** What `installCache()` takes: the cache's options, and which fronts to put in place. */
 export interface InstallOptions extends CacheOptions {
@@ -70,7 +70,7 @@ export function isInstalled(): boolean {
  */
 export function getCache(): Cache | undefined {
   const state = patchState()
-  const scope = state.scope.getStore()
+  const scope = currentScope(state)
   return scope?.mode === 'on' ? scope.cache : state.installed?.cache
 }
 
@@ -109,9 +109,11 @@ export async function enabled<T>(fn: () => T | Promise<T>, options?: CacheOption
   }
   state.blocks++
   applyPatch()
+  const scope: Scope = { mode: 'on', engine: use.engine, cache: use.cache, parent: currentScope(state) }
   try {
-    return await state.scope.run({ mode: 'on', engine: use.engine, cache: use.cache }, async () => fn())
+    return await state.scope.run(scope, async () => fn())
   } finally {
+    scope.ended = true
     state.blocks--
     if (state.blocks === 0 && !state.installed) removePatch()
     if (own) {
@@ -124,7 +126,13 @@ export async function enabled<T>(fn: () => T | Promise<T>, options?: CacheOption
 
 /** Bypasses the cache for requests made inside `fn`, and for nothing running concurrently outside. */
 export async function disabled<T>(fn: () => T | Promise<T>): Promise<T> {
-  return patchState().scope.run({ mode: 'off' }, async () => fn())
+  const state = patchState()
+  const scope: Scope = { mode: 'off', parent: currentScope(state) }
+  try {
+    return await state.scope.run(scope, async () => fn())
+  } finally {
+    scope.ended = true
+  }
 }
 
 /** An undici interceptor with a cache of its own, from {@link cacheInterceptor}. */
@@ -144,7 +152,7 @@ export interface CacheInterceptor extends Dispatcher.DispatcherComposeIntercepto
  */
 export function cacheInterceptor(options?: CacheOptions): CacheInterceptor {
   const { engine, owned } = createEngine(options)
-  const interceptor = createInterceptor(() => (patchState().scope.getStore()?.mode === 'off' ? undefined : engine))
+  const interceptor = createInterceptor(() => (currentScope(patchState())?.mode === 'off' ? undefined : engine))
   return Object.defineProperty(interceptor, 'cache', { value: new Cache(engine, owned), enumerable: true }) as CacheInterceptor
 }
 

@@ -6,7 +6,22 @@ import type { SlotState } from './global-dispatcher.js'
 import type { NodeHttpPatch } from './node-http.js'
 
 /** What an `enabled()` / `disabled()` block says for everything awaited inside it. */
-export type Scope = { mode: 'on'; engine: Engine; cache: Cache } | { mode: 'off' }
+export type Scope = ({ mode: 'on'; engine: Engine; cache: Cache } | { mode: 'off' }) & {
+  /**
+   * Set once the block has returned: work it started that runs later (a timer, a promise it did not
+   * await) gets what applies outside it, never a block cache already closed.
+   */
+  ended?: boolean
+  /** The scope the block was entered in. */
+  parent?: Scope | undefined
+}
+
+/** The scope in effect here: the innermost block still running, or none. */
+export function currentScope(state: PatchState): Scope | undefined {
+  let scope = state.scope.getStore()
+  while (scope?.ended) scope = scope.parent
+  return scope
+}
 
 /**
  * All process-global state, under a `Symbol.for()` key so two copies of the package (say, two
@@ -54,7 +69,7 @@ export function patchState(): PatchState {
 /** The engine the global patch uses for the current async context, or `undefined` for none. */
 export function activeEngine(): Engine | undefined {
   const state = patchState()
-  const scope = state.scope.getStore()
+  const scope = currentScope(state)
   if (scope) return scope.mode === 'on' ? scope.engine : undefined
   return state.installed?.engine
 }

@@ -66,6 +66,41 @@ describe('lifecycle: stores stay open for what they still serve', () => {
     assert.equal(origin.count(`/l${n}`), 1)
   })
 
+  it('work an enabled(fn, options) block started that runs after it ended uses the installed cache, not the closed block cache', async () => {
+    const url = fresh()
+    installCache({ backend: 'memory' })
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      let later!: () => void
+      const go = new Promise<void>((resolve) => (later = resolve))
+      let late!: Promise<(boolean | undefined)[]>
+      await enabled(
+        () => {
+          late = go.then(async () => {
+            const fromCache: (boolean | undefined)[] = []
+            for (let i = 0; i < 2; i++) {
+              const response = await fetch(url)
+              await response.text()
+              await cacheInfo(response)?.stored
+              fromCache.push(cacheInfo(response)?.fromCache)
+            }
+            return fromCache
+          })
+        },
+        { cacheName: join(dir, 'late') },
+      )
+      later()
+      assert.deepEqual(await late, [false, true])
+      assert.equal(await getCache()?.count(), 1, 'stored in the installed cache')
+      assert.equal(origin.count(`/l${n}`), 1)
+      assert.deepEqual(warnings, [])
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('inside enabled() with nothing installed, getCache() is the block cache and clear() empties it', async () => {
     const url = fresh()
     assert.equal(getCache(), undefined)
