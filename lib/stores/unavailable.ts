@@ -6,7 +6,7 @@ import type { Store, StoreRecord } from '../entry/store.js'
  * What a cache runs on when its configured store cannot be opened (a SQLite file in a read-only
  * directory, a path that is not writable): every lookup, write and delete fails with the reason
  * (a `StoreError`), so requests go to the network as if there were no cache, and nothing claims a
- * write that did not happen. The engine counts and publishes each failure; `onError` heard the
+ * write that did not happen; so does every inspection call (`count()`, `urls()`, `clear()`…). The engine counts and publishes each failure; `onError` heard the
  * reason once, at open.
  */
 export class UnavailableStore implements Store {
@@ -30,9 +30,16 @@ export class UnavailableStore implements Store {
     throw this.reason
   }
 
-  clear(): void {}
+  // Inspection fails too: an empty listing or a clear() that "worked" would hide the failure, and
+  // the entries the file still holds.
+  clear(): void {
+    throw this.reason
+  }
 
-  *records(): Generator<StoreRecord, void, undefined> {}
+  // biome-ignore lint/correctness/useYield: it holds nothing it can list; the first step throws.
+  *records(): Generator<StoreRecord, void, undefined> {
+    throw this.reason
+  }
 
   close(): void {}
 }

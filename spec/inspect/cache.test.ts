@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { Request as UndiciRequest } from 'undici'
 import { type CacheEntry, ENTRY_VERSION } from '../../lib/entry/entry.js'
-import { InvalidOptionTypeError, InvalidOptionValueError, StoreError } from '../../lib/errors.js'
+import { InvalidOptionTypeError, InvalidOptionValueError, StoreError, StoreUnavailableError } from '../../lib/errors.js'
 import type { Cache } from '../../lib/inspect/cache.js'
 import type { InvalidEntry, StoredResponse } from '../../lib/inspect/query.js'
 import { getCache, installCache, uninstallCache } from '../../lib/install/patch.js'
@@ -586,6 +587,34 @@ describe('Cache inspection: stores and bounds', () => {
     const urls = await cachedFetch.cache.urls()
     assert.ok(urls.length > 0 && urls.length < 10)
     assert.ok(urls.includes(`${origin.url}/9`))
+  })
+
+  it('a SQLite file that cannot be opened: inspection calls reject with the reason, never answer "empty"', async () => {
+    // Its directory is a regular file: the store cannot be opened, whoever runs the test.
+    await writeFile(join(dir, 'not-a-directory'), 'x')
+    const reported: Error[] = []
+    const cachedFetch = createCachedFetch({
+      cacheName: join(dir, 'not-a-directory', 'cache'),
+      onError: (error) => reported.push(error),
+    })
+    try {
+      assert.deepEqual(
+        reported.map((error) => error.name),
+        ['StoreUnavailableError'],
+      )
+      const unavailable = (error: unknown) => error instanceof StoreUnavailableError && error === reported[0]
+      await assert.rejects(cachedFetch.cache.count(), unavailable)
+      await assert.rejects(cachedFetch.cache.urls(), unavailable)
+      await assert.rejects(cachedFetch.cache.clear(), unavailable)
+      await assert.rejects(cachedFetch.cache.delete({ expired: true }), unavailable)
+      await assert.rejects(async () => {
+        for await (const _ of cachedFetch.cache.responses()) assert.fail('nothing to list')
+      }, unavailable)
+      // Requests still go to the network.
+      assert.equal((await read(cachedFetch, '/a')).status, 200)
+    } finally {
+      await cachedFetch.cache.close()
+    }
   })
 
   it('close() closes a store the cache opened, and leaves a store passed in to its owner', async () => {
