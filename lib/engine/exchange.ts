@@ -26,7 +26,7 @@ import { coalesced, joinsFlight } from './coalescing.js'
 import { debug, type Engine, isSafeMethod, type KeyedRequest } from './engine.js'
 import { freshenFromHead } from './head.js'
 import { afterTurn } from './loop-turns.js'
-import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
+import { discard, type Forward, type OriginResponse, type Outcome, release } from './outcome.js'
 import { complete, completion } from './partial.js'
 import { storedAsGet } from './post-as-get.js'
 import { rangeOf } from './ranges.js'
@@ -388,7 +388,27 @@ async function fromOrigin(
   }
   // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
   await engine.invalidateAfter(call.request, response.status, response.headers)
-  return storeAndPass(call, response, requestTime, responseTime, fwd)
+  const outcome = storeAndPass(call, response, requestTime, responseTime, fwd)
+  return plan.sharedCache ? answerConditionally(call, outcome, responseTime, fwd) : outcome
+}
+
+/**
+ * RFC 9111 §4.3.2: a shared cache answers the caller's own conditional request itself, here with the
+ * new 200 it fetched: a 304 when that response satisfies the caller's conditions (a validator newer
+ * than the cache's), served from the entry once it is stored; the 200 as it is otherwise, or when it
+ * is not stored.
+ */
+async function answerConditionally(call: Call, outcome: Outcome, responseTime: number, fwd: Forwarded): Promise<Outcome> {
+  const { headers } = call.request
+  if (outcome.kind !== 'origin' || outcome.response.status !== 200 || !isConditionalRequest(headers)) return outcome
+  if (!satisfiesConditional(headers, { status: 200, headers: [...outcome.response.headers] })) return outcome
+  if (!(await outcome.info.stored)) return outcome
+  const entry = await call.engine.lookupFor(call.keyed)
+  if (entry?.createdAt !== outcome.info.createdAt?.getTime()) return outcome
+  void release(outcome)
+  // The 304 comes from the entry; what the caller learns is the origin's fresh answer, just stored.
+  const served = await serveOrRefetch(call, entry as CacheEntry, responseTime, { fwd, fwdStatus: 200, stored: true })
+  return served.kind === 'entry' ? { ...served, info: outcome.info } : served
 }
 
 /** The 504 a disconnected cache generates for an entry it may not serve unvalidated (RFC 9111 §4.2.4). */

@@ -167,7 +167,7 @@ export function mergeHead(
  * answer is a 304 rather than the whole body (RFC 9111 §4.3.2, RFC 9110 §13.1.2 and §13.1.3):
  * `If-None-Match` with the weak comparison, else `If-Modified-Since` against `Last-Modified`.
  */
-export function satisfiesConditional(request: Headers, entry: CacheEntry): boolean {
+export function satisfiesConditional(request: Headers, entry: Pick<CacheEntry, 'status' | 'headers'>): boolean {
   if (entry.status !== 200) return false
   const ifNoneMatch = request.get('if-none-match')
   if (ifNoneMatch !== null) {

@@ -175,6 +175,33 @@ for (const front of FRONTS)
         assert.equal(own.origin.count(p), 2)
       })
 
+      it("§4.3.2 a caller's conditional request that the new 200 of a revalidation satisfies is answered 304", async () => {
+        const shared = await cache('shared')
+        const p = path()
+        shared.answer(
+          p,
+          { headers: { 'cache-control': 'max-age=1', age: '5', etag: '"old"' }, body: 'body-old' },
+          { headers: { 'cache-control': 'max-age=3600', etag: '"new"' }, body: 'body-new' },
+        )
+        await get(shared, p)
+        const conditional = await get(shared, p, { headers: { 'if-none-match': '"new"' } })
+        assert.equal(conditional.response.status, 304)
+        assert.equal(conditional.response.header('etag'), '"new"')
+        assert.equal(
+          shared.origin.requests.at(-1)?.headers['if-none-match'],
+          '"old"',
+          "revalidated with the cache's own validator",
+        )
+        const plain = await get(shared, p)
+        assert.equal(plain.text, 'body-new')
+        assert.equal(plain.response.hit, true)
+        // A condition the new response does not satisfy gets the 200.
+        const other = await get(shared, p, { headers: { 'if-none-match': '"old"' } })
+        assert.equal(other.response.status, 200)
+        assert.equal(other.text, 'body-new')
+        assert.equal(shared.origin.count(p), 2)
+      })
+
       it('§5.2.2.7 private: a shared cache does not store it; a private cache does', async () => {
         const answer = { headers: { 'cache-control': 'private, max-age=3600' } }
         const shared = await cache('shared')
