@@ -206,11 +206,26 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
           request.signal,
           (signal) => fromOrigin(call, undefined, undefined, signal, plan.read ? 'miss' : 'request'),
           (signal) => call.forward(undefined, signal, false),
+          (afterStore) => alone(call, afterStore),
         )
       return fromOrigin(call, entry, undefined, request.signal, forwardReason(call, entry, now))
     default:
       return action satisfies never
   }
+}
+
+/**
+ * A coalesced caller's own exchange when the answer it waited for may not be reused for it (RFC 9111
+ * §4): its own request, or with `afterStore` first the entry that answer was stored as, as a request
+ * made once it arrived would find it (engine/coalescing.ts).
+ */
+async function alone(call: Call, afterStore: boolean): Promise<Outcome> {
+  if (afterStore) {
+    await call.engine.inFlight.recording(call.keyed.baseKey)
+    const entry = await call.engine.lookupFor(call.keyed)
+    if (entry) return decide(call, entry)
+  }
+  return fromOrigin(call, undefined, undefined, call.request.signal, 'miss')
 }
 
 /** Counts the decision and publishes it as `fetch-http-cache:lookup` (and the debug line). */

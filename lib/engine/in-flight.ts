@@ -13,6 +13,13 @@ export interface Member {
   signal: AbortSignal | undefined
   /** Sends this caller's own request to the origin (when it fell behind the others). */
   refetch(signal: AbortSignal | undefined): Promise<OriginResponse>
+  /**
+   * This caller's own exchange, when the shared answer may not be reused for it: with `afterStore`,
+   * the entry that answer is stored as, once it is (else the origin), as a later request would.
+   */
+  alone(afterStore: boolean): Promise<Outcome>
+  /** The caller whose request the flight sends (it gets the answer whatever it is). */
+  leads: boolean
 }
 
 /** One origin request that identical concurrent misses share (engine/coalescing.ts). */
