@@ -37,7 +37,7 @@ export function coalesced(
   let flight = engine.inFlight.flight(key)
   const leads = !flight
   if (!flight) {
-    const started: Flight = { members: [], controller: new AbortController() }
+    const started: Flight = { members: [], controller: new AbortController(), url: keyed.url }
     flight = started
     engine.inFlight.startFlight(key, started)
     // A signal costs undici work on every request: wire one only when the leader can abort. Without

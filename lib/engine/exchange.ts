@@ -25,6 +25,7 @@ import type { Call } from './call.js'
 import { coalesced, joinsFlight } from './coalescing.js'
 import { debug, type Engine, isSafeMethod, type KeyedRequest } from './engine.js'
 import { freshenFromHead } from './head.js'
+import { invalidateAfter } from './invalidation.js'
 import { afterTurn } from './loop-turns.js'
 import { discard, type Forward, type OriginResponse, type Outcome } from './outcome.js'
 import { complete, completion } from './partial.js'
@@ -269,7 +270,7 @@ function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): 
 async function bypass(engine: Engine, request: CacheRequest, forward: Forward, reason: string): Promise<Outcome> {
   const requestTime = engine.now()
   const response = await forward(undefined, request.signal, false)
-  await engine.invalidateAfter(request, response.status, response.headers)
+  await invalidateAfter(engine, request, response.status, response.headers)
   // rfc: a POST outside allowableMethods whose answer is also a GET's is stored as that GET.
   const asGet = reason === `method ${request.method}` ? storedAsGet(engine, request, response.headers) : undefined
   if (asGet)
@@ -402,7 +403,7 @@ async function fromOrigin(
     return { kind: 'origin', response, cacheStatus: status, info: keyedInfo(entry.key, responseTime) }
   }
   // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
-  await engine.invalidateAfter(call.request, response.status, response.headers)
+  await invalidateAfter(engine, call.request, response.status, response.headers)
   return storeAndPass(call, response, requestTime, responseTime, fwd)
 }
 

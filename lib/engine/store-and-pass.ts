@@ -156,6 +156,6 @@ export function storeAndPass(
   const identity = !response.headers.has('content-encoding')
   const expected = identity && knownLength ? Number(length) : undefined
   const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
-  if (settings.coalesce) markRecording(engine, keyed.baseKey, accepted)
+  if (settings.coalesce) markRecording(engine, keyed.baseKey, keyed.url, accepted)
   return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info, ...shared }
 }
