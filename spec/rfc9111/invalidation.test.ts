@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { capabilities } from '../../lib/entry/store.js'
+import { capabilities, type MetadataStore, type Store } from '../../lib/entry/store.js'
 import type { CacheOptions } from '../../lib/options/types.js'
+import { MemoryStore } from '../../lib/stores/memory.js'
 import { FRONTS, forEachFront } from '../helpers/fronts.js'
 import { tempDir } from '../helpers/origin.js'
 import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
@@ -144,8 +145,31 @@ const redisStore: PartitionStore = (() => {
   }
 })()
 
+/** A memory store showing its metadata but not its URL index: invalidation reads every row's metadata. */
+function withoutUrlIndex(inner: MemoryStore): Store & MetadataStore {
+  return {
+    get secret() {
+      return inner.secret
+    },
+    get: (key) => inner.get(key),
+    set: (key, entry) => inner.set(key, entry),
+    delete: (keys) => inner.delete(keys),
+    clear: () => inner.clear(),
+    records: () => inner.records(),
+    close: () => inner.close(),
+    getMeta: (key) => inner.getMeta(key),
+    metaRecords: () => inner.metaRecords(),
+  }
+}
+
 const PARTITION_STORES: readonly PartitionStore[] = [
   { name: 'memory', skip: undefined, options: async () => ({ backend: 'memory' }), tearDown: async () => {} },
+  {
+    name: 'memory (no keysForUrl)',
+    skip: undefined,
+    options: async () => ({ backend: withoutUrlIndex(new MemoryStore()) }),
+    tearDown: async () => {},
+  },
   onDisk('sqlite'),
   onDisk('files'),
   redisStore,
