@@ -20,6 +20,7 @@ export {
   type Store,
   type StoreCapabilities,
   type StoreRecord,
+  type UrlIndexedStore,
 } from './entry/store.js'
 export {
   CacheMissError,

@@ -31,11 +31,13 @@ export function coalesced(
   callerSignal: AbortSignal | undefined,
   start: (signal: AbortSignal | undefined) => Promise<Outcome>,
   refetch: Member['refetch'],
+  alone: Member['alone'],
 ): Promise<Outcome> {
   const key = flightKey(keyed)
   let flight = engine.inFlight.flight(key)
+  const leads = !flight
   if (!flight) {
-    const started: Flight = { members: [], controller: new AbortController() }
+    const started: Flight = { members: [], controller: new AbortController(), url: keyed.url }
     flight = started
     engine.inFlight.startFlight(key, started)
     // A signal costs undici work on every request: wire one only when the leader can abort. Without
@@ -56,7 +58,7 @@ export function coalesced(
   const signal = callerSignal
   return new Promise<Outcome>((resolve, reject) => {
     if (!signal) {
-      joined.members.push({ resolve, reject, signal, refetch })
+      joined.members.push({ resolve, reject, signal, refetch, alone, leads })
       return
     }
     // Listens only until the member has its answer (its body handles a later abort): a signal that
@@ -79,6 +81,8 @@ export function coalesced(
       },
       signal,
       refetch,
+      alone,
+      leads,
     }
     signal.addEventListener('abort', onAbort, { once: true })
     joined.members.push(member)
@@ -92,6 +96,19 @@ function distribute(members: Member[], outcome: Outcome, window: number, engine:
     return
   }
   const { response } = outcome
+  // RFC 9111 §4: waiting requests share only an answer the cache may reuse for them (stored or
+  // storable, fresh, no Set-Cookie it would not replay); otherwise each is forwarded on its own, and
+  // only the caller whose request it answers gets it.
+  if (outcome.reusable !== 'as-sent') {
+    const leader = taken.find((member) => member.leads)
+    const afterStore = outcome.reusable === 'once-stored' && leader !== undefined
+    for (const member of taken) if (member !== leader) member.alone(afterStore).then(member.resolve, member.reject)
+    if (!leader) {
+      void discard(response)
+      return
+    }
+    taken.splice(0, taken.length, leader)
+  }
   if (taken.length === 0) {
     void discard(response)
     return

@@ -133,6 +133,11 @@ export class Engine {
     return { names: this.settings.credentialParameters, secret: this.store.secret }
   }
 
+  /** A URL as invalidations name it for requests in flight (InFlight.invalidate): keys' form, partition aside. */
+  normalizedUrl(url: string): string {
+    return normalizeUrl(url, this.settings.ignored, this.urlCredentials())
+  }
+
   /** The base key of a request (before `Vary`). */
   keyFor(method: string, url: string, headers: Headers, bodyDigest: string): string {
     const settings = this.settings
@@ -286,36 +291,6 @@ export class Engine {
   }
 
   /**
-   * RFC 9111 §4.4: a successful (2xx, 3xx) response to an unsafe method invalidates the stored
-   * responses for its URL and for its same-origin `Location` / `Content-Location`. Never throws.
-   */
-  async invalidateAfter(request: RequestTarget, status: number, responseHeaders: Headers): Promise<void> {
-    if (SAFE_METHODS.has(request.method) || status < 200 || status >= 400) return
-    const origin = new URL(request.url).origin
-    const urls = [request.url]
-    for (const name of ['location', 'content-location']) {
-      const value = responseHeaders.get(name)
-      if (!value) continue
-      try {
-        const target = new URL(value, request.url)
-        if (target.origin === origin) urls.push(target.href)
-      } catch {
-        // An unparsable Location invalidates nothing.
-      }
-    }
-    const keys: string[] = []
-    try {
-      for (const url of urls) for (const method of ['GET', 'HEAD']) keys.push(this.keyFor(method, url, request.headers, ''))
-    } catch (error) {
-      this.report(error, 'key')
-      return
-    }
-    if (debug.enabled) debug('invalidate %s after %s', urls.map((url) => this.redact(url)).join(', '), request.method)
-    this.inFlight.invalidate(keys)
-    await this.remove(keys, 'invalidated', urls)
-  }
-
-  /**
    * The key a response with these header fields is stored under for `request`: the request's own, or
    * with `Vary` its variant's (RFC 9111 §4.1). Known as soon as the response's header fields are.
    */
@@ -336,7 +311,13 @@ export class Engine {
       debug('%s %s: not stored, the cache is closed', request.method, this.redact(request.url))
       return undefined
     }
-    if (request.epoch !== undefined && this.inFlight.invalidatedSince(request.baseKey, request.epoch)) {
+    // As invalidation removes them: GET and HEAD responses (engine/invalidation.ts).
+    const invalidates = request.method === 'GET' || request.method === 'HEAD'
+    if (
+      invalidates &&
+      request.epoch !== undefined &&
+      this.inFlight.invalidatedSince(request.epoch, () => this.normalizedUrl(request.url))
+    ) {
       debug('%s %s: not stored, invalidated while in flight', request.method, this.redact(request.url))
       return undefined
     }

@@ -25,6 +25,7 @@ import type { Call } from './call.js'
 import { coalesced, joinsFlight } from './coalescing.js'
 import { debug, type Engine, isSafeMethod, type KeyedRequest } from './engine.js'
 import { freshenFromHead } from './head.js'
+import { invalidateAfter } from './invalidation.js'
 import { afterTurn } from './loop-turns.js'
 import { discard, type Forward, type OriginResponse, type Outcome, release } from './outcome.js'
 import { complete, completion } from './partial.js'
@@ -206,11 +207,26 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
           request.signal,
           (signal) => fromOrigin(call, undefined, undefined, signal, plan.read ? 'miss' : 'request'),
           (signal) => call.forward(undefined, signal, false),
+          (afterStore) => alone(call, afterStore),
         )
       return fromOrigin(call, entry, undefined, request.signal, forwardReason(call, entry, now))
     default:
       return action satisfies never
   }
+}
+
+/**
+ * A coalesced caller's own exchange when the answer it waited for may not be reused for it (RFC 9111
+ * §4): its own request, or with `afterStore` first the entry that answer was stored as, as a request
+ * made once it arrived would find it (engine/coalescing.ts).
+ */
+async function alone(call: Call, afterStore: boolean): Promise<Outcome> {
+  if (afterStore) {
+    await call.engine.inFlight.recording(call.keyed.baseKey)
+    const entry = await call.engine.lookupFor(call.keyed)
+    if (entry) return decide(call, entry)
+  }
+  return fromOrigin(call, undefined, undefined, call.request.signal, 'miss')
 }
 
 /** Counts the decision and publishes it as `fetch-http-cache:lookup` (and the debug line). */
@@ -254,7 +270,7 @@ function forwardReason(call: Call, entry: CacheEntry | undefined, now: number): 
 async function bypass(engine: Engine, request: CacheRequest, forward: Forward, reason: string): Promise<Outcome> {
   const requestTime = engine.now()
   const response = await forward(undefined, request.signal, false)
-  await engine.invalidateAfter(request, response.status, response.headers)
+  await invalidateAfter(engine, request, response.status, response.headers)
   // rfc: a POST outside allowableMethods whose answer is also a GET's is stored as that GET.
   const asGet = reason === `method ${request.method}` ? storedAsGet(engine, request, response.headers) : undefined
   if (asGet)
@@ -387,7 +403,7 @@ async function fromOrigin(
     return { kind: 'origin', response, cacheStatus: status, info: keyedInfo(entry.key, responseTime) }
   }
   // An unsafe method the cache takes part in (allowableMethods) still invalidates (RFC 9111 §4.4).
-  await engine.invalidateAfter(call.request, response.status, response.headers)
+  await invalidateAfter(engine, call.request, response.status, response.headers)
   const outcome = storeAndPass(call, response, requestTime, responseTime, fwd)
   return plan.sharedCache ? answerConditionally(call, outcome, responseTime, fwd) : outcome
 }

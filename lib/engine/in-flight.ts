@@ -1,7 +1,7 @@
 import type { OriginResponse, Outcome } from './outcome.js'
 
 /**
- * How many invalidated keys are remembered for the requests in flight: an answer still arriving after
+ * How many invalidated URLs are remembered for the requests in flight: an answer still arriving after
  * this many later invalidations may be stored (bounded memory, for a process that invalidates forever).
  */
 const MAX_INVALIDATED = 4096
@@ -13,12 +13,21 @@ export interface Member {
   signal: AbortSignal | undefined
   /** Sends this caller's own request to the origin (when it fell behind the others). */
   refetch(signal: AbortSignal | undefined): Promise<OriginResponse>
+  /**
+   * This caller's own exchange, when the shared answer may not be reused for it: with `afterStore`,
+   * the entry that answer is stored as, once it is (else the origin), as a later request would.
+   */
+  alone(afterStore: boolean): Promise<Outcome>
+  /** The caller whose request the flight sends (it gets the answer whatever it is). */
+  leads: boolean
 }
 
 /** One origin request that identical concurrent misses share (engine/coalescing.ts). */
 export interface Flight {
   members: Member[]
   controller: AbortController
+  /** The request URL as given: what an invalidation names, once normalized. */
+  url: string
 }
 
 /** What an engine has in flight, counted. */
@@ -42,9 +51,9 @@ export class InFlight {
   readonly #flights = new Map<string, Flight>()
   /** Bumped by every invalidation; a request keyed after it carries the new value. */
   #epoch = 0
-  /** The epoch at which each base key was last invalidated (the most recent {@link MAX_INVALIDATED}). */
+  /** The epoch at which each normalized URL was last invalidated (the most recent {@link MAX_INVALIDATED}). */
   readonly #invalidated = new Map<string, number>()
-  readonly #recordings = new Map<string, Promise<void>>()
+  readonly #recordings = new Map<string, { done: Promise<void>; url: string }>()
   readonly #refreshes = new Set<string>()
   #requests = 0
   #idle: (() => void)[] = []
@@ -100,42 +109,46 @@ export class InFlight {
   }
 
   /**
-   * RFC 9111 §4.4, for what is still in flight: an answer to a request sent before `baseKeys` were
-   * invalidated is not the state after the unsafe request. A request made from now on neither joins
-   * nor waits for such an answer (its flight and recording are forgotten here), and the answer is
-   * not stored ({@link invalidatedSince}): the caller that asked before still gets it.
+   * RFC 9111 §4.4, for what is still in flight: an answer to a request sent before its URL (one of
+   * `urls`, as `normalize` gives them) was invalidated is not the state after the unsafe request, whoever sent it
+   * (every credential partition). A request made from now on neither joins nor waits for such an
+   * answer (its flight and recording are forgotten here), and the answer is not stored
+   * ({@link invalidatedSince}): the caller that asked before still gets it.
    */
-  invalidate(baseKeys: readonly string[]): void {
+  invalidate(urls: readonly string[], normalize: (url: string) => string): void {
     const epoch = ++this.#epoch
-    for (const key of baseKeys) {
-      this.#invalidated.delete(key)
-      this.#invalidated.set(key, epoch)
-      this.#recordings.delete(key)
+    const named = new Set(urls)
+    for (const url of named) {
+      this.#invalidated.delete(url)
+      this.#invalidated.set(url, epoch)
     }
-    for (const key of this.#flights.keys()) {
-      if (baseKeys.some((baseKey) => key.startsWith(`${baseKey}\n`))) this.#flights.delete(key)
-    }
-    for (const key of this.#invalidated.keys()) {
+    for (const [key, recording] of this.#recordings) if (named.has(normalize(recording.url))) this.#recordings.delete(key)
+    for (const [key, flight] of this.#flights) if (named.has(normalize(flight.url))) this.#flights.delete(key)
+    for (const url of this.#invalidated.keys()) {
       if (this.#invalidated.size <= MAX_INVALIDATED) break
-      this.#invalidated.delete(key)
+      this.#invalidated.delete(url)
     }
   }
 
-  /** Whether `baseKey` was invalidated after a request keyed at `epoch` (so its answer is not stored). */
-  invalidatedSince(baseKey: string, epoch: number): boolean {
-    return (this.#invalidated.get(baseKey) ?? 0) > epoch
+  /**
+   * Whether the URL of a request keyed at `epoch` was invalidated since (so its answer is not stored);
+   * `url` gives it normalized, asked only when some invalidation happened since.
+   */
+  invalidatedSince(epoch: number, url: () => string): boolean {
+    return this.#epoch > epoch && (this.#invalidated.get(url()) ?? 0) > epoch
   }
 
   /** Resolves once the body being recorded under `baseKey` is stored (or waiting is over), if one is. */
   recording(baseKey: string): Promise<void> | undefined {
-    return this.#recordings.get(baseKey)
+    return this.#recordings.get(baseKey)?.done
   }
 
-  /** Marks a body as recorded under `baseKey` until `done` settles. */
-  startRecording(baseKey: string, done: Promise<void>): void {
-    this.#recordings.set(baseKey, done)
+  /** Marks a body as recorded under `baseKey` (for the request URL `url`) until `done` settles. */
+  startRecording(baseKey: string, url: string, done: Promise<void>): void {
+    const recording = { done, url }
+    this.#recordings.set(baseKey, recording)
     void done.then(() => {
-      if (this.#recordings.get(baseKey) === done) this.#recordings.delete(baseKey)
+      if (this.#recordings.get(baseKey) === recording) this.#recordings.delete(baseKey)
     })
   }
 

@@ -41,7 +41,18 @@ export type Outcome =
       /** The caller's own conditional request is satisfied: answer 304 without a body (RFC 9111 §4.3.2). */
       notModified: boolean
     }
-  | { kind: 'origin'; response: OriginResponse; cacheStatus: string; info: CacheInfo }
+  | {
+      kind: 'origin'
+      response: OriginResponse
+      cacheStatus: string
+      info: CacheInfo
+      /**
+       * Whether identical requests waiting on this one may be given this answer (RFC 9111 §4: only a
+       * response stored or storable and reusable for them): `'as-sent'` at once, `'once-stored'` only
+       * once it is stored (a filter decides on the body). Absent: each sends its own request.
+       */
+      reusable?: 'as-sent' | 'once-stored'
+    }
   | { kind: 'generated'; status: number; statusText: string; body: string; cacheStatus: string; info: CacheInfo }
 
 /** Cancels a body nobody will read. */

@@ -8,7 +8,7 @@ const RECORDING_WAIT_MS = 1000
  * wait runs out: an identical request made while it arrives waits for it and is then a hit, as if it
  * had arrived already.
  */
-export function markRecording(engine: Engine, baseKey: string, done: Promise<unknown>): void {
+export function markRecording(engine: Engine, baseKey: string, url: string, done: Promise<unknown>): void {
   let timer: NodeJS.Timeout | undefined
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, RECORDING_WAIT_MS)
@@ -16,6 +16,7 @@ export function markRecording(engine: Engine, baseKey: string, done: Promise<unk
   })
   engine.inFlight.startRecording(
     baseKey,
+    url,
     Promise.race([done, waited]).then(() => clearTimeout(timer)),
   )
 }

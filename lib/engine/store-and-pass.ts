@@ -77,6 +77,16 @@ export function storeAndPass(
     detail: down,
   })
   const expires = decision.expires
+  // RFC 9111 §4: identical requests waiting on this one share it only when a hit could answer them
+  // with it: fresh, and no Set-Cookie that the stored response would not replay (one user's cookie).
+  const keepsCookies = keepsSetCookie(plan, settings)
+  const reusable =
+    (expires === null || expires > responseTime) &&
+    (keepsCookies || !(response.headers.has('set-cookie') || response.headers.has('set-cookie2')))
+      ? settings.filter
+        ? ('once-stored' as const)
+        : ('as-sent' as const)
+      : undefined
   // The length the recorded bytes must have: Content-Length counts them as they came, before any
   // decoding. A body of another length is not the response the fields describe (an interceptor
   // between the cache and the origin may have dropped it, as undici's dump does): never stored.
@@ -137,14 +147,15 @@ export function storeAndPass(
       confirm(ok)
     })
   }
+  const shared = reusable ? { reusable } : {}
   if (!response.body) {
     void save(new Uint8Array(0))
-    return { kind: 'origin', response, cacheStatus: status, info }
+    return { kind: 'origin', response, cacheStatus: status, info, ...shared }
   }
   // The length of what is recorded, when the header gives it (fetch decodes: then only without a coding).
   const identity = !response.headers.has('content-encoding')
   const expected = identity && knownLength ? Number(length) : undefined
   const body = recordBody(response.body, settings.maxEntrySize, save, () => settle(false), expected)
-  if (settings.coalesce) markRecording(engine, keyed.baseKey, accepted)
-  return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info }
+  if (settings.coalesce) markRecording(engine, keyed.baseKey, keyed.url, accepted)
+  return { kind: 'origin', response: { ...response, body }, cacheStatus: status, info, ...shared }
 }

@@ -95,6 +95,16 @@ export interface ReadyingStore {
   ready(): Promise<void>
 }
 
+/** Capability: the keys stored for a URL found without reading every row (else invalidation reads each row's metadata). */
+export interface UrlIndexedStore {
+  /**
+   * The keys of every row whose entry's `url` is `url` exactly (as stored: credential parameters
+   * hashed, ignored ones redacted), whichever request it answered: every credential partition and
+   * `Vary` variant, and the markers. Sees this process's pending writes; may list a key deleted since.
+   */
+  keysForUrl(url: string): MaybePromise<string[]>
+}
+
 /** Capability: the store counts its own bytes (else `cache.size()` sums `entrySize()` over the rows). */
 export interface SizedStore {
   size(): MaybePromise<number>
@@ -108,6 +118,7 @@ export interface StoreCapabilities {
   readonly flush: FlushingStore | undefined
   readonly ready: ReadyingStore | undefined
   readonly size: SizedStore | undefined
+  readonly urls: UrlIndexedStore | undefined
 }
 
 /**
@@ -124,6 +135,7 @@ export function capabilities(store: Store): StoreCapabilities {
     flush: has('flush') ? (store as Store & FlushingStore) : undefined,
     ready: has('ready') ? (store as Store & ReadyingStore) : undefined,
     size: has('size') ? (store as Store & SizedStore) : undefined,
+    urls: has('keysForUrl') ? (store as Store & UrlIndexedStore) : undefined,
   })
 }
 

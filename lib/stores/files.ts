@@ -129,6 +129,13 @@ export class FilesStore implements Store {
     }
   }
 
+  /** The keys of every entry file stored for `url` (its `url` exactly): a fixtures directory is small, so read whole. */
+  keysForUrl(url: string): string[] {
+    const keys: string[] = []
+    for (const { key, entry } of this.records()) if (entry?.url === url) keys.push(key)
+    return keys
+  }
+
   /** The bytes of the entry files. */
   size(): number {
     let size = 0

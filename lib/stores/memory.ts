@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { isCurrentEntry, upgraded } from '../entry/codec.js'
 import { type CacheEntry, type EntryMeta, entrySize } from '../entry/entry.js'
-import type { MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
+import type {
+  MetadataStore,
+  MetaRecord,
+  RefreshingStore,
+  SizedStore,
+  Store,
+  StoreRecord,
+  UrlIndexedStore,
+} from '../entry/store.js'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
 import { evictionsWatched, publishEvicted } from '../observe/events.js'
 import { frozenEntry } from './frozen-entry.js'
@@ -41,10 +49,12 @@ const KNOWN_OPTIONS: { [K in keyof MemoryStoreOptions]-?: true } = { maxEntries:
  * Entries are kept without TTL: expired entries stay until evicted, since they can still be
  * revalidated or served stale.
  */
-export class MemoryStore implements Store, RefreshingStore, MetadataStore, SizedStore {
+export class MemoryStore implements Store, RefreshingStore, MetadataStore, SizedStore, UrlIndexedStore {
   /** Random per instance: the entries do not outlive it, so neither must the secret. */
   readonly secret: string = randomBytes(32).toString('hex')
   readonly #lru: LRUCache<string, Stored>
+  /** The keys of each stored URL (an entry's `url`), kept with the LRU: what invalidation removes. */
+  readonly #byUrl = new Map<string, Set<string>>()
 
   constructor(options: MemoryStoreOptions = {}) {
     checkOptions(options)
@@ -55,6 +65,7 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
       maxSize,
       sizeCalculation: (stored, key) => (stored === UNREADABLE ? UNREADABLE_SIZE : entrySize(stored as CacheEntry)) + key.length,
       dispose: (stored, key, reason) => {
+        if (stored !== UNREADABLE) this.#unindex((stored as CacheEntry).url, key)
         if (reason !== 'evict' || !evictionsWatched()) return
         const url = stored === UNREADABLE ? '' : (stored as CacheEntry).url
         publishEvicted({ keys: [key], urls: [url], reason: 'least recently used', store: 'memory' })
@@ -79,8 +90,12 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
    */
   set(key: string, entry: CacheEntry): boolean {
     const meta = readable(entry)
-    this.#lru.set(key, meta && entry.body instanceof Uint8Array ? frozenEntry(meta, entry.body) : UNREADABLE)
-    return this.#lru.has(key)
+    const stored = meta && entry.body instanceof Uint8Array ? frozenEntry(meta, entry.body) : UNREADABLE
+    // Indexed after the write: replacing a value disposes of the old one (and its index entry) first.
+    this.#lru.set(key, stored)
+    const kept = this.#lru.has(key)
+    if (kept && stored !== UNREADABLE) this.#index((stored as CacheEntry).url, key)
+    return kept
   }
 
   /**
@@ -91,7 +106,14 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
     const current = this.#peek(key)
     const readMeta = readable(meta)
     if (current === undefined || current.createdAt !== storedAt || !readMeta) return
-    this.#lru.set(key, frozenEntry(readMeta, current.body, true))
+    const refreshed = frozenEntry(readMeta, current.body, true)
+    this.#lru.set(key, refreshed)
+    if (this.#lru.has(key)) this.#index(refreshed.url, key)
+  }
+
+  /** The keys of every entry stored for `url` (its `url` exactly). */
+  keysForUrl(url: string): string[] {
+    return [...(this.#byUrl.get(url) ?? [])]
   }
 
   /** The metadata of the entry under `key` (the stored object), without marking it used. */
@@ -109,6 +131,7 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
   /** Delete every entry. */
   clear(): void {
     this.#lru.clear()
+    this.#byUrl.clear()
   }
 
   /** Every entry, most recently used first, without changing recency; safe to write while iterating. */
@@ -131,6 +154,18 @@ export class MemoryStore implements Store, RefreshingStore, MetadataStore, Sized
   /** Drop every entry: a memory store has nothing else to release. */
   close(): void {
     this.clear()
+  }
+
+  #index(url: string, key: string): void {
+    const keys = this.#byUrl.get(url)
+    if (keys) keys.add(key)
+    else this.#byUrl.set(url, new Set([key]))
+  }
+
+  #unindex(url: string, key: string): void {
+    const keys = this.#byUrl.get(url)
+    if (!keys?.delete(key)) return
+    if (keys.size === 0) this.#byUrl.delete(url)
   }
 
   /** The readable entry under `key`, without marking it used. */

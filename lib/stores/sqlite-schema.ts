@@ -7,7 +7,7 @@ import { type EvictEvent, publishEvicted } from '../observe/events.js'
 import { APPLICATION_ID, ownership } from './sqlite-mark.js'
 
 /** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 /** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
 const PRUNE_TARGET = 0.9
 
@@ -18,8 +18,9 @@ const PRUNE_TARGET = 0.9
 // `set` uses an upsert, not INSERT OR REPLACE: REPLACE's implicit delete fires no delete trigger
 // unless `recursive_triggers` is on for that connection.
 // Per row, only what is read by a statement: the key as 32 bytes (`keyColumn`: it is held twice, in
-// the row and in its index); no index on `url` (no statement looks up or sorts by it); the
-// metadata without what the columns hold (`RowColumns` in entry/codec.ts). 4: this layout.
+// the row and in its index); the metadata without what the columns hold (`RowColumns` in
+// entry/codec.ts). 4: this layout. 5: an index on `url`, so an unsafe request's invalidation finds
+// every response stored for its URL (every credential partition, RFC 9111 §4.4) without a scan.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
   id INTEGER PRIMARY KEY,
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
 CREATE INDEX IF NOT EXISTS entries_accessed_at ON entries (accessed_at);
+CREATE INDEX IF NOT EXISTS entries_url ON entries (url);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value);
 INSERT OR IGNORE INTO meta (name, value) SELECT 'total_size', COALESCE(SUM(size), 0) FROM entries;
 CREATE TRIGGER IF NOT EXISTS entries_size_insert AFTER INSERT ON entries BEGIN
@@ -101,6 +103,7 @@ type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>
 export interface Statements {
   get: Statement<[KeyColumn], EntryRow>
   getMeta: Statement<[KeyColumn], MetaRow>
+  keysForUrl: Statement<[string], KeyColumn>
   dataVersion: Statement<[], number>
   touch: Statement<[number, KeyColumn]>
   refresh: Statement<[string, number, number, number | null, number, KeyColumn, number]>
@@ -205,6 +208,7 @@ export function prepare(db: Database.Database, now: () => number): Statements {
       )
       .raw(),
     getMeta: db.prepare<[KeyColumn], MetaRow>('SELECT key, url, meta, body_size, created_at FROM entries WHERE key = ?'),
+    keysForUrl: db.prepare<[string], KeyColumn>('SELECT key FROM entries WHERE url = ?').pluck(),
     // Changes when another connection commits to the file: cheaper than a row read and parse.
     dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     touch: db.prepare<[number, KeyColumn]>('UPDATE entries SET accessed_at = ? WHERE key = ?'),

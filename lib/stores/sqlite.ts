@@ -1,7 +1,16 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { decodeEntry } from '../entry/codec.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
-import type { FlushingStore, MetadataStore, MetaRecord, RefreshingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
+import type {
+  FlushingStore,
+  MetadataStore,
+  MetaRecord,
+  RefreshingStore,
+  SizedStore,
+  Store,
+  StoreRecord,
+  UrlIndexedStore,
+} from '../entry/store.js'
 import { StoreError } from '../errors.js'
 import { errorReporter } from '../observe/report.js'
 import { flushAtExit, unregister } from './exit-flush.js'
@@ -11,7 +20,7 @@ import { applySegments } from './sqlite-apply.js'
 import { SqliteConnection } from './sqlite-connection.js'
 import { isBusy, isCorruption, wrap } from './sqlite-file.js'
 import { checkOptions, type SqliteStoreOptions } from './sqlite-options.js'
-import { type EntryRow, type KeyColumn, keyColumn, keyedRecord, metaRecord, type Statements } from './sqlite-schema.js'
+import { type EntryRow, type KeyColumn, keyColumn, keyedRecord, keyOf, metaRecord, type Statements } from './sqlite-schema.js'
 import * as tuning from './sqlite-tuning.js'
 
 /**
@@ -33,7 +42,7 @@ import * as tuning from './sqlite-tuning.js'
  * The file repairs itself (a corrupt file moved aside and replaced, a deleted one reopened): see
  * sqlite-connection.ts.
  */
-export class SqliteStore implements Store, RefreshingStore, MetadataStore, FlushingStore, SizedStore {
+export class SqliteStore implements Store, RefreshingStore, MetadataStore, FlushingStore, SizedStore, UrlIndexedStore {
   readonly #path: string
   readonly #busyTimeout: number
   readonly #maxSize: number | undefined
@@ -210,6 +219,19 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
       (sql) => sql.nextPage,
     )
     for await (const row of pages) yield keyedRecord(row)
+  }
+
+  /**
+   * The keys of every row stored for `url`: committed ones through the `url` index, and this process's
+   * pending writes, without waiting for them to be committed.
+   */
+  keysForUrl(url: string): string[] {
+    this.#ensureOpen('finding a URL')
+    const keys = new Set(this.#conn.read('finding a URL', () => this.#conn.sql.keysForUrl.all(url)).map(keyOf))
+    for (const segment of this.#pending.segments) {
+      for (const [key, write] of segment.writes) if (write.kind === 'set' && write.entry.url === url) keys.add(key)
+    }
+    return [...keys]
   }
 
   /** The metadata of the row under `key`, once pending writes land; reads no body. */

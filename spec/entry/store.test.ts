@@ -37,8 +37,8 @@ describe('store capabilities (lib/entry/store.ts)', () => {
     const { dir, cleanup } = await tempDir()
     const sqlite = new SqliteStore({ path: join(dir, 'c.sqlite') })
     try {
-      assert.deepEqual(found(new MemoryStore()), ['refresh', 'metadata', 'size'])
-      assert.deepEqual(found(sqlite), ['refresh', 'metadata', 'flush', 'size'])
+      assert.deepEqual(found(new MemoryStore()), ['refresh', 'metadata', 'size', 'urls'])
+      assert.deepEqual(found(sqlite), ['refresh', 'metadata', 'flush', 'size', 'urls'])
       assert.deepEqual(found(coreOnly(new MemoryStore())), [])
     } finally {
       sqlite.close()

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { getEventListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { test } from 'node:test'
+import { DO_NOT_CACHE } from '../../lib/index.js'
+import type { CacheOptions } from '../../lib/options/types.js'
 import { type FrontResponse, forEachFront } from '../helpers/fronts.js'
 import type { Route } from '../helpers/origin.js'
 import { type FrontSetup, gate, startPerTestOn, waitFor } from './fixtures.js'
@@ -145,6 +147,99 @@ forEachFront('coalescing', (kind) => {
   })
 })
 
+/**
+ * A route that numbers its answers (`answer n`, `Set-Cookie: sid=user-n` when `cookie`) and holds the
+ * first until the gate opens; `status` and `headers` as given.
+ */
+function numberedAnswers(opened: Promise<void>, headers: Record<string, string>, cookie = false, status = 200): Route {
+  let n = 0
+  return async (_req: IncomingMessage, res: ServerResponse) => {
+    const mine = ++n
+    if (mine === 1) await opened
+    res.statusCode = status
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
+    if (cookie) res.setHeader('set-cookie', `sid=user-${mine}`)
+    res.end(`answer ${mine}`)
+  }
+}
+
+/** What identical concurrent misses may not share (RFC 9111 §4), each case with the options that make it so. */
+const UNSHARED: readonly {
+  name: string
+  options: CacheOptions
+  headers: Record<string, string>
+  cookie?: true
+  status?: number
+}[] = [
+  { name: 'Set-Cookie, in the default mode', options: {}, headers: {}, cookie: true },
+  {
+    name: 'Set-Cookie, in a shared cache',
+    options: { cacheControl: 'shared' },
+    headers: { 'cache-control': 'max-age=600' },
+    cookie: true,
+  },
+  {
+    name: 'private, in a shared cache',
+    options: { cacheControl: 'shared' },
+    headers: { 'cache-control': 'private, max-age=600' },
+  },
+  { name: 'no-store', options: { cacheControl: true }, headers: { 'cache-control': 'no-store' } },
+  { name: 'no-cache', options: { cacheControl: true }, headers: { 'cache-control': 'no-cache' } },
+  { name: 'max-age=0', options: { cacheControl: true }, headers: { 'cache-control': 'max-age=0' } },
+  { name: 'Vary: *', options: { cacheControl: true }, headers: { 'cache-control': 'max-age=600', vary: '*' } },
+  { name: 'a status outside allowableCodes', options: {}, headers: {}, status: 500 },
+  { name: 'expireAfter DO_NOT_CACHE', options: { expireAfter: DO_NOT_CACHE }, headers: {} },
+  { name: 'a filter that refuses it', options: { filter: () => false }, headers: {} },
+  { name: 'a Content-Length above maxEntrySize', options: { maxEntrySize: 4 }, headers: {} },
+]
+
+forEachFront('coalescing: an answer the cache may not reuse', (kind) => {
+  const start = startPerTestOn(kind)
+
+  for (const { name, options, headers, cookie, status } of UNSHARED) {
+    test(`RFC 9111 §4: ${name}: each waiting caller sends its own request and gets its own answer`, async () => {
+      const open = gate()
+      const { front, origin, url } = await start(options, { '/own': numberedAnswers(open.promise, headers, cookie, status) })
+      const pending = Array.from({ length: 3 }, () => front.get(url('/own')))
+      // Every caller is either at the origin or waiting on the first one's request.
+      await waitFor(() => origin.count('/own') + front.cache.stats().coalesced === 3, 'three callers in')
+      open.open()
+      const responses = await Promise.all(pending)
+      const bodies = await Promise.all(responses.map((response) => response.text()))
+      assert.deepEqual(bodies.toSorted(), ['answer 1', 'answer 2', 'answer 3'])
+      if (cookie) {
+        const cookies = responses.map((response) => response.header('set-cookie'))
+        assert.deepEqual(cookies.toSorted(), ['sid=user-1', 'sid=user-2', 'sid=user-3'], 'no caller got another’s cookie')
+      }
+      assert.equal(origin.count('/own'), 3)
+    })
+  }
+
+  test('with a filter, waiting callers get the answer from the entry once the filter let it be stored', async () => {
+    const open = gate()
+    const { front, origin, url } = await start({ filter: () => true }, { '/own': numberedAnswers(open.promise, {}) })
+    const pending = Array.from({ length: 3 }, () => front.get(url('/own')))
+    await waitFor(() => origin.count('/own') + front.cache.stats().coalesced === 3, 'three callers in')
+    open.open()
+    const responses = await Promise.all(pending)
+    const shared = kind.name === 'node:http' ? ['answer 1', 'answer 2', 'answer 3'] : Array(3).fill('answer 1')
+    assert.deepEqual((await Promise.all(responses.map((response) => response.text()))).toSorted(), shared)
+    assert.equal(origin.count('/own'), kind.name === 'node:http' ? 3 : 1)
+  })
+
+  test('a private cache shares an answer with Set-Cookie among identical requests (it would replay it to them)', async () => {
+    const open = gate()
+    const headers = { 'cache-control': 'max-age=600' }
+    const { front, origin, url } = await start({ cacheControl: true }, { '/own': numberedAnswers(open.promise, headers, true) })
+    const pending = Array.from({ length: 3 }, () => front.get(url('/own'), { headers: { cookie: 'a=1' } }))
+    await waitFor(() => origin.count('/own') + front.cache.stats().coalesced === 3, 'three callers in')
+    open.open()
+    const responses = await Promise.all(pending)
+    const expected = kind.name === 'node:http' ? ['answer 1', 'answer 2', 'answer 3'] : Array(3).fill('answer 1')
+    assert.deepEqual((await Promise.all(responses.map((response) => response.text()))).toSorted(), expected)
+  })
+})
+
 /** `size` bytes of numbered lines: no stretch repeats, so a body spliced at the wrong offset shows. */
 function numbered(size: number): string {
   let text = ''
@@ -154,14 +249,16 @@ function numbered(size: number): string {
 
 /**
  * A route that holds its answer until the gate opens, then sends `body` in 64 KiB writes as fast as the
- * reader takes them; `etag` gives each answer its validator (by how many requests came before).
+ * reader takes them; `etag` gives each answer its validator (by how many requests came before);
+ * `chunked` sends no Content-Length, so how large the body is shows only as it arrives.
  */
-function streamed(opened: Promise<void>, body: string, etag: (n: number) => string = () => '"same"'): Route {
+function streamed(opened: Promise<void>, body: string, etag: (n: number) => string = () => '"same"', chunked = false): Route {
   let n = 0
   return async (_req: IncomingMessage, res: ServerResponse) => {
     const tag = etag(n++)
     await opened
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(body.length), etag: tag })
+    const length: Record<string, string> = chunked ? {} : { 'content-length': String(body.length) }
+    res.writeHead(200, { 'content-type': 'text/plain', ...length, etag: tag })
     for (let sent = 0; sent < body.length; sent += 64 * 1024)
       if (!res.write(body.slice(sent, sent + 64 * 1024))) await new Promise((resolve) => res.once('drain', resolve))
     res.end()
@@ -174,7 +271,8 @@ forEachFront('coalescing: a caller that falls behind', (kind) => {
   test('a first caller that never reads its body holds nobody: the second reads all of its own', async () => {
     const open = gate()
     const body = numbered(2 * 1024 * 1024)
-    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': streamed(open.promise, body) })
+    const route = streamed(open.promise, body, undefined, true)
+    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': route })
     const pending = [front.get(url('/big')), front.get(url('/big'))]
     await waitFor(() => origin.count('/big') >= 1, 'the first request at the origin')
     open.open()
@@ -204,10 +302,13 @@ forEachFront('coalescing: a caller that falls behind', (kind) => {
     assert.equal((await front.get(url('/big'))).fromCache, true)
   })
 
+  // An answer whose Content-Length is above maxEntrySize is not shared at all (see above): these share
+  // one of unknown length, which turns out too large to store as it arrives.
   test('is detached, not failed: an answer too large to store is asked again for it, and it gets the whole body', async () => {
     const open = gate()
     const body = numbered(2 * 1024 * 1024)
-    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': streamed(open.promise, body) })
+    const route = streamed(open.promise, body, undefined, true)
+    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': route })
     const { first, second } = await readOneThenTheOther(front, url('/big'), origin, open.open)
     assert.equal(first, body)
     assert.equal(await second(), body)
@@ -217,7 +318,8 @@ forEachFront('coalescing: a caller that falls behind', (kind) => {
   test('is detached, not failed: having read part of it, it gets the rest from its own request, the bytes it had skipped', async () => {
     const open = gate()
     const body = numbered(2 * 1024 * 1024)
-    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': streamed(open.promise, body) })
+    const route = streamed(open.promise, body, undefined, true)
+    const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': route })
     const pending = [front.get(url('/big')), front.get(url('/big'))]
     await waitFor(() => origin.count() === 1, 'the shared request')
     open.open()
@@ -235,7 +337,7 @@ forEachFront('coalescing: a caller that falls behind', (kind) => {
   test('asked again, an origin that answers with another response ends its body with SlowReaderError, never a splice', async () => {
     const open = gate()
     const body = numbered(2 * 1024 * 1024)
-    const route = streamed(open.promise, body, (n) => `"v${n}"`)
+    const route = streamed(open.promise, body, (n) => `"v${n}"`, true)
     const { front, origin, url } = await start({ maxEntrySize: 256 * 1024 }, { '/big': route })
     const { first, second } = await readOneThenTheOther(front, url('/big'), origin, open.open)
     assert.equal(first, body)

@@ -62,6 +62,25 @@ forEachFront('requests in flight', (front) => {
     assert.equal(r.origin.count(resource.path), 3, 'GET, POST, GET: the last GET was a hit')
   })
 
+  it('RFC 9111 §4.4: a GET by another credential, in flight when an unsafe request invalidated its URL, is not stored', async () => {
+    const resource = versioned(`/in-flight/other-credential/${++n}`)
+    r.origin.route(resource.path, resource.handler)
+    const first = r.front.get(r.url(resource.path), { headers: { authorization: 'Bearer B' } })
+    await resource.held
+    const post = await r.front.get(r.url(resource.path), {
+      method: 'POST',
+      body: 'change',
+      headers: { authorization: 'Bearer A' },
+    })
+    assert.equal(await post.text(), 'updated')
+    resource.release()
+    assert.equal(await (await first).text(), 'version 1', 'the GET sent before still gets what it was sent')
+    await r.front.settled()
+    const again = await r.front.get(r.url(resource.path), { headers: { authorization: 'Bearer B' } })
+    assert.equal(await again.text(), 'version 2', 'its answer was not stored')
+    assert.equal(again.hit, false)
+  })
+
   it('forceRefresh does not join an identical request already in flight: it asks the origin itself', async () => {
     const resource = versioned(`/in-flight/refresh/${++n}`)
     r.origin.route(resource.path, resource.handler)

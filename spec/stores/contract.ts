@@ -203,6 +203,24 @@ export function storeContract(name: string, makeStore: MakeStore, options: Contr
       assertSameEntry(await store.get('old'), expired)
     })
 
+    it('keysForUrl() lists every key stored for a URL, whichever request it answered, pending or committed', async (t) => {
+      const indexed = capabilities(store).urls
+      if (!indexed) return t.skip('no keysForUrl(): invalidation reads every row')
+      const url = 'https://example.com/doc?q=1'
+      await store.set('anonymous', makeEntry({ key: 'anonymous', url }))
+      await store.set('other-url', makeEntry({ key: 'other-url', url: 'https://example.com/doc?q=2' }))
+      await capabilities(store).flush?.flush()
+      await store.set('credentialed', makeEntry({ key: 'credentialed', url })) // pending, on a write-behind store
+      await store.set('marker', makeEntry({ key: 'marker', kind: 'vary', vary: ['accept'], url }))
+      assert.deepEqual((await indexed.keysForUrl(url)).toSorted(), ['anonymous', 'credentialed', 'marker'])
+      await store.delete(['anonymous'])
+      await store.set('marker', makeEntry({ key: 'marker', url: 'https://example.com/moved' }))
+      await capabilities(store).flush?.flush()
+      assert.deepEqual(await indexed.keysForUrl(url), ['credentialed'], 'deleted and replaced rows are no longer listed')
+      await store.clear()
+      assert.deepEqual(await indexed.keysForUrl(url), [])
+    })
+
     it('refresh() replaces headers, times and expiry, and keeps the stored body', async (t) => {
       const refreshing = capabilities(store).refresh
       if (!refreshing) return t.skip('no refresh(): callers set the whole entry')
