@@ -26,12 +26,12 @@ import { coalesced, joinsFlight } from './coalescing.js'
 import { debug, type Engine, isSafeMethod, type KeyedRequest } from './engine.js'
 import { freshenFromHead } from './head.js'
 import { invalidateAfter } from './invalidation.js'
-import { afterTurn } from './loop-turns.js'
 import { discard, type Forward, type OriginResponse, type Outcome, release } from './outcome.js'
 import { complete, completion } from './partial.js'
 import { storedAsGet } from './post-as-get.js'
 import { rangeOf } from './ranges.js'
 import { storeAndPass } from './store-and-pass.js'
+import { afterTurn } from './timers.js'
 
 /**
  * The one request flow both fronts share (lib/README.md, "The exchange"): given a request, it decides

@@ -1,5 +1,5 @@
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Engine } from '../engine/engine.js'
+import { nextTurn } from '../engine/timers.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 import { isCurrentVariant, metaSize, varyMarker } from '../entry/entry.js'
 import type { MetaRecord, Store, StoreRecord } from '../entry/store.js'

@@ -1,3 +1,4 @@
+import { realTimers } from '../engine/timers.js'
 import { isCurrentEntry } from '../entry/codec.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 import type { Segment } from './pending-writes.js'
@@ -44,7 +45,7 @@ export class RecentEntries {
   unchanged(): boolean {
     if (this.#versionRead) return true
     this.#versionRead = true
-    setImmediate(this.#nextTurn).unref()
+    realTimers.setImmediate(this.#nextTurn).unref()
     return this.#mark()
   }
 

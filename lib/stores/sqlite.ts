@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { nextTurn, realTimers } from '../engine/timers.js'
 import { decodeEntry } from '../entry/codec.js'
 import type { CacheEntry, EntryMeta } from '../entry/entry.js'
 import type {
@@ -351,7 +351,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     }
     if (this.#timer !== undefined) return
     flushAtExit(this.#commitAtExit)
-    this.#timer = setTimeout(this.#tick, tuning.COMMIT_DELAY_MS)
+    this.#timer = realTimers.setTimeout(this.#tick, tuning.COMMIT_DELAY_MS)
     this.#timerKind = 'delay'
   }
 
@@ -365,14 +365,14 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     if (this.#timer !== undefined && this.#timerKind !== 'delay') return
     this.#cancelTimer()
     flushAtExit(this.#commitAtExit)
-    this.#timer = setImmediate(this.#tick)
+    this.#timer = realTimers.setImmediate(this.#tick)
     this.#timerKind = 'next'
   }
 
   #cancelTimer(): void {
     if (this.#timer === undefined) return
-    clearTimeout(this.#timer as NodeJS.Timeout)
-    clearImmediate(this.#timer as NodeJS.Immediate)
+    realTimers.clearTimeout(this.#timer as NodeJS.Timeout)
+    realTimers.clearImmediate(this.#timer as NodeJS.Immediate)
     this.#timer = undefined
   }
 
@@ -420,7 +420,7 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
     if (now - this.#waitingSince >= this.#busyTimeout) return false
     const pause = Math.min(tuning.RETRY_LAST_MS, tuning.RETRY_FIRST_MS * 2 ** this.#attempts++)
     // Kept referenced: a process does not exit with writes still waiting (for at most busyTimeout).
-    this.#timer = setTimeout(this.#tick, pause)
+    this.#timer = realTimers.setTimeout(this.#tick, pause)
     this.#timerKind = 'retry'
     return true
   }
