@@ -141,6 +141,7 @@ class CachingDispatcher extends EventEmitter {
     this.#base = base
     this.#resolveEngine = resolveEngine
     this.#native = native
+    readThrough(this, base)
   }
 
   /** The dispatcher this one wraps. */
@@ -198,6 +199,26 @@ class CachingDispatcher extends EventEmitter {
     if (typeof method !== 'function') method = (requireUndici().Dispatcher.prototype as unknown as Record<string, unknown>)[name]
     if (typeof method !== 'function') throw new TypeError(`the global dispatcher has no ${name}()`)
     return method.apply(this, args)
+  }
+}
+
+/**
+ * What the wrapped dispatcher has beyond the dispatcher API reads through to it: a MockAgent's
+ * `isMockActive` (fetch reads it from the global dispatcher to hand a request body over as the mock
+ * matches it), its `get()`, `disableNetConnect()`, `assertNoPendingInterceptors()`…
+ */
+function readThrough(layer: CachingDispatcher, base: AnyDispatcher): void {
+  for (let proto = Object.getPrototypeOf(base); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name in layer) continue
+      Object.defineProperty(layer, name, {
+        get() {
+          const value = (base as unknown as Record<string, unknown>)[name]
+          return typeof value === 'function' ? value.bind(base) : value
+        },
+        configurable: true,
+      })
+    }
   }
 }
 
