@@ -43,9 +43,12 @@ export function agentOf(args: unknown[], defaultAgent: () => Agent): FoundAgent 
   return { agent, index, options }
 }
 
-/** The arguments with `agent`; for a request of the cache's own (not the caller's), without the caller's signal. */
+/**
+ * The arguments with `agent`. For a request of the cache's own (not the caller's): without the
+ * caller's signal and response callback, which belong to the caller's request alone.
+ */
 export function withAgent(args: unknown[], found: FoundAgent, agent: Agent, own: boolean): unknown[] {
-  const copy = [...args]
+  const copy = own ? [...args] : args.filter((arg) => typeof arg !== 'function')
   if (found.options === undefined) copy.splice(found.index, found.index === 0 ? 1 : 0, { agent })
   else {
     const options = Object.assign(Object.create(Object.getPrototypeOf(found.options) as object), found.options, { agent })

@@ -70,11 +70,28 @@ export function servedMessage(served: Served): IncomingMessage {
     end()
   } else {
     const reader = body.getReader()
+    // Pushed until the message is full, as Node's parser pushes: an IncomingMessage asks for more
+    // only when its reader drains it (`readingMore` is set), never after a chunk it passes straight on.
+    let wanted = false
+    let pumping = false
+    const pump = async () => {
+      pumping = true
+      try {
+        while (wanted) {
+          wanted = false
+          const { done, value } = await reader.read()
+          if (done) return end()
+          if (message.push(value)) wanted = true
+        }
+      } catch (error) {
+        message.destroy(error instanceof Error ? error : new Error(String(error)))
+      } finally {
+        pumping = false
+      }
+    }
     message._read = () => {
-      reader.read().then(
-        ({ done, value }) => (done ? end() : message.push(value)),
-        (error: unknown) => message.destroy(error instanceof Error ? error : new Error(String(error))),
-      )
+      wanted = true
+      if (!pumping) void pump()
     }
     message.once('close', () => reader.cancel().catch(() => {}))
   }
