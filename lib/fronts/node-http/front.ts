@@ -2,16 +2,13 @@ import type { Agent, ClientRequest, IncomingMessage } from 'node:http'
 import type { Engine } from '../../engine/engine.js'
 import { exchange } from '../../engine/exchange.js'
 import type { OriginResponse, Outcome } from '../../engine/outcome.js'
-import { type CacheEntry, identityBody } from '../../entry/entry.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
-import { isBodiless, notModifiedFields } from '../../http/bodiless.js'
-import { appendCacheStatus } from '../../http/cache-status.js'
 import { attachCacheInfo, type CacheInfo } from '../../observe/cache-info.js'
 import type { CacheRequest } from '../../request/cache-request.js'
 import { type ConnectTarget, OPTIONS_HEADER, requestFromClientRequest } from '../../request/from-client-request.js'
 import { agentOf, type ClientAgent, withAgent } from './agent.js'
-import { type Served, servedMessage, servedSocket } from './message.js'
+import { type Served, servedMessage, servedOutcome, servedSocket, setFields } from './message.js'
 import { drain, ownResponse, removeField, sharedResponse } from './origin-response.js'
 import { ServedSocket } from './served-socket.js'
 
@@ -352,65 +349,20 @@ class Call {
       if (outcome.kind === 'origin') void outcome.response.body?.cancel().catch(() => {})
       return
     }
-    const method = this.#request?.method ?? 'GET'
-    switch (outcome.kind) {
-      case 'entry': {
-        const { entry } = outcome
-        const { notModified } = outcome
-        const served: Served = {
-          status: notModified ? 304 : entry.status,
-          statusText: notModified ? 'Not Modified' : entry.statusText,
-          // The caller already holds the representation: a 304 without its metadata (RFC 9111 §4.3.2).
-          headers: notModified ? notModifiedFields(outcome.headers) : outcome.headers,
-          body: notModified || isBodiless(entry.status, method) ? undefined : identityBody(entry),
-          headLength: method === 'HEAD' && !notModified ? headLength(entry, outcome.headers) : undefined,
-        }
-        this.#serve(served, outcome.info, entry.responseUrl)
-        return
-      }
-      case 'generated': {
-        const headers: [string, string][] = [
-          ['content-type', 'text/plain; charset=utf-8'],
-          ['cache-status', outcome.cacheStatus],
-        ]
-        const body = new TextEncoder().encode(outcome.body)
-        this.#serve({ status: outcome.status, statusText: outcome.statusText, headers, body }, outcome.info, '')
-        return
-      }
-      case 'origin': {
-        const { response } = outcome
-        if (this.#response && response.headers === this.#responseHeaders) {
-          this.#passOwn(this.#response, outcome)
-          return
-        }
-        const headers: [string, string][] = []
-        for (const [name, value] of response.headers) if (name !== 'cache-status') headers.push([name, value])
-        // rfc: our member after those of the caches nearer the origin (RFC 9211 §2).
-        headers.push(['cache-status', appendCacheStatus(response.headers.get('cache-status'), outcome.cacheStatus)])
-        const served: Served = {
-          status: response.status,
-          statusText: response.statusText,
-          headers,
-          body: response.body ?? undefined,
-        }
-        this.#serve(served, outcome.info, response.url)
-        return
-      }
-      default:
-        outcome satisfies never
+    if (outcome.kind === 'origin' && this.#response && outcome.response.headers === this.#responseHeaders) {
+      this.#passOwn(this.#response, outcome)
+      return
     }
+    const { served, url } = servedOutcome(outcome, this.#request?.method ?? 'GET')
+    this.#serve(served, outcome.info, url)
   }
 
   /** The origin's answer on the caller's own connection goes to the caller as it is, with Cache-Status. */
   #passOwn(res: IncomingMessage, outcome: Extract<Outcome, { kind: 'origin' }>): void {
     this.#settled = true
     // rfc: the origin's field lines kept in their order, ours last (RFC 9211 §2).
-    const upstream = res.headers['cache-status'] // built now (lines joined), before ours is added
     res.rawHeaders.push('cache-status', outcome.cacheStatus)
-    res.headers['cache-status'] = appendCacheStatus(
-      Array.isArray(upstream) ? upstream.join(', ') : (upstream ?? null),
-      outcome.cacheStatus,
-    )
+    setFields(res)
     attachCacheInfo(res, outcome.info, outcome.response.url)
     // The recording reads the body as it arrives (the caller's reads pace it); nobody else reads this copy.
     void drain(outcome.response.body)
@@ -442,10 +394,4 @@ class Call {
     this.#release()
     this.#emit.call(req, 'response', message)
   }
-}
-
-/** rfc: a HEAD answer carries the length GET would send (RFC 9110 §9.3.2): the stored body's, or the stored field. */
-function headLength(entry: CacheEntry, headers: readonly (readonly [string, string])[]): string | undefined {
-  if (entry.method === 'GET') return String(identityBody(entry).byteLength)
-  return headers.find(([name]) => name === 'content-length')?.[1]
 }

@@ -257,6 +257,27 @@ describe('the node:http front', () => {
     assert.ok(seen.every((s) => s.headers[OPTIONS_HEADER] === undefined))
   })
 
+  it('headersDistinct and trailersDistinct match headers and trailers on a miss, a hit and a 304 turned into the stored answer', async () => {
+    const distinct = (res: IncomingMessage | undefined) => {
+      assert.ok(res)
+      const expected: Record<string, string[]> = {}
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        const name = (res.rawHeaders[i] as string).toLowerCase()
+        expected[name] = [...(expected[name] ?? []), res.rawHeaders[i + 1] as string]
+      }
+      assert.deepEqual({ ...res.headersDistinct }, expected)
+      assert.deepEqual({ ...res.trailersDistinct }, {})
+      assert.deepEqual(res.headersDistinct['cache-status'], [res.headers['cache-status']])
+      return res.headersDistinct['content-type']
+    }
+    assert.deepEqual(distinct((await run(`${base}/distinct`)).res), ['text/plain'])
+    assert.deepEqual(distinct((await run(`${base}/distinct`)).res), ['text/plain'])
+    await run(`${base}/etag-distinct`)
+    const revalidated = await run(`${base}/etag-distinct`)
+    assert.equal(revalidated.res && cacheInfo(revalidated.res)?.revalidated, true)
+    assert.deepEqual(distinct(revalidated.res), ['text/plain'])
+  })
+
   it('a bad options header is the request’s error, naming the option', async () => {
     const error = await new Promise<unknown>((resolve) => {
       const req = http.get(`${base}/bad`, { headers: { [OPTIONS_HEADER]: '{"expireAfter":"soon"}' } })
