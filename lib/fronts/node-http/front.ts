@@ -111,6 +111,7 @@ class Call {
     this.#req = req
     this.#target = target
     if (passesUntouched(req)) {
+      if (!req.headersSent) req.removeHeader(OPTIONS_HEADER)
       this.#sent = true
       this.#agent.addRequest(req, target)
       return
@@ -169,6 +170,7 @@ class Call {
       return
     }
     if (passesUntouched(req)) {
+      req.removeHeader(OPTIONS_HEADER)
       this.#release()
       this.#handOff()
       return
@@ -205,10 +207,12 @@ class Call {
       this.#fail(error)
       return
     }
+    // The caller's listeners run outside the promise: what they throw is an uncaught exception, as
+    // without the cache, not an unhandled rejection.
     if (isPromise(outcome))
       outcome.then(
-        (done) => this.#render(done),
-        (error) => this.#fail(error),
+        (done) => queueMicrotask(() => this.#render(done)),
+        (error: unknown) => queueMicrotask(() => this.#fail(error)),
       )
     else this.#render(outcome)
   }
