@@ -81,6 +81,12 @@ class Call {
   /** The request is answered or failed: later results are dropped. */
   #settled = false
   #awaiting: { resolve(response: OriginResponse): void; reject(error: unknown): void } | undefined
+  /** The error the caller's connection failed with, held while the exchange decides what to answer. */
+  #heldError: Error | undefined
+  /** The caller destroyed its request on its way to the origin (its abort, its timeout, its signal). */
+  #destroyedByCaller = false
+  /** A check is due of whether the caller waits for its socket before ending the request. */
+  #socketWatch = false
   /** The origin's own answer on the caller's connection, and the fields it was handed over with. */
   #response: IncomingMessage | undefined
   #responseHeaders: Headers | undefined
@@ -138,6 +144,7 @@ class Call {
       return this
     } as ClientRequest['end']
     req.destroy = function destroy(this: ClientRequest, error?: Error) {
+      call.#destroying()
       proto.destroy.call(this, error)
       // Not given to an agent yet: Node ends it as it ends any request destroyed before its socket.
       if (!call.#sent && !call.#settled) call.#giveSocket(new ServedSocket())
@@ -151,10 +158,32 @@ class Call {
     req.emit = function emit(this: ClientRequest, event: string | symbol, ...args: unknown[]) {
       return call.#onEvent(event, args)
     }
+    req.on('newListener', this.#onListener)
   }
 
-  /** The caller is done writing (`endArgs`), or streams a body (`undefined`): decide. */
-  #begin(endArgs: unknown[] | undefined): void {
+  /**
+   * Node gives a request its socket at once (on the next tick): a caller may wait for `socket` (or its
+   * `connect`) before it ends the request. One that listens for it and has not ended the request a
+   * turn of the event loop later gets a real connection, uncached: the request is bound to that
+   * connection from then on, as the caller watches it.
+   */
+  readonly #onListener = (event: string | symbol): void => {
+    if (event !== 'socket' || this.#socketWatch) return
+    this.#socketWatch = true
+    setImmediate(() => {
+      if (this.#decided || this.#settled || this.#req.destroyed) return
+      this.#decide()
+      this.#release()
+      this.#req.removeHeader(OPTIONS_HEADER)
+      this.#endArgs = undefined
+      this.#handOff()
+    })
+  }
+
+  /** The decision was taken (or given up): the request's own methods come back. */
+  #decided = false
+
+  #decide(): void {
     const req = this.#req
     // The prototype's methods back as own properties, not deleted: deleting turns the request into a
     // dictionary-mode object, and every later property access of Node's own code on it gets slower.
@@ -162,6 +191,34 @@ class Call {
     req.write = proto.write
     req.end = proto.end
     req.flushHeaders = proto.flushHeaders
+    req.removeListener('newListener', this.#onListener)
+    this.#decided = true
+  }
+
+  /**
+   * The caller destroys its request. On its way to the origin, what follows reaches the caller as
+   * without the cache (its own abort or timeout is not a failure to cover with a stored answer); an
+   * error the exchange already holds (the connection failed, then the caller destroyed the request
+   * in its socket's `error`, as axios does) is given to the caller instead of an answer.
+   */
+  #destroying(): void {
+    if (!this.#sent || this.#settled) return
+    this.#destroyedByCaller = true
+    if (this.#awaiting) return // the request's own error or close follows: see #onEvent
+    this.#settled = true
+    // Its `close` may come first (a socket emits `error` and `close` together): held until then.
+    process.nextTick(() => {
+      this.#release()
+      if (this.#heldError) this.#emit.call(this.#req, 'error', this.#heldError)
+      this.#letClose()
+    })
+  }
+
+  /** The caller is done writing (`endArgs`), or streams a body (`undefined`): decide. */
+  #begin(endArgs: unknown[] | undefined): void {
+    const req = this.#req
+    const proto = Object.getPrototypeOf(req) as ClientRequest
+    this.#decide()
     this.#endArgs = endArgs
     if (req.destroyed) {
       // Destroyed before it was ended (it has its socket, see destroy): nothing to ask anyone.
@@ -292,6 +349,15 @@ class Call {
     }
     if (awaiting && event === 'error') {
       this.#awaiting = undefined
+      if (this.#destroyedByCaller) {
+        // The caller's own abort or timeout: its error, as without the cache, and no stored answer.
+        this.#settled = true
+        this.#holdClose = false
+        this.#release()
+        awaiting.reject(args[0])
+        return this.#emit.call(req, event, ...args)
+      }
+      this.#heldError = args[0] as Error
       awaiting.reject(args[0])
       return true
     }
