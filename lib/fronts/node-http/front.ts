@@ -2,16 +2,13 @@ import type { Agent, ClientRequest, IncomingMessage } from 'node:http'
 import type { Engine } from '../../engine/engine.js'
 import { exchange } from '../../engine/exchange.js'
 import type { OriginResponse, Outcome } from '../../engine/outcome.js'
-import { type CacheEntry, identityBody } from '../../entry/entry.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
-import { isBodiless, notModifiedFields } from '../../http/bodiless.js'
-import { appendCacheStatus } from '../../http/cache-status.js'
 import { attachCacheInfo, type CacheInfo } from '../../observe/cache-info.js'
 import type { CacheRequest } from '../../request/cache-request.js'
 import { type ConnectTarget, OPTIONS_HEADER, requestFromClientRequest } from '../../request/from-client-request.js'
 import { agentOf, type ClientAgent, withAgent } from './agent.js'
-import { type Served, servedMessage, servedSocket } from './message.js'
+import { type Served, servedMessage, servedOutcome, servedSocket, setFields } from './message.js'
 import { drain, ownResponse, removeField, sharedResponse } from './origin-response.js'
 import { ServedSocket } from './served-socket.js'
 
@@ -84,6 +81,12 @@ class Call {
   /** The request is answered or failed: later results are dropped. */
   #settled = false
   #awaiting: { resolve(response: OriginResponse): void; reject(error: unknown): void } | undefined
+  /** The error the caller's connection failed with, held while the exchange decides what to answer. */
+  #heldError: Error | undefined
+  /** The caller destroyed its request on its way to the origin (its abort, its timeout, its signal). */
+  #destroyedByCaller = false
+  /** A check is due of whether the caller waits for its socket before ending the request. */
+  #socketWatch = false
   /** The origin's own answer on the caller's connection, and the fields it was handed over with. */
   #response: IncomingMessage | undefined
   #responseHeaders: Headers | undefined
@@ -114,6 +117,7 @@ class Call {
     this.#req = req
     this.#target = target
     if (passesUntouched(req)) {
+      if (!req.headersSent) req.removeHeader(OPTIONS_HEADER)
       this.#sent = true
       this.#agent.addRequest(req, target)
       return
@@ -140,6 +144,7 @@ class Call {
       return this
     } as ClientRequest['end']
     req.destroy = function destroy(this: ClientRequest, error?: Error) {
+      call.#destroying()
       proto.destroy.call(this, error)
       // Not given to an agent yet: Node ends it as it ends any request destroyed before its socket.
       if (!call.#sent && !call.#settled) call.#giveSocket(new ServedSocket())
@@ -153,10 +158,32 @@ class Call {
     req.emit = function emit(this: ClientRequest, event: string | symbol, ...args: unknown[]) {
       return call.#onEvent(event, args)
     }
+    req.on('newListener', this.#onListener)
   }
 
-  /** The caller is done writing (`endArgs`), or streams a body (`undefined`): decide. */
-  #begin(endArgs: unknown[] | undefined): void {
+  /**
+   * Node gives a request its socket at once (on the next tick): a caller may wait for `socket` (or its
+   * `connect`) before it ends the request. One that listens for it and has not ended the request a
+   * turn of the event loop later gets a real connection, uncached: the request is bound to that
+   * connection from then on, as the caller watches it.
+   */
+  readonly #onListener = (event: string | symbol): void => {
+    if (event !== 'socket' || this.#socketWatch) return
+    this.#socketWatch = true
+    setImmediate(() => {
+      if (this.#decided || this.#settled || this.#req.destroyed) return
+      this.#decide()
+      this.#release()
+      this.#req.removeHeader(OPTIONS_HEADER)
+      this.#endArgs = undefined
+      this.#handOff()
+    })
+  }
+
+  /** The decision was taken (or given up): the request's own methods come back. */
+  #decided = false
+
+  #decide(): void {
     const req = this.#req
     // The prototype's methods back as own properties, not deleted: deleting turns the request into a
     // dictionary-mode object, and every later property access of Node's own code on it gets slower.
@@ -164,6 +191,34 @@ class Call {
     req.write = proto.write
     req.end = proto.end
     req.flushHeaders = proto.flushHeaders
+    req.removeListener('newListener', this.#onListener)
+    this.#decided = true
+  }
+
+  /**
+   * The caller destroys its request. On its way to the origin, what follows reaches the caller as
+   * without the cache (its own abort or timeout is not a failure to cover with a stored answer); an
+   * error the exchange already holds (the connection failed, then the caller destroyed the request
+   * in its socket's `error`, as axios does) is given to the caller instead of an answer.
+   */
+  #destroying(): void {
+    if (!this.#sent || this.#settled) return
+    this.#destroyedByCaller = true
+    if (this.#awaiting) return // the request's own error or close follows: see #onEvent
+    this.#settled = true
+    // Its `close` may come first (a socket emits `error` and `close` together): held until then.
+    process.nextTick(() => {
+      this.#release()
+      if (this.#heldError) this.#emit.call(this.#req, 'error', this.#heldError)
+      this.#letClose()
+    })
+  }
+
+  /** The caller is done writing (`endArgs`), or streams a body (`undefined`): decide. */
+  #begin(endArgs: unknown[] | undefined): void {
+    const req = this.#req
+    const proto = Object.getPrototypeOf(req) as ClientRequest
+    this.#decide()
     this.#endArgs = endArgs
     if (req.destroyed) {
       // Destroyed before it was ended (it has its socket, see destroy): nothing to ask anyone.
@@ -172,6 +227,7 @@ class Call {
       return
     }
     if (passesUntouched(req)) {
+      req.removeHeader(OPTIONS_HEADER)
       this.#release()
       this.#handOff()
       return
@@ -208,10 +264,12 @@ class Call {
       this.#fail(error)
       return
     }
+    // The caller's listeners run outside the promise: what they throw is an uncaught exception, as
+    // without the cache, not an unhandled rejection.
     if (isPromise(outcome))
       outcome.then(
-        (done) => this.#render(done),
-        (error) => this.#fail(error),
+        (done) => queueMicrotask(() => this.#render(done)),
+        (error: unknown) => queueMicrotask(() => this.#fail(error)),
       )
     else this.#render(outcome)
   }
@@ -291,6 +349,15 @@ class Call {
     }
     if (awaiting && event === 'error') {
       this.#awaiting = undefined
+      if (this.#destroyedByCaller) {
+        // The caller's own abort or timeout: its error, as without the cache, and no stored answer.
+        this.#settled = true
+        this.#holdClose = false
+        this.#release()
+        awaiting.reject(args[0])
+        return this.#emit.call(req, event, ...args)
+      }
+      this.#heldError = args[0] as Error
       awaiting.reject(args[0])
       return true
     }
@@ -352,65 +419,20 @@ class Call {
       if (outcome.kind === 'origin') void outcome.response.body?.cancel().catch(() => {})
       return
     }
-    const method = this.#request?.method ?? 'GET'
-    switch (outcome.kind) {
-      case 'entry': {
-        const { entry } = outcome
-        const { notModified } = outcome
-        const served: Served = {
-          status: notModified ? 304 : entry.status,
-          statusText: notModified ? 'Not Modified' : entry.statusText,
-          // The caller already holds the representation: a 304 without its metadata (RFC 9111 §4.3.2).
-          headers: notModified ? notModifiedFields(outcome.headers) : outcome.headers,
-          body: notModified || isBodiless(entry.status, method) ? undefined : identityBody(entry),
-          headLength: method === 'HEAD' && !notModified ? headLength(entry, outcome.headers) : undefined,
-        }
-        this.#serve(served, outcome.info, entry.responseUrl)
-        return
-      }
-      case 'generated': {
-        const headers: [string, string][] = [
-          ['content-type', 'text/plain; charset=utf-8'],
-          ['cache-status', outcome.cacheStatus],
-        ]
-        const body = new TextEncoder().encode(outcome.body)
-        this.#serve({ status: outcome.status, statusText: outcome.statusText, headers, body }, outcome.info, '')
-        return
-      }
-      case 'origin': {
-        const { response } = outcome
-        if (this.#response && response.headers === this.#responseHeaders) {
-          this.#passOwn(this.#response, outcome)
-          return
-        }
-        const headers: [string, string][] = []
-        for (const [name, value] of response.headers) if (name !== 'cache-status') headers.push([name, value])
-        // rfc: our member after those of the caches nearer the origin (RFC 9211 §2).
-        headers.push(['cache-status', appendCacheStatus(response.headers.get('cache-status'), outcome.cacheStatus)])
-        const served: Served = {
-          status: response.status,
-          statusText: response.statusText,
-          headers,
-          body: response.body ?? undefined,
-        }
-        this.#serve(served, outcome.info, response.url)
-        return
-      }
-      default:
-        outcome satisfies never
+    if (outcome.kind === 'origin' && this.#response && outcome.response.headers === this.#responseHeaders) {
+      this.#passOwn(this.#response, outcome)
+      return
     }
+    const { served, url } = servedOutcome(outcome, this.#request?.method ?? 'GET')
+    this.#serve(served, outcome.info, url)
   }
 
   /** The origin's answer on the caller's own connection goes to the caller as it is, with Cache-Status. */
   #passOwn(res: IncomingMessage, outcome: Extract<Outcome, { kind: 'origin' }>): void {
     this.#settled = true
     // rfc: the origin's field lines kept in their order, ours last (RFC 9211 §2).
-    const upstream = res.headers['cache-status'] // built now (lines joined), before ours is added
     res.rawHeaders.push('cache-status', outcome.cacheStatus)
-    res.headers['cache-status'] = appendCacheStatus(
-      Array.isArray(upstream) ? upstream.join(', ') : (upstream ?? null),
-      outcome.cacheStatus,
-    )
+    setFields(res)
     attachCacheInfo(res, outcome.info, outcome.response.url)
     // The recording reads the body as it arrives (the caller's reads pace it); nobody else reads this copy.
     void drain(outcome.response.body)
@@ -442,10 +464,4 @@ class Call {
     this.#release()
     this.#emit.call(req, 'response', message)
   }
-}
-
-/** rfc: a HEAD answer carries the length GET would send (RFC 9110 §9.3.2): the stored body's, or the stored field. */
-function headLength(entry: CacheEntry, headers: readonly (readonly [string, string])[]): string | undefined {
-  if (entry.method === 'GET') return String(identityBody(entry).byteLength)
-  return headers.find(([name]) => name === 'content-length')?.[1]
 }

@@ -1,4 +1,8 @@
 import type { IncomingMessage } from 'node:http'
+import type { Outcome } from '../../engine/outcome.js'
+import { type CacheEntry, identityBody } from '../../entry/entry.js'
+import { isBodiless, notModifiedFields } from '../../http/bodiless.js'
+import { appendCacheStatus } from '../../http/cache-status.js'
 import { ServedSocket } from './served-socket.js'
 
 /**
@@ -18,6 +22,57 @@ export interface Served {
   body: Uint8Array | ReadableStream<Uint8Array> | undefined
   /** A HEAD answer: the length GET would send, and no body. */
   headLength?: string | undefined
+}
+
+/**
+ * The answer an outcome gives (an origin's answer not on the caller's connection, a stored one, a
+ * generated one), and the URL it is for.
+ */
+export function servedOutcome(outcome: Outcome, method: string): { served: Served; url: string } {
+  switch (outcome.kind) {
+    case 'entry': {
+      const { entry, notModified } = outcome
+      const served: Served = {
+        status: notModified ? 304 : entry.status,
+        statusText: notModified ? 'Not Modified' : entry.statusText,
+        // The caller already holds the representation: a 304 without its metadata (RFC 9111 §4.3.2).
+        headers: notModified ? notModifiedFields(outcome.headers) : outcome.headers,
+        body: notModified || isBodiless(entry.status, method) ? undefined : identityBody(entry),
+        headLength: method === 'HEAD' && !notModified ? headLength(entry, outcome.headers) : undefined,
+      }
+      return { served, url: entry.responseUrl }
+    }
+    case 'generated': {
+      const headers: [string, string][] = [
+        ['content-type', 'text/plain; charset=utf-8'],
+        ['cache-status', outcome.cacheStatus],
+      ]
+      const body = new TextEncoder().encode(outcome.body)
+      return { served: { status: outcome.status, statusText: outcome.statusText, headers, body }, url: '' }
+    }
+    case 'origin': {
+      const { response } = outcome
+      const headers: [string, string][] = []
+      for (const [name, value] of response.headers) if (name !== 'cache-status') headers.push([name, value])
+      // rfc: our member after those of the caches nearer the origin (RFC 9211 §2).
+      headers.push(['cache-status', appendCacheStatus(response.headers.get('cache-status'), outcome.cacheStatus)])
+      const served: Served = {
+        status: response.status,
+        statusText: response.statusText,
+        headers,
+        body: response.body ?? undefined,
+      }
+      return { served, url: response.url }
+    }
+    default:
+      return outcome satisfies never
+  }
+}
+
+/** rfc: a HEAD answer carries the length GET would send (RFC 9110 §9.3.2): the stored body's, or the stored field. */
+function headLength(entry: CacheEntry, headers: readonly (readonly [string, string])[]): string | undefined {
+  if (entry.method === 'GET') return String(identityBody(entry).byteLength)
+  return headers.find(([name]) => name === 'content-length')?.[1]
 }
 
 /** The header fields as served: body fields replaced by the body's own length (none for a stream). */
@@ -57,7 +112,7 @@ export function servedMessage(served: Served): IncomingMessage {
   message.statusCode = served.status
   message.statusMessage = served.statusText
   message.rawHeaders = servedFields(served)
-  message.headers = headersObject(message.rawHeaders)
+  setFields(message)
   message.rawTrailers = []
   const body = served.body
   const end = () => {
@@ -70,26 +125,55 @@ export function servedMessage(served: Served): IncomingMessage {
     end()
   } else {
     const reader = body.getReader()
+    // Pushed until the message is full, as Node's parser pushes: an IncomingMessage asks for more
+    // only when its reader drains it (`readingMore` is set), never after a chunk it passes straight on.
+    let wanted = false
+    let pumping = false
+    const pump = async () => {
+      pumping = true
+      try {
+        while (wanted) {
+          wanted = false
+          const { done, value } = await reader.read()
+          if (done) return end()
+          if (message.push(value)) wanted = true
+        }
+      } catch (error) {
+        message.destroy(error instanceof Error ? error : new Error(String(error)))
+      } finally {
+        pumping = false
+      }
+    }
     message._read = () => {
-      reader.read().then(
-        ({ done, value }) => (done ? end() : message.push(value)),
-        (error: unknown) => message.destroy(error instanceof Error ? error : new Error(String(error))),
-      )
+      wanted = true
+      if (!pumping) void pump()
     }
     message.once('close', () => reader.cancel().catch(() => {}))
   }
   return message
 }
 
-/** `IncomingMessage.headers` from raw pairs, as Node builds it: names lower-cased, repeats joined, `set-cookie` a list. */
-function headersObject(raw: readonly string[]): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {}
+/** What Node's `IncomingMessage` uses to add one received field line to `headers` and `headersDistinct`. */
+interface FieldLines {
+  _addHeaderLine(name: string, value: string, into: Record<string, unknown>): void
+  _addHeaderLineDistinct(name: string, value: string, into: Record<string, unknown>): void
+}
+
+/**
+ * Sets `headers` and `headersDistinct` of a message from its `rawHeaders`, with Node's own rules
+ * (repeats joined or dropped per field, `set-cookie` a list). Node builds both lazily from the count
+ * of lines it parsed, so a message whose raw lines the cache changed, or built without the parser,
+ * gets them here.
+ */
+export function setFields(message: IncomingMessage): void {
+  const lines = message as unknown as FieldLines
+  const headers: Record<string, unknown> = {}
+  const distinct: Record<string, unknown> = {}
+  const raw = message.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase()
-    const value = raw[i + 1] as string
-    const had = headers[name]
-    if (name === 'set-cookie') headers[name] = [...((had as string[] | undefined) ?? []), value]
-    else headers[name] = had === undefined ? value : `${had as string}, ${value}`
+    lines._addHeaderLine(raw[i] as string, raw[i + 1] as string, headers)
+    lines._addHeaderLineDistinct(raw[i] as string, raw[i + 1] as string, distinct)
   }
-  return headers
+  message.headers = headers as IncomingMessage['headers']
+  message.headersDistinct = distinct as IncomingMessage['headersDistinct']
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { OriginResponse } from '../../engine/outcome.js'
 import { isBodiless } from '../../http/bodiless.js'
+import { setFields } from './message.js'
 
 /**
  * The origin's answer on a `node:http` connection, as the exchange takes it: on the caller's own
@@ -136,10 +137,9 @@ export async function drain(body: ReadableStream<Uint8Array> | null): Promise<vo
   }
 }
 
-/** Removes a field from a received message (`headers` is built from `rawHeaders` on first read, maybe already). */
+/** Removes a field from a received message. */
 export function removeField(res: IncomingMessage, name: string): void {
-  const headers = res.headers // built now, from the raw fields as they are
   const raw = res.rawHeaders
   for (let i = raw.length - 2; i >= 0; i -= 2) if ((raw[i] as string).toLowerCase() === name) raw.splice(i, 2)
-  delete headers[name]
+  setFields(res)
 }

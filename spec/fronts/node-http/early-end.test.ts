@@ -130,6 +130,47 @@ describe('node:http requests ended early or with raw header fields', () => {
     })
   }
 
+  /** Callers that end the request only once it has its socket, as Node gives one at once. */
+  const ON_SOCKET: [string, string, (req: http.ClientRequest) => void][] = [
+    ['GET', "ends on 'socket'", (req) => req.on('socket', () => req.end())],
+    [
+      'GET',
+      'ends once its socket connected',
+      (req) => req.on('socket', (socket) => (socket.connecting ? socket.once('connect', () => req.end()) : req.end())),
+    ],
+    ['POST', "ends with its body on 'socket'", (req) => req.on('socket', () => req.end('payload'))],
+  ]
+  for (const [method, name, send] of ON_SOCKET) {
+    it(`a ${method} that ${name} is answered as without the cache, by the origin`, async () => {
+      const path = `/on-socket/${method}/${name.replaceAll(' ', '-')}`
+      await fill(path)
+      const without = await disabled(() => {
+        const req = http.request(`${origin.url}${path}?without`, { method })
+        const events = eventsOf(req)
+        send(req)
+        return events
+      })
+      assert.deepEqual(without, ['response 200 -', 'close'])
+      const before = origin.count(path)
+      const req = http.request(origin.url + path, { method })
+      const events = eventsOf(req)
+      send(req)
+      assert.deepEqual(await events, without, 'a request given its socket passes uncached')
+      assert.equal(origin.count(path), before + 1)
+    })
+  }
+
+  it('a request that listens for its socket and ends at once is still a hit', async () => {
+    await fill('/socket-listener')
+    const before = origin.count('/socket-listener')
+    const req = http.request(`${origin.url}/socket-listener`)
+    const events = eventsOf(req)
+    req.on('socket', () => {})
+    req.end()
+    assert.match((await events)[0] ?? '', /^response 200 .*; hit/)
+    assert.equal(origin.count('/socket-listener'), before)
+  })
+
   it('header fields given as a raw array pass untouched: the request is sent as without the cache', async () => {
     const headers = (path: string) => ['Host', new URL(origin.url).host, 'Accept', 'text/plain', 'X-Path', path]
     const without = await disabled(() =>

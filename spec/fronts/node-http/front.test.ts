@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import http, { type IncomingMessage } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 import {
   cacheInfo,
   disabled,
@@ -11,6 +14,9 @@ import {
   OPTIONS_HEADER,
   uninstallCache,
 } from '../../../lib/index.js'
+import { ROOT } from '../../helpers/children.js'
+
+const execNode = promisify(execFile)
 
 /**
  * What the node:http front does beyond a plain GET (issue 20): hits open no socket, revalidation on
@@ -256,6 +262,71 @@ describe('the node:http front', () => {
     assert.equal(count('/refreshed'), 2)
     assert.ok(seen.every((s) => s.headers[OPTIONS_HEADER] === undefined))
   })
+
+  it(`the ${OPTIONS_HEADER} header never reaches the origin on requests that pass untouched`, async () => {
+    const options = '{"expireAfter":60}'
+    const expect = await run(
+      `${base}/untouched-options`,
+      { method: 'POST', headers: { expect: '100-continue', [OPTIONS_HEADER]: options } },
+      (req) => req.on('continue', () => req.end('body')),
+    )
+    assert.equal(expect.body, 'hello /untouched-options body')
+    const later = await run(`${base}/untouched-options`, { method: 'PUT' }, (req) => {
+      req.setHeader('expect', '100-continue')
+      req.setHeader(OPTIONS_HEADER, options)
+      req.on('continue', () => req.end('later'))
+      req.flushHeaders()
+    })
+    assert.equal(later.body, 'hello /untouched-options later')
+    const { host } = new URL(base)
+    const raw = await run(`${base}/untouched-options`, { headers: ['Host', host, 'Fetch-Http-Cache-Options', options] })
+    assert.equal(raw.res?.statusCode, 200)
+    const sent = seen.filter((s) => s.url === '/untouched-options')
+    assert.deepEqual(
+      sent.map((s) => [s.method, s.headers.expect, s.headers[OPTIONS_HEADER]]),
+      [
+        ['POST', '100-continue', undefined],
+        ['PUT', '100-continue', undefined],
+        ['GET', undefined, undefined],
+      ],
+    )
+  })
+
+  it('headersDistinct and trailersDistinct match headers and trailers on a miss, a hit and a 304 turned into the stored answer', async () => {
+    const distinct = (res: IncomingMessage | undefined) => {
+      assert.ok(res)
+      const expected: Record<string, string[]> = {}
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        const name = (res.rawHeaders[i] as string).toLowerCase()
+        expected[name] = [...(expected[name] ?? []), res.rawHeaders[i + 1] as string]
+      }
+      assert.deepEqual({ ...res.headersDistinct }, expected)
+      assert.deepEqual({ ...res.trailersDistinct }, {})
+      assert.deepEqual(res.headersDistinct['cache-status'], [res.headers['cache-status']])
+      return res.headersDistinct['content-type']
+    }
+    assert.deepEqual(distinct((await run(`${base}/distinct`)).res), ['text/plain'])
+    assert.deepEqual(distinct((await run(`${base}/distinct`)).res), ['text/plain'])
+    await run(`${base}/etag-distinct`)
+    const revalidated = await run(`${base}/etag-distinct`)
+    assert.equal(revalidated.res && cacheInfo(revalidated.res)?.revalidated, true)
+    assert.deepEqual(distinct(revalidated.res), ['text/plain'])
+  })
+
+  for (const [which, name] of [
+    ['miss', 'a miss'],
+    ['hit', 'a hit'],
+    ['revalidated', 'a 304 turned into the stored answer'],
+  ] as const) {
+    it(`what a response callback throws on ${name} is an uncaught exception, as without the cache`, async () => {
+      // In a process of its own: the test runner takes an uncaught exception for its own failure.
+      const child = (mode: string) =>
+        execNode(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'throw-child.ts'), mode, which], { cwd: ROOT })
+      const without = await child('nocache')
+      assert.equal(without.stdout, `uncaughtException thrown on a ${which}\n`)
+      assert.deepEqual(await child('cache'), without)
+    })
+  }
 
   it('a bad options header is the request’s error, naming the option', async () => {
     const error = await new Promise<unknown>((resolve) => {
