@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http'
 import type { Engine } from '../../engine/engine.js'
 import { exchange } from '../../engine/exchange.js'
@@ -97,6 +98,8 @@ class Call {
   #served: IncomingMessage | undefined
   #emit!: Emit
   #request: CacheRequest | undefined
+  /** Runs a function in the async context the caller's request was constructed in. */
+  #madeIn: (<R>(fn: () => R) => R) | undefined
   /** The caller's header fields as it made the request (before any conditions), for a replay. */
   #fields: [string, string | string[] | number][] = []
 
@@ -116,6 +119,7 @@ class Call {
   #attach(req: ClientRequest, target: ConnectTarget): void {
     this.#req = req
     this.#target = target
+    this.#madeIn = AsyncLocalStorage.snapshot()
     if (passesUntouched(req)) {
       if (!req.headersSent) req.removeHeader(OPTIONS_HEADER)
       this.#sent = true
@@ -274,10 +278,16 @@ class Call {
     else this.#render(outcome)
   }
 
-  /** Gives the request to the caller's agent, as Node would have at once, and lets its end through. */
+  /**
+   * Gives the request to the caller's agent, as Node would have at once, and lets its end through. The
+   * connection is asked for in the async context the request was made in: a wrapper around
+   * `http.request` (msw's interceptors) ties the socket to its request through that context.
+   */
   #handOff(): void {
     this.#sent = true
-    this.#agent.addRequest(this.#req, this.#target)
+    const ask = () => this.#agent.addRequest(this.#req, this.#target)
+    if (this.#madeIn) this.#madeIn(ask)
+    else ask()
     const endArgs = this.#endArgs
     if (endArgs) Reflect.apply(Object.getPrototypeOf(this.#req).end, this.#req, endArgs)
   }
