@@ -6,24 +6,10 @@ import { MemoryStore } from '../../lib/stores/memory.js'
 import { SqliteStore } from '../../lib/stores/sqlite.js'
 import { forEachFront } from '../helpers/fronts.js'
 import { tempDir } from '../helpers/origin.js'
+import { coreOnly } from '../helpers/wrapped-store.js'
 import { startPerTestOn, validatedRoute } from '../semantics/fixtures.js'
 
 const S = 1000
-
-/** A store with the core contract only, over `inner`: none of its capabilities shows through. */
-function coreOnly(inner: Store): Store {
-  return {
-    get secret() {
-      return inner.secret
-    },
-    get: (key) => inner.get(key),
-    set: (key, entry) => inner.set(key, entry),
-    delete: (keys) => inner.delete(keys),
-    clear: () => inner.clear(),
-    records: () => inner.records(),
-    close: () => inner.close(),
-  }
-}
 
 /** The capabilities a store was found to have, by name. */
 function found(store: Parameters<typeof capabilities>[0]): string[] {

@@ -7,6 +7,7 @@ import { MemoryStore } from '../../lib/stores/memory.js'
 import { FRONTS, forEachFront } from '../helpers/fronts.js'
 import { tempDir } from '../helpers/origin.js'
 import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
+import { coreOnly } from '../helpers/wrapped-store.js'
 import { get, type Rig, rig } from './harness.js'
 
 forEachFront('RFC 9111 §4.4 invalidation by unsafe methods (cacheControl: true)', (front) => {
@@ -151,19 +152,7 @@ const redisStore: PartitionStore = (() => {
 
 /** A memory store showing its metadata but not its URL index: invalidation reads every row's metadata. */
 function withoutUrlIndex(inner: MemoryStore): Store & MetadataStore {
-  return {
-    get secret() {
-      return inner.secret
-    },
-    get: (key) => inner.get(key),
-    set: (key, entry) => inner.set(key, entry),
-    delete: (keys) => inner.delete(keys),
-    clear: () => inner.clear(),
-    records: () => inner.records(),
-    close: () => inner.close(),
-    getMeta: (key) => inner.getMeta(key),
-    metaRecords: () => inner.metaRecords(),
-  }
+  return { ...coreOnly(inner), getMeta: (key) => inner.getMeta(key), metaRecords: () => inner.metaRecords() }
 }
 
 const PARTITION_STORES: readonly PartitionStore[] = [

@@ -3,6 +3,7 @@ import http from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { disabled, installCache, uninstallCache } from '../../../lib/index.js'
 import { type Origin, startOrigin } from '../../helpers/origin.js'
+import { requestEvents } from '../../helpers/request-events.js'
 
 /**
  * node:http requests the caller ends before they could reach the origin (an AbortSignal already
@@ -11,26 +12,7 @@ import { type Origin, startOrigin } from '../../helpers/origin.js'
  * `disabled()`, where the same patched `http.request` passes straight through).
  */
 
-/** The request's events in order ('response', 'error' with its name and code, 'abort', 'close'), once it closed. */
-function eventsOf(req: http.ClientRequest): Promise<string[]> {
-  const events: string[] = []
-  req.on('abort', () => events.push('abort'))
-  req.on('error', (error: Error & { code?: string }) => events.push(`error ${error.name} ${error.code ?? ''}`))
-  req.on('response', (res: http.IncomingMessage) => {
-    events.push(`response ${res.statusCode} ${res.headers['cache-status'] ?? '-'}`)
-    res.resume()
-  })
-  return new Promise((resolve) => {
-    // A bound, not a synchronisation: a request that never closes fails the comparison.
-    const watchdog = setTimeout(() => resolve([...events, 'no close within 5s']), 5000)
-    req.on('close', () => {
-      events.push('close')
-      clearTimeout(watchdog)
-      // 'abort' is emitted on a later tick than 'close' for a request ended before its socket.
-      setImmediate(() => resolve(events))
-    })
-  })
-}
+const eventsOf = (req: http.ClientRequest) => requestEvents(req, { cacheStatus: true })
 
 /** Moments at which a caller ends its request: at once after `http.get()`, in a microtask, on the next tick. */
 const MOMENTS: [string, (end: () => void) => void][] = [
