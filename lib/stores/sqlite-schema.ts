@@ -6,8 +6,13 @@ import { ForeignFileError, StoreError } from '../errors.js'
 import { type EvictEvent, publishEvicted } from '../observe/events.js'
 import { APPLICATION_ID, ownership } from './sqlite-mark.js'
 
-/** Bump when the schema changes: a file with another version is reset (its rows are only a cache). */
+/**
+ * Bump when the schema changes: a file of a version whose rows this one cannot read is reset (its rows
+ * are only a cache); one from `ROWS_SINCE` on is brought up to date in place.
+ */
 export const SCHEMA_VERSION = 5
+/** The oldest schema whose rows this one reads as they are: 5 only added the index on `url`. */
+const ROWS_SINCE = 4
 /** Pruning goes this far below `maxSize`, so the next writes do not prune again at once. */
 const PRUNE_TARGET = 0.9
 
@@ -145,7 +150,7 @@ export function migrate(db: Database.Database, path: string, secret: string | un
       const version = owner.kind === 'ours' ? owner.version : 0
       // Files written before the mark existed get it now; new files get it with their schema.
       db.pragma(`application_id = ${APPLICATION_ID}`)
-      if (version !== 0 && version !== SCHEMA_VERSION) {
+      if (version !== 0 && (version < ROWS_SINCE || version > SCHEMA_VERSION)) {
         // Another version's rows cannot be read reliably, and they are only a cache: start over.
         db.exec('DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS bodies; DROP TABLE IF EXISTS meta;')
       }

@@ -151,6 +151,25 @@ describe('our own files', () => {
     reopened.close()
   })
 
+  it('a file of schema 4 keeps its rows and gains the index on url (schema 5 only added it)', async () => {
+    const path = join(dir, 'schema-4.sqlite')
+    const first = new SqliteStore({ path })
+    first.set('k', makeEntry({ key: 'k', url: 'https://example.com/kept' }))
+    await first.close()
+    const db = new Database(path)
+    db.exec('DROP INDEX entries_url')
+    db.pragma('user_version = 4')
+    db.close()
+    const store = new SqliteStore({ path })
+    assert.equal(store.get('k')?.url, 'https://example.com/kept', 'the rows are kept')
+    assert.deepEqual(store.keysForUrl('https://example.com/kept'), ['k'])
+    await store.close()
+    const reopened = new Database(path, { readonly: true })
+    assert.equal(reopened.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+    assert.ok(reopened.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'entries_url'").get())
+    reopened.close()
+  })
+
   it('a file of this schema without the mark is refused: every file of this schema was written with it', async () => {
     const path = join(dir, 'unmarked-current.sqlite')
     const first = new SqliteStore({ path })
