@@ -1,4 +1,5 @@
 import type { Engine } from './engine.js'
+import { realTimers } from './timers.js'
 
 /** How long a request waits for an identical response still arriving (an event stream may never end). */
 const RECORDING_WAIT_MS = 1000
@@ -11,12 +12,12 @@ const RECORDING_WAIT_MS = 1000
 export function markRecording(engine: Engine, baseKey: string, url: string, done: Promise<unknown>): void {
   let timer: NodeJS.Timeout | undefined
   const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, RECORDING_WAIT_MS)
+    timer = realTimers.setTimeout(resolve, RECORDING_WAIT_MS)
     timer.unref()
   })
   engine.inFlight.startRecording(
     baseKey,
     url,
-    Promise.race([done, waited]).then(() => clearTimeout(timer)),
+    Promise.race([done, waited]).then(() => realTimers.clearTimeout(timer)),
   )
 }

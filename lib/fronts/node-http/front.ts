@@ -3,6 +3,7 @@ import type { Agent, ClientRequest, IncomingMessage } from 'node:http'
 import type { Engine } from '../../engine/engine.js'
 import { exchange } from '../../engine/exchange.js'
 import type { OriginResponse, Outcome } from '../../engine/outcome.js'
+import { realTimers } from '../../engine/timers.js'
 import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
 import { attachCacheInfo, type CacheInfo } from '../../observe/cache-info.js'
@@ -174,7 +175,7 @@ class Call {
   readonly #onListener = (event: string | symbol): void => {
     if (event !== 'socket' || this.#socketWatch) return
     this.#socketWatch = true
-    setImmediate(() => {
+    realTimers.setImmediate(() => {
       if (this.#decided || this.#settled || this.#req.destroyed) return
       this.#decide()
       this.#release()
