@@ -66,10 +66,9 @@ function targets(url: string, responseHeaders: Headers): string[] {
 
 /**
  * The keys of every GET and HEAD row stored for one of `urls` (as entries hold them): through the
- * store's URL index when it has one (memory, SQLite, files), else by reading every row's metadata
- * where the store keeps it apart. A store with neither (Redis, where that read would be every value
- * on the server, on each unsafe request) finds none: there the sender's partition and the anonymous
- * one are invalidated, other credentials' responses expire in their time.
+ * store's URL index when it has one (every built-in store), else by reading every row's metadata
+ * where the store keeps it apart. A store with neither (a custom one) finds none: there the sender's
+ * partition and the anonymous one are invalidated, other credentials' responses expire in their time.
  */
 async function keysStoredFor(engine: Engine, urls: ReadonlySet<string>): Promise<string[]> {
   const { metadata, urls: indexed } = engine.capabilities

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto'
 import { pack } from '../entry/codec.js'
 import type { CacheEntry } from '../entry/entry.js'
 import type { KeyedEntry } from '../entry/store.js'
@@ -14,31 +15,53 @@ export interface WriteContext {
 }
 
 /**
- * Sets each key to its value, with a relative expiry in ms when one is given (`0`: none, `-1`: gone,
- * so the key is removed). One script call, so a `Vary` marker and its variant land together. The
- * expiry is passed on as the string it came as (a Lua number could print as `1e+14`).
+ * Names under the prefix that are not entries (see RedisStore): the shared secret, and the URL index,
+ * `{prefix}url-index:{SHA-256 of the URL}`, a set of the keys (prefix included) stored for that URL.
  */
-const SET_ALL = `for i, key in ipairs(KEYS) do
-  local ttl = ARGV[2 * i]
-  if ttl == '0' then redis.call('SET', key, ARGV[2 * i - 1])
-  elseif ttl == '-1' then redis.call('UNLINK', key)
-  else redis.call('SET', key, ARGV[2 * i - 1], 'PX', ttl) end
-end
-return #KEYS`
+export const SECRET_NAME = 'secret'
+const INDEX_PREFIX = 'url-index:'
 
-/** `SET key packed [PX ttl]`, or `UNLINK key` for an entry already past its grace period. */
-export function setArgs({ key, entry }: KeyedEntry, context: WriteContext): (string | Buffer)[] {
-  const ttl = ttlOf(entry, context)
-  const redisKey = context.prefix + key
-  if (ttl < 0) return ['UNLINK', redisKey]
-  const set = ['SET', redisKey, bytes(pack(entry))]
-  return ttl === 0 ? set : [...set, 'PX', String(ttl)]
+/** Whether `key` names the secret or an index rather than an entry (a `keyFn` may return anything). */
+export function isReserved(key: string): boolean {
+  return key === SECRET_NAME || key.startsWith(INDEX_PREFIX)
 }
 
-/** One `EVAL` of SET_ALL writing every entry. */
+/** The index set of `url`: every key stored for it (see keysForUrl). */
+export function indexKey(prefix: string, url: string): string {
+  return `${prefix}${INDEX_PREFIX}${hash('sha256', url, 'hex')}`
+}
+
+/** Whether a full Redis key is an index set (never an entry, never listed). */
+export function isIndexKey(prefix: string, redisKey: string): boolean {
+  return redisKey.startsWith(prefix + INDEX_PREFIX)
+}
+
+/**
+ * Sets each key (KEYS[2i-1]) to its value, with a relative expiry in ms when one is given (`0`: none,
+ * `-1`: gone, so the key is removed), and adds it to its URL's index set (KEYS[2i]), which lives as
+ * long as the longest-lived key added to it. One script call, so a `Vary` marker and its variant land
+ * together with their index. The expiry is passed on as the string it came as (a Lua number could
+ * print as `1e+14`). A key whose entry was deleted, or replaced by one for another URL, stays in the
+ * set until keysForUrl finds it so.
+ */
+const SET_ALL = `for i = 1, #KEYS / 2 do
+  local key, index = KEYS[2 * i - 1], KEYS[2 * i]
+  local value, ttl = ARGV[2 * i - 1], ARGV[2 * i]
+  if ttl == '-1' then redis.call('UNLINK', key)
+  else
+    if ttl == '0' then redis.call('SET', key, value) else redis.call('SET', key, value, 'PX', ttl) end
+    local left = redis.call('PTTL', index)
+    redis.call('SADD', index, key)
+    if ttl == '0' then redis.call('PERSIST', index)
+    elseif left ~= -1 and left < tonumber(ttl) then redis.call('PEXPIRE', index, ttl) end
+  end
+end
+return #KEYS / 2`
+
+/** One `EVAL` of SET_ALL writing every entry and its URL index. */
 export function scriptArgs(writes: readonly KeyedEntry[], context: WriteContext): (string | Buffer)[] {
-  const args: (string | Buffer)[] = ['EVAL', SET_ALL, String(writes.length)]
-  for (const { key } of writes) args.push(context.prefix + key)
+  const args: (string | Buffer)[] = ['EVAL', SET_ALL, String(2 * writes.length)]
+  for (const { key, entry } of writes) args.push(context.prefix + key, indexKey(context.prefix, entry.url))
   for (const { entry } of writes) args.push(bytes(pack(entry)), String(ttlOf(entry, context)))
   return args
 }

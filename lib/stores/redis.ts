@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { debuglog } from 'node:util'
 import { unpack } from '../entry/codec.js'
 import type { CacheEntry } from '../entry/entry.js'
-import type { BatchingStore, KeyedEntry, ReadyingStore, SizedStore, Store, StoreRecord } from '../entry/store.js'
+import type { BatchingStore, KeyedEntry, ReadyingStore, SizedStore, Store, StoreRecord, UrlIndexedStore } from '../entry/store.js'
 import { InvalidOptionTypeError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import { errorReporter } from '../observe/report.js'
 import { parseRedisOptions, REDIS_DEFAULTS, type RedisClientLike, type RedisOptions } from '../options/redis.js'
@@ -16,7 +16,8 @@ import {
   replyCode,
   send,
 } from './redis-client.js'
-import { escapeGlob, scriptArgs, setArgs } from './redis-commands.js'
+import { isReserved, SECRET_NAME, scriptArgs } from './redis-commands.js'
+import { clearKeyspace, type Keyspace, keysStoredFor, recordsOf, sizeOf, unlink } from './redis-keys.js'
 
 const debug = debuglog('fetch-http-cache')
 
@@ -37,14 +38,10 @@ export interface RedisStoreOptions extends RedisOptions {
   now?: () => number
 }
 
-/** The name, after the prefix, of the key holding the shared secret; never an entry. */
-const SECRET_NAME = 'secret'
 /** How often the secret is read again: a server restarted without persistence, or evicting, loses it. */
 const SECRET_REFRESH = 60_000
 /** How soon a failed read of the secret is tried again. */
 const SECRET_RETRY = 1000
-/** Keys asked for per SCAN call, and values read per batch. */
-const SCAN_COUNT = 200
 
 /**
  * A {@link Store} on a Redis server, shared by every process and machine that uses the same server
@@ -52,21 +49,23 @@ const SCAN_COUNT = 200
  * dependency loaded when the first store is made).
  *
  * - One key per entry, `{prefix}{key}`, holding the same packed bytes as the memory store
- *   (codec.ts), written raw with one `SET` and an expiry of the entry's expiry plus `grace`
- *   (`PX`, relative, so clock skew between machines and the server does not matter). Entries
- *   without expiry get none: the server's `maxmemory` with an LRU policy bounds the cache.
+ *   (codec.ts), written raw by one script call (redis-commands.ts) with an expiry of the entry's
+ *   expiry plus `grace` (`PX`, relative, so clock skew between machines and the server does not
+ *   matter). Entries without expiry get none: the server's `maxmemory` with an LRU policy bounds the cache.
+ * - The same call adds the key to its URL's index set, `{prefix}url-index:{hash}`, which invalidation
+ *   reads (`keysForUrl`) to find the URL's responses in every credential partition.
  * - The secret that hashes credentials into keys is shared: `SET {prefix}secret … NX`, then read,
  *   so every machine hashes a token to the same key. It is read again on every reconnection and
  *   every minute, and restored when the server lost it.
  * - Fail-open: every command settles within `commandTimeout`; on the request path (`get`, `set`,
  *   `setAll`, `delete`) a failure is a miss or a dropped write, reported once per kind until the
- *   server answers again. Inspection (`records`, `clear`, `size`) throws a `StoreError` instead:
+ *   server answers again. Inspection (`records`, `clear`, `size`, `keysForUrl`) throws a `StoreError` instead:
  *   there the caller asked for the store.
  * - Inspection walks the prefix with `SCAN` in batches and deletes with `UNLINK`; never `KEYS` or
- *   `FLUSHDB`. Every command names one key, except the script `setAll` runs.
+ *   `FLUSHDB` (redis-keys.ts). Every command names one key, except the writes' script.
  * - A client passed in is never closed; one made from `url` is closed by `close()`.
  */
-export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedStore {
+export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedStore, UrlIndexedStore {
   readonly #prefix: string
   readonly #commandTimeout: number
   readonly #connectTimeout: number
@@ -175,7 +174,7 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
    * `StoreError` when the server cannot answer (not connected, timed out, refused).
    */
   async get(key: string): Promise<CacheEntry | undefined> {
-    if (key === SECRET_NAME) return undefined
+    if (isReserved(key)) return undefined
     const client = this.#usable('reading an entry')
     let packed: unknown
     try {
@@ -208,12 +207,11 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
         `fetch-http-cache: Redis at ${this.#server} has not given the shared secret yet (writing an entry): nothing is stored until it does`,
       )
     }
-    const writes = entries.filter(({ key }) => key !== SECRET_NAME)
+    const writes = entries.filter(({ key }) => !isReserved(key))
     if (writes.length === 0) return
     const expiry = { prefix: this.#prefix, graceMs: this.#graceMs, now: this.#now() }
-    const args = writes.length === 1 ? setArgs(writes[0] as KeyedEntry, expiry) : scriptArgs(writes, expiry)
     try {
-      await send(client, args, this.#commandTimeout)
+      await send(client, scriptArgs(writes, expiry), this.#commandTimeout)
     } catch (error) {
       throw classify(error, 'writing an entry')
     }
@@ -223,51 +221,38 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   /** Deletes the entries under `keys` (one `UNLINK` each, in parallel); rejects with a `StoreError` on failure. */
   async delete(keys: readonly string[]): Promise<void> {
     const client = this.#usable('deleting entries')
-    const doomed = keys.filter((key) => key !== SECRET_NAME).map((key) => this.#prefix + key)
+    const doomed = keys.filter((key) => !isReserved(key)).map((key) => this.#prefix + key)
     try {
-      await this.#unlink(client, doomed)
+      await unlink(this.#keyspace(client), doomed)
     } catch (error) {
       throw classify(error, 'deleting entries')
     }
     this.#answered()
   }
 
-  /** Deletes every entry under the prefix (the secret stays); other keys on the server are left alone. */
+  /**
+   * The keys of every entry stored for `url` (its `url` exactly), from the URL's index set written
+   * with them. Rejects with a `StoreError` when the server cannot answer.
+   */
+  async keysForUrl(url: string): Promise<string[]> {
+    const keys = await keysStoredFor(this.#keyspace(this.#usable('finding a URL')), url)
+    this.#answered()
+    return keys
+  }
+
+  /** Deletes every entry and URL index under the prefix (the secret stays); other keys on the server are left alone. */
   async clear(): Promise<void> {
-    const client = await this.#inspecting('clearing')
-    for await (const batch of this.#scan(client, 'clearing')) {
-      await this.#guard('clearing', () => this.#unlink(client, batch))
-    }
+    await clearKeyspace(this.#keyspace(await this.#inspecting('clearing')))
   }
 
   /** Every entry under the prefix, read in batches as `SCAN` finds them; each key once. */
   async *records(): AsyncGenerator<StoreRecord, void, undefined> {
-    const client = await this.#inspecting('listing entries')
-    for await (const batch of this.#scan(client, 'listing entries')) {
-      const values = await this.#guard('listing entries', () =>
-        Promise.all(batch.map((key) => notAString(send(client, ['GET', key], this.#commandTimeout, BINARY), FOREIGN))),
-      )
-      for (const [i, value] of values.entries()) {
-        const key = (batch[i] as string).slice(this.#prefix.length)
-        // Another kind of value under the prefix (a hash, a list): not an entry, listed as invalid.
-        if (value === FOREIGN) yield { key, entry: undefined }
-        else if (value instanceof Uint8Array) yield { key, entry: unpack(value) }
-        // else deleted or expired since SCAN saw it
-      }
-    }
+    yield* recordsOf(this.#keyspace(await this.#inspecting('listing entries')))
   }
 
   /** The packed bytes of every entry under the prefix (`STRLEN`, without reading the values). */
   async size(): Promise<number> {
-    const client = await this.#inspecting('reading the size')
-    let size = 0
-    for await (const batch of this.#scan(client, 'reading the size')) {
-      const lengths = await this.#guard('reading the size', () =>
-        Promise.all(batch.map((key) => notAString(send(client, ['STRLEN', key], this.#commandTimeout), 0))),
-      )
-      for (const length of lengths) size += Number(length)
-    }
-    return size
+    return sizeOf(this.#keyspace(await this.#inspecting('reading the size')))
   }
 
   /** Stops the background work; closes the client only when this store made it. Idempotent. */
@@ -421,35 +406,8 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     return this.#usable(doing)
   }
 
-  /** The keys under the prefix, a batch per `SCAN` call, each key once even if SCAN repeats it. */
-  async *#scan(client: RedisClientLike, doing: string): AsyncGenerator<string[], void, undefined> {
-    const pattern = `${escapeGlob(this.#prefix)}*`
-    const secret = this.#prefix + SECRET_NAME
-    const seen = new Set<string>()
-    let cursor = '0'
-    do {
-      const reply = await this.#guard(doing, () =>
-        send(client, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(SCAN_COUNT)], this.#commandTimeout),
-      )
-      const [next, keys] = reply as [string, string[]]
-      cursor = next
-      const batch = keys.filter((key) => key !== secret && !seen.has(key))
-      for (const key of batch) seen.add(key)
-      if (batch.length > 0) yield batch
-    } while (cursor !== '0')
-  }
-
-  #unlink(client: RedisClientLike, keys: readonly string[]): Promise<unknown> {
-    return Promise.all(keys.map((key) => send(client, ['UNLINK', key], this.#commandTimeout)))
-  }
-
-  /** Runs an inspection command, throwing failures as typed errors. */
-  async #guard<T>(doing: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn()
-    } catch (error) {
-      throw classify(error, doing)
-    }
+  #keyspace(client: RedisClientLike): Keyspace {
+    return { client, prefix: this.#prefix, commandTimeout: this.#commandTimeout }
   }
 
   /** A failure of background work: reported once per kind until the server answers again. */
@@ -474,15 +432,4 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   #wake(): void {
     for (const waiter of [...this.#waiters]) waiter()
   }
-}
-
-/** Stands for a key under the prefix that holds another type than a string (never one of ours). */
-const FOREIGN = Symbol('foreign')
-
-/** `reply`, or `instead` where Redis answers WRONGTYPE: the key holds another type than a string. */
-function notAString<T, U>(reply: Promise<T>, instead: U): Promise<T | U> {
-  return reply.catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return instead
-    throw error
-  })
 }

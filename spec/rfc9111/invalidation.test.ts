@@ -138,7 +138,7 @@ const redisStore: PartitionStore = (() => {
   return {
     name: 'redis',
     skip: redisMissing,
-    everyPartition: false,
+    everyPartition: true,
     async options() {
       server ??= await startRedis()
       return { backend: 'redis', redis: { url: server.url, prefix: uniquePrefix('inv'), commandTimeout: 10_000 } }
@@ -168,6 +168,13 @@ const PARTITION_STORES: readonly PartitionStore[] = [
     skip: undefined,
     everyPartition: true,
     options: async () => ({ backend: withoutUrlIndex(new MemoryStore()) }),
+    tearDown: async () => {},
+  },
+  {
+    name: 'memory (core contract only)',
+    skip: undefined,
+    everyPartition: false,
+    options: async () => ({ backend: coreOnly(new MemoryStore()) }),
     tearDown: async () => {},
   },
   onDisk('sqlite'),

@@ -37,6 +37,30 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
   let offset = 0
   const now = () => Date.now() + offset
 
+  /**
+   * Asserts that no key on the server, and no value (an entry's bytes, a URL index's members), holds
+   * one of `needles`; answers how many keys it read.
+   */
+  async function assertKeyspaceHoldsNone(needles: readonly string[]): Promise<number> {
+    let scanned = 0
+    for await (const keys of raw.scanIterator({ COUNT: 100 })) {
+      for (const key of keys) {
+        scanned++
+        const type = await raw.type(key)
+        assert.ok(
+          type === 'string' || (type === 'set' && key.includes(':url-index:')),
+          `${key} is an entry, the secret or an index`,
+        )
+        const value = type === 'string' ? ((await raw.get(key)) as Buffer) : Buffer.from((await raw.sMembers(key)).join('\n'))
+        for (const needle of needles) {
+          assert.equal(String(key).includes(needle), false, `key ${String(key)} holds ${needle}`)
+          assert.equal(value.includes(needle), false, `the value of ${String(key)} holds ${needle}`)
+        }
+      }
+    }
+    return scanned
+  }
+
   async function cache(options: CacheOptions = {}): Promise<CachedFetch> {
     const cachedFetch = createCachedFetchWithClock(
       { backend: 'redis', redis: redisOptions(), expireAfter: 3600, ...options },
@@ -119,18 +143,7 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
     assert.ok((await cachedFetch.cache.count()) >= 3)
 
     const needles = [...tokens, 'tok-4f1d9c-authorization', 'tok-77aa01-cookie', 'dG9rLXByb3h5LTkwOTA']
-    let scanned = 0
-    for await (const keys of raw.scanIterator({ COUNT: 100 })) {
-      for (const key of keys) {
-        scanned++
-        assert.equal(await raw.type(key), 'string', `${key} is a string key`)
-        const value = (await raw.get(key)) as Buffer
-        for (const needle of needles) {
-          assert.equal(String(key).includes(needle), false, `key ${String(key)} holds ${needle}`)
-          assert.equal(value.includes(needle), false, `the value of ${String(key)} holds ${needle}`)
-        }
-      }
-    }
+    const scanned = await assertKeyspaceHoldsNone(needles)
     assert.ok(scanned >= 4, `scanned ${scanned} keys`)
   })
 
@@ -150,17 +163,7 @@ describe("a cache on Redis (backend: 'redis')", { skip: redisMissing }, () => {
     const hit = await cachedFetch(url, init)
     assert.equal(cacheInfo(hit)?.fromCache, true)
     assert.equal(hit.headers.get('set-cookie'), `session=${needles[3]}; HttpOnly`, 'replayed in clear, stored sealed')
-    let scanned = 0
-    for await (const keys of raw.scanIterator({ COUNT: 100 })) {
-      for (const key of keys) {
-        scanned++
-        const value = (await raw.get(key)) as Buffer
-        for (const needle of needles) {
-          assert.equal(String(key).includes(needle), false, `key ${String(key)} holds ${needle}`)
-          assert.equal(value.includes(needle), false, `the value of ${String(key)} holds ${needle}`)
-        }
-      }
-    }
+    const scanned = await assertKeyspaceHoldsNone(needles)
     assert.ok(scanned >= 1, `scanned ${scanned} keys`)
   })
 

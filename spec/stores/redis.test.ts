@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { createClient } from 'redis'
@@ -88,6 +89,47 @@ describe('RedisStore on a real redis-server', { skip: redisMissing }, () => {
       assert.ok(await store.get('stale'), 'an hour of grace keeps an entry a minute past expiry')
       await store.set('stale', makeEntry({ key: 'stale', expires: now - 2 * 3600_000 }))
       assert.equal(await raw.exists(`${prefix}stale`), 0)
+    })
+
+    it("adds each key to its URL's index set, which lives as long as its longest-lived entry and goes with clear()", async () => {
+      const prefix = uniquePrefix()
+      const store = await open({ prefix, grace: 0 })
+      const url = 'https://example.com/indexed'
+      const index = `${prefix}url-index:${createHash('sha256').update(url).digest('hex')}`
+      const now = Date.now()
+      await store.set('short', makeEntry({ key: 'short', url, expires: now + 60_000 }))
+      await store.set('long', makeEntry({ key: 'long', url, expires: now + 600_000 }))
+      await store.set('shorter', makeEntry({ key: 'shorter', url, expires: now + 1_000 }))
+      assert.deepEqual((await raw.sMembers(index)).map(String).toSorted(), [
+        `${prefix}long`,
+        `${prefix}short`,
+        `${prefix}shorter`,
+      ])
+      const pttl = await raw.pTTL(index)
+      assert.ok(
+        pttl > 590_000 && pttl <= 600_000,
+        `the index outlives its longest entry's 600 s, not the last one's 1 s: PTTL ${pttl}`,
+      )
+      await store.set('forever', makeEntry({ key: 'forever', url, expires: null }))
+      assert.equal(await raw.pTTL(index), -1, 'an entry without expiry keeps its index without one')
+      assert.equal(await storedCount(store), 4, 'the index is not listed as an entry')
+      await store.clear()
+      assert.equal(await raw.exists(index), 0)
+    })
+
+    it('never reads or writes a key naming the secret or an index (a keyFn may return any string)', async () => {
+      const prefix = uniquePrefix()
+      const store = await open({ prefix })
+      const url = 'https://example.com/reserved'
+      const expires = Date.now() + 60_000
+      await store.set('kept', makeEntry({ key: 'kept', url, expires }))
+      const indexName = `url-index:${createHash('sha256').update(url).digest('hex')}`
+      await store.set(indexName, makeEntry({ key: indexName, url, expires }))
+      await store.set('secret', makeEntry({ key: 'secret', url, expires }))
+      assert.equal(await raw.type(`${prefix}${indexName}`), 'set', 'the index is still a set')
+      assert.equal(await store.get(indexName), undefined)
+      assert.equal((await raw.get(`${prefix}secret`))?.toString(), store.secret)
+      assert.deepEqual(await store.keysForUrl(url), ['kept'])
     })
 
     it('writes a Vary marker and its variant together, in one script call', async () => {
