@@ -218,15 +218,19 @@ function decide(call: Call, entry: CacheEntry | undefined): MaybePromise<Outcome
 /**
  * A coalesced caller's own exchange when the answer it waited for may not be reused for it (RFC 9111
  * §4): its own request, or with `afterStore` first the entry that answer was stored as, as a request
- * made once it arrived would find it (engine/coalescing.ts).
+ * made once it arrived would find it (engine/coalescing.ts). Counted and announced again as what it
+ * turned out to be, no longer `coalesced`.
  */
 async function alone(call: Call, afterStore: boolean): Promise<Outcome> {
+  const { engine, request, keyed } = call
+  engine.events.coalescedAlone()
   if (afterStore) {
-    await call.engine.inFlight.recording(call.keyed.baseKey)
-    const entry = await call.engine.lookupFor(call.keyed)
-    if (entry) return decide(call, entry)
+    await engine.inFlight.recording(keyed.baseKey)
+    const entry = await engine.lookupFor(keyed)
+    if (entry) return decide(call, entry) // counted and announced there
   }
-  return fromOrigin(call, undefined, undefined, call.request.signal, 'miss')
+  engine.events.lookup(request.method, request.url, keyed.baseKey, 'miss', 'the shared answer may not be reused', call.started)
+  return fromOrigin(call, undefined, undefined, request.signal, 'miss')
 }
 
 /** Counts the decision and publishes it as `fetch-http-cache:lookup` (and the debug line). */

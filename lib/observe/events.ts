@@ -204,6 +204,14 @@ export class CacheEvents {
     lookupChannel.publish({ method, url: shown, key, outcome, reason, duration } satisfies LookupEvent)
   }
 
+  /**
+   * A caller counted `coalesced` did not share the answer after all (it may not be reused for it):
+   * its own lookup follows, so that every request is counted once.
+   */
+  coalescedAlone(): void {
+    this.#counts.coalesced--
+  }
+
   /** A stale response served after the origin failed (stale-if-error). */
   staleFallback(): void {
     this.#counts.staleServed++

@@ -212,6 +212,8 @@ forEachFront('coalescing: an answer the cache may not reuse', (kind) => {
         assert.deepEqual(cookies.toSorted(), ['sid=user-1', 'sid=user-2', 'sid=user-3'], 'no caller got another’s cookie')
       }
       assert.equal(origin.count('/own'), 3)
+      const { misses, bypasses, coalesced } = front.cache.stats()
+      assert.deepEqual({ own: misses + bypasses, coalesced }, { own: 3, coalesced: 0 }, 'each counted once, as its own request')
     })
   }
 
@@ -225,6 +227,9 @@ forEachFront('coalescing: an answer the cache may not reuse', (kind) => {
     const shared = kind.name === 'node:http' ? ['answer 1', 'answer 2', 'answer 3'] : Array(3).fill('answer 1')
     assert.deepEqual((await Promise.all(responses.map((response) => response.text()))).toSorted(), shared)
     assert.equal(origin.count('/own'), kind.name === 'node:http' ? 3 : 1)
+    const { hits, misses, coalesced } = front.cache.stats()
+    const counted = kind.name === 'node:http' ? { hits: 0, misses: 3, coalesced: 0 } : { hits: 2, misses: 1, coalesced: 0 }
+    assert.deepEqual({ hits, misses, coalesced }, counted, 'the waiting callers are counted as the hits they were')
   })
 
   test('a private cache shares an answer with Set-Cookie among identical requests (it would replay it to them)', async () => {
