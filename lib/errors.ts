@@ -28,6 +28,16 @@ export class FetchCacheError extends Error {
     this.code = code
     Object.defineProperty(this, BRAND, { value: true })
   }
+
+  /**
+   * `error instanceof FetchCacheError` holds for every error of this package, the option errors too:
+   * those extend `TypeError` and `RangeError`, as JavaScript's own option errors do. A subclass
+   * (`StoreError`, ...) matches its own instances only.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== FetchCacheError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return isFetchCacheError(value)
+  }
 }
 
 /** An option has the wrong type. Thrown at construction, never at request time. */

@@ -1,4 +1,5 @@
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../errors.js'
+import { MAX_DELTA_SECONDS } from '../http/cache-control.js'
 
 /** Never expire: the entry is served until it is deleted. The default. */
 export const NEVER_EXPIRE = -1
@@ -41,7 +42,7 @@ export function parseExpireAfter(option: string, value: unknown): Expiry {
         'must be a number of seconds >= 0, or NEVER_EXPIRE (-1), EXPIRE_IMMEDIATELY (0) or DO_NOT_CACHE (-2)',
       )
     }
-    return { kind: 'duration', ms: value * 1000 }
+    return { kind: 'duration', ms: Math.min(value, MAX_DELTA_SECONDS) * 1000 }
   }
   if (typeof value === 'string') {
     const ms = parseDuration(value)
@@ -58,12 +59,16 @@ export function parseExpireAfter(option: string, value: unknown): Expiry {
   throw new InvalidOptionTypeError(option, value, 'a number of seconds, a duration string, a Date or an expiry constant')
 }
 
-/** `'1h30m'` → 5_400_000; `undefined` when the string is not a duration. */
+/**
+ * `'1h30m'` → 5_400_000; `undefined` when the string is not a duration. Capped, as a number of seconds
+ * is, at 2^31 s (68 years), as RFC 9111 §1.2.2 caps delta-seconds: an expiry stays a valid `Date` and
+ * `Cache-Status`'s `ttl` an integer.
+ */
 export function parseDuration(text: string): number | undefined {
   if (!DURATION.test(text)) return undefined
   let ms = 0
   for (const match of text.matchAll(DURATION_PART)) ms += Number(match[1]) * (UNIT_MS[match[2] as string] as number)
-  return ms
+  return Math.min(ms, MAX_DELTA_SECONDS * 1000)
 }
 
 /** A duration option that is `true` (no limit), `false` (off) or an `ExpireAfter` (the limit). */

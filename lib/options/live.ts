@@ -19,25 +19,33 @@ export class LiveSettings {
     this.#values = { ...defaults, ...snapshot(initial) }
     this.#explicit = new Set(Object.keys(initial))
     this.#resolved = resolveSettings(this.#values, this.#explicit)
+    const assign = (target: CacheSettings, name: string | symbol, value: unknown): boolean => {
+      if (typeof name !== 'string' || !isSettingName(name)) {
+        const why =
+          typeof name !== 'string'
+            ? 'is not a setting'
+            : isStoreOptionName(name)
+              ? 'chooses the store, which is fixed when the cache is created'
+              : `is not a setting that can be changed at runtime${suggestSetting(name)}`
+        throw new InvalidOptionValueError(String(name), value, why)
+      }
+      validateSetting(name, value)
+      value = snapshot(value)
+      const next = { ...target, [name]: value }
+      const explicit = new Set(this.#explicit).add(name)
+      this.#resolved = resolveSettings(next, explicit)
+      this.#explicit = explicit
+      ;(target as unknown as Record<string, unknown>)[name] = value
+      return true
+    }
     this.view = new Proxy(this.#values, {
-      set: (target, name, value) => {
-        if (typeof name !== 'string' || !isSettingName(name)) {
-          const why =
-            typeof name !== 'string'
-              ? 'is not a setting'
-              : isStoreOptionName(name)
-                ? 'chooses the store, which is fixed when the cache is created'
-                : `is not a setting that can be changed at runtime${suggestSetting(name)}`
-          throw new InvalidOptionValueError(String(name), value, why)
+      set: assign,
+      // Object.defineProperty(settings, name, { value }) is a write like any other, validated the same way.
+      defineProperty: (target, name, descriptor) => {
+        if (!('value' in descriptor)) {
+          throw new InvalidOptionValueError(String(name), undefined, 'can only be given a value (no getter or setter)')
         }
-        validateSetting(name, value)
-        value = snapshot(value)
-        const next = { ...target, [name]: value }
-        const explicit = new Set(this.#explicit).add(name)
-        this.#resolved = resolveSettings(next, explicit)
-        this.#explicit = explicit
-        ;(target as unknown as Record<string, unknown>)[name] = value
-        return true
+        return assign(target, name, descriptor.value)
       },
       deleteProperty: (_target, name) => {
         throw new InvalidOptionValueError(String(name), undefined, 'cannot be deleted; set it to a value instead')

@@ -135,8 +135,9 @@ export function planRequest(facts: RequestFacts, settings: ResolvedSettings): Re
 
   // RFC 9111 §5.4: Pragma counts only when the request has no Cache-Control.
   const pragmaNoCache = cacheControlField === null && PRAGMA_NO_CACHE.test(facts.headers.get('pragma') ?? '')
+  // RFC 9111 §5.2.1.7: the request's own `only-if-cached` directive holds whatever the options say.
   const offline =
-    options.onlyIfCached ?? (settings.onlyIfCached || facts.mode === 'only-if-cached' || request.onlyIfCached === true)
+    (options.onlyIfCached ?? (settings.onlyIfCached || facts.mode === 'only-if-cached')) || request.onlyIfCached === true
   const onlyIfCached = offline !== false
   const replay = offline === 'throw'
   const forceRefresh = (options.forceRefresh ?? settings.forceRefresh) || facts.mode === 'reload'

@@ -3,8 +3,10 @@
  * tests/unit/policy/test_expiration.py (test_get_url_expiration*), rewritten for our API.
  */
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import { InvalidOptionTypeError, InvalidOptionValueError } from '../../lib/errors.js'
+import { createCachedFetch } from '../../lib/install/session.js'
+import { cacheInfo } from '../../lib/observe/cache-info.js'
 import {
   compileUrlRules,
   DO_NOT_CACHE,
@@ -16,6 +18,7 @@ import {
   parseExpireAfter,
   parseStaleLimit,
 } from '../../lib/options/expire-after.js'
+import { type Origin, startOrigin } from '../helpers/origin.js'
 
 const S = 1000
 
@@ -35,9 +38,14 @@ describe('parseExpireAfter', () => {
     ['1h 30m', { kind: 'duration', ms: 5400 * S }],
     ['0s', { kind: 'immediately' }],
     [new Date(Date.UTC(2030, 0, 1)), { kind: 'date', at: Date.UTC(2030, 0, 1) }],
+    // RFC 9111 §1.2.2's cap on delta-seconds, 2^31 s: an expiry stays a valid Date, a ttl an integer.
+    [Number.MAX_SAFE_INTEGER, { kind: 'duration', ms: 2 ** 31 * S }],
+    [1e300, { kind: 'duration', ms: 2 ** 31 * S }],
+    [`${'9'.repeat(400)}s`, { kind: 'duration', ms: 2 ** 31 * S }],
   ]
   for (const [value, expected] of rows) {
-    test(`${value instanceof Date ? value.toISOString() : JSON.stringify(value)} → ${JSON.stringify(expected)}`, () => {
+    const shown = value instanceof Date ? value.toISOString() : JSON.stringify(value).slice(0, 24)
+    test(`${shown} → ${JSON.stringify(expected)}`, () => {
       assert.deepEqual(parseExpireAfter('expireAfter', value), expected)
     })
   }
@@ -78,6 +86,28 @@ describe('parseExpireAfter', () => {
     assert.equal(expiresAt({ kind: 'duration', ms: 60 * S }, now), now + 60 * S)
     assert.equal(expiresAt({ kind: 'date', at: now - S }, now), now - S)
   })
+})
+
+describe('an expireAfter beyond 2^31 s (a "forever" such as Number.MAX_SAFE_INTEGER)', () => {
+  let origin: Origin
+  before(async () => {
+    origin = await startOrigin()
+    origin.route('/forever', (_req, res) => void res.end('kept'))
+  })
+  after(() => origin.close())
+
+  for (const expireAfter of [Number.MAX_SAFE_INTEGER, 1e300, `${'9'.repeat(400)}s`]) {
+    test(`${String(expireAfter).slice(0, 24)}: a hit carries a valid expiry Date and an integer Cache-Status ttl`, async () => {
+      const cachedFetch = createCachedFetch({ backend: 'memory', expireAfter })
+      await (await cachedFetch(`${origin.url}/forever`)).text()
+      const hit = await cachedFetch(`${origin.url}/forever`)
+      assert.equal(await hit.text(), 'kept')
+      const info = cacheInfo(hit)
+      assert.equal(info?.fromCache, true)
+      assert.match(info?.expires?.toISOString() ?? '', /^2\d{3}-/, 'about 68 years from now')
+      assert.match(hit.headers.get('cache-status') ?? '', /; ttl=\d{1,15}$/)
+    })
+  }
 })
 
 describe('parseStaleLimit', () => {

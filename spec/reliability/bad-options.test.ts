@@ -4,6 +4,7 @@ import {
   type CacheOptions,
   createCachedFetch,
   enabled,
+  FetchCacheError,
   InvalidOptionTypeError,
   InvalidOptionValueError,
   installCache,
@@ -11,6 +12,7 @@ import {
   isInstalled,
   MemoryStore,
   type RequestCacheOptions,
+  StoreError,
 } from '../../lib/index.js'
 import { type Origin, startOrigin } from '../helpers/origin.js'
 
@@ -139,6 +141,8 @@ function namesOption(option: string) {
     assert.ok(error instanceof TypeError || error instanceof RangeError)
     assert.equal(error.code, 'FETCH_HTTP_CACHE_INVALID_OPTION')
     assert.ok(isFetchCacheError(error))
+    assert.ok(error instanceof FetchCacheError, 'instanceof FetchCacheError, as the README says of every error')
+    assert.ok(!(error instanceof StoreError), 'a subclass matches its own instances only')
     assert.ok(error.option === option || error.option.startsWith(`${option}[`), `names ${error.option}, not ${option}`)
     assert.ok(error.message.includes(error.option), 'the message names the option')
     return true
@@ -274,10 +278,21 @@ describe('settings changed at runtime refuse bad values the same way, and keep t
         assert.throws(() => {
           settings[option] = value
         }, namesOption(option))
+        assert.throws(() => Object.defineProperty(settings, option, { value }), namesOption(option))
         assert.equal(settings[option], kept)
       }
     })
   }
+  it('Object.defineProperty is a write like any other: validated, applied, never a getter', () => {
+    Object.defineProperty(settings, 'expireAfter', { value: '5m' })
+    assert.equal(settings.expireAfter, '5m')
+    assert.throws(
+      () => Object.defineProperty(settings, 'notAnOption', { value: 1, enumerable: true }),
+      namesOption('notAnOption'),
+    )
+    assert.throws(() => Object.defineProperty(settings, 'expireAfter', { get: () => 60 }), namesOption('expireAfter'))
+    assert.equal(Object.keys(settings).includes('notAnOption'), false)
+  })
   it('store options cannot be changed at runtime', () => {
     assert.throws(() => {
       settings.backend = 'sqlite'

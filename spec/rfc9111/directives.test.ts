@@ -310,6 +310,14 @@ forEachFront('RFC 9111 §5.2 Cache-Control directives (cacheControl: true, priva
       assert.equal(r.origin.count(p), 1)
     })
 
+    it("§5.2.1.7 only-if-cached holds even when the request's cacheOptions say onlyIfCached: false", async () => {
+      const p = path()
+      r.answer(p, { headers: { 'cache-control': 'max-age=3600' } })
+      const init = { headers: { 'cache-control': 'only-if-cached' }, cacheOptions: { onlyIfCached: false } }
+      assert.equal((await get(r, p, init)).response.status, 504)
+      assert.equal(r.origin.count(p), 0, 'the origin was not asked')
+    })
+
     it('RFC 5861 §4 request stale-if-error: within its window a stale response replaces a 500', async () => {
       const p = path()
       r.answer(p, { headers: { 'cache-control': 'max-age=1', age: '5', etag: '"e"' }, body: 'kept' }, { status: 500 })
