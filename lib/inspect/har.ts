@@ -5,6 +5,9 @@ import { storableHeaders } from '../policy/stored-headers.js'
 import { bodyDigest } from '../request/key.js'
 import type { Cache } from './cache.js'
 
+/** The largest time a Date holds, in ms since the epoch (ECMA-262 §21.4.1.22). */
+const MAX_DATE = 8.64e15
+
 /**
  * HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) in and out of a cache: what browsers'
  * devtools save, and what the CLI's `export --har` writes, one entry per stored response. Fields of
@@ -112,7 +115,8 @@ export async function exportHar(cache: Cache, creatorVersion: string): Promise<H
       cache: {},
       timings: { send: 0, wait: Math.max(0, entry.responseTime - entry.requestTime), receive: 0 },
       _bodyDigest: entry.bodyDigest,
-      _expires: entry.expires === null ? null : new Date(entry.expires).toISOString(),
+      // An expiry past what a Date holds (stored before durations were capped at 2^31 s) is as good as never.
+      _expires: entry.expires === null || !(Math.abs(entry.expires) <= MAX_DATE) ? null : new Date(entry.expires).toISOString(),
     })
   }
   return { log: { version: '1.2', creator: { name: 'fetch-http-cache', version: creatorVersion }, entries } }

@@ -7,6 +7,7 @@ import { Request as UndiciRequest } from 'undici'
 import { type CacheEntry, ENTRY_VERSION } from '../../lib/entry/entry.js'
 import { InvalidOptionTypeError, InvalidOptionValueError, StoreError, StoreUnavailableError } from '../../lib/errors.js'
 import type { Cache } from '../../lib/inspect/cache.js'
+import { exportHar } from '../../lib/inspect/har.js'
 import type { InvalidEntry, StoredResponse } from '../../lib/inspect/query.js'
 import { getCache, installCache, uninstallCache } from '../../lib/install/patch.js'
 import { type CachedFetch, createCachedFetch, createCachedFetchWithClock } from '../../lib/install/session.js'
@@ -700,3 +701,14 @@ describe('Cache inspection: stores and bounds', () => {
 async function* toAsync<T>(iterable: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
   yield* iterable
 }
+
+describe('exporting entries stored with an expiry past what a Date holds', () => {
+  it('exportHar lists one stored before durations were capped at 2^31 s as never expiring, without throwing', async () => {
+    const store = new MemoryStore()
+    store.set('forever', makeEntry({ key: 'forever', url: 'https://example.com/forever', expires: 1e303 }))
+    const cachedFetch = createCachedFetch({ backend: store })
+    const har = await exportHar(cachedFetch.cache, '0.0.0')
+    assert.equal(har.log.entries.length, 1)
+    assert.equal(har.log.entries[0]?._expires, null)
+  })
+})
