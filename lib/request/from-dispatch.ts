@@ -39,7 +39,12 @@ export function requestFromDispatch(opts: CacheDispatchOptions, ignored: Readonl
     // Keep the path as sent: parse it against the origin as an absolute URL, never as a reference.
     url = new URL(`${origin}${path}`).href
   }
-  return { method, url, headers, bodyDigest: digest, mode: undefined, options, signal, bypass }
+  const request: CacheRequest = { method, url, headers, bodyDigest: digest, mode: undefined, options, signal, bypass }
+  // A dispatcher below that follows redirects (undici 6's Agent, undici's redirect interceptor) does so
+  // when asked: a stored 3xx is then not this caller's answer, as for fetch following them.
+  const { maxRedirections } = opts as { maxRedirections?: unknown }
+  if (typeof maxRedirections === 'number' && maxRedirections > 0) request.follows = true
+  return request
 }
 
 /** The origin as `scheme://host[:port]`, or `undefined` when the options carry none usable. */

@@ -19,7 +19,11 @@ interface Control {
 
 /** What an upstream handler reports, in one shape whichever API delivered it. */
 interface Events {
-  start(control: Control): void
+  /**
+   * `history`: the URLs a redirect handler below has requested so far (undici's `context.history`, a
+   * live array it extends as each response arrives), when one is there.
+   */
+  start(control: Control, history?: readonly URL[]): void
   /** Returns `false` to pause. */
   headers(statusCode: number, headers: [string, string][], statusText: string): boolean
   /** Returns `false` to pause. */
@@ -43,12 +47,15 @@ class UpstreamHandler {
   }
 
   // The new API (undici 7 and 8).
-  onRequestStart(controller: Controller): void {
-    this.#events.start({
-      abort: (reason) => controller?.abort(reason),
-      pause: () => controller?.pause?.(),
-      resume: () => controller?.resume?.(),
-    })
+  onRequestStart(controller: Controller, context?: { history?: unknown }): void {
+    this.#events.start(
+      {
+        abort: (reason) => controller?.abort(reason),
+        pause: () => controller?.pause?.(),
+        resume: () => controller?.resume?.(),
+      },
+      historyOf(context),
+    )
   }
   onRequestUpgrade(
     controller: Controller,
@@ -78,17 +85,20 @@ class UpstreamHandler {
   }
 
   // The legacy API (undici 6, and 7 for handlers without onRequestStart).
-  onConnect(abort: (reason?: Error) => void): void {
-    this.#events.start({
-      abort: (reason) => abort(reason),
-      pause: () => {
-        this.#legacyPaused = true
+  onConnect(abort: (reason?: Error) => void, context?: { history?: unknown }): void {
+    this.#events.start(
+      {
+        abort: (reason) => abort(reason),
+        pause: () => {
+          this.#legacyPaused = true
+        },
+        resume: () => {
+          this.#legacyPaused = false
+          this.#legacyResume?.()
+        },
       },
-      resume: () => {
-        this.#legacyPaused = false
-        this.#legacyResume?.()
-      },
-    })
+      historyOf(context),
+    )
   }
   onUpgrade(statusCode: number, rawHeaders: Buffer[], socket: unknown): void {
     this.#events.upgrade?.(statusCode, pairsFromRaw(rawHeaders ?? []), socket, undefined)
@@ -118,6 +128,12 @@ class UpstreamHandler {
   onResponseStarted(): void {
     this.#events.extras?.onResponseStarted?.()
   }
+}
+
+/** The redirect history a handler below passes in its context (undici 6, 7 and 8's RedirectHandler). */
+function historyOf(context: { history?: unknown } | undefined): readonly URL[] | undefined {
+  const history = context?.history
+  return Array.isArray(history) ? history : undefined
 }
 
 /** undici 8 prefers `controller.rawHeaders` (it keeps repeated fields and their order). */
@@ -197,6 +213,7 @@ export function forward(
       return
     }
     let control: Control | undefined
+    let history: readonly URL[] | undefined
     let stream: ReadableStreamDefaultController<Uint8Array> | undefined
     let bodyless = false
     let ended = false
@@ -211,8 +228,9 @@ export function forward(
       dispatch,
       opts,
       new UpstreamHandler({
-        start(started) {
+        start(started, redirects) {
           control = started
+          history = redirects
           if (signal?.aborted) started.abort(signal.reason)
         },
         headers(statusCode, headers, statusText) {
@@ -235,7 +253,19 @@ export function forward(
             { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
           )
           answered = true
-          resolve({ status: statusCode, statusText, headers: new Headers(headers), body, decoded: false, url, redirected: false })
+          // A redirect handler below pushes each response's URL before passing on the last one: more
+          // than one means redirects were followed, and this answers another URL (stored apart, as
+          // fetch's followed redirects are: engine/exchange.ts).
+          const last = history && history.length > 1 ? history[history.length - 1] : undefined
+          resolve({
+            status: statusCode,
+            statusText,
+            headers: new Headers(headers),
+            body,
+            decoded: false,
+            url: last ? String(last) : url,
+            redirected: last !== undefined,
+          })
           return true
         },
         data(chunk) {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { describe, it, type TestContext, test } from 'node:test'
+import * as undici7 from 'undici'
 import { Agent, interceptors, request } from 'undici'
-import { cacheInterceptor } from '../../../lib/index.js'
+import * as undici8 from 'undici8'
+import { type CacheOptions, cacheInterceptor } from '../../../lib/index.js'
 import { startOrigin } from '../../helpers/origin.js'
 
 test('a body an interceptor between the cache and the origin dropped is not stored for other callers', async (t) => {
@@ -28,3 +30,64 @@ test('a body an interceptor between the cache and the origin dropped is not stor
   assert.match(String(hit.headers['cache-status']), /; hit/)
   assert.equal(origin.count('/a'), 2)
 })
+
+/** undici 8 as the same shape as 7 (its types differ in places this test does not touch). */
+type Undici = typeof undici7
+
+for (const [name, undici] of [
+  ['undici 7', undici7],
+  ['undici 8', undici8 as unknown as Undici],
+] as const) {
+  describe(`a redirect interceptor between the cache and the origin (${name})`, () => {
+    async function setUp(t: TestContext, options: CacheOptions = {}) {
+      const origin = await startOrigin()
+      origin.route('/moved', (_req, res) => {
+        res.writeHead(301, { location: '/target' })
+        res.end('moved')
+      })
+      origin.route('/target', (_req, res) => void res.end('target'))
+      const interceptor = cacheInterceptor({ backend: 'memory', ...options })
+      // The cache outermost: the redirect interceptor follows below it, unseen but for its history.
+      const agent = new undici.Agent().compose(undici.interceptors.redirect({ maxRedirections: 3 }), interceptor)
+      t.after(async () => {
+        await agent.close()
+        await interceptor.cache.close()
+        await origin.close()
+      })
+      const get = async (path: string, maxRedirections?: number) => {
+        const response = await undici.request(`${origin.url}${path}`, {
+          dispatcher: agent,
+          ...(maxRedirections === undefined ? {} : { maxRedirections }),
+        })
+        return {
+          status: response.statusCode,
+          body: await response.body.text(),
+          cacheStatus: String(response.headers['cache-status']),
+        }
+      }
+      return { origin, get }
+    }
+
+    it('a followed redirect is never the answer to a request for the URL that does not follow it', async (t) => {
+      const { origin, get } = await setUp(t)
+      assert.deepEqual((await get('/moved')).body, 'target')
+      const unfollowed = await get('/moved', 0)
+      assert.equal(unfollowed.status, 301, 'the origin’s own answer, not the stored redirect target')
+      assert.equal(unfollowed.body, 'moved')
+      assert.equal(origin.count('/moved'), 2)
+    })
+
+    it('a stored 3xx is not the answer to a request that asks for redirects to be followed', async (t) => {
+      const { origin, get } = await setUp(t, { allowableCodes: [200, 301] })
+      assert.equal((await get('/moved', 0)).status, 301)
+      const again = await get('/moved', 0)
+      assert.equal(again.status, 301)
+      assert.match(again.cacheStatus, /; hit/, 'stored for callers that do not follow')
+      const followed = await get('/moved', 3)
+      assert.equal(followed.status, 200)
+      assert.equal(followed.body, 'target')
+      assert.equal(origin.count('/moved'), 2)
+      assert.equal(origin.count('/target'), 1)
+    })
+  })
+}
