@@ -150,6 +150,16 @@ describe('modes [fetch only]', () => {
       })
       assert.equal(origin.count('/a'), 5)
       assert.equal(cacheInfo(await cachedFetch(url('/a')))?.fromCache, true)
+      const { hits, misses, bypasses } = cachedFetch.cache.stats()
+      assert.deepEqual({ hits, misses, bypasses }, { hits: 1, misses: 1, bypasses: 0 }, 'requests inside are not the cache’s')
+    })
+
+    test('a request inside cacheDisabled carries no Cache-Status: the cache never saw it', async () => {
+      const { cachedFetch, url } = await start()
+      const response = await cachedFetch.cacheDisabled(() => cachedFetch(url('/a')))
+      await response.text()
+      assert.equal(response.headers.get('cache-status'), null)
+      assert.equal(cacheInfo(response), undefined)
     })
 
     test('cacheDisabled returns what fn returns and rethrows what it throws', async () => {
