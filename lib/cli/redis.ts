@@ -24,14 +24,20 @@ export interface RedisTarget {
  * dropped by the store and reaches `onError`. The last failure reported is kept: the command that
  * fails says it, once.
  */
-export async function openRedisCache(url: string, prefix: string, onError: (error: Error) => void): Promise<RedisTarget> {
+export async function openRedisCache(
+  url: string,
+  prefix: string,
+  onError: (error: Error) => void,
+  create: boolean,
+): Promise<RedisTarget> {
   let connecting: Error | undefined
   const report = (error: Error) => {
     connecting = error
     onError(error)
   }
   // A command has no request to keep fast: it may wait longer than a cache would for the shared secret.
-  const store = new RedisStore({ url, prefix, onError: report, connectTimeout: 10_000 })
+  // Only an import creates a cache: the other commands never write the secret to a prefix without one.
+  const store = new RedisStore({ url, prefix, onError: report, connectTimeout: 10_000 }, { reader: !create })
   await store.ready()
   const server = displayRedisUrl(url)
   return {

@@ -66,7 +66,7 @@ async function execute(command: Command, context: CliContext): Promise<number> {
   let engine: Engine
   let explain = (error: unknown) => error
   if (redis) {
-    const opened = await openRedisCache(redis.url, redis.prefix, onError)
+    const opened = await openRedisCache(redis.url, redis.prefix, onError, create)
     target = { kind: 'redis', server: opened.server, prefix: redis.prefix }
     engine = opened.engine
     explain = opened.explain

@@ -73,6 +73,8 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
   readonly #now: () => number
   readonly #onError: (error: Error) => void
   readonly #owned: boolean
+  /** Whether this store may write the secret when the server has none (see the constructor). */
+  readonly #createsSecret: boolean
   #client: RedisClientLike | undefined
   /** Provisional (random) until the shared one has been read from the server. */
   #secret = randomBytes(32).toString('hex')
@@ -122,7 +124,11 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     if (this.#client?.isOpen === false) this.#onTerminated()
   }
 
-  constructor(options: RedisStoreOptions = {}) {
+  /**
+   * `reader` (internal: the CLI's commands that only read or delete) never writes the secret: on a
+   * prefix that holds no cache it reads none and writes nothing, rather than leave a key behind.
+   */
+  constructor(options: RedisStoreOptions = {}, { reader = false }: { reader?: boolean } = {}) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionTypeError('options', options, 'an object')
     const resolved = parseRedisOptions('', options, ['onError', 'now'])
     const { onError, now = Date.now } = options
@@ -135,6 +141,7 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     this.#now = now
     this.#onError = errorReporter(() => onError)
     this.#owned = resolved.client === undefined
+    this.#createsSecret = !reader
     this.#server = resolved.client ? 'the Redis client given' : displayRedisUrl(resolved.url ?? REDIS_DEFAULTS.url)
     if (resolved.client) {
       this.#attach(resolved.client)
@@ -375,14 +382,18 @@ export class RedisStore implements Store, ReadyingStore, BatchingStore, SizedSto
     const key = this.#prefix + SECRET_NAME
     let stored: unknown
     try {
-      await send(client, ['SET', key, this.#secret, 'NX'], this.#commandTimeout)
+      if (this.#createsSecret) await send(client, ['SET', key, this.#secret, 'NX'], this.#commandTimeout)
       stored = await send(client, ['GET', key], this.#commandTimeout)
     } catch (error) {
       this.#failed(error, 'reading the shared secret')
       if (!this.#closed) setTimeout(() => void this.#loadSecret(), SECRET_RETRY).unref()
       return
     }
-    if (typeof stored !== 'string' || stored === '') return // deleted between the two commands: next time
+    if (typeof stored !== 'string' || stored === '') {
+      // A reader on a prefix without a cache: nothing to wait for (its writes stay refused).
+      if (!this.#createsSecret) this.#wake()
+      return // else deleted between the two commands: next time
+    }
     if (stored !== this.#secret) {
       if (this.#shared) debug('redis: the shared secret under %s changed; adopting it', key)
       this.#secret = stored

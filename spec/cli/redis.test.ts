@@ -7,7 +7,7 @@ import { capabilities } from '../../lib/entry/store.js'
 import { createCachedFetch } from '../../lib/install/session.js'
 import { cacheInfo } from '../../lib/observe/cache-info.js'
 import { ROOT } from '../helpers/children.js'
-import { type Origin, startOrigin } from '../helpers/origin.js'
+import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
 import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
 
 /** `fetch-http-cache --redis URL`: the CLI on a Redis cache, against a real redis-server. */
@@ -107,6 +107,26 @@ describe('fetch-http-cache --redis URL', { skip: redisMissing }, () => {
     assert.equal(cleared.stdout, 'Cleared the cache: deleted 2 entries.\n')
     assert.equal((await cli('urls', '--redis', server.url, '--prefix', mine)).stdout, '')
     assert.equal((await cli('urls', '--redis', server.url, '--prefix', theirs)).stdout, `${origin.url}/c\n`)
+  })
+
+  it('only import writes to a prefix without a cache: stats, urls, export, delete and clear leave no key behind', async () => {
+    const typo = uniquePrefix('cli-typo')
+    const dir = await tempDir()
+    try {
+      for (const args of [
+        ['stats'],
+        ['urls'],
+        ['export', '--har', join(dir.dir, 'out.har')],
+        ['delete', '--expired'],
+        ['clear'],
+      ]) {
+        const run = await cli(...args, '--redis', server.url, '--prefix', typo)
+        assert.equal(run.code, 0, `${args[0]}: ${run.stderr}`)
+      }
+      assert.equal(server.cli('--scan', '--pattern', `${typo}*`).trim(), '', 'no key under the prefix')
+    } finally {
+      await dir.cleanup()
+    }
   })
 
   it('uses the default prefix without --prefix, and never prints the password of the URL', async () => {
