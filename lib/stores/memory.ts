@@ -31,6 +31,11 @@ export interface MemoryStoreOptions {
 }
 
 const DEFAULTS = Object.freeze({ maxEntries: 10_000, maxSize: 256 * 1024 * 1024 })
+/**
+ * lru-cache reserves its slots up front (about 36 bytes each): 2^24 of them is about 600 MB, and 2^32
+ * is past what an array holds (a plain `RangeError` from inside lru-cache).
+ */
+const MAX_ENTRIES = 2 ** 24
 
 /** What an entry that cannot be read (another version, another shape) is kept as: listed, never served. */
 const UNREADABLE = Object.freeze({ unreadable: true })
@@ -187,6 +192,13 @@ function checkOptions(options: MemoryStoreOptions): void {
     if (value === undefined) continue
     if (typeof value !== 'number') throw new InvalidOptionTypeError(name, value, 'a number')
     if (!Number.isSafeInteger(value) || value < 1) throw new InvalidOptionValueError(name, value, 'must be an integer >= 1')
+  }
+  if (options.maxEntries !== undefined && options.maxEntries > MAX_ENTRIES) {
+    throw new InvalidOptionValueError(
+      'maxEntries',
+      options.maxEntries,
+      `must be at most ${MAX_ENTRIES} (each slot is reserved up front)`,
+    )
   }
 }
 

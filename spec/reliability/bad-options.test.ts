@@ -87,7 +87,11 @@ const BAD: { [K in keyof CacheOptions]-?: Bad } = {
   useCacheDir: notBoolean,
   useTemp: notBoolean,
   maxSize: notPositiveInteger,
-  maxEntries: notPositiveInteger,
+  // Past 2^24 the memory store would reserve gigabytes up front; at 2^32 lru-cache throws a plain RangeError.
+  maxEntries: {
+    ...notPositiveInteger,
+    range: [...(notPositiveInteger.range ?? []), 2 ** 24 + 1, 2 ** 32, Number.MAX_SAFE_INTEGER],
+  },
 }
 
 /** A value each option accepts: the refusals above are about the values, not the option. */
