@@ -85,12 +85,53 @@ export function unlink({ client, commandTimeout }: Keyspace, keys: readonly stri
   return Promise.all(keys.map((key) => send(client, ['UNLINK', key], commandTimeout)))
 }
 
-/** The keys under the prefix but the secret (and the URL indexes unless asked for), a batch per `SCAN` call, each once. */
+/**
+ * The keys under the prefix but the secret (and the URL indexes unless asked for), a batch per `SCAN`
+ * call, each once. Keys of another cache whose prefix extends this one (`app:v2:` under `app:`) are
+ * not this cache's: they are left out.
+ */
 async function* scan(space: Keyspace, doing: string, indexes = false): AsyncGenerator<string[], void, undefined> {
-  const { client, prefix, commandTimeout } = space
-  const pattern = `${escapeGlob(prefix)}*`
+  const { prefix } = space
   const secret = prefix + SECRET_NAME
+  const nested = await nestedPrefixes(space, doing)
   const seen = new Set<string>()
+  for await (const keys of scanMatching(space, `${escapeGlob(prefix)}*`, doing)) {
+    const batch = keys.filter(
+      (key) =>
+        key !== secret &&
+        !seen.has(key) &&
+        (indexes || !isIndexKey(prefix, key)) &&
+        !nested.some((other) => key.startsWith(other)),
+    )
+    for (const key of batch) seen.add(key)
+    if (batch.length > 0) yield batch
+  }
+}
+
+/**
+ * The prefixes of other caches under this one's, found by their secrets (`{prefix}secret`, 64 hex
+ * digits: an entry under a `keyFn` key ending in "secret" holds packed bytes instead).
+ */
+async function nestedPrefixes(space: Keyspace, doing: string): Promise<string[]> {
+  const { client, prefix, commandTimeout } = space
+  const own = prefix + SECRET_NAME
+  const found: string[] = []
+  for await (const keys of scanMatching(space, `${escapeGlob(prefix)}*${SECRET_NAME}`, doing)) {
+    for (const key of keys) {
+      if (key === own) continue
+      const value = await guard(doing, () => notAString(send(client, ['GET', key], commandTimeout), FOREIGN))
+      if (typeof value === 'string' && SECRET_VALUE.test(value)) found.push(key.slice(0, -SECRET_NAME.length))
+    }
+  }
+  return found
+}
+
+/** What a secret holds (redis.ts writes `randomBytes(32)` as hex). */
+const SECRET_VALUE = /^[0-9a-f]{64}$/
+
+/** The keys matching a `SCAN MATCH` pattern, a batch per call (a key may come twice). */
+async function* scanMatching(space: Keyspace, pattern: string, doing: string): AsyncGenerator<string[], void, undefined> {
+  const { client, commandTimeout } = space
   let cursor = '0'
   do {
     const reply = await guard(doing, () =>
@@ -98,9 +139,7 @@ async function* scan(space: Keyspace, doing: string, indexes = false): AsyncGene
     )
     const [next, keys] = reply as [string, string[]]
     cursor = next
-    const batch = keys.filter((key) => key !== secret && !seen.has(key) && (indexes || !isIndexKey(prefix, key)))
-    for (const key of batch) seen.add(key)
-    if (batch.length > 0) yield batch
+    if (keys.length > 0) yield keys
   } while (cursor !== '0')
 }
 

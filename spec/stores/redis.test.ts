@@ -203,6 +203,28 @@ describe('RedisStore on a real redis-server', { skip: redisMissing }, () => {
       assert.equal((await raw.get(`${prefix}secret`))?.toString(), mine.secret)
     })
 
+    it('leaves alone another cache whose prefix extends its own (app:v2: under app:): its entries, index and secret', async () => {
+      const prefix = uniquePrefix('app')
+      const outer = await open({ prefix })
+      const inner = await open({ prefix: `${prefix}v2:` })
+      const url = 'https://example.com/v2'
+      const expires = Date.now() + 60_000
+      await outer.set('mysecret', makeEntry({ key: 'mysecret', url, expires })) // a keyFn key ending in "secret" is an entry
+      await inner.set('k', makeEntry({ key: 'k', url, expires }))
+      const listed = await collect(outer.records())
+      assert.deepEqual(
+        listed.map(({ key, entry }) => [key, entry !== undefined]),
+        [['mysecret', true]],
+        'its own entry only; the other secret is not listed as invalid',
+      )
+      assert.equal(await outer.size(), await raw.strLen(`${prefix}mysecret`))
+      await outer.clear()
+      assert.equal(await storedCount(outer), 0)
+      assert.equal(await storedCount(inner), 1)
+      assert.deepEqual(await inner.keysForUrl(url), ['k'])
+      assert.equal((await raw.get(`${prefix}v2:secret`))?.toString(), inner.secret)
+    })
+
     it('matches a prefix with glob characters literally', async () => {
       const tag = uniquePrefix('glob').slice(0, -1)
       const store = await open({ prefix: `${tag}*[a]?:` })
