@@ -27,6 +27,7 @@ import { InFlight } from './in-flight.js'
 import { LoopTurns } from './loop-turns.js'
 import { StoreHealth } from './store-health.js'
 import { writeAll } from './store-writes.js'
+import { within } from './timers.js'
 
 export { debug }
 
@@ -66,6 +67,11 @@ export function isSafeMethod(method: string): boolean {
 }
 /** How many request keys `keyFor` remembers (cleared when full, and when the settings change). */
 const KEY_MEMO_SIZE = 4096
+/**
+ * How long a write to a store that does not write behind may hold the end of the caller's body: a
+ * healthy store answers within a few ms; a slow one keeps the write, not the caller.
+ */
+const WRITE_WAIT_MS = 50
 
 /**
  * The engine both fronts share: key, settings and store, with every store failure caught and
@@ -384,8 +390,10 @@ export class Engine {
         return false
       },
     )
-    // A store that writes behind (it has flush()) is read back at once; any other once it answered.
-    if (!this.capabilities.flush) await confirmed
+    // A store that writes behind (it has flush()) is read back at once; any other once it answered, so
+    // that the caller's next request finds it, but never longer than WRITE_WAIT_MS: the caller's body
+    // ends then, whatever a slow store (a Redis server not answering) does with the write.
+    if (!this.capabilities.flush) await within(confirmed, WRITE_WAIT_MS)
     return { entry, confirmed }
   }
 

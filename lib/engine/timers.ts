@@ -21,3 +21,16 @@ export function afterTurn<T>(value: T): Promise<T> {
 export function nextTurn(): Promise<void> {
   return afterTurn(undefined)
 }
+
+/**
+ * `promise`, or `undefined` once `ms` have passed without it settling (the timer never keeps the
+ * process alive). The promise goes on either way.
+ */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<undefined>((resolve) => {
+    timer = realTimers.setTimeout(() => resolve(undefined), ms)
+    timer.unref()
+  })
+  return Promise.race([promise, late]).finally(() => realTimers.clearTimeout(timer))
+}

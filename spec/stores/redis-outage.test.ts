@@ -251,4 +251,31 @@ forEachFront('a cache on a Redis server that stops answering', (kind) => {
     )
     server.resume()
   })
+
+  it("a server that answers reads but holds writes: the caller's body ends without waiting for the write, which lands later", async () => {
+    front = kind.open({
+      backend: 'redis',
+      // Far longer than the test: the write is still held when the body has ended.
+      redis: { url: server.url, prefix: uniquePrefix(`${kind.name}-held`), commandTimeout: PATIENCE, connectTimeout: PATIENCE },
+      expireAfter: 3600,
+    })
+    await capabilities(front.cache.store).ready?.ready()
+    server.cli('CLIENT', 'PAUSE', String(PATIENCE), 'WRITE')
+    try {
+      const response = await within(front.get(`${origin.url}/held`))
+      assert.equal(await within(response.text()), 'ok')
+      if (kind.name === 'fetch') {
+        const stored = cacheInfo(response.raw as Response)?.stored
+        const settled = await Promise.race([stored?.then(() => 'settled'), new Promise((r) => setImmediate(r, 'pending'))])
+        assert.equal(settled, 'pending', 'the write is still held by the server')
+        server.cli('CLIENT', 'UNPAUSE')
+        assert.equal(await within(stored as Promise<boolean>), true)
+      }
+    } finally {
+      server.cli('CLIENT', 'UNPAUSE')
+    }
+    const hit = await within(front.get(`${origin.url}/held`))
+    assert.equal(await hit.text(), 'ok')
+    assert.equal(hit.fromCache, true)
+  })
 })
