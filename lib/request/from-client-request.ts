@@ -48,13 +48,16 @@ export function requestFromClientRequest(
   const authority = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${target.port ?? ''}`
   const origin = `${req.protocol}//${authority}`
   const path = req.path
-  let url = `${origin}${path}`
+  const absolute = absoluteForm(path)
+  let url = absolute?.href ?? `${origin}${path}`
   let bypass: string | undefined
   if (target.socketPath) bypass = 'a Unix socket'
-  else if (!path.startsWith('/')) bypass = 'path not starting with /'
-  else {
+  else if (absolute) {
+    if (!sameAuthority(absolute, origin)) bypass = 'absolute-form target naming another origin'
+  } else if (!path.startsWith('/')) bypass = 'path not starting with /'
+  if (!bypass) {
     try {
-      const parsed = new URL(`${origin}${path}`)
+      const parsed = absolute ?? new URL(`${origin}${path}`)
       url = parsed.href
       // rfc: a Host field naming another authority changes what the origin answers (RFC 9110 §7.2).
       const field = headers.get('host')
@@ -67,6 +70,30 @@ export function requestFromClientRequest(
   const digest =
     body === null ? undefined : bodyDigest(body === undefined ? undefined : body, headers.get('content-type'), ignored)
   return { method, url, headers, bodyDigest: digest, mode: undefined, options, signal: undefined, bypass, ownConnection: true }
+}
+
+/**
+ * An absolute-form request-target (RFC 9112 §3.2.2), as Node writes the path for a request through a
+ * forward proxy (its `NODE_USE_ENV_PROXY`): it names the URL itself. `undefined` for any other form.
+ */
+function absoluteForm(path: string): URL | undefined {
+  if (path.startsWith('/') || !/^https?:\/\//i.test(path)) return undefined
+  try {
+    const url = new URL(path)
+    return url.username || url.password ? undefined : url
+  } catch {
+    return undefined
+  }
+}
+
+/** rfc: an absolute-form target's authority must agree with where the request goes (RFC 9112 §3.2.2). */
+function sameAuthority(url: URL, origin: string): boolean {
+  try {
+    const target = new URL(origin)
+    return url.protocol === target.protocol && url.host === target.host
+  } catch {
+    return false
+  }
 }
 
 function parseOptions(field: string): unknown {

@@ -65,7 +65,7 @@ export function dispatchThroughCache(
     let outcome: ReturnType<typeof exchange>
     try {
       outcome = exchange(engine, request, (conditional, forwardSignal) =>
-        forward(next, optionsToSend(opts, conditional), request.url, forwardSignal, handler),
+        forward(next, optionsToSend(opts, conditional), request.url, forwardSignal, { handler, sink }),
       )
     } catch (error) {
       fail(sink, error)

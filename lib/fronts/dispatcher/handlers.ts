@@ -111,6 +111,7 @@ export class Sink {
   readonly #newStyle: boolean
   #done = false
   #started = false
+  #responded = false
 
   constructor(handler: AnyHandler) {
     this.#handler = handler
@@ -134,8 +135,25 @@ export class Sink {
     }
   }
 
+  /**
+   * An interim (1xx) response from the origin, in the caller's style (undici's request() hands it to
+   * `onInfo`). Only before the final response: a background revalidation's 1xx is nobody's.
+   */
+  info(statusCode: number, headers: HeaderPairs, statusText: string): void {
+    if (this.#done || this.#responded || !this.#started) return
+    const controller = this.controller
+    controller.rawHeaders = rawPairs(headers)
+    try {
+      if (this.#newStyle) this.#handler.onResponseStart?.(controller, statusCode, headerObject(headers), statusText)
+      else this.#handler.onHeaders?.(statusCode, controller.rawHeaders, () => controller.resume(), statusText)
+    } catch (error) {
+      this.#threw(error)
+    }
+  }
+
   responseStart(statusCode: number, headers: HeaderPairs, statusText: string): boolean {
     if (this.#done) return false
+    this.#responded = true
     const controller = this.controller
     controller.rawHeaders = rawPairs(headers)
     try {

@@ -26,6 +26,8 @@ interface Events {
   start(control: Control, history?: readonly URL[]): void
   /** Returns `false` to pause. */
   headers(statusCode: number, headers: [string, string][], statusText: string): boolean
+  /** An interim (1xx) response, e.g. 103 Early Hints: the final one follows (RFC 9110 §15.2). */
+  info?(statusCode: number, headers: [string, string][], statusText: string): void
   /** Returns `false` to pause. */
   data(chunk: Buffer): boolean
   end(): void
@@ -71,7 +73,10 @@ class UpstreamHandler {
     headers: Record<string, string | string[]>,
     statusText?: string,
   ): void {
-    if (statusCode < 200) return // informational: the final answer follows
+    if (statusCode < 200) {
+      this.#events.info?.(statusCode, pairsOf(controller, headers), statusText ?? '')
+      return
+    }
     if (!this.#events.headers(statusCode, pairsOf(controller, headers), statusText ?? '')) controller?.pause?.()
   }
   onResponseData(controller: Controller, chunk: Buffer): void {
@@ -105,7 +110,10 @@ class UpstreamHandler {
   }
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText?: string): boolean {
     this.#legacyResume = resume
-    if (statusCode < 200) return true
+    if (statusCode < 200) {
+      this.#events.info?.(statusCode, pairsFromRaw(rawHeaders ?? []), statusText ?? '')
+      return true
+    }
     return this.#events.headers(statusCode, pairsFromRaw(rawHeaders ?? []), statusText ?? '') && !this.#legacyPaused
   }
   onData(chunk: Buffer): boolean {
@@ -169,6 +177,7 @@ export function relay(dispatch: Dispatcher['dispatch'], opts: Dispatcher.Dispatc
         if (controller.aborted) started.abort(controller.reason as Error)
       },
       headers: (statusCode, headers, statusText) => sink.responseStart(statusCode, headers, statusText),
+      info: (statusCode, headers, statusText) => sink.info(statusCode, headers, statusText),
       data: (chunk) => sink.data(chunk),
       end: () => sink.end(),
       error: (error) => sink.error(error),
@@ -198,14 +207,15 @@ export function relay(dispatch: Dispatcher['dispatch'], opts: Dispatcher.Dispatc
 /**
  * Sends a request to the origin for the exchange: resolves with the response head once it arrives,
  * its body a stream that pauses the origin while nobody reads (back-pressure), rejects with the
- * origin's own error. `signal` aborts it.
+ * origin's own error. `signal` aborts it. `caller`: the caller's handler for the progress callbacks,
+ * and its sink for interim (1xx) responses, which go to the caller as they would without the cache.
  */
 export function forward(
   dispatch: Dispatcher['dispatch'],
   opts: Dispatcher.DispatchOptions,
   url: string,
   signal: AbortSignal | undefined,
-  extras: AnyHandler | undefined,
+  caller: { handler: AnyHandler; sink: Sink } | undefined,
 ): Promise<OriginResponse> {
   return new Promise<OriginResponse>((resolve, reject) => {
     if (signal?.aborted) {
@@ -285,11 +295,14 @@ export function forward(
           stream?.error(error)
           stream = undefined
         },
+        info(statusCode, headers, statusText) {
+          caller?.sink.info(statusCode, headers, statusText)
+        },
         upgrade() {
           finish()
           reject(new Error('unexpected protocol upgrade'))
         },
-        ...(extras ? { extras } : {}),
+        ...(caller ? { extras: caller.handler } : {}),
       }),
     )
   })

@@ -13,6 +13,7 @@ import { agentOf, type ClientAgent, withAgent } from './agent.js'
 import { type Served, servedMessage, servedOutcome, servedSocket, setFields } from './message.js'
 import { drain, ownResponse, removeField, sharedResponse } from './origin-response.js'
 import { ServedSocket } from './served-socket.js'
+import { answerAsTls } from './served-tls.js'
 
 /**
  * The node:http front (lib/README.md, "The node:http front"): `http.request()` and friends, whatever
@@ -422,6 +423,8 @@ class Call {
 
   #giveSocket(socket: ServedSocket): void {
     this.#settled = true
+    // An https request's socket is a TLS one: code that reads its certificate must not throw.
+    if (this.#req.protocol === 'https:') answerAsTls(socket)
     this.#req.onSocket(socket as never)
   }
 
@@ -468,6 +471,7 @@ class Call {
     // The connection carried a 304 (or a failure the cache covers): the caller gets the stored answer.
     this.#response?.resume()
     const message = servedMessage(served)
+    if (req.protocol === 'https:') answerAsTls(message.socket as unknown as ServedSocket)
     attachCacheInfo(message, info, url)
     Object.assign(message, { req })
     message.once('end', () => this.#letClose())
