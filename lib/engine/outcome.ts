@@ -17,6 +17,11 @@ export interface OriginResponse {
   type?: Response['type']
   /** The fetch front's own `Response`, handed back as it is when the cache cannot rebuild it. */
   source?: Response
+  /**
+   * It came over TLS whose certificate the caller chose not to verify (`rejectUnauthorized: false`):
+   * never stored, or a strict caller would get it later as a hit. Only the node:http front sees this.
+   */
+  unverified?: true
 }
 
 /**

@@ -38,6 +38,10 @@ export function storeAndPass(
     store = false
     reason = 'status outside 200-599'
   }
+  if (store && response.unverified) {
+    store = false
+    reason = 'TLS certificate not verified'
+  }
   if (store && Number(response.headers.get('content-length') ?? 0) > settings.maxEntrySize) {
     store = false
     reason = 'larger than maxEntrySize'

@@ -23,7 +23,7 @@ function fields(res: IncomingMessage, url: string, body: ReadableStream<Uint8Arr
       // A field Headers refuses (Node's parser is more lenient): not kept.
     }
   }
-  return {
+  const response: OriginResponse = {
     status: res.statusCode ?? 0,
     statusText: res.statusMessage ?? '',
     headers,
@@ -32,6 +32,15 @@ function fields(res: IncomingMessage, url: string, body: ReadableStream<Uint8Arr
     url,
     redirected: false,
   }
+  // A TLS socket says `authorized: false` when the certificate failed verification and the caller let
+  // the request through anyway.
+  if (
+    (res.socket as { encrypted?: boolean; authorized?: boolean } | null)?.encrypted &&
+    !(res.socket as { authorized?: boolean }).authorized
+  ) {
+    response.unverified = true
+  }
+  return response
 }
 
 /** The error a body cut short ends with (the connection closed before its end). */
