@@ -125,6 +125,11 @@ export class Engine {
     if (owned) await this.store.close()
   }
 
+  /** Whether `close()` has been called: nothing is stored from then on. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
   get settings(): ResolvedSettings {
     return this.live.resolved
   }

@@ -38,6 +38,10 @@ export function storeAndPass(
     store = false
     reason = 'status outside 200-599'
   }
+  if (store && engine.closed) {
+    store = false
+    reason = 'the cache is closed'
+  }
   if (store && response.unverified) {
     store = false
     reason = 'TLS certificate not verified'

@@ -101,19 +101,32 @@ export function send(
   })
 }
 
-/** Reply errors that mean "not now" (loading after a restart, failing over), not "wrong". */
-const TRANSIENT_REPLIES = new Set(['LOADING', 'BUSY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'READONLY'])
+/**
+ * Reply errors that mean the server cannot be used as it is now: "not now" (loading after a restart,
+ * failing over), and the credentials given not let in (every command would be refused alike). An
+ * outage: told once, and no response claims `stored` meanwhile.
+ */
+const UNAVAILABLE_REPLIES = new Set([
+  'LOADING',
+  'BUSY',
+  'MASTERDOWN',
+  'TRYAGAIN',
+  'CLUSTERDOWN',
+  'READONLY',
+  'NOAUTH',
+  'WRONGPASS',
+])
 
 /**
  * The typed error for a failed command: {@link StoreTimeoutError} (ours), {@link StoreUnavailableError}
- * (no connection, full queue, server loading or failing over) or {@link StoreError} (the server
- * refused the command: out of memory, authentication, …).
+ * (no connection, full queue, server loading or failing over, credentials refused) or {@link StoreError}
+ * (the server refused the command: out of memory, …).
  */
 export function classify(error: unknown, doing: string): StoreError {
   if (error instanceof StoreError) return error
   const message = error instanceof Error ? error.message : String(error)
   const reply = replyCode(error)
-  if (reply === undefined || TRANSIENT_REPLIES.has(reply)) {
+  if (reply === undefined || UNAVAILABLE_REPLIES.has(reply)) {
     return new StoreUnavailableError(`fetch-http-cache: Redis is unavailable (${doing}): ${message}`, { cause: error })
   }
   return new StoreError(`fetch-http-cache: Redis refused ${doing}: ${message}`, { cause: error })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import { type FrontResponse, forEachFront } from '../helpers/fronts.js'
+import { startOrigin } from '../helpers/origin.js'
 import { cacheStatusParams, get, type Rig, rig, stored } from './harness.js'
 
 /** The parameters of the response's Cache-Status member. */
@@ -203,5 +204,23 @@ forEachFront('RFC 9211 §2 Cache-Status: upstream members kept, ours appended', 
     const bypassed = (await get(r, p, { headers: { 'cache-control': 'no-store' } })).response
     assert.deepEqual(identifiers(bypassed.cacheStatus), ['Edge', 'Shield', 'fetch-http-cache'])
     assert.equal(status(bypassed).get('fwd'), 'bypass')
+  })
+})
+
+forEachFront('RFC 9211 §2.5 Cache-Status of a closed cache', (front) => {
+  it('after cache.close() nothing is stored, and no response says stored', async (t) => {
+    const origin = await startOrigin({ '/closed': (_req, res) => void res.end('ok') })
+    const cache = front.open({ backend: 'memory' })
+    t.after(async () => {
+      await cache.close()
+      await origin.close()
+    })
+    await cache.cache.close() // the cache, not the front's own connections
+    const response = await cache.get(`${origin.url}/closed`)
+    assert.equal(await response.text(), 'ok')
+    assert.equal(status(response).get('fwd'), 'miss')
+    assert.equal(status(response).has('stored'), false)
+    assert.equal((await cache.get(`${origin.url}/closed`)).fromCache, false)
+    assert.equal(origin.count('/closed'), 2)
   })
 })

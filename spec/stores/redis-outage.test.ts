@@ -279,3 +279,33 @@ forEachFront('a cache on a Redis server that stops answering', (kind) => {
     assert.equal(hit.fromCache, true)
   })
 })
+
+forEachFront('a cache on a Redis server that refuses the credentials given', (kind) => {
+  it('is an outage: told once as StoreUnavailableError, every response says store-unavailable, none claims stored', async (t) => {
+    const server = await startRedis()
+    const origin = await startOrigin({ '*': (_req, res) => void res.end('ok') })
+    const reported: Error[] = []
+    server.cli('CONFIG', 'SET', 'requirepass', 'the-right-one')
+    const front = kind.open({
+      backend: 'redis',
+      redis: { url: server.url, prefix: uniquePrefix(`${kind.name}-auth`), commandTimeout: PATIENCE, connectTimeout: 2_000 },
+      expireAfter: 3600,
+      onError: (error) => reported.push(error),
+    })
+    t.after(async () => {
+      await front.close()
+      await origin.close()
+      await server.stop()
+    })
+    await capabilities(front.cache.store).ready?.ready()
+    for (let i = 0; i < 3; i++) {
+      const response = await within(front.get(`${origin.url}/auth/${i}`))
+      assert.equal(await response.text(), 'ok')
+      assert.equal(response.stored, false, String(response.cacheStatus))
+      assert.match(String(response.cacheStatus), /detail=store-unavailable/)
+    }
+    assert.ok(reported.length >= 1)
+    for (const error of reported) assert.ok(error instanceof StoreUnavailableError, error.message)
+    assert.match(reported[0]?.message ?? '', /NOAUTH/)
+  })
+})
