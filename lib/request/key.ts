@@ -64,7 +64,8 @@ const FETCH_DEFAULTS: Readonly<Record<string, readonly [string, ...string[]]>> =
 /** A request header's value for matching: the fetch default when absent (or another default), `null` when absent without one. */
 function matchedValue(name: string, headers: Headers): string | null {
   const value = headers.get(name)
-  const defaults = FETCH_DEFAULTS[name]
+  // Own fields only: a `Vary: constructor` names a header, not Object.prototype.constructor.
+  const defaults = Object.hasOwn(FETCH_DEFAULTS, name) ? FETCH_DEFAULTS[name] : undefined
   if (defaults && (value === null || defaults.includes(value))) return defaults[0]
   return value
 }

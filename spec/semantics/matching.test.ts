@@ -19,6 +19,24 @@ function negotiating(vary: string): Route {
 forEachFront('matching', (kind) => {
   const start = startPerTestOn(kind)
 
+  test('Vary naming constructor or __proto__ (Object.prototype members) is a header like any other', async () => {
+    const routes = {
+      '/v': (req: IncomingMessage, res: ServerResponse) => {
+        res.setHeader('vary', 'Constructor, __proto__')
+        res.end(`for ${Object.hasOwn(req.headers, 'constructor') ? req.headers.constructor : 'none'}`)
+      },
+    }
+    const { front, origin, url } = await start({}, routes)
+    assert.equal(await (await front.get(url('/v'))).text(), 'for none')
+    const hit = await front.get(url('/v'))
+    assert.equal(await hit.text(), 'for none')
+    assert.equal(hit.fromCache, true)
+    const other = await front.get(url('/v'), { headers: { constructor: 'x' } })
+    assert.equal(await other.text(), 'for x')
+    assert.equal(other.fromCache, false)
+    assert.equal(origin.count('/v'), 2)
+  })
+
   describe('matchHeaders', () => {
     test('true: requests with different headers get different entries (test_match_headers)', async () => {
       const { front, origin, url } = await start({ matchHeaders: true })
