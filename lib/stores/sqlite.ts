@@ -155,8 +155,16 @@ export class SqliteStore implements Store, RefreshingStore, MetadataStore, Flush
       this.#schedule()
       return Promise.resolve(false)
     }
+    const fits = () =>
+      pending.bytes + entry.body.byteLength <= tuning.MAX_PENDING_BYTES && pending.size < tuning.MAX_PENDING_WRITES
+    // Writes that pile up with no lock in the way (accepted faster than the delayed commits run) are
+    // committed here and now: only another connection's lock may make a new entry wait, or drop it.
+    while (!fits() && this.#waitingSince === undefined && !pending.empty && !this.#closed) {
+      this.#cancelTimer()
+      this.#commit(false)
+    }
     const confirmed = new Promise<boolean>((resolve, reject) => {
-      if (pending.bytes + entry.body.byteLength <= tuning.MAX_PENDING_BYTES && pending.size < tuning.MAX_PENDING_WRITES) {
+      if (fits()) {
         pending.set(key, entry, this.#now(), (failure) => (failure ? reject(failure) : resolve(true)))
       } else {
         pending.delete(key) // so the key does not serve an older response

@@ -154,6 +154,16 @@ describe('batches', () => {
     assert.equal(committedKeys().length, 1000)
   })
 
+  it('writes accepted faster than they commit, with no lock in the way, are committed at once rather than dropped', async () => {
+    const store = open()
+    const MiB = new Uint8Array(1024 * 1024)
+    // 80 MiB in one turn of the loop: past what may wait uncommitted (64 MiB), and no commit has run yet.
+    const writes = Array.from({ length: 80 }, (_, i) => store.set(`big${i}`, makeEntry({ key: `big${i}`, body: MiB })))
+    assert.deepEqual(await Promise.all(writes), Array(80).fill(true), 'every write kept')
+    assert.deepEqual(reports, [], 'nothing dropped, nothing reported')
+    assert.equal(committedKeys().length, 80)
+  })
+
   it('a sweep between writes lands in order even when the writes span several batches', async () => {
     const store = open()
     for (let i = 0; i < 300; i++) store.set(`a${i}`, makeEntry({ key: `a${i}` }))
