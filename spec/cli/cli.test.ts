@@ -511,6 +511,45 @@ describe('fetch-http-cache (the CLI)', () => {
     })
   })
 
+  describe('a reader that closes the pipe early (| head -1)', () => {
+    /** Runs the CLI with its stdout (or stderr) pipe closed by the reader before the CLI writes. */
+    const closedPipe = (args: string[], closed: 'stdout' | 'stderr'): Promise<Run> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+          cwd: dir,
+          env: { ...process.env, NODE_OPTIONS: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        child[closed].destroy()
+        let stdout = ''
+        let stderr = ''
+        if (closed !== 'stdout') child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+        if (closed !== 'stderr') child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+        child.on('error', reject)
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+      })
+
+    it('ends the command quietly with its own exit status, for every command that prints', async () => {
+      await fill()
+      const cases: [string[], 'stdout' | 'stderr', number][] = [
+        [['urls', '--db', db], 'stdout', 0],
+        [['stats', '--db', db], 'stdout', 0],
+        [['urls', '--db', db, '--json'], 'stdout', 0],
+        [['--help'], 'stdout', 0],
+        [['--version'], 'stdout', 0],
+        [['export', '--har', join(dir, 'out.har'), '--db', db], 'stdout', 0],
+        [['urls', '--json', '--db', join(dir, 'nope.sqlite')], 'stdout', 1],
+        [['urls', '--db', join(dir, 'nope.sqlite')], 'stderr', 1],
+        [['stats', '--bogus'], 'stderr', 2],
+      ]
+      for (const [args, closed, code] of cases) {
+        const result = await closedPipe(args, closed)
+        assert.equal(result.code, code, `${args.join(' ')} (${closed} closed): ${result.stderr}`)
+        assert.equal(result.stderr, '', args.join(' '))
+      }
+    })
+  })
+
   describe('the bin', () => {
     it('starts with a node shebang', async () => {
       assert.match(await readFile(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/)
