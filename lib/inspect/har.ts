@@ -148,11 +148,11 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
     .map((item, i) => ({ item, i, at: Date.parse(item?.startedDateTime) }))
     .map((e) => ({ ...e, at: Number.isFinite(e.at) ? e.at : Number.POSITIVE_INFINITY }))
     .sort((a, b) => a.at - b.at || a.i - b.i)
-    .map(({ item }) => item)
   const result: HarImport = { imported: 0, skipped: [] }
   const credentials = engine.settings.credentialHeaders
-  for (const [i, item] of entries.entries()) {
-    const { request, response } = item
+  for (const { item, i } of entries) {
+    // Junk in the array (null, a number, a string) is skipped like an entry without a request.
+    const { request, response } = typeof item === 'object' && item !== null ? item : ({} as Partial<HarEntry>)
     const url = typeof request?.url === 'string' ? request.url : `entries[${i}]`
     if (typeof request?.method !== 'string' || !URL.canParse(url) || typeof response?.status !== 'number') {
       result.skipped.push({ url, reason: 'not a request and response' })
