@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, readFileSync, realpathSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs'
 import type { Engine } from '../engine/engine.js'
 import { isFetchCacheError } from '../errors.js'
 import { Cache } from '../inspect/cache.js'
@@ -189,16 +189,38 @@ function readHar(path: string): unknown {
   }
 }
 
-/** Writes the HAR through a temp file and a rename, so an interrupted export never leaves half a file. */
+/**
+ * Writes the HAR where PATH leads. A regular file (or none) is written through a temp file and a
+ * rename, so an interrupted export never leaves half a file; a symlink is followed, so the rename
+ * replaces its target and the link stays. Anything else (a FIFO, a character device such as
+ * /dev/stdout) is written to directly: a rename would replace it with a file.
+ */
 function writeHar(path: string, har: HarLog): void {
-  const temp = `${path}.${process.pid}.tmp`
+  const text = `${JSON.stringify(har, null, 2)}\n`
+  let temp: string | undefined
   try {
-    writeFileSync(temp, `${JSON.stringify(har, null, 2)}\n`)
-    renameSync(temp, path)
+    const target = statOrNull(path)
+    // A dangling symlink is written through (creating its target); a missing path gets the temp file.
+    if (target === null ? lstatOrNull(path)?.isSymbolicLink() : !target.isFile()) {
+      writeFileSync(path, text)
+      return
+    }
+    const real = target === null ? path : realpathSync(path)
+    temp = `${real}.${process.pid}.tmp`
+    writeFileSync(temp, text, { mode: target === null ? 0o666 : target.mode & 0o7777 })
+    renameSync(temp, real)
   } catch (error) {
-    rmSync(temp, { force: true })
+    if (temp !== undefined) rmSync(temp, { force: true })
     throw new CliError('CANNOT_OPEN', `cannot write ${path}: ${(error as Error).message}`, EXIT.failure)
   }
+}
+
+function statOrNull(path: string): Stats | null {
+  return statSync(path, { throwIfNoEntry: false }) ?? null
+}
+
+function lstatOrNull(path: string): Stats | null {
+  return lstatSync(path, { throwIfNoEntry: false }) ?? null
 }
 
 function responses(count: number): string {
