@@ -113,6 +113,9 @@ async function run(
       const what = fixCutoff(command.what)
       if (!command.yes) await confirmDeletingAll(cache, what, where, context)
       const deleted = await cache.delete(what)
+      // The store deletes behind the call: only a flush says whether it was committed or given up.
+      await cache.flush()
+      throwFirst(failures)
       return { text: `Deleted ${entries(deleted)}.\n`, json: { deleted } }
     }
     case 'clear': {
@@ -130,8 +133,7 @@ async function run(
     case 'import': {
       const result = await importHar(engine, har)
       await cache.flush()
-      const [failure] = failures
-      if (failure) throw failure
+      throwFirst(failures)
       const skipped = result.skipped.map(({ url, reason }) => `  skipped ${url}: ${reason}\n`).join('')
       return {
         text: `Imported ${responses(result.imported)} from ${command.har}.\n${skipped}`,
@@ -141,6 +143,12 @@ async function run(
     default:
       return command satisfies never
   }
+}
+
+/** A store failure reported to `onError` during the command (a write given up) fails the command. */
+function throwFirst(failures: readonly Error[]): void {
+  const [failure] = failures
+  if (failure) throw failure
 }
 
 /** `--older-than` as a `Date`, so the check for "every entry" and the delete use one cutoff. */

@@ -235,6 +235,39 @@ describe('fetch-http-cache (the CLI)', () => {
     })
   })
 
+  describe('delete while another process holds the write lock past busyTimeout', () => {
+    it('fails with the store error (exit 1), as clear does, and deletes nothing', async () => {
+      await fill()
+      // Another connection holds the write lock until told to let go (its stdin ends).
+      const locker = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const db = new (require('better-sqlite3'))(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE');
+           process.stdout.write('locked\\n');
+           process.stdin.on('end', () => { db.exec('COMMIT'); db.close() }).resume()`,
+        ],
+        { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+      )
+      const released = new Promise((resolve) => locker.on('close', resolve))
+      try {
+        await new Promise((resolve) => locker.stdout.once('data', resolve))
+        // The store gives the write up after its default busyTimeout (5 s).
+        for (const args of [['delete', '--url', `${origin.url}/b`], ['clear']]) {
+          const result = await run(process.execPath, ['--import', TSX, CLI, ...args, '--db', db, '--json'], dir, 60_000)
+          assert.equal(result.code, 1, `${args[0]}: ${result.stdout}${result.stderr}`)
+          const { error } = JSON.parse(result.stdout)
+          assert.equal(error.code, 'FETCH_HTTP_CACHE_STORE_ERROR', args[0])
+          assert.match(error.message, /given up\): database is locked/, args[0])
+        }
+      } finally {
+        locker.stdin.end()
+        assert.equal(await released, 0)
+      }
+      assert.deepEqual(await storedUrls(), [`${origin.url}/a?y=1&x=2`, `${origin.url}/b`, `${origin.url}/old`])
+    })
+  })
+
   describe('clear', () => {
     it('deletes everything and keeps the file usable', async () => {
       await fill()
