@@ -210,6 +210,16 @@ describe('fetch-http-cache (the CLI)', () => {
       assert.deepEqual(JSON.parse(all.stdout), { deleted: 1 })
     })
 
+    it('--older-than an age past what a Date holds is capped at 2^31 s like any duration: nothing that old, nothing deleted', async () => {
+      await fill()
+      for (const age of ['9000000000000', '200000000d', '99999999999999999999999']) {
+        const result = await cli(['delete', '--older-than', age, '--db', db, '--json'], dir)
+        assert.equal(result.code, 0, `${age}: ${result.stdout}${result.stderr}`)
+        assert.deepEqual(JSON.parse(result.stdout), { deleted: 0 }, age)
+      }
+      assert.equal((await storedUrls()).length, 3)
+    })
+
     it('--url deletes every response for each URL given, compared normalized', async () => {
       await fill()
       const result = await cli(['delete', '--url', `${origin.url}/a?x=2&y=1`, '--url', `${origin.url}/old`, '--db', db], dir)
