@@ -12,7 +12,8 @@ const MAX_DATE = 8.64e15
  * HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) in and out of a cache: what browsers'
  * devtools save, and what the CLI's `export --har` writes, one entry per stored response. Fields of
  * our own start with `_` (the spec's rule for custom fields): the request body's digest, which keys a
- * POST whose body is not stored, and the expiry.
+ * POST whose body is not stored, the expiry, and where a followed redirect led (the response's URL
+ * and `redirected`).
  */
 
 /** The parts of a HAR 1.2 log that are read and written here. */
@@ -60,6 +61,10 @@ export interface HarEntry {
   _bodyDigest?: string
   /** When the stored response expires, or `null` for never (fetch-http-cache). */
   _expires?: string | null
+  /** The response's URL, when a redirect led away from the request's (fetch-http-cache). */
+  _responseUrl?: string
+  /** `true` when fetch followed redirects to the response (fetch-http-cache). */
+  _redirected?: boolean
 }
 
 /** What `importHar` did: responses stored, and entries left out with why. */
@@ -117,6 +122,9 @@ export async function exportHar(cache: Cache, creatorVersion: string): Promise<H
       _bodyDigest: entry.bodyDigest,
       // An expiry past what a Date holds (stored before durations were capped at 2^31 s) is as good as never.
       _expires: entry.expires === null || !(Math.abs(entry.expires) <= MAX_DATE) ? null : new Date(entry.expires).toISOString(),
+      // Where a followed redirect led: a replay answers with that URL and `redirected`, and only a caller that follows.
+      ...(entry.responseUrl === entry.url ? {} : { _responseUrl: entry.responseUrl }),
+      ...(entry.redirected ? { _redirected: true } : {}),
     })
   }
   return { log: { version: '1.2', creator: { name: 'fetch-http-cache', version: creatorVersion }, entries } }
@@ -173,15 +181,16 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
     const requestTime = Number.isFinite(started) ? started : Date.now()
     const responseTime = requestTime + (Number.isFinite(item.time) && item.time > 0 ? Math.round(item.time) : 0)
     const expires = typeof item._expires === 'string' ? Date.parse(item._expires) : null
+    const responseUrl = typeof item._responseUrl === 'string' && URL.canParse(item._responseUrl) ? item._responseUrl : url
     const stored: NewEntry = {
-      responseUrl: url,
+      responseUrl,
       status: response.status,
       statusText: typeof response.statusText === 'string' ? response.statusText : '',
       headers: storableHeaders(
         toHeaders(response.headers, () => true),
         false,
       ),
-      redirected: false,
+      redirected: item._redirected === true,
       body: contentBytes(response.content),
       encoding: 'identity',
       requestTime,
