@@ -5,6 +5,15 @@ import { storableHeaders } from '../policy/stored-headers.js'
 import { bodyDigest } from '../request/key.js'
 import type { Cache } from './cache.js'
 
+/**
+ * How many entries (and body bytes) an import hands to the store before awaiting their writes: well
+ * inside what the SQLite store keeps pending (sqlite-tuning.ts, MAX_PENDING_WRITES and _BYTES).
+ */
+const BATCH_ENTRIES = 500
+const BATCH_BYTES = 16 * 1024 * 1024
+
+const NOT_STORED = 'not stored (the store failed or dropped the write)'
+
 /** The largest time a Date holds, in ms since the epoch (ECMA-262 §21.4.1.22). */
 const MAX_DATE = 8.64e15
 
@@ -158,6 +167,20 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
     .sort((a, b) => a.at - b.at || a.i - b.i)
   const result: HarImport = { imported: 0, skipped: [] }
   const credentials = engine.settings.credentialHeaders
+  // Handed to the store in batches, read back once a batch is committed: a write-behind store (SQLite)
+  // commits a batch in a few transactions, where awaiting each entry would wait out a commit delay each.
+  let batch: { url: string; saved: Saved }[] = []
+  let batchBytes = 0
+  const settle = async (): Promise<void> => {
+    await engine.capabilities.flush?.flush()
+    // Read back: a store may drop a write without failing it (Redis before it has its shared secret).
+    for (const { url, saved } of batch) {
+      if ((await saved.confirmed) && (await engine.store.get(saved.entry.key)) !== undefined) result.imported++
+      else result.skipped.push({ url, reason: NOT_STORED })
+    }
+    batch = []
+    batchBytes = 0
+  }
   for (const { item, i } of entries) {
     // Junk in the array (null, a number, a string) is skipped like an entry without a request.
     const { request, response } = typeof item === 'object' && item !== null ? item : ({} as Partial<HarEntry>)
@@ -206,10 +229,15 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
       result.skipped.push({ url, reason: (error as Error).message })
       continue
     }
-    // Read back: a store may drop a write without failing it (Redis before it has its shared secret).
-    if (saved && (await saved.confirmed) && (await engine.store.get(saved.entry.key)) !== undefined) result.imported++
-    else result.skipped.push({ url, reason: 'not stored (the store failed or dropped the write)' })
+    if (!saved) {
+      result.skipped.push({ url, reason: NOT_STORED })
+      continue
+    }
+    batch.push({ url, saved })
+    batchBytes += stored.body.byteLength
+    if (batch.length >= BATCH_ENTRIES || batchBytes >= BATCH_BYTES) await settle()
   }
+  await settle()
   return result
 }
 
