@@ -109,7 +109,10 @@ describe('fetch-http-cache (the CLI)', () => {
       assert.equal(human.code, 0)
       assert.match(human.stdout, /^File +.*http_cache\.sqlite$/m)
       assert.match(human.stdout, /^Responses +2 \(1 fresh, 1 expired\)$/m)
-      assert.match(human.stdout, /^Unreadable +1 \(remove with: fetch-http-cache delete --invalid\)$/m)
+      assert.ok(
+        human.stdout.includes(`Unreadable   1 (remove with: fetch-http-cache delete --invalid --db ${db})\n`),
+        human.stdout,
+      )
       assert.match(human.stdout, /^URLs +2$/m)
       assert.match(
         human.stdout,
@@ -151,6 +154,33 @@ describe('fetch-http-cache (the CLI)', () => {
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, /^Oldest +\S+ \(3 h ago\)$/m)
       assert.match(result.stdout, /^Newest +\S+ \(5 min ago\)$/m)
+    })
+
+    it('shows an entry dated ahead of its clock as in the future, not as 0 s ago', async () => {
+      await fill(['/ahead'], [], () => Date.now() + 2 * 3_600_000 + 60_000)
+      const result = await cli(['stats', '--db', db], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, /^Newest +\S+ \(in 2 h\)$/m)
+    })
+
+    it('names the cache in the command it suggests for unreadable entries, quoted for a shell', async () => {
+      const odd = join(dir, "it's here.sqlite")
+      db = odd
+      await fill(['/a', '/b'], [])
+      const corrupt = new Database(db)
+      corrupt.prepare("UPDATE entries SET meta = 'garbage' WHERE url LIKE '%/b'").run()
+      corrupt.close()
+      const result = await cli(['stats', '--db', odd], dir)
+      assert.equal(result.code, 0, result.stderr)
+      const quoted = `'${odd.replace(/'/g, `'\\''`)}'`
+      assert.ok(result.stdout.includes(`(remove with: fetch-http-cache delete --invalid --db ${quoted})\n`), result.stdout)
+      const removed = await run(
+        'sh',
+        ['-c', `${[process.execPath, '--import', TSX, CLI].map(shellQuote).join(' ')} delete --invalid --db ${quoted} --yes`],
+        dir,
+      )
+      assert.equal(removed.code, 0, removed.stderr)
+      assert.equal(removed.stdout, 'Deleted 1 entry.\n')
     })
 
     it('reads ./http_cache.sqlite in the working directory without --db', async () => {
