@@ -1,6 +1,6 @@
 import type { Engine, NewEntry, Saved } from '../engine/engine.js'
 import { decode } from '../http/content-coding.js'
-import { bodyText } from '../http/text-body.js'
+import { bodyText, namesOtherCharset, utf8Text } from '../http/text-body.js'
 import { storableHeaders } from '../policy/stored-headers.js'
 import { bodyDigest } from '../request/key.js'
 import type { Cache } from './cache.js'
@@ -96,7 +96,9 @@ export async function exportHar(cache: Cache, creatorVersion: string): Promise<H
     const coding = entry.headers.find(([name]) => name === 'content-encoding')?.[1]
     if (entry.encoding === 'coded') body = decode(body, coding)
     const mimeType = entry.headers.find(([name]) => name === 'content-type')?.[1] ?? ''
-    const text = bodyText(body, mimeType)
+    // Text when it is UTF-8, whatever the type (README): decoding and encoding again gives the same bytes.
+    // Bytes that a charset other than UTF-8 labels are text only for a textual type, as before.
+    const text = bodyText(body, mimeType) ?? (namesOtherCharset(mimeType) ? undefined : utf8Text(body))
     const url = new URL(entry.url)
     entries.push({
       startedDateTime: new Date(entry.requestTime).toISOString(),
