@@ -9,7 +9,7 @@ import { CliError, EXIT, UsageError } from './errors.js'
 import { openCacheDirectory, openCacheFile } from './open.js'
 import { openRedisCache } from './redis.js'
 import { diskUsage, type Output, type StatsTarget, stats } from './stats.js'
-import { packageVersion } from './version.js'
+import { packageManifest, packageVersion } from './version.js'
 
 /** Where the CLI writes, and where it runs: injected so it can be driven without a process. */
 export interface CliContext {
@@ -125,7 +125,7 @@ async function run(
       return { text: `Cleared the cache: deleted ${entries(deleted)}.\n`, json: { deleted } }
     }
     case 'export': {
-      const har = await exportHar(cache, packageVersion())
+      const har = await exportHar(cache, packageManifest().version)
       writeHar(command.har, har)
       const count = har.log.entries.length
       return { text: `Exported ${responses(count)} to ${command.har}.\n`, json: { exported: count, file: command.har } }

@@ -87,7 +87,10 @@ export class HarFormatError extends Error {
   override name = 'HarFormatError'
 }
 
-/** Every stored response as a HAR 1.2 log; bodies without content-coding, as devtools show them. */
+/**
+ * Every stored response as a HAR 1.2 log; bodies without content-coding, as devtools show them.
+ * `creatorVersion` is the package's version alone (`0.1.0`): HAR's `creator` has the name apart.
+ */
 export async function exportHar(cache: Cache, creatorVersion: string): Promise<HarLog> {
   const entries: HarEntry[] = []
   for await (const stored of cache.responses()) {
