@@ -209,6 +209,11 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
     const requestTime = Number.isFinite(started) ? started : Date.now()
     const responseTime = requestTime + (Number.isFinite(item.time) && item.time > 0 ? Math.round(item.time) : 0)
     const expires = typeof item._expires === 'string' ? Date.parse(item._expires) : null
+    const body = contentBytes(response.content)
+    if (body === undefined) {
+      result.skipped.push({ url, reason: 'content.text is not valid base64' })
+      continue
+    }
     const responseUrl = typeof item._responseUrl === 'string' && URL.canParse(item._responseUrl) ? item._responseUrl : url
     const stored: NewEntry = {
       responseUrl,
@@ -219,7 +224,7 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
         false,
       ),
       redirected: item._redirected === true,
-      body: contentBytes(response.content),
+      body,
       encoding: 'identity',
       requestTime,
       responseTime,
@@ -267,8 +272,15 @@ function toHeaders(pairs: unknown, keep: (name: string) => boolean): Headers {
   return headers
 }
 
-function contentBytes(content: HarEntry['response']['content'] | undefined): Uint8Array {
+/** Base64 as browsers write it (RFC 4648 §4, or §5's URL-safe letters), padded or not, whitespace allowed. */
+const BASE64 = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/
+
+/** The body's bytes; `undefined` for a base64 text that is not base64 (Buffer would decode it to nothing, silently). */
+function contentBytes(content: HarEntry['response']['content'] | undefined): Uint8Array | undefined {
   if (typeof content?.text !== 'string') return new Uint8Array(0)
-  if (content.encoding === 'base64') return new Uint8Array(Buffer.from(content.text, 'base64'))
+  if (content.encoding === 'base64') {
+    const text = content.text.replace(/\s+/g, '')
+    return BASE64.test(text) ? new Uint8Array(Buffer.from(text, 'base64')) : undefined
+  }
   return new TextEncoder().encode(content.text)
 }
