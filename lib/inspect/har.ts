@@ -190,7 +190,12 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
     // Junk in the array (null, a number, a string) is skipped like an entry without a request.
     const { request, response } = typeof item === 'object' && item !== null ? item : ({} as Partial<HarEntry>)
     const url = typeof request?.url === 'string' ? request.url : `entries[${i}]`
-    if (typeof request?.method !== 'string' || !URL.canParse(url) || typeof response?.status !== 'number') {
+    if (
+      typeof request?.method !== 'string' ||
+      !URL.canParse(url) ||
+      typeof response?.status !== 'number' ||
+      !Number.isInteger(response.status)
+    ) {
       result.skipped.push({ url, reason: 'not a request and response' })
       continue
     }
@@ -201,10 +206,15 @@ export async function importHar(engine: Engine, har: unknown): Promise<HarImport
     }
     const method = request.method.toUpperCase()
     const requestHeaders = toHeaders(request.headers, (name) => !credentials.includes(name))
+    const { text: posted, mimeType: postedType } = request.postData ?? {}
     const digest =
       typeof item._bodyDigest === 'string'
         ? item._bodyDigest
-        : bodyDigest(request.postData?.text, request.postData?.mimeType ?? null, engine.settings.ignored)
+        : bodyDigest(
+            typeof posted === 'string' ? posted : undefined,
+            typeof postedType === 'string' ? postedType : null,
+            engine.settings.ignored,
+          )
     const started = Date.parse(item.startedDateTime)
     const requestTime = Number.isFinite(started) ? started : Date.now()
     const responseTime = requestTime + (Number.isFinite(item.time) && item.time > 0 ? Math.round(item.time) : 0)
