@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, readFileSync, realpathSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs'
 import type { Engine } from '../engine/engine.js'
 import { isFetchCacheError } from '../errors.js'
 import { Cache } from '../inspect/cache.js'
@@ -9,7 +9,7 @@ import { CliError, EXIT, UsageError } from './errors.js'
 import { openCacheDirectory, openCacheFile } from './open.js'
 import { openRedisCache } from './redis.js'
 import { diskUsage, type Output, type StatsTarget, stats } from './stats.js'
-import { packageVersion } from './version.js'
+import { packageManifest, packageVersion } from './version.js'
 
 /** Where the CLI writes, and where it runs: injected so it can be driven without a process. */
 export interface CliContext {
@@ -113,6 +113,9 @@ async function run(
       const what = fixCutoff(command.what)
       if (!command.yes) await confirmDeletingAll(cache, what, where, context)
       const deleted = await cache.delete(what)
+      // The store deletes behind the call: only a flush says whether it was committed or given up.
+      await cache.flush()
+      throwFirst(failures)
       return { text: `Deleted ${entries(deleted)}.\n`, json: { deleted } }
     }
     case 'clear': {
@@ -122,7 +125,7 @@ async function run(
       return { text: `Cleared the cache: deleted ${entries(deleted)}.\n`, json: { deleted } }
     }
     case 'export': {
-      const har = await exportHar(cache, packageVersion())
+      const har = await exportHar(cache, packageManifest().version)
       writeHar(command.har, har)
       const count = har.log.entries.length
       return { text: `Exported ${responses(count)} to ${command.har}.\n`, json: { exported: count, file: command.har } }
@@ -130,8 +133,7 @@ async function run(
     case 'import': {
       const result = await importHar(engine, har)
       await cache.flush()
-      const [failure] = failures
-      if (failure) throw failure
+      throwFirst(failures)
       const skipped = result.skipped.map(({ url, reason }) => `  skipped ${url}: ${reason}\n`).join('')
       return {
         text: `Imported ${responses(result.imported)} from ${command.har}.\n${skipped}`,
@@ -141,6 +143,12 @@ async function run(
     default:
       return command satisfies never
   }
+}
+
+/** A store failure reported to `onError` during the command (a write given up) fails the command. */
+function throwFirst(failures: readonly Error[]): void {
+  const [failure] = failures
+  if (failure) throw failure
 }
 
 /** `--older-than` as a `Date`, so the check for "every entry" and the delete use one cutoff. */
@@ -189,16 +197,38 @@ function readHar(path: string): unknown {
   }
 }
 
-/** Writes the HAR through a temp file and a rename, so an interrupted export never leaves half a file. */
+/**
+ * Writes the HAR where PATH leads. A regular file (or none) is written through a temp file and a
+ * rename, so an interrupted export never leaves half a file; a symlink is followed, so the rename
+ * replaces its target and the link stays. Anything else (a FIFO, a character device such as
+ * /dev/stdout) is written to directly: a rename would replace it with a file.
+ */
 function writeHar(path: string, har: HarLog): void {
-  const temp = `${path}.${process.pid}.tmp`
+  const text = `${JSON.stringify(har, null, 2)}\n`
+  let temp: string | undefined
   try {
-    writeFileSync(temp, `${JSON.stringify(har, null, 2)}\n`)
-    renameSync(temp, path)
+    const target = statOrNull(path)
+    // A dangling symlink is written through (creating its target); a missing path gets the temp file.
+    if (target === null ? lstatOrNull(path)?.isSymbolicLink() : !target.isFile()) {
+      writeFileSync(path, text)
+      return
+    }
+    const real = target === null ? path : realpathSync(path)
+    temp = `${real}.${process.pid}.tmp`
+    writeFileSync(temp, text, { mode: target === null ? 0o666 : target.mode & 0o7777 })
+    renameSync(temp, real)
   } catch (error) {
-    rmSync(temp, { force: true })
+    if (temp !== undefined) rmSync(temp, { force: true })
     throw new CliError('CANNOT_OPEN', `cannot write ${path}: ${(error as Error).message}`, EXIT.failure)
   }
+}
+
+function statOrNull(path: string): Stats | null {
+  return statSync(path, { throwIfNoEntry: false }) ?? null
+}
+
+function lstatOrNull(path: string): Stats | null {
+  return lstatSync(path, { throwIfNoEntry: false }) ?? null
 }
 
 function responses(count: number): string {

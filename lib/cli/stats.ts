@@ -67,7 +67,7 @@ export async function stats(target: StatsTarget, cache: Cache, now: number): Pro
   const dates = { oldest: oldest?.toISOString() ?? null, newest: newest?.toISOString() ?? null }
   const counted: [string, string][] = [
     ['Responses', `${fresh + expired} (${fresh} fresh, ${expired} expired)`],
-    ['Unreadable', `${invalid}${invalid ? ' (remove with: fetch-http-cache delete --invalid)' : ''}`],
+    ['Unreadable', `${invalid}${invalid ? ` (remove with: fetch-http-cache delete --invalid ${targetOptions(target)})` : ''}`],
     ['URLs', String(urls.size)],
   ]
   const stored = `${humanBytes(size)} (${size} bytes): the entries' bodies and metadata`
@@ -124,15 +124,33 @@ function humanBytes(count: number): string {
   return `${value.toFixed(1)} ${unit}`
 }
 
-/** `5_400_000` → `1 h ago`: the largest whole unit. */
+/**
+ * `5_400_000` → `1 h ago`: the largest whole unit. A negative age (an entry dated ahead of this
+ * clock: another machine's, or an injected one) → `in 5 s`.
+ */
 function age(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000))
+  const seconds = Math.floor(Math.abs(ms) / 1000)
+  let amount = `${seconds} s`
   for (const [unit, size] of [
     ['d', 86_400],
     ['h', 3_600],
     ['min', 60],
   ] as const) {
-    if (seconds >= size) return `${Math.floor(seconds / size)} ${unit} ago`
+    if (seconds >= size) {
+      amount = `${Math.floor(seconds / size)} ${unit}`
+      break
+    }
   }
-  return `${seconds} s ago`
+  return ms < 0 && seconds > 0 ? `in ${amount}` : `${amount} ago`
+}
+
+/** The options that name `target` on a command line (the Redis URL without its password), quoted for a shell. */
+function targetOptions(target: StatsTarget): string {
+  if (target.kind === 'file') return `--db ${shellWord(target.path)}`
+  if (target.kind === 'directory') return `--dir ${shellWord(target.path)}`
+  return `--redis ${shellWord(target.server)} --prefix ${shellWord(target.prefix)}`
+}
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
 }

@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs'
 
 /**
- * `<name> <version>` from the package's own package.json: two levels up both from `lib/cli/` (run
+ * The package's name and version from its own package.json: two levels up both from `lib/cli/` (run
  * from source) and from `dist/cli/` (installed), so one path serves both.
  */
-export function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+export function packageManifest(): { name: string; version: string } {
+  const { name, version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     name: string
     version: string
   }
-  return `${manifest.name} ${manifest.version}`
+  return { name, version }
+}
+
+/** `<name> <version>`, as `--version` prints it. */
+export function packageVersion(): string {
+  const { name, version } = packageManifest()
+  return `${name} ${version}`
 }

@@ -10,9 +10,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  */
 export function bodyText(body: Uint8Array, contentType: string | undefined): string | undefined {
   if (contentType === undefined || !TEXTUAL.test(contentType)) return undefined
+  return utf8Text(body)
+}
+
+/** The bytes as text when they are UTF-8 (a byte order mark kept: encoding the text gives them back); else `undefined`. */
+export function utf8Text(body: Uint8Array): string | undefined {
   try {
     return utf8.decode(body)
   } catch {
     return undefined
   }
+}
+
+/** Whether a `Content-Type` names a charset other than UTF-8 (or its subset US-ASCII). */
+export function namesOtherCharset(contentType: string): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase()
+  return charset !== undefined && !['utf-8', 'utf8', 'us-ascii'].includes(charset)
 }

@@ -109,7 +109,10 @@ describe('fetch-http-cache (the CLI)', () => {
       assert.equal(human.code, 0)
       assert.match(human.stdout, /^File +.*http_cache\.sqlite$/m)
       assert.match(human.stdout, /^Responses +2 \(1 fresh, 1 expired\)$/m)
-      assert.match(human.stdout, /^Unreadable +1 \(remove with: fetch-http-cache delete --invalid\)$/m)
+      assert.ok(
+        human.stdout.includes(`Unreadable   1 (remove with: fetch-http-cache delete --invalid --db ${db})\n`),
+        human.stdout,
+      )
       assert.match(human.stdout, /^URLs +2$/m)
       assert.match(
         human.stdout,
@@ -151,6 +154,33 @@ describe('fetch-http-cache (the CLI)', () => {
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, /^Oldest +\S+ \(3 h ago\)$/m)
       assert.match(result.stdout, /^Newest +\S+ \(5 min ago\)$/m)
+    })
+
+    it('shows an entry dated ahead of its clock as in the future, not as 0 s ago', async () => {
+      await fill(['/ahead'], [], () => Date.now() + 2 * 3_600_000 + 60_000)
+      const result = await cli(['stats', '--db', db], dir)
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, /^Newest +\S+ \(in 2 h\)$/m)
+    })
+
+    it('names the cache in the command it suggests for unreadable entries, quoted for a shell', async () => {
+      const odd = join(dir, "it's here.sqlite")
+      db = odd
+      await fill(['/a', '/b'], [])
+      const corrupt = new Database(db)
+      corrupt.prepare("UPDATE entries SET meta = 'garbage' WHERE url LIKE '%/b'").run()
+      corrupt.close()
+      const result = await cli(['stats', '--db', odd], dir)
+      assert.equal(result.code, 0, result.stderr)
+      const quoted = `'${odd.replace(/'/g, `'\\''`)}'`
+      assert.ok(result.stdout.includes(`(remove with: fetch-http-cache delete --invalid --db ${quoted})\n`), result.stdout)
+      const removed = await run(
+        'sh',
+        ['-c', `${[process.execPath, '--import', TSX, CLI].map(shellQuote).join(' ')} delete --invalid --db ${quoted} --yes`],
+        dir,
+      )
+      assert.equal(removed.code, 0, removed.stderr)
+      assert.equal(removed.stdout, 'Deleted 1 entry.\n')
     })
 
     it('reads ./http_cache.sqlite in the working directory without --db', async () => {
@@ -210,6 +240,16 @@ describe('fetch-http-cache (the CLI)', () => {
       assert.deepEqual(JSON.parse(all.stdout), { deleted: 1 })
     })
 
+    it('--older-than an age past what a Date holds is capped at 2^31 s like any duration: nothing that old, nothing deleted', async () => {
+      await fill()
+      for (const age of ['9000000000000', '200000000d', '99999999999999999999999']) {
+        const result = await cli(['delete', '--older-than', age, '--db', db, '--json'], dir)
+        assert.equal(result.code, 0, `${age}: ${result.stdout}${result.stderr}`)
+        assert.deepEqual(JSON.parse(result.stdout), { deleted: 0 }, age)
+      }
+      assert.equal((await storedUrls()).length, 3)
+    })
+
     it('--url deletes every response for each URL given, compared normalized', async () => {
       await fill()
       const result = await cli(['delete', '--url', `${origin.url}/a?x=2&y=1`, '--url', `${origin.url}/old`, '--db', db], dir)
@@ -232,6 +272,39 @@ describe('fetch-http-cache (the CLI)', () => {
       assert.equal(result.code, 0, result.stderr)
       assert.deepEqual(JSON.parse(result.stdout), { deleted: 2 })
       assert.deepEqual(await storedUrls(), [`${origin.url}/a?y=1&x=2`])
+    })
+  })
+
+  describe('delete while another process holds the write lock past busyTimeout', () => {
+    it('fails with the store error (exit 1), as clear does, and deletes nothing', async () => {
+      await fill()
+      // Another connection holds the write lock until told to let go (its stdin ends).
+      const locker = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const db = new (require('better-sqlite3'))(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE');
+           process.stdout.write('locked\\n');
+           process.stdin.on('end', () => { db.exec('COMMIT'); db.close() }).resume()`,
+        ],
+        { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+      )
+      const released = new Promise((resolve) => locker.on('close', resolve))
+      try {
+        await new Promise((resolve) => locker.stdout.once('data', resolve))
+        // The store gives the write up after its default busyTimeout (5 s).
+        for (const args of [['delete', '--url', `${origin.url}/b`], ['clear']]) {
+          const result = await run(process.execPath, ['--import', TSX, CLI, ...args, '--db', db, '--json'], dir, 60_000)
+          assert.equal(result.code, 1, `${args[0]}: ${result.stdout}${result.stderr}`)
+          const { error } = JSON.parse(result.stdout)
+          assert.equal(error.code, 'FETCH_HTTP_CACHE_STORE_ERROR', args[0])
+          assert.match(error.message, /given up\): database is locked/, args[0])
+        }
+      } finally {
+        locker.stdin.end()
+        assert.equal(await released, 0)
+      }
+      assert.deepEqual(await storedUrls(), [`${origin.url}/a?y=1&x=2`, `${origin.url}/b`, `${origin.url}/old`])
     })
   })
 
@@ -508,6 +581,45 @@ describe('fetch-http-cache (the CLI)', () => {
         assert.match(result.stdout, /fetch-http-cache: nothing deleted\n/)
         assert.deepEqual(await storedUrls(), [`${origin.url}/a`, `${origin.url}/b`])
       })
+    })
+  })
+
+  describe('a reader that closes the pipe early (| head -1)', () => {
+    /** Runs the CLI with its stdout (or stderr) pipe closed by the reader before the CLI writes. */
+    const closedPipe = (args: string[], closed: 'stdout' | 'stderr'): Promise<Run> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+          cwd: dir,
+          env: { ...process.env, NODE_OPTIONS: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        child[closed].destroy()
+        let stdout = ''
+        let stderr = ''
+        if (closed !== 'stdout') child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+        if (closed !== 'stderr') child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+        child.on('error', reject)
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+      })
+
+    it('ends the command quietly with its own exit status, for every command that prints', async () => {
+      await fill()
+      const cases: [string[], 'stdout' | 'stderr', number][] = [
+        [['urls', '--db', db], 'stdout', 0],
+        [['stats', '--db', db], 'stdout', 0],
+        [['urls', '--db', db, '--json'], 'stdout', 0],
+        [['--help'], 'stdout', 0],
+        [['--version'], 'stdout', 0],
+        [['export', '--har', join(dir, 'out.har'), '--db', db], 'stdout', 0],
+        [['urls', '--json', '--db', join(dir, 'nope.sqlite')], 'stdout', 1],
+        [['urls', '--db', join(dir, 'nope.sqlite')], 'stderr', 1],
+        [['stats', '--bogus'], 'stderr', 2],
+      ]
+      for (const [args, closed, code] of cases) {
+        const result = await closedPipe(args, closed)
+        assert.equal(result.code, code, `${args.join(' ')} (${closed} closed): ${result.stderr}`)
+        assert.equal(result.stderr, '', args.join(' '))
+      }
     })
   })
 
