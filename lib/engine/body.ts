@@ -309,6 +309,35 @@ export function abortable(source: ReadableStream<Uint8Array>, signal: AbortSigna
   )
 }
 
+/**
+ * `source` as a byte stream (`type: 'bytes'`), as fetch's own bodies are: a reader may then be a BYOB
+ * one (`getReader({ mode: 'byob' })`). Each chunk is handed over as a copy, since a byte stream takes
+ * over the buffer it is given, and a chunk may share its buffer with the recorded body or a pool.
+ */
+export function byteStream(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  // Locked at the first read, not before: a Response that could not be made of this stream leaves
+  // `source` untouched for its caller.
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  return new ReadableStream({
+    type: 'bytes',
+    async pull(controller) {
+      reader ??= source.getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) {
+          controller.close()
+          // A BYOB reader waiting on a read is answered by the close.
+          controller.byobRequest?.respond(0)
+          return
+        }
+        // An empty chunk cannot be enqueued in a byte stream: read on.
+        if (value.byteLength > 0) return controller.enqueue(copyBytes(value))
+      }
+    },
+    cancel: (reason) => (reader ?? source).cancel(reason),
+  })
+}
+
 /** How much of an in-memory body one read hands out, so large bodies stream instead of arriving whole. */
 const CHUNK = 64 * 1024
 

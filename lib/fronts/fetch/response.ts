@@ -1,4 +1,4 @@
-import { abortable, bytesStream } from '../../engine/body.js'
+import { abortable, byteStream, bytesStream } from '../../engine/body.js'
 import { type CacheEntry, identityBody } from '../../entry/entry.js'
 import { isBodiless } from '../../http/bodiless.js'
 import { type CacheInfo, RESPONSE_STATE as STATE } from '../../observe/cache-info.js'
@@ -95,6 +95,8 @@ export function cachedResponse(
   info: CacheInfo,
 ): Response {
   const Cached = responseClass()
+  // fetch's bodies are byte streams (a BYOB reader works on them): ours too.
+  if (body instanceof ReadableStream) body = byteStream(body)
   // The fields are appended once the Response exists: the constructor's own `headers` member goes
   // through WebIDL's record/sequence conversion first, which cost more than the appends (about 5 µs
   // for ten fields). Same result: the constructor fills its headers from init by the same appends.

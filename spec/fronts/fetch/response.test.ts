@@ -165,3 +165,37 @@ describe('a stored entry that cannot be served never breaks the request', () => 
     assert.equal(cacheInfo(await cachedFetch(`${origin.url}/a`))?.fromCache, true, 'the fresh copy was stored')
   })
 })
+
+describe('bodies are byte streams, as fetch’s own', () => {
+  /** The body read through a BYOB reader, 3 bytes at a time. */
+  async function readByob(response: Response): Promise<string> {
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader({ mode: 'byob' })
+    const parts: Buffer[] = []
+    for (let i = 0; i < 100; i++) {
+      const { done, value } = await reader.read(new Uint8Array(3))
+      if (done) break
+      parts.push(Buffer.from(value))
+    }
+    return Buffer.concat(parts).toString()
+  }
+
+  test('a miss, a hit, and a hit read with a signal can be read with a BYOB reader', async (t) => {
+    const origin = await startOrigin({ '/byob': (_req, res) => void res.end('hello, bytes') })
+    const cachedFetch = createCachedFetch({ backend: 'memory' })
+    t.after(async () => {
+      await cachedFetch.cache.close()
+      await origin.close()
+    })
+    const miss = await cachedFetch(`${origin.url}/byob`)
+    assert.equal(await readByob(miss), 'hello, bytes')
+    assert.equal(await cacheInfo(miss)?.stored, true)
+    const hit = await cachedFetch(`${origin.url}/byob`)
+    assert.equal(cacheInfo(hit)?.fromCache, true)
+    assert.equal(await readByob(hit), 'hello, bytes')
+    const signalled = await cachedFetch(`${origin.url}/byob`, { signal: new AbortController().signal })
+    assert.equal(cacheInfo(signalled)?.fromCache, true)
+    assert.equal(await readByob(signalled), 'hello, bytes')
+    const cloned = (await cachedFetch(`${origin.url}/byob`, { signal: new AbortController().signal })).clone()
+    assert.equal(await readByob(cloned), 'hello, bytes')
+  })
+})
