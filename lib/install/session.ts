@@ -36,7 +36,9 @@ export function createEngine(
   const deliver = errorReporter(() => live.resolved.onError)
   let engine: Engine | undefined
   const report = (error: Error) => (engine ? engine.report(error, 'store') : deliver(error))
-  const { store, owned, unavailable } = openStore(storeOptions, report)
+  // Settings that cannot write leave a store that does not exist uncreated until a write comes.
+  const { readOnly, onlyIfCached } = live.resolved
+  const { store, owned, unavailable } = openStore(storeOptions, report, !readOnly && onlyIfCached !== 'throw')
   engine = new Engine(store, live, now, { deliver, ...(unavailable ? { unavailable } : {}) })
   return { engine, owned }
 }

@@ -230,11 +230,12 @@ export class FilesStore implements Store {
 }
 
 /**
- * Makes `dir` a cache directory, or finds it is one; returns its secret. A directory with files in it
- * and no marker is someone else's: refused, never written to. The marker is created with a link,
- * which fails when another process created it first (then its secret is used).
+ * Makes `dir` a cache directory, or finds it is one; returns its secret (`secret` when this call made
+ * the marker: stores/lazy.ts creates the directory under the secret its keys were already made with).
+ * A directory with files in it and no marker is someone else's: refused, never written to. The marker
+ * is created with a link, which fails when another process created it first (then its secret is used).
  */
-function openDirectory(dir: string): string {
+export function openDirectory(dir: string, secret = randomBytes(32).toString('hex')): string {
   try {
     mkdirSync(dir, { recursive: true })
   } catch (error) {
@@ -256,7 +257,6 @@ function openDirectory(dir: string): string {
   }
   const other = names.find((name) => name !== MARKER && !name.startsWith(TEMP_PREFIX))
   if (other !== undefined) throw new ForeignDirectoryError(dir, other)
-  const secret = randomBytes(32).toString('hex')
   const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`)
   try {
     writeFileSync(temp, `${JSON.stringify({ format: MARKER_FORMAT, version: 1, secret }, null, 2)}\n`, { flag: 'wx' })

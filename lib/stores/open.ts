@@ -1,15 +1,19 @@
-import { lstatSync } from 'node:fs'
+import { existsSync, lstatSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path'
 import type { Store } from '../entry/store.js'
-import { StoreError, StoreUnavailableError, UnsafeCacheFileError } from '../errors.js'
+import { StoreError, UnsafeCacheFileError } from '../errors.js'
 import type { OnError } from '../observe/report.js'
 import type { StoreOptions } from '../options/types.js'
-import { FilesStore } from './files.js'
+import { FilesStore, openDirectory } from './files.js'
+import { lazyStore } from './lazy.js'
 import { MemoryStore } from './memory.js'
 import { RedisStore } from './redis.js'
 import { openSharedSqlite } from './shared-sqlite.js'
-import { UnavailableStore } from './unavailable.js'
+import { SqliteStore } from './sqlite.js'
+import { create as createSqliteFile } from './sqlite-file.js'
+import { DEFAULT_BUSY_TIMEOUT } from './sqlite-tuning.js'
+import { UnavailableStore, unavailableReason } from './unavailable.js'
 
 /** Whether the store was made here (and is closed with the cache) or handed in by the user. */
 export interface OpenedStore {
@@ -22,9 +26,11 @@ export interface OpenedStore {
 /**
  * Opens the store `backend` names, reporting recovered problems (a corrupt file, a Redis server that
  * cannot be reached, a file or directory that cannot be opened) to `onError` (one from
- * observe/report.ts: it never throws).
+ * observe/report.ts: it never throws). `writes`: whether the settings the cache starts with can
+ * write; when they cannot, a SQLite file or files directory that does not exist is not created until
+ * a write comes (stores/lazy.ts).
  */
-export function openStore(options: StoreOptions, onError: OnError): OpenedStore {
+export function openStore(options: StoreOptions, onError: OnError, writes = true): OpenedStore {
   const { backend } = options
   if (backend === 'memory') {
     return {
@@ -42,16 +48,48 @@ export function openStore(options: StoreOptions, onError: OnError): OpenedStore 
   }
   if (backend === 'sqlite') {
     const path = sqlitePath(options)
-    if (path !== options.cacheName && (options.useTemp || options.useCacheDir)) refuseOthers(path)
     const maxSize = options.maxSize !== undefined ? { maxSize: options.maxSize } : {}
-    return openOrGoWithout(() => openSharedSqlite({ path, onError, ...maxSize }), onError)
+    const open = () => openSharedSqlite({ path, onError, ...maxSize })
+    if (path === ':memory:') return openOrGoWithout(open, onError)
+    const create = (secret: string) => {
+      createSqliteFile(path, DEFAULT_BUSY_TIMEOUT, secret)
+      return open()
+    }
+    return openOnDisk(path, options, { writes, onError, open, create, like: SqliteStore.prototype })
   }
   if (backend === 'files') {
     const path = filesPath(options)
-    if (path !== options.cacheName && (options.useTemp || options.useCacheDir)) refuseOthers(path)
-    return openOrGoWithout(() => new FilesStore({ path }), onError)
+    const open = () => new FilesStore({ path })
+    const create = (secret: string) => {
+      openDirectory(path, secret)
+      return open()
+    }
+    return openOnDisk(path, options, { writes, onError, open, create, like: FilesStore.prototype })
   }
   return { store: backend, owned: false }
+}
+
+/**
+ * A store at `path` on the file system. With settings that cannot write (`writes` false) and nothing
+ * at `path` yet, nothing is created: the store is created, with `create`, by the first write
+ * (stores/lazy.ts). Otherwise it is opened now, with `open`.
+ */
+function openOnDisk(
+  path: string,
+  options: StoreOptions,
+  how: { writes: boolean; onError: OnError; open(): Store; create(secret: string): Store; like: object },
+): OpenedStore {
+  const refuse = () => {
+    if (path !== options.cacheName && (options.useTemp || options.useCacheDir)) refuseOthers(path)
+  }
+  refuse()
+  if (how.writes || existsSync(path)) return openOrGoWithout(how.open, how.onError)
+  // Checked again at creation: another user may have put a file there meanwhile.
+  const create = (secret: string) => {
+    refuse()
+    return how.create(secret)
+  }
+  return { store: lazyStore({ create, like: how.like }), owned: true }
 }
 
 /**
@@ -65,9 +103,7 @@ function openOrGoWithout(open: () => Store, onError: OnError): OpenedStore {
   } catch (error) {
     // Option errors were ruled out by validation; anything else is the environment's doing.
     if (!(error instanceof StoreError)) throw error
-    const reason = new StoreUnavailableError(`${error.message}; caching is off for this cache (requests go to the network)`, {
-      cause: error.cause,
-    })
+    const reason = unavailableReason(error)
     onError(reason)
     return { store: new UnavailableStore(reason), owned: true, unavailable: reason }
   }

@@ -101,6 +101,23 @@ export function open(path: string, busyTimeout: number, now: () => number, secre
   }
 }
 
+/**
+ * Creates the cache file at `path` holding `secret` (one there already keeps its own) and closes it;
+ * returns the file's secret. A store opened on it next finds that secret (stores/lazy.ts). Failures
+ * are `StoreError`s, as the store's own open gives them; a file that is not ours is refused as it is.
+ */
+export function create(path: string, busyTimeout: number, secret: string): string {
+  let opened: Opened
+  try {
+    opened = open(path, busyTimeout, Date.now, secret)
+  } catch (error) {
+    if (error instanceof ForeignFileError || error instanceof CorruptStoreError) throw error
+    throw wrap(`creating ${path}`, error)
+  }
+  opened.db.close()
+  return opened.secret
+}
+
 function writable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK)

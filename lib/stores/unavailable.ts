@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import type { CacheEntry } from '../entry/entry.js'
 import type { Store, StoreRecord } from '../entry/store.js'
+import { type StoreError, StoreUnavailableError } from '../errors.js'
+
+/** Why a store on the file system could not be opened (or created), as `onError` hears it. */
+export function unavailableReason(error: StoreError): StoreUnavailableError {
+  return new StoreUnavailableError(`${error.message}; caching is off for this cache (requests go to the network)`, {
+    cause: error.cause,
+  })
+}
 
 /**
  * What a cache runs on when its configured store cannot be opened (a SQLite file in a read-only
