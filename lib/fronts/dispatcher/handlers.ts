@@ -249,9 +249,12 @@ export function rawPairs(headers: HeaderPairs): Buffer[] {
   return raw
 }
 
-/** Header pairs as the object the new API passes: repeated fields become arrays. */
-function headerObject(headers: HeaderPairs): Record<string, string | string[]> {
-  const object: Record<string, string | string[]> = {}
+/**
+ * Header pairs as the object the new API passes: repeated fields become arrays. Prototype-less, as
+ * undici's own, so a field named `constructor` or `__proto__` is a field like any other.
+ */
+export function headerObject(headers: HeaderPairs): Record<string, string | string[]> {
+  const object: Record<string, string | string[]> = Object.create(null)
   for (const [name, value] of headers) {
     const existing = object[name]
     if (existing === undefined) object[name] = value

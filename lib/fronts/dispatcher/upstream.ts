@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici'
 import type { OriginResponse } from '../../engine/outcome.js'
 import { isBodiless } from '../../http/bodiless.js'
-import { type AnyHandler, pairsFromObject, pairsFromRaw, rawPairs, type Sink } from './handlers.js'
+import { type AnyHandler, headerObject, pairsFromObject, pairsFromRaw, rawPairs, type Sink } from './handlers.js'
 
 /**
  * The handler the dispatcher front gives to the dispatcher it wraps. It implements both handler APIs:
@@ -183,7 +183,7 @@ export function relay(dispatch: Dispatcher['dispatch'], opts: Dispatcher.Dispatc
       error: (error) => sink.error(error),
       upgrade(statusCode, headers, socket, upstreamController) {
         if (typeof caller.onRequestUpgrade === 'function') {
-          caller.onRequestUpgrade(upstreamController ?? controller, statusCode, Object.fromEntries(headers), socket)
+          caller.onRequestUpgrade(upstreamController ?? controller, statusCode, headerObject(headers), socket)
         } else {
           caller.onUpgrade?.(statusCode, rawPairs(headers), socket)
         }

@@ -163,12 +163,13 @@ interface FieldLines {
  * Sets `headers` and `headersDistinct` of a message from its `rawHeaders`, with Node's own rules
  * (repeats joined or dropped per field, `set-cookie` a list). Node builds both lazily from the count
  * of lines it parsed, so a message whose raw lines the cache changed, or built without the parser,
- * gets them here.
+ * gets them here: `headers` a plain object and `headersDistinct` a prototype-less one, as Node makes
+ * them (a field named `constructor` would otherwise meet `Object.prototype`'s).
  */
 export function setFields(message: IncomingMessage): void {
   const lines = message as unknown as FieldLines
   const headers: Record<string, unknown> = {}
-  const distinct: Record<string, unknown> = {}
+  const distinct: Record<string, unknown> = Object.create(null)
   const raw = message.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
     lines._addHeaderLine(raw[i] as string, raw[i + 1] as string, headers)
