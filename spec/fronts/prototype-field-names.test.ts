@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import http, { type IncomingMessage } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { createServer, type Server } from 'node:net'
 import { it } from 'node:test'
-import { Agent, request } from 'undici'
 import { type FrontKind, forEachFront } from '../helpers/fronts.js'
+import { uncachedRaw } from '../helpers/uncached.js'
 
 /**
  * Response field names that are also members of `Object.prototype`: the fields objects the fronts
@@ -40,33 +40,6 @@ function view(kind: FrontKind['name'], raw: unknown): unknown {
   return { headers: own(res.headers), distinct: own(res.headersDistinct), prototype: Object.getPrototypeOf(res.headersDistinct) }
 }
 
-/** The same request without the cache. */
-async function uncached(kind: FrontKind['name'], url: string): Promise<unknown> {
-  if (kind === 'fetch') {
-    const response = await fetch(url)
-    await response.text()
-    return view(kind, response)
-  }
-  if (kind === 'dispatcher') {
-    const agent = new Agent()
-    try {
-      const response = await request(url, { dispatcher: agent })
-      await response.body.text()
-      return view(kind, response)
-    } finally {
-      await agent.close()
-    }
-  }
-  return new Promise((resolve, reject) =>
-    http
-      .get(url, (res) => {
-        res.resume()
-        res.once('end', () => resolve(view(kind, res)))
-      })
-      .once('error', reject),
-  )
-}
-
 forEachFront('response fields named after Object.prototype members', (kind) => {
   it('are served on a miss and a hit as the client gives them without the cache', async (t) => {
     const { url, server } = await rawOrigin()
@@ -75,7 +48,7 @@ forEachFront('response fields named after Object.prototype members', (kind) => {
       await front.close()
       server.close()
     })
-    const expected = await uncached(kind.name, url)
+    const expected = view(kind.name, await uncachedRaw(kind.name, url))
     const miss = await front.get(url)
     assert.equal(await miss.text(), 'ok')
     assert.deepEqual(view(kind.name, miss.raw), expected)

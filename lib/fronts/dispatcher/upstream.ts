@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici'
 import type { OriginResponse } from '../../engine/outcome.js'
 import { isBodiless } from '../../http/bodiless.js'
+import { headersOfLines } from '../../http/field-lines.js'
 import { type AnyHandler, headerObject, pairsFromObject, pairsFromRaw, rawPairs, type Sink } from './handlers.js'
 
 /**
@@ -270,7 +271,7 @@ export function forward(
           resolve({
             status: statusCode,
             statusText,
-            headers: new Headers(headers),
+            headers: headersOfLines(headers),
             body,
             decoded: false,
             url: last ? String(last) : url,

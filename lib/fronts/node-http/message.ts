@@ -3,6 +3,7 @@ import type { Outcome } from '../../engine/outcome.js'
 import { type CacheEntry, identityBody } from '../../entry/entry.js'
 import { isBodiless, notModifiedFields } from '../../http/bodiless.js'
 import { appendCacheStatus } from '../../http/cache-status.js'
+import { fieldLines } from '../../http/field-lines.js'
 import { ServedSocket } from './served-socket.js'
 
 /**
@@ -53,7 +54,7 @@ export function servedOutcome(outcome: Outcome, method: string): { served: Serve
     case 'origin': {
       const { response } = outcome
       const headers: [string, string][] = []
-      for (const [name, value] of response.headers) if (name !== 'cache-status') headers.push([name, value])
+      for (const [name, value] of fieldLines(response.headers)) if (name !== 'cache-status') headers.push([name, value])
       // rfc: our member after those of the caches nearer the origin (RFC 9211 §2).
       headers.push(['cache-status', appendCacheStatus(response.headers.get('cache-status'), outcome.cacheStatus)])
       const served: Served = {
