@@ -173,7 +173,7 @@ async function pass(response: OriginResponse, cacheStatus: string, sink: Sink): 
       if (sink.done) continue
       sink.data(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
     }
-    sink.end()
+    sink.end(response.trailers)
   } catch (error) {
     fail(sink, error)
   }

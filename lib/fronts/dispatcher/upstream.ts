@@ -31,14 +31,18 @@ interface Events {
   info?(statusCode: number, headers: [string, string][], statusText: string): void
   /** Returns `false` to pause. */
   data(chunk: Buffer): boolean
-  end(): void
+  /** The body ended; `trailers`: the trailer fields that followed it (RFC 9110 §6.5). */
+  end(trailers: [string, string][]): void
   error(error: Error): void
   upgrade?(statusCode: number, headers: [string, string][], socket: unknown, controller: unknown): void
   /** The caller's handler, for the progress callbacks both APIs share. */
   extras?: AnyHandler
 }
 
-type Controller = { abort(reason?: Error): void; pause?(): void; resume?(): void; rawHeaders?: unknown } | null | undefined
+type Controller =
+  | { abort(reason?: Error): void; pause?(): void; resume?(): void; rawHeaders?: unknown; rawTrailers?: unknown }
+  | null
+  | undefined
 
 class UpstreamHandler {
   readonly #events: Events
@@ -83,8 +87,9 @@ class UpstreamHandler {
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (!this.#events.data(chunk)) controller?.pause?.()
   }
-  onResponseEnd(): void {
-    this.#events.end()
+  onResponseEnd(controller: Controller, trailers?: Record<string, string | string[]> | null): void {
+    const raw = controller?.rawTrailers
+    this.#events.end(Array.isArray(raw) ? pairsFromRaw(raw) : pairsFromObject(trailers))
   }
   onResponseError(_controller: Controller, error: Error): void {
     this.#events.error(error)
@@ -120,8 +125,8 @@ class UpstreamHandler {
   onData(chunk: Buffer): boolean {
     return this.#events.data(chunk) && !this.#legacyPaused
   }
-  onComplete(): void {
-    this.#events.end()
+  onComplete(rawTrailers?: Buffer[] | null): void {
+    this.#events.end(pairsFromRaw(rawTrailers ?? []))
   }
   onError(error: Error): void {
     this.#events.error(error)
@@ -180,7 +185,7 @@ export function relay(dispatch: Dispatcher['dispatch'], opts: Dispatcher.Dispatc
       headers: (statusCode, headers, statusText) => sink.responseStart(statusCode, headers, statusText),
       info: (statusCode, headers, statusText) => sink.info(statusCode, headers, statusText),
       data: (chunk) => sink.data(chunk),
-      end: () => sink.end(),
+      end: (trailers) => sink.end(trailers),
       error: (error) => sink.error(error),
       upgrade(statusCode, headers, socket, upstreamController) {
         if (typeof caller.onRequestUpgrade === 'function') {
@@ -229,6 +234,7 @@ export function forward(
     let bodyless = false
     let ended = false
     let answered = false
+    const trailers: [string, string][] = []
     const onAbort = () => control?.abort(signal?.reason)
     signal?.addEventListener('abort', onAbort, { once: true })
     const finish = () => {
@@ -276,6 +282,7 @@ export function forward(
             decoded: false,
             url: last ? String(last) : url,
             redirected: last !== undefined,
+            trailers,
           })
           return true
         },
@@ -284,7 +291,8 @@ export function forward(
           stream.enqueue(chunk)
           return (stream.desiredSize ?? 1) > 0
         },
-        end() {
+        end(received) {
+          trailers.push(...received)
           finish()
           if (!answered) reject(new Error('the origin ended the request without a response'))
           stream?.close()
