@@ -15,6 +15,12 @@ export interface OriginResponse {
   url: string
   redirected: boolean
   type?: Response['type']
+  /**
+   * The origin's trailer fields (RFC 9110 §6.5), lower-case pairs, filled in when the body has ended
+   * (the array is shared by every copy of the response): a dispatcher front's caller gets them with
+   * the end of the body. Never stored (README: a hit has none).
+   */
+  trailers?: [string, string][]
   /** The fetch front's own `Response`, handed back as it is when the cache cannot rebuild it. */
   source?: Response
   /**

@@ -3,6 +3,7 @@ import { withFreshnessFacts } from '../entry/freshness-facts.js'
 import { parseCacheControl } from '../http/cache-control.js'
 import { parseHttpDate } from '../http/dates.js'
 import { isWeak, noneMatchMatches, strongMatch, weakMatch } from '../http/etag.js'
+import { fieldLines } from '../http/field-lines.js'
 
 /**
  * Which response header fields are stored, and how a 304 (RFC 9111 §4.3.4) or a response to HEAD
@@ -49,8 +50,8 @@ function connectionListed(headers: Headers): Set<string> {
 
 /**
  * Response header fields as stored (RFC 9111 §3.1): without hop-by-hop fields, the fields `Connection`
- * lists, and `set-cookie` unless `keepCookies` (each `Set-Cookie` line then kept apart, as `Headers`
- * iterates them). With `cacheControl` on, also without the fields a qualified `no-cache="a, b"`
+ * lists, and `set-cookie` unless `keepCookies`. Each field line is kept apart as it arrived when the
+ * front knows the lines (http/field-lines.ts). With `cacheControl` on, also without the fields a qualified `no-cache="a, b"`
  * names, which must not be reused without revalidation (§5.2.2.4).
  */
 export function storableHeaders(headers: Headers, cacheControl: boolean, keepCookies = false): [string, string][] {
@@ -58,7 +59,7 @@ export function storableHeaders(headers: Headers, cacheControl: boolean, keepCoo
   const noCache = cacheControl ? parseCacheControl(headers.get('cache-control')).noCache : undefined
   if (Array.isArray(noCache)) for (const name of noCache) skip.add(name)
   const pairs: [string, string][] = []
-  for (const [name, value] of headers) {
+  for (const [name, value] of fieldLines(headers)) {
     if (skip.has(name)) continue
     if (!NEVER_STORED.has(name) || (keepCookies && COOKIE_FIELDS.has(name))) pairs.push([name, value])
   }
@@ -81,7 +82,7 @@ function updateHeaders(
   const replaced = new Set<string>(['age'])
   // One pass over the newer fields (each pass over a `Headers` sorts and copies them).
   const updates: [string, string][] = []
-  for (const field of newer) {
+  for (const field of fieldLines(newer)) {
     const name = field[0]
     if ((!NOT_UPDATED.has(name) || (keepCookies && COOKIE_FIELDS.has(name))) && !skip.has(name)) {
       replaced.add(name)
@@ -89,7 +90,7 @@ function updateHeaders(
     }
   }
   const headers: [string, string][] = stored.filter(([name]) => !replaced.has(name))
-  for (const field of updates) headers.push(field)
+  for (const field of updates) headers.push([field[0], field[1]])
   if (!newer.has('date')) {
     const date = headers.findIndex(([name]) => name === 'date')
     const pair: [string, string] = ['date', new Date(responseTime).toUTCString()]

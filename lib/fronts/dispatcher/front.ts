@@ -7,6 +7,7 @@ import { isPromise } from '../../entry/store.js'
 import { isFetchCacheError } from '../../errors.js'
 import { isBodiless, notModifiedFields } from '../../http/bodiless.js'
 import { appendCacheStatus } from '../../http/cache-status.js'
+import { fieldLines } from '../../http/field-lines.js'
 import { type CacheDispatchOptions, optionsToSend, requestFromDispatch } from '../../request/from-dispatch.js'
 import { isOriginRequest } from '../origin-mark.js'
 import { type AnyHandler, type HeaderPairs, Sink } from './handlers.js'
@@ -155,7 +156,7 @@ function lengthField(headers: HeaderPairs): string | undefined {
 /** Passes the origin's answer on, honouring the caller's pauses, until its body ends. */
 async function pass(response: OriginResponse, cacheStatus: string, sink: Sink): Promise<void> {
   const headers: [string, string][] = []
-  for (const [name, value] of response.headers) if (name !== 'cache-status') headers.push([name, value])
+  for (const [name, value] of fieldLines(response.headers)) if (name !== 'cache-status') headers.push([name, value])
   headers.push(['cache-status', appendCacheStatus(response.headers.get('cache-status'), cacheStatus)])
   const reader = response.body?.getReader()
   try {
@@ -172,7 +173,7 @@ async function pass(response: OriginResponse, cacheStatus: string, sink: Sink): 
       if (sink.done) continue
       sink.data(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
     }
-    sink.end()
+    sink.end(response.trailers)
   } catch (error) {
     fail(sink, error)
   }

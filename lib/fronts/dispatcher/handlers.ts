@@ -187,14 +187,15 @@ export class Sink {
     }
   }
 
-  end(): void {
+  /** Ends the response, with the origin's trailer fields when it sent any. */
+  end(trailers: HeaderPairs = []): void {
     if (this.#done) return
     this.#done = true
     const controller = this.controller
-    controller.rawTrailers = []
+    controller.rawTrailers = rawPairs(trailers)
     try {
-      if (this.#newStyle) this.#handler.onResponseEnd?.(controller, {})
-      else this.#handler.onComplete?.([])
+      if (this.#newStyle) this.#handler.onResponseEnd?.(controller, headerObject(trailers))
+      else this.#handler.onComplete?.(controller.rawTrailers)
     } catch (error) {
       // undici hands a throw from the end callback back as the request's error: undici's retry
       // handler ends a response it will retry that way, and waits for the error to retry.
@@ -249,9 +250,12 @@ export function rawPairs(headers: HeaderPairs): Buffer[] {
   return raw
 }
 
-/** Header pairs as the object the new API passes: repeated fields become arrays. */
-function headerObject(headers: HeaderPairs): Record<string, string | string[]> {
-  const object: Record<string, string | string[]> = {}
+/**
+ * Header pairs as the object the new API passes: repeated fields become arrays. Prototype-less, as
+ * undici's own, so a field named `constructor` or `__proto__` is a field like any other.
+ */
+export function headerObject(headers: HeaderPairs): Record<string, string | string[]> {
+  const object: Record<string, string | string[]> = Object.create(null)
   for (const [name, value] of headers) {
     const existing = object[name]
     if (existing === undefined) object[name] = value

@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici'
 import type { OriginResponse } from '../../engine/outcome.js'
 import { isBodiless } from '../../http/bodiless.js'
-import { type AnyHandler, pairsFromObject, pairsFromRaw, rawPairs, type Sink } from './handlers.js'
+import { headersOfLines } from '../../http/field-lines.js'
+import { type AnyHandler, headerObject, pairsFromObject, pairsFromRaw, rawPairs, type Sink } from './handlers.js'
 
 /**
  * The handler the dispatcher front gives to the dispatcher it wraps. It implements both handler APIs:
@@ -30,14 +31,18 @@ interface Events {
   info?(statusCode: number, headers: [string, string][], statusText: string): void
   /** Returns `false` to pause. */
   data(chunk: Buffer): boolean
-  end(): void
+  /** The body ended; `trailers`: the trailer fields that followed it (RFC 9110 §6.5). */
+  end(trailers: [string, string][]): void
   error(error: Error): void
   upgrade?(statusCode: number, headers: [string, string][], socket: unknown, controller: unknown): void
   /** The caller's handler, for the progress callbacks both APIs share. */
   extras?: AnyHandler
 }
 
-type Controller = { abort(reason?: Error): void; pause?(): void; resume?(): void; rawHeaders?: unknown } | null | undefined
+type Controller =
+  | { abort(reason?: Error): void; pause?(): void; resume?(): void; rawHeaders?: unknown; rawTrailers?: unknown }
+  | null
+  | undefined
 
 class UpstreamHandler {
   readonly #events: Events
@@ -82,8 +87,9 @@ class UpstreamHandler {
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (!this.#events.data(chunk)) controller?.pause?.()
   }
-  onResponseEnd(): void {
-    this.#events.end()
+  onResponseEnd(controller: Controller, trailers?: Record<string, string | string[]> | null): void {
+    const raw = controller?.rawTrailers
+    this.#events.end(Array.isArray(raw) ? pairsFromRaw(raw) : pairsFromObject(trailers))
   }
   onResponseError(_controller: Controller, error: Error): void {
     this.#events.error(error)
@@ -119,8 +125,8 @@ class UpstreamHandler {
   onData(chunk: Buffer): boolean {
     return this.#events.data(chunk) && !this.#legacyPaused
   }
-  onComplete(): void {
-    this.#events.end()
+  onComplete(rawTrailers?: Buffer[] | null): void {
+    this.#events.end(pairsFromRaw(rawTrailers ?? []))
   }
   onError(error: Error): void {
     this.#events.error(error)
@@ -179,11 +185,11 @@ export function relay(dispatch: Dispatcher['dispatch'], opts: Dispatcher.Dispatc
       headers: (statusCode, headers, statusText) => sink.responseStart(statusCode, headers, statusText),
       info: (statusCode, headers, statusText) => sink.info(statusCode, headers, statusText),
       data: (chunk) => sink.data(chunk),
-      end: () => sink.end(),
+      end: (trailers) => sink.end(trailers),
       error: (error) => sink.error(error),
       upgrade(statusCode, headers, socket, upstreamController) {
         if (typeof caller.onRequestUpgrade === 'function') {
-          caller.onRequestUpgrade(upstreamController ?? controller, statusCode, Object.fromEntries(headers), socket)
+          caller.onRequestUpgrade(upstreamController ?? controller, statusCode, headerObject(headers), socket)
         } else {
           caller.onUpgrade?.(statusCode, rawPairs(headers), socket)
         }
@@ -228,6 +234,7 @@ export function forward(
     let bodyless = false
     let ended = false
     let answered = false
+    const trailers: [string, string][] = []
     const onAbort = () => control?.abort(signal?.reason)
     signal?.addEventListener('abort', onAbort, { once: true })
     const finish = () => {
@@ -270,11 +277,12 @@ export function forward(
           resolve({
             status: statusCode,
             statusText,
-            headers: new Headers(headers),
+            headers: headersOfLines(headers),
             body,
             decoded: false,
             url: last ? String(last) : url,
             redirected: last !== undefined,
+            trailers,
           })
           return true
         },
@@ -283,7 +291,8 @@ export function forward(
           stream.enqueue(chunk)
           return (stream.desiredSize ?? 1) > 0
         },
-        end() {
+        end(received) {
+          trailers.push(...received)
           finish()
           if (!answered) reject(new Error('the origin ended the request without a response'))
           stream?.close()

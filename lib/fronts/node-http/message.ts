@@ -3,6 +3,7 @@ import type { Outcome } from '../../engine/outcome.js'
 import { type CacheEntry, identityBody } from '../../entry/entry.js'
 import { isBodiless, notModifiedFields } from '../../http/bodiless.js'
 import { appendCacheStatus } from '../../http/cache-status.js'
+import { fieldLines } from '../../http/field-lines.js'
 import { ServedSocket } from './served-socket.js'
 
 /**
@@ -53,7 +54,7 @@ export function servedOutcome(outcome: Outcome, method: string): { served: Serve
     case 'origin': {
       const { response } = outcome
       const headers: [string, string][] = []
-      for (const [name, value] of response.headers) if (name !== 'cache-status') headers.push([name, value])
+      for (const [name, value] of fieldLines(response.headers)) if (name !== 'cache-status') headers.push([name, value])
       // rfc: our member after those of the caches nearer the origin (RFC 9211 §2).
       headers.push(['cache-status', appendCacheStatus(response.headers.get('cache-status'), outcome.cacheStatus)])
       const served: Served = {
@@ -163,12 +164,13 @@ interface FieldLines {
  * Sets `headers` and `headersDistinct` of a message from its `rawHeaders`, with Node's own rules
  * (repeats joined or dropped per field, `set-cookie` a list). Node builds both lazily from the count
  * of lines it parsed, so a message whose raw lines the cache changed, or built without the parser,
- * gets them here.
+ * gets them here: `headers` a plain object and `headersDistinct` a prototype-less one, as Node makes
+ * them (a field named `constructor` would otherwise meet `Object.prototype`'s).
  */
 export function setFields(message: IncomingMessage): void {
   const lines = message as unknown as FieldLines
   const headers: Record<string, unknown> = {}
-  const distinct: Record<string, unknown> = {}
+  const distinct: Record<string, unknown> = Object.create(null)
   const raw = message.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
     lines._addHeaderLine(raw[i] as string, raw[i + 1] as string, headers)

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { OriginResponse } from '../../engine/outcome.js'
 import { isBodiless } from '../../http/bodiless.js'
+import { headersOfLines } from '../../http/field-lines.js'
 import { setFields } from './message.js'
 
 /**
@@ -14,15 +15,10 @@ const OWN_READ_AHEAD = 64 * 1024
 
 /** Status, fields and URL of the answer; `body` is the front's to make. */
 function fields(res: IncomingMessage, url: string, body: ReadableStream<Uint8Array> | null): OriginResponse {
-  const headers = new Headers()
+  const lines: [string, string][] = []
   const raw = res.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    try {
-      headers.append(raw[i] as string, raw[i + 1] as string)
-    } catch {
-      // A field Headers refuses (Node's parser is more lenient): not kept.
-    }
-  }
+  for (let i = 0; i + 1 < raw.length; i += 2) lines.push([raw[i] as string, raw[i + 1] as string])
+  const headers = headersOfLines(lines)
   const response: OriginResponse = {
     status: res.statusCode ?? 0,
     statusText: res.statusMessage ?? '',
