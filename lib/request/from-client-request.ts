@@ -2,6 +2,7 @@ import type { ClientRequest } from 'node:http'
 import { validateRequestOptions } from '../options/settings.js'
 import type { CacheRequest } from './cache-request.js'
 import { bodyDigest } from './key.js'
+import { unresolvedTarget } from './path-as-sent.js'
 
 /**
  * A `node:http` request as the cache sees it, keyed from the connection the caller's agent is asked
@@ -55,6 +56,7 @@ export function requestFromClientRequest(
   else if (absolute) {
     if (!sameAuthority(absolute, origin)) bypass = 'absolute-form target naming another origin'
   } else if (!path.startsWith('/')) bypass = 'path not starting with /'
+  bypass ??= unresolvedTarget(path)
   if (!bypass) {
     try {
       const parsed = absolute ?? new URL(`${origin}${path}`)

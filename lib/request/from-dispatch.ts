@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici'
 import { validateRequestOptions } from '../options/settings.js'
 import type { CacheRequest } from './cache-request.js'
 import { bodyDigest } from './key.js'
+import { unresolvedTarget } from './path-as-sent.js'
 
 /**
  * What an undici dispatch asks for, keyed from `origin` + `path` (+ `query`) exactly as undici will
@@ -31,7 +32,8 @@ export function requestFromDispatch(opts: CacheDispatchOptions, ignored: Readonl
   let url = `${origin ?? 'http://invalid'}${path}`
   if (origin === undefined) bypass = 'no origin in the dispatch options'
   else if (!path.startsWith('/')) bypass = 'path not starting with /'
-  else {
+  else bypass = unresolvedTarget(path)
+  if (!bypass && origin !== undefined) {
     // rfc: a Host field naming another authority changes what the origin answers (RFC 9110 §7.2):
     // the URL alone does not describe the request, so the cache stays out of it.
     const host = headers.get('host')
