@@ -106,7 +106,7 @@ async function formDigest(form: FormData, ignored: ReadonlySet<string>): Promise
     }
   }
   fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  return createHash('sha256').update(JSON.stringify(fields)).digest('hex')
+  return createHash('sha256').update('multipart/form-data\n').update(JSON.stringify(fields)).digest('hex')
 }
 
 /**

@@ -173,8 +173,8 @@ export function redactUrl(input: string, ignored: ReadonlySet<string>, credentia
 }
 
 /**
- * The digest of a request body, normalized so equivalent bodies share a key: JSON with sorted keys,
- * form bodies like queries, ignored fields removed; other bodies hashed as bytes. Normalizing never
+ * The digest of a request body and its media type, normalized so equivalent bodies share a key: JSON
+ * with sorted keys, form bodies like queries, ignored fields removed; other bodies hashed as bytes. Normalizing never
  * makes two different bodies one: numbers keep their text (2^53 + 1 is not 2^53), a `__proto__` field
  * stays a field, and bytes that are not UTF-8 (or a form field that decodes to U+FFFD) are hashed as
  * they are, since decoding would turn them all into the same replacement character.
@@ -200,7 +200,9 @@ export function bodyDigest(
   } catch {
     // Not JSON after all, or not UTF-8: hash the bytes.
   }
-  return createHash('sha256').update(normalized).digest('hex')
+  // The same bytes as another media type are another request (JSON parsed, the same text as text/plain not).
+  const essence = type.split(';', 1)[0]?.trim() ?? ''
+  return createHash('sha256').update(`${essence}\n`).update(normalized).digest('hex')
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
