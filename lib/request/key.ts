@@ -88,52 +88,53 @@ export interface KeyInput {
 /**
  * Lower-case scheme and host, default port dropped (the URL parser does these), query parameters
  * sorted by name (stable, so repeated names keep their order), ignored ones removed, fragment dropped.
- * A query whose escapes are not UTF-8 (`?q=caf%E9`, Latin-1) is sorted as it is, never decoded:
- * URLSearchParams would turn every invalid byte into U+FFFD and make distinct URLs one key.
+ * Each `name=value` pair is keyed as it was sent, never decoded and re-encoded, which would make
+ * URLs servers read apart one key: some split on `;` too (Rack < 3, Python < 3.9.2, Go < 1.17), tell
+ * `?flag` from `?flag=`, or read `+` as a plus; and URLSearchParams turns every escape that is not
+ * UTF-8 (`?q=caf%E9`) into U+FFFD.
  */
 export function normalizeUrl(input: string, ignored: ReadonlySet<string>, credentials?: CredentialParameters): string {
   const url = new URL(input)
   url.hash = ''
   if (url.search) {
     const secret = credentials?.secret
-    const hashes = (name: string) => secret !== undefined && credentials?.names.has(name.toLowerCase()) === true
-    if (decodesLosslessly(url.search)) {
-      const params = [...url.searchParams]
-        .filter(([name]) => !ignored.has(name))
-        .map(([name, value]): [string, string] => [name, hashes(name) ? hashCredential(value, secret as string) : value])
-      params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      url.search = new URLSearchParams(params).toString()
-    } else {
-      const pairs = url.search
-        .slice(1)
-        .split('&')
-        .filter((pair) => pair !== '')
-        .map((pair): [string, string] => [lenientDecode(pair.split('=', 1)[0] as string), pair])
-        .filter(([name]) => !ignored.has(name))
-        .map(([name, pair]): [string, string] => [name, hashes(name) ? hashedPair(pair, secret as string) : pair])
-      pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      url.search = pairs.map(([, pair]) => pair).join('&')
-    }
+    const pairs = queryPairs(url.search)
+      .filter(([name]) => !ignored.has(name))
+      .map(([name, pair]): [string, string] =>
+        secret !== undefined && credentials?.names.has(name.toLowerCase()) === true
+          ? [name, hashedPair(pair, secret)]
+          : [name, pair],
+      )
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    url.search = pairs.map(([, pair]) => pair).join('&')
   }
   return url.href
 }
 
-/** A raw `name=value` pair with its value (as sent, escapes and all) replaced by its keyed hash. */
-function hashedPair(pair: string, secret: string): string {
-  const at = pair.indexOf('=')
-  const name = at === -1 ? pair : pair.slice(0, at)
-  return `${name}=${encodeURIComponent(hashCredential(at === -1 ? '' : pair.slice(at + 1), secret))}`
+/** A query's non-empty `name=value` pairs as sent, each with its name as URLSearchParams reads it. */
+function queryPairs(search: string): [string, string][] {
+  const pairs: [string, string][] = []
+  for (const pair of search.slice(1).split('&')) {
+    if (pair !== '') pairs.push([lenientDecode(rawName(pair)), pair])
+  }
+  return pairs
 }
 
-/** Whether every percent-escape in `search` decodes as UTF-8 (and is well formed). */
-function decodesLosslessly(search: string): boolean {
-  if (!search.includes('%')) return true
-  try {
-    decodeURIComponent(search)
-    return true
-  } catch {
-    return false
-  }
+/** A raw pair's value, as sent (escapes and all); `''` for a bare name. */
+function rawValue(pair: string): string {
+  const at = pair.indexOf('=')
+  return at === -1 ? '' : pair.slice(at + 1)
+}
+
+/** A raw pair's name, as sent. */
+function rawName(pair: string): string {
+  const at = pair.indexOf('=')
+  return at === -1 ? pair : pair.slice(0, at)
+}
+
+/** A raw `name=value` pair with its value (as sent, escapes and all) replaced by its keyed hash. */
+function hashedPair(pair: string, secret: string): string {
+  return `${rawName(pair)}=${encodeURIComponent(hashCredential(rawValue(pair), secret))}`
 }
 
 /** A parameter name as URLSearchParams would read it, for matching `ignoredParameters`. */
@@ -146,9 +147,11 @@ function lenientDecode(raw: string): string {
 }
 
 /**
- * Like `normalizeUrl`, but ignored parameters are kept with their value replaced by `REDACTED`, and
- * credential parameters by their keyed hash (with `credentials.secret`: what is stored, so the key can
- * be computed again from it) or by `REDACTED` (without: what debug output and events show).
+ * Like `normalizeUrl`, but in the order sent and with ignored parameters kept, their value replaced by
+ * `REDACTED`, and credential parameters by their keyed hash (with `credentials.secret`: what is stored,
+ * so `normalizeUrl` gives the same key from it) or by `REDACTED` (without: what debug output and events
+ * show). Every other pair is kept as sent, byte for byte, so two stored URLs are one only if the
+ * requests were.
  */
 export function redactUrl(input: string, ignored: ReadonlySet<string>, credentials: CredentialParameters): string {
   // No query and no fragment: the URL as fetch normalized it (no second parse on each save).
@@ -157,18 +160,24 @@ export function redactUrl(input: string, ignored: ReadonlySet<string>, credentia
   url.hash = ''
   if (!url.search) return url.href
   const { names, secret } = credentials
-  const redacted = new URLSearchParams()
   let changed = false
-  for (const [name, value] of url.searchParams) {
-    if (ignored.has(name)) redacted.append(name, REDACTED)
-    else if (names.has(name.toLowerCase())) redacted.append(name, secret === undefined ? REDACTED : hashOnce(value, secret))
-    else {
-      redacted.append(name, value)
-      continue
-    }
-    changed = true
-  }
-  if (changed) url.search = redacted.toString()
+  const pairs = url.search
+    .slice(1)
+    .split('&')
+    .map((pair) => {
+      if (pair === '') return pair
+      const name = lenientDecode(rawName(pair))
+      let redacted: string
+      if (ignored.has(name)) redacted = `${rawName(pair)}=${REDACTED}`
+      else if (!names.has(name.toLowerCase())) return pair
+      else if (secret === undefined) redacted = `${rawName(pair)}=${REDACTED}`
+      // A stored URL saved again: its credential is a hash already.
+      else if (HASHED.test(lenientDecode(rawValue(pair)))) return pair
+      else redacted = hashedPair(pair, secret)
+      changed ||= redacted !== pair
+      return redacted
+    })
+  if (changed) url.search = pairs.join('&')
   return url.href
 }
 
@@ -232,11 +241,6 @@ function sortJson(value: unknown, ignored: ReadonlySet<string>): unknown {
     if (!ignored.has(name)) sorted[name] = sortJson((value as Record<string, unknown>)[name], ignored)
   }
   return sorted
-}
-
-/** A stored URL's credential value, hashed unless it is a hash already (a stored URL saved again). */
-function hashOnce(value: string, secret: string): string {
-  return HASHED.test(value) ? value : hashCredential(value, secret)
 }
 
 const HASHED = /^hmac-sha256:[0-9a-f]{64}$/

@@ -289,6 +289,21 @@ for (const backend of BACKENDS) {
         assert.equal(await cache.count(), 0)
       })
 
+      it('deletes URLs whose query is not UTF-8 beside a credential or ignored parameter, each on its own', async () => {
+        cachedFetch.settings.ignoredParameters = ['trace']
+        const paths = ['/s?api_key=K&q=Jos%E9', '/s?api_key=K&q=Jos%E8', '/t?trace=1&q=caf%E9', '/t?trace=1&q=caf%E8']
+        for (const path of paths) await get(path)
+        assert.equal((await cache.urls()).length, 4, 'four requests, four stored URLs')
+        assert.ok((await cache.urls()).some((url) => url.endsWith('/t?trace=REDACTED&q=caf%E9')))
+        assert.equal(await cache.delete({ urls: [origin.url + paths[0], origin.url + paths[2]] }), 2)
+        assert.deepEqual(
+          (await cache.urls()).map((url) => url.replace(/hmac-sha256%3A[0-9a-f]+/, 'HASH')),
+          [`${origin.url}/s?api_key=HASH&q=Jos%E8`, `${origin.url}/t?trace=REDACTED&q=caf%E8`],
+        )
+        assert.equal(await cache.delete({ urls: paths.map((path) => origin.url + path) }), 2)
+        assert.equal(await cache.count(), 0)
+      })
+
       it('deletes the groups as a union in one call', async () => {
         await get('/one')
         await get('/two', { cacheOptions: { expireAfter: PAST() } })
@@ -443,6 +458,22 @@ for (const backend of BACKENDS) {
         assert.equal(cacheInfo(response)?.fromCache, true)
         assert.equal(body, 'x-a 2')
         assert.equal(origin.count('/echo'), count)
+      })
+
+      it('moves nothing when the rules did not change, for queries that are not UTF-8 beside credentials', async () => {
+        cachedFetch.settings.ignoredParameters = ['trace']
+        const paths = ['/s?api_key=K&q=Jos%E9', '/s?api_key=K&q=Jos%E8', '/t?trace=1&q=caf%E9', '/t?trace=2&q=caf%E8']
+        for (const path of paths) await get(path)
+        assert.equal(await cache.recreateKeys(), 0)
+        assert.equal(await cache.count(), 4)
+        for (const path of paths) assert.equal(await cache.contains({ url: origin.url + path }), true, path)
+        const count = origin.count()
+        for (const path of paths) {
+          const { response, body } = await get(path)
+          assert.equal(cacheInfo(response)?.fromCache, true, path)
+          assert.equal(body, `hello ${path}`, 'each request gets its own answer')
+        }
+        assert.equal(origin.count(), count)
       })
 
       it('re-keys after ignoredParameters changes', async () => {

@@ -80,6 +80,9 @@ describe('unusual URLs: the same URL twice is a hit with the same answer', () =>
     ['an encoded & is data, not a separator', '/s?a=b%26c=d', '/s?a=b&c=d'],
     ['paths are case-sensitive', '/Case', '/case'],
     ['an encoded plus is not a space', '/p?x=1%2B2', '/p?x=1+2'],
+    ['a `;` separates pairs to some servers (Rack < 3, Python < 3.9.2, Go < 1.17)', '/sc?a=1;b=2', '/sc?a=1%3Bb%3D2'],
+    ['a bare name is not an empty value', '/fl?flag', '/fl?flag='],
+    ['a plus and an encoded space are kept apart', '/ps?x=a+b', '/ps?x=a%20b'],
     ['an encoded slash is not a separator', '/x%2Fy', '/x/y'],
   ]
   for (const [what, a, b] of distinct) {

@@ -61,6 +61,32 @@ describe('keys: normalization', () => {
     assert.notEqual(key({ url: 'https://site.com/?a=1' }), key({ url: 'https://site.com/?a=2' }))
   })
 
+  test('query strings some servers read differently keep their own keys: pairs are keyed as sent', () => {
+    const pairs: [string, string, string][] = [
+      ['`;` separates pairs to Rack < 3, Python < 3.9.2 and Go < 1.17', '?a=1;b=2', '?a=1%3Bb%3D2'],
+      ['a bare name is not an empty value (Rack: nil vs "")', '?flag', '?flag='],
+      ['`+` is a space only to form decoders', '?x=a+b', '?x=a%20b'],
+    ]
+    for (const [what, a, b] of pairs) {
+      assert.notEqual(key({ url: `https://site.com/${a}` }), key({ url: `https://site.com/${b}` }), what)
+    }
+    assert.equal(normalizeUrl('https://site.com/?b=2;c=3&a=1&flag&a=0', new Set()), 'https://site.com/?a=1&a=0&b=2;c=3&flag')
+  })
+
+  test('a credential parameter is hashed as sent, and its stored form gives the same key again', () => {
+    const settings = settingsOf()
+    const credentials = { names: settings.credentialParameters, secret: SECRET }
+    const url = 'https://site.com/?q=Jos%E9&api_key=a+b;c&flag'
+    const stored = redactUrl(url, settings.ignored, credentials)
+    assert.equal(stored, `https://site.com/?q=Jos%E9&api_key=${encodeURIComponent(hashCredential('a+b;c', SECRET))}&flag`)
+    assert.equal(normalizeUrl(stored, settings.ignored), normalizeUrl(url, settings.ignored, credentials))
+    assert.equal(redactUrl(stored, settings.ignored, credentials), stored, 'a stored URL saved again is unchanged')
+    assert.notEqual(
+      normalizeUrl('https://site.com/?api_key=a+b', settings.ignored, credentials),
+      normalizeUrl('https://site.com/?api_key=a%20b', settings.ignored, credentials),
+    )
+  })
+
   test('the key is a SHA-256 hex digest and depends on the method', () => {
     assert.match(key({}), /^[0-9a-f]{64}$/)
     assert.notEqual(key({ method: 'GET' }), key({ method: 'HEAD' }))
@@ -210,6 +236,16 @@ describe('keys: ignoredParameters', () => {
       redactUrl('https://site.com/?q=1&api_key=a', settings.ignored, credentials),
       `https://site.com/?q=1&api_key=${REDACTED}`,
     )
+  })
+
+  test('the stored URL keeps every other pair byte for byte, escapes that are not UTF-8 included', () => {
+    const credentials = { names: settings.credentialParameters, secret: 'k' }
+    for (const query of ['q=Jos%E9', 'q=Jos%E8', 'q=a;b=c', 'flag', 'x=a+b&y=%2F']) {
+      assert.equal(
+        redactUrl(`https://site.com/?token=t&${query}`, settings.ignored, credentials),
+        `https://site.com/?token=${REDACTED}&${query}`,
+      )
+    }
   })
 
   test('JSON and form body fields are left out of the key', () => {
