@@ -5,9 +5,10 @@ import type { ResolvedSettings } from '../options/types.js'
 
 /**
  * Bumped when the key recipe changes, so old entries are re-keyed or missed, never misread. 2: the
- * default credentials grew (API-key headers, credential query parameters keyed by a keyed hash).
+ * default credentials grew (API-key headers, credential query parameters keyed by a keyed hash). 3:
+ * queries keyed as sent (`?a=1;b=2` and `?a=1%3Bb%3D2` had one key), a body with its media type.
  */
-const KEY_VERSION = 2
+const KEY_VERSION = 3
 /** What ignored parameters are replaced with in stored data. */
 export const REDACTED = 'REDACTED'
 
