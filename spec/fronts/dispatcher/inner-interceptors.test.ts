@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext, test } from 'node:test'
-import * as undici7 from 'undici'
 import { Agent, interceptors, request } from 'undici'
-import * as undici8 from 'undici8'
 import { type CacheOptions, cacheInterceptor } from '../../../lib/index.js'
 import { startOrigin } from '../../helpers/origin.js'
+import { cachedAgent, UNDICI_VERSIONS } from '../../helpers/undici-versions.js'
 
 test('a body an interceptor between the cache and the origin dropped is not stored for other callers', async (t) => {
   const origin = await startOrigin()
@@ -31,13 +30,7 @@ test('a body an interceptor between the cache and the origin dropped is not stor
   assert.equal(origin.count('/a'), 2)
 })
 
-/** undici 8 as the same shape as 7 (its types differ in places this test does not touch). */
-type Undici = typeof undici7
-
-for (const [name, undici] of [
-  ['undici 7', undici7],
-  ['undici 8', undici8 as unknown as Undici],
-] as const) {
+for (const [name, undici] of UNDICI_VERSIONS) {
   describe(`a redirect interceptor between the cache and the origin (${name})`, () => {
     async function setUp(t: TestContext, options: CacheOptions = {}) {
       const origin = await startOrigin()
@@ -46,14 +39,9 @@ for (const [name, undici] of [
         res.end('moved')
       })
       origin.route('/target', (_req, res) => void res.end('target'))
-      const interceptor = cacheInterceptor({ backend: 'memory', ...options })
+      t.after(() => origin.close())
       // The cache outermost: the redirect interceptor follows below it, unseen but for its history.
-      const agent = new undici.Agent().compose(undici.interceptors.redirect({ maxRedirections: 3 }), interceptor)
-      t.after(async () => {
-        await agent.close()
-        await interceptor.cache.close()
-        await origin.close()
-      })
+      const { agent } = cachedAgent(t, undici, options, undici.interceptors.redirect({ maxRedirections: 3 }))
       const get = async (path: string, maxRedirections?: number) => {
         const response = await undici.request(`${origin.url}${path}`, {
           dispatcher: agent,

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext, test } from 'node:test'
 import * as undici7 from 'undici'
-import * as undici8 from 'undici8'
-import { cacheInterceptor, installCache, uninstallCache } from '../../../lib/index.js'
+import { installCache, uninstallCache } from '../../../lib/index.js'
 import { startOrigin } from '../../helpers/origin.js'
-
-/** undici 8 as the same shape as 7 (its types differ in places this test does not touch). */
-type Undici = typeof undici7
+import { cachedAgent, UNDICI_VERSIONS } from '../../helpers/undici-versions.js'
 
 // undici 7's request() hands the cache a legacy handler (onHeaders), undici 8's a new one
 // (onResponseStart): an interim 1xx must reach onInfo through either.
-for (const [name, undici] of [
-  ['undici 7', undici7],
-  ['undici 8', undici8 as unknown as Undici],
-] as const) {
+for (const [name, undici] of UNDICI_VERSIONS) {
   describe(`interim (1xx) responses reach request()'s onInfo through the cache (${name})`, () => {
     async function setUp(t: TestContext) {
       const origin = await startOrigin({
@@ -23,13 +17,8 @@ for (const [name, undici] of [
           res.end('final')
         },
       })
-      const interceptor = cacheInterceptor({ backend: 'memory' })
-      const agent = new undici.Agent().compose(interceptor)
-      t.after(async () => {
-        await agent.close()
-        await interceptor.cache.close()
-        await origin.close()
-      })
+      t.after(() => origin.close())
+      const { agent } = cachedAgent(t, undici)
       const send = async (path: string, method = 'GET') => {
         const infos: { statusCode: number; link: unknown }[] = []
         const response = await undici.request(`${origin.url}${path}`, {

@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
 import { describe, it } from 'node:test'
-import * as undici7 from 'undici'
-import * as undici8 from 'undici8'
 import { getCache, installCache, uninstallCache } from '../../../lib/index.js'
 import { startOrigin } from '../../helpers/origin.js'
-
-/** undici 8 as the same shape as 7 (its types differ in places this test does not touch). */
-type Undici = typeof undici7
+import { UNDICI_VERSIONS } from '../../helpers/undici-versions.js'
 
 // pipeline() always streams its request body, even for a GET: the cache cannot key it and stays out
 // (README, "Which clients are cached"). What passes must be what the origin said.
-for (const [name, undici] of [
-  ['undici 7', undici7],
-  ['undici 8', undici8 as unknown as Undici],
-] as const) {
+for (const [name, undici] of UNDICI_VERSIONS) {
   describe(`undici.pipeline() passes through uncached (${name})`, () => {
     it('GET and POST reach the origin every time, with its status and body, and nothing is stored', async (t) => {
       const origin = await startOrigin({

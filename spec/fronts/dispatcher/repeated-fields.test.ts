@@ -2,12 +2,9 @@ import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { describe, it, type TestContext, test } from 'node:test'
 import * as undici7 from 'undici'
-import * as undici8 from 'undici8'
-import { cacheInterceptor, installCache, uninstallCache } from '../../../lib/index.js'
+import { installCache, uninstallCache } from '../../../lib/index.js'
 import { type Origin, startOrigin } from '../../helpers/origin.js'
-
-/** undici 8 as the same shape as 7 (its types differ in places this test does not touch). */
-type Undici = typeof undici7
+import { cachedAgent, UNDICI_VERSIONS } from '../../helpers/undici-versions.js'
 
 /**
  * `undici.request()` and `undici.stream()` give a field sent on several lines as an array of its
@@ -40,20 +37,11 @@ function fieldsOf(headers: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.keys(REPEATED).map((name) => [name, headers[name]]))
 }
 
-for (const [name, undici] of [
-  ['undici 7', undici7],
-  ['undici 8', undici8 as unknown as Undici],
-] as const) {
+for (const [name, undici] of UNDICI_VERSIONS) {
   describe(`repeated response fields through cacheInterceptor() stay an array (${name})`, () => {
     async function setUp(t: TestContext) {
       const origin = await repeatingOrigin(t)
-      const interceptor = cacheInterceptor({ backend: 'memory' })
-      const agent = new undici.Agent().compose(interceptor)
-      t.after(async () => {
-        await agent.close()
-        await interceptor.cache.close()
-      })
-      return { origin, agent }
+      return { origin, agent: cachedAgent(t, undici).agent }
     }
 
     it('request(): a miss, a hit and a POST', async (t) => {

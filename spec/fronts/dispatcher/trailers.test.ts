@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { describe, it, type TestContext } from 'node:test'
-import * as undici7 from 'undici'
-import * as undici8 from 'undici8'
-import { cacheInterceptor } from '../../../lib/index.js'
 import { startOrigin } from '../../helpers/origin.js'
-
-/** undici 8 as the same shape as 7 (its types differ in places this test does not touch). */
-type Undici = typeof undici7
+import { cachedAgent, UNDICI_VERSIONS } from '../../helpers/undici-versions.js'
 
 /**
  * The origin's trailer fields (RFC 9110 §6.5) reach `request()` and `stream()` callers for every
@@ -16,10 +11,7 @@ type Undici = typeof undici7
  * undici 8 a new one (`onResponseEnd(controller, trailers)`).
  */
 
-for (const [name, undici] of [
-  ['undici 7', undici7],
-  ['undici 8', undici8 as unknown as Undici],
-] as const) {
+for (const [name, undici] of UNDICI_VERSIONS) {
   describe(`trailer fields through cacheInterceptor() (${name})`, () => {
     async function setUp(t: TestContext) {
       const origin = await startOrigin({
@@ -31,14 +23,8 @@ for (const [name, undici] of [
           res.end()
         },
       })
-      const interceptor = cacheInterceptor({ backend: 'memory' })
-      const agent = new undici.Agent().compose(interceptor)
-      t.after(async () => {
-        await agent.close()
-        await interceptor.cache.close()
-        await origin.close()
-      })
-      return { origin, agent }
+      t.after(() => origin.close())
+      return { origin, agent: cachedAgent(t, undici).agent }
     }
 
     it('request(): a miss, a no-store answer and a POST have the trailers; the hit has none', async (t) => {
