@@ -201,11 +201,10 @@ export function bodyDigest(
     if (type.includes('json')) {
       normalized = JSON.stringify(sortJson(JSON.parse(textOf(body), keepNumberText as never), ignored))
     } else if (type.startsWith('application/x-www-form-urlencoded')) {
-      const params = [...new URLSearchParams(textOf(body))].filter(([name]) => !ignored.has(name))
-      if (!params.some(([name, value]) => name.includes('\uFFFD') || value.includes('\uFFFD'))) {
-        params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-        normalized = new URLSearchParams(params).toString()
-      }
+      // As a query: each pair as sent, sorted by name (stable), ignored ones removed (see normalizeUrl).
+      const pairs = queryPairs(`?${textOf(body)}`).filter(([name]) => !ignored.has(name))
+      pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      normalized = pairs.map(([, pair]) => pair).join('&')
     }
   } catch {
     // Not JSON after all, or not UTF-8: hash the bytes.

@@ -110,6 +110,20 @@ describe('keys: normalization', () => {
       key({ method: 'POST', body: 'a=1&b=%21%40', contentType: form }),
       key({ method: 'POST', body: 'b=%21%40&a=1', contentType: form }),
     )
+    // Pairs as sent, as in a query: forms a server may read apart keep their own keys.
+    const apart: [string, string][] = [
+      ['flag', 'flag='],
+      ['a=1;b=2', 'a=1%3Bb%3D2'],
+      ['q=a+b', 'q=a%20b'],
+      ['a=1&a=2', 'a=2&a=1'],
+    ]
+    for (const [one, other] of apart) {
+      assert.notEqual(
+        key({ method: 'POST', body: one, contentType: form }),
+        key({ method: 'POST', body: other, contentType: form }),
+        `${one} and ${other}`,
+      )
+    }
   })
 
   test('other bodies are hashed as bytes, not normalized (test_normalize_params__non_json_body)', () => {
