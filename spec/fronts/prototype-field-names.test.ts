@@ -37,7 +37,23 @@ function view(kind: FrontKind['name'], raw: unknown): unknown {
     return { prototype: Object.getPrototypeOf(headers), fields: own(headers) }
   }
   const res = raw as IncomingMessage
-  return { headers: own(res.headers), distinct: own(res.headersDistinct), prototype: Object.getPrototypeOf(res.headersDistinct) }
+  let distinct: IncomingMessage['headersDistinct']
+  try {
+    distinct = res.headersDistinct
+  } catch {
+    // Node 22.19's own getter throws on a `constructor` field (later Nodes build it without a
+    // prototype): there is nothing to compare the cache's with.
+    return { headers: own(res.headers) }
+  }
+  return { headers: own(res.headers), distinct: own(distinct), prototype: Object.getPrototypeOf(distinct) }
+}
+
+/** What is compared of a cached response: all of `view`, but what Node itself could not show. */
+function comparable(actual: unknown, expected: unknown): unknown {
+  const shown = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && 'headers' in value
+  if (!shown(actual) || !shown(expected) || 'distinct' in expected) return actual
+  return { headers: actual.headers }
 }
 
 forEachFront('response fields named after Object.prototype members', (kind) => {
@@ -51,11 +67,11 @@ forEachFront('response fields named after Object.prototype members', (kind) => {
     const expected = view(kind.name, await uncachedRaw(kind.name, url))
     const miss = await front.get(url)
     assert.equal(await miss.text(), 'ok')
-    assert.deepEqual(view(kind.name, miss.raw), expected)
+    assert.deepEqual(comparable(view(kind.name, miss.raw), expected), expected)
     await front.settled()
     const hit = await front.get(url)
     assert.equal(await hit.text(), 'ok')
     assert.equal(hit.hit, true)
-    assert.deepEqual(view(kind.name, hit.raw), expected)
+    assert.deepEqual(comparable(view(kind.name, hit.raw), expected), expected)
   })
 })
