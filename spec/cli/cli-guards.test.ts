@@ -6,7 +6,7 @@ import { describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import type { Origin } from '../helpers/origin.js'
 
-import { CLI, cli, cliState, ROOT, type Run, run, shellQuote, TSX } from './fixture.js'
+import { CLI, cli, cliProcess, cliState, ROOT, type Run, shellQuote, TSX } from './fixture.js'
 
 describe('fetch-http-cache (the CLI): locks, pipes and confirmations', () => {
   let origin: Origin
@@ -38,7 +38,7 @@ describe('fetch-http-cache (the CLI): locks, pipes and confirmations', () => {
         await new Promise((resolve) => locker.stdout.once('data', resolve))
         // The store gives the write up after its default busyTimeout (5 s).
         for (const args of [['delete', '--url', `${origin.url}/b`], ['clear']]) {
-          const result = await run(process.execPath, ['--import', TSX, CLI, ...args, '--db', db, '--json'], dir, 60_000)
+          const result = await cliProcess([...args, '--db', db, '--json'], dir, 60_000)
           assert.equal(result.code, 1, `${args[0]}: ${result.stdout}${result.stderr}`)
           const { error } = JSON.parse(result.stdout)
           assert.equal(error.code, 'FETCH_HTTP_CACHE_STORE_ERROR', args[0])

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { runCli } from '../../lib/cli/run.js'
 import { createCachedFetchWithClock } from '../../lib/install/session.js'
 import { SqliteStore } from '../../lib/stores/sqlite.js'
 import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
@@ -31,8 +32,29 @@ export function run(command: string, args: string[], cwd: string, timeout = 10_0
 /** `arg` quoted for sh. */
 export const shellQuote = (arg: string): string => `'${arg.replace(/'/g, "'\\''")}'`
 
+/**
+ * Runs the CLI from source in this process (`runCli`, what `main.ts` runs, with no terminal to confirm
+ * on): what it prints and its exit status. A child process each time would cost a second of start-up;
+ * `cliProcess` runs one where the process itself matters (a lock held by another process, pipes).
+ */
+export async function cli(args: string[], cwd: string): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const code = await runCli(args, {
+    stdout: (text) => {
+      stdout += text
+    },
+    stderr: (text) => {
+      stderr += text
+    },
+    cwd,
+  })
+  return { code, stdout, stderr }
+}
+
 /** Runs the CLI from source, as a child process. */
-export const cli = (args: string[], cwd: string): Promise<Run> => run(process.execPath, ['--import', TSX, CLI, ...args], cwd)
+export const cliProcess = (args: string[], cwd: string, timeout?: number): Promise<Run> =>
+  run(process.execPath, ['--import', TSX, CLI, ...args], cwd, timeout)
 
 /** What each test starts with: a loopback origin, a temp directory, and the cache file's path in it (not created). */
 export interface CliState {
