@@ -1,40 +1,18 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { runCli } from '../../lib/cli/run.js'
 import { capabilities } from '../../lib/entry/store.js'
 import { createCachedFetch } from '../../lib/install/session.js'
 import { cacheInfo } from '../../lib/observe/cache-info.js'
 import { ROOT } from '../helpers/children.js'
 import { type Origin, startOrigin, tempDir } from '../helpers/origin.js'
 import { type RedisServer, redisMissing, startRedis, uniquePrefix } from '../helpers/redis-server.js'
+import { cli as cliInProcess, cliProcess } from './fixture.js'
 
 /** `fetch-http-cache --redis URL`: the CLI on a Redis cache, against a real redis-server. */
 
-const CLI = join(ROOT, 'lib', 'cli', 'main.ts')
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
 /** Runs the CLI in this process, capturing what it prints. */
-async function cli(...args: string[]): Promise<Run> {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(args, {
-    stdout: (text) => {
-      stdout += text
-    },
-    stderr: (text) => {
-      stderr += text
-    },
-    cwd: ROOT,
-  })
-  return { code, stdout, stderr }
-}
+const cli = (...args: string[]) => cliInProcess(args, ROOT)
 
 describe('fetch-http-cache --redis URL', { skip: redisMissing }, () => {
   let server: RedisServer
@@ -175,13 +153,7 @@ describe('fetch-http-cache --redis URL', { skip: redisMissing }, () => {
   })
 
   it('ends as a process once done (the connection does not keep it alive)', async () => {
-    const run = await new Promise<Run>((resolve, reject) => {
-      const args = ['--import', 'tsx', CLI, 'urls', '--redis', server.url, '--prefix', uniquePrefix('cli-exit')]
-      execFile(process.execPath, args, { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error)
-        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr })
-      })
-    })
+    const run = await cliProcess(['urls', '--redis', server.url, '--prefix', uniquePrefix('cli-exit')], ROOT, 60_000)
     assert.equal(run.code, 0, run.stderr)
     assert.equal(run.stdout, '')
   })
