@@ -97,28 +97,33 @@ export interface KeyInput {
 export function normalizeUrl(input: string, ignored: ReadonlySet<string>, credentials?: CredentialParameters): string {
   const url = new URL(input)
   url.hash = ''
+  const secret = credentials?.secret
   if (url.search) {
-    const secret = credentials?.secret
-    const pairs = queryPairs(url.search)
-      .filter(([name]) => !ignored.has(name))
-      .map(([name, pair]): [string, string] =>
-        secret !== undefined && credentials?.names.has(name.toLowerCase()) === true
-          ? [name, hashedPair(pair, secret)]
-          : [name, pair],
-      )
-    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    url.search = pairs.map(([, pair]) => pair).join('&')
+    url.search = keyedPairs(url.search.slice(1), ignored, (name, pair) =>
+      secret !== undefined && credentials?.names.has(name.toLowerCase()) === true ? hashedPair(pair, secret) : pair,
+    )
   }
   return url.href
 }
 
-/** A query's non-empty `name=value` pairs as sent, each with its name as URLSearchParams reads it. */
-function queryPairs(search: string): [string, string][] {
+/**
+ * The non-empty `name=value` pairs of a query (without its `?`) or a form body as sent, without the
+ * ignored ones, each as `keep` gives it, sorted by name as URLSearchParams reads it (stable: repeated
+ * names keep their order), joined again.
+ */
+function keyedPairs(
+  text: string,
+  ignored: ReadonlySet<string>,
+  keep: (name: string, pair: string) => string = (_, pair) => pair,
+): string {
   const pairs: [string, string][] = []
-  for (const pair of search.slice(1).split('&')) {
-    if (pair !== '') pairs.push([lenientDecode(rawName(pair)), pair])
+  for (const pair of text.split('&')) {
+    if (pair === '') continue
+    const name = lenientDecode(rawName(pair))
+    if (!ignored.has(name)) pairs.push([name, keep(name, pair)])
   }
-  return pairs
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  return pairs.map(([, pair]) => pair).join('&')
 }
 
 /** A raw pair's value, as sent (escapes and all); `''` for a bare name. */
@@ -201,10 +206,8 @@ export function bodyDigest(
     if (type.includes('json')) {
       normalized = JSON.stringify(sortJson(JSON.parse(textOf(body), keepNumberText as never), ignored))
     } else if (type.startsWith('application/x-www-form-urlencoded')) {
-      // As a query: each pair as sent, sorted by name (stable), ignored ones removed (see normalizeUrl).
-      const pairs = queryPairs(`?${textOf(body)}`).filter(([name]) => !ignored.has(name))
-      pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      normalized = pairs.map(([, pair]) => pair).join('&')
+      // As a query: each pair as sent, sorted by name, ignored ones removed (see normalizeUrl).
+      normalized = keyedPairs(textOf(body), ignored)
     }
   } catch {
     // Not JSON after all, or not UTF-8: hash the bytes.

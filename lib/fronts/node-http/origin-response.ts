@@ -30,12 +30,8 @@ function fields(res: IncomingMessage, url: string, body: ReadableStream<Uint8Arr
   }
   // A TLS socket says `authorized: false` when the certificate failed verification and the caller let
   // the request through anyway.
-  if (
-    (res.socket as { encrypted?: boolean; authorized?: boolean } | null)?.encrypted &&
-    !(res.socket as { authorized?: boolean }).authorized
-  ) {
-    response.unverified = true
-  }
+  const socket = res.socket as { encrypted?: boolean; authorized?: boolean } | null
+  if (socket?.encrypted && !socket.authorized) response.unverified = true
   return response
 }
 
